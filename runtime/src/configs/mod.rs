@@ -1,0 +1,10 @@
+//! The configuration of every pallet of the runtime, one module per group of pallets (see the
+//! pallet index table in the crate docs).
+
+mod consensus;
+mod money;
+mod system;
+
+pub use consensus::*;
+pub use money::*;
+pub use system::*;

@@ -1,0 +1,181 @@
+//! # Gateless runtime
+//!
+//! The FRAME runtime of the Gateless appchain, compiled to WASM by `substrate-wasm-builder` and
+//! executed by `gateless-node` (there is no native runtime). The runtime is split as in
+//! polkadot-sdk:
+//!
+//! - this file: the types of blocks and transactions, the runtime version and the pallets with
+//!   their indices;
+//! - [`configs`]: the configuration of every pallet;
+//! - [`apis`]: the runtime APIs that the node and clients call;
+//! - [`genesis_config_presets`]: the `development` and `local_testnet` genesis presets.
+//!
+//! ## Pallet indices
+//!
+//! Indices are part of every encoded call and storage key that clients build, so they are fixed
+//! here and grouped with gaps:
+//!
+//! | range | group | pallets |
+//! | --- | --- | --- |
+//! | 0–9 | system | System (0), Timestamp (1), Sudo (2, until on-chain governance lands) |
+//! | 10–19 | money | Balances (10), TransactionPayment (11) |
+//! | 20–29 | consensus and staking | Aura (20), Grandpa (21) |
+//! | 30–39 | governance | (council) |
+//! | 40–59 | Gateless | (model registry, inference jobs, verification) |
+
+#![cfg_attr(not(feature = "std"), no_std)]
+// `construct_runtime` and `impl_runtime_apis` expand to a lot of code.
+#![recursion_limit = "256"]
+
+#[cfg(feature = "std")]
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+
+extern crate alloc;
+
+pub mod apis;
+pub mod configs;
+pub mod genesis_config_presets;
+
+use alloc::{borrow::Cow, vec::Vec};
+use sp_runtime::{generic, impl_opaque_keys, traits::BlakeTwo256, MultiAddress};
+use sp_version::RuntimeVersion;
+
+pub use gateless_primitives::{
+	time::*, token, AccountId, Balance, BlockNumber, Hash, Nonce, Signature,
+};
+
+pub use frame_system::Call as SystemCall;
+pub use pallet_balances::Call as BalancesCall;
+pub use pallet_timestamp::Call as TimestampCall;
+#[cfg(feature = "std")]
+pub use sp_runtime::BuildStorage;
+
+/// The runtime's version. `spec_version` must be bumped by every change of behaviour, and
+/// `transaction_version` by every change to the encoding of calls or transaction extensions.
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: Cow::Borrowed("gateless"),
+	impl_name: Cow::Borrowed("gateless-node"),
+	authoring_version: 1,
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// Types that the node uses without knowing the runtime's details, so that it keeps syncing
+/// across runtime upgrades that change extrinsics.
+pub mod opaque {
+	use super::*;
+
+	pub use sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
+
+	/// An opaque block header.
+	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+	/// An opaque block.
+	pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+	/// An opaque block hash.
+	pub type Hash = <BlakeTwo256 as sp_runtime::traits::Hash>::Output;
+}
+
+impl_opaque_keys! {
+	/// The session keys of a validator: Aura for authoring blocks, GRANDPA for finality.
+	pub struct SessionKeys {
+		pub aura: Aura,
+		pub grandpa: Grandpa,
+	}
+}
+
+/// How many recent block hashes the runtime keeps (mortal transactions are checked against them).
+pub const BLOCK_HASH_COUNT: BlockNumber = 2_400;
+
+/// The address format of transactions.
+pub type Address = MultiAddress<AccountId, ()>;
+
+/// The block header.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+
+/// The block.
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+
+/// A block with its justifications.
+pub type SignedBlock = generic::SignedBlock<Block>;
+
+/// The checks and charges that every transaction goes through, in order.
+pub type TxExtension = (
+	// First, so that calls with `#[pallet::authorize]` (validators' duties) skip signature checks.
+	frame_system::AuthorizeCall<Runtime>,
+	frame_system::CheckNonZeroSender<Runtime>,
+	frame_system::CheckSpecVersion<Runtime>,
+	frame_system::CheckTxVersion<Runtime>,
+	frame_system::CheckGenesis<Runtime>,
+	frame_system::CheckEra<Runtime>,
+	frame_system::CheckNonce<Runtime>,
+	frame_system::CheckWeight<Runtime>,
+	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
+	frame_system::WeightReclaim<Runtime>,
+);
+
+/// An extrinsic as it is encoded in a block.
+pub type UncheckedExtrinsic =
+	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+
+/// The payload that a transaction's signer signs.
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+
+/// Storage migrations run at the next runtime upgrade, beyond those of the pallets.
+pub type Migrations = ();
+
+/// Dispatches blocks and transactions to the pallets.
+pub type Executive = frame_executive::Executive<
+	Runtime,
+	Block,
+	frame_system::ChainContext<Runtime>,
+	Runtime,
+	AllPalletsWithSystem,
+>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
+
+	// Hooks run in the order of declaration: the timestamp must be set before Aura reads the slot.
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+
+	#[runtime::pallet_index(20)]
+	pub type Aura = pallet_aura;
+
+	#[runtime::pallet_index(21)]
+	pub type Grandpa = pallet_grandpa;
+
+	#[runtime::pallet_index(10)]
+	pub type Balances = pallet_balances;
+
+	#[runtime::pallet_index(11)]
+	pub type TransactionPayment = pallet_transaction_payment;
+
+	#[runtime::pallet_index(2)]
+	pub type Sudo = pallet_sudo;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! Tests of the runtime as a whole: genesis presets, version, metadata and the WASM blob.
+
+use codec::Decode;
+use frame_support::traits::Get;
+use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_runtime::BuildStorage;
+
+use crate::{
+	genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT},
+	Aura, Balances, Grandpa, Runtime, RuntimeGenesisConfig, VERSION,
+};
+
+/// The full genesis config of a preset: the runtime's defaults with the preset's patch applied,
+/// as the node does when it builds a chain spec.
+fn preset_config(name: &str) -> RuntimeGenesisConfig {
+	let patch: serde_json::Value =
+		serde_json::from_slice(&get_preset(&name.into()).expect("the preset exists")).unwrap();
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, patch);
+	serde_json::from_value(config).expect("the patched preset is a valid genesis config")
+}
+
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			},
+		(base, patch) => *base = patch,
+	}
+}
+
+fn build(name: &str) -> sp_io::TestExternalities {
+	preset_config(name).build_storage().expect("the preset builds a genesis state").into()
+}
+
+#[test]
+fn presets_are_listed() {
+	let names = preset_names();
+	assert!(names.contains(&DEV_RUNTIME_PRESET.into()));
+	assert!(names.contains(&LOCAL_TESTNET_RUNTIME_PRESET.into()));
+	assert_eq!(get_preset(&"no-such-preset".into()), None);
+}
+
+#[test]
+fn development_preset_has_one_validator_and_endowed_accounts() {
+	build(DEV_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
+		let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice.clone()));
+		assert_eq!(Balances::free_balance(&alice), DEV_ENDOWMENT);
+		// Twelve endowed dev accounts: Alice to Ferdie and their stashes.
+		assert_eq!(Balances::total_issuance(), 12 * DEV_ENDOWMENT);
+	});
+}
+
+#[test]
+fn local_testnet_preset_has_three_validators() {
+	build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let aura = pallet_aura::Authorities::<Runtime>::get();
+		assert_eq!(aura.len(), 3);
+		let bob: sp_consensus_aura::sr25519::AuthorityId =
+			sp_keyring::Sr25519Keyring::Bob.public().into();
+		assert!(aura.contains(&bob));
+		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
+	});
+}
+
+#[test]
+fn slot_duration_is_six_seconds() {
+	build(DEV_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(Aura::slot_duration(), 6_000);
+		assert_eq!(<Runtime as pallet_timestamp::Config>::MinimumPeriod::get() * 2, 6_000);
+	});
+}
+
+#[test]
+fn version_names_the_chain() {
+	assert_eq!(VERSION.spec_name, "gateless");
+	assert!(VERSION.spec_version >= 100);
+	// The runtime API versions are part of the version, so that clients see what is served.
+	assert!(!VERSION.apis.is_empty());
+}
+
+#[test]
+fn metadata_is_readable_and_lists_the_pallets() {
+	let versions = Runtime::metadata_versions();
+	assert!(versions.contains(&15), "metadata versions: {versions:?}");
+	let metadata = Runtime::metadata_at_version(15).expect("v15 metadata");
+	let bytes: Vec<u8> = Decode::decode(&mut &metadata[..]).expect("opaque metadata wraps bytes");
+	let metadata = frame_metadata::RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap();
+	let frame_metadata::RuntimeMetadata::V15(metadata) = metadata.1 else {
+		panic!("expected metadata v15")
+	};
+	let pallets: Vec<(String, u8)> =
+		metadata.pallets.iter().map(|p| (p.name.to_string(), p.index)).collect();
+	for expected in [
+		("System", 0),
+		("Timestamp", 1),
+		("Sudo", 2),
+		("Balances", 10),
+		("TransactionPayment", 11),
+		("Aura", 20),
+		("Grandpa", 21),
+	] {
+		assert!(
+			pallets.contains(&(expected.0.to_string(), expected.1)),
+			"{expected:?} missing from {pallets:?}"
+		);
+	}
+}
+
+#[test]
+fn wasm_binary_is_built_and_carries_this_version() {
+	let wasm = crate::WASM_BINARY.expect("the WASM runtime is built (SKIP_WASM_BUILD unset)");
+	let blob = sc_executor_common::runtime_blob::RuntimeBlob::uncompress_if_needed(wasm).unwrap();
+	let embedded = sc_executor::read_embedded_version(&blob)
+		.unwrap()
+		.expect("the WASM carries its runtime version");
+	assert_eq!(embedded.spec_name, VERSION.spec_name);
+	assert_eq!(embedded.spec_version, VERSION.spec_version);
+	assert_eq!(embedded.transaction_version, VERSION.transaction_version);
+}

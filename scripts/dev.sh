@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds gateless-node and starts a single-validator dev chain (Alice) with a temporary database.
+# JSON-RPC on ws://127.0.0.1:9944, Prometheus on 127.0.0.1:9615. Extra arguments go to the node,
+# e.g. `scripts/dev.sh --base-path /tmp/gateless` to keep the chain between runs.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/setup.sh"
+# shellcheck source=env.sh
+source "$here/env.sh"
+cd "$GATELESS_ROOT"
+echo "[dev] building gateless-node (the first build takes about 30 minutes on 2 cores)"
+cargo build --locked -p gateless-node
+if [ "$#" -eq 0 ]; then set -- --tmp; fi
+echo "[dev] starting: gateless-node --dev $*"
+exec "$CARGO_TARGET_DIR/debug/gateless-node" --dev "$@"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building Gateless needs and a fresh Debian machine with rustup lacks:
+#   - the `wasm32v1-none` target and `rust-src`, to build the WASM runtime;
+#   - `protoc` (Debian's protobuf-compiler), needed by libp2p's build scripts;
+#   - `mold`, a faster linker, which .cargo/config.toml uses for the node;
+#   - `libssl-dev` and `pkg-config`, so that litep2p links the system OpenSSL instead of compiling one.
+# Every step is skipped when its tool is already there, so running it again is cheap.
+set -euo pipefail
+
+say() { printf '[setup] %s\n' "$*"; }
+
+sudo_if_needed() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_debs=()
+command -v protoc >/dev/null 2>&1 || missing_debs+=(protobuf-compiler)
+command -v mold >/dev/null 2>&1 || missing_debs+=(mold)
+command -v cc >/dev/null 2>&1 || missing_debs+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || missing_debs+=(pkg-config)
+[ -f /usr/include/openssl/ssl.h ] || missing_debs+=(libssl-dev)
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+	say "installing Debian packages: ${missing_debs[*]}"
+	sudo_if_needed apt-get update -qq
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}" >/dev/null
+fi
+
+if ! command -v rustup >/dev/null 2>&1; then
+	say "rustup is required (https://rustup.rs); it is not on PATH" >&2
+	exit 1
+fi
+if ! rustup target list --installed | grep -qx wasm32v1-none; then
+	say "adding the Rust target wasm32v1-none (for the WASM runtime)"
+	rustup target add wasm32v1-none
+fi
+if ! rustup component list --installed | grep -q '^rust-src'; then
+	say "adding the Rust component rust-src (for the WASM runtime)"
+	rustup component add rust-src
+fi
+say "toolchain ready: $(rustc --version), protoc $(protoc --version | cut -d' ' -f2), $(mold --version | cut -d' ' -f1-2)"

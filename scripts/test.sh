@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests of every crate, the runtime's tests, and the end-to-end
+# tests in tests/ that start real gateless-node processes on loopback and talk JSON-RPC to them.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/setup.sh"
+# shellcheck source=env.sh
+source "$here/env.sh"
+cd "$GATELESS_ROOT"
+# The end-to-end tests run the node binary, which `cargo test` does not build for another package.
+echo "[test] building gateless-node"
+cargo build --locked -p gateless-node
+export GATELESS_NODE_BIN="$CARGO_TARGET_DIR/debug/gateless-node"
+echo "[test] running the test suite"
+cargo test --locked --workspace "$@"

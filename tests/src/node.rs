@@ -1,0 +1,251 @@
+//! Starting and stopping `gateless-node` processes.
+
+use std::{
+	fs::File,
+	io::{Read, Seek, SeekFrom},
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, ExitStatus, Stdio},
+	sync::Mutex,
+	time::{Duration, Instant},
+};
+
+use crate::{rpc::Rpc, Result};
+
+/// How long a node may take from spawn to answering JSON-RPC.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a node may take to exit after SIGTERM before it is killed.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `gateless-node` binary under test.
+pub fn node_binary() -> Result<PathBuf> {
+	if let Ok(path) = std::env::var("GATELESS_NODE_BIN") {
+		return Ok(PathBuf::from(path));
+	}
+	// Test executables live in `<target>/<profile>/deps/`; the node in `<target>/<profile>/`.
+	let exe = std::env::current_exe().map_err(|e| format!("cannot locate the test binary: {e}"))?;
+	let profile_dir = exe
+		.parent()
+		.and_then(Path::parent)
+		.ok_or_else(|| format!("unexpected test binary location {}", exe.display()))?;
+	let candidate = profile_dir.join("gateless-node");
+	if candidate.is_file() {
+		Ok(candidate)
+	} else {
+		Err(format!(
+			"gateless-node not found at {}: build it first (`cargo build -p gateless-node`, as \
+			 scripts/test.sh does) or set GATELESS_NODE_BIN",
+			candidate.display()
+		))
+	}
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> Result<u16> {
+	let listener =
+		TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
+	listener.local_addr().map(|addr| addr.port()).map_err(|e| format!("no local address: {e}"))
+}
+
+/// The ports of one node.
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+	/// libp2p (TCP), bound to 127.0.0.1 only.
+	pub p2p: u16,
+	/// JSON-RPC over WebSocket and HTTP.
+	pub rpc: u16,
+	/// Prometheus metrics.
+	pub prometheus: u16,
+}
+
+impl Ports {
+	/// Three ports that were free a moment ago.
+	pub fn free() -> Result<Self> {
+		Ok(Self { p2p: free_port()?, rpc: free_port()?, prometheus: free_port()? })
+	}
+}
+
+/// How to start a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+	/// A name for logs and messages, e.g. `alice`.
+	pub name: String,
+	/// The chain and role arguments, e.g. `["--dev"]` or `["--chain", "local", "--alice"]`.
+	pub chain_args: Vec<String>,
+	/// The ports to use.
+	pub ports: Ports,
+	/// Further arguments, e.g. `--bootnodes`.
+	pub extra_args: Vec<String>,
+}
+
+impl NodeConfig {
+	/// A single-validator dev chain node on free ports.
+	pub fn dev() -> Result<Self> {
+		Ok(Self {
+			name: "dev".into(),
+			chain_args: vec!["--dev".into()],
+			ports: Ports::free()?,
+			extra_args: vec![],
+		})
+	}
+}
+
+/// A running `gateless-node` process with its own temporary base path and log file.
+/// Dropping it kills the process; [`Node::stop`] stops it cleanly and reports how it exited.
+pub struct Node {
+	/// The configuration the node was started with.
+	pub config: NodeConfig,
+	// `None` once stopped; behind a mutex so that a shared `&Node` can poll it.
+	child: Mutex<Option<Child>>,
+	log_path: PathBuf,
+	// Deleted on drop, after the process is gone.
+	_dir: tempfile::TempDir,
+}
+
+impl Node {
+	/// Starts a node and waits until it answers JSON-RPC (at most [`STARTUP_TIMEOUT`]).
+	/// If the process exits first, the error says so and shows its last log lines.
+	pub async fn start(config: NodeConfig) -> Result<(Self, Rpc)> {
+		let node = Self::spawn(config)?;
+		let rpc = node.connect(STARTUP_TIMEOUT).await?;
+		Ok((node, rpc))
+	}
+
+	/// Starts a node without waiting for it.
+	pub fn spawn(config: NodeConfig) -> Result<Self> {
+		let binary = node_binary()?;
+		let dir = tempfile::Builder::new()
+			.prefix(&format!("gateless-{}-", config.name))
+			.tempdir()
+			.map_err(|e| format!("cannot create a base path: {e}"))?;
+		let log_path = dir.path().join("node.log");
+		let log = File::create(&log_path).map_err(|e| format!("cannot create the log: {e}"))?;
+		let log_err = log.try_clone().map_err(|e| format!("cannot share the log: {e}"))?;
+		let ports = config.ports;
+		let mut command = Command::new(&binary);
+		command
+			.args(&config.chain_args)
+			.arg("--base-path")
+			.arg(dir.path().join("data"))
+			.args(["--name", config.name.as_str()])
+			.args(["--port", ports.p2p.to_string().as_str()])
+			.args(["--listen-addr", format!("/ip4/127.0.0.1/tcp/{}", ports.p2p).as_str()])
+			.args(["--rpc-port", ports.rpc.to_string().as_str()])
+			.args(["--prometheus-port", ports.prometheus.to_string().as_str()])
+			// Loopback only: no multicast discovery, no telemetry, no public address discovery.
+			.args(["--no-mdns", "--no-telemetry", "--no-hardware-benchmarks"])
+			.args(&config.extra_args)
+			.stdin(Stdio::null())
+			.stdout(log)
+			.stderr(log_err);
+		let child = command
+			.spawn()
+			.map_err(|e| format!("cannot start {} ({}): {e}", config.name, binary.display()))?;
+		Ok(Self { config, child: Mutex::new(Some(child)), log_path, _dir: dir })
+	}
+
+	/// The node's WebSocket RPC address.
+	pub fn rpc_url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.config.ports.rpc)
+	}
+
+	/// The multiaddress other nodes can dial, given this node's peer id.
+	pub fn p2p_address(&self, peer_id: &str) -> String {
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.config.ports.p2p, peer_id)
+	}
+
+	/// Connects to the node's RPC, retrying until `timeout`, and failing at once if the node
+	/// exited.
+	pub async fn connect(&self, timeout: Duration) -> Result<Rpc> {
+		let deadline = Instant::now() + timeout;
+		loop {
+			self.ensure_running()?;
+			match Rpc::connect(&self.rpc_url()).await {
+				Ok(rpc) => return Ok(rpc),
+				Err(error) if Instant::now() >= deadline =>
+					return Err(self.failure(&format!(
+						"did not answer JSON-RPC within {timeout:?}: {error}"
+					))),
+				Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+			}
+		}
+	}
+
+	/// `Ok` while the process runs; an error with the last log lines once it exited.
+	pub fn ensure_running(&self) -> Result<()> {
+		let Some(status) = self.exit_status() else { return Ok(()) };
+		Err(self.failure(&format!("exited unexpectedly ({status})")))
+	}
+
+	fn exit_status(&self) -> Option<ExitStatus> {
+		let mut child = self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		child.as_mut()?.try_wait().ok().flatten()
+	}
+
+	fn take_child(&mut self) -> Option<Child> {
+		self.child.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+	}
+
+	/// An error message about this node, with the end of its log.
+	pub fn failure(&self, what: &str) -> String {
+		format!(
+			"node {} {what}\n--- last lines of {} ---\n{}",
+			self.config.name,
+			self.log_path.display(),
+			self.log_tail(40)
+		)
+	}
+
+	/// The whole log so far.
+	pub fn log(&self) -> String {
+		let mut text = String::new();
+		if let Ok(mut file) = File::open(&self.log_path) {
+			let _ = file.read_to_string(&mut text);
+		}
+		text
+	}
+
+	/// The last `lines` lines of the log.
+	pub fn log_tail(&self, lines: usize) -> String {
+		let mut text = String::new();
+		if let Ok(mut file) = File::open(&self.log_path) {
+			let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+			let _ = file.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
+			let _ = file.read_to_string(&mut text);
+		}
+		let all: Vec<&str> = text.lines().collect();
+		all[all.len().saturating_sub(lines)..].join("\n")
+	}
+
+	/// Stops the node with SIGTERM, as an operator's Ctrl-C would, and returns its exit status.
+	/// A node that does not exit within [`SHUTDOWN_TIMEOUT`] is killed and reported.
+	pub fn stop(mut self) -> Result<ExitStatus> {
+		let mut child = self.take_child().ok_or("node already stopped")?;
+		// SAFETY: sending a signal to our own child process.
+		unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+		let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+		loop {
+			match child.try_wait() {
+				Ok(Some(status)) => return Ok(status),
+				Ok(None) if Instant::now() < deadline =>
+					std::thread::sleep(Duration::from_millis(100)),
+				_ => {
+					let _ = child.kill();
+					let _ = child.wait();
+					return Err(self.failure(&format!(
+						"did not stop within {SHUTDOWN_TIMEOUT:?} of SIGTERM"
+					)));
+				},
+			}
+		}
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		if let Some(mut child) = self.take_child() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+}
