@@ -71,7 +71,8 @@ fn local_testnet_preset_has_three_validators() {
 fn slot_duration_is_six_seconds() {
 	build(DEV_RUNTIME_PRESET).execute_with(|| {
 		assert_eq!(Aura::slot_duration(), 6_000);
-		assert_eq!(<Runtime as pallet_timestamp::Config>::MinimumPeriod::get() * 2, 6_000);
+		let minimum_period: u64 = <Runtime as pallet_timestamp::Config>::MinimumPeriod::get();
+		assert_eq!(minimum_period * 2, 6_000);
 	});
 }
 

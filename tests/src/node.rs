@@ -50,7 +50,7 @@ pub fn free_port() -> Result<u16> {
 /// The ports of one node.
 #[derive(Clone, Copy, Debug)]
 pub struct Ports {
-	/// libp2p (TCP), bound to 127.0.0.1 only.
+	/// The peer-to-peer port (TCP), bound to 127.0.0.1 only.
 	pub p2p: u16,
 	/// JSON-RPC over WebSocket and HTTP.
 	pub rpc: u16,
@@ -128,12 +128,11 @@ impl Node {
 			.arg("--base-path")
 			.arg(dir.path().join("data"))
 			.args(["--name", config.name.as_str()])
-			.args(["--port", ports.p2p.to_string().as_str()])
 			.args(["--listen-addr", format!("/ip4/127.0.0.1/tcp/{}", ports.p2p).as_str()])
 			.args(["--rpc-port", ports.rpc.to_string().as_str()])
 			.args(["--prometheus-port", ports.prometheus.to_string().as_str()])
 			// Loopback only: no multicast discovery, no telemetry, no public address discovery.
-			.args(["--no-mdns", "--no-telemetry", "--no-hardware-benchmarks"])
+			.args(["--no-mdns", "--no-telemetry"])
 			.args(&config.extra_args)
 			.stdin(Stdio::null())
 			.stdout(log)

@@ -13,6 +13,11 @@ use sp_core::H256;
 
 use crate::{node::Node, Result};
 
+/// How long opening a connection may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A JSON-RPC connection to one node.
 pub struct Rpc {
 	client: WsClient,
@@ -48,12 +53,16 @@ pub struct RuntimeVersionInfo {
 }
 
 impl Rpc {
-	/// Opens a WebSocket connection.
+	/// Opens a WebSocket connection, giving up after [`CONNECT_TIMEOUT`] (a listener that
+	/// accepts TCP but never answers the handshake must not hang the caller).
 	pub async fn connect(url: &str) -> Result<Self> {
-		let client = WsClientBuilder::default()
-			.request_timeout(Duration::from_secs(30))
-			.build(url)
+		let connecting = WsClientBuilder::default()
+			.connection_timeout(CONNECT_TIMEOUT)
+			.request_timeout(REQUEST_TIMEOUT)
+			.build(url);
+		let client = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
 			.await
+			.map_err(|_| format!("no WebSocket handshake from {url} within {CONNECT_TIMEOUT:?}"))?
 			.map_err(|e| format!("cannot connect to {url}: {e}"))?;
 		Ok(Self { client })
 	}

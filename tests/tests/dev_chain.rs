@@ -1,7 +1,7 @@
 //! A single-validator dev chain: blocks are produced and finalized, a signed balance transfer is
 //! included and changes state, the node runs the WASM runtime and stops cleanly.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gateless_e2e::{
 	node::{Node, NodeConfig},
@@ -69,18 +69,32 @@ async fn dev_chain_finalizes_and_applies_a_signed_transfer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_node_that_cannot_start_fails_the_test_quickly() {
-	// Take the RPC port first: the node must refuse to start, and the harness must say why
-	// instead of waiting for the startup timeout.
+async fn a_node_that_cannot_start_fails_at_once_with_its_error() {
 	let mut config = NodeConfig::dev().unwrap();
-	let taken = std::net::TcpListener::bind(("127.0.0.1", config.ports.rpc)).unwrap();
-	config.name = "port-taken".into();
-	let started = std::time::Instant::now();
-	let error = match Node::start(config).await {
-		Ok(_) => panic!("the node started although its RPC port was taken"),
-		Err(error) => error,
+	config.name = "bad-chain".into();
+	config.chain_args = vec!["--chain".into(), "/nonexistent/gateless-spec.json".into()];
+	let started = Instant::now();
+	let Err(error) = Node::start(config).await else {
+		panic!("the node started with a chain spec that does not exist")
 	};
 	assert!(error.contains("exited unexpectedly"), "unexpected error: {error}");
-	assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
-	drop(taken);
+	assert!(error.contains("gateless-spec.json"), "the node's own error is not shown: {error}");
+	assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_rpc_port_is_a_bounded_failure_not_a_hang() {
+	// Something else holds the RPC port and never answers. (The node itself then serves RPC on
+	// another port, as sc-rpc-server falls back to a free one.) Waiting for the node must fail
+	// within the bound given, saying what did not answer.
+	let config = NodeConfig::dev().unwrap();
+	let squatter = std::net::TcpListener::bind(("127.0.0.1", config.ports.rpc)).unwrap();
+	let node = Node::spawn(config).unwrap();
+	let started = Instant::now();
+	let Err(error) = node.connect(Duration::from_secs(10)).await else {
+		panic!("connected to a port that nothing serves")
+	};
+	assert!(error.contains("did not answer JSON-RPC"), "unexpected error: {error}");
+	assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+	drop(squatter);
 }
