@@ -40,8 +40,9 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" => Box::new(chain_spec::development_chain_spec()?),
 			"" | "local" => Box::new(chain_spec::local_chain_spec()?),
-			path =>
-				Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path))?),
+			path => {
+				Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path))?)
+			},
 		})
 	}
 }
@@ -127,14 +128,17 @@ pub fn run() -> sc_cli::Result<()> {
 						backend.expose_shared_trie_cache(),
 					)
 				},
-				BenchmarkCmd::Overhead(cmd) =>
-					cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec)),
-				BenchmarkCmd::Extrinsic(_) =>
+				BenchmarkCmd::Overhead(cmd) => {
+					cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
+				},
+				BenchmarkCmd::Extrinsic(_) => {
 					Err("`benchmark extrinsic` is not supported by gateless-node; use \
 						`benchmark pallet` for the weights of calls"
-						.into()),
-				BenchmarkCmd::Machine(cmd) =>
-					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
+						.into())
+				},
+				BenchmarkCmd::Machine(cmd) => {
+					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())
+				},
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {
@@ -146,12 +150,16 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
-						sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
+						sc_network::NetworkWorker<
+							Block,
+							<Block as sp_runtime::traits::Block>::Hash,
+						>,
 					>(config)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-							.map_err(sc_cli::Error::Service),
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},

@@ -56,6 +56,10 @@ pub mod token {
 	/// The SS58 address prefix. 42 is the generic Substrate prefix, so that dev tools show the
 	/// familiar `5...` addresses until Gateless registers its own.
 	pub const SS58_PREFIX: u16 = 42;
+
+	// Checked when compiling: the units agree with the decimals wallets are told about.
+	const _: () = assert!(UNIT == 10u128.pow(DECIMALS as u32));
+	const _: () = assert!(EXISTENTIAL_DEPOSIT > 0);
 }
 
 /// Block time and the units of time derived from it.
@@ -72,21 +76,7 @@ pub mod time {
 	pub const HOURS: BlockNumber = MINUTES * 60;
 	/// Blocks per day.
 	pub const DAYS: BlockNumber = HOURS * 24;
-}
 
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn units_follow_decimals() {
-		assert_eq!(token::UNIT, 10u128.pow(token::DECIMALS as u32));
-		assert!(token::EXISTENTIAL_DEPOSIT > 0);
-	}
-
-	#[test]
-	fn time_units_match_block_time() {
-		assert_eq!(time::MINUTES, 10);
-		assert_eq!(time::DAYS, 14_400);
-	}
+	// Checked when compiling: the block time divides a minute evenly.
+	const _: () = assert!(60_000 % MILLI_SECS_PER_BLOCK == 0);
 }

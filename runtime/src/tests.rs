@@ -3,11 +3,12 @@
 use codec::Decode;
 use frame_support::traits::Get;
 use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::BuildStorage;
 
 use crate::{
 	genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT},
-	Aura, Balances, Grandpa, Runtime, RuntimeGenesisConfig, VERSION,
+	Aura, Balances, Block, Grandpa, Runtime, RuntimeGenesisConfig, VERSION,
 };
 
 /// The full genesis config of a preset: the runtime's defaults with the preset's patch applied,
@@ -22,16 +23,20 @@ fn preset_config(name: &str) -> RuntimeGenesisConfig {
 
 fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }
 
 fn build(name: &str) -> sp_io::TestExternalities {
-	preset_config(name).build_storage().expect("the preset builds a genesis state").into()
+	preset_config(name)
+		.build_storage()
+		.expect("the preset builds a genesis state")
+		.into()
 }
 
 #[test]
@@ -60,8 +65,7 @@ fn local_testnet_preset_has_three_validators() {
 	build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
 		let aura = pallet_aura::Authorities::<Runtime>::get();
 		assert_eq!(aura.len(), 3);
-		let bob: sp_consensus_aura::sr25519::AuthorityId =
-			sp_keyring::Sr25519Keyring::Bob.public().into();
+		let bob: AuraId = sp_keyring::Sr25519Keyring::Bob.public().into();
 		assert!(aura.contains(&bob));
 		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
 	});
@@ -77,11 +81,19 @@ fn slot_duration_is_six_seconds() {
 }
 
 #[test]
-fn version_names_the_chain() {
+fn version_names_the_chain_and_announces_its_apis() {
+	use sp_api::RuntimeApiInfo;
+
 	assert_eq!(VERSION.spec_name, "gateless");
-	assert!(VERSION.spec_version >= 100);
-	// The runtime API versions are part of the version, so that clients see what is served.
-	assert!(!VERSION.apis.is_empty());
+	// The node and clients find the APIs they need through the version.
+	let announced = |id: [u8; 8]| VERSION.apis.iter().any(|(api, _)| *api == id);
+	assert!(announced(<dyn sp_api::Core<Block>>::ID));
+	assert!(announced(<dyn sp_block_builder::BlockBuilder<Block>>::ID));
+	assert!(announced(<dyn sp_consensus_aura::AuraApi<Block, AuraId>>::ID));
+	assert!(announced(<dyn sp_consensus_grandpa::GrandpaApi<Block>>::ID));
+	assert!(announced(<dyn sp_session::SessionKeys<Block>>::ID));
+	assert!(announced(<dyn sp_offchain::OffchainWorkerApi<Block>>::ID));
+	assert!(announced(<dyn sp_genesis_builder::GenesisBuilder<Block>>::ID));
 }
 
 #[test]

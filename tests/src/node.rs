@@ -44,7 +44,10 @@ pub fn node_binary() -> Result<PathBuf> {
 pub fn free_port() -> Result<u16> {
 	let listener =
 		TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
-	listener.local_addr().map(|addr| addr.port()).map_err(|e| format!("no local address: {e}"))
+	listener
+		.local_addr()
+		.map(|addr| addr.port())
+		.map_err(|e| format!("no local address: {e}"))
 }
 
 /// The ports of one node.
@@ -161,10 +164,10 @@ impl Node {
 			self.ensure_running()?;
 			match Rpc::connect(&self.rpc_url()).await {
 				Ok(rpc) => return Ok(rpc),
-				Err(error) if Instant::now() >= deadline =>
-					return Err(self.failure(&format!(
-						"did not answer JSON-RPC within {timeout:?}: {error}"
-					))),
+				Err(error) if Instant::now() >= deadline => {
+					return Err(self
+						.failure(&format!("did not answer JSON-RPC within {timeout:?}: {error}")))
+				},
 				Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
 			}
 		}
@@ -226,14 +229,14 @@ impl Node {
 		loop {
 			match child.try_wait() {
 				Ok(Some(status)) => return Ok(status),
-				Ok(None) if Instant::now() < deadline =>
-					std::thread::sleep(Duration::from_millis(100)),
+				Ok(None) if Instant::now() < deadline => {
+					std::thread::sleep(Duration::from_millis(100))
+				},
 				_ => {
 					let _ = child.kill();
 					let _ = child.wait();
-					return Err(self.failure(&format!(
-						"did not stop within {SHUTDOWN_TIMEOUT:?} of SIGTERM"
-					)));
+					return Err(self
+						.failure(&format!("did not stop within {SHUTDOWN_TIMEOUT:?} of SIGTERM")));
 				},
 			}
 		}

@@ -25,8 +25,8 @@ pub struct Rpc {
 
 fn parse_hash(value: &Value) -> Result<H256> {
 	let text = value.as_str().ok_or_else(|| format!("expected a hash, got {value}"))?;
-	let bytes = hex::decode(text.trim_start_matches("0x"))
-		.map_err(|e| format!("bad hash {text}: {e}"))?;
+	let bytes =
+		hex::decode(text.trim_start_matches("0x")).map_err(|e| format!("bad hash {text}: {e}"))?;
 	if bytes.len() != 32 {
 		return Err(format!("bad hash length in {text}"));
 	}
@@ -68,8 +68,15 @@ impl Rpc {
 	}
 
 	/// Any method, with its result as JSON.
-	pub async fn call(&self, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Result<Value> {
-		self.client.request(method, params).await.map_err(|e| format!("{method} failed: {e}"))
+	pub async fn call(
+		&self,
+		method: &str,
+		params: jsonrpsee::core::params::ArrayParams,
+	) -> Result<Value> {
+		self.client
+			.request(method, params)
+			.await
+			.map_err(|e| format!("{method} failed: {e}"))
 	}
 
 	/// The hash of block `number` on the best chain, if it exists.
@@ -84,7 +91,9 @@ impl Rpc {
 
 	/// The genesis hash.
 	pub async fn genesis_hash(&self) -> Result<H256> {
-		self.block_hash(0).await?.ok_or_else(|| "the node has no genesis block".to_string())
+		self.block_hash(0)
+			.await?
+			.ok_or_else(|| "the node has no genesis block".to_string())
 	}
 
 	/// The number of a block.
@@ -105,7 +114,9 @@ impl Rpc {
 		let header = self.call("chain_getHeader", rpc_params![]).await?;
 		let number = parse_hex_number(&header["number"])?;
 		let number = u32::try_from(number).map_err(|e| format!("block number {number}: {e}"))?;
-		self.block_hash(number).await?.ok_or_else(|| format!("no hash for best block {number}"))
+		self.block_hash(number)
+			.await?
+			.ok_or_else(|| format!("no hash for best block {number}"))
 	}
 
 	/// The runtime version at the best block.
@@ -163,7 +174,11 @@ impl Rpc {
 	/// Submits an encoded extrinsic with `author_submitAndWatchExtrinsic` and waits (at most
 	/// `timeout`) until it is in a block; returns that block's hash. A transaction that the pool
 	/// drops or marks invalid is an error.
-	pub async fn submit_and_wait_in_block(&self, extrinsic: &[u8], timeout: Duration) -> Result<H256> {
+	pub async fn submit_and_wait_in_block(
+		&self,
+		extrinsic: &[u8],
+		timeout: Duration,
+	) -> Result<H256> {
 		let mut subscription = self
 			.client
 			.subscribe::<Value, _>(
@@ -187,7 +202,9 @@ impl Rpc {
 			if let Some(hash) = status.get("finalized") {
 				return parse_hash(hash);
 			}
-			if ["dropped", "invalid", "usurped"].iter().any(|s| status == *s || status.get(s).is_some())
+			if ["dropped", "invalid", "usurped"]
+				.iter()
+				.any(|s| status == *s || status.get(s).is_some())
 			{
 				return Err(format!("the transaction failed: {status}"));
 			}

@@ -19,7 +19,11 @@ fn generated_spec(chain: &str) -> Value {
 		.args(["build-spec", "--chain", chain, "--disable-default-bootnode"])
 		.output()
 		.unwrap();
-	assert!(output.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&output.stderr));
+	assert!(
+		output.status.success(),
+		"build-spec failed: {}",
+		String::from_utf8_lossy(&output.stderr)
+	);
 	serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -47,7 +51,8 @@ fn assert_committed_spec_is_current(chain: &str, file: &str) {
 		path.display()
 	);
 
-	let blob = sc_executor_common::runtime_blob::RuntimeBlob::uncompress_if_needed(&committed_code).unwrap();
+	let blob = sc_executor_common::runtime_blob::RuntimeBlob::uncompress_if_needed(&committed_code)
+		.unwrap();
 	let version = sc_executor::read_embedded_version(&blob).unwrap().unwrap();
 	let current = gateless_runtime::VERSION;
 	assert_eq!(

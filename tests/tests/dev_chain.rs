@@ -8,7 +8,9 @@ use gateless_e2e::{
 	rpc::wait_for_finalized,
 	tx::{signed_extrinsic, ChainContext},
 };
-use gateless_runtime::{token::UNIT, AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall};
+use gateless_runtime::{
+	token::UNIT, AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall,
+};
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
 
