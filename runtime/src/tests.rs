@@ -2,8 +2,8 @@
 
 use codec::Decode;
 use frame_support::traits::Get;
-use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_runtime::BuildStorage;
 
 use crate::{
