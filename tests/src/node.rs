@@ -173,6 +173,32 @@ impl Node {
 		}
 	}
 
+	/// The node's Prometheus metrics, in the text exposition format.
+	pub fn prometheus_metrics(&self) -> Result<String> {
+		use std::io::Write;
+		let address = ("127.0.0.1", self.config.ports.prometheus);
+		let mut stream = std::net::TcpStream::connect(address)
+			.map_err(|e| format!("cannot reach Prometheus at {address:?}: {e}"))?;
+		stream
+			.set_read_timeout(Some(Duration::from_secs(10)))
+			.map_err(|e| e.to_string())?;
+		stream
+			.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+			.map_err(|e| format!("cannot ask Prometheus: {e}"))?;
+		let mut response = String::new();
+		stream
+			.read_to_string(&mut response)
+			.map_err(|e| format!("cannot read Prometheus' answer: {e}"))?;
+		match response.split_once("\r\n\r\n") {
+			Some((head, body))
+				if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") =>
+			{
+				Ok(body.to_string())
+			},
+			_ => Err(format!("unexpected Prometheus answer: {response:.200}")),
+		}
+	}
+
 	/// `Ok` while the process runs; an error with the last log lines once it exited.
 	pub fn ensure_running(&self) -> Result<()> {
 		let Some(status) = self.exit_status() else { return Ok(()) };

@@ -11,6 +11,7 @@ use gateless_e2e::{
 use gateless_runtime::{
 	token::UNIT, AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall,
 };
+use jsonrpsee::rpc_params;
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
 
@@ -38,6 +39,21 @@ async fn dev_chain_finalizes_and_applies_a_signed_transfer() {
 	);
 	assert!(node.log().contains(&expected_log), "{}", node.failure("did not log its runtime"));
 
+	// The standard RPC families are served, and Prometheus reports the chain's progress.
+	let methods = rpc.call("rpc_methods", rpc_params![]).await.unwrap();
+	for method in [
+		"system_health",
+		"system_accountNextIndex",
+		"chain_getBlock",
+		"state_getStorage",
+		"author_submitAndWatchExtrinsic",
+		"payment_queryInfo",
+	] {
+		assert!(methods["methods"].as_array().unwrap().iter().any(|m| m == method), "{method}");
+	}
+	let metrics = node.prometheus_metrics().unwrap();
+	assert!(metrics.contains("substrate_block_height{status=\"finalized\""), "{metrics:.2000}");
+
 	// Alice sends Bob 42 GATE.
 	let alice = Sr25519Keyring::Alice;
 	let bob = Sr25519Keyring::Bob.to_account_id();
@@ -57,6 +73,11 @@ async fn dev_chain_finalizes_and_applies_a_signed_transfer() {
 		value: amount,
 	});
 	let extrinsic = signed_extrinsic(call, &alice.pair(), nonce, context);
+	let fee_info = rpc
+		.call("payment_queryInfo", rpc_params![gateless_e2e::rpc::to_hex(&extrinsic)])
+		.await;
+	let partial_fee: u128 = fee_info.unwrap()["partialFee"].as_str().unwrap().parse().unwrap();
+	assert!(partial_fee > 0, "a transfer costs a fee");
 	let included_in =
 		rpc.submit_and_wait_in_block(&extrinsic, Duration::from_secs(60)).await.unwrap();
 
