@@ -9,7 +9,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$here/env.sh"
 cd "$GATELESS_ROOT"
-echo "[dev] building gateless-node (the first build takes about 30 minutes on 2 cores)"
+echo "[dev] building gateless-node (a cold first build takes about 20 minutes on 2 cores)"
 cargo build --locked -p gateless-node
 # A fresh chain each run unless the caller names a base path. A dev chain has no peers to
 # discover, so no multicast DNS either.
