@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building Gateless needs and a fresh Debian machine with rustup lacks:
-#   - the `wasm32v1-none` target and `rust-src`, to build the WASM runtime;
+#   - the `wasm32v1-none` target and `rust-src`, to build the WASM runtime, and rustfmt and clippy;
 #   - `protoc` (Debian's protobuf-compiler), needed by libp2p's build scripts;
 #   - `mold`, a faster linker, which .cargo/config.toml uses for the node;
 #   - `libssl-dev` and `pkg-config`, so that litep2p links the system OpenSSL instead of compiling one.
@@ -33,8 +33,11 @@ if ! rustup target list --installed | grep -qx wasm32v1-none; then
 	say "adding the Rust target wasm32v1-none (for the WASM runtime)"
 	rustup target add wasm32v1-none
 fi
-if ! rustup component list --installed | grep -q '^rust-src'; then
-	say "adding the Rust component rust-src (for the WASM runtime)"
-	rustup component add rust-src
-fi
+installed_components="$(rustup component list --installed)"
+for component in rust-src rustfmt clippy; do
+	if ! grep -q "^$component" <<<"$installed_components"; then
+		say "adding the Rust component $component (rust-src builds the WASM runtime; CI runs the others)"
+		rustup component add "$component"
+	fi
+done
 say "toolchain ready: $(rustc --version), protoc $(protoc --version | cut -d' ' -f2), $(mold --version | cut -d' ' -f1-2)"
