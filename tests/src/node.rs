@@ -134,7 +134,7 @@ impl Node {
 			.args(["--listen-addr", format!("/ip4/127.0.0.1/tcp/{}", ports.p2p).as_str()])
 			.args(["--rpc-port", ports.rpc.to_string().as_str()])
 			.args(["--prometheus-port", ports.prometheus.to_string().as_str()])
-			// Loopback only: no multicast discovery, no telemetry, no public address discovery.
+			// Loopback only: no multicast discovery, no telemetry.
 			.args(["--no-mdns", "--no-telemetry"])
 			.args(&config.extra_args)
 			.stdin(Stdio::null())

@@ -111,12 +111,8 @@ impl Rpc {
 
 	/// The hash of the best block.
 	pub async fn best_hash(&self) -> Result<H256> {
-		let header = self.call("chain_getHeader", rpc_params![]).await?;
-		let number = parse_hex_number(&header["number"])?;
-		let number = u32::try_from(number).map_err(|e| format!("block number {number}: {e}"))?;
-		self.block_hash(number)
-			.await?
-			.ok_or_else(|| format!("no hash for best block {number}"))
+		// Without a block number, `chain_getBlockHash` answers with the best block's hash.
+		parse_hash(&self.call("chain_getBlockHash", rpc_params![]).await?)
 	}
 
 	/// The runtime version at the best block.

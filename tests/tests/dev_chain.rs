@@ -67,7 +67,8 @@ async fn dev_chain_finalizes_and_applies_a_signed_transfer() {
 		spec_version: version.spec_version,
 		transaction_version: version.transaction_version,
 	};
-	let nonce = rpc.account_next_index(&alice.to_account_id().to_ss58check()).await.unwrap();
+	let alice_address = alice.to_account_id().to_ss58check();
+	let nonce = rpc.account_next_index(&alice_address).await.unwrap();
 	let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
 		dest: bob.clone().into(),
 		value: amount,
@@ -84,8 +85,7 @@ async fn dev_chain_finalizes_and_applies_a_signed_transfer() {
 	let bob_after: AccountInfo =
 		rpc.storage_decoded(&account_key(&bob), included_in).await.unwrap().unwrap();
 	assert_eq!(bob_after.data.free, bob_before.data.free + amount);
-	let alice_nonce_after = rpc.account_next_index(&alice.to_account_id().to_ss58check()).await;
-	assert_eq!(alice_nonce_after.unwrap(), nonce + 1);
+	assert_eq!(rpc.account_next_index(&alice_address).await.unwrap(), nonce + 1);
 
 	let status = node.stop().unwrap();
 	assert!(status.success(), "the node did not exit cleanly on SIGTERM: {status}");
