@@ -110,8 +110,11 @@ async fn a_taken_rpc_port_is_a_bounded_failure_not_a_hang() {
 	// Something else holds the RPC port and never answers. (The node itself then serves RPC on
 	// another port, as sc-rpc-server falls back to a free one.) Waiting for the node must fail
 	// within the bound given, saying what did not answer.
-	let config = NodeConfig::dev().unwrap();
-	let squatter = std::net::TcpListener::bind(("127.0.0.1", config.ports.rpc)).unwrap();
+	// The squatter takes a port of the system's choosing first, so that no other test's node can
+	// take it in between.
+	let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let mut config = NodeConfig::dev().unwrap();
+	config.ports.rpc = squatter.local_addr().unwrap().port();
 	let node = Node::spawn(config).unwrap();
 	let started = Instant::now();
 	let Err(error) = node.connect(Duration::from_secs(10)).await else {
