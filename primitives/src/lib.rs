@@ -4,11 +4,18 @@
 //! every part agrees on what an account, a balance or a block number is without depending on the
 //! runtime crate itself.
 //!
-//! Later parts of Gateless add here the model, job and tensor types, the cross-pallet traits
-//! (`ModelProvider`, `ValidatorSet`, `Slashing`, `JobSettlement`), the runtime API declarations and
-//! the `inference` runtime interface.
+//! - [`model`]: models, their tensor signatures, determinism classes and attestation verdicts.
+//! - [`traits`]: how the pallets use each other ([`traits::ModelProvider`],
+//!   [`traits::ValidatorSet`], [`traits::ModelUsage`]).
+//! - [`runtime_api`]: the runtime APIs that the node's RPC serves.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod model;
+pub mod runtime_api;
+pub mod traits;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

@@ -1,6 +1,6 @@
 //! The runtime APIs: what the node and clients can call in the runtime (block production and
-//! import, the transaction pool, consensus, session keys, nonces, fees, metadata and genesis
-//! presets).
+//! import, the transaction pool, consensus, session keys, nonces, fees, metadata, genesis
+//! presets, and the Gateless model registry).
 
 use alloc::vec::Vec;
 use frame_support::{
@@ -18,9 +18,12 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use gateless_primitives::model::{AttestationTally, ModelId, ModelInfo, ModelPage};
+
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
+	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -147,6 +150,36 @@ impl_runtime_apis! {
 			_authority_id: GrandpaId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
 			None
+		}
+	}
+
+	impl gateless_primitives::runtime_api::ModelRegistryApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn models(from: ModelId, limit: u32) -> ModelPage<AccountId, Balance, BlockNumber> {
+			ModelRegistry::models_page(from, limit)
+		}
+
+		fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>> {
+			pallet_model_registry::Models::<Runtime>::get(model)
+		}
+
+		fn attestations(model: ModelId) -> Option<AttestationTally> {
+			ModelRegistry::attestation_tally(model)
+		}
+
+		fn inline_bytes(model: ModelId) -> Option<Vec<u8>> {
+			ModelRegistry::inline_bytes(model)
+		}
+
+		fn latest_version(owner: AccountId, name: Vec<u8>) -> Option<ModelId> {
+			ModelRegistry::latest_version(&owner, &name)
+		}
+
+		fn models_of(owner: AccountId) -> Vec<ModelId> {
+			ModelRegistry::models_of(&owner)
+		}
+
+		fn registration_deposit(inline_bytes: u32, description_len: u32) -> Balance {
+			ModelRegistry::registration_deposit(inline_bytes, description_len)
 		}
 	}
 

@@ -21,7 +21,7 @@
 //! | 10–19 | money | Balances (10), TransactionPayment (11) |
 //! | 20–29 | consensus and staking | Aura (20), Grandpa (21) |
 //! | 30–39 | governance | (council) |
-//! | 40–59 | Gateless | (model registry, inference jobs, verification) |
+//! | 40–59 | Gateless | ModelRegistry (40); (inference jobs, verification) |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime` and `impl_runtime_apis` expand to a lot of code.
@@ -175,6 +175,9 @@ mod runtime {
 
 	#[runtime::pallet_index(2)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(40)]
+	pub type ModelRegistry = pallet_model_registry;
 }
 
 #[cfg(test)]

@@ -94,6 +94,43 @@ fn version_names_the_chain_and_announces_its_apis() {
 	assert!(announced(<dyn sp_session::SessionKeys<Block>>::ID));
 	assert!(announced(<dyn sp_offchain::OffchainWorkerApi<Block>>::ID));
 	assert!(announced(<dyn sp_genesis_builder::GenesisBuilder<Block>>::ID));
+	assert!(announced(
+		<dyn gateless_primitives::runtime_api::ModelRegistryApi<
+			Block,
+			crate::AccountId,
+			crate::Balance,
+			crate::BlockNumber,
+		>>::ID
+	));
+}
+
+#[test]
+fn the_aura_authorities_are_the_validators_that_attest_models() {
+	use gateless_primitives::traits::ValidatorSet;
+	use sp_keyring::Sr25519Keyring;
+
+	let storage = preset_config(LOCAL_TESTNET_RUNTIME_PRESET).build_storage().unwrap();
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		assert_eq!(crate::configs::AuraValidators::active_count(), 3);
+		for validator in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+			assert!(crate::configs::AuraValidators::is_active(&validator.to_account_id()));
+		}
+		assert!(!crate::configs::AuraValidators::is_active(&Sr25519Keyring::Dave.to_account_id()));
+	});
+}
+
+#[test]
+fn the_registry_defaults_are_valid_and_fit_a_transaction() {
+	use crate::configs::{DefaultRegistryParams, MAX_INLINE_MODEL_BYTES};
+
+	let params = DefaultRegistryParams::get();
+	assert!(crate::ModelRegistry::params_are_valid(&params));
+	assert_eq!(params.max_inline_bytes, MAX_INLINE_MODEL_BYTES);
+	// A registration with the largest inline model fits in a normal transaction.
+	let normal_length = *crate::configs::RuntimeBlockLength::get()
+		.max
+		.get(frame_support::dispatch::DispatchClass::Normal);
+	assert!(MAX_INLINE_MODEL_BYTES + 16 * 1024 < normal_length);
 }
 
 #[test]
@@ -117,6 +154,7 @@ fn metadata_is_readable_and_lists_the_pallets() {
 		("TransactionPayment", 11),
 		("Aura", 20),
 		("Grandpa", 21),
+		("ModelRegistry", 40),
 	] {
 		assert!(
 			pallets.contains(&(expected.0.to_string(), expected.1)),

@@ -2,9 +2,11 @@
 //! pallet index table in the crate docs).
 
 mod consensus;
+mod gateless;
 mod money;
 mod system;
 
 pub use consensus::*;
+pub use gateless::*;
 pub use money::*;
 pub use system::*;

@@ -1,0 +1,354 @@
+//! Models as the chain knows them: the tensors they take and give, how deterministic their outputs
+//! are, where their bytes are, and how far validators have got in attesting them.
+//!
+//! The bounds here are fixed for the whole network (pallets, node and clients agree on them
+//! without reading runtime constants); the bound on inline model bytes is a runtime constant of the
+//! model registry, as it is the one worth tuning.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::{ConstU32, H256};
+use sp_runtime::{BoundedVec, FixedU64, Perbill};
+
+/// The id of a registered model, given in registration order from 0.
+pub type ModelId = u64;
+
+/// The most bytes in a model's name, e.g. `mnist-classifier`.
+pub const MAX_MODEL_NAME_LEN: u32 = 64;
+/// The most bytes in a model's version, e.g. `1.2.0`.
+pub const MAX_MODEL_VERSION_LEN: u32 = 32;
+/// The most bytes in a model's description (free text or a license/model-card URI).
+pub const MAX_DESCRIPTION_LEN: u32 = 512;
+/// The most bytes in one URI where a model's bytes can be fetched.
+pub const MAX_URI_LEN: u32 = 256;
+/// The most URIs a model may list.
+pub const MAX_URIS: u32 = 4;
+/// The most bytes in a tensor's name.
+pub const MAX_TENSOR_NAME_LEN: u32 = 64;
+/// The most dimensions of a tensor.
+pub const MAX_TENSOR_RANK: u32 = 8;
+/// The most input (or output) tensors of a model.
+pub const MAX_MODEL_TENSORS: u32 = 8;
+
+/// A model's name.
+pub type ModelName = BoundedVec<u8, ConstU32<MAX_MODEL_NAME_LEN>>;
+/// A model's version.
+pub type ModelVersion = BoundedVec<u8, ConstU32<MAX_MODEL_VERSION_LEN>>;
+/// A model's description.
+pub type ModelDescription = BoundedVec<u8, ConstU32<MAX_DESCRIPTION_LEN>>;
+/// An http(s) URI where a model's bytes can be fetched.
+pub type ModelUri = BoundedVec<u8, ConstU32<MAX_URI_LEN>>;
+/// A tensor's name, as in the ONNX graph.
+pub type TensorName = BoundedVec<u8, ConstU32<MAX_TENSOR_NAME_LEN>>;
+
+/// The element type of a tensor, as ONNX names them.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum DType {
+	F32,
+	F64,
+	F16,
+	I8,
+	I16,
+	I32,
+	I64,
+	U8,
+	U16,
+	U32,
+	U64,
+	Bool,
+}
+
+impl DType {
+	/// Bytes per element in the little-endian encoding of tensor data (`Bool` is one byte).
+	pub const fn size_in_bytes(self) -> u32 {
+		match self {
+			DType::I8 | DType::U8 | DType::Bool => 1,
+			DType::F16 | DType::I16 | DType::U16 => 2,
+			DType::F32 | DType::I32 | DType::U32 => 4,
+			DType::F64 | DType::I64 | DType::U64 => 8,
+		}
+	}
+
+	/// Whether the type is a floating-point one, whose outputs need a [`Determinism::Tolerance`]
+	/// to be compared across CPU kinds.
+	pub const fn is_float(self) -> bool {
+		matches!(self, DType::F16 | DType::F32 | DType::F64)
+	}
+}
+
+/// One dimension of a declared tensor shape.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Dim {
+	/// Exactly this many elements (at least 1).
+	Fixed(u32),
+	/// Any number of elements, chosen by each job's input (e.g. a batch dimension).
+	Dynamic,
+}
+
+/// A declared input or output tensor of a model.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub struct TensorSpec {
+	/// The tensor's name in the ONNX graph.
+	pub name: TensorName,
+	/// Its element type.
+	pub dtype: DType,
+	/// Its shape; `Dim::Dynamic` where any size is accepted.
+	pub shape: BoundedVec<Dim, ConstU32<MAX_TENSOR_RANK>>,
+}
+
+/// The inputs and outputs a model declares; validators check it against the ONNX graph when they
+/// attest, and the jobs pallet checks each job's input against it.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub struct ModelSignature {
+	pub inputs: BoundedVec<TensorSpec, ConstU32<MAX_MODEL_TENSORS>>,
+	pub outputs: BoundedVec<TensorSpec, ConstU32<MAX_MODEL_TENSORS>>,
+}
+
+/// Why a [`ModelSignature`] is not acceptable.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SignatureError {
+	/// A model needs at least one input and one output.
+	NoTensors,
+	/// A tensor has an empty name.
+	EmptyName,
+	/// Two inputs, or two outputs, share a name.
+	DuplicateName,
+	/// A fixed dimension is 0.
+	ZeroDimension,
+}
+
+impl ModelSignature {
+	/// Checks that the signature can describe a real ONNX graph: at least one input and one output,
+	/// non-empty unique names on each side, and no zero-sized fixed dimension.
+	pub fn validate(&self) -> Result<(), SignatureError> {
+		if self.inputs.is_empty() || self.outputs.is_empty() {
+			return Err(SignatureError::NoTensors);
+		}
+		for side in [&self.inputs, &self.outputs] {
+			for (position, tensor) in side.iter().enumerate() {
+				if tensor.name.is_empty() {
+					return Err(SignatureError::EmptyName);
+				}
+				if side
+					.iter()
+					.skip(position.saturating_add(1))
+					.any(|other| other.name == tensor.name)
+				{
+					return Err(SignatureError::DuplicateName);
+				}
+				if tensor.shape.iter().any(|dim| *dim == Dim::Fixed(0)) {
+					return Err(SignatureError::ZeroDimension);
+				}
+			}
+		}
+		Ok(())
+	}
+}
+
+/// How the outputs of a model are compared between validators (see DESIGN, Determinism).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Determinism {
+	/// Outputs must be bit-for-bit equal: integer and quantized models.
+	Exact,
+	/// Float outputs agree when each element is within `abs` or within `rel` (relative to the
+	/// larger magnitude) of the other's. Fixed point, so that no runtime code uses floats.
+	Tolerance { abs: FixedU64, rel: Perbill },
+}
+
+/// Where validators get a model's bytes.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub enum ModelLocation {
+	/// On chain, in the model registry's storage (readable through the runtime API).
+	Inline,
+	/// At any of these http(s) URIs; the bytes must hash to the registered blake2-256 hash.
+	Uris(BoundedVec<ModelUri, ConstU32<MAX_URIS>>),
+}
+
+/// Why a validator could not attest that a model loads.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum AttestationFailure {
+	/// No URI served the bytes (down, refused, timed out).
+	Unavailable,
+	/// The bytes do not have the registered size.
+	SizeMismatch,
+	/// The bytes do not hash to the registered hash.
+	HashMismatch,
+	/// The bytes are not an ONNX model tract can parse.
+	Malformed,
+	/// The model uses operators or types the inference engine does not support.
+	Unsupported,
+	/// The graph's inputs or outputs differ from the declared signature.
+	SignatureMismatch,
+	/// The model exceeds the validator's resource limits (size, memory, time).
+	TooLarge,
+}
+
+/// A validator's verdict on a pending model.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Verdict {
+	/// The bytes matched the hash and the model loaded with the declared signature.
+	Loads,
+	/// It did not, for this reason.
+	Fails(AttestationFailure),
+}
+
+/// Why a model was rejected.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum RejectionReason {
+	/// A quorum of validators attested a failure; this is the most reported reason.
+	Attested(AttestationFailure),
+	/// The registry's admin rejected it.
+	Admin,
+}
+
+/// Where a model is in its life.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum ModelStatus {
+	/// Registered, waiting for a quorum of validator attestations. No job may use it yet.
+	Pending,
+	/// Attested by a quorum: jobs may use it.
+	Active,
+	/// Rejected; no job may use it. Its owner can remove the record to get the rest of the
+	/// deposit back.
+	Rejected(RejectionReason),
+	/// Withdrawn by its owner: no new jobs, running jobs finish.
+	Deprecated,
+	/// Banned by the admin; its hash cannot be registered again.
+	Banned,
+}
+
+/// A registered model, as stored by the model registry and returned by its runtime API.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub struct ModelInfo<AccountId, Balance, BlockNumber> {
+	/// Who registered it (or received it); gets the price of every job and owns the deposit.
+	pub owner: AccountId,
+	/// Its name; one owner's (name, version) pairs are unique.
+	pub name: ModelName,
+	/// Its version.
+	pub version: ModelVersion,
+	/// The blake2-256 hash of the ONNX file.
+	pub hash: H256,
+	/// The ONNX file's size in bytes.
+	pub size: u64,
+	/// Where the bytes are.
+	pub location: ModelLocation,
+	/// Its declared inputs and outputs.
+	pub signature: ModelSignature,
+	/// How its outputs are compared.
+	pub determinism: Determinism,
+	/// What a job pays its owner per inference.
+	pub price: Balance,
+	/// Free text, e.g. a license or a model card URI.
+	pub description: ModelDescription,
+	/// Where it is in its life.
+	pub status: ModelStatus,
+	/// The deposit held from the owner for what it stores on chain.
+	pub deposit: Balance,
+	/// The block it was registered in.
+	pub registered_at: BlockNumber,
+}
+
+/// Attestations so far of a pending model.
+#[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug)]
+pub struct AttestationTally {
+	/// Validators that attested it loads.
+	pub loads: u32,
+	/// Validators that attested it fails, whatever the reason.
+	pub fails: u32,
+	/// How many of either side decide, for the active set as it is now.
+	pub threshold: u32,
+}
+
+/// One page of the model list (see `ModelRegistryApi::models`).
+#[derive(Clone, Encode, Decode, TypeInfo, PartialEq, Eq, Debug)]
+pub struct ModelPage<AccountId, Balance, BlockNumber> {
+	/// The models found, in id order.
+	pub models: alloc::vec::Vec<(ModelId, ModelInfo<AccountId, Balance, BlockNumber>)>,
+	/// Where the next page starts, or `None` when there are no more models.
+	pub next: Option<ModelId>,
+}

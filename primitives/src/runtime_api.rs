@@ -1,0 +1,41 @@
+//! Runtime APIs of the Gateless pallets, so that the node's RPC and clients read models, jobs and
+//! validators without knowing storage keys.
+
+use alloc::vec::Vec;
+use codec::Codec;
+
+use crate::model::{AttestationTally, ModelId, ModelInfo, ModelPage};
+
+sp_api::decl_runtime_apis! {
+	/// The model registry.
+	pub trait ModelRegistryApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// Models with an id of at least `from`, in id order, at most `limit` of them (the runtime
+		/// caps `limit` and how many ids one call scans). Ask again from `next` for the next page.
+		fn models(from: ModelId, limit: u32) -> ModelPage<AccountId, Balance, BlockNumber>;
+
+		/// One model.
+		fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>>;
+
+		/// The attestations so far of a pending model (`None` if it is not pending).
+		fn attestations(model: ModelId) -> Option<AttestationTally>;
+
+		/// The inline ONNX bytes of a model stored on chain.
+		fn inline_bytes(model: ModelId) -> Option<Vec<u8>>;
+
+		/// The most recently registered version of `owner`'s model called `name` that has not
+		/// been removed.
+		fn latest_version(owner: AccountId, name: Vec<u8>) -> Option<ModelId>;
+
+		/// The ids of the models `owner` owns, in id order.
+		fn models_of(owner: AccountId) -> Vec<ModelId>;
+
+		/// The deposit that registering a model would hold, given its inline byte count and
+		/// description length.
+		fn registration_deposit(inline_bytes: u32, description_len: u32) -> Balance;
+	}
+}
