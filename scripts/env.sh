@@ -10,3 +10,7 @@ GATELESS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GATELESS_ROOT
 export WASM_BUILD_WORKSPACE_HINT="$GATELESS_ROOT"
 mkdir -p "$CARGO_TARGET_DIR"
+# frame-benchmarking-cli (in `--features runtime-benchmarks` node builds) pulls a test runtime whose
+# WASM build cannot find itself in our workspace's metadata; it only serves `benchmark storage`'s
+# synthetic mode, which Gateless does not use.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1

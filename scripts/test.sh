@@ -13,3 +13,7 @@ cargo build --locked -p gateless-node
 export GATELESS_NODE_BIN="$CARGO_TARGET_DIR/debug/gateless-node"
 echo "[test] running the test suite"
 cargo test --locked --workspace "$@"
+# The pallets again with their benchmarks, which also run each benchmark once against the pallet's
+# mock runtime (a separate build: `runtime-benchmarks` changes frame-support and friends).
+echo "[test] running the pallets' tests with their benchmarks"
+cargo test --locked -p pallet-model-registry --features pallet-model-registry/runtime-benchmarks

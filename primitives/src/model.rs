@@ -162,7 +162,7 @@ impl ModelSignature {
 				{
 					return Err(SignatureError::DuplicateName);
 				}
-				if tensor.shape.iter().any(|dim| *dim == Dim::Fixed(0)) {
+				if tensor.shape.contains(&Dim::Fixed(0)) {
 					return Err(SignatureError::ZeroDimension);
 				}
 			}

@@ -167,6 +167,26 @@ impl Rpc {
 		}
 	}
 
+	/// Calls a runtime API function (e.g. `ModelRegistryApi_model`) with SCALE-encoded `args` at
+	/// block `at` through `state_call`, and decodes its result.
+	pub async fn runtime_api<T: Decode>(&self, function: &str, args: &[u8], at: H256) -> Result<T> {
+		let result = self.call("state_call", rpc_params![function, to_hex(args), at]).await?;
+		let text = result.as_str().ok_or("state_call returned no hex string")?;
+		let bytes = hex::decode(text.trim_start_matches("0x"))
+			.map_err(|e| format!("bad state_call result {text}: {e}"))?;
+		T::decode(&mut &bytes[..])
+			.map_err(|e| format!("cannot decode the result of {function}: {e}"))
+	}
+
+	/// The runtime events of block `at`.
+	pub async fn events(&self, at: H256) -> Result<Vec<gateless_runtime::RuntimeEvent>> {
+		// `System::Events` is private to frame-system; its key is the plain storage prefix.
+		let key = frame_support::storage::storage_prefix(b"System", b"Events");
+		let records: Vec<frame_system::EventRecord<gateless_runtime::RuntimeEvent, H256>> =
+			self.storage_decoded(&key, at).await?.unwrap_or_default();
+		Ok(records.into_iter().map(|record| record.event).collect())
+	}
+
 	/// Submits an encoded extrinsic with `author_submitAndWatchExtrinsic` and waits (at most
 	/// `timeout`) until it is in a block; returns that block's hash. A transaction that the pool
 	/// drops or marks invalid is an error.

@@ -125,6 +125,9 @@ pub const MAX_MODELS_PER_PAGE: u32 = 100;
 /// a page arbitrarily expensive.
 pub const MAX_IDS_SCANNED_PER_PAGE: u64 = 1_000;
 
+// `register_model` takes a model's full description as separate arguments, as wallets and
+// clients show call arguments one by one.
+#[allow(clippy::too_many_arguments)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -924,11 +927,11 @@ impl<T: Config> Pallet<T> {
 			entry.1 = entry.1.saturating_add(1);
 		}
 		ensure!(
-			InlineBytes::<T>::iter_keys().all(|model| Models::<T>::contains_key(model)),
+			InlineBytes::<T>::iter_keys().all(Models::<T>::contains_key),
 			"inline bytes of a removed model"
 		);
 		ensure!(
-			Attestations::<T>::iter_keys().all(|model| Models::<T>::contains_key(model)),
+			Attestations::<T>::iter_keys().all(Models::<T>::contains_key),
 			"attestations of a removed model"
 		);
 		ensure!(

@@ -1,0 +1,8 @@
+//! The pallets whose benchmarks `gateless-node benchmark pallet` runs (built with
+//! `--features runtime-benchmarks`), and so whose `weights.rs` it can generate.
+
+frame_benchmarking::define_benchmarks!(
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_model_registry, ModelRegistry]
+);

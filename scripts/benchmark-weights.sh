@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Regenerates the `weights.rs` of Gateless pallets from their benchmarks, on this machine.
+#
+#   scripts/benchmark-weights.sh [pallet_name ...]    (default: every Gateless pallet)
+#
+# Builds gateless-node with `--features runtime-benchmarks` and a release-profile WASM runtime
+# (weights of a debug WASM would be several times too high), then runs `benchmark pallet` on the
+# dev chain with the project's template (scripts/pallet-weight-template.hbs), which writes the
+# pallet's `WeightInfo` trait, `SubstrateWeight<T>` and the `()` impl used by mock runtimes.
+# Steps and repeats can be lowered for a quick look: STEPS=10 REPEAT=5 scripts/benchmark-weights.sh
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/setup.sh"
+# shellcheck source=env.sh
+source "$here/env.sh"
+cd "$GATELESS_ROOT"
+
+pallets=("$@")
+if [ ${#pallets[@]} -eq 0 ]; then
+	pallets=(pallet_model_registry)
+fi
+
+echo "[weights] building gateless-node with runtime-benchmarks"
+WASM_BUILD_TYPE=release cargo build --locked -p gateless-node --features runtime-benchmarks
+node="$CARGO_TARGET_DIR/debug/gateless-node"
+
+for pallet in "${pallets[@]}"; do
+	crate_dir="pallets/$(echo "${pallet#pallet_}" | tr _ -)"
+	echo "[weights] $pallet -> $crate_dir/src/weights.rs"
+	"$node" benchmark pallet \
+		--chain dev \
+		--pallet "$pallet" \
+		--extrinsic '*' \
+		--wasm-execution compiled \
+		--steps "${STEPS:-50}" \
+		--repeat "${REPEAT:-20}" \
+		--template scripts/pallet-weight-template.hbs \
+		--output "$crate_dir/src/weights.rs"
+done
+# The plain node again, so that the tests do not run the benchmarking build.
+echo "[weights] rebuilding the plain gateless-node"
+cargo build --locked -p gateless-node
