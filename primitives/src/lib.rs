@@ -4,15 +4,18 @@
 //! every part agrees on what an account, a balance or a block number is without depending on the
 //! runtime crate itself.
 //!
+//! - [`crypto`]: the inference session key type.
 //! - [`model`]: models, their tensor signatures, determinism classes and attestation verdicts.
 //! - [`traits`]: how the pallets use each other ([`traits::ModelProvider`],
-//!   [`traits::ValidatorSet`], [`traits::ModelUsage`]).
+//!   [`traits::ValidatorSet`], [`traits::ModelUsage`], [`traits::Slashing`],
+//!   [`traits::ValidatorRecords`]).
 //! - [`runtime_api`]: the runtime APIs that the node's RPC serves.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod crypto;
 pub mod model;
 pub mod runtime_api;
 pub mod traits;

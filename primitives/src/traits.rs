@@ -42,3 +42,67 @@ pub trait ValidatorSet<AccountId> {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_active_for_benchmarks(validators: alloc::vec::Vec<AccountId>);
 }
+
+/// Why a validator is slashed.
+#[derive(
+	Clone,
+	Copy,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum SlashReason {
+	/// Revealed an output that the quorum disagreed with.
+	Dissent,
+	/// Was assigned a job and did not commit or reveal in time.
+	NoShow,
+	/// Revealed something that does not match its commitment.
+	BadReveal,
+	/// Slashed by the admin origin.
+	Admin,
+}
+
+/// How much of a validator's bond to slash.
+#[derive(
+	Clone,
+	Copy,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum SlashAmount<Balance> {
+	/// This share of the whole bond (active and unlocking).
+	Fraction(sp_runtime::Perbill),
+	/// This much, or the whole bond if it is less.
+	Amount(Balance),
+}
+
+/// Slashing validators' bonds; implemented by the staking pallet, used by the verification pallet.
+pub trait Slashing<AccountId, Balance> {
+	/// Slashes `who`'s bond by `amount` for `reason` and counts an offence in the current session;
+	/// returns how much was slashed. A validator over the offence limit is chilled and disabled.
+	fn slash(who: &AccountId, amount: SlashAmount<Balance>, reason: SlashReason) -> Balance;
+}
+
+/// The record of how validators did on the jobs assigned to them; implemented by the staking
+/// pallet, fed by the jobs and verification pallets, read by the staking runtime API.
+pub trait ValidatorRecords<AccountId, Balance> {
+	/// `who` was assigned a job.
+	fn note_assigned(who: &AccountId);
+	/// `who` agreed with the quorum and was paid `reward`.
+	fn note_agreed(who: &AccountId, reward: Balance);
+	/// `who` revealed an output the quorum disagreed with.
+	fn note_dissented(who: &AccountId);
+	/// `who` did not commit or reveal in time.
+	fn note_missed(who: &AccountId);
+}

@@ -1,0 +1,762 @@
+//! # Validator staking pallet
+//!
+//! Bonds, the active validator set, slashing and the record of how validators did. The stake a
+//! validator bonds is what it loses when it lies about a model's output; the set this pallet
+//! chooses is the set that authors blocks (Aura), finalizes them (GRANDPA) and runs inference.
+//!
+//! ## Overview
+//!
+//! Anyone can [`Call::bond`] funds (held under [`HoldReason::Bond`]), add to them with
+//! [`Call::bond_extra`], [`Call::unbond`] them (they stay held, and slashable, for
+//! [`Config::UnbondingPeriod`] blocks), [`Call::rebond`] what is unlocking, and
+//! [`Call::withdraw_unbonded`] what has unlocked. An account with at least
+//! [`StakingParams::min_validator_bond`] bonded and session keys set (`Session::set_keys`, with
+//! Aura, GRANDPA and inference keys) declares itself a candidate with [`Call::validate`] and stops
+//! with [`Call::chill`].
+//!
+//! The pallet is the session pallet's `SessionManager`: when a session is planned, the top
+//! [`StakingParams::max_validators`] candidates by active bond (ties by account id) become the
+//! validators of the session after it (the session pallet queues one session ahead). With fewer
+//! than [`StakingParams::min_validators`] eligible candidates the current set is kept and
+//! [`Event::NotEnoughCandidates`] says so. The pallet also decides when sessions end: every
+//! [`Config::SessionLength`] blocks, or at the next block after [`Call::force_new_session`].
+//!
+//! Other pallets slash through [`gateless_primitives::traits::Slashing`]: a fraction of the bond
+//! or an amount, from the active bond first and then from unlocking funds; slashed funds go to
+//! [`Config::Slashed`] (burnt or paid to a treasury). Offences of active validators are counted
+//! per session; one over [`StakingParams::max_offences_per_session`] chills the validator and
+//! disables it in the session at once (Aura skips its slots; the session pallet's disabling
+//! strategy caps how many validators can be disabled). The jobs and verification pallets record
+//! outcomes through [`gateless_primitives::traits::ValidatorRecords`]; the counters are served by
+//! the `ValidatorStakingApi` runtime API.
+//!
+//! ## Calls
+//!
+//! - [`Call::bond`] (signed): errors [`Error::AlreadyBonded`], [`Error::ZeroAmount`],
+//!   [`Error::InsufficientBalance`]; event [`Event::Bonded`].
+//! - [`Call::bond_extra`] (signed): errors [`Error::NotBonded`], [`Error::ZeroAmount`],
+//!   [`Error::InsufficientBalance`]; event [`Event::Bonded`].
+//! - [`Call::unbond`] (signed): errors [`Error::NotBonded`], [`Error::ZeroAmount`],
+//!   [`Error::BelowMinimumBond`] (a candidate must chill first), [`Error::TooManyUnlockingChunks`];
+//!   event [`Event::Unbonded`].
+//! - [`Call::rebond`] (signed): errors [`Error::NotBonded`], [`Error::NothingToRebond`]; event
+//!   [`Event::Rebonded`].
+//! - [`Call::withdraw_unbonded`] (signed): errors [`Error::NotBonded`],
+//!   [`Error::NothingToWithdraw`]; event [`Event::Withdrawn`].
+//! - [`Call::validate`] (signed): errors [`Error::NotBonded`], [`Error::BelowMinimumBond`],
+//!   [`Error::NoSessionKeys`], [`Error::AlreadyCandidate`], [`Error::TooManyCandidates`]; event
+//!   [`Event::Validating`].
+//! - [`Call::chill`] (signed): error [`Error::NotCandidate`]; event [`Event::Chilled`].
+//! - [`Call::set_params`], [`Call::force_chill`], [`Call::force_new_session`]
+//!   ([`Config::AdminOrigin`]): errors [`Error::InvalidParams`], [`Error::NotCandidate`]; events
+//!   [`Event::ParamsSet`], [`Event::Chilled`], [`Event::NewSessionForced`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+mod types;
+pub mod weights;
+
+use alloc::vec::Vec;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{self, Inspect, MutateHold},
+		tokens::Precision,
+		EstimateNextSessionRotation, Imbalance, OnUnbalanced,
+	},
+};
+use frame_system::pallet_prelude::*;
+use gateless_primitives::traits::{
+	SlashAmount, SlashReason, Slashing, ValidatorRecords, ValidatorSet,
+};
+use sp_runtime::{
+	traits::{One, Saturating, Zero},
+	Perbill, Permill,
+};
+use sp_staking::SessionIndex;
+
+/// The balance type of the bonded currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// Slashed funds, handed to [`Config::Slashed`].
+pub type CreditOf<T> =
+	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+/// A ledger as this runtime stores it.
+pub type LedgerOf<T> =
+	Ledger<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxUnlockingChunks>;
+
+/// What the staking pallet needs from the session pallet.
+pub trait SessionInterface<AccountId> {
+	/// Whether `who` has set session keys (they take effect at the next session).
+	fn has_keys(who: &AccountId) -> bool;
+	/// The validators of the current session.
+	fn validators() -> Vec<AccountId>;
+	/// Disables `who` for the rest of the current session, as far as the disabling strategy
+	/// allows; returns whether it is disabled now.
+	fn disable(who: &AccountId) -> bool;
+	/// Gives `who` session keys, for benchmarks of `validate`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_keys_for_benchmarks(who: &AccountId);
+}
+
+impl<T> SessionInterface<T::AccountId> for pallet_session::Pallet<T>
+where
+	T: pallet_session::Config<ValidatorId = <T as frame_system::Config>::AccountId>,
+{
+	fn has_keys(who: &T::AccountId) -> bool {
+		pallet_session::NextKeys::<T>::contains_key(who)
+	}
+
+	fn validators() -> Vec<T::AccountId> {
+		pallet_session::Validators::<T>::get()
+	}
+
+	fn disable(who: &T::AccountId) -> bool {
+		let Some(index) = Self::validator_id_to_index(who) else { return false };
+		Self::report_offence(who.clone(), sp_staking::offence::OffenceSeverity(Perbill::one()));
+		pallet_session::DisabledValidators::<T>::get().iter().any(|(i, _)| *i == index)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_keys_for_benchmarks(who: &T::AccountId) {
+		use sp_runtime::traits::TrailingZeroInput;
+		if let Ok(keys) = T::Keys::decode(&mut TrailingZeroInput::zeroes()) {
+			pallet_session::NextKeys::<T>::insert(who, keys);
+		}
+	}
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The currency bonds are held in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::BalancedHold<Self::AccountId>;
+
+		/// The runtime's hold reasons, which include this pallet's [`HoldReason`].
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The session pallet: session keys, the current set, disabling.
+		type Session: SessionInterface<Self::AccountId>;
+
+		/// May set parameters, chill any candidate and force a new session.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Receives slashed funds (`()` burns them).
+		type Slashed: OnUnbalanced<CreditOf<Self>>;
+
+		/// Blocks between `unbond` and the funds being withdrawable.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks per session.
+		#[pallet::constant]
+		type SessionLength: Get<BlockNumberFor<Self>>;
+
+		/// The most validators a session can have.
+		#[pallet::constant]
+		type MaxValidators: Get<u32>;
+
+		/// The most candidates at once (bounds the work of choosing a set).
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// The most unlocking chunks per ledger (unbonds in the same block share one).
+		#[pallet::constant]
+		type MaxUnlockingChunks: Get<u32>;
+
+		/// The parameters until the admin sets others.
+		type DefaultParams: Get<StakingParams<BalanceOf<Self>>>;
+
+		/// Weights of the calls and of choosing a set.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A validator's bond, active or unlocking.
+		#[codec(index = 0)]
+		Bond,
+	}
+
+	/// What each account has bonded.
+	#[pallet::storage]
+	pub type Ledgers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, LedgerOf<T>>;
+
+	/// Accounts that want to validate.
+	#[pallet::storage]
+	pub type Candidates<T: Config> = CountedStorageMap<_, Twox64Concat, T::AccountId, ()>;
+
+	/// The validators of the current session.
+	#[pallet::storage]
+	pub type ActiveValidators<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
+
+	/// Offences of active validators in the current session.
+	#[pallet::storage]
+	pub type OffencesInSession<T: Config> =
+		StorageMap<_, Twox64Concat, T::AccountId, u32, ValueQuery>;
+
+	/// How each validator did.
+	#[pallet::storage]
+	pub type Counters<T: Config> =
+		StorageMap<_, Twox64Concat, T::AccountId, ValidatorCounters<BalanceOf<T>>, ValueQuery>;
+
+	/// Whether the current session ends at the next block.
+	#[pallet::storage]
+	pub type ForceNewSession<T> = StorageValue<_, bool, ValueQuery>;
+
+	/// The staking parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> =
+		StorageValue<_, StakingParams<BalanceOf<T>>, ValueQuery, T::DefaultParams>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The initial validators and their bonds; they are candidates from genesis and form the
+		/// first sessions' set (their session keys go in the session pallet's genesis).
+		pub validators: Vec<(T::AccountId, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (validator, bond) in &self.validators {
+				assert!(
+					T::Currency::hold(&HoldReason::Bond.into(), validator, *bond).is_ok(),
+					"a genesis validator cannot hold its bond"
+				);
+				Ledgers::<T>::insert(
+					validator,
+					Ledger { active: *bond, unlocking: BoundedVec::default() },
+				);
+				Candidates::<T>::insert(validator, ());
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `who` bonded `amount` more.
+		Bonded { who: T::AccountId, amount: BalanceOf<T> },
+		/// `who` unbonded `amount`, withdrawable from block `unlocks_at`.
+		Unbonded { who: T::AccountId, amount: BalanceOf<T>, unlocks_at: BlockNumberFor<T> },
+		/// `who` moved `amount` of unlocking funds back to its active bond.
+		Rebonded { who: T::AccountId, amount: BalanceOf<T> },
+		/// `who` withdrew `amount` of unlocked funds.
+		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		/// `who` is a candidate from the next planned session on.
+		Validating { who: T::AccountId },
+		/// `who` is no longer a candidate.
+		Chilled { who: T::AccountId },
+		/// `who` was slashed `amount` for `reason`.
+		Slashed { who: T::AccountId, amount: BalanceOf<T>, reason: SlashReason },
+		/// `who` exceeded the offences allowed in a session: chilled, and disabled if the
+		/// disabling strategy allowed it.
+		OffenceLimitReached { who: T::AccountId, disabled: bool },
+		/// These validators take over at session `session`.
+		NewValidatorSet { session: SessionIndex, validators: Vec<T::AccountId> },
+		/// Only `candidates` candidates qualify, fewer than `min_validators`: the set is kept.
+		NotEnoughCandidates { session: SessionIndex, candidates: u32, min_validators: u32 },
+		/// The admin asked for a new session at the next block.
+		NewSessionForced,
+		/// The admin set new parameters.
+		ParamsSet { params: StakingParams<BalanceOf<T>> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account has bonded already: use `bond_extra`.
+		AlreadyBonded,
+		/// The account has not bonded.
+		NotBonded,
+		/// The amount must be more than zero.
+		ZeroAmount,
+		/// The free balance cannot cover the bond.
+		InsufficientBalance,
+		/// A candidate's active bond must stay at least `min_validator_bond`: chill first.
+		BelowMinimumBond,
+		/// Too many unbonds waiting: withdraw or wait for the earliest to unlock.
+		TooManyUnlockingChunks,
+		/// Nothing is unlocking.
+		NothingToRebond,
+		/// Nothing has unlocked yet.
+		NothingToWithdraw,
+		/// Set session keys (`Session::set_keys`) before validating.
+		NoSessionKeys,
+		/// The account is a candidate already.
+		AlreadyCandidate,
+		/// The account is not a candidate.
+		NotCandidate,
+		/// `MaxCandidates` accounts are candidates already.
+		TooManyCandidates,
+		/// `min_validators` must be at least 1 and at most `max_validators`, which must be at
+		/// most `MaxValidators`.
+		InvalidParams,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(Self::params_are_valid(&T::DefaultParams::get()), "invalid DefaultParams");
+			assert!(!T::SessionLength::get().is_zero(), "SessionLength must not be zero");
+			assert!(T::MaxUnlockingChunks::get() > 0, "MaxUnlockingChunks must not be zero");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Bonds `amount` of the caller's free balance.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::bond())]
+		pub fn bond(origin: OriginFor<T>, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Ledgers::<T>::contains_key(&who), Error::<T>::AlreadyBonded);
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			T::Currency::hold(&HoldReason::Bond.into(), &who, amount)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			Ledgers::<T>::insert(&who, Ledger { active: amount, unlocking: BoundedVec::default() });
+			Self::deposit_event(Event::Bonded { who, amount });
+			Ok(())
+		}
+
+		/// Adds `amount` of the caller's free balance to its active bond.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			T::Currency::hold(&HoldReason::Bond.into(), &who, amount)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			ledger.active = ledger.active.saturating_add(amount);
+			Ledgers::<T>::insert(&who, ledger);
+			Self::deposit_event(Event::Bonded { who, amount });
+			Ok(())
+		}
+
+		/// Starts unbonding `amount` of the active bond (all of it if it is less). The funds stay
+		/// held, and slashable, for `UnbondingPeriod` blocks.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			let amount = amount.min(ledger.active);
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let remaining = ledger.active.saturating_sub(amount);
+			if Candidates::<T>::contains_key(&who) {
+				ensure!(
+					remaining >= Params::<T>::get().min_validator_bond,
+					Error::<T>::BelowMinimumBond
+				);
+			}
+			let unlocks_at =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+			if let Some(chunk) =
+				ledger.unlocking.iter_mut().find(|chunk| chunk.unlocks_at == unlocks_at)
+			{
+				chunk.value = chunk.value.saturating_add(amount);
+			} else {
+				ledger
+					.unlocking
+					.try_push(UnlockChunk { value: amount, unlocks_at })
+					.map_err(|_| Error::<T>::TooManyUnlockingChunks)?;
+			}
+			ledger.active = remaining;
+			Ledgers::<T>::insert(&who, ledger);
+			Self::deposit_event(Event::Unbonded { who, amount, unlocks_at });
+			Ok(())
+		}
+
+		/// Moves up to `amount` of unlocking funds, latest first, back to the active bond.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::rebond())]
+		pub fn rebond(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingToRebond);
+			let mut left = amount;
+			while !left.is_zero() {
+				let Some(chunk) = ledger.unlocking.last_mut() else { break };
+				let taken = left.min(chunk.value);
+				chunk.value = chunk.value.saturating_sub(taken);
+				left = left.saturating_sub(taken);
+				if chunk.value.is_zero() {
+					ledger.unlocking.pop();
+				}
+			}
+			let rebonded = amount.saturating_sub(left);
+			ensure!(!rebonded.is_zero(), Error::<T>::NothingToRebond);
+			ledger.active = ledger.active.saturating_add(rebonded);
+			Ledgers::<T>::insert(&who, ledger);
+			Self::deposit_event(Event::Rebonded { who, amount: rebonded });
+			Ok(())
+		}
+
+		/// Releases every unlocking chunk whose block has come. A ledger left empty is removed.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut unlocked = BalanceOf::<T>::zero();
+			ledger.unlocking.retain(|chunk| {
+				let due = chunk.unlocks_at <= now;
+				if due {
+					unlocked = unlocked.saturating_add(chunk.value);
+				}
+				!due
+			});
+			ensure!(!unlocked.is_zero(), Error::<T>::NothingToWithdraw);
+			let amount =
+				T::Currency::release(&HoldReason::Bond.into(), &who, unlocked, Precision::BestEffort)?;
+			if ledger.is_empty() {
+				Ledgers::<T>::remove(&who);
+			} else {
+				Ledgers::<T>::insert(&who, ledger);
+			}
+			Self::deposit_event(Event::Withdrawn { who, amount });
+			Ok(())
+		}
+
+		/// Declares the caller a validator candidate. Needs an active bond of at least
+		/// `min_validator_bond` and session keys.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::validate())]
+		pub fn validate(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			ensure!(
+				ledger.active >= Params::<T>::get().min_validator_bond,
+				Error::<T>::BelowMinimumBond
+			);
+			ensure!(T::Session::has_keys(&who), Error::<T>::NoSessionKeys);
+			ensure!(!Candidates::<T>::contains_key(&who), Error::<T>::AlreadyCandidate);
+			ensure!(
+				Candidates::<T>::count() < T::MaxCandidates::get(),
+				Error::<T>::TooManyCandidates
+			);
+			Candidates::<T>::insert(&who, ());
+			Self::deposit_event(Event::Validating { who });
+			Ok(())
+		}
+
+		/// Stops being a candidate; a validator stays in the set until the session it leaves.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::chill())]
+		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
+			Candidates::<T>::remove(&who);
+			Self::deposit_event(Event::Chilled { who });
+			Ok(())
+		}
+
+		/// Sets the staking parameters.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(
+			origin: OriginFor<T>,
+			params: StakingParams<BalanceOf<T>>,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
+		}
+
+		/// Removes `who` from the candidates.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::force_chill())]
+		pub fn force_chill(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
+			Candidates::<T>::remove(&who);
+			Self::deposit_event(Event::Chilled { who });
+			Ok(())
+		}
+
+		/// Ends the current session at the next block (a new set is planned then, and takes
+		/// over one session later).
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::force_new_session())]
+		pub fn force_new_session(origin: OriginFor<T>) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ForceNewSession::<T>::put(true);
+			Self::deposit_event(Event::NewSessionForced);
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Whether `params` are acceptable (see [`Error::InvalidParams`]).
+	pub fn params_are_valid(params: &StakingParams<BalanceOf<T>>) -> bool {
+		params.min_validators >= 1 &&
+			params.min_validators <= params.max_validators &&
+			params.max_validators <= T::MaxValidators::get()
+	}
+
+	/// The candidates that would form the next set now: active bond at least
+	/// `min_validator_bond`, the largest `max_validators` of them, ties by account id.
+	pub fn select_validators() -> Vec<T::AccountId> {
+		let params = Params::<T>::get();
+		let mut eligible: Vec<(BalanceOf<T>, T::AccountId)> = Candidates::<T>::iter_keys()
+			.filter_map(|who| {
+				let bond = Ledgers::<T>::get(&who)?.active;
+				(bond >= params.min_validator_bond).then_some((bond, who))
+			})
+			.collect();
+		eligible.sort_by(|(bond_a, who_a), (bond_b, who_b)| {
+			bond_b.cmp(bond_a).then_with(|| who_a.cmp(who_b))
+		});
+		eligible.truncate(params.max_validators.min(T::MaxValidators::get()) as usize);
+		eligible.into_iter().map(|(_, who)| who).collect()
+	}
+
+	/// The bond of each active validator, in set order.
+	pub fn active_validators_with_bonds() -> Vec<(T::AccountId, BalanceOf<T>)> {
+		ActiveValidators::<T>::get()
+			.into_iter()
+			.map(|who| {
+				let bond = Ledgers::<T>::get(&who).map_or_else(Zero::zero, |ledger| ledger.active);
+				(who, bond)
+			})
+			.collect()
+	}
+
+	fn note_offence(who: &T::AccountId) {
+		if !ActiveValidators::<T>::get().contains(who) {
+			return;
+		}
+		let offences = OffencesInSession::<T>::mutate(who, |count| {
+			*count = count.saturating_add(1);
+			*count
+		});
+		if offences > Params::<T>::get().max_offences_per_session {
+			Candidates::<T>::remove(who);
+			let disabled = T::Session::disable(who);
+			Self::deposit_event(Event::OffenceLimitReached { who: who.clone(), disabled });
+		}
+	}
+
+	/// Checks the pallet's invariants: every ledger's total is exactly what is held from its
+	/// account under [`HoldReason::Bond`], and no ledger is empty; candidates have a ledger;
+	/// offences are only counted for active validators.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
+		for (who, ledger) in Ledgers::<T>::iter() {
+			ensure!(!ledger.is_empty(), "an empty ledger is kept");
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::Bond.into(), &who) == ledger.total(),
+				"held bond differs from the ledger"
+			);
+		}
+		ensure!(
+			Candidates::<T>::iter_keys().all(|who| Ledgers::<T>::contains_key(&who)),
+			"a candidate has no ledger"
+		);
+		ensure!(
+			Candidates::<T>::iter_keys().count() as u32 == Candidates::<T>::count(),
+			"the candidate count is wrong"
+		);
+		let active = ActiveValidators::<T>::get();
+		ensure!(
+			OffencesInSession::<T>::iter_keys().all(|who| active.contains(&who)),
+			"offences counted for an inactive validator"
+		);
+		Ok(())
+	}
+}
+
+impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
+	fn new_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
+		ForceNewSession::<T>::kill();
+		let candidates = Candidates::<T>::count();
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(
+			T::WeightInfo::new_session(candidates),
+			DispatchClass::Mandatory,
+		);
+		let selected = Self::select_validators();
+		let min_validators = Params::<T>::get().min_validators;
+		if (selected.len() as u32) < min_validators {
+			Self::deposit_event(Event::NotEnoughCandidates {
+				session: new_index,
+				candidates: selected.len() as u32,
+				min_validators,
+			});
+			return None;
+		}
+		Self::deposit_event(Event::NewValidatorSet {
+			session: new_index,
+			validators: selected.clone(),
+		});
+		Some(selected)
+	}
+
+	fn new_session_genesis(_: SessionIndex) -> Option<Vec<T::AccountId>> {
+		let selected = Self::select_validators();
+		(!selected.is_empty()).then_some(selected)
+	}
+
+	fn start_session(_: SessionIndex) {
+		ActiveValidators::<T>::put(BoundedVec::truncate_from(T::Session::validators()));
+		let _ = OffencesInSession::<T>::clear(T::MaxValidators::get(), None);
+	}
+
+	fn end_session(_: SessionIndex) {}
+}
+
+impl<T: Config> pallet_session::ShouldEndSession<BlockNumberFor<T>> for Pallet<T> {
+	fn should_end_session(now: BlockNumberFor<T>) -> bool {
+		let period = T::SessionLength::get();
+		ForceNewSession::<T>::get() || (!period.is_zero() && (now % period).is_zero())
+	}
+}
+
+impl<T: Config> EstimateNextSessionRotation<BlockNumberFor<T>> for Pallet<T> {
+	fn average_session_length() -> BlockNumberFor<T> {
+		T::SessionLength::get()
+	}
+
+	fn estimate_current_session_progress(now: BlockNumberFor<T>) -> (Option<Permill>, Weight) {
+		let period = T::SessionLength::get();
+		let progress = (!period.is_zero()).then(|| {
+			let into_session = (now % period).saturating_add(One::one());
+			Permill::from_rational(into_session, period)
+		});
+		(progress, T::DbWeight::get().reads(1))
+	}
+
+	fn estimate_next_session_rotation(
+		now: BlockNumberFor<T>,
+	) -> (Option<BlockNumberFor<T>>, Weight) {
+		let period = T::SessionLength::get();
+		let next = (!period.is_zero())
+			.then(|| now.saturating_add(period.saturating_sub(now % period)));
+		(next, T::DbWeight::get().reads(1))
+	}
+}
+
+impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn slash(
+		who: &T::AccountId,
+		amount: SlashAmount<BalanceOf<T>>,
+		reason: SlashReason,
+	) -> BalanceOf<T> {
+		let Some(mut ledger) = Ledgers::<T>::get(who) else { return Zero::zero() };
+		let total = ledger.total();
+		let due = match amount {
+			SlashAmount::Fraction(share) => share * total,
+			SlashAmount::Amount(amount) => amount.min(total),
+		};
+		let (credit, _) = <T::Currency as fungible::BalancedHold<T::AccountId>>::slash(
+			&HoldReason::Bond.into(),
+			who,
+			due,
+		);
+		let slashed = credit.peek();
+		T::Slashed::on_unbalanced(credit);
+
+		// The active bond pays first, then the chunks that unlock last.
+		let from_active = slashed.min(ledger.active);
+		ledger.active = ledger.active.saturating_sub(from_active);
+		let mut left = slashed.saturating_sub(from_active);
+		for chunk in ledger.unlocking.iter_mut().rev() {
+			let taken = left.min(chunk.value);
+			chunk.value = chunk.value.saturating_sub(taken);
+			left = left.saturating_sub(taken);
+		}
+		ledger.unlocking.retain(|chunk| !chunk.value.is_zero());
+		if ledger.is_empty() {
+			Ledgers::<T>::remove(who);
+			Candidates::<T>::remove(who);
+		} else {
+			Ledgers::<T>::insert(who, ledger);
+		}
+		Counters::<T>::mutate(who, |counters| counters.slashed = counters.slashed.saturating_add(slashed));
+		Self::deposit_event(Event::Slashed { who: who.clone(), amount: slashed, reason });
+		Self::note_offence(who);
+		slashed
+	}
+}
+
+impl<T: Config> ValidatorRecords<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn note_assigned(who: &T::AccountId) {
+		Counters::<T>::mutate(who, |c| c.assigned = c.assigned.saturating_add(1));
+	}
+
+	fn note_agreed(who: &T::AccountId, reward: BalanceOf<T>) {
+		Counters::<T>::mutate(who, |c| {
+			c.agreed = c.agreed.saturating_add(1);
+			c.rewarded = c.rewarded.saturating_add(reward);
+		});
+	}
+
+	fn note_dissented(who: &T::AccountId) {
+		Counters::<T>::mutate(who, |c| c.dissented = c.dissented.saturating_add(1));
+	}
+
+	fn note_missed(who: &T::AccountId) {
+		Counters::<T>::mutate(who, |c| c.missed = c.missed.saturating_add(1));
+	}
+}
+
+impl<T: Config> ValidatorSet<T::AccountId> for Pallet<T> {
+	fn is_active(who: &T::AccountId) -> bool {
+		ActiveValidators::<T>::get().contains(who)
+	}
+
+	fn active_count() -> u32 {
+		ActiveValidators::<T>::decode_len().unwrap_or(0) as u32
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_active_for_benchmarks(validators: Vec<T::AccountId>) {
+		ActiveValidators::<T>::put(BoundedVec::truncate_from(validators));
+	}
+}
