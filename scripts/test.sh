@@ -16,4 +16,5 @@ cargo test --locked --workspace "$@"
 # The pallets again with their benchmarks, which also run each benchmark once against the pallet's
 # mock runtime (a separate build: `runtime-benchmarks` changes frame-support and friends).
 echo "[test] running the pallets' tests with their benchmarks"
-cargo test --locked -p pallet-model-registry --features pallet-model-registry/runtime-benchmarks
+cargo test --locked -p pallet-model-registry -p pallet-validator-staking \
+	--features pallet-model-registry/runtime-benchmarks,pallet-validator-staking/runtime-benchmarks

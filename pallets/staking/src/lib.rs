@@ -94,8 +94,7 @@ pub type BalanceOf<T> =
 pub type CreditOf<T> =
 	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 /// A ledger as this runtime stores it.
-pub type LedgerOf<T> =
-	Ledger<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxUnlockingChunks>;
+pub type LedgerOf<T> = Ledger<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxUnlockingChunks>;
 
 /// What the staking pallet needs from the session pallet.
 pub trait SessionInterface<AccountId> {
@@ -340,7 +339,10 @@ pub mod pallet {
 		/// Bonds `amount` of the caller's free balance.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::bond())]
-		pub fn bond(origin: OriginFor<T>, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+		pub fn bond(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!Ledgers::<T>::contains_key(&who), Error::<T>::AlreadyBonded);
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
@@ -450,8 +452,12 @@ pub mod pallet {
 				!due
 			});
 			ensure!(!unlocked.is_zero(), Error::<T>::NothingToWithdraw);
-			let amount =
-				T::Currency::release(&HoldReason::Bond.into(), &who, unlocked, Precision::BestEffort)?;
+			let amount = T::Currency::release(
+				&HoldReason::Bond.into(),
+				&who,
+				unlocked,
+				Precision::BestEffort,
+			)?;
 			if ledger.is_empty() {
 				Ledgers::<T>::remove(&who);
 			} else {
@@ -535,9 +541,9 @@ pub mod pallet {
 impl<T: Config> Pallet<T> {
 	/// Whether `params` are acceptable (see [`Error::InvalidParams`]).
 	pub fn params_are_valid(params: &StakingParams<BalanceOf<T>>) -> bool {
-		params.min_validators >= 1 &&
-			params.min_validators <= params.max_validators &&
-			params.max_validators <= T::MaxValidators::get()
+		params.min_validators >= 1
+			&& params.min_validators <= params.max_validators
+			&& params.max_validators <= T::MaxValidators::get()
 	}
 
 	/// The candidates that would form the next set now: active bond at least
@@ -676,8 +682,8 @@ impl<T: Config> EstimateNextSessionRotation<BlockNumberFor<T>> for Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> (Option<BlockNumberFor<T>>, Weight) {
 		let period = T::SessionLength::get();
-		let next = (!period.is_zero())
-			.then(|| now.saturating_add(period.saturating_sub(now % period)));
+		let next =
+			(!period.is_zero()).then(|| now.saturating_add(period.saturating_sub(now % period)));
 		(next, T::DbWeight::get().reads(1))
 	}
 }
@@ -718,7 +724,9 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		} else {
 			Ledgers::<T>::insert(who, ledger);
 		}
-		Counters::<T>::mutate(who, |counters| counters.slashed = counters.slashed.saturating_add(slashed));
+		Counters::<T>::mutate(who, |counters| {
+			counters.slashed = counters.slashed.saturating_add(slashed)
+		});
 		Self::deposit_event(Event::Slashed { who: who.clone(), amount: slashed, reason });
 		Self::note_offence(who);
 		slashed

@@ -254,4 +254,3 @@ pub fn staking_events() -> Vec<crate::Event<Test>> {
 pub fn session_validators() -> Vec<AccountId> {
 	Session::validators()
 }
-

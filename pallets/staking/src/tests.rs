@@ -32,7 +32,7 @@ mod genesis {
 
 	#[test]
 	fn genesis_validators_are_bonded_candidates_and_the_first_set() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			for v in [V1, V2, V3] {
 				assert_eq!(held(v), GENESIS_BOND);
 				assert!(Candidates::<Test>::contains_key(v));
@@ -50,7 +50,7 @@ mod bonding {
 
 	#[test]
 	fn bond_and_bond_extra_hold_the_funds() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(Staking::bond(signed(ALICE), 300));
 			assert_ok!(Staking::bond_extra(signed(ALICE), 200));
 			assert_eq!(held(ALICE), 500);
@@ -62,7 +62,7 @@ mod bonding {
 
 	#[test]
 	fn bonding_errors() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_noop!(Staking::bond(signed(ALICE), 0), Error::<Test>::ZeroAmount);
 			assert_noop!(
 				Staking::bond(signed(ALICE), INITIAL_BALANCE * 2),
@@ -81,7 +81,7 @@ mod bonding {
 
 	#[test]
 	fn unbonded_funds_stay_held_until_the_unbonding_period_ends() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(Staking::bond(signed(ALICE), 500));
 			assert_ok!(Staking::unbond(signed(ALICE), 200));
 			let unlocks_at = 1 + UNBONDING_PERIOD;
@@ -108,7 +108,7 @@ mod bonding {
 
 	#[test]
 	fn withdrawing_everything_removes_the_ledger() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(Staking::bond(signed(ALICE), 500));
 			// More than the bond unbonds all of it.
 			assert_ok!(Staking::unbond(signed(ALICE), 10_000));
@@ -125,23 +125,20 @@ mod bonding {
 
 	#[test]
 	fn unlocking_chunks_are_bounded() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(Staking::bond(signed(ALICE), 500));
 			for block in 2..=4 {
 				run_to_block(block);
 				assert_ok!(Staking::unbond(signed(ALICE), 10));
 			}
 			run_to_block(5);
-			assert_noop!(
-				Staking::unbond(signed(ALICE), 10),
-				Error::<Test>::TooManyUnlockingChunks
-			);
+			assert_noop!(Staking::unbond(signed(ALICE), 10), Error::<Test>::TooManyUnlockingChunks);
 		});
 	}
 
 	#[test]
 	fn rebond_takes_the_latest_unlocking_funds_back() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(Staking::bond(signed(ALICE), 500));
 			assert_noop!(Staking::rebond(signed(ALICE), 10), Error::<Test>::NothingToRebond);
 			assert_ok!(Staking::unbond(signed(ALICE), 100));
@@ -161,7 +158,7 @@ mod bonding {
 
 	#[test]
 	fn a_candidate_cannot_unbond_below_the_minimum() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_noop!(
 				Staking::unbond(signed(V1), GENESIS_BOND - MIN_BOND + 1),
 				Error::<Test>::BelowMinimumBond
@@ -178,7 +175,7 @@ mod candidacy {
 
 	#[test]
 	fn validate_needs_a_bond_the_minimum_and_keys() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_noop!(Staking::validate(signed(ALICE)), Error::<Test>::NotBonded);
 			assert_ok!(Staking::bond(signed(ALICE), MIN_BOND - 1));
 			assert_noop!(Staking::validate(signed(ALICE)), Error::<Test>::BelowMinimumBond);
@@ -193,7 +190,7 @@ mod candidacy {
 
 	#[test]
 	fn candidates_are_bounded() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			// V1..V3 and three more fill MaxCandidates = 6.
 			for who in [ALICE, BOB, 3] {
 				become_candidate(who, MIN_BOND);
@@ -206,14 +203,11 @@ mod candidacy {
 
 	#[test]
 	fn chill_and_force_chill() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_noop!(Staking::chill(signed(ALICE)), Error::<Test>::NotCandidate);
 			assert_ok!(Staking::chill(signed(V1)));
 			System::assert_last_event(Event::<Test>::Chilled { who: V1 }.into());
-			assert_noop!(
-				Staking::force_chill(signed(V2), V2),
-				DispatchError::BadOrigin
-			);
+			assert_noop!(Staking::force_chill(signed(V2), V2), DispatchError::BadOrigin);
 			assert_ok!(Staking::force_chill(RuntimeOrigin::root(), V2));
 			assert_noop!(
 				Staking::force_chill(RuntimeOrigin::root(), V2),
@@ -228,7 +222,7 @@ mod rotation {
 
 	#[test]
 	fn a_new_bonder_enters_the_set_one_session_after_the_next_planned() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			become_candidate(ALICE, 2_000);
 			// Session 1 was planned at genesis with the genesis set.
 			run_to_session(1);
@@ -247,7 +241,7 @@ mod rotation {
 
 	#[test]
 	fn the_largest_bonds_win_when_there_are_more_candidates_than_seats() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			become_candidate(ALICE, 2_000);
 			become_candidate(BOB, 1_500);
 			assert_ok!(Staking::bond_extra(signed(V3), 10));
@@ -260,7 +254,7 @@ mod rotation {
 
 	#[test]
 	fn a_chilled_validator_leaves_and_one_below_the_minimum_is_not_chosen() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			become_candidate(ALICE, MIN_BOND);
 			assert_ok!(Staking::chill(signed(V1)));
 			run_to_session(2);
@@ -276,7 +270,7 @@ mod rotation {
 
 	#[test]
 	fn the_set_is_kept_when_too_few_candidates_remain() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(Staking::chill(signed(V1)));
 			assert_ok!(Staking::chill(signed(V2)));
 			run_to_session(3);
@@ -291,7 +285,7 @@ mod rotation {
 
 	#[test]
 	fn sessions_end_every_session_length_blocks_or_when_forced() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			run_to_block(SESSION_LENGTH);
 			assert_eq!(Session::current_index(), 1);
 			run_to_block(2 * SESSION_LENGTH - 1);
@@ -302,10 +296,7 @@ mod rotation {
 			assert_eq!(Session::current_index(), 2);
 			assert!(!ForceNewSession::<Test>::get());
 			let now = System::block_number();
-			assert_eq!(
-				Staking::estimate_next_session_rotation(now).0,
-				Some(now + SESSION_LENGTH)
-			);
+			assert_eq!(Staking::estimate_next_session_rotation(now).0, Some(now + SESSION_LENGTH));
 			assert_eq!(Staking::average_session_length(), SESSION_LENGTH);
 		});
 	}
@@ -316,11 +307,10 @@ mod slashing {
 
 	#[test]
 	fn a_slash_takes_from_the_active_bond_then_from_unlocking_funds() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(Staking::unbond(signed(V1), 300));
 			let issuance = Balances::total_issuance();
-			let slashed =
-				Staking::slash(&V1, SlashAmount::Amount(800), SlashReason::Dissent);
+			let slashed = Staking::slash(&V1, SlashAmount::Amount(800), SlashReason::Dissent);
 			assert_eq!(slashed, 800);
 			let ledger = ledger(V1);
 			assert_eq!((ledger.active, ledger.unlocking[0].value), (0, 200));
@@ -336,7 +326,7 @@ mod slashing {
 
 	#[test]
 	fn a_fraction_is_of_the_whole_bond_and_unbonded_accounts_lose_nothing() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let slashed = Staking::slash(
 				&V2,
 				SlashAmount::Fraction(Perbill::from_percent(10)),
@@ -344,16 +334,13 @@ mod slashing {
 			);
 			assert_eq!(slashed, GENESIS_BOND / 10);
 			assert_eq!(held(V2), GENESIS_BOND - GENESIS_BOND / 10);
-			assert_eq!(
-				Staking::slash(&ALICE, SlashAmount::Amount(10), SlashReason::NoShow),
-				0
-			);
+			assert_eq!(Staking::slash(&ALICE, SlashAmount::Amount(10), SlashReason::NoShow), 0);
 		});
 	}
 
 	#[test]
 	fn a_validator_over_the_offence_limit_is_chilled_and_disabled_at_once() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			// One offence per session is tolerated.
 			Staking::slash(&V3, SlashAmount::Amount(1), SlashReason::Dissent);
 			assert!(Candidates::<Test>::contains_key(V3));
@@ -374,12 +361,9 @@ mod slashing {
 
 	#[test]
 	fn slashing_everything_removes_the_ledger_and_the_candidacy() {
-		ExtBuilder::default().build_and_execute(|| {
-			let slashed = Staking::slash(
-				&V1,
-				SlashAmount::Fraction(Perbill::one()),
-				SlashReason::Admin,
-			);
+		ExtBuilder.build_and_execute(|| {
+			let slashed =
+				Staking::slash(&V1, SlashAmount::Fraction(Perbill::one()), SlashReason::Admin);
 			assert_eq!(slashed, GENESIS_BOND);
 			assert!(!Ledgers::<Test>::contains_key(V1));
 			assert!(!Candidates::<Test>::contains_key(V1));
@@ -392,7 +376,7 @@ mod records_and_admin {
 
 	#[test]
 	fn outcomes_are_counted() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			Staking::note_assigned(&V1);
 			Staking::note_assigned(&V1);
 			Staking::note_agreed(&V1, 40);
@@ -415,7 +399,7 @@ mod records_and_admin {
 
 	#[test]
 	fn params_are_checked() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let params = Params::<Test>::get();
 			assert_noop!(Staking::set_params(signed(V1), params), DispatchError::BadOrigin);
 			for bad in [
@@ -436,7 +420,7 @@ mod records_and_admin {
 
 	#[test]
 	fn try_state_notices_a_hold_that_differs_from_the_ledger() {
-		ExtBuilder::default().build().execute_with(|| {
+		ExtBuilder.build().execute_with(|| {
 			assert_ok!(Staking::do_try_state());
 			assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::release(
 				&HoldReason::Bond.into(),

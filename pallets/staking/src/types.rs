@@ -41,6 +41,8 @@ pub struct UnlockChunk<Balance, BlockNumber> {
 	DebugNoBound,
 )]
 #[scale_info(skip_type_params(MaxChunks))]
+// The derives repeat the bounds that the declaration states.
+#[allow(clippy::multiple_bound_locations)]
 pub struct Ledger<
 	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
 	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,

@@ -27,31 +27,39 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn bond() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(3, 3))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(3, 3))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(3, 1))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(3, 1))
 	}
 	fn rebond() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(3, 3))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
 	}
 	fn validate() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(5, 2))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(5, 2))
 	}
 	fn chill() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(2, 2))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(2, 2))
 	}
 	fn set_params() -> Weight {
 		Weight::from_parts(1_000_000_000, 0).saturating_add(T::DbWeight::get().writes(1))
 	}
 	fn force_chill() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(2, 2))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(T::DbWeight::get().reads_writes(2, 2))
 	}
 	fn force_new_session() -> Weight {
 		Weight::from_parts(1_000_000_000, 0).saturating_add(T::DbWeight::get().writes(1))
@@ -66,31 +74,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 impl WeightInfo for () {
 	fn bond() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(3, 3))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(3, 3))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(3, 3))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(3, 3))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(3, 1))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(3, 1))
 	}
 	fn rebond() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(1, 1))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(3, 3))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(3, 3))
 	}
 	fn validate() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(5, 2))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(5, 2))
 	}
 	fn chill() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(2, 2))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(2, 2))
 	}
 	fn set_params() -> Weight {
 		Weight::from_parts(1_000_000_000, 0).saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn force_chill() -> Weight {
-		Weight::from_parts(2_000_000_000, 5_000).saturating_add(ParityDbWeight::get().reads_writes(2, 2))
+		Weight::from_parts(2_000_000_000, 5_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(2, 2))
 	}
 	fn force_new_session() -> Weight {
 		Weight::from_parts(1_000_000_000, 0).saturating_add(ParityDbWeight::get().writes(1))
