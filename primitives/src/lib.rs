@@ -9,6 +9,7 @@
 //! - [`traits`]: how the pallets use each other ([`traits::ModelProvider`],
 //!   [`traits::ValidatorSet`], [`traits::ModelUsage`], [`traits::Slashing`],
 //!   [`traits::ValidatorRecords`]).
+//! - [`staking`]: validator summaries and counters.
 //! - [`runtime_api`]: the runtime APIs that the node's RPC serves.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -18,6 +19,7 @@ extern crate alloc;
 pub mod crypto;
 pub mod model;
 pub mod runtime_api;
+pub mod staking;
 pub mod traits;
 
 use sp_runtime::{

@@ -4,7 +4,10 @@
 use alloc::vec::Vec;
 use codec::Codec;
 
-use crate::model::{AttestationTally, ModelId, ModelInfo, ModelPage};
+use crate::{
+	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
+	staking::ValidatorSummary,
+};
 
 sp_api::decl_runtime_apis! {
 	/// The model registry.
@@ -37,5 +40,20 @@ sp_api::decl_runtime_apis! {
 		/// The deposit that registering a model would hold, given its inline byte count and
 		/// description length.
 		fn registration_deposit(inline_bytes: u32, description_len: u32) -> Balance;
+	}
+
+	/// Validator staking.
+	pub trait ValidatorStakingApi<AccountId, Balance>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+	{
+		/// Every candidate and every member of the current set, members first in set order,
+		/// then candidates by account.
+		fn validators() -> Vec<ValidatorSummary<AccountId, Balance>>;
+
+		/// One account's bond, candidacy, membership and counters, if it has bonded or has a
+		/// record.
+		fn validator(account: AccountId) -> Option<ValidatorSummary<AccountId, Balance>>;
 	}
 }

@@ -18,11 +18,14 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
-use gateless_primitives::model::{AttestationTally, ModelId, ModelInfo, ModelPage};
+use gateless_primitives::{
+	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
+	staking::ValidatorSummary,
+};
 
 use crate::{
 	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
-	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Staking, System,
 	TransactionPayment, VERSION,
 };
 
@@ -183,6 +186,16 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl gateless_primitives::runtime_api::ValidatorStakingApi<Block, AccountId, Balance> for Runtime {
+		fn validators() -> Vec<ValidatorSummary<AccountId, Balance>> {
+			Staking::validator_summaries()
+		}
+
+		fn validator(account: AccountId) -> Option<ValidatorSummary<AccountId, Balance>> {
+			Staking::validator_summary(&account)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (
@@ -191,7 +204,7 @@ impl_runtime_apis! {
 		) {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
-			use crate::{Balances, Timestamp};
+			use crate::{Balances, Staking, Timestamp};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -203,7 +216,7 @@ impl_runtime_apis! {
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::WhitelistedStorageKeys;
-			use crate::{Balances, Timestamp};
+			use crate::{Balances, Staking, Timestamp};
 
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();

@@ -5,4 +5,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_model_registry, ModelRegistry]
+	[pallet_validator_staking, Staking]
 );

@@ -11,16 +11,25 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
-use crate::{token::UNIT, AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig};
+use gateless_primitives::crypto::InferenceId;
+
+use crate::{
+	token::UNIT, AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, StakingConfig, SudoConfig,
+};
 
 /// What every endowed dev account starts with: enough to register models, bond and pay for jobs.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNIT;
 
-/// A validator's genesis keys: Aura (sr25519) and GRANDPA (ed25519).
-type AuthorityKeys = (AuraId, GrandpaId);
+/// What each genesis validator bonds.
+pub const GENESIS_VALIDATOR_BOND: Balance = 10_000 * UNIT;
 
-/// The keys of a dev validator, derived like `--alice` derives them into the keystore.
-fn dev_authority(who: Sr25519Keyring) -> AuthorityKeys {
+/// A genesis validator: its account and its session keys.
+type GenesisValidator = (AccountId, SessionKeys);
+
+/// A dev validator, with the session keys `--alice` (and so on) derives into the keystore:
+/// Aura and inference sr25519, GRANDPA ed25519, all from the same seed.
+fn dev_validator(who: Sr25519Keyring) -> GenesisValidator {
 	let ed25519 = match who {
 		Sr25519Keyring::Alice => Ed25519Keyring::Alice,
 		Sr25519Keyring::Bob => Ed25519Keyring::Bob,
@@ -30,7 +39,12 @@ fn dev_authority(who: Sr25519Keyring) -> AuthorityKeys {
 		Sr25519Keyring::Ferdie => Ed25519Keyring::Ferdie,
 		_ => Ed25519Keyring::One,
 	};
-	(who.public().into(), ed25519.public().into())
+	let keys = SessionKeys {
+		aura: AuraId::from(who.public()),
+		grandpa: GrandpaId::from(ed25519.public()),
+		inference: InferenceId::from(who.public()),
+	};
+	(who.to_account_id(), keys)
 }
 
 /// The well-known dev accounts (Alice to Ferdie and their stashes), all endowed.
@@ -41,9 +55,10 @@ fn dev_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
-/// A genesis with the given validators, endowed accounts and sudo key.
+/// A genesis with the given validators (bonded, with their session keys), endowed accounts and
+/// sudo key. Aura and GRANDPA get their authorities from the session pallet.
 fn testnet_genesis(
-	authorities: Vec<AuthorityKeys>,
+	validators: Vec<GenesisValidator>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
@@ -54,13 +69,16 @@ fn testnet_genesis(
 				.map(|account| (account, DEV_ENDOWMENT))
 				.collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
-		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: authorities
+		staking: StakingConfig {
+			validators: validators
 				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.map(|(account, _)| (account.clone(), GENESIS_VALIDATOR_BOND))
+				.collect::<Vec<_>>(),
+		},
+		session: SessionConfig {
+			keys: validators
+				.into_iter()
+				.map(|(account, keys)| (account.clone(), account, keys))
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
@@ -70,7 +88,7 @@ fn testnet_genesis(
 /// `development`: a single validator, Alice, who is also the sudo key.
 pub fn development_genesis() -> Value {
 	testnet_genesis(
-		vec![dev_authority(Sr25519Keyring::Alice)],
+		vec![dev_validator(Sr25519Keyring::Alice)],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -80,9 +98,9 @@ pub fn development_genesis() -> Value {
 pub fn local_testnet_genesis() -> Value {
 	testnet_genesis(
 		vec![
-			dev_authority(Sr25519Keyring::Alice),
-			dev_authority(Sr25519Keyring::Bob),
-			dev_authority(Sr25519Keyring::Charlie),
+			dev_validator(Sr25519Keyring::Alice),
+			dev_validator(Sr25519Keyring::Bob),
+			dev_validator(Sr25519Keyring::Charlie),
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),

@@ -19,7 +19,7 @@
 //! | --- | --- | --- |
 //! | 0–9 | system | System (0), Timestamp (1), Sudo (2, until on-chain governance lands) |
 //! | 10–19 | money | Balances (10), TransactionPayment (11) |
-//! | 20–29 | consensus and staking | Aura (20), Grandpa (21) |
+//! | 20–29 | consensus and staking | Aura (20), Grandpa (21), Session (22), Staking (23) |
 //! | 30–39 | governance | (council) |
 //! | 40–59 | Gateless | ModelRegistry (40); (inference jobs, verification) |
 
@@ -84,10 +84,12 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The session keys of a validator: Aura for authoring blocks, GRANDPA for finality.
+	/// The session keys of a validator: Aura for authoring blocks, GRANDPA for finality, and the
+	/// inference key its offchain workers sign attestations, commitments and reveals with.
 	pub struct SessionKeys {
 		pub aura: Aura,
 		pub grandpa: Grandpa,
+		pub inference: configs::InferenceKeys,
 	}
 }
 
@@ -179,6 +181,15 @@ mod runtime {
 
 	#[runtime::pallet_index(2)]
 	pub type Sudo = pallet_sudo;
+
+	// After Balances (bonds are held at genesis) and before Session (whose genesis asks it for
+	// the first set).
+	#[runtime::pallet_index(23)]
+	pub type Staking = pallet_validator_staking;
+
+	// After Aura and Grandpa: a rotation hands them the new set from the next block on.
+	#[runtime::pallet_index(22)]
+	pub type Session = pallet_session;
 
 	#[runtime::pallet_index(40)]
 	pub type ModelRegistry = pallet_model_registry;

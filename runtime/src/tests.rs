@@ -54,7 +54,11 @@ fn development_preset_has_one_validator_and_endowed_accounts() {
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
 		let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice.clone()));
-		assert_eq!(Balances::free_balance(&alice), DEV_ENDOWMENT);
+		// Alice's genesis bond is held, not spent.
+		assert_eq!(
+			Balances::free_balance(&alice),
+			DEV_ENDOWMENT - crate::genesis_config_presets::GENESIS_VALIDATOR_BOND
+		);
 		// Twelve endowed dev accounts: Alice to Ferdie and their stashes.
 		assert_eq!(Balances::total_issuance(), 12 * DEV_ENDOWMENT);
 	});
@@ -105,17 +109,33 @@ fn version_names_the_chain_and_announces_its_apis() {
 }
 
 #[test]
-fn the_aura_authorities_are_the_validators_that_attest_models() {
+fn the_staked_validators_are_the_session_set_the_authorities_and_the_attesters() {
 	use gateless_primitives::traits::ValidatorSet;
 	use sp_keyring::Sr25519Keyring;
 
-	let storage = preset_config(LOCAL_TESTNET_RUNTIME_PRESET).build_storage().unwrap();
-	sp_io::TestExternalities::new(storage).execute_with(|| {
-		assert_eq!(crate::configs::AuraValidators::active_count(), 3);
-		for validator in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
-			assert!(crate::configs::AuraValidators::is_active(&validator.to_account_id()));
+	build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let validators: Vec<_> =
+			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+				.into_iter()
+				.map(|who| who.to_account_id())
+				.collect();
+		assert_eq!(pallet_session::Validators::<Runtime>::get(), validators);
+		assert_eq!(crate::Staking::active_count(), 3);
+		for validator in &validators {
+			assert!(crate::Staking::is_active(validator));
+			assert_eq!(
+				pallet_validator_staking::Ledgers::<Runtime>::get(validator).map(|l| l.active),
+				Some(crate::genesis_config_presets::GENESIS_VALIDATOR_BOND)
+			);
+			// Aura, GRANDPA and inference keys are set.
+			let keys = pallet_session::NextKeys::<Runtime>::get(validator).expect("keys set");
+			let aura: AuraId = keys.aura;
+			assert!(pallet_aura::Authorities::<Runtime>::get().contains(&aura));
 		}
-		assert!(!crate::configs::AuraValidators::is_active(&Sr25519Keyring::Dave.to_account_id()));
+		assert!(!crate::Staking::is_active(&Sr25519Keyring::Dave.to_account_id()));
+		let summaries = crate::Staking::validator_summaries();
+		assert_eq!(summaries.len(), 3);
+		assert!(summaries.iter().all(|summary| summary.active && summary.candidate));
 	});
 }
 
@@ -154,6 +174,8 @@ fn metadata_is_readable_and_lists_the_pallets() {
 		("TransactionPayment", 11),
 		("Aura", 20),
 		("Grandpa", 21),
+		("Session", 22),
+		("Staking", 23),
 		("ModelRegistry", 40),
 	] {
 		assert!(

@@ -122,6 +122,8 @@ async fn a_model_is_registered_attested_by_the_validator_and_listed() {
 		price: UNIT / 10,
 		description: bounded(description),
 	});
+	let account_key = frame_system::Account::<Runtime>::hashed_key_for(builder.to_account_id());
+	let before: AccountInfo = rpc.storage_decoded(&account_key, at).await.unwrap().unwrap();
 	let (registered_in, events) = submit(&rpc, context, builder, register).await;
 	let registered = registry_events(&events);
 	let Some(RegistryEvent::ModelRegistered { model, owner, deposit: held, .. }) =
@@ -131,10 +133,10 @@ async fn a_model_is_registered_attested_by_the_validator_and_listed() {
 	};
 	assert_eq!(owner, builder.to_account_id());
 	assert_eq!(held, deposit);
-	let account_key = frame_system::Account::<Runtime>::hashed_key_for(builder.to_account_id());
 	let account: AccountInfo =
 		rpc.storage_decoded(&account_key, registered_in).await.unwrap().unwrap();
-	assert_eq!(account.data.reserved, deposit, "the deposit is held");
+	// Alice also holds her validator bond; the deposit comes on top.
+	assert_eq!(account.data.reserved - before.data.reserved, deposit, "the deposit is held");
 
 	// Pending, with one validator (Alice) deciding alone.
 	let info: Option<Model> = rpc

@@ -574,6 +574,39 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
+	/// What clients see of `who`: bond, candidacy, membership and counters; `None` if it never
+	/// bonded and has no record.
+	pub fn validator_summary(
+		who: &T::AccountId,
+	) -> Option<ValidatorSummary<T::AccountId, BalanceOf<T>>> {
+		let ledger = Ledgers::<T>::get(who);
+		let counters = Counters::<T>::get(who);
+		if ledger.is_none() && !Counters::<T>::contains_key(who) {
+			return None;
+		}
+		let (bond, unlocking) = ledger.map_or((Zero::zero(), Zero::zero()), |ledger| {
+			let total = ledger.total();
+			(ledger.active, total.saturating_sub(ledger.active))
+		});
+		Some(ValidatorSummary {
+			account: who.clone(),
+			bond,
+			unlocking,
+			candidate: Candidates::<T>::contains_key(who),
+			active: ActiveValidators::<T>::get().contains(who),
+			counters,
+		})
+	}
+
+	/// The current set in set order, then the other candidates by account.
+	pub fn validator_summaries() -> Vec<ValidatorSummary<T::AccountId, BalanceOf<T>>> {
+		let active = ActiveValidators::<T>::get();
+		let mut others: Vec<T::AccountId> =
+			Candidates::<T>::iter_keys().filter(|who| !active.contains(who)).collect();
+		others.sort();
+		active.iter().chain(others.iter()).filter_map(Self::validator_summary).collect()
+	}
+
 	fn note_offence(who: &T::AccountId) {
 		if !ActiveValidators::<T>::get().contains(who) {
 			return;

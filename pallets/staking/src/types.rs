@@ -7,6 +7,8 @@ use frame_support::{
 use scale_info::TypeInfo;
 use sp_runtime::traits::{Saturating, Zero};
 
+pub use gateless_primitives::staking::{ValidatorCounters, ValidatorSummary};
+
 /// Funds on their way out of a bond.
 #[derive(
 	Clone,
@@ -71,35 +73,6 @@ where
 	pub fn is_empty(&self) -> bool {
 		self.total().is_zero()
 	}
-}
-
-/// How a validator did on the jobs assigned to it, and what it was slashed.
-#[derive(
-	Clone,
-	Copy,
-	Default,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	PartialEq,
-	Eq,
-	Debug,
-)]
-pub struct ValidatorCounters<Balance> {
-	/// Jobs assigned.
-	pub assigned: u32,
-	/// Jobs where it agreed with the quorum.
-	pub agreed: u32,
-	/// Jobs where the quorum disagreed with it.
-	pub dissented: u32,
-	/// Jobs it did not commit or reveal in time.
-	pub missed: u32,
-	/// Rewards paid to it for agreeing.
-	pub rewarded: Balance,
-	/// Slashed from its bond, in total.
-	pub slashed: Balance,
 }
 
 /// The staking parameters, set by the admin origin.

@@ -10,7 +10,8 @@ pub const MAX_AUTHORITIES: u32 = 100;
 
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
-	type DisabledValidators = ();
+	/// Validators disabled by the session pallet (after too many offences) author no blocks.
+	type DisabledValidators = crate::Session;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	/// One block per slot: a second block in the same slot would be an equivocation.
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;

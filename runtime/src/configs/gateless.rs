@@ -2,7 +2,6 @@
 
 use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
-use gateless_primitives::traits::ValidatorSet;
 use sp_runtime::Perbill;
 
 use crate::{
@@ -32,7 +31,8 @@ parameter_types! {
 impl pallet_model_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type ValidatorSet = AuraValidators;
+	/// The validators of the current session, chosen by stake.
+	type ValidatorSet = crate::Staking;
 	/// No jobs pallet yet: no model is in use.
 	type ModelUsage = ();
 	/// Root (through sudo) until on-chain governance lands.
@@ -44,34 +44,4 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxAttestations = ConstU32<MAX_AUTHORITIES>;
 	type DefaultParams = DefaultRegistryParams;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
-}
-
-/// The active validators are the Aura authorities, each read as the account of the same sr25519
-/// key (a validator's `--alice` key is both its Aura key and Alice's account). This stands in until
-/// the staking pallet owns the validator set.
-pub struct AuraValidators;
-
-impl ValidatorSet<AccountId> for AuraValidators {
-	fn is_active(who: &AccountId) -> bool {
-		let account: &[u8] = who.as_ref();
-		pallet_aura::Authorities::<Runtime>::get()
-			.iter()
-			.any(|authority| AsRef::<[u8]>::as_ref(authority) == account)
-	}
-
-	fn active_count() -> u32 {
-		pallet_aura::Authorities::<Runtime>::decode_len().unwrap_or(0) as u32
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn set_active_for_benchmarks(validators: alloc::vec::Vec<AccountId>) {
-		use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-		let authorities = validators
-			.into_iter()
-			.map(|account| AuraId::from(sp_core::sr25519::Public::from_raw(account.into())))
-			.collect();
-		pallet_aura::Authorities::<Runtime>::put(frame_support::BoundedVec::truncate_from(
-			authorities,
-		));
-	}
 }

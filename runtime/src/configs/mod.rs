@@ -4,9 +4,11 @@
 mod consensus;
 mod gateless;
 mod money;
+mod staking;
 mod system;
 
 pub use consensus::*;
 pub use gateless::*;
 pub use money::*;
+pub use staking::*;
 pub use system::*;
