@@ -77,15 +77,15 @@ impl BoundToRuntimeAppPublic for InferenceKeys {
 impl frame_support::traits::OneSessionHandler<AccountId> for InferenceKeys {
 	type Key = InferenceId;
 
-	fn on_genesis_session<'a, I: 'a>(_: I)
+	fn on_genesis_session<'a, I>(_: I)
 	where
-		I: Iterator<Item = (&'a AccountId, Self::Key)>,
+		I: 'a + Iterator<Item = (&'a AccountId, Self::Key)>,
 	{
 	}
 
-	fn on_new_session<'a, I: 'a>(_: bool, _: I, _: I)
+	fn on_new_session<'a, I>(_: bool, _: I, _: I)
 	where
-		I: Iterator<Item = (&'a AccountId, Self::Key)>,
+		I: 'a + Iterator<Item = (&'a AccountId, Self::Key)>,
 	{
 	}
 
