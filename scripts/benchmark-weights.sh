@@ -17,7 +17,7 @@ cd "$GATELESS_ROOT"
 
 pallets=("$@")
 if [ ${#pallets[@]} -eq 0 ]; then
-	pallets=(pallet_model_registry)
+	pallets=(pallet_model_registry pallet_validator_staking)
 fi
 
 echo "[weights] building gateless-node with runtime-benchmarks"
@@ -25,7 +25,11 @@ WASM_BUILD_TYPE=release cargo build --locked -p gateless-node --features runtime
 node="$CARGO_TARGET_DIR/debug/gateless-node"
 
 for pallet in "${pallets[@]}"; do
-	crate_dir="pallets/$(echo "${pallet#pallet_}" | tr _ -)"
+	case "$pallet" in
+		pallet_model_registry) crate_dir=pallets/model-registry ;;
+		pallet_validator_staking) crate_dir=pallets/staking ;;
+		*) echo "unknown Gateless pallet $pallet" >&2; exit 1 ;;
+	esac
 	echo "[weights] $pallet -> $crate_dir/src/weights.rs"
 	"$node" benchmark pallet \
 		--chain dev \

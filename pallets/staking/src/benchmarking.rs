@@ -41,7 +41,8 @@ fn unlocking_chunks<T: Config>(who: &T::AccountId) {
 	for i in 0..T::MaxUnlockingChunks::get().saturating_sub(1) {
 		let unlocks_at = frame_system::Pallet::<T>::block_number()
 			.saturating_add(T::UnbondingPeriod::get())
-			.saturating_add(i.saturating_add(1).into());
+			// Far enough ahead not to share a chunk with an unbond a few blocks later.
+			.saturating_add(i.saturating_add(100).into());
 		ledger.active = ledger.active.saturating_sub(one);
 		let pushed = ledger.unlocking.try_push(UnlockChunk { value: one, unlocks_at });
 		assert!(pushed.is_ok());

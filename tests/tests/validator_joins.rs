@@ -1,0 +1,171 @@
+//! Stake decides who validates: on the `local` chain (Alice, Bob, Charlie), a fourth node run by
+//! Dave generates session keys over RPC, bonds, registers the keys and declares itself a
+//! candidate; a session or two later it is in the set and authors blocks, and the chain keeps
+//! finalizing with four GRANDPA voters.
+
+use std::time::{Duration, Instant};
+
+use codec::{Decode, Encode};
+use gateless_e2e::{
+	node::{Node, NodeConfig, Ports},
+	rpc::{wait_for_finalized, Rpc},
+	tx::{signed_extrinsic, ChainContext},
+};
+use gateless_primitives::staking::ValidatorSummary;
+use gateless_runtime::{
+	configs::SESSION_LENGTH, token::UNIT, AccountId, Balance, RuntimeCall, RuntimeEvent,
+	SessionKeys,
+};
+use jsonrpsee::rpc_params;
+use sp_core::crypto::Ss58Codec;
+use sp_keyring::Sr25519Keyring;
+
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Six-second blocks: a session is `SESSION_LENGTH` blocks.
+const SESSION: Duration = Duration::from_secs(6 * SESSION_LENGTH as u64);
+
+fn node_key(index: u8) -> String {
+	hex::encode([index + 1; 32])
+}
+
+fn node(name: &str, index: u8, role: &str, bootnode: Option<String>) -> NodeConfig {
+	let mut extra_args = vec!["--node-key".to_string(), node_key(index)];
+	if let Some(bootnode) = bootnode {
+		extra_args.extend(["--bootnodes".to_string(), bootnode]);
+	}
+	NodeConfig {
+		name: name.into(),
+		chain_args: vec!["--chain".into(), "local".into(), role.into()],
+		ports: Ports::free().unwrap(),
+		extra_args,
+	}
+}
+
+/// Submits `call` signed by `signer` and fails unless it succeeded.
+async fn submit_ok(rpc: &Rpc, context: ChainContext, signer: Sr25519Keyring, call: RuntimeCall) {
+	let address = signer.to_account_id().to_ss58check();
+	let nonce = rpc.account_next_index(&address).await.unwrap();
+	let extrinsic = signed_extrinsic(call.clone(), &signer.pair(), nonce, context);
+	let block = rpc.submit_and_wait_in_block(&extrinsic, INCLUSION_TIMEOUT).await.unwrap();
+	let events = rpc.events(block).await.unwrap();
+	let failed = events.iter().any(|event| {
+		matches!(event, RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { .. }))
+	});
+	assert!(!failed, "{call:?} failed: {events:?}");
+}
+
+async fn summary(rpc: &Rpc, who: &AccountId) -> Option<ValidatorSummary<AccountId, Balance>> {
+	let at = rpc.best_hash().await.unwrap();
+	rpc.runtime_api("ValidatorStakingApi_validator", &who.encode(), at)
+		.await
+		.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_bonds_and_validates_joins_the_set_and_authors_blocks() {
+	let (alice, alice_rpc) = Node::start(node("alice", 0, "--alice", None)).await.unwrap();
+	let bootnode = alice.p2p_address(&alice_rpc.local_peer_id().await.unwrap());
+	let (bob, _) = Node::start(node("bob", 1, "--bob", Some(bootnode.clone()))).await.unwrap();
+	let (charlie, _) = Node::start(node("charlie", 2, "--charlie", Some(bootnode.clone())))
+		.await
+		.unwrap();
+	// Dave runs a validator node with an empty keystore.
+	let (dave_node, dave_rpc) =
+		Node::start(node("dave", 3, "--validator", Some(bootnode))).await.unwrap();
+	wait_for_finalized(&alice, &alice_rpc, 2, Duration::from_secs(180))
+		.await
+		.unwrap();
+
+	let version = alice_rpc.runtime_version().await.unwrap();
+	let context = ChainContext {
+		genesis_hash: alice_rpc.genesis_hash().await.unwrap(),
+		spec_version: version.spec_version,
+		transaction_version: version.transaction_version,
+	};
+	let dave = Sr25519Keyring::Dave;
+	let dave_account = dave.to_account_id();
+	assert_eq!(summary(&alice_rpc, &dave_account).await, None, "Dave has not bonded yet");
+
+	// Dave's node makes session keys (Aura, GRANDPA, inference) in its keystore, with the proof
+	// that Dave owns them.
+	let generated = dave_rpc
+		.call(
+			"author_rotateKeysWithOwner",
+			rpc_params![gateless_e2e::rpc::to_hex(&dave_account.encode())],
+		)
+		.await
+		.unwrap();
+	let hex_field = |name: &str| {
+		let text = generated[name].as_str().unwrap_or_else(|| panic!("no {name}: {generated}"));
+		hex::decode(text.trim_start_matches("0x")).unwrap()
+	};
+	let keys = SessionKeys::decode(&mut &hex_field("keys")[..]).unwrap();
+	let proof = hex_field("proof");
+
+	// Bond, register the keys, validate: what a new operator does.
+	let bond = 2_000 * UNIT;
+	submit_ok(
+		&alice_rpc,
+		context,
+		dave,
+		RuntimeCall::Staking(pallet_validator_staking::Call::bond { amount: bond }),
+	)
+	.await;
+	submit_ok(
+		&alice_rpc,
+		context,
+		dave,
+		RuntimeCall::Session(pallet_session::Call::set_keys { keys: keys.clone(), proof }),
+	)
+	.await;
+	submit_ok(
+		&alice_rpc,
+		context,
+		dave,
+		RuntimeCall::Staking(pallet_validator_staking::Call::validate {}),
+	)
+	.await;
+	let candidate = summary(&alice_rpc, &dave_account).await.unwrap();
+	assert!(candidate.candidate && !candidate.active, "{candidate:?}");
+	assert_eq!(candidate.bond, bond);
+
+	// The set is planned one session ahead: Dave is in it within about two sessions.
+	let deadline = Instant::now() + 3 * SESSION + Duration::from_secs(60);
+	loop {
+		alice.ensure_running().unwrap();
+		if summary(&alice_rpc, &dave_account).await.is_some_and(|s| s.active) {
+			break;
+		}
+		assert!(Instant::now() < deadline, "{}", alice.failure("Dave never joined the set"));
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+	let at = alice_rpc.best_hash().await.unwrap();
+	let authorities: Vec<sp_consensus_aura::sr25519::AuthorityId> =
+		alice_rpc.runtime_api("AuraApi_authorities", &[], at).await.unwrap();
+	assert_eq!(authorities.len(), 4);
+	assert!(authorities.contains(&keys.aura), "Dave's Aura key is an authority");
+	let joined_at = alice_rpc.block_number(at).await.unwrap();
+
+	// Dave's node authors blocks in its slots (one in four).
+	let deadline = Instant::now() + SESSION + Duration::from_secs(60);
+	while !dave_node.log().contains("Pre-sealed block for proposal") {
+		dave_node.ensure_running().unwrap();
+		assert!(
+			Instant::now() < deadline,
+			"{}",
+			dave_node.failure("Dave is a validator but authored no block")
+		);
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+
+	// Finality goes on with Dave among the GRANDPA voters.
+	wait_for_finalized(&alice, &alice_rpc, joined_at + 3, Duration::from_secs(180))
+		.await
+		.unwrap();
+
+	for node in [alice, bob, charlie, dave_node] {
+		let name = node.config.name.clone();
+		let status = node.stop().unwrap();
+		assert!(status.success(), "{name} did not exit cleanly: {status}");
+	}
+}
