@@ -178,6 +178,32 @@ impl Rpc {
 			.map_err(|e| format!("cannot decode the result of {function}: {e}"))
 	}
 
+	/// What transactions for this chain commit to: its genesis hash and current runtime versions.
+	pub async fn chain_context(&self) -> Result<crate::tx::ChainContext> {
+		let version = self.runtime_version().await?;
+		Ok(crate::tx::ChainContext {
+			genesis_hash: self.genesis_hash().await?,
+			spec_version: version.spec_version,
+			transaction_version: version.transaction_version,
+		})
+	}
+
+	/// Signs `call` as `signer` with its next nonce, submits it, waits until it is in a block
+	/// (at most `timeout`) and returns that block's hash and events.
+	pub async fn submit_signed(
+		&self,
+		context: crate::tx::ChainContext,
+		signer: sp_keyring::Sr25519Keyring,
+		call: gateless_runtime::RuntimeCall,
+		timeout: Duration,
+	) -> Result<(H256, Vec<gateless_runtime::RuntimeEvent>)> {
+		use sp_core::crypto::Ss58Codec;
+		let nonce = self.account_next_index(&signer.to_account_id().to_ss58check()).await?;
+		let extrinsic = crate::tx::signed_extrinsic(call, &signer.pair(), nonce, context);
+		let block = self.submit_and_wait_in_block(&extrinsic, timeout).await?;
+		Ok((block, self.events(block).await?))
+	}
+
 	/// The runtime events of block `at`.
 	pub async fn events(&self, at: H256) -> Result<Vec<gateless_runtime::RuntimeEvent>> {
 		// `System::Events` is private to frame-system; its key is the plain storage prefix.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use gateless_e2e::{
 	node::{Node, NodeConfig},
 	rpc::wait_for_finalized,
-	tx::{signed_extrinsic, ChainContext},
+	tx::signed_extrinsic,
 };
 use gateless_runtime::{
 	token::UNIT, AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall,
@@ -62,11 +62,7 @@ async fn dev_chain_finalizes_and_applies_a_signed_transfer() {
 	let bob_before: AccountInfo =
 		rpc.storage_decoded(&account_key(&bob), before_hash).await.unwrap().unwrap();
 
-	let context = ChainContext {
-		genesis_hash: rpc.genesis_hash().await.unwrap(),
-		spec_version: version.spec_version,
-		transaction_version: version.transaction_version,
-	};
+	let context = rpc.chain_context().await.unwrap();
 	let alice_address = alice.to_account_id().to_ss58check();
 	let nonce = rpc.account_next_index(&alice_address).await.unwrap();
 	let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {

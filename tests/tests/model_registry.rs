@@ -8,7 +8,7 @@ use codec::Encode;
 use gateless_e2e::{
 	node::{Node, NodeConfig},
 	rpc::{wait_for_finalized, Rpc},
-	tx::{signed_extrinsic, ChainContext},
+	tx::ChainContext,
 };
 use gateless_primitives::model::{
 	AttestationTally, DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelPage,
@@ -18,7 +18,7 @@ use gateless_runtime::{
 	token::UNIT, AccountId, Balance, BlockNumber, Nonce, Runtime, RuntimeCall, RuntimeEvent,
 };
 use pallet_model_registry::{Call as RegistryCall, Event as RegistryEvent, ModelSource};
-use sp_core::{crypto::Ss58Codec, H256};
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{DispatchError, ModuleError};
 
@@ -44,18 +44,14 @@ fn signature() -> ModelSignature {
 	}
 }
 
-/// Submits `call` signed by `signer` and returns the events of the block it landed in.
+/// Submits `call` signed by `signer` and returns the block it landed in and its events.
 async fn submit(
 	rpc: &Rpc,
 	context: ChainContext,
 	signer: Sr25519Keyring,
 	call: RuntimeCall,
 ) -> (H256, Vec<RuntimeEvent>) {
-	let address = signer.to_account_id().to_ss58check();
-	let nonce = rpc.account_next_index(&address).await.unwrap();
-	let extrinsic = signed_extrinsic(call, &signer.pair(), nonce, context);
-	let block = rpc.submit_and_wait_in_block(&extrinsic, INCLUSION_TIMEOUT).await.unwrap();
-	(block, rpc.events(block).await.unwrap())
+	rpc.submit_signed(context, signer, call, INCLUSION_TIMEOUT).await.unwrap()
 }
 
 fn registry_events(events: &[RuntimeEvent]) -> Vec<RegistryEvent<Runtime>> {
@@ -85,12 +81,7 @@ fn fee_paid(events: &[RuntimeEvent]) -> Balance {
 async fn a_model_is_registered_attested_by_the_validator_and_listed() {
 	let (node, rpc) = Node::start(NodeConfig::dev().unwrap()).await.unwrap();
 	wait_for_finalized(&node, &rpc, 1, Duration::from_secs(120)).await.unwrap();
-	let version = rpc.runtime_version().await.unwrap();
-	let context = ChainContext {
-		genesis_hash: rpc.genesis_hash().await.unwrap(),
-		spec_version: version.spec_version,
-		transaction_version: version.transaction_version,
-	};
+	let context = rpc.chain_context().await.unwrap();
 	let builder = Sr25519Keyring::Alice;
 	let stranger = Sr25519Keyring::Bob;
 

@@ -9,7 +9,7 @@ use codec::{Decode, Encode};
 use gateless_e2e::{
 	node::{Node, NodeConfig, Ports},
 	rpc::{wait_for_finalized, Rpc},
-	tx::{signed_extrinsic, ChainContext},
+	tx::ChainContext,
 };
 use gateless_primitives::staking::ValidatorSummary;
 use gateless_runtime::{
@@ -17,7 +17,6 @@ use gateless_runtime::{
 	SessionKeys,
 };
 use jsonrpsee::rpc_params;
-use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
 
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -43,11 +42,10 @@ fn node(name: &str, index: u8, role: &str, bootnode: Option<String>) -> NodeConf
 
 /// Submits `call` signed by `signer` and fails unless it succeeded.
 async fn submit_ok(rpc: &Rpc, context: ChainContext, signer: Sr25519Keyring, call: RuntimeCall) {
-	let address = signer.to_account_id().to_ss58check();
-	let nonce = rpc.account_next_index(&address).await.unwrap();
-	let extrinsic = signed_extrinsic(call.clone(), &signer.pair(), nonce, context);
-	let block = rpc.submit_and_wait_in_block(&extrinsic, INCLUSION_TIMEOUT).await.unwrap();
-	let events = rpc.events(block).await.unwrap();
+	let (_, events) = rpc
+		.submit_signed(context, signer, call.clone(), INCLUSION_TIMEOUT)
+		.await
+		.unwrap();
 	let failed = events.iter().any(|event| {
 		matches!(event, RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { .. }))
 	});
@@ -76,12 +74,7 @@ async fn a_node_that_bonds_and_validates_joins_the_set_and_authors_blocks() {
 		.await
 		.unwrap();
 
-	let version = alice_rpc.runtime_version().await.unwrap();
-	let context = ChainContext {
-		genesis_hash: alice_rpc.genesis_hash().await.unwrap(),
-		spec_version: version.spec_version,
-		transaction_version: version.transaction_version,
-	};
+	let context = alice_rpc.chain_context().await.unwrap();
 	let dave = Sr25519Keyring::Dave;
 	let dave_account = dave.to_account_id();
 	assert_eq!(summary(&alice_rpc, &dave_account).await, None, "Dave has not bonded yet");
