@@ -352,3 +352,54 @@ pub struct ModelPage<AccountId, Balance, BlockNumber> {
 	/// Where the next page starts, or `None` when there are no more models.
 	pub next: Option<ModelId>,
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn tensor(name: &str, shape: &[Dim]) -> TensorSpec {
+		TensorSpec {
+			name: name.as_bytes().to_vec().try_into().unwrap(),
+			dtype: DType::F32,
+			shape: shape.to_vec().try_into().unwrap(),
+		}
+	}
+
+	fn signature(inputs: &[TensorSpec], outputs: &[TensorSpec]) -> ModelSignature {
+		ModelSignature {
+			inputs: inputs.to_vec().try_into().unwrap(),
+			outputs: outputs.to_vec().try_into().unwrap(),
+		}
+	}
+
+	#[test]
+	fn element_sizes_follow_the_onnx_types() {
+		assert_eq!(DType::Bool.size_in_bytes(), 1);
+		assert_eq!(DType::F16.size_in_bytes(), 2);
+		assert_eq!(DType::F32.size_in_bytes(), 4);
+		assert_eq!(DType::I64.size_in_bytes(), 8);
+		assert!(DType::F16.is_float() && !DType::I8.is_float());
+	}
+
+	#[test]
+	fn a_signature_names_its_tensors_once_and_has_no_empty_dimension() {
+		let input = tensor("input", &[Dim::Dynamic, Dim::Fixed(4)]);
+		let output = tensor("output", &[Dim::Dynamic, Dim::Fixed(3)]);
+		assert_eq!(signature(&[input.clone()], &[output.clone()]).validate(), Ok(()));
+		// An input and an output may share a name; two inputs may not.
+		assert_eq!(signature(&[input.clone()], &[tensor("input", &[])]).validate(), Ok(()));
+		assert_eq!(
+			signature(&[input.clone(), input.clone()], &[output.clone()]).validate(),
+			Err(SignatureError::DuplicateName)
+		);
+		assert_eq!(signature(&[], &[output.clone()]).validate(), Err(SignatureError::NoTensors));
+		assert_eq!(
+			signature(&[tensor("", &[])], &[output.clone()]).validate(),
+			Err(SignatureError::EmptyName)
+		);
+		assert_eq!(
+			signature(&[tensor("x", &[Dim::Fixed(0)])], &[output]).validate(),
+			Err(SignatureError::ZeroDimension)
+		);
+	}
+}
