@@ -356,6 +356,7 @@ pub struct ModelPage<AccountId, Balance, BlockNumber> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use alloc::{vec, vec::Vec};
 
 	fn tensor(name: &str, shape: &[Dim]) -> TensorSpec {
 		TensorSpec {
@@ -365,11 +366,8 @@ mod tests {
 		}
 	}
 
-	fn signature(inputs: &[TensorSpec], outputs: &[TensorSpec]) -> ModelSignature {
-		ModelSignature {
-			inputs: inputs.to_vec().try_into().unwrap(),
-			outputs: outputs.to_vec().try_into().unwrap(),
-		}
+	fn signature(inputs: Vec<TensorSpec>, outputs: Vec<TensorSpec>) -> ModelSignature {
+		ModelSignature { inputs: inputs.try_into().unwrap(), outputs: outputs.try_into().unwrap() }
 	}
 
 	#[test]
@@ -385,20 +383,23 @@ mod tests {
 	fn a_signature_names_its_tensors_once_and_has_no_empty_dimension() {
 		let input = tensor("input", &[Dim::Dynamic, Dim::Fixed(4)]);
 		let output = tensor("output", &[Dim::Dynamic, Dim::Fixed(3)]);
-		assert_eq!(signature(&[input.clone()], &[output.clone()]).validate(), Ok(()));
+		assert_eq!(signature(vec![input.clone()], vec![output.clone()]).validate(), Ok(()));
 		// An input and an output may share a name; two inputs may not.
-		assert_eq!(signature(&[input.clone()], &[tensor("input", &[])]).validate(), Ok(()));
+		assert_eq!(signature(vec![input.clone()], vec![tensor("input", &[])]).validate(), Ok(()));
 		assert_eq!(
-			signature(&[input.clone(), input.clone()], &[output.clone()]).validate(),
+			signature(vec![input.clone(), input], vec![output.clone()]).validate(),
 			Err(SignatureError::DuplicateName)
 		);
-		assert_eq!(signature(&[], &[output.clone()]).validate(), Err(SignatureError::NoTensors));
 		assert_eq!(
-			signature(&[tensor("", &[])], &[output.clone()]).validate(),
+			signature(vec![], vec![output.clone()]).validate(),
+			Err(SignatureError::NoTensors)
+		);
+		assert_eq!(
+			signature(vec![tensor("", &[])], vec![output.clone()]).validate(),
 			Err(SignatureError::EmptyName)
 		);
 		assert_eq!(
-			signature(&[tensor("x", &[Dim::Fixed(0)])], &[output]).validate(),
+			signature(vec![tensor("x", &[Dim::Fixed(0)])], vec![output]).validate(),
 			Err(SignatureError::ZeroDimension)
 		);
 	}
