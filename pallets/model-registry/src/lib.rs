@@ -431,28 +431,23 @@ pub mod pallet {
 			if let Some(bytes) = inline {
 				InlineBytes::<T>::insert(model, bytes);
 			}
-			ModelByName::<T>::insert((&owner, &name, &version), model);
-			ModelByHash::<T>::insert(&owner, hash, model);
-			ModelsByOwner::<T>::insert(&owner, model, ());
-			OwnedModelCount::<T>::insert(&owner, owned.saturating_add(1));
-			Models::<T>::insert(
-				model,
-				ModelInfo {
-					owner: owner.clone(),
-					name: name.clone(),
-					version: version.clone(),
-					hash,
-					size,
-					location,
-					signature,
-					determinism,
-					price,
-					description,
-					status: ModelStatus::Pending,
-					deposit,
-					registered_at: frame_system::Pallet::<T>::block_number(),
-				},
-			);
+			let info = ModelInfo {
+				owner: owner.clone(),
+				name: name.clone(),
+				version: version.clone(),
+				hash,
+				size,
+				location,
+				signature,
+				determinism,
+				price,
+				description,
+				status: ModelStatus::Pending,
+				deposit,
+				registered_at: frame_system::Pallet::<T>::block_number(),
+			};
+			Self::index_model(model, &info, owned);
+			Models::<T>::insert(model, info);
 			Self::deposit_event(Event::ModelRegistered {
 				model,
 				owner,
