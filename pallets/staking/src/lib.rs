@@ -494,10 +494,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::chill())]
 		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
-			Candidates::<T>::remove(&who);
-			Self::deposit_event(Event::Chilled { who });
-			Ok(())
+			Self::do_chill(who)
 		}
 
 		/// Sets the staking parameters.
@@ -519,10 +516,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::force_chill())]
 		pub fn force_chill(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
-			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
-			Candidates::<T>::remove(&who);
-			Self::deposit_event(Event::Chilled { who });
-			Ok(())
+			Self::do_chill(who)
 		}
 
 		/// Ends the current session at the next block (a new set is planned then, and takes
@@ -574,14 +568,43 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
+	/// Removes `who` from the candidates.
+	fn do_chill(who: T::AccountId) -> DispatchResult {
+		ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
+		Candidates::<T>::remove(&who);
+		Self::deposit_event(Event::Chilled { who });
+		Ok(())
+	}
+
 	/// What clients see of `who`: bond, candidacy, membership and counters; `None` if it never
 	/// bonded and has no record.
 	pub fn validator_summary(
 		who: &T::AccountId,
 	) -> Option<ValidatorSummary<T::AccountId, BalanceOf<T>>> {
+		Self::summary_within(who, &ActiveValidators::<T>::get())
+	}
+
+	/// The current set in set order, then the other candidates by account.
+	pub fn validator_summaries() -> Vec<ValidatorSummary<T::AccountId, BalanceOf<T>>> {
+		let active = ActiveValidators::<T>::get();
+		let mut others: Vec<T::AccountId> =
+			Candidates::<T>::iter_keys().filter(|who| !active.contains(who)).collect();
+		others.sort();
+		active
+			.iter()
+			.chain(others.iter())
+			.filter_map(|who| Self::summary_within(who, &active))
+			.collect()
+	}
+
+	/// [`Self::validator_summary`] with the current set already read.
+	fn summary_within(
+		who: &T::AccountId,
+		active: &[T::AccountId],
+	) -> Option<ValidatorSummary<T::AccountId, BalanceOf<T>>> {
 		let ledger = Ledgers::<T>::get(who);
-		let counters = Counters::<T>::get(who);
-		if ledger.is_none() && !Counters::<T>::contains_key(who) {
+		let counters = Counters::<T>::try_get(who).ok();
+		if ledger.is_none() && counters.is_none() {
 			return None;
 		}
 		let (bond, unlocking) = ledger.map_or((Zero::zero(), Zero::zero()), |ledger| {
@@ -593,18 +616,9 @@ impl<T: Config> Pallet<T> {
 			bond,
 			unlocking,
 			candidate: Candidates::<T>::contains_key(who),
-			active: ActiveValidators::<T>::get().contains(who),
-			counters,
+			active: active.contains(who),
+			counters: counters.unwrap_or_default(),
 		})
-	}
-
-	/// The current set in set order, then the other candidates by account.
-	pub fn validator_summaries() -> Vec<ValidatorSummary<T::AccountId, BalanceOf<T>>> {
-		let active = ActiveValidators::<T>::get();
-		let mut others: Vec<T::AccountId> =
-			Candidates::<T>::iter_keys().filter(|who| !active.contains(who)).collect();
-		others.sort();
-		active.iter().chain(others.iter()).filter_map(Self::validator_summary).collect()
 	}
 
 	fn note_offence(who: &T::AccountId) {
