@@ -6,9 +6,12 @@
 //!
 //! - [`crypto`]: the inference session key type.
 //! - [`model`]: models, their tensor signatures, determinism classes and attestation verdicts.
+//! - [`job`]: jobs, their input and output tensors, fees, statuses and results.
+//! - [`digest`]: digests, commitments and tolerance comparisons of revealed outputs.
 //! - [`traits`]: how the pallets use each other ([`traits::ModelProvider`],
 //!   [`traits::ValidatorSet`], [`traits::ModelUsage`], [`traits::Slashing`],
-//!   [`traits::ValidatorRecords`]).
+//!   [`traits::ValidatorRecords`], [`traits::ValidatorStakes`], [`traits::InferenceKeys`],
+//!   [`traits::JobVerifier`], [`traits::JobSettlement`]).
 //! - [`staking`]: validator summaries and counters.
 //! - [`runtime_api`]: the runtime APIs that the node's RPC serves.
 
@@ -17,6 +20,8 @@
 extern crate alloc;
 
 pub mod crypto;
+pub mod digest;
+pub mod job;
 pub mod model;
 pub mod runtime_api;
 pub mod staking;

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 use codec::Codec;
 
 use crate::{
+	job::{FeeQuote, InputTensor, JobDetails, JobId, JobResult, QuoteError},
 	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
 	staking::ValidatorSummary,
 };
@@ -55,5 +56,27 @@ sp_api::decl_runtime_apis! {
 		/// One account's bond, candidacy, membership and counters, if it has bonded or has a
 		/// record.
 		fn validator(account: AccountId) -> Option<ValidatorSummary<AccountId, Balance>>;
+	}
+
+	/// Inference jobs and their verified results.
+	pub trait InferenceJobsApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// The fee a job on `model` with `replicas` executors (the default when `None`) would
+		/// hold, exactly what `submit_job` holds in the same block.
+		fn quote(model: ModelId, replicas: Option<u32>) -> Result<FeeQuote<Balance>, QuoteError>;
+
+		/// A job's record and, while it runs, its verification round's progress. Ended jobs
+		/// stay readable for the runtime's retention period.
+		fn job(job: JobId) -> Option<JobDetails<AccountId, Balance, BlockNumber>>;
+
+		/// A running job's input tensor.
+		fn job_input(job: JobId) -> Option<InputTensor>;
+
+		/// A finalized job's verified result.
+		fn job_result(job: JobId) -> Option<JobResult<Balance, BlockNumber, Vec<AccountId>>>;
 	}
 }

@@ -1,7 +1,14 @@
 //! Traits through which the Gateless pallets use each other, so that each pallet tests alone
 //! against a mock and together in the runtime.
 
-use crate::model::{ModelId, ModelInfo, ModelStatus};
+use alloc::vec::Vec;
+use sp_runtime::{DispatchError, DispatchResult};
+
+use crate::{
+	crypto::InferenceId,
+	job::{AgreedOutcome, FailureReason, JobId},
+	model::{Determinism, ModelId, ModelInfo, ModelStatus, TensorSpec},
+};
 
 /// What the jobs and verification pallets need to know about models; implemented by the model
 /// registry.
@@ -105,4 +112,50 @@ pub trait ValidatorRecords<AccountId, Balance> {
 	fn note_dissented(who: &AccountId);
 	/// `who` did not commit or reveal in time.
 	fn note_missed(who: &AccountId);
+}
+
+/// The active validators with their active bonds, the weights of the executor draw; implemented by
+/// the staking pallet.
+pub trait ValidatorStakes<AccountId, Balance> {
+	/// Every active validator with its active bond, in set order.
+	fn active_stakes() -> Vec<(AccountId, Balance)>;
+}
+
+/// The inference session key of a validator, which signs its commitments and reveals; implemented
+/// by the runtime from `pallet_session`'s keys.
+pub trait InferenceKeys<AccountId> {
+	/// `who`'s current inference key, if it has set session keys.
+	fn inference_key(who: &AccountId) -> Option<InferenceId>;
+}
+
+/// What the jobs pallet asks of the verification pallet; implemented by the verification pallet.
+pub trait JobVerifier<AccountId> {
+	/// Opens verification round `round` of `job` for `committee`, whose outputs are compared under
+	/// `determinism` and must fit `output`.
+	fn open_round(
+		job: JobId,
+		round: u8,
+		committee: Vec<AccountId>,
+		determinism: Determinism,
+		output: TensorSpec,
+	) -> DispatchResult;
+
+	/// Whether anyone has committed to an output of `job` (then it can no longer be cancelled).
+	fn has_commitments(job: JobId) -> bool;
+
+	/// Drops every trace of `job`'s verification (the job was cancelled or expired).
+	fn close(job: JobId);
+}
+
+/// What the verification pallet tells the jobs pallet; implemented by the jobs pallet.
+pub trait JobSettlement<AccountId> {
+	/// A quorum agreed: pay, store the result and end the job.
+	fn finalize(job: JobId, outcome: AgreedOutcome<AccountId>) -> DispatchResult;
+
+	/// No quorum: draw a fresh committee of `size` validators that have not served on `job` yet
+	/// and return it, or fail if too few are free.
+	fn escalate(job: JobId, size: u32) -> Result<Vec<AccountId>, DispatchError>;
+
+	/// No quorum and no escalation left: refund and end the job.
+	fn fail(job: JobId, reason: FailureReason) -> DispatchResult;
 }

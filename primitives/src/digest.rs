@@ -1,0 +1,327 @@
+//! Digests and comparisons of revealed outputs under a model's determinism class, computed the
+//! same way by the runtime (on reveal and tally) and by validators (before they commit).
+//!
+//! No float arithmetic: every element is read from its little-endian bytes into a signed
+//! fixed-point number with 64 fractional bits (`Q64`, in an `i128`) using integer operations on the
+//! IEEE-754 bit pattern, so every node reaches the same verdict. Magnitudes are clamped to
+//! `2^62` (values beyond are equal for comparison purposes, and no model worth verifying outputs
+//! them); bits below `2^-64` are truncated. NaN and infinities are kept as their bit patterns and
+//! only ever equal to themselves.
+//!
+//! - [`Determinism::Exact`]: the digest hashes the output's canonical encoding; two outputs agree
+//!   when their digests are equal.
+//! - [`Determinism::Tolerance`]: the digest hashes every element rounded to the grid of step
+//!   `abs` (exact fixed point when `abs` is 0). Two honest outputs near a grid edge can round
+//!   apart, so outputs whose digests differ are then compared element by element: they agree when
+//!   `|a - b| <= abs + rel x max(|a|, |b|)` for every element.
+//! - An error hashes its code, under either class, and agrees only with the same error.
+
+use codec::Encode;
+use sp_core::H256;
+use sp_runtime::traits::{BlakeTwo256, Hash};
+
+use crate::{
+	job::{InferenceOutput, OutputTensor},
+	model::{DType, Determinism},
+};
+
+/// One bit above the largest magnitude kept, in Q64 (`2^62` as a real number).
+const Q64_CLAMP: i128 = 1i128 << 126;
+/// One, in Q64.
+const Q64_ONE: i128 = 1i128 << 64;
+
+/// An element as the comparison sees it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Element {
+	/// A finite value in Q64, clamped to `±2^62`.
+	Finite(i128),
+	/// NaN or an infinity, by its bit pattern.
+	NonFinite(u64),
+}
+
+/// `mantissa x 2^exponent`, negated when `negative`, in clamped Q64.
+fn q64_from_parts(negative: bool, mantissa: u64, exponent: i32) -> i128 {
+	let shift = exponent.saturating_add(64);
+	let magnitude: i128 = if mantissa == 0 {
+		0
+	} else if shift >= 0 {
+		let bits = 64i32.saturating_sub(mantissa.leading_zeros() as i32);
+		if bits.saturating_add(shift) > 126 {
+			Q64_CLAMP
+		} else {
+			i128::from(mantissa) << shift
+		}
+	} else {
+		let right = shift.unsigned_abs();
+		if right >= 64 {
+			0
+		} else {
+			i128::from(mantissa >> right)
+		}
+	};
+	if negative {
+		-magnitude
+	} else {
+		magnitude
+	}
+}
+
+/// An IEEE-754 binary float with `exponent_bits` and `mantissa_bits`, from its bits.
+fn element_from_float(bits: u64, exponent_bits: u32, mantissa_bits: u32) -> Element {
+	let mantissa_mask = (1u64 << mantissa_bits) - 1;
+	let exponent_mask = (1u64 << exponent_bits) - 1;
+	let negative = (bits >> (exponent_bits + mantissa_bits)) & 1 == 1;
+	let biased = (bits >> mantissa_bits) & exponent_mask;
+	let fraction = bits & mantissa_mask;
+	let bias = (1i32 << (exponent_bits - 1)) - 1;
+	if biased == exponent_mask {
+		return Element::NonFinite(bits);
+	}
+	// Subnormals have no implicit leading one and the smallest normal exponent.
+	let (mantissa, exponent) = if biased == 0 {
+		(fraction, 1 - bias - mantissa_bits as i32)
+	} else {
+		(fraction | (1u64 << mantissa_bits), biased as i32 - bias - mantissa_bits as i32)
+	};
+	Element::Finite(q64_from_parts(negative, mantissa, exponent))
+}
+
+fn element_from_int(value: i128) -> Element {
+	Element::Finite(value.saturating_mul(Q64_ONE).clamp(-Q64_CLAMP, Q64_CLAMP))
+}
+
+/// The elements of `tensor`, read from their little-endian bytes. A ragged tail (which
+/// [`OutputTensor::check_against`] refuses) is ignored.
+fn elements(tensor: &OutputTensor) -> impl Iterator<Item = Element> + '_ {
+	let dtype = tensor.dtype;
+	tensor.data.chunks_exact(dtype.size_in_bytes() as usize).map(move |chunk| {
+		let mut buffer = [0u8; 8];
+		if let Some(prefix) = buffer.get_mut(..chunk.len()) {
+			prefix.copy_from_slice(chunk);
+		}
+		let raw = u64::from_le_bytes(buffer);
+		match dtype {
+			DType::F16 => element_from_float(raw, 5, 10),
+			DType::F32 => element_from_float(raw, 8, 23),
+			DType::F64 => element_from_float(raw, 11, 52),
+			DType::I8 => element_from_int(i128::from(raw as u8 as i8)),
+			DType::I16 => element_from_int(i128::from(raw as u16 as i16)),
+			DType::I32 => element_from_int(i128::from(raw as u32 as i32)),
+			DType::I64 => element_from_int(i128::from(raw as i64)),
+			DType::U8 | DType::U16 | DType::U32 | DType::U64 | DType::Bool => {
+				element_from_int(i128::from(raw))
+			},
+		}
+	})
+}
+
+/// `abs` as a Q64 magnitude.
+fn abs_tolerance_q64(abs: sp_runtime::FixedU64) -> u128 {
+	use sp_runtime::FixedPointNumber;
+	(u128::from(abs.into_inner()) << 64) / sp_runtime::FixedU64::DIV as u128
+}
+
+/// `value` rounded (half away from zero) to a multiple of `grid`, as a count of grid steps.
+fn quantise(value: i128, grid: u128) -> i128 {
+	let Ok(grid) = i128::try_from(grid) else { return 0 };
+	if grid == 0 {
+		return value;
+	}
+	let half = grid / 2;
+	let shifted = if value < 0 { value.saturating_sub(half) } else { value.saturating_add(half) };
+	shifted / grid
+}
+
+/// The digest of a revealed output under `determinism`.
+pub fn output_digest(output: &InferenceOutput, determinism: &Determinism) -> H256 {
+	let preimage = match (output, determinism) {
+		(InferenceOutput::Error(error), _) => (b"gateless/error", error).encode(),
+		(InferenceOutput::Tensor(tensor), Determinism::Exact) => {
+			(b"gateless/exact", tensor).encode()
+		},
+		(InferenceOutput::Tensor(tensor), Determinism::Tolerance { abs, .. }) => {
+			let grid = abs_tolerance_q64(*abs);
+			let mut preimage = (b"gateless/grid", tensor.dtype, &tensor.shape).encode();
+			for element in elements(tensor) {
+				match element {
+					Element::Finite(value) => {
+						preimage.push(0);
+						preimage.extend_from_slice(&quantise(value, grid).to_le_bytes());
+					},
+					Element::NonFinite(bits) => {
+						preimage.push(1);
+						preimage.extend_from_slice(&bits.to_le_bytes());
+					},
+				}
+			}
+			preimage
+		},
+	};
+	BlakeTwo256::hash(&preimage)
+}
+
+/// What an executor commits to: `blake2_256(digest ++ salt ++ executor)`, so that the commitment
+/// reveals nothing and cannot be copied by another executor.
+pub fn commitment(digest: &H256, salt: &[u8; 32], executor: &impl Encode) -> H256 {
+	let mut preimage = digest.as_bytes().to_vec();
+	preimage.extend_from_slice(salt);
+	executor.encode_to(&mut preimage);
+	BlakeTwo256::hash(&preimage)
+}
+
+fn elements_agree(a: Element, b: Element, abs: u128, rel: sp_runtime::Perbill) -> bool {
+	match (a, b) {
+		(Element::Finite(a), Element::Finite(b)) => {
+			let larger = a.unsigned_abs().max(b.unsigned_abs());
+			a.abs_diff(b) <= abs.saturating_add(rel.mul_floor(larger))
+		},
+		(Element::NonFinite(a), Element::NonFinite(b)) => a == b,
+		_ => false,
+	}
+}
+
+/// Whether two reveals agree under `determinism`: equal digests, or, for tensors of one dtype and
+/// shape under [`Determinism::Tolerance`], every element within the tolerance of the other's.
+pub fn outputs_agree(
+	a: &InferenceOutput,
+	a_digest: &H256,
+	b: &InferenceOutput,
+	b_digest: &H256,
+	determinism: &Determinism,
+) -> bool {
+	if a_digest == b_digest {
+		return true;
+	}
+	match (a, b, determinism) {
+		(
+			InferenceOutput::Tensor(a),
+			InferenceOutput::Tensor(b),
+			Determinism::Tolerance { abs, rel },
+		) if a.dtype == b.dtype && a.shape == b.shape && a.data.len() == b.data.len() => {
+			let abs = abs_tolerance_q64(*abs);
+			elements(a).zip(elements(b)).all(|(x, y)| elements_agree(x, y, abs, *rel))
+		},
+		_ => false,
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::job::{InferenceError, Tensor};
+	use alloc::vec::Vec;
+	use sp_runtime::{FixedU64, Perbill};
+
+	fn f32_output(values: &[f32]) -> InferenceOutput {
+		let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+		InferenceOutput::Tensor(Tensor {
+			dtype: DType::F32,
+			shape: [values.len() as u32].to_vec().try_into().unwrap(),
+			data: data.try_into().unwrap(),
+		})
+	}
+
+	fn tolerance(abs: f64, rel_ppb: u32) -> Determinism {
+		Determinism::Tolerance { abs: FixedU64::from_float(abs), rel: Perbill::from_parts(rel_ppb) }
+	}
+
+	fn agree(a: &InferenceOutput, b: &InferenceOutput, determinism: &Determinism) -> bool {
+		outputs_agree(
+			a,
+			&output_digest(a, determinism),
+			b,
+			&output_digest(b, determinism),
+			determinism,
+		)
+	}
+
+	#[test]
+	fn floats_read_from_their_bits_match_their_values() {
+		for value in [0.0f64, 1.0, -1.0, 0.5, 3.25, -1234.5678, 1e-12, 6.1e-5, 1e15] {
+			let Element::Finite(q) = element_from_float(value.to_bits(), 11, 52) else {
+				panic!("finite")
+			};
+			let back = q as f64 / (Q64_ONE as f64);
+			assert!((back - value).abs() <= value.abs() * 1e-15 + 1e-18, "{value} -> {back}");
+			let Element::Finite(q32) =
+				element_from_float(u64::from((value as f32).to_bits()), 8, 23)
+			else {
+				panic!("finite")
+			};
+			assert_eq!(q32 as f64 / (Q64_ONE as f64), f64::from(value as f32));
+		}
+		// f16 1.5 is 0x3e00; the smallest subnormal f16 is 2^-24.
+		assert_eq!(element_from_float(0x3e00, 5, 10), Element::Finite(Q64_ONE + Q64_ONE / 2));
+		assert_eq!(element_from_float(0x0001, 5, 10), Element::Finite(1i128 << 40));
+		assert_eq!(
+			element_from_float(f32::INFINITY.to_bits().into(), 8, 23),
+			Element::NonFinite(f32::INFINITY.to_bits().into())
+		);
+		assert_eq!(element_from_float(f64::MAX.to_bits(), 11, 52), Element::Finite(Q64_CLAMP));
+	}
+
+	#[test]
+	fn exact_outputs_agree_only_bit_for_bit() {
+		let a = f32_output(&[0.25, 0.75]);
+		let b = f32_output(&[0.25, 0.750_000_06]);
+		assert!(agree(&a, &a.clone(), &Determinism::Exact));
+		assert!(!agree(&a, &b, &Determinism::Exact));
+		assert_ne!(output_digest(&a, &Determinism::Exact), output_digest(&b, &Determinism::Exact));
+	}
+
+	#[test]
+	fn tolerance_keeps_honest_outputs_together_and_an_outlier_apart() {
+		let class = tolerance(1e-4, 0);
+		let honest = f32_output(&[0.1, 0.7, 0.2]);
+		let other_cpu = f32_output(&[0.100_008, 0.699_995, 0.2]);
+		let outlier = f32_output(&[0.1, 0.9, 0.0]);
+		assert!(agree(&honest, &other_cpu, &class));
+		assert!(!agree(&honest, &outlier, &class));
+		// Values within the tolerance but on either side of a grid edge (0.00015 with a grid of
+		// 0.0001) hash apart and still agree element-wise.
+		let below = f32_output(&[0.000_149_9]);
+		let above = f32_output(&[0.000_150_1]);
+		assert_ne!(output_digest(&below, &class), output_digest(&above, &class));
+		assert!(agree(&below, &above, &class));
+		// Far from edges, nearby values share a digest.
+		assert_eq!(
+			output_digest(&f32_output(&[0.300_001]), &class),
+			output_digest(&f32_output(&[0.299_999]), &class)
+		);
+	}
+
+	#[test]
+	fn relative_tolerance_scales_with_the_magnitude() {
+		let class = tolerance(0.0, 1_000_000); // 0.1 %
+		assert!(agree(&f32_output(&[1000.0]), &f32_output(&[1000.9]), &class));
+		assert!(!agree(&f32_output(&[1000.0]), &f32_output(&[1001.1]), &class));
+		assert!(!agree(&f32_output(&[0.001]), &f32_output(&[0.0011]), &class));
+	}
+
+	#[test]
+	fn errors_agree_only_with_the_same_error_and_never_with_tensors() {
+		let class = tolerance(1.0, 0);
+		let timeout = InferenceOutput::Error(InferenceError::Timeout);
+		let bad_input = InferenceOutput::Error(InferenceError::BadInput);
+		assert!(agree(&timeout, &timeout.clone(), &class));
+		assert!(!agree(&timeout, &bad_input, &class));
+		assert!(!agree(&timeout, &f32_output(&[0.0]), &class));
+	}
+
+	#[test]
+	fn non_finite_values_agree_only_with_the_same_bits() {
+		let class = tolerance(1.0, 0);
+		assert!(agree(&f32_output(&[f32::INFINITY]), &f32_output(&[f32::INFINITY]), &class));
+		assert!(!agree(&f32_output(&[f32::INFINITY]), &f32_output(&[f32::MAX]), &class));
+		assert!(!agree(&f32_output(&[f32::NAN]), &f32_output(&[0.0]), &class));
+	}
+
+	#[test]
+	fn a_commitment_binds_digest_salt_and_executor() {
+		let digest = H256::repeat_byte(7);
+		let base = commitment(&digest, &[1; 32], &1u64);
+		assert_ne!(base, commitment(&H256::repeat_byte(8), &[1; 32], &1u64));
+		assert_ne!(base, commitment(&digest, &[2; 32], &1u64));
+		assert_ne!(base, commitment(&digest, &[1; 32], &2u64));
+	}
+}
