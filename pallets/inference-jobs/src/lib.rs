@@ -1,0 +1,830 @@
+//! # Inference jobs pallet
+//!
+//! Users pay for inference here: a job names an active model and carries one input tensor; the
+//! pallet holds the fee, draws the validators that run it, hands them to the verification pallet,
+//! and settles when verification decides.
+//!
+//! ## Overview
+//!
+//! [`Call::submit_job`] checks the input against the model's declared input (dtype, rank, fixed
+//! dimensions, exact byte length) and [`Config::MaxInputBytes`], then holds the fee under
+//! [`HoldReason::JobEscrow`]: the model's price plus `replicas ×` [`Config::ExecutorFee`], the
+//! [`FeeQuote`] that the `InferenceJobsApi::quote` runtime API shows beforehand. `max_fee` protects
+//! the user from a price raised in between. Models must take exactly one input; executors reveal
+//! the model's first declared output.
+//!
+//! **Assignment.** `replicas` distinct active validators are drawn without replacement, each with
+//! probability proportional to its active bond, skipping those that already have
+//! [`Config::MaxPendingPerValidator`] running jobs. The seed is [`Config::Randomness`] for the
+//! subject `("gateless/assign", job, round)`. In the Gateless runtime that is the parent block's
+//! hash, which the author of the parent block can grind (by choosing which transactions to include)
+//! and which the author of the current block can pick from by delaying a submission to a later
+//! block it authors. A validator that authors one block in N can therefore bias, but not choose,
+//! the committees of jobs it sees in the pool; the stake at risk per job bounds what that is worth.
+//! A VRF-based source (e.g. BABE's) can replace it without changing this pallet.
+//!
+//! **Bounds.** At most [`Config::MaxJobsPerBlock`] jobs are submitted per block
+//! ([`Error::TooManyJobsInBlock`] after that), and a validator runs at most
+//! [`Config::MaxPendingPerValidator`] jobs at once ([`Error::ExecutorsBusy`] when too few are free).
+//!
+//! **Ending.** Every job ends exactly once, in one of:
+//! - `Finalized`, when the verification pallet reports an agreed outcome
+//!   ([`JobSettlement::finalize`]). Each agreeing executor is paid `min(ExecutorFee, pool / n)`,
+//!   where `pool = replicas × ExecutorFee` and `n` the number that agreed (an escalated committee
+//!   shares the same pool: the user never pays more than the quote). The model's owner is paid its
+//!   price when the agreed result is an output, not when it is an error (the model did not
+//!   deliver). Everything else returns to the submitter. The result is stored in [`JobResults`].
+//! - `Failed`, when no quorum could be reached even after escalation: the whole escrow returns.
+//! - `Expired`, when still running [`Config::JobTtl`] blocks after submission (a safety net: the
+//!   runtime sizes `JobTtl` to cover every verification round): the whole escrow returns.
+//! - `Cancelled`, by the submitter before any executor committed ([`Call::cancel_job`]): the whole
+//!   escrow returns.
+//!
+//! **Hooks.** `on_initialize` walks job ids in order with two cursors: one expires running jobs
+//! whose `expires_at` has come, the other prunes ended jobs (record and result)
+//! [`Config::ResultRetention`] blocks after their `expires_at`, so a result stays readable at least
+//! that long after it settles. Since `expires_at = submitted_at + JobTtl`, each block has at most
+//! `MaxJobsPerBlock` of each to do; each cursor does at most that many per block.
+//!
+//! ## Calls
+//!
+//! - [`Call::submit_job`] (signed): errors [`Error::UnknownModel`], [`Error::ModelNotActive`],
+//!   [`Error::UnsupportedModel`], [`Error::BadReplicas`], [`Error::FeeOverflow`],
+//!   [`Error::FeeAboveMax`], [`Error::InputTooLarge`], [`Error::InputDTypeMismatch`],
+//!   [`Error::InputRankMismatch`], [`Error::InputShapeMismatch`],
+//!   [`Error::InputLengthMismatch`], [`Error::TooManyJobsInBlock`],
+//!   [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`], [`Error::CannotAffordFee`]; events
+//!   [`Event::JobSubmitted`], [`Event::ExecutorsAssigned`].
+//! - [`Call::cancel_job`] (signed, the submitter): errors [`Error::UnknownJob`],
+//!   [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]; event
+//!   [`Event::JobCancelled`].
+//!
+//! Settlement comes from the verification pallet through [`JobSettlement`], with events
+//! [`Event::JobFinalized`], [`Event::ExecutorsAssigned`] (escalation) and [`Event::JobFailed`];
+//! the hook emits [`Event::JobExpired`].
+//!
+//! ## Lookups
+//!
+//! [`Pallet::quote`], [`Pallet::job_info`], [`JobInputs`] and [`JobResults`] serve the
+//! `InferenceJobsApi` runtime API; [`Pallet`] implements [`ModelUsage`] so that a model with running
+//! jobs cannot be removed.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+mod types;
+pub mod weights;
+
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{self, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+		Randomness,
+	},
+};
+use frame_system::pallet_prelude::*;
+use gateless_primitives::{
+	job::{
+		AgreedOutcome, FailureReason, FeeQuote, InferenceOutput, InputTensor, JobId, JobResult,
+		JobStatus, QuoteError, TensorError,
+	},
+	model::{ModelId, ModelInfo, ModelStatus},
+	traits::{
+		JobSettlement, JobVerifier, ModelProvider, ModelUsage, ValidatorRecords, ValidatorStakes,
+	},
+};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	SaturatedConversion,
+};
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The currency fees are held and paid in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's [`HoldReason`].
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The registered models.
+		type Models: ModelProvider<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
+
+		/// The active validators and their bonds, from which executors are drawn.
+		type Validators: ValidatorStakes<Self::AccountId, BalanceOf<Self>>;
+
+		/// Where assignments and rewards are counted.
+		type Records: ValidatorRecords<Self::AccountId, BalanceOf<Self>>;
+
+		/// The verification of executors' outputs.
+		type Verifier: JobVerifier<Self::AccountId>;
+
+		/// The seed of the executor draw (see the module docs for how far it can be biased).
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// What each executor that agrees with the quorum is paid, per job.
+		#[pallet::constant]
+		type ExecutorFee: Get<BalanceOf<Self>>;
+
+		/// The most bytes of input data a job may carry; at most
+		/// [`gateless_primitives::job::MAX_INPUT_BYTES`].
+		#[pallet::constant]
+		type MaxInputBytes: Get<u32>;
+
+		/// How many executors a job gets when the submitter does not say.
+		#[pallet::constant]
+		type DefaultReplicas: Get<u32>;
+
+		/// The most executors a submitter may ask for.
+		#[pallet::constant]
+		type MaxReplicas: Get<u32>;
+
+		/// The most executors a job has over all its rounds (first committee and escalations).
+		#[pallet::constant]
+		type MaxExecutorsPerJob: Get<u32>;
+
+		/// The most validators in the active set, for weights.
+		#[pallet::constant]
+		type MaxValidators: Get<u32>;
+
+		/// The most jobs submitted in one block.
+		#[pallet::constant]
+		type MaxJobsPerBlock: Get<u32>;
+
+		/// The most running jobs one validator is assigned at once.
+		#[pallet::constant]
+		type MaxPendingPerValidator: Get<u32>;
+
+		/// Blocks after submission when a job still running expires with a full refund.
+		#[pallet::constant]
+		type JobTtl: Get<BlockNumberFor<Self>>;
+
+		/// Blocks after a job's expiry deadline when its record and result are pruned.
+		#[pallet::constant]
+		type ResultRetention: Get<BlockNumberFor<Self>>;
+
+		/// Weights of the calls and hooks, from this pallet's benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up active models and staked validators for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The fee of a running job, held from its submitter.
+		#[codec(index = 0)]
+		JobEscrow,
+	}
+
+	/// The id the next job gets.
+	#[pallet::storage]
+	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Jobs, running and ended, until pruned.
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobInfoOf<T>>;
+
+	/// The input of each running job (dropped when the job ends).
+	#[pallet::storage]
+	pub type JobInputs<T> = StorageMap<_, Twox64Concat, JobId, InputTensor>;
+
+	/// The verified result of each finalized job, until pruned.
+	#[pallet::storage]
+	pub type JobResults<T: Config> = StorageMap<_, Twox64Concat, JobId, JobResultOf<T>>;
+
+	/// How many running jobs each validator is in the current committee of.
+	#[pallet::storage]
+	pub type PendingJobs<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// How many running jobs use each model.
+	#[pallet::storage]
+	pub type RunningJobsOfModel<T> = StorageMap<_, Twox64Concat, ModelId, u32, ValueQuery>;
+
+	/// The block of the last submission and how many jobs were submitted in it.
+	#[pallet::storage]
+	pub type SubmittedInBlock<T: Config> =
+		StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+
+	/// The first job id that the expiry cursor has not passed yet.
+	#[pallet::storage]
+	pub type ExpiryCursor<T> = StorageValue<_, JobId, ValueQuery>;
+
+	/// The first job id that has not been pruned yet.
+	#[pallet::storage]
+	pub type PruneCursor<T> = StorageValue<_, JobId, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A job was submitted and its fee held.
+		JobSubmitted {
+			job: JobId,
+			submitter: T::AccountId,
+			model: ModelId,
+			fee: FeeQuote<BalanceOf<T>>,
+		},
+		/// Executors were assigned for round `round` of a job (0 at submission, then escalations).
+		ExecutorsAssigned { job: JobId, round: u8, executors: Vec<T::AccountId> },
+		/// A quorum agreed; executors and owner were paid and the rest refunded.
+		JobFinalized {
+			job: JobId,
+			digest: sp_core::H256,
+			agreeing: u32,
+			paid_each: BalanceOf<T>,
+			owner_paid: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+		},
+		/// No quorum could be reached; the escrow was refunded.
+		JobFailed { job: JobId, reason: FailureReason, refunded: BalanceOf<T> },
+		/// The job was still running at its deadline; the escrow was refunded.
+		JobExpired { job: JobId, refunded: BalanceOf<T> },
+		/// The submitter cancelled the job; the escrow was refunded.
+		JobCancelled { job: JobId, refunded: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No model has this id.
+		UnknownModel,
+		/// The model is not active (pending, rejected, deprecated or banned).
+		ModelNotActive,
+		/// The model takes more than one input tensor, which jobs cannot supply.
+		UnsupportedModel,
+		/// `replicas` is 0 or above `MaxReplicas`.
+		BadReplicas,
+		/// The fee does not fit in a balance.
+		FeeOverflow,
+		/// The fee is above the `max_fee` the submitter accepts.
+		FeeAboveMax,
+		/// The input has more bytes than `MaxInputBytes`.
+		InputTooLarge,
+		/// The input's dtype is not the model's.
+		InputDTypeMismatch,
+		/// The input's rank is not the model's.
+		InputRankMismatch,
+		/// A dimension of the input is 0 or differs from the model's fixed one.
+		InputShapeMismatch,
+		/// The input's data is not exactly `product(shape) × element size` bytes.
+		InputLengthMismatch,
+		/// This block already has `MaxJobsPerBlock` new jobs; submit in a later block.
+		TooManyJobsInBlock,
+		/// The active set has fewer validators than the job needs.
+		NotEnoughValidators,
+		/// Too few validators are below `MaxPendingPerValidator` running jobs; try later.
+		ExecutorsBusy,
+		/// The submitter cannot hold the fee.
+		CannotAffordFee,
+		/// No job has this id (or it has been pruned).
+		UnknownJob,
+		/// Only the job's submitter may do this.
+		NotSubmitter,
+		/// The job has already ended.
+		JobEnded,
+		/// An executor has already committed; the job can no longer be cancelled.
+		AlreadyCommitted,
+		/// The job has had `MaxExecutorsPerJob` executors already.
+		TooManyExecutors,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let expired = Self::expire_due_jobs(now);
+			let pruned = Self::prune_old_jobs(now);
+			T::WeightInfo::on_initialize(expired, pruned)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxInputBytes::get() <= gateless_primitives::job::MAX_INPUT_BYTES);
+			assert!(T::DefaultReplicas::get() >= 1, "DefaultReplicas must be at least 1");
+			assert!(T::DefaultReplicas::get() <= T::MaxReplicas::get());
+			assert!(T::MaxReplicas::get() <= T::MaxExecutorsPerJob::get());
+			assert!(T::MaxJobsPerBlock::get() > 0 && T::MaxPendingPerValidator::get() > 0);
+			assert!(!T::JobTtl::get().is_zero(), "JobTtl must not be zero");
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Submits a job: runs `model` on `input` with `replicas` executors (`None`:
+		/// `DefaultReplicas`), holding at most `max_fee`.
+		///
+		/// The origin must be signed. Emits [`Event::JobSubmitted`] and
+		/// [`Event::ExecutorsAssigned`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::submit_job(input.data.len() as u32, T::MaxValidators::get()))]
+		pub fn submit_job(
+			origin: OriginFor<T>,
+			model: ModelId,
+			input: InputTensor,
+			replicas: Option<u32>,
+			max_fee: BalanceOf<T>,
+		) -> DispatchResult {
+			let submitter = ensure_signed(origin)?;
+			let info = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
+			let fee = Self::quote_for(&info, replicas).map_err(Error::<T>::from)?;
+			ensure!(fee.total <= max_fee, Error::<T>::FeeAboveMax);
+			let (input_spec, output_spec) = match (
+				info.signature.inputs.as_slice(),
+				info.signature.outputs.first(),
+			) {
+				([input_spec], Some(output_spec)) => (input_spec, output_spec.clone()),
+				_ => return Err(Error::<T>::UnsupportedModel.into()),
+			};
+			ensure!(input.data.len() as u32 <= T::MaxInputBytes::get(), Error::<T>::InputTooLarge);
+			input.check_against(input_spec).map_err(Error::<T>::from)?;
+
+			let now = frame_system::Pallet::<T>::block_number();
+			let (last_block, submitted) = SubmittedInBlock::<T>::get();
+			let submitted = if last_block == now { submitted } else { 0 };
+			ensure!(submitted < T::MaxJobsPerBlock::get(), Error::<T>::TooManyJobsInBlock);
+
+			let job = NextJobId::<T>::get();
+			let committee = Self::draw_committee(job, 0, fee.replicas, &[])?;
+			T::Currency::hold(&HoldReason::JobEscrow.into(), &submitter, fee.total)
+				.map_err(|_| Error::<T>::CannotAffordFee)?;
+			T::Verifier::open_round(job, 0, committee.clone(), info.determinism, output_spec)?;
+
+			let executors = BoundedVec::try_from(committee.clone())
+				.map_err(|_| Error::<T>::TooManyExecutors)?;
+			Self::assign(&committee);
+			Jobs::<T>::insert(
+				job,
+				JobInfoOf::<T> {
+					submitter: submitter.clone(),
+					model,
+					model_hash: info.hash,
+					fee,
+					executors,
+					committee_start: 0,
+					status: JobStatus::Running { round: 0 },
+					submitted_at: now,
+					expires_at: now.saturating_add(T::JobTtl::get()),
+				},
+			);
+			JobInputs::<T>::insert(job, input);
+			RunningJobsOfModel::<T>::mutate(model, |count| *count = count.saturating_add(1));
+			NextJobId::<T>::put(job.saturating_add(1));
+			SubmittedInBlock::<T>::put((now, submitted.saturating_add(1)));
+
+			Self::deposit_event(Event::JobSubmitted { job, submitter, model, fee });
+			Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
+			Ok(())
+		}
+
+		/// Cancels a job before any executor committed, refunding its whole fee.
+		///
+		/// The origin must be the job's submitter. Emits [`Event::JobCancelled`].
+		#[pallet::call_index(1)]
+		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			ensure!(info.submitter == who, Error::<T>::NotSubmitter);
+			ensure!(info.status == JobStatus::Running { round: 0 }, match info.status {
+				JobStatus::Running { .. } => Error::<T>::AlreadyCommitted,
+				_ => Error::<T>::JobEnded,
+			});
+			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
+			T::Verifier::close(job);
+			let refunded = Self::refund_rest(&info, info.fee.total);
+			Self::end_job(job, &mut info, JobStatus::Cancelled);
+			Self::deposit_event(Event::JobCancelled { job, refunded });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> From<QuoteError> for Error<T> {
+		fn from(error: QuoteError) -> Self {
+			match error {
+				QuoteError::UnknownModel => Error::UnknownModel,
+				QuoteError::ModelNotActive => Error::ModelNotActive,
+				QuoteError::BadReplicas => Error::BadReplicas,
+				QuoteError::Overflow => Error::FeeOverflow,
+			}
+		}
+	}
+
+	impl<T: Config> From<TensorError> for Error<T> {
+		fn from(error: TensorError) -> Self {
+			match error {
+				TensorError::DTypeMismatch => Error::InputDTypeMismatch,
+				TensorError::RankMismatch => Error::InputRankMismatch,
+				TensorError::ShapeMismatch => Error::InputShapeMismatch,
+				TensorError::DataLengthMismatch => Error::InputLengthMismatch,
+			}
+		}
+	}
+}
+
+/// Sets up what the benchmarks need, in a runtime-specific way.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<T: Config> {
+	/// Registers an active model owned by `owner`, taking one f32 input of `input_len` values
+	/// and giving one f32 output of 4 values, priced `price`.
+	fn active_model(owner: T::AccountId, input_len: u32, price: BalanceOf<T>) -> ModelId;
+	/// Makes `validators` the active set, each bonded with `bond` (funded as needed).
+	fn staked_validators(validators: Vec<T::AccountId>, bond: BalanceOf<T>);
+}
+
+impl<T: Config> Pallet<T> {
+	/// The fee a job on `model` with `replicas` executors would hold now.
+	pub fn quote(model: ModelId, replicas: Option<u32>) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
+		let info = T::Models::model(model).ok_or(QuoteError::UnknownModel)?;
+		Self::quote_for(&info, replicas)
+	}
+
+	fn quote_for(
+		info: &ModelInfoOf<T>,
+		replicas: Option<u32>,
+	) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
+		if info.status != ModelStatus::Active {
+			return Err(QuoteError::ModelNotActive);
+		}
+		let replicas = replicas.unwrap_or_else(T::DefaultReplicas::get);
+		if replicas == 0 || replicas > T::MaxReplicas::get() {
+			return Err(QuoteError::BadReplicas);
+		}
+		let executor_fee = T::ExecutorFee::get();
+		let total = executor_fee
+			.checked_mul(&BalanceOf::<T>::from(replicas))
+			.and_then(|executors| executors.checked_add(&info.price))
+			.ok_or(QuoteError::Overflow)?;
+		Ok(FeeQuote { model_price: info.price, executor_fee, replicas, total })
+	}
+
+	/// A job's record, with its executors as a plain list, for the runtime API.
+	pub fn job_info(
+		job: JobId,
+	) -> Option<gateless_primitives::job::JobInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>, Vec<T::AccountId>>>
+	{
+		Jobs::<T>::get(job).map(|info| gateless_primitives::job::JobInfo {
+			submitter: info.submitter,
+			model: info.model,
+			model_hash: info.model_hash,
+			fee: info.fee,
+			executors: info.executors.into_inner(),
+			committee_start: info.committee_start,
+			status: info.status,
+			submitted_at: info.submitted_at,
+			expires_at: info.expires_at,
+		})
+	}
+
+	/// A finalized job's result, with its agreeing executors as a plain list.
+	pub fn job_result(
+		job: JobId,
+	) -> Option<JobResult<BalanceOf<T>, BlockNumberFor<T>, Vec<T::AccountId>>> {
+		JobResults::<T>::get(job).map(|result| JobResult {
+			output: result.output,
+			digest: result.digest,
+			agreeing: result.agreeing.into_inner(),
+			paid_each: result.paid_each,
+			owner_paid: result.owner_paid,
+			refunded: result.refunded,
+			finalized_at: result.finalized_at,
+		})
+	}
+
+	/// Draws `size` distinct executors for round `round` of `job`, weighted by active bond,
+	/// among active validators not in `exclude` and below `MaxPendingPerValidator`.
+	fn draw_committee(
+		job: JobId,
+		round: u8,
+		size: u32,
+		exclude: &[T::AccountId],
+	) -> Result<Vec<T::AccountId>, Error<T>> {
+		let mut pool: Vec<(T::AccountId, u128)> = T::Validators::active_stakes()
+			.into_iter()
+			.filter(|(who, stake)| !stake.is_zero() && !exclude.contains(who))
+			.map(|(who, stake)| (who, stake.saturated_into::<u128>()))
+			.collect();
+		ensure!(pool.len() as u32 >= size, Error::<T>::NotEnoughValidators);
+		let max_pending = T::MaxPendingPerValidator::get();
+		pool.retain(|(who, _)| PendingJobs::<T>::get(who) < max_pending);
+		ensure!(pool.len() as u32 >= size, Error::<T>::ExecutorsBusy);
+
+		let (seed, _) = T::Randomness::random(&(b"gateless/assign", job, round).encode());
+		let mut committee = Vec::with_capacity(size as usize);
+		for draw in 0..size {
+			let total = pool.iter().fold(0u128, |sum, (_, stake)| sum.saturating_add(*stake));
+			let point = u128::from_le_bytes(sp_io::hashing::blake2_128(&(&seed, draw).encode()))
+				.checked_rem(total)
+				.unwrap_or_default();
+			let mut reached = 0u128;
+			let position = pool
+				.iter()
+				.position(|(_, stake)| {
+					reached = reached.saturating_add(*stake);
+					reached > point
+				})
+				.unwrap_or_default();
+			if position < pool.len() {
+				committee.push(pool.swap_remove(position).0);
+			}
+		}
+		Ok(committee)
+	}
+
+	/// Counts `committee` as assigned one more running job.
+	fn assign(committee: &[T::AccountId]) {
+		for executor in committee {
+			PendingJobs::<T>::mutate(executor, |count| *count = count.saturating_add(1));
+			T::Records::note_assigned(executor);
+		}
+	}
+
+	/// The current committee of a job.
+	fn committee(info: &JobInfoOf<T>) -> &[T::AccountId] {
+		info.executors.get(info.committee_start as usize..).unwrap_or_default()
+	}
+
+	/// Frees the current committee of one running job.
+	fn release_committee(info: &JobInfoOf<T>) {
+		for executor in Self::committee(info) {
+			PendingJobs::<T>::mutate_exists(executor, |count| {
+				*count = count.map(|count| count.saturating_sub(1)).filter(|count| *count > 0);
+			});
+		}
+	}
+
+	/// Returns `amount` of the job's escrow to its submitter; returns what was released.
+	fn refund_rest(info: &JobInfoOf<T>, amount: BalanceOf<T>) -> BalanceOf<T> {
+		T::Currency::release(
+			&HoldReason::JobEscrow.into(),
+			&info.submitter,
+			amount,
+			Precision::BestEffort,
+		)
+		.unwrap_or_default()
+	}
+
+	/// Pays `amount` from the job's escrow to `to`; returns what was paid (0 if the transfer is
+	/// impossible, e.g. `to` would stay below the existential deposit).
+	fn pay(info: &JobInfoOf<T>, to: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		T::Currency::transfer_on_hold(
+			&HoldReason::JobEscrow.into(),
+			&info.submitter,
+			to,
+			amount,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Polite,
+		)
+		.unwrap_or_default()
+	}
+
+	/// Ends a running job with `status` (its escrow already settled): frees its committee and
+	/// model, drops its input and stores the record.
+	fn end_job(job: JobId, info: &mut JobInfoOf<T>, status: JobStatus) {
+		Self::release_committee(info);
+		RunningJobsOfModel::<T>::mutate_exists(info.model, |count| {
+			*count = count.map(|count| count.saturating_sub(1)).filter(|count| *count > 0);
+		});
+		JobInputs::<T>::remove(job);
+		info.status = status;
+		Jobs::<T>::insert(job, info.clone());
+	}
+
+	/// Expires running jobs whose deadline has come, at most `MaxJobsPerBlock`; returns how many
+	/// jobs the cursor passed.
+	fn expire_due_jobs(now: BlockNumberFor<T>) -> u32 {
+		let next = NextJobId::<T>::get();
+		let mut cursor = ExpiryCursor::<T>::get();
+		let mut passed = 0;
+		while passed < T::MaxJobsPerBlock::get() && cursor < next {
+			if let Some(mut info) = Jobs::<T>::get(cursor) {
+				if info.expires_at > now {
+					break;
+				}
+				if !info.status.is_final() {
+					T::Verifier::close(cursor);
+					let refunded = Self::refund_rest(&info, info.fee.total);
+					Self::end_job(cursor, &mut info, JobStatus::Expired);
+					Self::deposit_event(Event::JobExpired { job: cursor, refunded });
+				}
+			}
+			cursor = cursor.saturating_add(1);
+			passed += 1;
+		}
+		ExpiryCursor::<T>::put(cursor);
+		passed
+	}
+
+	/// Prunes ended jobs whose retention is over, at most `MaxJobsPerBlock`; returns how many
+	/// jobs the cursor passed. Never passes the expiry cursor, so only ended jobs are pruned.
+	fn prune_old_jobs(now: BlockNumberFor<T>) -> u32 {
+		let end = ExpiryCursor::<T>::get();
+		let mut cursor = PruneCursor::<T>::get();
+		let mut passed = 0;
+		while passed < T::MaxJobsPerBlock::get() && cursor < end {
+			if let Some(info) = Jobs::<T>::get(cursor) {
+				if info.expires_at.saturating_add(T::ResultRetention::get()) > now ||
+					!info.status.is_final()
+				{
+					break;
+				}
+				Jobs::<T>::remove(cursor);
+				JobResults::<T>::remove(cursor);
+			}
+			cursor = cursor.saturating_add(1);
+			passed += 1;
+		}
+		PruneCursor::<T>::put(cursor);
+		passed
+	}
+
+	/// Checks the pallet's invariants: escrow held equals the fees of running jobs, per
+	/// submitter; pending counts and running-jobs-of-model counts match the running jobs; inputs
+	/// exist exactly for running jobs, results only for finalized ones; cursors in order.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut pending: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		let mut per_model: BTreeMap<ModelId, u32> = BTreeMap::new();
+		let next = NextJobId::<T>::get();
+		let expiry = ExpiryCursor::<T>::get();
+		let prune = PruneCursor::<T>::get();
+		ensure!(prune <= expiry && expiry <= next, "cursors out of order");
+		for (job, info) in Jobs::<T>::iter() {
+			ensure!(job >= prune && job < next, "a job outside the unpruned id range");
+			let running = !info.status.is_final();
+			ensure!(JobInputs::<T>::contains_key(job) == running, "input kept iff running");
+			ensure!(
+				!JobResults::<T>::contains_key(job) || info.status == JobStatus::Finalized,
+				"result of a job that is not finalized"
+			);
+			ensure!(!(running && job < expiry), "a running job behind the expiry cursor");
+			let held = escrow.entry(info.submitter.clone()).or_default();
+			if running {
+				*held = held.saturating_add(info.fee.total);
+				for executor in Self::committee(&info) {
+					*pending.entry(executor.clone()).or_default() += 1;
+				}
+				*per_model.entry(info.model).or_default() += 1;
+			}
+		}
+		ensure!(JobInputs::<T>::iter_keys().all(|job| Jobs::<T>::contains_key(job)), "orphan input");
+		ensure!(JobResults::<T>::iter_keys().all(|job| Jobs::<T>::contains_key(job)), "orphan result");
+		// Every submitter of a job still on record holds exactly the fees of its running jobs
+		// (nothing, once they have all ended).
+		for (who, held) in &escrow {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::JobEscrow.into(), who) == *held,
+				"escrow held differs from the fees of running jobs"
+			);
+		}
+		ensure!(
+			PendingJobs::<T>::iter().all(|(who, count)| pending.get(&who) == Some(&count)) &&
+				pending.len() == PendingJobs::<T>::iter().count(),
+			"pending counts differ from running committees"
+		);
+		ensure!(
+			RunningJobsOfModel::<T>::iter()
+				.all(|(model, count)| per_model.get(&model) == Some(&count)) &&
+				per_model.len() == RunningJobsOfModel::<T>::iter().count(),
+			"running-jobs-of-model counts differ from running jobs"
+		);
+		Ok(())
+	}
+}
+
+impl<T: Config> ModelUsage for Pallet<T> {
+	fn is_in_use(model: ModelId) -> bool {
+		RunningJobsOfModel::<T>::contains_key(model)
+	}
+}
+
+impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
+	fn finalize(job: JobId, outcome: AgreedOutcome<T::AccountId>) -> DispatchResult {
+		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(!info.status.is_final(), Error::<T>::JobEnded);
+		let fee = info.fee;
+		let agreeing_count = outcome.agreeing.len() as u32;
+		let pool = fee.executor_fee.saturating_mul(BalanceOf::<T>::from(fee.replicas));
+		let share = match agreeing_count {
+			0 => Zero::zero(),
+			count => fee.executor_fee.min(pool / BalanceOf::<T>::from(count)),
+		};
+		let mut paid = BalanceOf::<T>::zero();
+		let mut paid_each = share;
+		for executor in &outcome.agreeing {
+			let amount = Self::pay(&info, executor, share);
+			paid = paid.saturating_add(amount);
+			paid_each = paid_each.min(amount);
+			T::Records::note_agreed(executor, amount);
+		}
+		let owner_paid = match (&outcome.output, T::Models::model(info.model)) {
+			(InferenceOutput::Tensor(_), Some(model)) => {
+				let amount = Self::pay(&info, &model.owner, fee.model_price);
+				paid = paid.saturating_add(amount);
+				amount
+			},
+			_ => Zero::zero(),
+		};
+		let refunded = Self::refund_rest(&info, fee.total.saturating_sub(paid));
+		let agreeing = BoundedVec::truncate_from(outcome.agreeing);
+		JobResults::<T>::insert(
+			job,
+			JobResultOf::<T> {
+				output: outcome.output,
+				digest: outcome.digest,
+				agreeing,
+				paid_each,
+				owner_paid,
+				refunded,
+				finalized_at: frame_system::Pallet::<T>::block_number(),
+			},
+		);
+		Self::end_job(job, &mut info, JobStatus::Finalized);
+		Self::deposit_event(Event::JobFinalized {
+			job,
+			digest: outcome.digest,
+			agreeing: agreeing_count,
+			paid_each,
+			owner_paid,
+			refunded,
+		});
+		Ok(())
+	}
+
+	fn escalate(job: JobId, size: u32) -> Result<Vec<T::AccountId>, DispatchError> {
+		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		let JobStatus::Running { round } = info.status else {
+			return Err(Error::<T>::JobEnded.into());
+		};
+		let next_round = round.checked_add(1).ok_or(Error::<T>::TooManyExecutors)?;
+		let committee = Self::draw_committee(job, next_round, size, &info.executors)?;
+		let mut executors = info.executors.clone();
+		executors
+			.try_extend(committee.iter().cloned())
+			.map_err(|_| Error::<T>::TooManyExecutors)?;
+		Self::release_committee(&info);
+		info.committee_start = info.executors.len() as u32;
+		info.executors = executors;
+		info.status = JobStatus::Running { round: next_round };
+		Self::assign(&committee);
+		Jobs::<T>::insert(job, info);
+		Self::deposit_event(Event::ExecutorsAssigned {
+			job,
+			round: next_round,
+			executors: committee.clone(),
+		});
+		Ok(committee)
+	}
+
+	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
+		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(!info.status.is_final(), Error::<T>::JobEnded);
+		let refunded = Self::refund_rest(&info, info.fee.total);
+		Self::end_job(job, &mut info, JobStatus::Failed(reason));
+		Self::deposit_event(Event::JobFailed { job, reason, refunded });
+		Ok(())
+	}
+}
+
+/// A model record as this runtime's registry gives it.
+pub type ModelInfoOf<T> = ModelInfo<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+>;

@@ -1,0 +1,384 @@
+//! A test runtime: System, Balances and the jobs pallet, with models, validators and a verifier
+//! that the tests control. The verification pallet's side of settlement is played by the tests,
+//! which call [`JobSettlement`](gateless_primitives::traits::JobSettlement) directly.
+
+use core::cell::RefCell;
+use std::collections::BTreeMap;
+
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU128, ConstU32, ConstU64},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gateless_primitives::{
+	job::{InputTensor, JobId, Tensor},
+	model::{
+		DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelSignature, ModelStatus,
+		TensorSpec,
+	},
+	traits::{JobVerifier, ModelProvider, ValidatorRecords, ValidatorStakes},
+};
+use sp_core::H256;
+use sp_runtime::{BuildStorage, DispatchResult};
+
+use crate::{self as pallet_inference_jobs};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Jobs = pallet_inference_jobs;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type AccountStore = System;
+	type ExistentialDeposit = ExistentialDeposit;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Users.
+pub const ALICE: AccountId = 1;
+pub const BOB: AccountId = 2;
+/// The owner of the test models.
+pub const OWNER: AccountId = 5;
+/// Has no funds.
+pub const NOBODY: AccountId = 99;
+/// Validators in the default set, with bonds 100, 200, ..., 600.
+pub const VALIDATORS: [AccountId; 6] = [11, 12, 13, 14, 15, 16];
+
+pub const INITIAL_BALANCE: Balance = 1_000_000;
+pub const EXECUTOR_FEE: Balance = 10;
+pub const MODEL_PRICE: Balance = 50;
+pub const JOB_TTL: u64 = 50;
+pub const RETENTION: u64 = 20;
+pub const MAX_JOBS_PER_BLOCK: u32 = 4;
+pub const MAX_PENDING: u32 = 2;
+pub const MAX_INPUT_BYTES: u32 = 1024;
+
+/// An active model taking `[batch, 4]` f32 and giving `[batch, 3]` f32.
+pub const MODEL: ModelId = 0;
+/// A pending model.
+pub const PENDING_MODEL: ModelId = 1;
+/// An active model with two inputs.
+pub const TWO_INPUT_MODEL: ModelId = 2;
+
+parameter_types! {
+	pub const ExistentialDeposit: Balance = 1;
+}
+
+thread_local! {
+	static MODELS: RefCell<BTreeMap<ModelId, ModelInfo<AccountId, Balance, u64>>> =
+		RefCell::new(BTreeMap::new());
+	static STAKES: RefCell<Vec<(AccountId, Balance)>> = const { RefCell::new(Vec::new()) };
+	static RECORDS: RefCell<Vec<Record>> = const { RefCell::new(Vec::new()) };
+	static ROUNDS: RefCell<BTreeMap<JobId, OpenRound>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// What the jobs pallet told the staking pallet's records.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Record {
+	Assigned(AccountId),
+	Agreed(AccountId, Balance),
+}
+
+/// A round the jobs pallet opened with the verifier.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct OpenRound {
+	pub round: u8,
+	pub committee: Vec<AccountId>,
+	pub determinism: Determinism,
+	pub output: TensorSpec,
+	pub committed: bool,
+}
+
+pub fn tensor_spec(name: &str, width: u32) -> TensorSpec {
+	TensorSpec {
+		name: name.as_bytes().to_vec().try_into().unwrap(),
+		dtype: DType::F32,
+		shape: vec![Dim::Dynamic, Dim::Fixed(width)].try_into().unwrap(),
+	}
+}
+
+fn model(status: ModelStatus, inputs: Vec<TensorSpec>) -> ModelInfo<AccountId, Balance, u64> {
+	ModelInfo {
+		owner: OWNER,
+		name: b"classifier".to_vec().try_into().unwrap(),
+		version: b"1".to_vec().try_into().unwrap(),
+		hash: H256::repeat_byte(1),
+		size: 1000,
+		location: ModelLocation::Inline,
+		signature: ModelSignature {
+			inputs: inputs.try_into().unwrap(),
+			outputs: vec![tensor_spec("output", 3)].try_into().unwrap(),
+		},
+		determinism: Determinism::Exact,
+		price: MODEL_PRICE,
+		description: Default::default(),
+		status,
+		deposit: 0,
+		registered_at: 0,
+	}
+}
+
+/// The registered models.
+pub struct TestModels;
+
+impl TestModels {
+	pub fn set_status(model: ModelId, status: ModelStatus) {
+		MODELS.with(|m| m.borrow_mut().get_mut(&model).unwrap().status = status);
+	}
+
+	pub fn set_price(model: ModelId, price: Balance) {
+		MODELS.with(|m| m.borrow_mut().get_mut(&model).unwrap().price = price);
+	}
+
+	pub fn set_owner(model: ModelId, owner: AccountId) {
+		MODELS.with(|m| m.borrow_mut().get_mut(&model).unwrap().owner = owner);
+	}
+}
+
+impl ModelProvider<AccountId, Balance, u64> for TestModels {
+	fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, u64>> {
+		MODELS.with(|m| m.borrow().get(&model).cloned())
+	}
+}
+
+/// The active set and bonds the tests choose.
+pub struct TestStakes;
+
+impl TestStakes {
+	pub fn set(stakes: Vec<(AccountId, Balance)>) {
+		STAKES.with(|s| *s.borrow_mut() = stakes);
+	}
+}
+
+impl ValidatorStakes<AccountId, Balance> for TestStakes {
+	fn active_stakes() -> Vec<(AccountId, Balance)> {
+		STAKES.with(|s| s.borrow().clone())
+	}
+}
+
+/// Records assignments and rewards.
+pub struct TestRecords;
+
+impl TestRecords {
+	pub fn take() -> Vec<Record> {
+		RECORDS.with(|r| core::mem::take(&mut *r.borrow_mut()))
+	}
+}
+
+impl ValidatorRecords<AccountId, Balance> for TestRecords {
+	fn note_assigned(who: &AccountId) {
+		RECORDS.with(|r| r.borrow_mut().push(Record::Assigned(*who)));
+	}
+	fn note_agreed(who: &AccountId, reward: Balance) {
+		RECORDS.with(|r| r.borrow_mut().push(Record::Agreed(*who, reward)));
+	}
+	fn note_dissented(_: &AccountId) {}
+	fn note_missed(_: &AccountId) {}
+}
+
+/// Keeps the rounds opened; the tests say when someone committed.
+pub struct TestVerifier;
+
+impl TestVerifier {
+	pub fn round(job: JobId) -> Option<OpenRound> {
+		ROUNDS.with(|r| r.borrow().get(&job).cloned())
+	}
+
+	pub fn mark_committed(job: JobId) {
+		ROUNDS.with(|r| r.borrow_mut().get_mut(&job).unwrap().committed = true);
+	}
+}
+
+impl JobVerifier<AccountId> for TestVerifier {
+	fn open_round(
+		job: JobId,
+		round: u8,
+		committee: Vec<AccountId>,
+		determinism: Determinism,
+		output: TensorSpec,
+	) -> DispatchResult {
+		let open = OpenRound { round, committee, determinism, output, committed: false };
+		ROUNDS.with(|r| r.borrow_mut().insert(job, open));
+		Ok(())
+	}
+
+	fn has_commitments(job: JobId) -> bool {
+		Self::round(job).is_some_and(|round| round.committed)
+	}
+
+	fn close(job: JobId) {
+		ROUNDS.with(|r| r.borrow_mut().remove(&job));
+	}
+}
+
+/// The hash of the subject and the block number: deterministic, and different per job and round.
+pub struct TestRandomness;
+
+impl frame_support::traits::Randomness<H256, BlockNumberFor<Test>> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, BlockNumberFor<Test>) {
+		let block = System::block_number();
+		(H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(subject, block)))), block)
+	}
+}
+
+impl pallet_inference_jobs::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = TestModels;
+	type Validators = TestStakes;
+	type Records = TestRecords;
+	type Verifier = TestVerifier;
+	type Randomness = TestRandomness;
+	type ExecutorFee = ConstU128<EXECUTOR_FEE>;
+	type MaxInputBytes = ConstU32<MAX_INPUT_BYTES>;
+	type DefaultReplicas = ConstU32<3>;
+	type MaxReplicas = ConstU32<5>;
+	type MaxExecutorsPerJob = ConstU32<16>;
+	type MaxValidators = ConstU32<16>;
+	type MaxJobsPerBlock = ConstU32<MAX_JOBS_PER_BLOCK>;
+	type MaxPendingPerValidator = ConstU32<MAX_PENDING>;
+	type JobTtl = ConstU64<JOB_TTL>;
+	type ResultRetention = ConstU64<RETENTION>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestBenchmarkHelper;
+}
+
+/// Sets up models and validators for the benchmark tests.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct TestBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<Test> for TestBenchmarkHelper {
+	fn active_model(owner: AccountId, input_len: u32, price: Balance) -> ModelId {
+		let mut info = model(ModelStatus::Active, vec![tensor_spec("input", input_len)]);
+		info.owner = owner;
+		info.price = price;
+		info.signature.outputs = vec![tensor_spec("output", 4)].try_into().unwrap();
+		let id = 1_000;
+		MODELS.with(|m| m.borrow_mut().insert(id, info));
+		id
+	}
+
+	fn staked_validators(validators: Vec<AccountId>, bond: Balance) {
+		TestStakes::set(validators.into_iter().map(|who| (who, bond)).collect());
+	}
+}
+
+pub struct ExtBuilder {
+	balances: Vec<(AccountId, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		let mut balances: Vec<_> = [ALICE, BOB, OWNER].into_iter().map(|who| (who, INITIAL_BALANCE)).collect();
+		balances.extend(VALIDATORS.iter().map(|who| (*who, INITIAL_BALANCE)));
+		Self { balances }
+	}
+}
+
+impl ExtBuilder {
+	pub fn balance(mut self, who: AccountId, balance: Balance) -> Self {
+		self.balances.retain(|(other, _)| *other != who);
+		self.balances.push((who, balance));
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		MODELS.with(|m| {
+			let mut models = m.borrow_mut();
+			models.clear();
+			models.insert(MODEL, model(ModelStatus::Active, vec![tensor_spec("input", 4)]));
+			models.insert(PENDING_MODEL, model(ModelStatus::Pending, vec![tensor_spec("input", 4)]));
+			models.insert(
+				TWO_INPUT_MODEL,
+				model(ModelStatus::Active, vec![tensor_spec("a", 4), tensor_spec("b", 4)]),
+			);
+		});
+		TestStakes::set(
+			VALIDATORS.iter().enumerate().map(|(i, who)| (*who, 100 * (i as Balance + 1))).collect(),
+		);
+		RECORDS.with(|r| r.borrow_mut().clear());
+		ROUNDS.with(|r| r.borrow_mut().clear());
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Jobs::do_try_state().expect("invariants hold");
+		});
+	}
+}
+
+/// A `[rows, 4]` f32 input for [`MODEL`].
+pub fn input(rows: u32) -> InputTensor {
+	let data: Vec<u8> =
+		(0..rows * 4).flat_map(|i| (i as f32 * 0.25).to_le_bytes()).collect();
+	Tensor { dtype: DType::F32, shape: vec![rows, 4].try_into().unwrap(), data: data.try_into().unwrap() }
+}
+
+/// Moves to block `n`, running the jobs pallet's `on_initialize` on the way.
+pub fn run_to_block(n: u64) {
+	use frame_support::traits::Hooks;
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Jobs::on_initialize(next);
+	}
+}
+
+pub fn job_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Jobs(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The balance `who` holds as job escrow.
+pub fn escrow_of(who: AccountId) -> Balance {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&crate::HoldReason::JobEscrow.into(), &who)
+}

@@ -1,0 +1,28 @@
+//! Types of the inference jobs pallet as this runtime stores them; the job record, result and fee
+//! types themselves are in [`gateless_primitives::job`], shared with the other pallets and clients.
+
+use frame_support::traits::fungible::Inspect;
+use frame_system::pallet_prelude::BlockNumberFor;
+use gateless_primitives::job::{JobInfo, JobResult};
+use sp_runtime::BoundedVec;
+
+use crate::Config;
+
+/// The balance type of the currency fees are held in.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Every executor of one job over all its rounds.
+pub type ExecutorsOf<T> =
+	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxExecutorsPerJob>;
+
+/// A job record as this runtime stores it.
+pub type JobInfoOf<T> = JobInfo<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	ExecutorsOf<T>,
+>;
+
+/// A verified result as this runtime stores it.
+pub type JobResultOf<T> = JobResult<BalanceOf<T>, BlockNumberFor<T>, ExecutorsOf<T>>;

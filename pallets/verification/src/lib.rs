@@ -1,0 +1,798 @@
+//! # Result verification pallet
+//!
+//! Decides what a job's output is: the executors drawn by the jobs pallet commit to their outputs,
+//! reveal them, and the largest group that agrees under the model's determinism class decides when
+//! it reaches the quorum. Dissenters and no-shows are slashed through the staking pallet.
+//!
+//! ## Overview
+//!
+//! The jobs pallet opens a round for a job's committee ([`JobVerifier::open_round`]). The round
+//! has a commit window of [`Config::CommitWindow`] blocks, then a reveal window of
+//! [`Config::RevealWindow`] blocks; reveals are accepted early, as soon as every executor has
+//! committed.
+//!
+//! 1. **Commit.** Each executor runs the model and submits [`Call::commit`] with
+//!    `commitment = blake2_256(digest ++ salt ++ executor)` (see
+//!    [`gateless_primitives::digest`]), once, inside the commit window.
+//! 2. **Reveal.** Each executor that committed submits [`Call::reveal`] with its output (a tensor,
+//!    or the typed error it ran into) and the salt. The chain computes the digest itself from the
+//!    output under the model's determinism class; the reveal must match the commitment.
+//! 3. **Tally**, when every executor has revealed, or when all that committed have revealed after
+//!    the commit window, or otherwise in the first block after the reveal window (by
+//!    `on_initialize`, at most [`Config::MaxTalliesPerBlock`] rounds per block, in deadline
+//!    order). Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
+//!    within it element by element. The largest group (earliest-revealed first on ties) decides if
+//!    it has at least `ceil(Quorum × committee)` members; an error revealed by a quorum is an
+//!    agreed result too. Then revealers outside the group are slashed [`Config::DissentSlash`] of
+//!    their bond, executors that did not reveal are slashed [`Config::NoShowSlash`], and the jobs
+//!    pallet pays and stores the result ([`JobSettlement::finalize`]).
+//! 4. **Escalation.** Without a quorum, no-shows are still slashed, but no revealer is (nothing
+//!    says who was right); the jobs pallet draws a fresh committee of `2 × committee + 1`
+//!    validators (at most [`Config::MaxCommittee`]) that have not served on the job, and a new
+//!    round starts. After [`Config::MaxEscalations`] escalations, or when too few fresh validators
+//!    are free, the job fails with a full refund ([`JobSettlement::fail`]).
+//!
+//! **Who may commit and reveal.** Both calls are authorized transactions
+//! (`#[pallet::authorize]`): they carry the executor's account and a signature by its inference
+//! session key ([`Config::Keys`]) over `("gateless/commit", job, round, executor, commitment)` or
+//! `("gateless/reveal", job, round, executor, output, salt)`. The transaction pool runs the same
+//! checks as the call, so a stranger's commit, a late or duplicate one, a bad signature or a reveal
+//! that does not match its commitment is refused before it reaches a block, with
+//! `InvalidTransaction::Custom(code)`, `code` being the index of the [`Error`] variant. Executors pay
+//! no fee for them.
+//!
+//! ## Calls
+//!
+//! - [`Call::commit`] (authorized: an executor of the job's current round): errors
+//!   [`Error::NoRound`], [`Error::NotExecutor`], [`Error::NoInferenceKey`],
+//!   [`Error::BadSignature`], [`Error::CommitWindowClosed`], [`Error::AlreadyCommitted`]; event
+//!   [`Event::Committed`].
+//! - [`Call::reveal`] (authorized: an executor that committed): errors [`Error::NoRound`],
+//!   [`Error::NotExecutor`], [`Error::NoInferenceKey`], [`Error::BadSignature`],
+//!   [`Error::NotCommitted`], [`Error::AlreadyRevealed`], [`Error::RevealWindowNotOpen`],
+//!   [`Error::RevealWindowClosed`], [`Error::OutputMismatch`], [`Error::CommitmentMismatch`]; events
+//!   [`Event::Revealed`], then, if it completes the round, those of the tally:
+//!   [`Event::RoundDecided`] or [`Event::NoQuorum`], [`Event::ExecutorSlashed`], and
+//!   [`Event::RoundOpened`] on escalation.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+mod types;
+pub mod weights;
+
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	dispatch::PostDispatchInfo,
+	pallet_prelude::*,
+	traits::tokens::Balance as BalanceTrait,
+};
+use frame_system::pallet_prelude::*;
+use gateless_primitives::{
+	crypto::inference::Signature as InferenceSignature,
+	digest::{commitment as commitment_of, output_digest, outputs_agree},
+	job::{AgreedOutcome, FailureReason, InferenceOutput, JobId, RoundProgress},
+	model::{Determinism, TensorSpec},
+	traits::{InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
+		ValidatorRecords},
+};
+use sp_core::H256;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	transaction_validity::{InvalidTransaction, TransactionPriority, ValidTransaction},
+	Perbill, RuntimeAppPublic, SaturatedConversion,
+};
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The balance type of bonds, as the staking pallet slashes them.
+		type Balance: BalanceTrait;
+
+		/// Slashes dissenters and no-shows and keeps their records.
+		type Staking: Slashing<Self::AccountId, Self::Balance>
+			+ ValidatorRecords<Self::AccountId, Self::Balance>;
+
+		/// Pays, escalates and fails jobs.
+		type Jobs: JobSettlement<Self::AccountId>;
+
+		/// The inference keys that sign executors' commitments and reveals.
+		type Keys: InferenceKeys<Self::AccountId>;
+
+		/// Blocks during which executors may commit, from the round's opening block.
+		#[pallet::constant]
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks during which executors may reveal, after the commit window.
+		#[pallet::constant]
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+
+		/// The share of a committee that must agree (rounded up).
+		#[pallet::constant]
+		type Quorum: Get<Perbill>;
+
+		/// How many times a job without a quorum gets a fresh, larger committee.
+		#[pallet::constant]
+		type MaxEscalations: Get<u8>;
+
+		/// The largest committee, which escalations do not grow beyond.
+		#[pallet::constant]
+		type MaxCommittee: Get<u32>;
+
+		/// The share of its bond a dissenter loses.
+		#[pallet::constant]
+		type DissentSlash: Get<Perbill>;
+
+		/// The share of its bond an executor that did not reveal loses.
+		#[pallet::constant]
+		type NoShowSlash: Get<Perbill>;
+
+		/// The most rounds `on_initialize` tallies in one block.
+		#[pallet::constant]
+		type MaxTalliesPerBlock: Get<u32>;
+
+		/// The priority of executors' commits and reveals in the transaction pool.
+		#[pallet::constant]
+		type DutyPriority: Get<TransactionPriority>;
+
+		/// Weights of the calls and hooks, from this pallet's benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Opens rounds for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self>;
+	}
+
+	/// The current round of each job under verification.
+	#[pallet::storage]
+	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, JobId, RoundOf<T>>;
+
+	/// Executors' commitments in the current round of a job.
+	#[pallet::storage]
+	pub type Commitments<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Blake2_128Concat, T::AccountId, H256>;
+
+	/// Executors' reveals in the current round of a job.
+	#[pallet::storage]
+	pub type Reveals<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Blake2_128Concat, T::AccountId, RevealRecord>;
+
+	/// Rounds in the order of their reveal deadlines (which is the order they opened in), for
+	/// `on_initialize` to tally those nobody completed; entries of rounds that ended early are
+	/// skipped.
+	#[pallet::storage]
+	pub type DeadlineQueue<T> = StorageMap<_, Twox64Concat, u64, (JobId, u8)>;
+
+	/// The queue's first position still in use and the position after its last entry.
+	#[pallet::storage]
+	pub type DeadlineQueueBounds<T> = StorageValue<_, (u64, u64), ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A round opened: commitments until `commit_until`, reveals until `reveal_until`.
+		RoundOpened {
+			job: JobId,
+			round: u8,
+			commit_until: BlockNumberFor<T>,
+			reveal_until: BlockNumberFor<T>,
+		},
+		/// An executor committed.
+		Committed { job: JobId, executor: T::AccountId },
+		/// An executor revealed an output with this digest.
+		Revealed { job: JobId, executor: T::AccountId, digest: H256 },
+		/// A quorum agreed on the output with `digest`.
+		RoundDecided {
+			job: JobId,
+			round: u8,
+			digest: H256,
+			agreeing: Vec<T::AccountId>,
+			dissenters: Vec<T::AccountId>,
+			no_shows: Vec<T::AccountId>,
+		},
+		/// No group reached the quorum; the job escalates or fails.
+		NoQuorum { job: JobId, round: u8, no_shows: Vec<T::AccountId> },
+		/// An executor was slashed.
+		ExecutorSlashed {
+			job: JobId,
+			executor: T::AccountId,
+			reason: SlashReason,
+			amount: T::Balance,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The job has no round under way (unknown, not yet assigned, or ended).
+		NoRound,
+		/// The account is not an executor of the job's current round.
+		NotExecutor,
+		/// The executor has no inference key (session keys not set).
+		NoInferenceKey,
+		/// The signature is not the executor's inference key's over this call.
+		BadSignature,
+		/// The commit window of the round has closed.
+		CommitWindowClosed,
+		/// The executor has already committed in this round.
+		AlreadyCommitted,
+		/// The executor has not committed in this round, so it cannot reveal.
+		NotCommitted,
+		/// The executor has already revealed in this round.
+		AlreadyRevealed,
+		/// Reveals open when every executor has committed or the commit window has closed.
+		RevealWindowNotOpen,
+		/// The reveal window of the round has closed.
+		RevealWindowClosed,
+		/// The revealed tensor does not fit the model's declared output.
+		OutputMismatch,
+		/// The revealed output and salt do not match the commitment.
+		CommitmentMismatch,
+		/// The committee is larger than `MaxCommittee` or empty.
+		BadCommittee,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::tally_due_rounds(now)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(!T::CommitWindow::get().is_zero(), "CommitWindow must not be zero");
+			assert!(!T::RevealWindow::get().is_zero(), "RevealWindow must not be zero");
+			assert!(T::Quorum::get() > Perbill::from_percent(50), "Quorum must exceed half");
+			assert!(T::MaxCommittee::get() > 0 && T::MaxTalliesPerBlock::get() > 0);
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Commits an executor to an output of `job` without revealing it.
+		///
+		/// Authorized (see the module docs): `signature` is the executor's inference key's over
+		/// `("gateless/commit", job, round, executor, commitment)`. Emits [`Event::Committed`].
+		#[pallet::call_index(0)]
+		#[pallet::authorize(Pallet::<T>::authorize_commit)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit())]
+		pub fn commit(
+			origin: OriginFor<T>,
+			job: JobId,
+			executor: T::AccountId,
+			commitment: H256,
+			signature: InferenceSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let mut round = Self::check_commit(job, &executor, &commitment, &signature)?;
+			Commitments::<T>::insert(job, &executor, commitment);
+			round.committed = round.committed.saturating_add(1);
+			Rounds::<T>::insert(job, round);
+			Self::deposit_event(Event::Committed { job, executor });
+			Ok(())
+		}
+
+		/// Reveals an executor's output (or error) and salt for `job`; tallies the round if it
+		/// completes it.
+		///
+		/// Authorized (see the module docs): `signature` is the executor's inference key's over
+		/// `("gateless/reveal", job, round, executor, output, salt)`. Emits [`Event::Revealed`]
+		/// and, if the round completes, the tally's events.
+		#[pallet::call_index(1)]
+		#[pallet::weight(
+			T::WeightInfo::reveal(output_len(output))
+				.saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), output_len(output)))
+		)]
+		#[pallet::authorize(Pallet::<T>::authorize_reveal)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_reveal(output_len(output)))]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			job: JobId,
+			executor: T::AccountId,
+			output: InferenceOutput,
+			salt: [u8; 32],
+			signature: InferenceSignature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			let bytes = output_len(&output);
+			let (mut round, digest) = Self::check_reveal(job, &executor, &output, &salt, &signature)?;
+			Reveals::<T>::insert(job, &executor, RevealRecord { digest, output });
+			round.revealed = round.revealed.saturating_add(1);
+			Self::deposit_event(Event::Revealed { job, executor, digest });
+			let now = frame_system::Pallet::<T>::block_number();
+			let complete = round.revealed == round.committed &&
+				(round.committed as usize == round.committee.len() || now > round.commit_until);
+			let mut weight = T::WeightInfo::reveal(bytes);
+			if complete {
+				weight.saturating_accrue(Self::tally(job, round));
+			} else {
+				Rounds::<T>::insert(job, round);
+			}
+			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
+		}
+	}
+}
+
+/// The element bytes of a revealed output, the size its weight depends on.
+fn output_len(output: &InferenceOutput) -> u32 {
+	match output {
+		InferenceOutput::Tensor(tensor) => tensor.data.len() as u32,
+		InferenceOutput::Error(_) => 0,
+	}
+}
+
+/// Opens rounds for the benchmarks, in a runtime-specific way.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<T: Config> {
+	/// Creates a job whose current round has exactly `committee` as executors (each with an
+	/// inference key from [`BenchmarkHelper::inference_key`]), compared under `determinism`,
+	/// whose model outputs one f32 tensor of `output_len` values; returns its id.
+	fn open_job(committee: Vec<T::AccountId>, determinism: Determinism, output_len: u32) -> JobId;
+	/// Gives `who` a fresh inference key in the keystore and returns it.
+	fn inference_key(who: &T::AccountId) -> gateless_primitives::crypto::InferenceId;
+}
+
+impl<T: Config> Pallet<T> {
+	/// What a commit's signature signs.
+	pub fn commit_payload(job: JobId, round: u8, executor: &T::AccountId, commitment: &H256) -> Vec<u8> {
+		(b"gateless/commit", job, round, executor, commitment).encode()
+	}
+
+	/// What a reveal's signature signs.
+	pub fn reveal_payload(
+		job: JobId,
+		round: u8,
+		executor: &T::AccountId,
+		output: &InferenceOutput,
+		salt: &[u8; 32],
+	) -> Vec<u8> {
+		(b"gateless/reveal", job, round, executor, output, salt).encode()
+	}
+
+	/// The executors of `job`'s current round and its progress, for the runtime API.
+	pub fn round_progress(job: JobId) -> Option<RoundProgress<T::AccountId, BlockNumberFor<T>>> {
+		let round = Rounds::<T>::get(job)?;
+		let committed =
+			round.committee.iter().filter(|who| Commitments::<T>::contains_key(job, who)).cloned().collect();
+		let revealed = round
+			.committee
+			.iter()
+			.filter_map(|who| Reveals::<T>::get(job, who).map(|reveal| (who.clone(), reveal.digest)))
+			.collect();
+		Some(RoundProgress {
+			round: round.round,
+			committee: round.committee.into_inner(),
+			commit_until: round.commit_until,
+			reveal_until: round.reveal_until,
+			committed,
+			revealed,
+		})
+	}
+
+	/// Checks that `executor`'s inference key signed `payload`.
+	fn check_signature(
+		executor: &T::AccountId,
+		payload: &[u8],
+		signature: &InferenceSignature,
+	) -> Result<(), Error<T>> {
+		let key = T::Keys::inference_key(executor).ok_or(Error::<T>::NoInferenceKey)?;
+		ensure!(key.verify(&payload, signature), Error::<T>::BadSignature);
+		Ok(())
+	}
+
+	/// Everything a commit must satisfy, in the pool and at dispatch; returns the round.
+	fn check_commit(
+		job: JobId,
+		executor: &T::AccountId,
+		commitment: &H256,
+		signature: &InferenceSignature,
+	) -> Result<RoundOf<T>, Error<T>> {
+		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		ensure!(round.committee.contains(executor), Error::<T>::NotExecutor);
+		Self::check_signature(
+			executor,
+			&Self::commit_payload(job, round.round, executor, commitment),
+			signature,
+		)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= round.commit_until, Error::<T>::CommitWindowClosed);
+		ensure!(!Commitments::<T>::contains_key(job, executor), Error::<T>::AlreadyCommitted);
+		Ok(round)
+	}
+
+	/// Everything a reveal must satisfy, in the pool and at dispatch; returns the round and the
+	/// output's digest.
+	fn check_reveal(
+		job: JobId,
+		executor: &T::AccountId,
+		output: &InferenceOutput,
+		salt: &[u8; 32],
+		signature: &InferenceSignature,
+	) -> Result<(RoundOf<T>, H256), Error<T>> {
+		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		ensure!(round.committee.contains(executor), Error::<T>::NotExecutor);
+		Self::check_signature(
+			executor,
+			&Self::reveal_payload(job, round.round, executor, output, salt),
+			signature,
+		)?;
+		let committed = Commitments::<T>::get(job, executor).ok_or(Error::<T>::NotCommitted)?;
+		ensure!(!Reveals::<T>::contains_key(job, executor), Error::<T>::AlreadyRevealed);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			now > round.commit_until || round.committed as usize == round.committee.len(),
+			Error::<T>::RevealWindowNotOpen
+		);
+		ensure!(now <= round.reveal_until, Error::<T>::RevealWindowClosed);
+		if let InferenceOutput::Tensor(tensor) = output {
+			tensor.check_against(&round.output).map_err(|_| Error::<T>::OutputMismatch)?;
+		}
+		let digest = output_digest(output, &round.determinism);
+		ensure!(
+			commitment_of(&digest, salt, executor) == committed,
+			Error::<T>::CommitmentMismatch
+		);
+		Ok((round, digest))
+	}
+
+	/// The transaction validity of a duty call that passed its checks: it provides its own tag,
+	/// so a duplicate cannot enter the pool, and lives until its window closes.
+	fn duty_validity(
+		kind: &'static [u8],
+		job: JobId,
+		executor: &T::AccountId,
+		until: BlockNumberFor<T>,
+	) -> ValidTransaction {
+		let now = frame_system::Pallet::<T>::block_number();
+		let longevity: u64 = until.saturating_sub(now).saturating_add(1u32.into()).saturated_into();
+		ValidTransaction::with_tag_prefix("GatelessVerification")
+			.priority(T::DutyPriority::get())
+			.and_provides((kind, job, executor))
+			.longevity(longevity)
+			.propagate(true)
+			.build()
+			.unwrap_or_default()
+	}
+
+	/// An error as a transaction validity error whose custom code is the error's index.
+	fn invalid(error: Error<T>) -> TransactionValidityError {
+		let code = error.encode().first().copied().unwrap_or(u8::MAX);
+		InvalidTransaction::Custom(code).into()
+	}
+
+	fn authorize_commit(
+		_source: TransactionSource,
+		job: &JobId,
+		executor: &T::AccountId,
+		commitment: &H256,
+		signature: &InferenceSignature,
+	) -> TransactionValidityWithRefund {
+		let round =
+			Self::check_commit(*job, executor, commitment, signature).map_err(Self::invalid)?;
+		Ok((Self::duty_validity(b"commit", *job, executor, round.commit_until), Weight::zero()))
+	}
+
+	fn authorize_reveal(
+		_source: TransactionSource,
+		job: &JobId,
+		executor: &T::AccountId,
+		output: &InferenceOutput,
+		salt: &[u8; 32],
+		signature: &InferenceSignature,
+	) -> TransactionValidityWithRefund {
+		let (round, _) =
+			Self::check_reveal(*job, executor, output, salt, signature).map_err(Self::invalid)?;
+		Ok((Self::duty_validity(b"reveal", *job, executor, round.reveal_until), Weight::zero()))
+	}
+
+	/// `ceil(Quorum × committee)`, at least 1.
+	pub fn threshold(committee: u32) -> u32 {
+		let quorum = T::Quorum::get();
+		let floor = quorum.mul_floor(committee);
+		let exact = quorum.mul_ceil(committee);
+		exact.max(floor).max(1)
+	}
+
+	/// Tallies `job`'s round (see the module docs) and ends it; returns the weight used.
+	fn tally(job: JobId, round: RoundOf<T>) -> Weight {
+		let reveals: Vec<(T::AccountId, RevealRecord)> = round
+			.committee
+			.iter()
+			.filter_map(|who| Reveals::<T>::get(job, who).map(|reveal| (who.clone(), reveal)))
+			.collect();
+		let bytes = reveals
+			.iter()
+			.map(|(_, reveal)| output_len(&reveal.output))
+			.max()
+			.unwrap_or_default();
+		let weight = T::WeightInfo::tally(round.committee.len() as u32, bytes);
+
+		// Distinct digests, each with its first reveal and how many share it.
+		let mut distinct: Vec<(usize, u32)> = Vec::new();
+		for (position, (_, reveal)) in reveals.iter().enumerate() {
+			match distinct.iter_mut().find(|(first, _)| {
+				reveals.get(*first).is_some_and(|(_, other)| other.digest == reveal.digest)
+			}) {
+				Some((_, count)) => *count = count.saturating_add(1),
+				None => distinct.push((position, 1)),
+			}
+		}
+		let agree = |a: usize, b: usize| match (reveals.get(a), reveals.get(b)) {
+			(Some((_, a)), Some((_, b))) =>
+				outputs_agree(&a.output, &a.digest, &b.output, &b.digest, &round.determinism),
+			_ => false,
+		};
+		// The support of each distinct output: the reveals that agree with it.
+		let mut best: Option<(usize, u32)> = None;
+		for (first, _) in &distinct {
+			let support = distinct
+				.iter()
+				.filter(|(other, _)| agree(*first, *other))
+				.fold(0u32, |sum, (_, count)| sum.saturating_add(*count));
+			if best.is_none_or(|(_, top)| support > top) {
+				best = Some((*first, support));
+			}
+		}
+
+		let no_shows: Vec<T::AccountId> = round
+			.committee
+			.iter()
+			.filter(|who| !reveals.iter().any(|(revealer, _)| revealer == *who))
+			.cloned()
+			.collect();
+		for executor in &no_shows {
+			Self::slash(job, executor, T::NoShowSlash::get(), SlashReason::NoShow);
+			T::Staking::note_missed(executor);
+		}
+		Self::clear(job);
+
+		let threshold = Self::threshold(round.committee.len() as u32);
+		match best {
+			Some((winner, support)) if support >= threshold => {
+				let mut agreeing = Vec::new();
+				let mut dissenters = Vec::new();
+				for (position, (who, _)) in reveals.iter().enumerate() {
+					let same_group = distinct
+						.iter()
+						.find(|(first, _)| {
+							reveals.get(*first).zip(reveals.get(position)).is_some_and(
+								|((_, a), (_, b))| a.digest == b.digest,
+							)
+						})
+						.is_some_and(|(first, _)| agree(winner, *first));
+					if same_group {
+						agreeing.push(who.clone());
+					} else {
+						dissenters.push(who.clone());
+					}
+				}
+				for executor in &dissenters {
+					Self::slash(job, executor, T::DissentSlash::get(), SlashReason::Dissent);
+					T::Staking::note_dissented(executor);
+				}
+				let Some((_, decided)) = reveals.get(winner) else { return weight };
+				Self::deposit_event(Event::RoundDecided {
+					job,
+					round: round.round,
+					digest: decided.digest,
+					agreeing: agreeing.clone(),
+					dissenters,
+					no_shows,
+				});
+				let outcome = AgreedOutcome {
+					output: decided.output.clone(),
+					digest: decided.digest,
+					agreeing,
+				};
+				if let Err(error) = T::Jobs::finalize(job, outcome) {
+					log::error!(target: LOG_TARGET, "finalizing job {job} failed: {error:?}");
+				}
+			},
+			_ => {
+				Self::deposit_event(Event::NoQuorum { job, round: round.round, no_shows });
+				Self::escalate_or_fail(job, &round);
+			},
+		}
+		weight
+	}
+
+	/// Opens the next round of a job without a quorum, or fails it.
+	fn escalate_or_fail(job: JobId, round: &RoundOf<T>) {
+		let reason = if round.round >= T::MaxEscalations::get() {
+			FailureReason::NoQuorum
+		} else {
+			let size = (round.committee.len() as u32)
+				.saturating_mul(2)
+				.saturating_add(1)
+				.min(T::MaxCommittee::get());
+			let next = round.round.saturating_add(1);
+			match T::Jobs::escalate(job, size).and_then(|committee| {
+				Self::open(job, next, committee, round.determinism, round.output.clone())
+					.map_err(Into::into)
+			}) {
+				Ok(()) => return,
+				Err(error) => {
+					log::debug!(target: LOG_TARGET, "no escalation for job {job}: {error:?}");
+					FailureReason::NoFreshExecutors
+				},
+			}
+		};
+		if let Err(error) = T::Jobs::fail(job, reason) {
+			log::error!(target: LOG_TARGET, "failing job {job} failed: {error:?}");
+		}
+	}
+
+	fn slash(job: JobId, executor: &T::AccountId, share: Perbill, reason: SlashReason) {
+		let amount = T::Staking::slash(executor, SlashAmount::Fraction(share), reason);
+		Self::deposit_event(Event::ExecutorSlashed {
+			job,
+			executor: executor.clone(),
+			reason,
+			amount,
+		});
+	}
+
+	/// Drops a job's round, commitments and reveals.
+	fn clear(job: JobId) {
+		Rounds::<T>::remove(job);
+		let limit = T::MaxCommittee::get();
+		let _ = Commitments::<T>::clear_prefix(job, limit, None);
+		let _ = Reveals::<T>::clear_prefix(job, limit, None);
+	}
+
+	/// Opens round `round` of `job` for `committee`.
+	fn open(
+		job: JobId,
+		round: u8,
+		committee: Vec<T::AccountId>,
+		determinism: Determinism,
+		output: TensorSpec,
+	) -> Result<(), Error<T>> {
+		ensure!(!committee.is_empty(), Error::<T>::BadCommittee);
+		let committee = BoundedVec::try_from(committee).map_err(|_| Error::<T>::BadCommittee)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let commit_until = now.saturating_add(T::CommitWindow::get());
+		let reveal_until = commit_until.saturating_add(T::RevealWindow::get());
+		Self::clear(job);
+		Rounds::<T>::insert(
+			job,
+			RoundOf::<T> {
+				round,
+				committee,
+				determinism,
+				output,
+				commit_until,
+				reveal_until,
+				committed: 0,
+				revealed: 0,
+			},
+		);
+		DeadlineQueueBounds::<T>::mutate(|(_, tail)| {
+			DeadlineQueue::<T>::insert(*tail, (job, round));
+			*tail = tail.saturating_add(1);
+		});
+		Self::deposit_event(Event::RoundOpened { job, round, commit_until, reveal_until });
+		Ok(())
+	}
+
+	/// Tallies the rounds whose reveal window has closed, in deadline order, at most
+	/// `MaxTalliesPerBlock` of them (and skips at most as many again stale entries).
+	fn tally_due_rounds(now: BlockNumberFor<T>) -> Weight {
+		let (mut head, tail) = DeadlineQueueBounds::<T>::get();
+		let mut weight = T::WeightInfo::on_initialize_idle();
+		let limit = T::MaxTalliesPerBlock::get();
+		let (mut tallied, mut skipped) = (0u32, 0u32);
+		while head < tail && tallied < limit && skipped < limit {
+			let Some((job, index)) = DeadlineQueue::<T>::get(head) else {
+				head = head.saturating_add(1);
+				skipped += 1;
+				continue;
+			};
+			match Rounds::<T>::get(job) {
+				Some(round) if round.round == index => {
+					if round.reveal_until >= now {
+						break;
+					}
+					weight.saturating_accrue(Self::tally(job, round));
+					tallied += 1;
+				},
+				_ => skipped += 1,
+			}
+			DeadlineQueue::<T>::remove(head);
+			head = head.saturating_add(1);
+		}
+		DeadlineQueueBounds::<T>::put((head, tail));
+		weight.saturating_add(T::WeightInfo::skip_stale(skipped))
+	}
+
+	/// Checks the pallet's invariants: each round's counts match its commitments and reveals, only
+	/// executors commit, every reveal has a commitment and its stored digest, no commitment or
+	/// reveal outlives its round, and every round is queued for its deadline.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let (head, tail) = DeadlineQueueBounds::<T>::get();
+		ensure!(head <= tail, "deadline queue bounds reversed");
+		for (job, round) in Rounds::<T>::iter() {
+			let commitments: Vec<_> = Commitments::<T>::iter_prefix(job).collect();
+			let reveals: Vec<_> = Reveals::<T>::iter_prefix(job).collect();
+			ensure!(commitments.len() as u32 == round.committed, "commit count differs");
+			ensure!(reveals.len() as u32 == round.revealed, "reveal count differs");
+			ensure!(round.revealed <= round.committed, "more reveals than commitments");
+			ensure!(
+				commitments.iter().all(|(who, _)| round.committee.contains(who)),
+				"a commitment from outside the committee"
+			);
+			for (who, reveal) in &reveals {
+				let committed =
+					Commitments::<T>::get(job, who).ok_or("a reveal without a commitment")?;
+				ensure!(
+					output_digest(&reveal.output, &round.determinism) == reveal.digest,
+					"a stored digest differs from its output's"
+				);
+				let _ = committed;
+			}
+			ensure!(
+				(head..tail).any(|position| DeadlineQueue::<T>::get(position) ==
+					Some((job, round.round))),
+				"a round missing from the deadline queue"
+			);
+		}
+		ensure!(
+			Commitments::<T>::iter_keys().all(|(job, _)| Rounds::<T>::contains_key(job)),
+			"a commitment without a round"
+		);
+		ensure!(
+			Reveals::<T>::iter_keys().all(|(job, _)| Rounds::<T>::contains_key(job)),
+			"a reveal without a round"
+		);
+		Ok(())
+	}
+}
+
+/// The log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::verification";
+
+impl<T: Config> JobVerifier<T::AccountId> for Pallet<T> {
+	fn open_round(
+		job: JobId,
+		round: u8,
+		committee: Vec<T::AccountId>,
+		determinism: Determinism,
+		output: TensorSpec,
+	) -> DispatchResult {
+		Self::open(job, round, committee, determinism, output).map_err(Into::into)
+	}
+
+	fn has_commitments(job: JobId) -> bool {
+		Rounds::<T>::get(job).is_some_and(|round| round.committed > 0)
+	}
+
+	fn close(job: JobId) {
+		Self::clear(job);
+	}
+}

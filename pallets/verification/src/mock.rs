@@ -1,0 +1,371 @@
+//! A test runtime: System and the verification pallet, with staking and jobs that the tests
+//! control. Executors sign with real sr25519 inference keys derived from their account ids.
+
+use core::cell::RefCell;
+use std::collections::BTreeMap;
+
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, ConstU8, Hooks},
+};
+use gateless_primitives::{
+	crypto::{inference, InferenceId},
+	digest::{commitment, output_digest},
+	job::{AgreedOutcome, FailureReason, InferenceOutput, JobId, Tensor},
+	model::{DType, Determinism, Dim, TensorSpec},
+	traits::{
+		InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
+		ValidatorRecords,
+	},
+};
+use sp_core::{sr25519, Pair};
+use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
+
+use crate::{self as pallet_result_verification};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Verification = pallet_result_verification;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+}
+
+/// Every validator's bond in the test staking.
+pub const BOND: Balance = 1_000;
+pub const COMMIT_WINDOW: u64 = 5;
+pub const REVEAL_WINDOW: u64 = 5;
+pub const MAX_ESCALATIONS: u8 = 2;
+pub const MAX_COMMITTEE: u32 = 7;
+/// Validators the tests use as executors (1 to 20 have inference keys).
+pub const V1: AccountId = 1;
+pub const V2: AccountId = 2;
+pub const V3: AccountId = 3;
+pub const V4: AccountId = 4;
+pub const V5: AccountId = 5;
+/// Has an inference key but is never an executor.
+pub const STRANGER: AccountId = 20;
+/// Has no inference key.
+pub const KEYLESS: AccountId = 21;
+
+parameter_types! {
+	pub const Quorum: Perbill = Perbill::from_parts(666_666_667);
+	pub const DissentSlash: Perbill = Perbill::from_percent(10);
+	pub const NoShowSlash: Perbill = Perbill::from_percent(5);
+}
+
+/// What the verification pallet told the staking and jobs pallets.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Call {
+	Slashed(AccountId, SlashReason, Balance),
+	Dissented(AccountId),
+	Missed(AccountId),
+	Finalized(JobId, AgreedOutcome<AccountId>),
+	Escalated(JobId, u32),
+	Failed(JobId, FailureReason),
+}
+
+thread_local! {
+	static CALLS: RefCell<Vec<Call>> = const { RefCell::new(Vec::new()) };
+	/// The committees the next escalations return, per job; none means too few validators.
+	static ESCALATIONS: RefCell<BTreeMap<JobId, Vec<Vec<AccountId>>>> =
+		const { RefCell::new(BTreeMap::new()) };
+}
+
+fn record(call: Call) {
+	CALLS.with(|c| c.borrow_mut().push(call));
+}
+
+/// Everything the pallet told staking and jobs since the last call.
+pub fn take_calls() -> Vec<Call> {
+	CALLS.with(|c| core::mem::take(&mut *c.borrow_mut()))
+}
+
+/// Staking that slashes the share of a fixed bond and records it.
+pub struct TestStaking;
+
+impl Slashing<AccountId, Balance> for TestStaking {
+	fn slash(who: &AccountId, amount: SlashAmount<Balance>, reason: SlashReason) -> Balance {
+		let slashed = match amount {
+			SlashAmount::Fraction(share) => share * BOND,
+			SlashAmount::Amount(amount) => amount.min(BOND),
+		};
+		record(Call::Slashed(*who, reason, slashed));
+		slashed
+	}
+}
+
+impl ValidatorRecords<AccountId, Balance> for TestStaking {
+	fn note_assigned(_: &AccountId) {}
+	fn note_agreed(_: &AccountId, _: Balance) {}
+	fn note_dissented(who: &AccountId) {
+		record(Call::Dissented(*who));
+	}
+	fn note_missed(who: &AccountId) {
+		record(Call::Missed(*who));
+	}
+}
+
+/// Jobs that record settlements; escalation returns the committees queued with
+/// [`TestJobs::escalate_to`].
+pub struct TestJobs;
+
+impl TestJobs {
+	pub fn escalate_to(job: JobId, committee: Vec<AccountId>) {
+		ESCALATIONS.with(|e| e.borrow_mut().entry(job).or_default().push(committee));
+	}
+}
+
+impl JobSettlement<AccountId> for TestJobs {
+	fn finalize(job: JobId, outcome: AgreedOutcome<AccountId>) -> DispatchResult {
+		record(Call::Finalized(job, outcome));
+		Ok(())
+	}
+
+	fn escalate(job: JobId, size: u32) -> Result<Vec<AccountId>, DispatchError> {
+		record(Call::Escalated(job, size));
+		ESCALATIONS
+			.with(|e| e.borrow_mut().get_mut(&job).filter(|queued| !queued.is_empty()).map(|queued| queued.remove(0)))
+			.ok_or(DispatchError::Other("no fresh validators"))
+	}
+
+	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
+		record(Call::Failed(job, reason));
+		Ok(())
+	}
+}
+
+/// The inference key pair of test account `who` (accounts 1 to 20 have one).
+pub fn key_pair(who: AccountId) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[who as u8; 32])
+}
+
+/// Inference keys derived from account ids.
+pub struct TestKeys;
+
+impl InferenceKeys<AccountId> for TestKeys {
+	fn inference_key(who: &AccountId) -> Option<InferenceId> {
+		(1..=20).contains(who).then(|| key_pair(*who).public().into())
+	}
+}
+
+impl pallet_result_verification::Config for Test {
+	type Balance = Balance;
+	type Staking = TestStaking;
+	type Jobs = TestJobs;
+	type Keys = TestKeys;
+	type CommitWindow = ConstU64<COMMIT_WINDOW>;
+	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type Quorum = Quorum;
+	type MaxEscalations = ConstU8<MAX_ESCALATIONS>;
+	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
+	type DissentSlash = DissentSlash;
+	type NoShowSlash = NoShowSlash;
+	type MaxTalliesPerBlock = ConstU32<4>;
+	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestBenchmarkHelper;
+}
+
+/// Opens rounds directly, for the benchmark tests.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct TestBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<Test> for TestBenchmarkHelper {
+	fn open_job(committee: Vec<AccountId>, determinism: Determinism, output_len: u32) -> JobId {
+		let job = 1_000;
+		let output = TensorSpec {
+			name: b"output".to_vec().try_into().unwrap(),
+			dtype: DType::F32,
+			shape: vec![Dim::Fixed(output_len)].try_into().unwrap(),
+		};
+		<Verification as JobVerifier<AccountId>>::open_round(job, 0, committee, determinism, output)
+			.unwrap();
+		job
+	}
+
+	fn inference_key(who: &AccountId) -> InferenceId {
+		TestKeys::inference_key(who).expect("benchmark accounts are 1 to 20")
+	}
+}
+
+/// The output spec of the test models: `[3]` f32.
+pub fn output_spec() -> TensorSpec {
+	TensorSpec {
+		name: b"scores".to_vec().try_into().unwrap(),
+		dtype: DType::F32,
+		shape: vec![Dim::Fixed(3)].try_into().unwrap(),
+	}
+}
+
+/// A tolerance of 1e-4 absolute, nothing relative.
+pub fn tolerance() -> Determinism {
+	Determinism::Tolerance {
+		abs: sp_runtime::FixedU64::from_rational(1, 10_000),
+		rel: Perbill::zero(),
+	}
+}
+
+/// An f32 output of [`output_spec`]'s shape (or any length, for mismatch tests).
+pub fn scores(values: &[f32]) -> InferenceOutput {
+	let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+	InferenceOutput::Tensor(Tensor {
+		dtype: DType::F32,
+		shape: vec![values.len() as u32].try_into().unwrap(),
+		data: data.try_into().unwrap(),
+	})
+}
+
+/// Opens round 0 of `job` for `committee`.
+pub fn open(job: JobId, committee: &[AccountId], determinism: Determinism) {
+	<Verification as JobVerifier<AccountId>>::open_round(
+		job,
+		0,
+		committee.to_vec(),
+		determinism,
+		output_spec(),
+	)
+	.unwrap();
+}
+
+/// The salt test executor `who` uses.
+pub fn salt(who: AccountId) -> [u8; 32] {
+	[who as u8 + 100; 32]
+}
+
+/// The current round index of `job`.
+pub fn round_of(job: JobId) -> u8 {
+	crate::Rounds::<Test>::get(job).expect("a round").round
+}
+
+/// The commit call `who` would submit for `output`, signed by its inference key.
+pub fn commit_call(job: JobId, who: AccountId, output: &InferenceOutput) -> crate::Call<Test> {
+	let determinism = crate::Rounds::<Test>::get(job).expect("a round").determinism;
+	let digest = output_digest(output, &determinism);
+	let commitment = commitment(&digest, &salt(who), &who);
+	let payload = Verification::commit_payload(job, round_of(job), &who, &commitment);
+	let signature: inference::Signature = key_pair(who).sign(&payload).into();
+	crate::Call::commit { job, executor: who, commitment, signature }
+}
+
+/// The reveal call `who` would submit for `output`, signed by its inference key.
+pub fn reveal_call(job: JobId, who: AccountId, output: &InferenceOutput) -> crate::Call<Test> {
+	let payload = Verification::reveal_payload(job, round_of(job), &who, output, &salt(who));
+	let signature: inference::Signature = key_pair(who).sign(&payload).into();
+	crate::Call::reveal { job, executor: who, output: output.clone(), salt: salt(who), signature }
+}
+
+/// Validates `call` as the transaction pool would, then dispatches it with the authorized origin,
+/// as a block would.
+pub fn submit(call: crate::Call<Test>) -> sp_runtime::DispatchResultWithInfo<frame_support::dispatch::PostDispatchInfo> {
+	use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
+	use sp_runtime::traits::Dispatchable;
+	let validity = call
+		.authorize(TransactionSource::External)
+		.expect("commit and reveal are authorized calls");
+	validity.map_err(|error| {
+		sp_runtime::DispatchErrorWithPostInfo {
+			post_info: Default::default(),
+			error: DispatchError::Other(match error {
+				sp_runtime::transaction_validity::TransactionValidityError::Invalid(_) =>
+					"invalid transaction",
+				_ => "unknown validity",
+			}),
+		}
+	})?;
+	RuntimeCall::Verification(call).dispatch(frame_system::RawOrigin::Authorized.into())
+}
+
+/// The pool's verdict on `call`: `Ok` or the custom code of `InvalidTransaction::Custom`.
+pub fn pool_verdict(call: &crate::Call<Test>) -> Result<(), u8> {
+	use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
+	use sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError};
+	match call.authorize(TransactionSource::External).expect("an authorized call") {
+		Ok(_) => Ok(()),
+		Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code))) => Err(code),
+		Err(other) => panic!("unexpected validity error {other:?}"),
+	}
+}
+
+/// The custom validity code of `error`: its index.
+pub fn code(error: crate::Error<Test>) -> u8 {
+	codec::Encode::encode(&error)[0]
+}
+
+/// Commits and reveals `output` for each `(executor, output)`, commits first for all.
+pub fn commit_all(job: JobId, outputs: &[(AccountId, InferenceOutput)]) {
+	for (who, output) in outputs {
+		submit(commit_call(job, *who, output)).unwrap();
+	}
+}
+
+pub fn reveal_all(job: JobId, outputs: &[(AccountId, InferenceOutput)]) {
+	for (who, output) in outputs {
+		submit(reveal_call(job, *who, output)).unwrap();
+	}
+}
+
+/// Moves to block `n`, running the pallet's `on_initialize` on the way.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Verification::on_initialize(next);
+	}
+}
+
+pub fn verification_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Verification(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	CALLS.with(|c| c.borrow_mut().clear());
+	ESCALATIONS.with(|e| e.borrow_mut().clear());
+	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(sp_keystore::KeystoreExt(std::sync::Arc::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	)));
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+pub fn build_and_execute(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Verification::do_try_state().expect("invariants hold");
+	});
+}

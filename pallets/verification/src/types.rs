@@ -1,0 +1,68 @@
+//! Types of the result verification pallet.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gateless_primitives::{
+	job::InferenceOutput,
+	model::{Determinism, TensorSpec},
+};
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+use crate::Config;
+
+/// One verification round of a job: its committee, how outputs are compared, its windows and how
+/// far it has got.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxCommittee))]
+pub struct Round<AccountId, BlockNumber, MaxCommittee: Get<u32>>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// 0 for the first round, one more per escalation.
+	pub round: u8,
+	/// The executors, in draw order.
+	pub committee: BoundedVec<AccountId, MaxCommittee>,
+	/// How their outputs are compared.
+	pub determinism: Determinism,
+	/// The model output that revealed tensors must fit.
+	pub output: TensorSpec,
+	/// The last block commitments are accepted in.
+	pub commit_until: BlockNumber,
+	/// The last block reveals are accepted in.
+	pub reveal_until: BlockNumber,
+	/// How many executors have committed.
+	pub committed: u32,
+	/// How many executors have revealed.
+	pub revealed: u32,
+}
+
+/// A round as this runtime stores it.
+pub type RoundOf<T> = Round<
+	<T as frame_system::Config>::AccountId,
+	BlockNumberFor<T>,
+	<T as Config>::MaxCommittee,
+>;
+
+/// A reveal: the output (or error) and its digest under the round's determinism class.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct RevealRecord {
+	pub digest: H256,
+	pub output: InferenceOutput,
+}
