@@ -240,7 +240,8 @@ pub struct JobInfo<AccountId, Balance, BlockNumber, Executors> {
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
 )]
 pub struct JobResult<Balance, BlockNumber, Agreeing> {
-	/// The output (or error) the quorum agreed on: the first agreeing executor's reveal.
+	/// The output (or error) the quorum agreed on: the reveal, first in committee order, that most
+	/// reveals agree with.
 	pub output: InferenceOutput,
 	/// Its digest under the model's determinism class.
 	pub digest: H256,

@@ -19,14 +19,15 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use gateless_primitives::{
+	job::{FeeQuote, InputTensor, JobDetails, JobId, JobResult, QuoteError},
 	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
 	staking::ValidatorSummary,
 };
 
 use crate::{
-	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InferenceJobs, InherentDataExt,
 	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Staking, System,
-	TransactionPayment, VERSION,
+	TransactionPayment, Verification, VERSION,
 };
 
 impl_runtime_apis! {
@@ -193,6 +194,27 @@ impl_runtime_apis! {
 
 		fn validator(account: AccountId) -> Option<ValidatorSummary<AccountId, Balance>> {
 			Staking::validator_summary(&account)
+		}
+	}
+
+	impl gateless_primitives::runtime_api::InferenceJobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn quote(model: ModelId, replicas: Option<u32>) -> Result<FeeQuote<Balance>, QuoteError> {
+			InferenceJobs::quote(model, replicas)
+		}
+
+		fn job(job: JobId) -> Option<JobDetails<AccountId, Balance, BlockNumber>> {
+			InferenceJobs::job_info(job).map(|info| JobDetails {
+				round: if info.status.is_final() { None } else { Verification::round_progress(job) },
+				job: info,
+			})
+		}
+
+		fn job_input(job: JobId) -> Option<InputTensor> {
+			pallet_inference_jobs::JobInputs::<Runtime>::get(job)
+		}
+
+		fn job_result(job: JobId) -> Option<JobResult<Balance, BlockNumber, Vec<AccountId>>> {
+			InferenceJobs::job_result(job)
 		}
 	}
 

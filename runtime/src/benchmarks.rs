@@ -6,4 +6,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_model_registry, ModelRegistry]
 	[pallet_validator_staking, Staking]
+	[pallet_inference_jobs, InferenceJobs]
+	[pallet_result_verification, Verification]
 );

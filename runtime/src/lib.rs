@@ -193,6 +193,14 @@ mod runtime {
 
 	#[runtime::pallet_index(40)]
 	pub type ModelRegistry = pallet_model_registry;
+
+	// Before Verification: a job that expires in a block is refunded before a late tally could
+	// touch it.
+	#[runtime::pallet_index(41)]
+	pub type InferenceJobs = pallet_inference_jobs;
+
+	#[runtime::pallet_index(42)]
+	pub type Verification = pallet_result_verification;
 }
 
 #[cfg(test)]

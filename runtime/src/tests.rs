@@ -196,3 +196,271 @@ fn wasm_binary_is_built_and_carries_this_version() {
 	assert_eq!(embedded.spec_version, VERSION.spec_version);
 	assert_eq!(embedded.transaction_version, VERSION.transaction_version);
 }
+
+/// The whole job flow in the runtime, on the local testnet's three validators: register and
+/// attest a model, submit a job, commit and reveal as general (authorized) transactions through
+/// `Executive`, one validator dissenting, then settlement with every balance checked.
+mod job_flow {
+	use codec::Encode;
+	use frame_support::{assert_ok, traits::fungible::InspectHold};
+	use gateless_primitives::{
+		crypto::inference,
+		digest::{commitment, output_digest},
+		job::{InferenceOutput, JobStatus, Tensor},
+		model::{DType, Determinism, Dim, ModelSignature, TensorSpec, Verdict},
+	};
+	use sp_core::Pair;
+	use sp_keyring::Sr25519Keyring;
+	use sp_runtime::{
+		generic::{Era, Header},
+		traits::Header as _,
+		transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+		FixedU64,
+	};
+
+	use super::*;
+	use crate::{
+		configs::{DissentSlash, COMMIT_WINDOW, JOB_TTL, MAX_ESCALATIONS, REVEAL_WINDOW},
+		token::UNIT,
+		Executive, InferenceJobs, ModelRegistry, RuntimeCall, RuntimeOrigin, System,
+		UncheckedExtrinsic,
+	};
+
+	fn spec(name: &str, shape: Vec<Dim>) -> TensorSpec {
+		TensorSpec {
+			name: name.as_bytes().to_vec().try_into().unwrap(),
+			dtype: DType::F32,
+			shape: shape.try_into().unwrap(),
+		}
+	}
+
+	fn scores(values: &[f32]) -> InferenceOutput {
+		InferenceOutput::Tensor(Tensor {
+			dtype: DType::F32,
+			shape: vec![1, values.len() as u32].try_into().unwrap(),
+			data: values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>().try_into().unwrap(),
+		})
+	}
+
+	/// A general transaction: no signer, no fee; `AuthorizeCall` lets the call's own
+	/// authorization decide.
+	fn general(call: pallet_result_verification::Call<Runtime>) -> UncheckedExtrinsic {
+		let extension: crate::TxExtension = (
+			frame_system::AuthorizeCall::new(),
+			frame_system::CheckNonZeroSender::new(),
+			frame_system::CheckSpecVersion::new(),
+			frame_system::CheckTxVersion::new(),
+			frame_system::CheckGenesis::new(),
+			frame_system::CheckEra::from(Era::Immortal),
+			frame_system::CheckNonce::from(0),
+			frame_system::CheckWeight::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::new(false),
+			frame_system::WeightReclaim::new(),
+		);
+		UncheckedExtrinsic::new_transaction(RuntimeCall::Verification(call), extension)
+	}
+
+	fn start_block(number: u32) {
+		let parent = System::block_hash(number - 1);
+		Executive::initialize_block(&Header::new(
+			number,
+			Default::default(),
+			Default::default(),
+			parent,
+			Default::default(),
+		));
+	}
+
+	fn salt(who: Sr25519Keyring) -> [u8; 32] {
+		sp_io::hashing::blake2_256(&(b"salt", who.to_account_id()).encode())
+	}
+
+	#[test]
+	fn the_windows_fit_every_round_before_a_job_expires() {
+		let rounds = u32::from(MAX_ESCALATIONS) + 1;
+		assert!(rounds * (COMMIT_WINDOW + REVEAL_WINDOW + 1) < JOB_TTL);
+	}
+
+	#[test]
+	fn a_job_is_verified_and_settled_with_every_balance_accounted() {
+		let (alice, bob, charlie) =
+			(Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie);
+		let owner = Sr25519Keyring::Dave.to_account_id();
+		let user = Sr25519Keyring::Eve.to_account_id();
+		build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+			start_block(1);
+			let price = UNIT;
+			let determinism = Determinism::Tolerance {
+				abs: FixedU64::from_rational(1, 10_000),
+				rel: Default::default(),
+			};
+			assert_ok!(ModelRegistry::register_model(
+				RuntimeOrigin::signed(owner.clone()),
+				b"digits".to_vec().try_into().unwrap(),
+				b"1.0.0".to_vec().try_into().unwrap(),
+				sp_core::H256::repeat_byte(7),
+				10_000,
+				pallet_model_registry::ModelSource::Uris(
+					vec![b"https://models.example/digits.onnx".to_vec().try_into().unwrap()]
+						.try_into()
+						.unwrap()
+				),
+				ModelSignature {
+					inputs: vec![spec("image", vec![Dim::Dynamic, Dim::Fixed(64)])]
+						.try_into()
+						.unwrap(),
+					outputs: vec![spec("scores", vec![Dim::Dynamic, Dim::Fixed(3)])]
+						.try_into()
+						.unwrap(),
+				},
+				determinism,
+				price,
+				Default::default(),
+			));
+			for validator in [alice, bob] {
+				assert_ok!(ModelRegistry::attest_model(
+					RuntimeOrigin::signed(validator.to_account_id()),
+					0,
+					Verdict::Loads
+				));
+			}
+
+			let input = Tensor {
+				dtype: DType::F32,
+				shape: vec![1, 64].try_into().unwrap(),
+				data: vec![0u8; 256].try_into().unwrap(),
+			};
+			let quote = InferenceJobs::quote(0, Some(3)).expect("an active model");
+			let issuance = Balances::total_issuance();
+			let user_before = Balances::free_balance(&user);
+			let owner_before = Balances::free_balance(&owner);
+			let free_before: Vec<_> = [alice, bob, charlie]
+				.iter()
+				.map(|who| Balances::free_balance(who.to_account_id()))
+				.collect();
+			assert_ok!(InferenceJobs::submit_job(
+				RuntimeOrigin::signed(user.clone()),
+				0,
+				input,
+				Some(3),
+				quote.total
+			));
+			assert_eq!(
+				Balances::balance_on_hold(
+					&pallet_inference_jobs::HoldReason::JobEscrow.into(),
+					&user
+				),
+				quote.total
+			);
+
+			let honest = scores(&[0.1, 0.2, 0.7]);
+			let other_cpu = scores(&[0.100_03, 0.199_98, 0.7]);
+			let outlier = scores(&[0.6, 0.2, 0.2]);
+			let outputs = [(alice, honest.clone()), (bob, other_cpu), (charlie, outlier)];
+			let sign = |who: Sr25519Keyring, payload: Vec<u8>| -> inference::Signature {
+				who.pair().sign(&payload).into()
+			};
+
+			// A stranger's commit is refused by the pool, before any block.
+			let dave = Sr25519Keyring::Dave;
+			let stranger_commitment = sp_core::H256::repeat_byte(1);
+			let stranger = general(pallet_result_verification::Call::commit {
+				job: 0,
+				executor: dave.to_account_id(),
+				commitment: stranger_commitment,
+				signature: sign(
+					dave,
+					crate::Verification::commit_payload(
+						0,
+						0,
+						&dave.to_account_id(),
+						&stranger_commitment,
+					),
+				),
+			});
+			let not_executor =
+				pallet_result_verification::Error::<Runtime>::NotExecutor.encode()[0];
+			assert_eq!(
+				Executive::validate_transaction(
+					TransactionSource::External,
+					stranger,
+					System::block_hash(0)
+				),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(not_executor)))
+			);
+
+			for (who, output) in &outputs {
+				let executor = who.to_account_id();
+				let digest = output_digest(output, &determinism);
+				let commitment = commitment(&digest, &salt(*who), &executor);
+				let signature = sign(
+					*who,
+					crate::Verification::commit_payload(0, 0, &executor, &commitment),
+				);
+				let xt = general(pallet_result_verification::Call::commit {
+					job: 0,
+					executor,
+					commitment,
+					signature,
+				});
+				assert_ok!(Executive::validate_transaction(
+					TransactionSource::External,
+					xt.clone(),
+					System::block_hash(0)
+				));
+				assert_ok!(Executive::apply_extrinsic(xt).expect("valid"));
+			}
+			for (who, output) in &outputs {
+				let executor = who.to_account_id();
+				let signature = sign(
+					*who,
+					crate::Verification::reveal_payload(0, 0, &executor, output, &salt(*who)),
+				);
+				let xt = general(pallet_result_verification::Call::reveal {
+					job: 0,
+					executor,
+					output: output.clone(),
+					salt: salt(*who),
+					signature,
+				});
+				assert_ok!(Executive::apply_extrinsic(xt).expect("valid"));
+			}
+
+			// Alice and Bob agree within the tolerance; Charlie dissents and is slashed.
+			let job = pallet_inference_jobs::Jobs::<Runtime>::get(0).unwrap();
+			assert_eq!(job.status, JobStatus::Finalized);
+			let result = InferenceJobs::job_result(0).expect("a stored result");
+			// The decided output is the first agreeing one in committee (draw) order.
+			assert!(result.output == honest || result.output == outputs[1].1);
+			let mut agreeing = result.agreeing.clone();
+			agreeing.sort();
+			let mut expected = vec![alice.to_account_id(), bob.to_account_id()];
+			expected.sort();
+			assert_eq!(agreeing, expected);
+			let fee = quote.executor_fee;
+			assert_eq!(Balances::free_balance(alice.to_account_id()), free_before[0] + fee);
+			assert_eq!(Balances::free_balance(bob.to_account_id()), free_before[1] + fee);
+			assert_eq!(Balances::free_balance(charlie.to_account_id()), free_before[2]);
+			let slash = DissentSlash::get() * crate::genesis_config_presets::GENESIS_VALIDATOR_BOND;
+			assert_eq!(
+				pallet_validator_staking::Ledgers::<Runtime>::get(charlie.to_account_id())
+					.unwrap()
+					.active,
+				crate::genesis_config_presets::GENESIS_VALIDATOR_BOND - slash
+			);
+			assert_eq!(Balances::free_balance(&owner), owner_before + price);
+			// Eve paid the price and two executor fees; the third fee came back.
+			assert_eq!(Balances::free_balance(&user), user_before - price - 2 * fee);
+			assert_eq!(
+				Balances::balance_on_hold(
+					&pallet_inference_jobs::HoldReason::JobEscrow.into(),
+					&user
+				),
+				0
+			);
+			// Only the slash (burnt) moved the total issuance.
+			assert_eq!(Balances::total_issuance(), issuance - slash);
+		});
+	}
+}

@@ -856,6 +856,39 @@ impl<T: Config> Pallet<T> {
 		slashed
 	}
 
+	/// Registers an active model of `owner` behind a URI, with no deposit, for other pallets'
+	/// benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn insert_active_model_for_benchmarks(
+		owner: T::AccountId,
+		signature: ModelSignature,
+		determinism: Determinism,
+		price: BalanceOf<T>,
+	) -> ModelId {
+		use codec::Encode;
+		let model = NextModelId::<T>::get();
+		NextModelId::<T>::put(model.saturating_add(1));
+		let uri = gateless_primitives::model::ModelUri::truncate_from(b"https://bench.invalid/model.onnx".to_vec());
+		let info = ModelInfo {
+			owner: owner.clone(),
+			name: ModelName::truncate_from(b"bench".to_vec()),
+			version: ModelVersion::truncate_from(model.encode()),
+			hash: H256(sp_io::hashing::blake2_256(&model.encode())),
+			size: 1,
+			location: ModelLocation::Uris(BoundedVec::truncate_from(alloc::vec![uri])),
+			signature,
+			determinism,
+			price,
+			description: ModelDescription::default(),
+			status: ModelStatus::Active,
+			deposit: Zero::zero(),
+			registered_at: frame_system::Pallet::<T>::block_number(),
+		};
+		Self::index_model(model, &info, OwnedModelCount::<T>::get(&owner));
+		Models::<T>::insert(model, info);
+		model
+	}
+
 	fn index_model(model: ModelId, info: &ModelInfoOf<T>, owned_before: u32) {
 		ModelByName::<T>::insert((&info.owner, &info.name, &info.version), model);
 		ModelByHash::<T>::insert(&info.owner, info.hash, model);

@@ -79,7 +79,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use gateless_primitives::traits::{
-	SlashAmount, SlashReason, Slashing, ValidatorRecords, ValidatorSet,
+	SlashAmount, SlashReason, Slashing, ValidatorRecords, ValidatorSet, ValidatorStakes,
 };
 use sp_runtime::{
 	traits::{One, Saturating, Zero},
@@ -813,5 +813,30 @@ impl<T: Config> ValidatorSet<T::AccountId> for Pallet<T> {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_active_for_benchmarks(validators: Vec<T::AccountId>) {
 		ActiveValidators::<T>::put(BoundedVec::truncate_from(validators));
+	}
+}
+
+impl<T: Config> ValidatorStakes<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn active_stakes() -> Vec<(T::AccountId, BalanceOf<T>)> {
+		Self::active_validators_with_bonds()
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> Pallet<T> {
+	/// Bonds each of `validators` with its amount (minting what it needs), makes it a candidate
+	/// and makes exactly them the active set, for other pallets' benchmarks.
+	pub fn stake_for_benchmarks(validators: Vec<(T::AccountId, BalanceOf<T>)>) {
+		use frame_support::traits::fungible::Mutate;
+		let mut active = Vec::with_capacity(validators.len());
+		for (who, bond) in validators {
+			let funds = bond.saturating_mul(2u32.into()).saturating_add(T::Currency::minimum_balance());
+			T::Currency::set_balance(&who, funds);
+			let _ = T::Currency::hold(&HoldReason::Bond.into(), &who, bond);
+			Ledgers::<T>::insert(&who, Ledger { active: bond, unlocking: BoundedVec::default() });
+			Candidates::<T>::insert(&who, ());
+			active.push(who);
+		}
+		ActiveValidators::<T>::put(BoundedVec::truncate_from(active));
 	}
 }

@@ -21,7 +21,7 @@
 //!    the commit window, or otherwise in the first block after the reveal window (by
 //!    `on_initialize`, at most [`Config::MaxTalliesPerBlock`] rounds per block, in deadline
 //!    order). Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
-//!    within it element by element. The largest group (earliest-revealed first on ties) decides if
+//!    within it element by element. The largest group (the first in committee order on ties) decides if
 //!    it has at least `ceil(Quorum × committee)` members; an error revealed by a quorum is an
 //!    agreed result too. Then revealers outside the group are slashed [`Config::DissentSlash`] of
 //!    their bond, executors that did not reveal are slashed [`Config::NoShowSlash`], and the jobs
@@ -510,12 +510,10 @@ impl<T: Config> Pallet<T> {
 		Ok((Self::duty_validity(b"reveal", *job, executor, round.reveal_until), Weight::zero()))
 	}
 
-	/// `ceil(Quorum × committee)`, at least 1.
+	/// `ceil(Quorum × committee)`, at least 1. (Two thirds is `Perbill::from_parts(666_666_666)`:
+	/// rounded up to `666_666_667`, three times it would exceed 2 and need all three.)
 	pub fn threshold(committee: u32) -> u32 {
-		let quorum = T::Quorum::get();
-		let floor = quorum.mul_floor(committee);
-		let exact = quorum.mul_ceil(committee);
-		exact.max(floor).max(1)
+		T::Quorum::get().mul_ceil(committee).max(1)
 	}
 
 	/// Tallies `job`'s round (see the module docs) and ends it; returns the weight used.

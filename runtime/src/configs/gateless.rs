@@ -1,11 +1,20 @@
-//! The Gateless pallets: the model registry (and, as they land, inference jobs and verification).
+//! The Gateless pallets: the model registry, inference jobs and result verification.
 
-use frame_support::{parameter_types, traits::ConstU32};
+use frame_support::{
+	parameter_types,
+	traits::{ConstU128, ConstU32, ConstU8, Randomness},
+};
 use frame_system::EnsureRoot;
-use sp_runtime::Perbill;
+use gateless_primitives::{crypto::InferenceId, job::MAX_INPUT_BYTES, traits::InferenceKeys};
+use sp_runtime::{
+	traits::{BlakeTwo256, Hash as _},
+	Perbill,
+};
 
 use crate::{
-	configs::MAX_AUTHORITIES, token, AccountId, Balance, Balances, Runtime, RuntimeHoldReason,
+	configs::MAX_AUTHORITIES, token, AccountId, Balance, Balances, BlockNumber, Hash,
+	InferenceJobs, ModelRegistry, Runtime, RuntimeHoldReason, Session, Staking, System,
+	Verification, HOURS,
 };
 
 /// The most ONNX bytes a model may keep on chain: 256 KiB, enough for small real classifiers
@@ -33,8 +42,8 @@ impl pallet_model_registry::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// The validators of the current session, chosen by stake.
 	type ValidatorSet = crate::Staking;
-	/// No jobs pallet yet: no model is in use.
-	type ModelUsage = ();
+	/// A model with running jobs cannot be removed.
+	type ModelUsage = InferenceJobs;
 	/// Root (through sudo) until on-chain governance lands.
 	type AdminOrigin = EnsureRoot<AccountId>;
 	/// Penalties are burnt.
@@ -44,4 +53,203 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxAttestations = ConstU32<MAX_AUTHORITIES>;
 	type DefaultParams = DefaultRegistryParams;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}
+
+/// Blocks executors have to run a model and commit: one minute.
+pub const COMMIT_WINDOW: BlockNumber = 10;
+/// Blocks executors have to reveal after the commit window: one minute.
+pub const REVEAL_WINDOW: BlockNumber = 10;
+/// Escalations before a job without a quorum fails.
+pub const MAX_ESCALATIONS: u8 = 2;
+/// The most executors a submitter may ask for.
+pub const MAX_REPLICAS: u32 = 5;
+/// The largest (escalated) committee: `2 × 5 + 1`.
+pub const MAX_COMMITTEE: u32 = 2 * MAX_REPLICAS + 1;
+/// Blocks until a running job expires: ten minutes, more than the three rounds a job can take
+/// (checked in the runtime tests), so expiry only catches jobs that a stalled hook left behind.
+pub const JOB_TTL: BlockNumber = 100;
+
+/// The executor draw's seed: the parent block's hash mixed with the subject. The author of the
+/// parent block can grind its hash (by choosing its transactions), and the author of the current
+/// block can delay a submission to a block it authors; see `pallet_inference_jobs` for what that
+/// buys. Swap in a VRF-based source (BABE) to remove the bias.
+pub struct ParentHashRandomness;
+
+impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		let parent = System::parent_hash();
+		let known_since = System::block_number().saturating_sub(1);
+		(BlakeTwo256::hash_of(&(subject, parent)), known_since)
+	}
+}
+
+/// Validators' inference keys, as set with `Session::set_keys`.
+pub struct SessionInferenceKeys;
+
+impl InferenceKeys<AccountId> for SessionInferenceKeys {
+	fn inference_key(who: &AccountId) -> Option<InferenceId> {
+		Session::load_keys(who).map(|keys| keys.inference)
+	}
+}
+
+impl pallet_inference_jobs::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = ModelRegistry;
+	type Validators = Staking;
+	type Records = Staking;
+	type Verifier = Verification;
+	type Randomness = ParentHashRandomness;
+	/// 0.01 GATE per agreeing executor.
+	type ExecutorFee = ConstU128<{ 10 * token::MILLI_UNIT }>;
+	type MaxInputBytes = ConstU32<MAX_INPUT_BYTES>;
+	type DefaultReplicas = ConstU32<3>;
+	type MaxReplicas = ConstU32<MAX_REPLICAS>;
+	/// The first committee and two escalated ones.
+	type MaxExecutorsPerJob = ConstU32<{ MAX_REPLICAS + 2 * MAX_COMMITTEE }>;
+	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
+	type MaxJobsPerBlock = ConstU32<16>;
+	type MaxPendingPerValidator = ConstU32<32>;
+	type JobTtl = ConstU32<JOB_TTL>;
+	/// Results stay readable for an hour after the job's deadline.
+	type ResultRetention = ConstU32<HOURS>;
+	type WeightInfo = pallet_inference_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::Helper;
+}
+
+parameter_types! {
+	/// Two thirds, rounded down so that 2 of 3 is enough.
+	pub const VerificationQuorum: Perbill = Perbill::from_parts(666_666_666);
+	/// A dissenter loses 1 % of its bond (100 GATE of the genesis bond).
+	pub const DissentSlash: Perbill = Perbill::from_percent(1);
+	/// An executor that does not reveal loses 0.1 % of its bond.
+	pub const NoShowSlash: Perbill = Perbill::from_perthousand(1);
+	/// Executors' duties go before ordinary transactions.
+	pub const DutyPriority: u64 = u64::MAX / 2;
+}
+
+impl pallet_result_verification::Config for Runtime {
+	type Balance = Balance;
+	type Staking = Staking;
+	type Jobs = InferenceJobs;
+	type Keys = SessionInferenceKeys;
+	type CommitWindow = ConstU32<COMMIT_WINDOW>;
+	type RevealWindow = ConstU32<REVEAL_WINDOW>;
+	type Quorum = VerificationQuorum;
+	type MaxEscalations = ConstU8<MAX_ESCALATIONS>;
+	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
+	type DissentSlash = DissentSlash;
+	type NoShowSlash = NoShowSlash;
+	type MaxTalliesPerBlock = ConstU32<8>;
+	type DutyPriority = DutyPriority;
+	type WeightInfo = pallet_result_verification::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::Helper;
+}
+
+/// Real models, validators and jobs for the Gateless pallets' benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmark_helpers {
+	use alloc::{vec, vec::Vec};
+	use gateless_primitives::{
+		crypto::inference,
+		job::{JobId, Tensor},
+		model::{DType, Determinism, Dim, ModelId, ModelSignature, TensorSpec},
+		traits::JobVerifier,
+	};
+	use sp_runtime::RuntimeAppPublic;
+
+	use super::*;
+	use crate::{RuntimeOrigin, SessionKeys};
+
+	pub struct Helper;
+
+	fn f32_spec(name: &[u8], shape: Vec<Dim>) -> TensorSpec {
+		TensorSpec {
+			name: name.to_vec().try_into().expect("short name"),
+			dtype: DType::F32,
+			shape: shape.try_into().expect("low rank"),
+		}
+	}
+
+	fn model(owner: AccountId, input: Vec<Dim>, output: Vec<Dim>, determinism: Determinism) -> ModelId {
+		let signature = ModelSignature {
+			inputs: vec![f32_spec(b"input", input)].try_into().expect("one input"),
+			outputs: vec![f32_spec(b"output", output)].try_into().expect("one output"),
+		};
+		ModelRegistry::insert_active_model_for_benchmarks(owner, signature, determinism, token::UNIT)
+	}
+
+	impl pallet_inference_jobs::BenchmarkHelper<Runtime> for Helper {
+		fn active_model(owner: AccountId, input_len: u32, price: Balance) -> ModelId {
+			let id = model(
+				owner,
+				vec![Dim::Dynamic, Dim::Fixed(input_len)],
+				vec![Dim::Dynamic, Dim::Fixed(4)],
+				Determinism::Exact,
+			);
+			pallet_model_registry::Models::<Runtime>::mutate(id, |info| {
+				if let Some(info) = info {
+					info.price = price;
+				}
+			});
+			id
+		}
+
+		fn staked_validators(validators: Vec<AccountId>, bond: Balance) {
+			Staking::stake_for_benchmarks(validators.into_iter().map(|who| (who, bond)).collect());
+		}
+	}
+
+	impl pallet_result_verification::BenchmarkHelper<Runtime> for Helper {
+		fn open_job(committee: Vec<AccountId>, determinism: Determinism, output_len: u32) -> JobId {
+			use frame_support::traits::fungible::Mutate;
+			let user: AccountId = frame_benchmarking::account("user", 0, 0);
+			Balances::set_balance(&user, 1_000_000 * token::UNIT);
+			Staking::stake_for_benchmarks(
+				committee.iter().map(|who| (who.clone(), 10_000 * token::UNIT)).collect(),
+			);
+			let model = model(
+				user.clone(),
+				vec![Dim::Fixed(1)],
+				vec![Dim::Fixed(output_len)],
+				determinism,
+			);
+			let job = pallet_inference_jobs::NextJobId::<Runtime>::get();
+			let input = Tensor {
+				dtype: DType::F32,
+				shape: vec![1].try_into().expect("rank 1"),
+				data: 1f32.to_le_bytes().to_vec().try_into().expect("4 bytes"),
+			};
+			InferenceJobs::submit_job(RuntimeOrigin::signed(user), model, input, Some(1), Balance::MAX)
+				.expect("a job on an active model with staked validators");
+			// The job's round, reopened with the whole committee (which may exceed MaxReplicas).
+			let output = f32_spec(b"output", vec![Dim::Fixed(output_len)]);
+			<Verification as JobVerifier<AccountId>>::open_round(job, 0, committee, determinism, output)
+				.expect("a committee within MaxCommittee");
+			job
+		}
+
+		fn inference_key(who: &AccountId) -> InferenceId {
+			let inference = InferenceId::generate_pair(None);
+			let aura = sp_consensus_aura::sr25519::AuthorityId::generate_pair(None);
+			let grandpa = sp_consensus_grandpa::AuthorityId::generate_pair(None);
+			pallet_session::NextKeys::<Runtime>::insert(
+				who,
+				SessionKeys { aura, grandpa, inference: inference.clone() },
+			);
+			inference
+		}
+
+		fn sign(who: &AccountId, payload: &[u8]) -> inference::Signature {
+			SessionInferenceKeys::inference_key(who)
+				.and_then(|key| key.sign(&payload))
+				.expect("a key made by inference_key, in the benchmark keystore")
+		}
+
+		fn executor(index: u32) -> AccountId {
+			frame_benchmarking::account("executor", index, 0)
+		}
+	}
 }
