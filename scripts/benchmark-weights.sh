@@ -17,7 +17,7 @@ cd "$GATELESS_ROOT"
 
 pallets=("$@")
 if [ ${#pallets[@]} -eq 0 ]; then
-	pallets=(pallet_model_registry pallet_validator_staking)
+	pallets=(pallet_model_registry pallet_validator_staking pallet_inference_jobs pallet_result_verification)
 fi
 
 echo "[weights] building gateless-node with runtime-benchmarks"
@@ -28,6 +28,8 @@ for pallet in "${pallets[@]}"; do
 	case "$pallet" in
 		pallet_model_registry) crate_dir=pallets/model-registry ;;
 		pallet_validator_staking) crate_dir=pallets/staking ;;
+		pallet_inference_jobs) crate_dir=pallets/inference-jobs ;;
+		pallet_result_verification) crate_dir=pallets/verification ;;
 		*) echo "unknown Gateless pallet $pallet" >&2; exit 1 ;;
 	esac
 	echo "[weights] $pallet -> $crate_dir/src/weights.rs"

@@ -74,7 +74,7 @@ pub const STRANGER: AccountId = 20;
 pub const KEYLESS: AccountId = 21;
 
 parameter_types! {
-	pub const Quorum: Perbill = Perbill::from_parts(666_666_667);
+	pub const Quorum: Perbill = Perbill::from_parts(666_666_666);
 	pub const DissentSlash: Perbill = Perbill::from_percent(10);
 	pub const NoShowSlash: Perbill = Perbill::from_percent(5);
 }
