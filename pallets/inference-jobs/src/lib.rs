@@ -488,10 +488,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A job's record, with its executors as a plain list, for the runtime API.
-	pub fn job_info(
-		job: JobId,
-	) -> Option<gateless_primitives::job::JobInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>, Vec<T::AccountId>>>
-	{
+	pub fn job_info(job: JobId) -> Option<JobView<T>> {
 		Jobs::<T>::get(job).map(|info| gateless_primitives::job::JobInfo {
 			submitter: info.submitter,
 			model: info.model,
@@ -506,9 +503,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A finalized job's result, with its agreeing executors as a plain list.
-	pub fn job_result(
-		job: JobId,
-	) -> Option<JobResult<BalanceOf<T>, BlockNumberFor<T>, Vec<T::AccountId>>> {
+	pub fn job_result(job: JobId) -> Option<JobResultView<T>> {
 		JobResults::<T>::get(job).map(|result| JobResult {
 			output: result.output,
 			digest: result.digest,
@@ -703,8 +698,8 @@ impl<T: Config> Pallet<T> {
 				*per_model.entry(info.model).or_default() += 1;
 			}
 		}
-		ensure!(JobInputs::<T>::iter_keys().all(|job| Jobs::<T>::contains_key(job)), "orphan input");
-		ensure!(JobResults::<T>::iter_keys().all(|job| Jobs::<T>::contains_key(job)), "orphan result");
+		ensure!(JobInputs::<T>::iter_keys().all(Jobs::<T>::contains_key), "orphan input");
+		ensure!(JobResults::<T>::iter_keys().all(Jobs::<T>::contains_key), "orphan result");
 		// Every submitter of a job still on record holds exactly the fees of its running jobs
 		// (nothing, once they have all ended).
 		for (who, held) in &escrow {

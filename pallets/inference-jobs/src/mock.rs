@@ -99,7 +99,7 @@ parameter_types! {
 
 thread_local! {
 	static MODELS: RefCell<BTreeMap<ModelId, ModelInfo<AccountId, Balance, u64>>> =
-		RefCell::new(BTreeMap::new());
+		const { RefCell::new(BTreeMap::new()) };
 	static STAKES: RefCell<Vec<(AccountId, Balance)>> = const { RefCell::new(Vec::new()) };
 	static RECORDS: RefCell<Vec<Record>> = const { RefCell::new(Vec::new()) };
 	static ROUNDS: RefCell<BTreeMap<JobId, OpenRound>> = const { RefCell::new(BTreeMap::new()) };

@@ -26,3 +26,15 @@ pub type JobInfoOf<T> = JobInfo<
 
 /// A verified result as this runtime stores it.
 pub type JobResultOf<T> = JobResult<BalanceOf<T>, BlockNumberFor<T>, ExecutorsOf<T>>;
+
+/// A job record with its executors as a plain list, as the runtime API returns it.
+pub type JobView<T> = JobInfo<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	alloc::vec::Vec<<T as frame_system::Config>::AccountId>,
+>;
+
+/// A verified result with its agreeing executors as a plain list, as the runtime API returns it.
+pub type JobResultView<T> =
+	JobResult<BalanceOf<T>, BlockNumberFor<T>, alloc::vec::Vec<<T as frame_system::Config>::AccountId>>;
