@@ -17,4 +17,5 @@ cargo test --locked --workspace "$@"
 # mock runtime (a separate build: `runtime-benchmarks` changes frame-support and friends).
 echo "[test] running the pallets' tests with their benchmarks"
 cargo test --locked -p pallet-model-registry -p pallet-validator-staking \
-	--features pallet-model-registry/runtime-benchmarks,pallet-validator-staking/runtime-benchmarks
+	-p pallet-inference-jobs -p pallet-result-verification \
+	--features pallet-model-registry/runtime-benchmarks,pallet-validator-staking/runtime-benchmarks,pallet-inference-jobs/runtime-benchmarks,pallet-result-verification/runtime-benchmarks

@@ -232,8 +232,7 @@ pub mod pallet {
 
 	/// The block of the last submission and how many jobs were submitted in it.
 	#[pallet::storage]
-	pub type SubmittedInBlock<T: Config> =
-		StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+	pub type SubmittedInBlock<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
 
 	/// The first job id that the expiry cursor has not passed yet.
 	#[pallet::storage]
@@ -359,13 +358,11 @@ pub mod pallet {
 			let info = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
 			let fee = Self::quote_for(&info, replicas).map_err(Error::<T>::from)?;
 			ensure!(fee.total <= max_fee, Error::<T>::FeeAboveMax);
-			let (input_spec, output_spec) = match (
-				info.signature.inputs.as_slice(),
-				info.signature.outputs.first(),
-			) {
-				([input_spec], Some(output_spec)) => (input_spec, output_spec.clone()),
-				_ => return Err(Error::<T>::UnsupportedModel.into()),
-			};
+			let (input_spec, output_spec) =
+				match (info.signature.inputs.as_slice(), info.signature.outputs.first()) {
+					([input_spec], Some(output_spec)) => (input_spec, output_spec.clone()),
+					_ => return Err(Error::<T>::UnsupportedModel.into()),
+				};
 			ensure!(input.data.len() as u32 <= T::MaxInputBytes::get(), Error::<T>::InputTooLarge);
 			input.check_against(input_spec).map_err(Error::<T>::from)?;
 
@@ -415,10 +412,13 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 			ensure!(info.submitter == who, Error::<T>::NotSubmitter);
-			ensure!(info.status == JobStatus::Running { round: 0 }, match info.status {
-				JobStatus::Running { .. } => Error::<T>::AlreadyCommitted,
-				_ => Error::<T>::JobEnded,
-			});
+			ensure!(
+				info.status == JobStatus::Running { round: 0 },
+				match info.status {
+					JobStatus::Running { .. } => Error::<T>::AlreadyCommitted,
+					_ => Error::<T>::JobEnded,
+				}
+			);
 			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
 			T::Verifier::close(job);
 			let refunded = Self::refund_rest(&info, info.fee.total);
@@ -463,7 +463,10 @@ pub trait BenchmarkHelper<T: Config> {
 
 impl<T: Config> Pallet<T> {
 	/// The fee a job on `model` with `replicas` executors would hold now.
-	pub fn quote(model: ModelId, replicas: Option<u32>) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
+	pub fn quote(
+		model: ModelId,
+		replicas: Option<u32>,
+	) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
 		let info = T::Models::model(model).ok_or(QuoteError::UnknownModel)?;
 		Self::quote_for(&info, replicas)
 	}
@@ -651,8 +654,8 @@ impl<T: Config> Pallet<T> {
 		let mut passed = 0;
 		while passed < T::MaxJobsPerBlock::get() && cursor < end {
 			if let Some(info) = Jobs::<T>::get(cursor) {
-				if info.expires_at.saturating_add(T::ResultRetention::get()) > now ||
-					!info.status.is_final()
+				if info.expires_at.saturating_add(T::ResultRetention::get()) > now
+					|| !info.status.is_final()
 				{
 					break;
 				}
@@ -709,14 +712,14 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(
-			PendingJobs::<T>::iter().all(|(who, count)| pending.get(&who) == Some(&count)) &&
-				pending.len() == PendingJobs::<T>::iter().count(),
+			PendingJobs::<T>::iter().all(|(who, count)| pending.get(&who) == Some(&count))
+				&& pending.len() == PendingJobs::<T>::iter().count(),
 			"pending counts differ from running committees"
 		);
 		ensure!(
 			RunningJobsOfModel::<T>::iter()
-				.all(|(model, count)| per_model.get(&model) == Some(&count)) &&
-				per_model.len() == RunningJobsOfModel::<T>::iter().count(),
+				.all(|(model, count)| per_model.get(&model) == Some(&count))
+				&& per_model.len() == RunningJobsOfModel::<T>::iter().count(),
 			"running-jobs-of-model counts differ from running jobs"
 		);
 		Ok(())
@@ -818,8 +821,5 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 }
 
 /// A model record as this runtime's registry gives it.
-pub type ModelInfoOf<T> = ModelInfo<
-	<T as frame_system::Config>::AccountId,
-	BalanceOf<T>,
-	BlockNumberFor<T>,
->;
+pub type ModelInfoOf<T> =
+	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;

@@ -304,7 +304,8 @@ pub struct ExtBuilder {
 
 impl Default for ExtBuilder {
 	fn default() -> Self {
-		let mut balances: Vec<_> = [ALICE, BOB, OWNER].into_iter().map(|who| (who, INITIAL_BALANCE)).collect();
+		let mut balances: Vec<_> =
+			[ALICE, BOB, OWNER].into_iter().map(|who| (who, INITIAL_BALANCE)).collect();
 		balances.extend(VALIDATORS.iter().map(|who| (*who, INITIAL_BALANCE)));
 		Self { balances }
 	}
@@ -322,14 +323,19 @@ impl ExtBuilder {
 			let mut models = m.borrow_mut();
 			models.clear();
 			models.insert(MODEL, model(ModelStatus::Active, vec![tensor_spec("input", 4)]));
-			models.insert(PENDING_MODEL, model(ModelStatus::Pending, vec![tensor_spec("input", 4)]));
+			models
+				.insert(PENDING_MODEL, model(ModelStatus::Pending, vec![tensor_spec("input", 4)]));
 			models.insert(
 				TWO_INPUT_MODEL,
 				model(ModelStatus::Active, vec![tensor_spec("a", 4), tensor_spec("b", 4)]),
 			);
 		});
 		TestStakes::set(
-			VALIDATORS.iter().enumerate().map(|(i, who)| (*who, 100 * (i as Balance + 1))).collect(),
+			VALIDATORS
+				.iter()
+				.enumerate()
+				.map(|(i, who)| (*who, 100 * (i as Balance + 1)))
+				.collect(),
 		);
 		RECORDS.with(|r| r.borrow_mut().clear());
 		ROUNDS.with(|r| r.borrow_mut().clear());
@@ -352,9 +358,12 @@ impl ExtBuilder {
 
 /// A `[rows, 4]` f32 input for [`MODEL`].
 pub fn input(rows: u32) -> InputTensor {
-	let data: Vec<u8> =
-		(0..rows * 4).flat_map(|i| (i as f32 * 0.25).to_le_bytes()).collect();
-	Tensor { dtype: DType::F32, shape: vec![rows, 4].try_into().unwrap(), data: data.try_into().unwrap() }
+	let data: Vec<u8> = (0..rows * 4).flat_map(|i| (i as f32 * 0.25).to_le_bytes()).collect();
+	Tensor {
+		dtype: DType::F32,
+		shape: vec![rows, 4].try_into().unwrap(),
+		data: data.try_into().unwrap(),
+	}
 }
 
 /// Moves to block `n`, running the jobs pallet's `on_initialize` on the way.

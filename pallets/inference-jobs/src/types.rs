@@ -36,5 +36,8 @@ pub type JobView<T> = JobInfo<
 >;
 
 /// A verified result with its agreeing executors as a plain list, as the runtime API returns it.
-pub type JobResultView<T> =
-	JobResult<BalanceOf<T>, BlockNumberFor<T>, alloc::vec::Vec<<T as frame_system::Config>::AccountId>>;
+pub type JobResultView<T> = JobResult<
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	alloc::vec::Vec<<T as frame_system::Config>::AccountId>,
+>;

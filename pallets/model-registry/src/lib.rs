@@ -868,7 +868,9 @@ impl<T: Config> Pallet<T> {
 		use codec::Encode;
 		let model = NextModelId::<T>::get();
 		NextModelId::<T>::put(model.saturating_add(1));
-		let uri = gateless_primitives::model::ModelUri::truncate_from(b"https://bench.invalid/model.onnx".to_vec());
+		let uri = gateless_primitives::model::ModelUri::truncate_from(
+			b"https://bench.invalid/model.onnx".to_vec(),
+		);
 		let info = ModelInfo {
 			owner: owner.clone(),
 			name: ModelName::truncate_from(b"bench".to_vec()),

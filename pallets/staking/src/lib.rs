@@ -830,7 +830,8 @@ impl<T: Config> Pallet<T> {
 		use frame_support::traits::fungible::Mutate;
 		let mut active = Vec::with_capacity(validators.len());
 		for (who, bond) in validators {
-			let funds = bond.saturating_mul(2u32.into()).saturating_add(T::Currency::minimum_balance());
+			let funds =
+				bond.saturating_mul(2u32.into()).saturating_add(T::Currency::minimum_balance());
 			T::Currency::set_balance(&who, funds);
 			let _ = T::Currency::hold(&HoldReason::Bond.into(), &who, bond);
 			Ledgers::<T>::insert(&who, Ledger { active: bond, unlocking: BoundedVec::default() });

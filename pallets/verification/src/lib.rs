@@ -75,9 +75,7 @@ pub mod weights;
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
-	dispatch::PostDispatchInfo,
-	pallet_prelude::*,
-	traits::tokens::Balance as BalanceTrait,
+	dispatch::PostDispatchInfo, pallet_prelude::*, traits::tokens::Balance as BalanceTrait,
 };
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
@@ -85,8 +83,10 @@ use gateless_primitives::{
 	digest::{commitment as commitment_of, output_digest, outputs_agree},
 	job::{AgreedOutcome, FailureReason, InferenceOutput, JobId, RoundProgress},
 	model::{Determinism, TensorSpec},
-	traits::{InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
-		ValidatorRecords},
+	traits::{
+		InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
+		ValidatorRecords,
+	},
 };
 use sp_core::H256;
 use sp_runtime::{
@@ -320,13 +320,14 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let bytes = output_len(&output);
-			let (mut round, digest) = Self::check_reveal(job, &executor, &output, &salt, &signature)?;
+			let (mut round, digest) =
+				Self::check_reveal(job, &executor, &output, &salt, &signature)?;
 			Reveals::<T>::insert(job, &executor, RevealRecord { digest, output });
 			round.revealed = round.revealed.saturating_add(1);
 			Self::deposit_event(Event::Revealed { job, executor, digest });
 			let now = frame_system::Pallet::<T>::block_number();
-			let complete = round.revealed == round.committed &&
-				(round.committed as usize == round.committee.len() || now > round.commit_until);
+			let complete = round.revealed == round.committed
+				&& (round.committed as usize == round.committee.len() || now > round.commit_until);
 			let mut weight = T::WeightInfo::reveal(bytes);
 			if complete {
 				weight.saturating_accrue(Self::tally(job, round));
@@ -355,11 +356,20 @@ pub trait BenchmarkHelper<T: Config> {
 	fn open_job(committee: Vec<T::AccountId>, determinism: Determinism, output_len: u32) -> JobId;
 	/// Gives `who` a fresh inference key in the keystore and returns it.
 	fn inference_key(who: &T::AccountId) -> gateless_primitives::crypto::InferenceId;
+	/// Signs `payload` with `who`'s inference key.
+	fn sign(who: &T::AccountId, payload: &[u8]) -> InferenceSignature;
+	/// The `index`th executor account of the benchmarks.
+	fn executor(index: u32) -> T::AccountId;
 }
 
 impl<T: Config> Pallet<T> {
 	/// What a commit's signature signs.
-	pub fn commit_payload(job: JobId, round: u8, executor: &T::AccountId, commitment: &H256) -> Vec<u8> {
+	pub fn commit_payload(
+		job: JobId,
+		round: u8,
+		executor: &T::AccountId,
+		commitment: &H256,
+	) -> Vec<u8> {
 		(b"gateless/commit", job, round, executor, commitment).encode()
 	}
 
@@ -377,12 +387,18 @@ impl<T: Config> Pallet<T> {
 	/// The executors of `job`'s current round and its progress, for the runtime API.
 	pub fn round_progress(job: JobId) -> Option<RoundProgress<T::AccountId, BlockNumberFor<T>>> {
 		let round = Rounds::<T>::get(job)?;
-		let committed =
-			round.committee.iter().filter(|who| Commitments::<T>::contains_key(job, who)).cloned().collect();
+		let committed = round
+			.committee
+			.iter()
+			.filter(|who| Commitments::<T>::contains_key(job, who))
+			.cloned()
+			.collect();
 		let revealed = round
 			.committee
 			.iter()
-			.filter_map(|who| Reveals::<T>::get(job, who).map(|reveal| (who.clone(), reveal.digest)))
+			.filter_map(|who| {
+				Reveals::<T>::get(job, who).map(|reveal| (who.clone(), reveal.digest))
+			})
 			.collect();
 		Some(RoundProgress {
 			round: round.round,
@@ -541,8 +557,9 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let agree = |a: usize, b: usize| match (reveals.get(a), reveals.get(b)) {
-			(Some((_, a)), Some((_, b))) =>
-				outputs_agree(&a.output, &a.digest, &b.output, &b.digest, &round.determinism),
+			(Some((_, a)), Some((_, b))) => {
+				outputs_agree(&a.output, &a.digest, &b.output, &b.digest, &round.determinism)
+			},
 			_ => false,
 		};
 		// The support of each distinct output: the reveals that agree with it.
@@ -578,9 +595,10 @@ impl<T: Config> Pallet<T> {
 					let same_group = distinct
 						.iter()
 						.find(|(first, _)| {
-							reveals.get(*first).zip(reveals.get(position)).is_some_and(
-								|((_, a), (_, b))| a.digest == b.digest,
-							)
+							reveals
+								.get(*first)
+								.zip(reveals.get(position))
+								.is_some_and(|((_, a), (_, b))| a.digest == b.digest)
 						})
 						.is_some_and(|(first, _)| agree(winner, *first));
 					if same_group {
@@ -755,8 +773,8 @@ impl<T: Config> Pallet<T> {
 				let _ = committed;
 			}
 			ensure!(
-				(head..tail).any(|position| DeadlineQueue::<T>::get(position) ==
-					Some((job, round.round))),
+				(head..tail)
+					.any(|position| DeadlineQueue::<T>::get(position) == Some((job, round.round))),
 				"a round missing from the deadline queue"
 			);
 		}

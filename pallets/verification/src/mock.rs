@@ -150,7 +150,12 @@ impl JobSettlement<AccountId> for TestJobs {
 	fn escalate(job: JobId, size: u32) -> Result<Vec<AccountId>, DispatchError> {
 		record(Call::Escalated(job, size));
 		ESCALATIONS
-			.with(|e| e.borrow_mut().get_mut(&job).filter(|queued| !queued.is_empty()).map(|queued| queued.remove(0)))
+			.with(|e| {
+				e.borrow_mut()
+					.get_mut(&job)
+					.filter(|queued| !queued.is_empty())
+					.map(|queued| queued.remove(0))
+			})
 			.ok_or(DispatchError::Other("no fresh validators"))
 	}
 
@@ -206,13 +211,27 @@ impl crate::BenchmarkHelper<Test> for TestBenchmarkHelper {
 			dtype: DType::F32,
 			shape: vec![Dim::Fixed(output_len)].try_into().unwrap(),
 		};
-		<Verification as JobVerifier<AccountId>>::open_round(job, 0, committee, determinism, output)
-			.unwrap();
+		<Verification as JobVerifier<AccountId>>::open_round(
+			job,
+			0,
+			committee,
+			determinism,
+			output,
+		)
+		.unwrap();
 		job
 	}
 
 	fn inference_key(who: &AccountId) -> InferenceId {
 		TestKeys::inference_key(who).expect("benchmark accounts are 1 to 20")
+	}
+
+	fn sign(who: &AccountId, payload: &[u8]) -> inference::Signature {
+		key_pair(*who).sign(payload).into()
+	}
+
+	fn executor(index: u32) -> AccountId {
+		AccountId::from(index) + 1
 	}
 }
 
@@ -284,21 +303,22 @@ pub fn reveal_call(job: JobId, who: AccountId, output: &InferenceOutput) -> crat
 
 /// Validates `call` as the transaction pool would, then dispatches it with the authorized origin,
 /// as a block would.
-pub fn submit(call: crate::Call<Test>) -> sp_runtime::DispatchResultWithInfo<frame_support::dispatch::PostDispatchInfo> {
+pub fn submit(
+	call: crate::Call<Test>,
+) -> sp_runtime::DispatchResultWithInfo<frame_support::dispatch::PostDispatchInfo> {
 	use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
 	use sp_runtime::traits::Dispatchable;
 	let validity = call
 		.authorize(TransactionSource::External)
 		.expect("commit and reveal are authorized calls");
-	validity.map_err(|error| {
-		sp_runtime::DispatchErrorWithPostInfo {
-			post_info: Default::default(),
-			error: DispatchError::Other(match error {
-				sp_runtime::transaction_validity::TransactionValidityError::Invalid(_) =>
-					"invalid transaction",
-				_ => "unknown validity",
-			}),
-		}
+	validity.map_err(|error| sp_runtime::DispatchErrorWithPostInfo {
+		post_info: Default::default(),
+		error: DispatchError::Other(match error {
+			sp_runtime::transaction_validity::TransactionValidityError::Invalid(_) => {
+				"invalid transaction"
+			},
+			_ => "unknown validity",
+		}),
 	})?;
 	RuntimeCall::Verification(call).dispatch(frame_system::RawOrigin::Authorized.into())
 }

@@ -52,11 +52,8 @@ where
 }
 
 /// A round as this runtime stores it.
-pub type RoundOf<T> = Round<
-	<T as frame_system::Config>::AccountId,
-	BlockNumberFor<T>,
-	<T as Config>::MaxCommittee,
->;
+pub type RoundOf<T> =
+	Round<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxCommittee>;
 
 /// A reveal: the output (or error) and its digest under the round's determinism class.
 #[derive(
