@@ -162,10 +162,6 @@ impl TestModels {
 	pub fn set_price(model: ModelId, price: Balance) {
 		MODELS.with(|m| m.borrow_mut().get_mut(&model).unwrap().price = price);
 	}
-
-	pub fn set_owner(model: ModelId, owner: AccountId) {
-		MODELS.with(|m| m.borrow_mut().get_mut(&model).unwrap().owner = owner);
-	}
 }
 
 impl ModelProvider<AccountId, Balance, u64> for TestModels {

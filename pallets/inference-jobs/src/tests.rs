@@ -1,8 +1,427 @@
-//! Tests of the inference jobs pallet.
+//! Tests of the inference jobs pallet. The verification pallet's side is played by the tests,
+//! which call [`JobSettlement`] as it would.
 
-use crate::mock::*;
+use frame_support::{assert_noop, assert_ok};
+use gateless_primitives::{
+	job::{AgreedOutcome, FailureReason, InferenceError, InferenceOutput, JobStatus, Tensor},
+	model::{DType, ModelStatus},
+	traits::{JobSettlement, ModelUsage},
+};
+use sp_core::H256;
+
+use crate::{mock::*, Error, Event, JobInputs, JobResults, PendingJobs};
+
+type Jobs_ = crate::Jobs<Test>;
+
+fn submit(who: AccountId, replicas: Option<u32>) -> u64 {
+	let job = crate::NextJobId::<Test>::get();
+	assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(who), MODEL, input(1), replicas, 1_000));
+	job
+}
+
+fn committee(job: u64) -> Vec<AccountId> {
+	let info = Jobs_::get(job).unwrap();
+	info.executors[info.committee_start as usize..].to_vec()
+}
+
+fn output() -> InferenceOutput {
+	let data: Vec<u8> = [0.1f32, 0.2, 0.7].iter().flat_map(|v| v.to_le_bytes()).collect();
+	InferenceOutput::Tensor(Tensor {
+		dtype: DType::F32,
+		shape: vec![1, 3].try_into().unwrap(),
+		data: data.try_into().unwrap(),
+	})
+}
+
+fn finalize(job: u64, agreeing: Vec<AccountId>, output: InferenceOutput) {
+	assert_ok!(<Jobs as JobSettlement<AccountId>>::finalize(
+		job,
+		AgreedOutcome { output, digest: H256::repeat_byte(9), agreeing }
+	));
+}
+
+fn free(who: AccountId) -> Balance {
+	Balances::free_balance(who)
+}
 
 #[test]
-fn builds() {
-	ExtBuilder::default().build_and_execute(|| {});
+fn a_job_holds_its_quote_and_draws_distinct_staked_executors() {
+	ExtBuilder::default().build_and_execute(|| {
+		for replicas in [1, 3] {
+			let quote = Jobs::quote(MODEL, Some(replicas)).unwrap();
+			assert_eq!(quote.total, MODEL_PRICE + replicas as Balance * EXECUTOR_FEE);
+			let before = free(ALICE);
+			let held = escrow_of(ALICE);
+			let job = submit(ALICE, Some(replicas));
+			assert_eq!(free(ALICE), before - quote.total);
+			assert_eq!(escrow_of(ALICE), held + quote.total);
+			let executors = committee(job);
+			assert_eq!(executors.len() as u32, replicas);
+			let mut unique = executors.clone();
+			unique.sort();
+			unique.dedup();
+			assert_eq!(unique.len(), executors.len());
+			assert!(executors.iter().all(|who| VALIDATORS.contains(who)));
+			assert!(executors.iter().all(|who| PendingJobs::<Test>::get(who) >= 1));
+			let round = TestVerifier::round(job).expect("a round is opened");
+			assert_eq!(round.committee, executors);
+			assert_eq!(round.output, tensor_spec("output", 3));
+			assert!(job_events().contains(&Event::JobSubmitted {
+				job,
+				submitter: ALICE,
+				model: MODEL,
+				fee: quote
+			}));
+			assert!(job_events().contains(&Event::ExecutorsAssigned {
+				job,
+				round: 0,
+				executors: executors.clone()
+			}));
+			let records = TestRecords::take();
+			assert_eq!(records, executors.into_iter().map(Record::Assigned).collect::<Vec<_>>());
+		}
+		// No replica count: the default, three.
+		let job = submit(BOB, None);
+		assert_eq!(committee(job).len(), 3);
+	});
+}
+
+#[test]
+fn bad_submissions_are_refused_with_their_error() {
+	ExtBuilder::default().build_and_execute(|| {
+		let submit_with = |model, input, replicas, max_fee| {
+			Jobs::submit_job(RuntimeOrigin::signed(ALICE), model, input, replicas, max_fee)
+		};
+		assert_noop!(submit_with(9, input(1), None, 1_000), Error::<Test>::UnknownModel);
+		assert_noop!(
+			submit_with(PENDING_MODEL, input(1), None, 1_000),
+			Error::<Test>::ModelNotActive
+		);
+		assert_noop!(
+			submit_with(TWO_INPUT_MODEL, input(1), None, 1_000),
+			Error::<Test>::UnsupportedModel
+		);
+		assert_noop!(submit_with(MODEL, input(1), Some(0), 1_000), Error::<Test>::BadReplicas);
+		assert_noop!(submit_with(MODEL, input(1), Some(6), 1_000), Error::<Test>::BadReplicas);
+		let quote = Jobs::quote(MODEL, Some(3)).unwrap().total;
+		assert_noop!(submit_with(MODEL, input(1), Some(3), quote - 1), Error::<Test>::FeeAboveMax);
+		assert_noop!(submit_with(MODEL, input(65), None, 1_000), Error::<Test>::InputTooLarge);
+		let mut wrong = input(1);
+		wrong.dtype = DType::I32;
+		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputDTypeMismatch);
+		let mut wrong = input(1);
+		wrong.shape = vec![4].try_into().unwrap();
+		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputRankMismatch);
+		let mut wrong = input(1);
+		wrong.shape = vec![2, 2].try_into().unwrap();
+		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputShapeMismatch);
+		let mut wrong = input(1);
+		wrong.shape = vec![0, 4].try_into().unwrap();
+		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputShapeMismatch);
+		let mut wrong = input(1);
+		wrong.data.pop();
+		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputLengthMismatch);
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(NOBODY), MODEL, input(1), None, 1_000),
+			Error::<Test>::CannotAffordFee
+		);
+	});
+}
+
+#[test]
+fn a_user_who_cannot_hold_the_fee_is_refused() {
+	let fee = MODEL_PRICE + 3 * EXECUTOR_FEE;
+	ExtBuilder::default().balance(ALICE, fee - 1).build_and_execute(|| {
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(3), 1_000),
+			Error::<Test>::CannotAffordFee
+		);
+	});
+}
+
+#[test]
+fn a_block_takes_at_most_max_jobs_and_validators_at_most_max_pending() {
+	ExtBuilder::default().build_and_execute(|| {
+		for _ in 0..MAX_JOBS_PER_BLOCK {
+			submit(ALICE, Some(1));
+		}
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(1), 1_000),
+			Error::<Test>::TooManyJobsInBlock
+		);
+		run_to_block(2);
+		submit(ALICE, Some(1));
+
+		// Six validators, two running jobs each: twelve single-executor jobs fill them all.
+		run_to_block(3);
+		for _ in 0..4 {
+			submit(BOB, Some(1));
+		}
+		run_to_block(4);
+		for _ in 0..3 {
+			submit(BOB, Some(1));
+		}
+		run_to_block(5);
+		assert!(VALIDATORS.iter().all(|who| PendingJobs::<Test>::get(who) == MAX_PENDING));
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(BOB), MODEL, input(1), Some(1), 1_000),
+			Error::<Test>::ExecutorsBusy
+		);
+	});
+}
+
+#[test]
+fn too_few_staked_validators_is_its_own_error() {
+	ExtBuilder::default().build_and_execute(|| {
+		TestStakes::set(vec![(11, 100), (12, 100), (13, 0)]);
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(3), 1_000),
+			Error::<Test>::NotEnoughValidators
+		);
+	});
+}
+
+#[test]
+fn executors_are_drawn_in_proportion_to_their_bond() {
+	ExtBuilder::default().build_and_execute(|| {
+		TestStakes::set(vec![(11, 1_000_000), (12, 1), (13, 1), (14, 0)]);
+		let mut heavy = 0;
+		for round in 0..40u64 {
+			run_to_block(2 + round);
+			let job = submit(ALICE, Some(1));
+			let executor = committee(job)[0];
+			assert_ne!(executor, 14, "a validator without bond is never drawn");
+			if executor == 11 {
+				heavy += 1;
+			}
+			assert_ok!(<Jobs as JobSettlement<AccountId>>::fail(job, FailureReason::NoQuorum));
+		}
+		assert!(heavy >= 38, "the heavy validator was drawn {heavy} times of 40");
+	});
+}
+
+#[test]
+fn cancel_refunds_everything_before_any_commitment() {
+	ExtBuilder::default().build_and_execute(|| {
+		let before = free(ALICE);
+		let job = submit(ALICE, Some(3));
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(BOB), job),
+			Error::<Test>::NotSubmitter
+		);
+		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), 42), Error::<Test>::UnknownJob);
+		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), job));
+		assert_eq!(free(ALICE), before);
+		assert_eq!(escrow_of(ALICE), 0);
+		assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Cancelled);
+		assert!(TestVerifier::round(job).is_none());
+		assert!(JobInputs::<Test>::get(job).is_none());
+		assert!(job_events()
+			.contains(&Event::JobCancelled { job, refunded: MODEL_PRICE + 3 * EXECUTOR_FEE }));
+		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), job), Error::<Test>::JobEnded);
+
+		let job = submit(ALICE, Some(3));
+		TestVerifier::mark_committed(job);
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(ALICE), job),
+			Error::<Test>::AlreadyCommitted
+		);
+	});
+}
+
+#[test]
+fn finalizing_pays_agreeing_executors_and_the_owner_and_refunds_the_rest() {
+	ExtBuilder::default().build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let user_before = free(ALICE);
+		let owner_before = free(OWNER);
+		let job = submit(ALICE, Some(3));
+		let executors = committee(job);
+		let executors_before: Vec<_> = executors.iter().map(|who| free(*who)).collect();
+		TestRecords::take();
+		// Two of three agree: the third fee returns.
+		finalize(job, executors[..2].to_vec(), output());
+		assert_eq!(free(executors[0]), executors_before[0] + EXECUTOR_FEE);
+		assert_eq!(free(executors[1]), executors_before[1] + EXECUTOR_FEE);
+		assert_eq!(free(executors[2]), executors_before[2]);
+		assert_eq!(free(OWNER), owner_before + MODEL_PRICE);
+		assert_eq!(free(ALICE), user_before - MODEL_PRICE - 2 * EXECUTOR_FEE);
+		assert_eq!(escrow_of(ALICE), 0);
+		assert_eq!(Balances::total_issuance(), issuance);
+		let result = JobResults::<Test>::get(job).unwrap();
+		assert_eq!(result.output, output());
+		assert_eq!(result.agreeing.into_inner(), executors[..2].to_vec());
+		assert_eq!(
+			(result.paid_each, result.owner_paid, result.refunded),
+			(EXECUTOR_FEE, MODEL_PRICE, EXECUTOR_FEE)
+		);
+		assert_eq!(
+			TestRecords::take(),
+			vec![
+				Record::Agreed(executors[0], EXECUTOR_FEE),
+				Record::Agreed(executors[1], EXECUTOR_FEE)
+			]
+		);
+		let info = Jobs_::get(job).unwrap();
+		assert_eq!(info.status, JobStatus::Finalized);
+		assert!(executors.iter().all(|who| PendingJobs::<Test>::get(who) == 0));
+		assert!(!<Jobs as ModelUsage>::is_in_use(MODEL));
+		assert_noop!(
+			<Jobs as JobSettlement<AccountId>>::fail(job, FailureReason::NoQuorum),
+			Error::<Test>::JobEnded
+		);
+	});
+}
+
+#[test]
+fn an_agreed_error_pays_executors_but_not_the_owner() {
+	ExtBuilder::default().build_and_execute(|| {
+		let user_before = free(ALICE);
+		let owner_before = free(OWNER);
+		let job = submit(ALICE, Some(3));
+		let executors = committee(job);
+		finalize(job, executors.clone(), InferenceOutput::Error(InferenceError::BadInput));
+		assert_eq!(free(OWNER), owner_before);
+		assert_eq!(free(ALICE), user_before - 3 * EXECUTOR_FEE);
+		let result = JobResults::<Test>::get(job).unwrap();
+		assert_eq!(result.owner_paid, 0);
+		assert_eq!(result.refunded, MODEL_PRICE);
+	});
+}
+
+#[test]
+fn escalation_draws_fresh_executors_who_share_the_same_pool() {
+	ExtBuilder::default().build_and_execute(|| {
+		let user_before = free(ALICE);
+		let job = submit(ALICE, Some(1));
+		let first = committee(job);
+		let next = <Jobs as JobSettlement<AccountId>>::escalate(job, 5).unwrap();
+		assert_eq!(next.len(), 5);
+		assert!(next.iter().all(|who| !first.contains(who)));
+		let info = Jobs_::get(job).unwrap();
+		assert_eq!(info.status, JobStatus::Running { round: 1 });
+		assert_eq!(info.committee_start, 1);
+		assert_eq!(committee(job), next);
+		assert_eq!(PendingJobs::<Test>::get(first[0]), 0);
+		assert!(next.iter().all(|who| PendingJobs::<Test>::get(who) == 1));
+		assert!(job_events().contains(&Event::ExecutorsAssigned {
+			job,
+			round: 1,
+			executors: next.clone()
+		}));
+		// No fresh validator is left for another escalation.
+		assert!(<Jobs as JobSettlement<AccountId>>::escalate(job, 3).is_err());
+		assert_eq!(committee(job), next);
+		// Five agree on a one-replica pool: each gets a fifth of one fee.
+		finalize(job, next.clone(), output());
+		let result = JobResults::<Test>::get(job).unwrap();
+		assert_eq!(result.paid_each, EXECUTOR_FEE / 5);
+		assert_eq!(free(ALICE), user_before - MODEL_PRICE - EXECUTOR_FEE);
+	});
+}
+
+#[test]
+fn a_failed_job_refunds_everything() {
+	ExtBuilder::default().build_and_execute(|| {
+		let before = free(ALICE);
+		let job = submit(ALICE, Some(3));
+		assert_ok!(<Jobs as JobSettlement<AccountId>>::fail(job, FailureReason::NoQuorum));
+		assert_eq!(free(ALICE), before);
+		assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Failed(FailureReason::NoQuorum));
+		assert!(job_events().contains(&Event::JobFailed {
+			job,
+			reason: FailureReason::NoQuorum,
+			refunded: MODEL_PRICE + 3 * EXECUTOR_FEE
+		}));
+	});
+}
+
+#[test]
+fn running_jobs_expire_with_a_refund_and_ended_jobs_are_pruned_after_retention() {
+	ExtBuilder::default().build_and_execute(|| {
+		let before = free(ALICE);
+		let expiring = submit(ALICE, Some(3));
+		let settled = submit(BOB, Some(1));
+		finalize(settled, committee(settled), output());
+		assert!(<Jobs as ModelUsage>::is_in_use(MODEL));
+		run_to_block(JOB_TTL);
+		assert_eq!(Jobs_::get(expiring).unwrap().status, JobStatus::Running { round: 0 });
+		run_to_block(1 + JOB_TTL);
+		assert_eq!(Jobs_::get(expiring).unwrap().status, JobStatus::Expired);
+		assert_eq!(free(ALICE), before);
+		assert!(TestVerifier::round(expiring).is_none());
+		assert!(job_events().contains(&Event::JobExpired {
+			job: expiring,
+			refunded: MODEL_PRICE + 3 * EXECUTOR_FEE
+		}));
+		assert_eq!(Jobs_::get(settled).unwrap().status, JobStatus::Finalized);
+		assert!(!<Jobs as ModelUsage>::is_in_use(MODEL));
+		run_to_block(JOB_TTL + RETENTION);
+		assert!(JobResults::<Test>::get(settled).is_some());
+		run_to_block(1 + JOB_TTL + RETENTION);
+		assert!(Jobs_::get(expiring).is_none() && Jobs_::get(settled).is_none());
+		assert!(JobResults::<Test>::get(settled).is_none());
+	});
+}
+
+#[test]
+fn escrow_always_equals_the_fees_of_running_jobs() {
+	ExtBuilder::default().build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let running_fees = || {
+			crate::Jobs::<Test>::iter()
+				.filter(|(_, info)| !info.status.is_final())
+				.map(|(_, info)| info.fee.total)
+				.sum::<Balance>()
+		};
+		let check = || {
+			assert_eq!(escrow_of(ALICE) + escrow_of(BOB), running_fees());
+			Jobs::do_try_state().unwrap();
+		};
+		let a = submit(ALICE, Some(3));
+		let b = submit(BOB, Some(2));
+		let c = submit(ALICE, Some(1));
+		check();
+		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(BOB), b));
+		check();
+		let next = <Jobs as JobSettlement<AccountId>>::escalate(c, 3).unwrap();
+		check();
+		finalize(c, next[..2].to_vec(), output());
+		check();
+		run_to_block(2);
+		let d = submit(BOB, Some(3));
+		assert_ok!(<Jobs as JobSettlement<AccountId>>::fail(d, FailureReason::NoFreshExecutors));
+		check();
+		run_to_block(1 + JOB_TTL);
+		assert_eq!(Jobs_::get(a).unwrap().status, JobStatus::Expired);
+		check();
+		assert_eq!(escrow_of(ALICE) + escrow_of(BOB), 0);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn a_price_change_after_submission_does_not_change_what_a_job_pays() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = submit(ALICE, Some(1));
+		TestModels::set_price(MODEL, 500);
+		let owner_before = free(OWNER);
+		finalize(job, committee(job), output());
+		assert_eq!(free(OWNER), owner_before + MODEL_PRICE);
+		TestModels::set_status(MODEL, ModelStatus::Deprecated);
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), None, 1_000),
+			Error::<Test>::ModelNotActive
+		);
+	});
+}
+
+#[test]
+fn the_invariants_catch_escrow_that_no_job_owes() {
+	ExtBuilder::default().build().execute_with(|| {
+		submit(ALICE, Some(1));
+		use frame_support::traits::fungible::MutateHold;
+		Balances::hold(&crate::HoldReason::JobEscrow.into(), &ALICE, 1).unwrap();
+		assert!(Jobs::do_try_state().is_err());
+	});
 }
