@@ -25,9 +25,9 @@ use gateless_primitives::{
 };
 
 use crate::{
-	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InferenceJobs, InherentDataExt,
-	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Staking, System,
-	TransactionPayment, Verification, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InferenceJobs,
+	InherentDataExt, ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
+	Staking, System, TransactionPayment, Verification, VERSION,
 };
 
 impl_runtime_apis! {

@@ -238,7 +238,12 @@ mod job_flow {
 		InferenceOutput::Tensor(Tensor {
 			dtype: DType::F32,
 			shape: vec![1, values.len() as u32].try_into().unwrap(),
-			data: values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>().try_into().unwrap(),
+			data: values
+				.iter()
+				.flat_map(|v| v.to_le_bytes())
+				.collect::<Vec<_>>()
+				.try_into()
+				.unwrap(),
 		})
 	}
 
@@ -394,10 +399,8 @@ mod job_flow {
 				let executor = who.to_account_id();
 				let digest = output_digest(output, &determinism);
 				let commitment = commitment(&digest, &salt(*who), &executor);
-				let signature = sign(
-					*who,
-					crate::Verification::commit_payload(0, 0, &executor, &commitment),
-				);
+				let signature =
+					sign(*who, crate::Verification::commit_payload(0, 0, &executor, &commitment));
 				let xt = general(pallet_result_verification::Call::commit {
 					job: 0,
 					executor,

@@ -173,12 +173,22 @@ pub mod benchmark_helpers {
 		}
 	}
 
-	fn model(owner: AccountId, input: Vec<Dim>, output: Vec<Dim>, determinism: Determinism) -> ModelId {
+	fn model(
+		owner: AccountId,
+		input: Vec<Dim>,
+		output: Vec<Dim>,
+		determinism: Determinism,
+	) -> ModelId {
 		let signature = ModelSignature {
 			inputs: vec![f32_spec(b"input", input)].try_into().expect("one input"),
 			outputs: vec![f32_spec(b"output", output)].try_into().expect("one output"),
 		};
-		ModelRegistry::insert_active_model_for_benchmarks(owner, signature, determinism, token::UNIT)
+		ModelRegistry::insert_active_model_for_benchmarks(
+			owner,
+			signature,
+			determinism,
+			token::UNIT,
+		)
 	}
 
 	impl pallet_inference_jobs::BenchmarkHelper<Runtime> for Helper {
@@ -210,24 +220,32 @@ pub mod benchmark_helpers {
 			Staking::stake_for_benchmarks(
 				committee.iter().map(|who| (who.clone(), 10_000 * token::UNIT)).collect(),
 			);
-			let model = model(
-				user.clone(),
-				vec![Dim::Fixed(1)],
-				vec![Dim::Fixed(output_len)],
-				determinism,
-			);
+			let model =
+				model(user.clone(), vec![Dim::Fixed(1)], vec![Dim::Fixed(output_len)], determinism);
 			let job = pallet_inference_jobs::NextJobId::<Runtime>::get();
 			let input = Tensor {
 				dtype: DType::F32,
 				shape: vec![1].try_into().expect("rank 1"),
 				data: 1f32.to_le_bytes().to_vec().try_into().expect("4 bytes"),
 			};
-			InferenceJobs::submit_job(RuntimeOrigin::signed(user), model, input, Some(1), Balance::MAX)
-				.expect("a job on an active model with staked validators");
+			InferenceJobs::submit_job(
+				RuntimeOrigin::signed(user),
+				model,
+				input,
+				Some(1),
+				Balance::MAX,
+			)
+			.expect("a job on an active model with staked validators");
 			// The job's round, reopened with the whole committee (which may exceed MaxReplicas).
 			let output = f32_spec(b"output", vec![Dim::Fixed(output_len)]);
-			<Verification as JobVerifier<AccountId>>::open_round(job, 0, committee, determinism, output)
-				.expect("a committee within MaxCommittee");
+			<Verification as JobVerifier<AccountId>>::open_round(
+				job,
+				0,
+				committee,
+				determinism,
+				output,
+			)
+			.expect("a committee within MaxCommittee");
 			job
 		}
 
