@@ -334,11 +334,6 @@ pub fn pool_verdict(call: &crate::Call<Test>) -> Result<(), u8> {
 	}
 }
 
-/// The custom validity code of `error`: its index.
-pub fn code(error: crate::Error<Test>) -> u8 {
-	codec::Encode::encode(&error)[0]
-}
-
 /// Commits and reveals `output` for each `(executor, output)`, commits first for all.
 pub fn commit_all(job: JobId, outputs: &[(AccountId, InferenceOutput)]) {
 	for (who, output) in outputs {

@@ -1,71 +1,192 @@
 //! Tests of the result verification pallet: executors sign with real sr25519 inference keys, and
-//! every commit and reveal goes through the pool's check before dispatch.
+//! every commit and reveal goes through the pool's check before dispatch. Each test but the last
+//! runs in `build_and_execute`, which checks the pallet's invariants (`do_try_state`) at its end.
+//!
+//! Block numbers: a round opened at block 1 takes commitments until block 6 (`COMMIT_WINDOW`) and
+//! reveals until block 11 (`REVEAL_WINDOW`); if nobody completed it, the hook tallies it in block
+//! 12.
 
-use frame_support::{assert_noop, dispatch::Pays, traits::UnfilteredDispatchable};
+use std::collections::BTreeSet;
+
+use codec::Encode;
+use frame_support::{
+	assert_noop, assert_ok,
+	dispatch::{GetDispatchInfo, Pays, PostDispatchInfo},
+	pallet_prelude::TransactionSource,
+	traits::Authorize,
+};
 use gateless_primitives::{
 	digest::output_digest,
-	job::{FailureReason, InferenceError, InferenceOutput},
+	job::{AgreedOutcome, FailureReason, InferenceError, InferenceOutput, JobId},
 	model::Determinism,
 	traits::{JobVerifier, SlashReason},
 };
+use sp_core::{Pair, H256};
+use sp_runtime::{traits::Dispatchable, DispatchError, DispatchResultWithInfo};
 
-use crate::{mock::*, Commitments, DeadlineQueueBounds, Error, Event, Reveals, Rounds};
+use crate::{
+	mock::*, weights::WeightInfo, Commitments, DeadlineQueue, DeadlineQueueBounds, Error, Event,
+	Reveals, Rounds,
+};
 
-fn err(error: Error<Test>) -> Result<(), u8> {
-	Err(code(error))
+/// The block `build_and_execute` starts in, where the tests open their rounds.
+const OPENED: u64 = 1;
+/// The last block of the commit window of a round opened at [`OPENED`].
+const COMMIT_UNTIL: u64 = OPENED + COMMIT_WINDOW;
+/// The last block of its reveal window.
+const REVEAL_UNTIL: u64 = COMMIT_UNTIL + REVEAL_WINDOW;
+/// The block whose hook tallies it.
+const TALLIED_AT: u64 = REVEAL_UNTIL + 1;
+/// What a dissenter loses: 10 % of its bond.
+const DISSENT_SLASH: Balance = BOND / 10;
+/// What a no-show loses: 5 % of its bond.
+const NO_SHOW_SLASH: Balance = BOND / 20;
+/// The element bytes of a `[3]` f32 output.
+const OUTPUT_BYTES: u32 = 12;
+
+fn good() -> InferenceOutput {
+	scores(&[0.1, 0.2, 0.7])
 }
 
-fn dispatch(
-	call: crate::Call<Test>,
-) -> sp_runtime::DispatchResultWithInfo<frame_support::dispatch::PostDispatchInfo> {
-	call.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into())
+fn bad() -> InferenceOutput {
+	scores(&[0.7, 0.2, 0.1])
 }
 
-fn finalized(job: u64) -> gateless_primitives::job::AgreedOutcome<AccountId> {
-	take_calls()
-		.into_iter()
-		.find_map(|call| match call {
-			Call::Finalized(id, outcome) if id == job => Some(outcome),
-			_ => None,
-		})
-		.expect("the job was finalized")
+/// Every one of `executors` with `output`.
+fn same(executors: &[AccountId], output: &InferenceOutput) -> Vec<(AccountId, InferenceOutput)> {
+	executors.iter().map(|who| (*who, output.clone())).collect()
 }
+
+/// Dispatches `call` with the authorized origin, as a block would, without the pool's check.
+fn dispatch(call: crate::Call<Test>) -> DispatchResultWithInfo<PostDispatchInfo> {
+	RuntimeCall::Verification(call).dispatch(frame_system::RawOrigin::Authorized.into())
+}
+
+/// `call` is refused by the pool with `error`'s code and by dispatch with `error`, changing
+/// nothing.
+fn refused(call: crate::Call<Test>, error: Error<Test>) {
+	let index = error.encode()[0];
+	assert_eq!(pool_verdict(&call), Err(index), "the pool's verdict, expecting {error:?}");
+	assert_noop!(dispatch(call).map_err(|e| e.error), error);
+}
+
+fn outcome(
+	output: &InferenceOutput,
+	determinism: &Determinism,
+	agreeing: &[AccountId],
+) -> AgreedOutcome<AccountId> {
+	AgreedOutcome {
+		output: output.clone(),
+		digest: output_digest(output, determinism),
+		agreeing: agreeing.to_vec(),
+	}
+}
+
+/// What the staking pallet hears of a no-show.
+fn no_show(who: AccountId) -> [Call; 2] {
+	[Call::Slashed(who, SlashReason::NoShow, NO_SHOW_SLASH), Call::Missed(who)]
+}
+
+/// What the staking pallet hears of a dissenter.
+fn dissent(who: AccountId) -> [Call; 2] {
+	[Call::Slashed(who, SlashReason::Dissent, DISSENT_SLASH), Call::Dissented(who)]
+}
+
+/// What a job without a quorum and without fresh validators ends with, when its round of `who`
+/// alone went by with nobody revealing.
+fn failed_alone(job: JobId, who: AccountId) -> Vec<Call> {
+	let mut calls = no_show(who).to_vec();
+	calls.push(Call::Escalated(job, 3));
+	calls.push(Call::Failed(job, FailureReason::NoFreshExecutors));
+	calls
+}
+
+/// Nothing of `job`'s round is left.
+fn assert_cleared(job: JobId) {
+	assert!(Rounds::<Test>::get(job).is_none(), "the round of job {job} is gone");
+	assert_eq!(Commitments::<Test>::iter_prefix(job).count(), 0);
+	assert_eq!(Reveals::<Test>::iter_prefix(job).count(), 0);
+}
+
+fn has_commitments(job: JobId) -> bool {
+	<Verification as JobVerifier<AccountId>>::has_commitments(job)
+}
+
+// Deciding.
 
 #[test]
 fn one_executor_decides_alone() {
 	build_and_execute(|| {
 		open(0, &[V1], Determinism::Exact);
-		let output = scores(&[0.1, 0.2, 0.7]);
+		let output = good();
+		let digest = output_digest(&output, &Determinism::Exact);
 		commit_all(0, &[(V1, output.clone())]);
 		reveal_all(0, &[(V1, output.clone())]);
-		let outcome = finalized(0);
-		assert_eq!(outcome.output, output);
-		assert_eq!(outcome.digest, output_digest(&output, &Determinism::Exact));
-		assert_eq!(outcome.agreeing, vec![V1]);
-		assert!(Rounds::<Test>::get(0).is_none());
+		assert_eq!(
+			take_calls(),
+			vec![Call::Finalized(0, outcome(&output, &Determinism::Exact, &[V1]))]
+		);
+		assert_cleared(0);
+		let expected: Vec<Event<Test>> = vec![
+			Event::RoundOpened {
+				job: 0,
+				round: 0,
+				commit_until: COMMIT_UNTIL,
+				reveal_until: REVEAL_UNTIL,
+			},
+			Event::Committed { job: 0, executor: V1 },
+			Event::Revealed { job: 0, executor: V1, digest },
+			Event::RoundDecided {
+				job: 0,
+				round: 0,
+				digest,
+				agreeing: vec![V1],
+				dissenters: vec![],
+				no_shows: vec![],
+			},
+		];
+		assert_eq!(verification_events(), expected);
 	});
 }
 
 #[test]
-fn three_agreeing_executors_finalize_without_slashes() {
+fn three_agreeing_executors_finalize_without_slashes_under_either_class() {
 	build_and_execute(|| {
-		open(7, &[V1, V2, V3], Determinism::Exact);
-		let output = scores(&[0.1, 0.2, 0.7]);
-		let all = [(V1, output.clone()), (V2, output.clone()), (V3, output.clone())];
-		commit_all(7, &all);
-		assert!(<Verification as JobVerifier<AccountId>>::has_commitments(7));
-		reveal_all(7, &all);
-		let calls = take_calls();
-		assert!(!calls.iter().any(|call| matches!(call, Call::Slashed(..))));
-		let Some(Call::Finalized(7, outcome)) = calls.last() else { panic!("{calls:?}") };
-		assert_eq!(outcome.agreeing, vec![V1, V2, V3]);
-		assert_eq!(Commitments::<Test>::iter_prefix(7).count(), 0);
-		assert_eq!(Reveals::<Test>::iter_prefix(7).count(), 0);
-		assert!(verification_events().iter().any(|event| matches!(
-			event,
-			Event::RoundDecided { job: 7, dissenters, no_shows, .. }
-				if dissenters.is_empty() && no_shows.is_empty()
-		)));
+		for (job, class) in [(0, Determinism::Exact), (1, tolerance())] {
+			open(job, &[V1, V2, V3], class);
+			let output = good();
+			let all = same(&[V1, V2, V3], &output);
+			commit_all(job, &all);
+			reveal_all(job, &all[..2]);
+			assert!(take_calls().is_empty(), "not before the last reveal");
+			assert_eq!(
+				Rounds::<Test>::get(job).map(|round| (round.committed, round.revealed)),
+				Some((3, 2))
+			);
+			reveal_all(job, &all[2..]);
+			assert_eq!(
+				take_calls(),
+				vec![Call::Finalized(job, outcome(&output, &class, &[V1, V2, V3]))]
+			);
+			assert_cleared(job);
+			let digest = output_digest(&output, &class);
+			let events = verification_events();
+			for who in [V1, V2, V3] {
+				assert!(events.contains(&Event::Committed { job, executor: who }));
+				assert!(events.contains(&Event::Revealed { job, executor: who, digest }));
+			}
+			assert!(events.contains(&Event::RoundDecided {
+				job,
+				round: 0,
+				digest,
+				agreeing: vec![V1, V2, V3],
+				dissenters: vec![],
+				no_shows: vec![],
+			}));
+		}
+		assert!(!verification_events()
+			.iter()
+			.any(|event| matches!(event, Event::ExecutorSlashed { .. })));
 	});
 }
 
@@ -73,37 +194,80 @@ fn three_agreeing_executors_finalize_without_slashes() {
 fn a_dissenter_is_slashed_and_the_majority_decides() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
-		let good = scores(&[0.1, 0.2, 0.7]);
-		let bad = scores(&[0.7, 0.2, 0.1]);
-		let all = [(V1, good.clone()), (V2, bad), (V3, good.clone())];
+		let all = [(V1, good()), (V2, bad()), (V3, good())];
 		commit_all(0, &all);
 		reveal_all(0, &all);
-		let calls = take_calls();
-		assert!(calls.contains(&Call::Slashed(V2, SlashReason::Dissent, 100)));
-		assert!(calls.contains(&Call::Dissented(V2)));
-		let Some(Call::Finalized(0, outcome)) = calls.last() else { panic!("{calls:?}") };
-		assert_eq!(outcome.output, good);
-		assert_eq!(outcome.agreeing, vec![V1, V3]);
+		let expected = [
+			dissent(V2).to_vec(),
+			vec![Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V3]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+		assert_cleared(0);
+		let events = verification_events();
+		assert!(events.contains(&Event::ExecutorSlashed {
+			job: 0,
+			executor: V2,
+			reason: SlashReason::Dissent,
+			amount: DISSENT_SLASH,
+		}));
+		assert!(events.contains(&Event::RoundDecided {
+			job: 0,
+			round: 0,
+			digest: output_digest(&good(), &Determinism::Exact),
+			agreeing: vec![V1, V3],
+			dissenters: vec![V2],
+			no_shows: vec![],
+		}));
 	});
 }
 
 #[test]
-fn a_no_show_is_slashed_after_the_reveal_window() {
+fn an_executor_that_never_commits_is_a_no_show() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
-		let output = scores(&[0.1, 0.2, 0.7]);
-		let two = [(V1, output.clone()), (V2, output.clone())];
+		let two = same(&[V1, V2], &good());
 		commit_all(0, &two);
-		// Not everyone committed: reveals wait for the commit window to close.
-		assert_eq!(pool_verdict(&reveal_call(0, V1, &output)), err(Error::RevealWindowNotOpen));
-		run_to_block(1 + COMMIT_WINDOW + 1);
-		reveal_all(0, &two);
-		// Everyone who committed revealed after the window: tallied at once.
-		let calls = take_calls();
-		assert!(calls.contains(&Call::Slashed(V3, SlashReason::NoShow, 50)));
-		assert!(calls.contains(&Call::Missed(V3)));
-		let Some(Call::Finalized(0, outcome)) = calls.last() else { panic!("{calls:?}") };
-		assert_eq!(outcome.agreeing, vec![V1, V2]);
+		// Not everyone committed: reveals wait for the commit window to close, and nothing is
+		// tallied meanwhile.
+		refused(reveal_call(0, V1, &good()), Error::RevealWindowNotOpen);
+		run_to_block(COMMIT_UNTIL);
+		refused(reveal_call(0, V1, &good()), Error::RevealWindowNotOpen);
+		assert!(take_calls().is_empty());
+		assert!(Rounds::<Test>::contains_key(0));
+
+		run_to_block(COMMIT_UNTIL + 1);
+		refused(commit_call(0, V3, &good()), Error::CommitWindowClosed);
+		reveal_all(0, &two[..1]);
+		assert!(take_calls().is_empty(), "V2 committed and may still reveal");
+		// Everyone who committed revealed, after the commit window: tallied at once.
+		reveal_all(0, &two[1..]);
+		let expected = [
+			no_show(V3).to_vec(),
+			vec![Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V2]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+		assert_cleared(0);
+		let events = verification_events();
+		assert!(events.contains(&Event::ExecutorSlashed {
+			job: 0,
+			executor: V3,
+			reason: SlashReason::NoShow,
+			amount: NO_SHOW_SLASH,
+		}));
+		assert!(events.contains(&Event::RoundDecided {
+			job: 0,
+			round: 0,
+			digest: output_digest(&good(), &Determinism::Exact),
+			agreeing: vec![V1, V2],
+			dissenters: vec![],
+			no_shows: vec![V3],
+		}));
+		// Its queue entry is stale now and skipped.
+		run_to_block(TALLIED_AT);
+		assert!(take_calls().is_empty());
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 1));
 	});
 }
 
@@ -111,32 +275,48 @@ fn a_no_show_is_slashed_after_the_reveal_window() {
 fn a_committed_executor_that_never_reveals_is_a_no_show_tallied_by_the_hook() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
-		let output = scores(&[0.1, 0.2, 0.7]);
-		let all = [(V1, output.clone()), (V2, output.clone()), (V3, output.clone())];
+		let round = Rounds::<Test>::get(0).unwrap();
+		assert_eq!((round.commit_until, round.reveal_until), (COMMIT_UNTIL, REVEAL_UNTIL));
+		let all = same(&[V1, V2, V3], &good());
 		commit_all(0, &all);
+		// Everyone committed: reveals open at once.
 		reveal_all(0, &all[..2]);
 		assert!(take_calls().is_empty());
-		let round = Rounds::<Test>::get(0).unwrap();
-		run_to_block(round.reveal_until);
-		assert!(Rounds::<Test>::get(0).is_some(), "not before the window closes");
-		run_to_block(round.reveal_until + 1);
-		let calls = take_calls();
-		assert!(calls.contains(&Call::Slashed(V3, SlashReason::NoShow, 50)));
-		assert_eq!(finalized_from(&calls).agreeing, vec![V1, V2]);
-		let (head, tail) = DeadlineQueueBounds::<Test>::get();
-		assert_eq!(head, tail);
+		run_to_block(REVEAL_UNTIL);
+		assert!(Rounds::<Test>::get(0).is_some(), "not before the reveal window closes");
+		assert!(take_calls().is_empty());
+		run_to_block(TALLIED_AT);
+		let expected = [
+			no_show(V3).to_vec(),
+			vec![Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V2]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+		assert_cleared(0);
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 1));
 	});
 }
 
-fn finalized_from(calls: &[Call]) -> gateless_primitives::job::AgreedOutcome<AccountId> {
-	calls
-		.iter()
-		.find_map(|call| match call {
-			Call::Finalized(_, outcome) => Some(outcome.clone()),
-			_ => None,
-		})
-		.expect("finalized")
+#[test]
+fn after_the_commit_window_a_round_waits_for_every_committed_executor() {
+	build_and_execute(|| {
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		let all = same(&[V1, V2, V3], &good());
+		commit_all(0, &all);
+		run_to_block(COMMIT_UNTIL + 1);
+		reveal_all(0, &all[..2]);
+		assert!(take_calls().is_empty(), "V3 committed and may still reveal");
+		run_to_block(COMMIT_UNTIL + 3);
+		reveal_all(0, &all[2..]);
+		assert_eq!(
+			take_calls(),
+			vec![Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V2, V3]))]
+		);
+		assert_cleared(0);
+	});
 }
+
+// Escalation and failure.
 
 #[test]
 fn a_tie_escalates_to_a_larger_fresh_committee_without_slashing_revealers() {
@@ -144,28 +324,61 @@ fn a_tie_escalates_to_a_larger_fresh_committee_without_slashing_revealers() {
 		open(0, &[V1, V2], Determinism::Exact);
 		let all = [(V1, scores(&[1.0, 0.0, 0.0])), (V2, scores(&[0.0, 1.0, 0.0]))];
 		commit_all(0, &all);
+		// A commitment signed for round 0, by an executor of the next round.
+		let stale = commit_call(0, V3, &good());
 		TestJobs::escalate_to(0, vec![V3, V4, V5]);
 		reveal_all(0, &all);
-		let calls = take_calls();
-		assert_eq!(calls, vec![Call::Escalated(0, 5)]);
+		assert_eq!(take_calls(), vec![Call::Escalated(0, 5)]);
+
 		assert_eq!(round_of(0), 1);
-		assert_eq!(Rounds::<Test>::get(0).unwrap().committee.into_inner(), vec![V3, V4, V5]);
+		let round = Rounds::<Test>::get(0).unwrap();
+		assert_eq!(round.committee.to_vec(), vec![V3, V4, V5]);
+		assert_eq!(
+			(round.committed, round.revealed, round.commit_until, round.reveal_until),
+			(0, 0, COMMIT_UNTIL, REVEAL_UNTIL)
+		);
+		assert_eq!(Commitments::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Reveals::<Test>::iter_prefix(0).count(), 0);
-		assert!(verification_events()
-			.iter()
-			.any(|event| matches!(event, Event::RoundOpened { job: 0, round: 1, .. })));
+		let events = verification_events();
+		assert!(events.contains(&Event::NoQuorum { job: 0, round: 0, no_shows: vec![] }));
+		assert!(events.contains(&Event::RoundOpened {
+			job: 0,
+			round: 1,
+			commit_until: COMMIT_UNTIL,
+			reveal_until: REVEAL_UNTIL,
+		}));
+		assert!(!events.iter().any(|event| matches!(event, Event::ExecutorSlashed { .. })));
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (0, 2));
+		assert_eq!(DeadlineQueue::<Test>::get(1), Some((0, 1)));
+
+		// The old committee is out, and a signature over round 0 is no good in round 1.
+		refused(commit_call(0, V1, &good()), Error::NotExecutor);
+		refused(stale, Error::BadSignature);
+
 		// The new committee decides.
 		let output = scores(&[0.0, 1.0, 0.0]);
-		let next = [(V3, output.clone()), (V4, output.clone()), (V5, output.clone())];
+		let next = same(&[V3, V4, V5], &output);
 		commit_all(0, &next);
 		reveal_all(0, &next);
-		assert_eq!(finalized(0).agreeing, vec![V3, V4, V5]);
+		assert_eq!(
+			take_calls(),
+			vec![Call::Finalized(0, outcome(&output, &Determinism::Exact, &[V3, V4, V5]))]
+		);
+		assert!(verification_events()
+			.iter()
+			.any(|event| matches!(event, Event::RoundDecided { job: 0, round: 1, .. })));
+		assert_cleared(0);
+		// Both queue entries are stale and skipped.
+		run_to_block(TALLIED_AT);
+		assert!(take_calls().is_empty());
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (2, 2));
 	});
 }
 
 #[test]
-fn without_fresh_validators_or_escalations_left_the_job_fails() {
+fn without_fresh_validators_the_job_fails_and_only_no_shows_are_slashed() {
 	build_and_execute(|| {
+		// A tie.
 		open(0, &[V1, V2], Determinism::Exact);
 		let all = [(V1, scores(&[1.0, 0.0, 0.0])), (V2, scores(&[0.0, 1.0, 0.0]))];
 		commit_all(0, &all);
@@ -174,44 +387,220 @@ fn without_fresh_validators_or_escalations_left_the_job_fails() {
 			take_calls(),
 			vec![Call::Escalated(0, 5), Call::Failed(0, FailureReason::NoFreshExecutors)]
 		);
+		assert_cleared(0);
 
+		// One revealer out of three: no quorum; the two no-shows are slashed, the revealer is
+		// not.
+		open(1, &[V1, V2, V3], Determinism::Exact);
+		commit_all(1, &[(V1, good())]);
+		run_to_block(COMMIT_UNTIL + 1);
+		reveal_all(1, &[(V1, good())]);
+		let expected = [
+			no_show(V2).to_vec(),
+			no_show(V3).to_vec(),
+			vec![Call::Escalated(1, 7), Call::Failed(1, FailureReason::NoFreshExecutors)],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+		assert!(verification_events().contains(&Event::NoQuorum {
+			job: 1,
+			round: 0,
+			no_shows: vec![V2, V3],
+		}));
+		assert_cleared(1);
+	});
+}
+
+#[test]
+fn after_the_last_escalation_the_job_fails_without_quorum() {
+	build_and_execute(|| {
 		// Nobody ever reveals: two escalations, then NoQuorum.
 		open(1, &[V1], Determinism::Exact);
 		TestJobs::escalate_to(1, vec![V2, V3, V4]);
 		TestJobs::escalate_to(1, vec![V5, 6, 7, 8, 9, 10, 11]);
 		run_to_block(100);
-		let calls = take_calls();
-		assert!(calls.contains(&Call::Escalated(1, 3)));
-		assert!(calls.contains(&Call::Escalated(1, MAX_COMMITTEE)));
-		assert_eq!(calls.last(), Some(&Call::Failed(1, FailureReason::NoQuorum)));
-		// Every no-show of every round was slashed.
-		let no_shows = calls
-			.iter()
-			.filter(|call| matches!(call, Call::Slashed(_, SlashReason::NoShow, _)))
-			.count();
-		assert_eq!(no_shows, 1 + 3 + 7);
+		let mut expected = no_show(V1).to_vec();
+		expected.push(Call::Escalated(1, 3));
+		for who in [V2, V3, V4] {
+			expected.extend(no_show(who));
+		}
+		expected.push(Call::Escalated(1, MAX_COMMITTEE));
+		for who in [V5, 6, 7, 8, 9, 10, 11] {
+			expected.extend(no_show(who));
+		}
+		expected.push(Call::Failed(1, FailureReason::NoQuorum));
+		assert_eq!(take_calls(), expected);
+		assert_eq!(MAX_ESCALATIONS, 2);
+		// Each round opened when the previous one was tallied, with its own windows.
+		let second = TALLIED_AT + COMMIT_WINDOW + REVEAL_WINDOW;
+		let events = verification_events();
+		assert!(events.contains(&Event::RoundOpened {
+			job: 1,
+			round: 1,
+			commit_until: TALLIED_AT + COMMIT_WINDOW,
+			reveal_until: second,
+		}));
+		assert!(events.contains(&Event::RoundOpened {
+			job: 1,
+			round: 2,
+			commit_until: second + 1 + COMMIT_WINDOW,
+			reveal_until: second + 1 + COMMIT_WINDOW + REVEAL_WINDOW,
+		}));
+		assert_cleared(1);
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (3, 3));
 	});
 }
+
+#[test]
+fn an_escalation_never_exceeds_the_largest_committee() {
+	build_and_execute(|| {
+		open(2, &[V1, V2, V3, V4], Determinism::Exact);
+		run_to_block(TALLIED_AT);
+		let mut expected: Vec<Call> = [V1, V2, V3, V4].into_iter().flat_map(no_show).collect();
+		// 2 × 4 + 1 = 9, capped.
+		expected.push(Call::Escalated(2, MAX_COMMITTEE));
+		expected.push(Call::Failed(2, FailureReason::NoFreshExecutors));
+		assert_eq!(take_calls(), expected);
+	});
+}
+
+#[test]
+fn a_round_escalated_by_the_hook_keeps_its_own_deadline() {
+	build_and_execute(|| {
+		open(0, &[V1, V2], Determinism::Exact);
+		commit_all(0, &same(&[V1, V2], &good()));
+		reveal_all(0, &[(V1, good())]);
+		TestJobs::escalate_to(0, vec![V3, V4, V5]);
+		run_to_block(TALLIED_AT);
+		let expected = [no_show(V2).to_vec(), vec![Call::Escalated(0, 5)]].concat();
+		assert_eq!(take_calls(), expected);
+		assert!(verification_events().contains(&Event::NoQuorum {
+			job: 0,
+			round: 0,
+			no_shows: vec![V2],
+		}));
+		let round = Rounds::<Test>::get(0).expect("the escalated round");
+		assert_eq!(
+			(round.round, round.commit_until, round.reveal_until),
+			(1, TALLIED_AT + COMMIT_WINDOW, TALLIED_AT + COMMIT_WINDOW + REVEAL_WINDOW)
+		);
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 2));
+		assert_eq!(DeadlineQueue::<Test>::get(1), Some((0, 1)));
+
+		// Nobody shows up in the new round either: the hook tallies it at its own deadline.
+		run_to_block(round.reveal_until);
+		assert!(take_calls().is_empty());
+		run_to_block(round.reveal_until + 1);
+		let mut expected: Vec<Call> = [V3, V4, V5].into_iter().flat_map(no_show).collect();
+		expected.push(Call::Escalated(0, MAX_COMMITTEE));
+		expected.push(Call::Failed(0, FailureReason::NoFreshExecutors));
+		assert_eq!(take_calls(), expected);
+		assert_cleared(0);
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (2, 2));
+	});
+}
+
+// Determinism classes and errors.
 
 #[test]
 fn tolerance_keeps_honest_float_outputs_together_and_slashes_the_outlier() {
 	build_and_execute(|| {
 		let class = tolerance();
-		open(0, &[V1, V2, V3], class);
-		// V1 and V2 differ by less than 1e-4 but round to different grid points (0.00015 is an
-		// edge of the 1e-4 grid): their digests differ and they still agree.
-		let honest = scores(&[0.000_149_9, 0.2, 0.7]);
-		let other_cpu = scores(&[0.000_150_1, 0.200_01, 0.7]);
 		let outlier = scores(&[0.5, 0.2, 0.3]);
-		assert_ne!(output_digest(&honest, &class), output_digest(&other_cpu, &class));
-		let all = [(V1, honest.clone()), (V2, other_cpu), (V3, outlier)];
+		let cases = [
+			// Within 1e-4 and on the same grid points: equal digests.
+			(scores(&[0.1, 0.2, 0.7]), scores(&[0.100_04, 0.199_98, 0.7]), true),
+			// Within 1e-4 but on either side of a grid edge (0.00015 on the 1e-4 grid): the
+			// digests differ and the outputs still agree.
+			(scores(&[0.000_149_9, 0.2, 0.7]), scores(&[0.000_150_1, 0.200_01, 0.7]), false),
+		];
+		for (job, (honest, other_cpu, same_digest)) in cases.into_iter().enumerate() {
+			let job = job as JobId;
+			assert_eq!(
+				output_digest(&honest, &class) == output_digest(&other_cpu, &class),
+				same_digest
+			);
+			open(job, &[V1, V2, V3], class);
+			let all = [(V1, honest.clone()), (V2, other_cpu), (V3, outlier.clone())];
+			commit_all(job, &all);
+			reveal_all(job, &all);
+			let expected = [
+				dissent(V3).to_vec(),
+				vec![Call::Finalized(job, outcome(&honest, &class, &[V1, V2]))],
+			]
+			.concat();
+			assert_eq!(take_calls(), expected);
+		}
+	});
+}
+
+#[test]
+fn the_exact_class_tolerates_nothing() {
+	build_and_execute(|| {
+		let nearly = scores(&[0.1, 0.2, 0.700_01]);
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		let all = [(V1, good()), (V2, nearly.clone()), (V3, good())];
 		commit_all(0, &all);
 		reveal_all(0, &all);
-		let calls = take_calls();
-		assert!(calls.contains(&Call::Slashed(V3, SlashReason::Dissent, 100)));
-		let outcome = finalized_from(&calls);
-		assert_eq!(outcome.agreeing, vec![V1, V2]);
-		assert_eq!(outcome.output, honest);
+		let expected = [
+			dissent(V2).to_vec(),
+			vec![Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V3]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+
+		// The same outputs agree under the tolerance.
+		open(1, &[V1, V2, V3], tolerance());
+		commit_all(1, &all);
+		reveal_all(1, &all);
+		assert_eq!(
+			take_calls(),
+			vec![Call::Finalized(1, outcome(&good(), &tolerance(), &[V1, V2, V3]))]
+		);
+	});
+}
+
+#[test]
+fn the_output_most_reveals_agree_with_decides_the_first_in_committee_order_on_ties() {
+	build_and_execute(|| {
+		let class = tolerance();
+		open(0, &[V1, V2, V3, V4], class);
+		// Each within 1e-4 of the next but not of the one after, all on different grid points:
+		// V2's and V3's outputs both have three supporters (of the threshold of 3); V2 comes first,
+		// and V4, which agrees with V3 but not with V2, dissents.
+		let a = scores(&[0.1, 0.2, 0.7]);
+		let b = scores(&[0.100_09, 0.2, 0.7]);
+		let c = scores(&[0.100_18, 0.2, 0.7]);
+		let d = scores(&[0.100_27, 0.2, 0.7]);
+		let digests: BTreeSet<H256> = [&a, &b, &c, &d]
+			.into_iter()
+			.map(|output| output_digest(output, &class))
+			.collect();
+		assert_eq!(digests.len(), 4);
+		assert_eq!(Verification::threshold(4), 3);
+		let all = [(V1, a), (V2, b.clone()), (V3, c), (V4, d)];
+		commit_all(0, &all);
+		reveal_all(0, &all);
+		let expected =
+			[dissent(V4).to_vec(), vec![Call::Finalized(0, outcome(&b, &class, &[V1, V2, V3]))]]
+				.concat();
+		assert_eq!(take_calls(), expected);
+	});
+}
+
+#[test]
+fn an_error_revealed_by_every_executor_is_the_agreed_result() {
+	build_and_execute(|| {
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		let error = InferenceOutput::Error(InferenceError::BadInput);
+		let all = same(&[V1, V2, V3], &error);
+		commit_all(0, &all);
+		reveal_all(0, &all);
+		assert_eq!(
+			take_calls(),
+			vec![Call::Finalized(0, outcome(&error, &Determinism::Exact, &[V1, V2, V3]))]
+		);
+		assert_cleared(0);
 	});
 }
 
@@ -220,27 +609,44 @@ fn an_error_revealed_by_a_quorum_is_the_agreed_result() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], tolerance());
 		let error = InferenceOutput::Error(InferenceError::BadInput);
-		let all = [(V1, error.clone()), (V2, scores(&[0.1, 0.2, 0.7])), (V3, error.clone())];
+		let all = [(V1, error.clone()), (V2, good()), (V3, error.clone())];
 		commit_all(0, &all);
 		reveal_all(0, &all);
-		let calls = take_calls();
-		assert!(calls.contains(&Call::Slashed(V2, SlashReason::Dissent, 100)));
-		let outcome = finalized_from(&calls);
-		assert_eq!(outcome.output, error);
-		assert_eq!(outcome.agreeing, vec![V1, V3]);
+		let expected = [
+			dissent(V2).to_vec(),
+			vec![Call::Finalized(0, outcome(&error, &tolerance(), &[V1, V3]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+
+		// Another error is a dissent too.
+		open(1, &[V1, V2, V3], Determinism::Exact);
+		let all = [
+			(V1, error.clone()),
+			(V2, InferenceOutput::Error(InferenceError::Timeout)),
+			(V3, error.clone()),
+		];
+		commit_all(1, &all);
+		reveal_all(1, &all);
+		let expected = [
+			dissent(V2).to_vec(),
+			vec![Call::Finalized(1, outcome(&error, &Determinism::Exact, &[V1, V3]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
 	});
 }
+
+// Validity of commits and reveals.
 
 #[test]
 fn a_reveal_that_does_not_match_its_commitment_is_refused() {
 	build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
-		let committed = scores(&[0.1, 0.2, 0.7]);
-		commit_all(0, &[(V1, committed.clone()), (V2, committed.clone())]);
+		let committed = good();
+		commit_all(0, &same(&[V1, V2], &committed));
 		// Another output, properly signed.
-		let other = reveal_call(0, V1, &scores(&[0.7, 0.2, 0.1]));
-		assert_eq!(pool_verdict(&other), err(Error::CommitmentMismatch));
-		assert_noop!(dispatch(other).map_err(|e| e.error), Error::<Test>::CommitmentMismatch);
+		refused(reveal_call(0, V1, &bad()), Error::CommitmentMismatch);
 		// The committed output with another salt, properly signed.
 		let wrong_salt = [0u8; 32];
 		let payload = Verification::reveal_payload(0, 0, &V1, &committed, &wrong_salt);
@@ -249,83 +655,290 @@ fn a_reveal_that_does_not_match_its_commitment_is_refused() {
 			executor: V1,
 			output: committed.clone(),
 			salt: wrong_salt,
-			signature: sp_core::Pair::sign(&key_pair(V1), &payload).into(),
+			signature: Pair::sign(&key_pair(V1), &payload).into(),
 		};
-		assert_eq!(pool_verdict(&salted), err(Error::CommitmentMismatch));
+		refused(salted, Error::CommitmentMismatch);
 		// The true reveal still passes.
 		assert_eq!(pool_verdict(&reveal_call(0, V1, &committed)), Ok(()));
+
+		// A copied commitment cannot be revealed: it binds the executor that made it.
+		open(1, &[V1, V2], Determinism::Exact);
+		let crate::Call::commit { commitment: copied, .. } = commit_call(1, V1, &committed) else {
+			unreachable!("a commit")
+		};
+		assert_ok!(submit(commit_call(1, V1, &committed)));
+		let payload = Verification::commit_payload(1, 0, &V2, &copied);
+		assert_ok!(submit(crate::Call::<Test>::commit {
+			job: 1,
+			executor: V2,
+			commitment: copied,
+			signature: Pair::sign(&key_pair(V2), &payload).into(),
+		}));
+		let payload = Verification::reveal_payload(1, 0, &V2, &committed, &salt(V1));
+		let copy = crate::Call::<Test>::reveal {
+			job: 1,
+			executor: V2,
+			output: committed.clone(),
+			salt: salt(V1),
+			signature: Pair::sign(&key_pair(V2), &payload).into(),
+		};
+		refused(copy, Error::CommitmentMismatch);
+		refused(reveal_call(1, V2, &committed), Error::CommitmentMismatch);
+		assert_eq!(pool_verdict(&reveal_call(1, V1, &committed)), Ok(()));
 	});
 }
 
 #[test]
-fn only_assigned_executors_with_valid_signatures_commit_once_in_the_window() {
+fn only_executors_with_valid_signatures_commit_once_in_the_window() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, KEYLESS], Determinism::Exact);
-		let output = scores(&[0.1, 0.2, 0.7]);
-		assert_eq!(pool_verdict(&commit_call(0, STRANGER, &output)), err(Error::NotExecutor));
+		let output = good();
 		let crate::Call::commit { commitment, signature, .. } = commit_call(0, V1, &output) else {
-			unreachable!()
+			unreachable!("a commit")
 		};
-		let unknown_job =
-			crate::Call::<Test>::commit { job: 5, executor: V1, commitment, signature };
-		assert_eq!(pool_verdict(&unknown_job), err(Error::NoRound));
-		// V2's commitment signed by V1's key.
-		let crate::Call::commit { commitment, signature, .. } = commit_call(0, V1, &output) else {
-			unreachable!()
-		};
-		let forged = crate::Call::<Test>::commit { job: 0, executor: V2, commitment, signature };
-		assert_eq!(pool_verdict(&forged), err(Error::BadSignature));
-		assert_noop!(dispatch(forged).map_err(|e| e.error), Error::<Test>::BadSignature);
-		// An executor without an inference key cannot sign anything.
-		let keyless = crate::Call::<Test>::commit {
-			job: 0,
-			executor: KEYLESS,
-			commitment,
-			signature: sp_core::Pair::sign(&key_pair(V1), b"x").into(),
-		};
-		assert_eq!(pool_verdict(&keyless), err(Error::NoInferenceKey));
-
-		submit(commit_call(0, V1, &output)).unwrap();
-		assert_eq!(pool_verdict(&commit_call(0, V1, &output)), err(Error::AlreadyCommitted));
-		run_to_block(1 + COMMIT_WINDOW + 1);
-		assert_eq!(pool_verdict(&commit_call(0, V2, &output)), err(Error::CommitWindowClosed));
-		// A signed origin is not the authorized one.
-		assert_noop!(
+		// An unknown job.
+		refused(
+			crate::Call::<Test>::commit {
+				job: 5,
+				executor: V1,
+				commitment,
+				signature: signature.clone(),
+			},
+			Error::NoRound,
+		);
+		// Not an executor, whatever the signature.
+		refused(commit_call(0, STRANGER, &output), Error::NotExecutor);
+		refused(
+			crate::Call::<Test>::commit {
+				job: 0,
+				executor: STRANGER,
+				commitment,
+				signature: signature.clone(),
+			},
+			Error::NotExecutor,
+		);
+		// An executor without an inference key.
+		refused(commit_call(0, KEYLESS, &output), Error::NoInferenceKey);
+		// V1's signature for V2, and over another commitment.
+		refused(
 			crate::Call::<Test>::commit {
 				job: 0,
 				executor: V2,
 				commitment,
-				signature: forged_signature()
-			}
-			.dispatch_bypass_filter(RuntimeOrigin::signed(V2))
-			.map_err(|e| e.error),
-			sp_runtime::DispatchError::BadOrigin
+				signature: signature.clone(),
+			},
+			Error::BadSignature,
 		);
-	});
-}
+		refused(
+			crate::Call::<Test>::commit {
+				job: 0,
+				executor: V1,
+				commitment: H256::repeat_byte(1),
+				signature: signature.clone(),
+			},
+			Error::BadSignature,
+		);
+		// Another job's signature.
+		open(1, &[V1], Determinism::Exact);
+		refused(
+			crate::Call::<Test>::commit { job: 1, executor: V1, commitment, signature },
+			Error::BadSignature,
+		);
 
-fn forged_signature() -> gateless_primitives::crypto::inference::Signature {
-	sp_core::Pair::sign(&key_pair(V2), b"anything").into()
+		// Once.
+		assert_eq!(pool_verdict(&commit_call(0, V1, &output)), Ok(()));
+		assert_ok!(submit(commit_call(0, V1, &output)));
+		assert_eq!(Commitments::<Test>::get(0, V1), Some(commitment));
+		refused(commit_call(0, V1, &output), Error::AlreadyCommitted);
+		refused(commit_call(0, V1, &bad()), Error::AlreadyCommitted);
+
+		// Up to the last block of the window.
+		run_to_block(COMMIT_UNTIL);
+		assert_eq!(pool_verdict(&commit_call(0, V2, &output)), Ok(()));
+		run_to_block(COMMIT_UNTIL + 1);
+		refused(commit_call(0, V2, &output), Error::CommitWindowClosed);
+		// The window is checked before duplicates.
+		refused(commit_call(0, V1, &output), Error::CommitWindowClosed);
+
+		assert_eq!(Rounds::<Test>::get(0).unwrap().committed, 1);
+		let commits = verification_events()
+			.into_iter()
+			.filter(|event| matches!(event, Event::Committed { .. }))
+			.count();
+		assert_eq!(commits, 1);
+	});
 }
 
 #[test]
 fn reveals_follow_their_windows_once_each_and_fit_the_declared_output() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
-		let output = scores(&[0.1, 0.2, 0.7]);
+		open(1, &[V1, KEYLESS], Determinism::Exact);
+		let output = good();
 		let wrong_shape = scores(&[0.1, 0.2, 0.3, 0.4]);
-		assert_eq!(pool_verdict(&reveal_call(0, V1, &output)), err(Error::NotCommitted));
-		commit_all(0, &[(V1, output.clone()), (V2, wrong_shape.clone()), (V3, output.clone())]);
-		assert_eq!(pool_verdict(&reveal_call(0, V2, &wrong_shape)), err(Error::OutputMismatch));
-		let post = submit(reveal_call(0, V1, &output)).unwrap();
+		let crate::Call::reveal { salt: v1_salt, signature: v1_signature, .. } =
+			reveal_call(0, V1, &output)
+		else {
+			unreachable!("a reveal")
+		};
+
+		// An unknown job; not an executor; no inference key; nothing committed.
+		refused(
+			crate::Call::<Test>::reveal {
+				job: 5,
+				executor: V1,
+				output: output.clone(),
+				salt: v1_salt,
+				signature: v1_signature.clone(),
+			},
+			Error::NoRound,
+		);
+		refused(reveal_call(0, STRANGER, &output), Error::NotExecutor);
+		refused(reveal_call(1, KEYLESS, &output), Error::NoInferenceKey);
+		refused(reveal_call(0, V1, &output), Error::NotCommitted);
+
+		// V2 commits to a tensor of the wrong shape.
+		commit_all(0, &[(V1, output.clone()), (V2, wrong_shape.clone())]);
+		// Not everyone committed and the commit window is open.
+		refused(reveal_call(0, V1, &output), Error::RevealWindowNotOpen);
+		commit_all(0, &[(V3, output.clone())]);
+
+		// Everyone committed: reveals are open, each signed by its executor.
+		refused(
+			crate::Call::<Test>::reveal {
+				job: 0,
+				executor: V2,
+				output: output.clone(),
+				salt: v1_salt,
+				signature: v1_signature,
+			},
+			Error::BadSignature,
+		);
+		// The tensor must fit the model's output, which is checked before the commitment.
+		refused(reveal_call(0, V2, &wrong_shape), Error::OutputMismatch);
+		refused(reveal_call(0, V3, &wrong_shape), Error::OutputMismatch);
+
+		// A reveal that does not complete the round weighs a reveal, and is free.
+		let call = reveal_call(0, V1, &output);
+		let declared = call.get_dispatch_info().call_weight;
+		let post = submit(call).unwrap();
 		assert_eq!(post.pays_fee, Pays::No);
-		assert_eq!(pool_verdict(&reveal_call(0, V1, &output)), err(Error::AlreadyRevealed));
-		let progress = Verification::round_progress(0).unwrap();
-		assert_eq!(progress.committed, vec![V1, V2, V3]);
-		assert_eq!(progress.revealed, vec![(V1, output_digest(&output, &Determinism::Exact))]);
-		let reveal_until = Rounds::<Test>::get(0).unwrap().reveal_until;
-		System::set_block_number(reveal_until + 1);
-		assert_eq!(pool_verdict(&reveal_call(0, V3, &output)), err(Error::RevealWindowClosed));
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::reveal(OUTPUT_BYTES)));
+		assert!(post.actual_weight.unwrap().all_lte(declared));
+		assert!(take_calls().is_empty());
+		refused(reveal_call(0, V1, &output), Error::AlreadyRevealed);
+
+		// Up to the last block of the reveal window (the hook does not run here).
+		System::set_block_number(REVEAL_UNTIL);
+		assert_eq!(pool_verdict(&reveal_call(0, V3, &output)), Ok(()));
+		System::set_block_number(REVEAL_UNTIL + 1);
+		refused(reveal_call(0, V3, &output), Error::RevealWindowClosed);
+		let round = Rounds::<Test>::get(0).unwrap();
+		assert_eq!((round.committed, round.revealed), (3, 1));
+	});
+}
+
+#[test]
+fn a_reveal_that_completes_the_round_weighs_its_tally_and_is_free() {
+	build_and_execute(|| {
+		open(0, &[V1], Determinism::Exact);
+		assert_ok!(submit(commit_call(0, V1, &good())));
+		let call = reveal_call(0, V1, &good());
+		assert_eq!(
+			call.get_dispatch_info().call_weight,
+			<() as WeightInfo>::reveal(OUTPUT_BYTES)
+				.saturating_add(<() as WeightInfo>::tally(MAX_COMMITTEE, OUTPUT_BYTES))
+		);
+		let post = submit(call).unwrap();
+		assert_eq!(post.pays_fee, Pays::No);
+		assert_eq!(
+			post.actual_weight,
+			Some(
+				<() as WeightInfo>::reveal(OUTPUT_BYTES)
+					.saturating_add(<() as WeightInfo>::tally(1, OUTPUT_BYTES))
+			)
+		);
+		assert_eq!(take_calls().len(), 1);
+	});
+}
+
+#[test]
+fn only_the_authorized_origin_dispatches_commits_and_reveals() {
+	build_and_execute(|| {
+		open(0, &[V1, V2], Determinism::Exact);
+		let output = good();
+		for origin in [RuntimeOrigin::signed(V1), RuntimeOrigin::root(), RuntimeOrigin::none()] {
+			assert_noop!(
+				RuntimeCall::Verification(commit_call(0, V1, &output))
+					.dispatch(origin)
+					.map_err(|e| e.error),
+				DispatchError::BadOrigin
+			);
+		}
+		commit_all(0, &same(&[V1, V2], &output));
+		for origin in [RuntimeOrigin::signed(V1), RuntimeOrigin::root(), RuntimeOrigin::none()] {
+			assert_noop!(
+				RuntimeCall::Verification(reveal_call(0, V1, &output))
+					.dispatch(origin)
+					.map_err(|e| e.error),
+				DispatchError::BadOrigin
+			);
+		}
+		assert_ok!(submit(reveal_call(0, V1, &output)));
+	});
+}
+
+#[test]
+fn the_pool_keeps_a_duty_once_per_executor_until_its_window_closes() {
+	build_and_execute(|| {
+		open(0, &[V1, V2], Determinism::Exact);
+		let output = good();
+		let validity = |call: crate::Call<Test>| {
+			call.authorize(TransactionSource::External)
+				.expect("an authorized call")
+				.expect("a valid duty")
+				.0
+		};
+		let commit = validity(commit_call(0, V1, &output));
+		assert_eq!(commit.priority, u64::MAX / 2);
+		assert_eq!(commit.longevity, COMMIT_UNTIL - OPENED + 1);
+		assert!(commit.propagate);
+		assert!(commit.requires.is_empty());
+		assert_eq!(commit.provides.len(), 1);
+		// Another commitment of the same executor takes the same tag; another executor's does
+		// not.
+		assert_eq!(validity(commit_call(0, V1, &bad())).provides, commit.provides);
+		assert_ne!(validity(commit_call(0, V2, &output)).provides, commit.provides);
+
+		commit_all(0, &same(&[V1, V2], &output));
+		run_to_block(3);
+		let reveal = validity(reveal_call(0, V1, &output));
+		assert_eq!(reveal.longevity, REVEAL_UNTIL - 3 + 1);
+		assert_ne!(reveal.provides, commit.provides);
+	});
+}
+
+// The jobs pallet's view.
+
+#[test]
+fn a_round_needs_a_committee_within_the_bound() {
+	build_and_execute(|| {
+		let open_round = |committee: Vec<AccountId>| {
+			<Verification as JobVerifier<AccountId>>::open_round(
+				0,
+				0,
+				committee,
+				Determinism::Exact,
+				output_spec(),
+			)
+		};
+		assert_noop!(open_round(vec![]), Error::<Test>::BadCommittee);
+		assert_noop!(
+			open_round((1..=u64::from(MAX_COMMITTEE) + 1).collect()),
+			Error::<Test>::BadCommittee
+		);
+		assert_ok!(open_round((1..=u64::from(MAX_COMMITTEE)).collect()));
+		assert_eq!(Rounds::<Test>::get(0).unwrap().committee.len(), MAX_COMMITTEE as usize);
 	});
 }
 
@@ -333,17 +946,105 @@ fn reveals_follow_their_windows_once_each_and_fit_the_declared_output() {
 fn closing_a_round_drops_everything() {
 	build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
-		let output = scores(&[0.1, 0.2, 0.7]);
-		assert!(!<Verification as JobVerifier<AccountId>>::has_commitments(0));
-		commit_all(0, &[(V1, output.clone()), (V2, output.clone())]);
-		submit(reveal_call(0, V1, &output)).unwrap();
+		let output = good();
+		assert!(!has_commitments(0));
+		assert!(!has_commitments(9));
+		assert_ok!(submit(commit_call(0, V1, &output)));
+		assert!(has_commitments(0));
+		assert_ok!(submit(commit_call(0, V2, &output)));
+		assert_ok!(submit(reveal_call(0, V1, &output)));
+		let late = reveal_call(0, V2, &output);
+
 		<Verification as JobVerifier<AccountId>>::close(0);
-		assert!(Rounds::<Test>::get(0).is_none());
+		assert_cleared(0);
 		assert_eq!(Commitments::<Test>::iter().count(), 0);
 		assert_eq!(Reveals::<Test>::iter().count(), 0);
+		assert!(!has_commitments(0));
+		assert!(Verification::round_progress(0).is_none());
+		refused(late, Error::NoRound);
 		// Its stale queue entry is skipped by the hook.
 		run_to_block(20);
 		assert!(take_calls().is_empty());
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 1));
+	});
+}
+
+#[test]
+fn round_progress_lists_who_committed_and_revealed_in_committee_order() {
+	build_and_execute(|| {
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		assert!(Verification::round_progress(1).is_none());
+		let progress = Verification::round_progress(0).unwrap();
+		assert_eq!(progress.round, 0);
+		assert_eq!(progress.committee, vec![V1, V2, V3]);
+		assert_eq!((progress.commit_until, progress.reveal_until), (COMMIT_UNTIL, REVEAL_UNTIL));
+		assert!(progress.committed.is_empty());
+		assert!(progress.revealed.is_empty());
+
+		commit_all(0, &same(&[V3, V1], &good()));
+		assert_eq!(Verification::round_progress(0).unwrap().committed, vec![V1, V3]);
+		commit_all(0, &[(V2, bad())]);
+		reveal_all(0, &[(V2, bad()), (V1, good())]);
+		let progress = Verification::round_progress(0).unwrap();
+		assert_eq!(progress.committed, vec![V1, V2, V3]);
+		assert_eq!(
+			progress.revealed,
+			vec![
+				(V1, output_digest(&good(), &Determinism::Exact)),
+				(V2, output_digest(&bad(), &Determinism::Exact)),
+			]
+		);
+	});
+}
+
+// The hook.
+
+#[test]
+fn the_hook_tallies_the_rounds_nobody_completed_in_deadline_order() {
+	build_and_execute(|| {
+		let output = good();
+		for job in 0..3 {
+			open(job, &[V1], Determinism::Exact);
+		}
+		commit_all(0, &[(V1, output.clone())]);
+		reveal_all(0, &[(V1, output.clone())]);
+		assert_eq!(
+			take_calls(),
+			vec![Call::Finalized(0, outcome(&output, &Determinism::Exact, &[V1]))]
+		);
+
+		let later = 3;
+		run_to_block(later);
+		for job in 3..5 {
+			open(job, &[V2], Determinism::Exact);
+		}
+		commit_all(3, &[(V2, output.clone())]);
+		reveal_all(3, &[(V2, output.clone())]);
+		assert_eq!(
+			take_calls(),
+			vec![Call::Finalized(3, outcome(&output, &Determinism::Exact, &[V2]))]
+		);
+		// The hook of block 2 already skipped job 0's stale entry.
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 5));
+		assert_eq!(DeadlineQueue::<Test>::get(0), None);
+		assert_eq!(DeadlineQueue::<Test>::get(4), Some((4, 0)));
+
+		run_to_block(REVEAL_UNTIL);
+		assert!(take_calls().is_empty());
+		// Jobs 1 and 2 are due, job 0's and job 3's entries are stale, job 4 is not yet due.
+		run_to_block(TALLIED_AT);
+		assert_eq!(take_calls(), [failed_alone(1, V1), failed_alone(2, V1)].concat());
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (4, 5));
+		assert!(Rounds::<Test>::contains_key(4));
+
+		let later_until = later + COMMIT_WINDOW + REVEAL_WINDOW;
+		run_to_block(later_until);
+		assert!(take_calls().is_empty());
+		run_to_block(later_until + 1);
+		assert_eq!(take_calls(), failed_alone(4, V2));
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (5, 5));
+		assert_eq!(DeadlineQueue::<Test>::iter().count(), 0);
+		assert_eq!(Rounds::<Test>::iter().count(), 0);
 	});
 }
 
@@ -353,15 +1054,36 @@ fn the_hook_tallies_at_most_max_tallies_per_block() {
 		for job in 0..6 {
 			open(job, &[V1], Determinism::Exact);
 		}
-		let deadline = Rounds::<Test>::get(0).unwrap().reveal_until;
-		run_to_block(deadline + 1);
+		assert_eq!(Rounds::<Test>::get(0).unwrap().reveal_until, REVEAL_UNTIL);
+		run_to_block(TALLIED_AT);
 		let failed =
 			|calls: &[Call]| calls.iter().filter(|call| matches!(call, Call::Failed(..))).count();
 		assert_eq!(failed(&take_calls()), 4);
-		run_to_block(deadline + 2);
-		assert_eq!(failed(&take_calls()), 2);
-		let (head, tail) = DeadlineQueueBounds::<Test>::get();
-		assert_eq!(head, tail);
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (4, 6));
+		assert!(Rounds::<Test>::contains_key(4) && Rounds::<Test>::contains_key(5));
+		run_to_block(TALLIED_AT + 1);
+		assert_eq!(take_calls(), [failed_alone(4, V1), failed_alone(5, V1)].concat());
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (6, 6));
+	});
+}
+
+#[test]
+fn the_hook_skips_at_most_max_tallies_per_block_stale_entries() {
+	build_and_execute(|| {
+		for job in 0..6 {
+			open(job, &[V1], Determinism::Exact);
+		}
+		run_to_block(REVEAL_UNTIL);
+		for job in 0..5 {
+			<Verification as JobVerifier<AccountId>>::close(job);
+		}
+		// Four stale entries are skipped, and the due round behind them waits a block.
+		run_to_block(TALLIED_AT);
+		assert!(take_calls().is_empty());
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (4, 6));
+		run_to_block(TALLIED_AT + 1);
+		assert_eq!(take_calls(), failed_alone(5, V1));
+		assert_eq!(DeadlineQueueBounds::<Test>::get(), (6, 6));
 	});
 }
 
@@ -377,7 +1099,8 @@ fn the_threshold_is_two_thirds_rounded_up() {
 fn the_invariants_catch_a_stray_commitment() {
 	new_test_ext().execute_with(|| {
 		open(0, &[V1], Determinism::Exact);
-		Commitments::<Test>::insert(0, V2, sp_core::H256::zero());
+		assert!(Verification::do_try_state().is_ok());
+		Commitments::<Test>::insert(0, V2, H256::zero());
 		assert!(Verification::do_try_state().is_err());
 	});
 }
