@@ -421,8 +421,7 @@ pub mod pallet {
 			);
 			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
 			T::Verifier::close(job);
-			let refunded = Self::refund_rest(&info, info.fee.total);
-			Self::end_job(job, &mut info, JobStatus::Cancelled);
+			let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Cancelled);
 			Self::deposit_event(Event::JobCancelled { job, refunded });
 			Ok(())
 		}
@@ -609,6 +608,14 @@ impl<T: Config> Pallet<T> {
 		.unwrap_or_default()
 	}
 
+	/// Ends a running job with `status`, returning its whole escrow to the submitter (cancel,
+	/// expiry, failure); returns what was refunded.
+	fn refund_all_and_end(job: JobId, info: &mut JobInfoOf<T>, status: JobStatus) -> BalanceOf<T> {
+		let refunded = Self::refund_rest(info, info.fee.total);
+		Self::end_job(job, info, status);
+		refunded
+	}
+
 	/// Ends a running job with `status` (its escrow already settled): frees its committee and
 	/// model, drops its input and stores the record.
 	fn end_job(job: JobId, info: &mut JobInfoOf<T>, status: JobStatus) {
@@ -634,8 +641,7 @@ impl<T: Config> Pallet<T> {
 				}
 				if !info.status.is_final() {
 					T::Verifier::close(cursor);
-					let refunded = Self::refund_rest(&info, info.fee.total);
-					Self::end_job(cursor, &mut info, JobStatus::Expired);
+					let refunded = Self::refund_all_and_end(cursor, &mut info, JobStatus::Expired);
 					Self::deposit_event(Event::JobExpired { job: cursor, refunded });
 				}
 			}
@@ -813,8 +819,7 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
 		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(!info.status.is_final(), Error::<T>::JobEnded);
-		let refunded = Self::refund_rest(&info, info.fee.total);
-		Self::end_job(job, &mut info, JobStatus::Failed(reason));
+		let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Failed(reason));
 		Self::deposit_event(Event::JobFailed { job, reason, refunded });
 		Ok(())
 	}

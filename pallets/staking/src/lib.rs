@@ -246,13 +246,10 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			for (validator, bond) in &self.validators {
+				// No event: events are not kept at genesis.
 				assert!(
-					T::Currency::hold(&HoldReason::Bond.into(), validator, *bond).is_ok(),
+					Pallet::<T>::do_bond(validator.clone(), *bond).is_ok(),
 					"a genesis validator cannot hold its bond"
-				);
-				Ledgers::<T>::insert(
-					validator,
-					Ledger { active: *bond, unlocking: BoundedVec::default() },
 				);
 				Candidates::<T>::insert(validator, ());
 			}
@@ -346,11 +343,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			ensure!(!Ledgers::<T>::contains_key(&who), Error::<T>::AlreadyBonded);
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			T::Currency::hold(&HoldReason::Bond.into(), &who, amount)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
-			Ledgers::<T>::insert(&who, Ledger { active: amount, unlocking: BoundedVec::default() });
-			Self::deposit_event(Event::Bonded { who, amount });
-			Ok(())
+			Self::do_bond(who, amount)
 		}
 
 		/// Adds `amount` of the caller's free balance to its active bond.
@@ -566,6 +559,15 @@ impl<T: Config> Pallet<T> {
 				(who, bond)
 			})
 			.collect()
+	}
+
+	/// Holds `amount` of `who`'s free balance as a new bond.
+	fn do_bond(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		T::Currency::hold(&HoldReason::Bond.into(), &who, amount)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Ledgers::<T>::insert(&who, Ledger { active: amount, unlocking: BoundedVec::default() });
+		Self::deposit_event(Event::Bonded { who, amount });
+		Ok(())
 	}
 
 	/// Removes `who` from the candidates.
@@ -833,8 +835,7 @@ impl<T: Config> Pallet<T> {
 			let funds =
 				bond.saturating_mul(2u32.into()).saturating_add(T::Currency::minimum_balance());
 			T::Currency::set_balance(&who, funds);
-			let _ = T::Currency::hold(&HoldReason::Bond.into(), &who, bond);
-			Ledgers::<T>::insert(&who, Ledger { active: bond, unlocking: BoundedVec::default() });
+			Self::do_bond(who.clone(), bond).expect("funded with twice the bond");
 			Candidates::<T>::insert(&who, ());
 			active.push(who);
 		}

@@ -410,15 +410,19 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Checks that `executor`'s inference key signed `payload`.
-	fn check_signature(
+	/// The current round of `job`, if `executor` is in its committee and its inference key signed
+	/// the payload `payload(round index)`: the checks commits and reveals share.
+	fn signed_by_executor(
+		job: JobId,
 		executor: &T::AccountId,
-		payload: &[u8],
 		signature: &InferenceSignature,
-	) -> Result<(), Error<T>> {
+		payload: impl FnOnce(u8) -> Vec<u8>,
+	) -> Result<RoundOf<T>, Error<T>> {
+		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		ensure!(round.committee.contains(executor), Error::<T>::NotExecutor);
 		let key = T::Keys::inference_key(executor).ok_or(Error::<T>::NoInferenceKey)?;
-		ensure!(key.verify(&payload, signature), Error::<T>::BadSignature);
-		Ok(())
+		ensure!(key.verify(&payload(round.round), signature), Error::<T>::BadSignature);
+		Ok(round)
 	}
 
 	/// Everything a commit must satisfy, in the pool and at dispatch; returns the round.
@@ -428,13 +432,9 @@ impl<T: Config> Pallet<T> {
 		commitment: &H256,
 		signature: &InferenceSignature,
 	) -> Result<RoundOf<T>, Error<T>> {
-		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
-		ensure!(round.committee.contains(executor), Error::<T>::NotExecutor);
-		Self::check_signature(
-			executor,
-			&Self::commit_payload(job, round.round, executor, commitment),
-			signature,
-		)?;
+		let round = Self::signed_by_executor(job, executor, signature, |round| {
+			Self::commit_payload(job, round, executor, commitment)
+		})?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= round.commit_until, Error::<T>::CommitWindowClosed);
 		ensure!(!Commitments::<T>::contains_key(job, executor), Error::<T>::AlreadyCommitted);
@@ -450,13 +450,9 @@ impl<T: Config> Pallet<T> {
 		salt: &[u8; 32],
 		signature: &InferenceSignature,
 	) -> Result<(RoundOf<T>, H256), Error<T>> {
-		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
-		ensure!(round.committee.contains(executor), Error::<T>::NotExecutor);
-		Self::check_signature(
-			executor,
-			&Self::reveal_payload(job, round.round, executor, output, salt),
-			signature,
-		)?;
+		let round = Self::signed_by_executor(job, executor, signature, |round| {
+			Self::reveal_payload(job, round, executor, output, salt)
+		})?;
 		let committed = Commitments::<T>::get(job, executor).ok_or(Error::<T>::NotCommitted)?;
 		ensure!(!Reveals::<T>::contains_key(job, executor), Error::<T>::AlreadyRevealed);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -546,31 +542,54 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or_default();
 		let weight = T::WeightInfo::tally(round.committee.len() as u32, bytes);
 
-		// Distinct digests, each with its first reveal and how many share it.
-		let mut distinct: Vec<(usize, u32)> = Vec::new();
+		// Reveals grouped by digest: each group's first reveal and size, and each reveal's group.
+		let mut groups: Vec<(usize, u32)> = Vec::new();
+		let mut group_of: Vec<usize> = Vec::with_capacity(reveals.len());
 		for (position, (_, reveal)) in reveals.iter().enumerate() {
-			match distinct.iter_mut().find(|(first, _)| {
+			let same_digest = |(first, _): &(usize, u32)| {
 				reveals.get(*first).is_some_and(|(_, other)| other.digest == reveal.digest)
-			}) {
-				Some((_, count)) => *count = count.saturating_add(1),
-				None => distinct.push((position, 1)),
+			};
+			let group = match groups.iter().position(same_digest) {
+				Some(group) => group,
+				None => {
+					groups.push((position, 0));
+					groups.len().saturating_sub(1)
+				},
+			};
+			if let Some((_, size)) = groups.get_mut(group) {
+				*size = size.saturating_add(1);
 			}
+			group_of.push(group);
 		}
-		let agree = |a: usize, b: usize| match (reveals.get(a), reveals.get(b)) {
-			(Some((_, a)), Some((_, b))) => {
-				outputs_agree(&a.output, &a.digest, &b.output, &b.digest, &round.determinism)
-			},
-			_ => false,
-		};
-		// The support of each distinct output: the reveals that agree with it.
+		// Whether group `a` agrees with group `b`, compared once per pair of groups.
+		let agrees: Vec<Vec<bool>> = groups
+			.iter()
+			.map(|(a, _)| {
+				groups
+					.iter()
+					.map(|(b, _)| match (reveals.get(*a), reveals.get(*b)) {
+						(Some((_, a)), Some((_, b))) => outputs_agree(
+							&a.output,
+							&a.digest,
+							&b.output,
+							&b.digest,
+							&round.determinism,
+						),
+						_ => false,
+					})
+					.collect()
+			})
+			.collect();
+		// The group with the most reveals agreeing with it (the first on ties) and that support.
 		let mut best: Option<(usize, u32)> = None;
-		for (first, _) in &distinct {
-			let support = distinct
+		for (group, row) in agrees.iter().enumerate() {
+			let support = groups
 				.iter()
-				.filter(|(other, _)| agree(*first, *other))
-				.fold(0u32, |sum, (_, count)| sum.saturating_add(*count));
+				.zip(row)
+				.filter(|(_, agree)| **agree)
+				.fold(0u32, |sum, ((_, size), _)| sum.saturating_add(*size));
 			if best.is_none_or(|(_, top)| support > top) {
-				best = Some((*first, support));
+				best = Some((group, support));
 			}
 		}
 
@@ -589,29 +608,24 @@ impl<T: Config> Pallet<T> {
 		let threshold = Self::threshold(round.committee.len() as u32);
 		match best {
 			Some((winner, support)) if support >= threshold => {
-				let mut agreeing = Vec::new();
-				let mut dissenters = Vec::new();
-				for (position, (who, _)) in reveals.iter().enumerate() {
-					let same_group = distinct
-						.iter()
-						.find(|(first, _)| {
-							reveals
-								.get(*first)
-								.zip(reveals.get(position))
-								.is_some_and(|((_, a), (_, b))| a.digest == b.digest)
-						})
-						.is_some_and(|(first, _)| agree(winner, *first));
-					if same_group {
-						agreeing.push(who.clone());
-					} else {
-						dissenters.push(who.clone());
-					}
-				}
+				let winning_row = agrees.get(winner);
+				let (agreeing, dissenters): (Vec<_>, Vec<_>) =
+					reveals.iter().zip(&group_of).partition(|(_, group)| {
+						winning_row.and_then(|row| row.get(**group)).copied().unwrap_or(false)
+					});
+				let agreeing: Vec<T::AccountId> =
+					agreeing.into_iter().map(|((who, _), _)| who.clone()).collect();
+				let dissenters: Vec<T::AccountId> =
+					dissenters.into_iter().map(|((who, _), _)| who.clone()).collect();
 				for executor in &dissenters {
 					Self::slash(job, executor, T::DissentSlash::get(), SlashReason::Dissent);
 					T::Staking::note_dissented(executor);
 				}
-				let Some((_, decided)) = reveals.get(winner) else { return weight };
+				let Some((_, decided)) =
+					groups.get(winner).and_then(|(first, _)| reveals.get(*first))
+				else {
+					return weight;
+				};
 				Self::deposit_event(Event::RoundDecided {
 					job,
 					round: round.round,
@@ -765,13 +779,11 @@ impl<T: Config> Pallet<T> {
 				"a commitment from outside the committee"
 			);
 			for (who, reveal) in &reveals {
-				let committed =
-					Commitments::<T>::get(job, who).ok_or("a reveal without a commitment")?;
+				ensure!(Commitments::<T>::contains_key(job, who), "a reveal without a commitment");
 				ensure!(
 					output_digest(&reveal.output, &round.determinism) == reveal.digest,
 					"a stored digest differs from its output's"
 				);
-				let _ = committed;
 			}
 			ensure!(
 				(head..tail)

@@ -178,33 +178,24 @@ pub mod benchmark_helpers {
 		input: Vec<Dim>,
 		output: Vec<Dim>,
 		determinism: Determinism,
+		price: Balance,
 	) -> ModelId {
 		let signature = ModelSignature {
 			inputs: vec![f32_spec(b"input", input)].try_into().expect("one input"),
 			outputs: vec![f32_spec(b"output", output)].try_into().expect("one output"),
 		};
-		ModelRegistry::insert_active_model_for_benchmarks(
-			owner,
-			signature,
-			determinism,
-			token::UNIT,
-		)
+		ModelRegistry::insert_active_model_for_benchmarks(owner, signature, determinism, price)
 	}
 
 	impl pallet_inference_jobs::BenchmarkHelper<Runtime> for Helper {
 		fn active_model(owner: AccountId, input_len: u32, price: Balance) -> ModelId {
-			let id = model(
+			model(
 				owner,
 				vec![Dim::Dynamic, Dim::Fixed(input_len)],
 				vec![Dim::Dynamic, Dim::Fixed(4)],
 				Determinism::Exact,
-			);
-			pallet_model_registry::Models::<Runtime>::mutate(id, |info| {
-				if let Some(info) = info {
-					info.price = price;
-				}
-			});
-			id
+				price,
+			)
 		}
 
 		fn staked_validators(validators: Vec<AccountId>, bond: Balance) {
@@ -220,8 +211,13 @@ pub mod benchmark_helpers {
 			Staking::stake_for_benchmarks(
 				committee.iter().map(|who| (who.clone(), 10_000 * token::UNIT)).collect(),
 			);
-			let model =
-				model(user.clone(), vec![Dim::Fixed(1)], vec![Dim::Fixed(output_len)], determinism);
+			let model = model(
+				user.clone(),
+				vec![Dim::Fixed(1)],
+				vec![Dim::Fixed(output_len)],
+				determinism,
+				token::UNIT,
+			);
 			let job = pallet_inference_jobs::NextJobId::<Runtime>::get();
 			let input = Tensor {
 				dtype: DType::F32,
