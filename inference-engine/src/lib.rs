@@ -11,6 +11,9 @@
 //!   reveal instead (a panic inside tract is caught and reported as [`InferenceError::BadModel`]).
 //! - [`PlanCache`] keeps the most recently used plans by model hash, so a model is parsed and
 //!   optimised once, not per job.
+//! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs.
+//! - [`Engine`] puts them together with time and size limits, as the node's implementation of
+//!   the `inference` runtime interface that offchain workers call.
 //!
 //! Tensors cross as little-endian bytes, which is the memory layout of every CPU tract runs on
 //! here (x86-64, AArch64).
@@ -245,6 +248,27 @@ impl PlanCache {
 		Self { capacity: capacity.max(1), plans: HashMap::new(), recent: VecDeque::new(), loads: 0 }
 	}
 
+	/// The cached plan of the model with `hash`, now the most recently used.
+	pub fn get(&mut self, hash: &H256) -> Option<Arc<Plan>> {
+		let plan = self.plans.get(hash).cloned()?;
+		self.recent.retain(|other| other != hash);
+		self.recent.push_back(*hash);
+		Some(plan)
+	}
+
+	/// Caches a freshly loaded `plan`, evicting the least recently used one if full.
+	pub fn insert(&mut self, hash: H256, plan: Arc<Plan>) {
+		self.loads += 1;
+		if !self.plans.contains_key(&hash) && self.plans.len() >= self.capacity {
+			if let Some(oldest) = self.recent.pop_front() {
+				self.plans.remove(&oldest);
+			}
+		}
+		self.recent.retain(|other| *other != hash);
+		self.plans.insert(hash, plan);
+		self.recent.push_back(hash);
+	}
+
 	/// The plan of the model with `hash`, loading it from `bytes()` only when it is not cached.
 	pub fn get_or_load(
 		&mut self,
@@ -252,20 +276,11 @@ impl PlanCache {
 		signature: &ModelSignature,
 		bytes: impl FnOnce() -> Vec<u8>,
 	) -> Result<Arc<Plan>, LoadError> {
-		if let Some(plan) = self.plans.get(&hash).cloned() {
-			self.recent.retain(|other| *other != hash);
-			self.recent.push_back(hash);
+		if let Some(plan) = self.get(&hash) {
 			return Ok(plan);
 		}
 		let plan = Arc::new(Plan::load(&bytes(), signature)?);
-		self.loads += 1;
-		if self.plans.len() >= self.capacity {
-			if let Some(oldest) = self.recent.pop_front() {
-				self.plans.remove(&oldest);
-			}
-		}
-		self.plans.insert(hash, plan.clone());
-		self.recent.push_back(hash);
+		self.insert(hash, plan.clone());
 		Ok(plan)
 	}
 
@@ -284,6 +299,12 @@ impl PlanCache {
 		self.plans.is_empty()
 	}
 }
+
+pub mod engine;
+pub mod reference;
+pub mod store;
+
+pub use engine::{Engine, EngineConfig};
 
 #[cfg(test)]
 mod tests;

@@ -1,135 +1,10 @@
 //! The engine on the project's real models (`models/`), against onnxruntime's reference outputs.
 
-use std::{fs, path::PathBuf};
-
-use gateless_primitives::{
-	job::{InferenceError, InputTensor, Tensor},
-	model::{DType, Dim, ModelSignature, TensorSpec},
-};
-use serde_json::Value;
+use gateless_primitives::{job::InferenceError, model::DType};
 use sp_core::H256;
 
 use super::*;
-
-fn models_dir() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models")
-}
-
-fn bytes(file: &str) -> Vec<u8> {
-	fs::read(models_dir().join(file)).expect("the committed model files")
-}
-
-fn json(file: &str) -> Value {
-	serde_json::from_slice(&bytes(file)).expect("valid JSON")
-}
-
-fn dtype(name: &str) -> DType {
-	match name {
-		"f32" => DType::F32,
-		"i32" => DType::I32,
-		other => panic!("dtype {other}"),
-	}
-}
-
-fn spec(value: &Value) -> TensorSpec {
-	TensorSpec {
-		name: value["name"].as_str().unwrap().as_bytes().to_vec().try_into().unwrap(),
-		dtype: dtype(value["dtype"].as_str().unwrap()),
-		shape: value["shape"]
-			.as_array()
-			.unwrap()
-			.iter()
-			.map(|dim| match dim.as_u64() {
-				Some(size) => Dim::Fixed(size as u32),
-				None => Dim::Dynamic,
-			})
-			.collect::<Vec<_>>()
-			.try_into()
-			.unwrap(),
-	}
-}
-
-/// The signature `models.json` declares for `file`.
-fn declared(file: &str) -> ModelSignature {
-	let entry = &json("models.json")[file]["signature"];
-	let side = |key: &str| {
-		entry[key]
-			.as_array()
-			.unwrap()
-			.iter()
-			.map(spec)
-			.collect::<Vec<_>>()
-			.try_into()
-			.unwrap()
-	};
-	ModelSignature { inputs: side("inputs"), outputs: side("outputs") }
-}
-
-/// The reference input of `model` and onnxruntime's output values, as f64.
-fn reference(model: &str) -> (InputTensor, Vec<f64>, Vec<usize>) {
-	let document = json(&format!("{model}.reference.json"));
-	let input = &document["input"];
-	let kind = dtype(input["dtype"].as_str().unwrap());
-	let values = input["values"].as_array().unwrap();
-	let data: Vec<u8> = match kind {
-		DType::F32 => {
-			values.iter().flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes()).collect()
-		},
-		DType::I32 => {
-			values.iter().flat_map(|v| (v.as_i64().unwrap() as i32).to_le_bytes()).collect()
-		},
-		_ => unreachable!(),
-	};
-	let shape: Vec<u32> = input["shape"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|d| d.as_u64().unwrap() as u32)
-		.collect();
-	let tensor =
-		Tensor { dtype: kind, shape: shape.try_into().unwrap(), data: data.try_into().unwrap() };
-	let output = document["output"]["values"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|v| v.as_f64().unwrap())
-		.collect();
-	let predicted = document["predicted"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|v| v.as_u64().unwrap() as usize)
-		.collect();
-	(tensor, output, predicted)
-}
-
-fn values(output: &OutputTensor) -> Vec<f64> {
-	match output.dtype {
-		DType::F32 => output
-			.data
-			.chunks_exact(4)
-			.map(|b| f64::from(f32::from_le_bytes(b.try_into().unwrap())))
-			.collect(),
-		DType::I32 => output
-			.data
-			.chunks_exact(4)
-			.map(|b| f64::from(i32::from_le_bytes(b.try_into().unwrap())))
-			.collect(),
-		other => panic!("unexpected {other:?}"),
-	}
-}
-
-fn argmax_rows(values: &[f64], width: usize) -> Vec<usize> {
-	values
-		.chunks(width)
-		.map(|row| {
-			row.iter()
-				.enumerate()
-				.fold((0, f64::MIN), |best, (i, v)| if *v > best.1 { (i, *v) } else { best })
-				.0
-		})
-		.collect()
-}
+use crate::reference::{argmax_rows, bytes, declared, reference, values};
 
 #[test]
 fn the_float_mlp_matches_onnxruntime_within_its_tolerance() {
@@ -216,4 +91,209 @@ fn the_cache_optimises_a_model_once_and_evicts_the_least_recent() {
 	assert_eq!((cache.loads(), cache.len()), (2, 1));
 	cache.get_or_load(mlp, &signature, || bytes("digits-mlp.onnx")).unwrap();
 	assert_eq!(cache.loads(), 3);
+}
+
+mod engine {
+	use std::{
+		io::{Read, Write},
+		net::TcpListener,
+		time::Duration,
+	};
+
+	use gateless_primitives::{
+		inference::ModelRef,
+		job::InferenceOutput,
+		model::{model_hash, AttestationFailure, Verdict},
+	};
+
+	use super::*;
+	use crate::{
+		reference::first_rows,
+		store::{fetch, StoreError},
+		Engine, EngineConfig,
+	};
+
+	fn config(dir: &std::path::Path) -> EngineConfig {
+		EngineConfig {
+			model_dir: dir.join("models"),
+			max_model_bytes: 1 << 20,
+			cache_size: 2,
+			time_limit: Duration::from_secs(30),
+			fetch_timeout: Duration::from_secs(10),
+			threads: 1,
+		}
+	}
+
+	fn inline(file: &str) -> ModelRef {
+		let onnx = bytes(file);
+		ModelRef {
+			hash: model_hash(&onnx),
+			size: onnx.len() as u64,
+			signature: declared(file),
+			uris: vec![],
+			inline: Some(onnx),
+		}
+	}
+
+	/// Serves `body` once per connection with `status`, after `delay`, on a free loopback port.
+	fn serve(body: Vec<u8>, status: &'static str, delay: Duration) -> String {
+		let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+		let address = listener.local_addr().unwrap();
+		std::thread::spawn(move || {
+			for stream in listener.incoming() {
+				let Ok(mut stream) = stream else { break };
+				let mut request = [0u8; 1024];
+				let _ = stream.read(&mut request);
+				std::thread::sleep(delay);
+				let head = format!(
+					"HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+					body.len()
+				);
+				let _ = stream.write_all(head.as_bytes());
+				let _ = stream.write_all(&body);
+			}
+		});
+		format!("http://{address}/model.onnx")
+	}
+
+	#[test]
+	fn a_model_is_checked_stored_and_optimised_once() {
+		let dir = tempfile::tempdir().unwrap();
+		let engine = Engine::new(config(dir.path())).unwrap();
+		let model = inline("digits-mlp.onnx");
+		assert!(!engine.has_model(&model.hash));
+		assert_eq!(engine.check_model(&model), Verdict::Loads);
+		assert!(engine.has_model(&model.hash), "the inline bytes are in the store");
+		// Later calls need no bytes: the store and the cache have them.
+		let without_bytes = ModelRef { inline: None, ..model.clone() };
+		let (input, expected, predicted) = reference("digits-mlp");
+		let input = first_rows(&input, 2);
+		let output = match engine.run(&without_bytes, &input) {
+			InferenceOutput::Tensor(tensor) => tensor,
+			other => panic!("no output: {other:?}"),
+		};
+		let actual = values(&output);
+		let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+		assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
+		assert_eq!(argmax_rows(&actual, 10), predicted[..2]);
+		engine.run(&without_bytes, &input);
+		assert_eq!(engine.loads(), 1, "the second and third uses do not optimise again");
+		// A restarted node finds the model in its store.
+		let restarted = Engine::new(config(dir.path())).unwrap();
+		assert_eq!(restarted.check_model(&without_bytes), Verdict::Loads);
+	}
+
+	#[test]
+	fn every_way_a_model_can_fail_has_its_verdict() {
+		let dir = tempfile::tempdir().unwrap();
+		let engine = Engine::new(config(dir.path())).unwrap();
+		let verdict = |model: &ModelRef| engine.check_model(model);
+		assert_eq!(
+			verdict(&inline("digits-mlp-truncated.onnx")),
+			Verdict::Fails(AttestationFailure::Malformed)
+		);
+		let mut wrong = inline("digits-wrong-signature.onnx");
+		wrong.signature = declared("digits-mlp.onnx");
+		assert_eq!(verdict(&wrong), Verdict::Fails(AttestationFailure::SignatureMismatch));
+		let unsupported = verdict(&inline("unsupported-op.onnx"));
+		assert!(
+			matches!(
+				unsupported,
+				Verdict::Fails(AttestationFailure::Unsupported | AttestationFailure::Malformed)
+			),
+			"{unsupported:?}"
+		);
+		// Bytes that are not the registered ones, by hash or by size.
+		let mut other_bytes = inline("digits-mlp.onnx");
+		other_bytes.hash = H256::repeat_byte(7);
+		assert_eq!(verdict(&other_bytes), Verdict::Fails(AttestationFailure::HashMismatch));
+		assert!(!engine.has_model(&other_bytes.hash), "nothing stored under a wrong hash");
+		let mut other_size = inline("digits-mlp.onnx");
+		other_size.size += 1;
+		assert_eq!(verdict(&other_size), Verdict::Fails(AttestationFailure::SizeMismatch));
+		// No bytes anywhere.
+		let nowhere = ModelRef { inline: None, ..inline("digits-int.onnx") };
+		assert_eq!(verdict(&nowhere), Verdict::Fails(AttestationFailure::Unavailable));
+		// Over this node's size limit.
+		let small =
+			Engine::new(EngineConfig { max_model_bytes: 1024, ..config(dir.path()) }).unwrap();
+		assert_eq!(
+			small.check_model(&inline("digits-mlp.onnx")),
+			Verdict::Fails(AttestationFailure::TooLarge)
+		);
+		// A job on a model that does not load reveals the matching error.
+		let (input, ..) = reference("digits-mlp");
+		assert_eq!(
+			engine.run(&inline("digits-mlp-truncated.onnx"), &input),
+			InferenceOutput::Error(InferenceError::BadModel)
+		);
+		assert_eq!(
+			engine.run(&wrong, &input),
+			InferenceOutput::Error(InferenceError::SignatureMismatch)
+		);
+		// And a bad input is the job's error, not the model's.
+		let mut bad_input = input.clone();
+		bad_input.dtype = DType::I32;
+		assert_eq!(
+			engine.run(&inline("digits-mlp.onnx"), &bad_input),
+			InferenceOutput::Error(InferenceError::BadInput)
+		);
+	}
+
+	#[test]
+	fn a_model_over_the_time_limit_times_out_once_and_is_not_retried() {
+		let dir = tempfile::tempdir().unwrap();
+		let engine = Engine::new(EngineConfig {
+			time_limit: Duration::from_micros(1),
+			..config(dir.path())
+		})
+		.unwrap();
+		let model = inline("digits-mlp.onnx");
+		assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
+		let (input, ..) = reference("digits-mlp");
+		assert_eq!(engine.run(&model, &input), InferenceOutput::Error(InferenceError::Timeout));
+		// Nothing was cached, and the model is not loaded again.
+		assert_eq!(engine.loads(), 0);
+		assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
+	}
+
+	#[test]
+	fn models_are_fetched_from_their_uris_checked_and_capped() {
+		let dir = tempfile::tempdir().unwrap();
+		let engine = Engine::new(config(dir.path())).unwrap();
+		let onnx = bytes("digits-int.onnx");
+		let by_uri = |uris: Vec<String>| ModelRef {
+			uris: uris.into_iter().map(|uri| uri.into_bytes().try_into().unwrap()).collect(),
+			inline: None,
+			..inline("digits-int.onnx")
+		};
+		// A server with other bytes, then one that is down, then the right one.
+		let wrong = serve(bytes("digits-mlp.onnx"), "200 OK", Duration::ZERO);
+		let missing = serve(vec![], "404 Not Found", Duration::ZERO);
+		let right = serve(onnx.clone(), "200 OK", Duration::ZERO);
+		assert_eq!(
+			engine.check_model(&by_uri(vec![wrong.clone()])),
+			Verdict::Fails(AttestationFailure::SizeMismatch)
+		);
+		assert_eq!(
+			engine.check_model(&by_uri(vec![missing.clone()])),
+			Verdict::Fails(AttestationFailure::Unavailable)
+		);
+		assert_eq!(engine.check_model(&by_uri(vec![wrong, missing, right])), Verdict::Loads);
+		assert!(engine.has_model(&model_hash(&onnx)));
+
+		// The size cap and the timeout hold while fetching.
+		let large = serve(vec![0; 4096], "200 OK", Duration::ZERO);
+		assert!(fetch(&large, 1024, Duration::from_secs(10)).unwrap_err().contains("more than"));
+		let slow = serve(onnx, "200 OK", Duration::from_secs(5));
+		let started = std::time::Instant::now();
+		assert!(fetch(&slow, 1 << 20, Duration::from_millis(300))
+			.unwrap_err()
+			.contains("timed out"));
+		assert!(started.elapsed() < Duration::from_secs(2));
+		assert_eq!(
+			StoreError::HashMismatch.attestation_failure(),
+			AttestationFailure::HashMismatch
+		);
+	}
 }

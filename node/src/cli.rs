@@ -10,6 +10,64 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: RunCmd,
+
+	#[clap(flatten)]
+	pub inference: InferenceParams,
+}
+
+/// How this node's offchain workers check and run models (validators only need them).
+#[derive(Debug, Clone, clap::Args)]
+pub struct InferenceParams {
+	/// Where the model store keeps ONNX files, by hash [default: `models` in the chain's data
+	/// directory].
+	#[arg(long, value_name = "PATH")]
+	pub model_dir: Option<std::path::PathBuf>,
+
+	/// The largest model this node fetches and loads, in MiB; larger ones are attested
+	/// `TooLarge`.
+	#[arg(long, value_name = "MIB", default_value_t = 64)]
+	pub max_model_mib: u64,
+
+	/// How many optimised models are kept in memory.
+	#[arg(long, value_name = "COUNT", default_value_t = 8)]
+	pub model_cache_size: usize,
+
+	/// The longest one model load or one inference may take, in milliseconds; a model that
+	/// exceeds it ends in a `Timeout` error and is not run again until the node restarts.
+	#[arg(long, value_name = "MS", default_value_t = 5_000)]
+	pub inference_time_limit_ms: u64,
+
+	/// The longest fetching a model from one of its URIs may take, in seconds.
+	#[arg(long, value_name = "SECONDS", default_value_t = 30)]
+	pub model_fetch_timeout_secs: u64,
+
+	/// Threads for one inference. The default, 1, gives the same output on every run; more
+	/// threads split large matrix products and may change float rounding.
+	#[arg(long, value_name = "COUNT", default_value_t = 1)]
+	pub inference_threads: usize,
+
+	/// Edits to the CPU features tract may use, e.g. `-avx512f` to pin x86 kernels to the
+	/// AVX2/FMA tier, so that validators on different CPUs run the same kernels (passed to tract
+	/// as `TRACT_CPU_ISA`).
+	#[arg(long, value_name = "EDITS")]
+	pub inference_cpu_isa: Option<String>,
+}
+
+impl InferenceParams {
+	/// The engine configuration, with the model store in `data_path/models` unless given.
+	pub fn engine_config(
+		&self,
+		data_path: &std::path::Path,
+	) -> gateless_inference_engine::EngineConfig {
+		gateless_inference_engine::EngineConfig {
+			model_dir: self.model_dir.clone().unwrap_or_else(|| data_path.join("models")),
+			max_model_bytes: self.max_model_mib.saturating_mul(1024 * 1024),
+			cache_size: self.model_cache_size.max(1),
+			time_limit: std::time::Duration::from_millis(self.inference_time_limit_ms.max(1)),
+			fetch_timeout: std::time::Duration::from_secs(self.model_fetch_timeout_secs.max(1)),
+			threads: self.inference_threads.max(1),
+		}
+	}
 }
 
 /// The subcommands of the standard Substrate node.

@@ -107,13 +107,15 @@ pub fn run() -> sc_cli::Result<()> {
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			use frame_benchmarking_cli::{BenchmarkCmd, SUBSTRATE_REFERENCE_HARDWARE};
+			// The runtime imports them; benchmarks never call them.
+			type InferenceHostFunctions = gateless_primitives::inference::HostFunctions;
 
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
 				BenchmarkCmd::Pallet(cmd) => cmd
-					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
-						config.chain_spec,
-					)),
+					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, InferenceHostFunctions>(
+						Some(config.chain_spec),
+					),
 				BenchmarkCmd::Block(cmd) => {
 					let PartialComponents { client, .. } = service::new_partial(&config)?;
 					cmd.run(client)
@@ -128,9 +130,10 @@ pub fn run() -> sc_cli::Result<()> {
 						backend.expose_shared_trie_cache(),
 					)
 				},
-				BenchmarkCmd::Overhead(cmd) => {
-					cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
-				},
+				BenchmarkCmd::Overhead(cmd) => cmd
+					.run_with_default_builder_and_spec::<Block, InferenceHostFunctions>(Some(
+						config.chain_spec,
+					)),
 				BenchmarkCmd::Extrinsic(_) => {
 					Err("`benchmark extrinsic` is not supported by gateless-node; use \
 						`benchmark pallet` for the weights of calls"
@@ -146,18 +149,24 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.sync_run(|config| cmd.run::<Block>(&config))
 		},
 		None => {
+			if let Some(isa) = &cli.inference.inference_cpu_isa {
+				// Read by tract when it first picks kernels, which happens after this.
+				std::env::set_var("TRACT_CPU_ISA", isa);
+			}
+			let inference = cli.inference.clone();
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
+				let inference = inference.engine_config(&config.data_path);
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, inference)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, inference)
 							.map_err(sc_cli::Error::Service)
 					},
 				}

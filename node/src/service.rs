@@ -15,9 +15,11 @@ use sp_api::{Core, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
 use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 
-/// The host functions that the runtime may call. Block execution has exactly these: the node has
+/// The host functions that the runtime may call: Substrate's, and the `inference` interface whose
+/// implementation only offchain workers get (elsewhere its calls answer "no engine"). The node has
 /// no native runtime, so what runs is always the WASM blob stored on chain.
-pub type HostFunctions = sp_io::SubstrateHostFunctions;
+pub type HostFunctions =
+	(sp_io::SubstrateHostFunctions, gateless_primitives::inference::HostFunctions);
 
 /// The executor of the WASM runtime.
 pub type RuntimeExecutor = sc_executor::WasmExecutor<HostFunctions>;
@@ -162,6 +164,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	inference: gateless_inference_engine::EngineConfig,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -219,6 +222,21 @@ pub fn new_full<
 		})?;
 
 	if config.offchain_worker.enabled {
+		let engine =
+			gateless_inference_engine::Engine::new(inference.clone()).map_err(|error| {
+				ServiceError::Other(format!(
+					"cannot open the model store in {:?}: {error}",
+					inference.model_dir
+				))
+			})?;
+		log::info!(
+			"🧮 Inference engine: models in {:?}, up to {} MiB, {} cached, {} ms per run, {} thread(s)",
+			inference.model_dir,
+			inference.max_model_bytes / (1024 * 1024),
+			inference.cache_size,
+			inference.time_limit.as_millis(),
+			inference.threads,
+		);
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),
@@ -230,7 +248,13 @@ pub fn new_full<
 				)),
 				network_provider: Arc::new(network.clone()),
 				enable_http_requests: true,
-				custom_extensions: |_| vec![],
+				// The engine is shared by the workers of all blocks; only they get it.
+				custom_extensions: move |_| {
+					vec![
+						Box::new(gateless_primitives::inference::InferenceExt::new(engine.clone()))
+							as Box<dyn sp_externalities::Extension>,
+					]
+				},
 			})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",

@@ -8,6 +8,7 @@
 //! - [`model`]: models, their tensor signatures, determinism classes and attestation verdicts.
 //! - [`job`]: jobs, their input and output tensors, fees, statuses and results.
 //! - [`digest`]: digests, commitments and tolerance comparisons of revealed outputs.
+//! - [`inference`]: the runtime interface through which offchain workers run models on the node.
 //! - [`traits`]: how the pallets use each other ([`traits::ModelProvider`],
 //!   [`traits::ValidatorSet`], [`traits::ModelUsage`], [`traits::Slashing`],
 //!   [`traits::ValidatorRecords`], [`traits::ValidatorStakes`], [`traits::InferenceKeys`],
@@ -21,6 +22,7 @@ extern crate alloc;
 
 pub mod crypto;
 pub mod digest;
+pub mod inference;
 pub mod job;
 pub mod model;
 pub mod runtime_api;

@@ -30,6 +30,11 @@ pub const MAX_TENSOR_RANK: u32 = 8;
 /// The most input (or output) tensors of a model.
 pub const MAX_MODEL_TENSORS: u32 = 8;
 
+/// The hash a model is registered under: blake2-256 of its ONNX file.
+pub fn model_hash(onnx: &[u8]) -> H256 {
+	<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(onnx)
+}
+
 /// A model's name.
 pub type ModelName = BoundedVec<u8, ConstU32<MAX_MODEL_NAME_LEN>>;
 /// A model's version.

@@ -101,7 +101,8 @@ impl_runtime_apis! {
 
 	impl sp_offchain::OffchainWorkerApi<Block> for Runtime {
 		fn offchain_worker(header: &<Block as BlockT>::Header) {
-			Executive::offchain_worker(header)
+			Executive::offchain_worker(header);
+			crate::offchain::run(header.number);
 		}
 	}
 

@@ -79,7 +79,11 @@ fn fee_paid(events: &[RuntimeEvent]) -> Balance {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_model_is_registered_attested_by_the_validator_and_listed() {
-	let (node, rpc) = Node::start(NodeConfig::dev().unwrap()).await.unwrap();
+	// Without offchain workers: here the validator attests by hand (its worker would attest
+	// these stand-in bytes as malformed before it could; see offchain_inference.rs).
+	let mut config = NodeConfig::dev().unwrap();
+	config.extra_args = vec!["--offchain-worker".into(), "never".into()];
+	let (node, rpc) = Node::start(config).await.unwrap();
 	wait_for_finalized(&node, &rpc, 1, Duration::from_secs(120)).await.unwrap();
 	let context = rpc.chain_context().await.unwrap();
 	let builder = Sr25519Keyring::Alice;

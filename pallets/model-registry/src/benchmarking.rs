@@ -8,7 +8,7 @@ use gateless_primitives::model::{
 	DType, Dim, ModelUri, TensorSpec, MAX_DESCRIPTION_LEN, MAX_MODEL_NAME_LEN, MAX_MODEL_TENSORS,
 	MAX_MODEL_VERSION_LEN, MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK, MAX_URIS, MAX_URI_LEN,
 };
-use sp_runtime::FixedU64;
+use sp_runtime::{transaction_validity::TransactionSource, FixedU64};
 
 /// Funds `who` well beyond any deposit.
 fn funded<T: Config>(who: &T::AccountId) {
@@ -164,6 +164,42 @@ mod benchmarks {
 				AttestationFailure::HashMismatch
 			)))
 		);
+	}
+
+	/// The pool's check of an offchain worker's attestation: a validator among `MaxAttestations`,
+	/// a model with all the other attestations, a signature to verify.
+	#[benchmark]
+	fn authorize_attestation() -> Result<(), BenchmarkError> {
+		allow_largest_inline::<T>();
+		let owner: T::AccountId = account("owner", 0, 0);
+		funded::<T>(&owner);
+		let model = register::<T>(&owner, 1, T::MaxInlineModelBytes::get());
+		let validators: Vec<T::AccountId> =
+			(0..T::MaxAttestations::get()).map(|i| account("validator", i, 0)).collect();
+		T::ValidatorSet::set_active_for_benchmarks(validators.clone());
+		let mut params = Params::<T>::get();
+		params.attestation_quorum = Perbill::one();
+		Params::<T>::put(params);
+		let (last, earlier) = validators.split_last().expect("MaxAttestations is at least 1");
+		let verdict = Verdict::Loads;
+		Attestations::<T>::insert(
+			model,
+			BoundedVec::truncate_from(earlier.iter().map(|v| (v.clone(), verdict)).collect()),
+		);
+		T::BenchmarkHelper::inference_key(last);
+		let signature =
+			T::BenchmarkHelper::sign(last, &Pallet::<T>::attestation_payload(model, verdict, last));
+		let call =
+			Call::<T>::attest_model_as { model, verdict, validator: last.clone(), signature };
+
+		#[block]
+		{
+			use frame_support::traits::Authorize;
+			call.authorize(TransactionSource::External)
+				.ok_or("attest_model_as is authorized")?
+				.map_err(|_| "a valid attestation")?;
+		}
+		Ok(())
 	}
 
 	/// A new price and a longer description, which holds more.

@@ -43,6 +43,10 @@
 //!   [`Error::UnknownModel`], [`Error::NotPending`], [`Error::AlreadyAttested`],
 //!   [`Error::TooManyAttestations`]; events [`Event::ModelAttested`], then
 //!   [`Event::ModelActivated`] or [`Event::ModelRejected`] when a quorum is reached.
+//! - [`Call::attest_model_as`] (authorized: an active validator's inference key signs it; this is
+//!   how offchain workers attest, without the validator's account key): as
+//!   [`Call::attest_model`], plus [`Error::NoInferenceKey`] and [`Error::BadSignature`]; refused
+//!   by the transaction pool with `InvalidTransaction::Custom(error index)`.
 //! - [`Call::update_model`] (signed, the owner): errors [`Error::UnknownModel`],
 //!   [`Error::NotOwner`], [`Error::ModelClosed`], [`Error::NothingToUpdate`],
 //!   [`Error::InsufficientDeposit`]; event [`Event::ModelUpdated`].
@@ -86,6 +90,7 @@ mod types;
 pub mod weights;
 
 use alloc::vec::Vec;
+use codec::Encode;
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
@@ -96,17 +101,19 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
+	crypto::inference::Signature as InferenceSignature,
 	model::{
 		AttestationFailure, AttestationTally, Determinism, ModelDescription, ModelId, ModelInfo,
 		ModelLocation, ModelName, ModelPage, ModelSignature, ModelStatus, ModelVersion,
 		RejectionReason, Verdict,
 	},
-	traits::{ModelProvider, ModelUsage, ValidatorSet},
+	traits::{InferenceKeys, ModelProvider, ModelUsage, ValidatorSet},
 };
 use sp_core::H256;
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	Perbill,
+	transaction_validity::{InvalidTransaction, TransactionPriority, ValidTransaction},
+	Perbill, RuntimeAppPublic,
 };
 
 /// The balance type of the currency deposits are held in.
@@ -153,6 +160,13 @@ pub mod pallet {
 		/// The active validators, the only accounts whose attestations count.
 		type ValidatorSet: ValidatorSet<Self::AccountId>;
 
+		/// The inference keys that sign validators' attestations from their offchain workers.
+		type Keys: InferenceKeys<Self::AccountId>;
+
+		/// The priority of validators' attestations in the transaction pool.
+		#[pallet::constant]
+		type AttestationPriority: Get<TransactionPriority>;
+
 		/// Whether jobs still use a model, so that it cannot be removed under them.
 		type ModelUsage: ModelUsage;
 
@@ -181,6 +195,10 @@ pub mod pallet {
 
 		/// Weights of the calls, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
+
+		/// Gives benchmark validators inference keys and signs with them.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self>;
 	}
 
 	/// Why this pallet holds funds.
@@ -333,6 +351,10 @@ pub mod pallet {
 		AlreadyAttested,
 		/// The model has `MaxAttestations` attestations without a decision.
 		TooManyAttestations,
+		/// The validator has no inference key (session keys not set).
+		NoInferenceKey,
+		/// The signature is not the validator's inference key's over this attestation.
+		BadSignature,
 		/// Jobs still use the model: deprecate it and remove it when they are done.
 		ModelInUse,
 		/// The model is rejected or banned: it can only be removed.
@@ -469,32 +491,7 @@ pub mod pallet {
 			verdict: Verdict,
 		) -> DispatchResultWithPostInfo {
 			let validator = ensure_signed(origin)?;
-			ensure!(T::ValidatorSet::is_active(&validator), Error::<T>::NotValidator);
-			let mut info = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
-			ensure!(info.status == ModelStatus::Pending, Error::<T>::NotPending);
-			let mut attestations = Attestations::<T>::get(model);
-			ensure!(
-				!attestations.iter().any(|(who, _)| *who == validator),
-				Error::<T>::AlreadyAttested
-			);
-			attestations
-				.try_push((validator.clone(), verdict))
-				.map_err(|_| Error::<T>::TooManyAttestations)?;
-			Self::deposit_event(Event::ModelAttested { model, validator, verdict });
-
-			let tally = Self::tally(&attestations);
-			if tally.loads >= tally.threshold {
-				Attestations::<T>::remove(model);
-				info.status = ModelStatus::Active;
-				Models::<T>::insert(model, info);
-				Self::deposit_event(Event::ModelActivated { model });
-			} else if tally.fails >= tally.threshold {
-				Attestations::<T>::remove(model);
-				let reason = RejectionReason::Attested(most_reported_failure(&attestations));
-				Self::reject(model, info, reason);
-			} else {
-				Attestations::<T>::insert(model, attestations);
-			}
+			Self::do_attest(validator, model, verdict)?;
 			Ok(Pays::No.into())
 		}
 
@@ -670,6 +667,121 @@ pub mod pallet {
 			Self::deposit_event(Event::ParamsSet { params });
 			Ok(())
 		}
+
+		/// [`Call::attest_model`] for `validator`, from its offchain worker: a general
+		/// transaction without a fee, authorized by `signature`, its inference key's over
+		/// `("gateless/attest", model, verdict, validator)`. The pool runs the same checks, so an
+		/// attestation that would not count never reaches a block.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::attest_model())]
+		#[pallet::authorize(Pallet::<T>::authorize_attestation)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_attestation())]
+		pub fn attest_model_as(
+			origin: OriginFor<T>,
+			model: ModelId,
+			verdict: Verdict,
+			validator: T::AccountId,
+			signature: InferenceSignature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			Self::check_attestation_signature(model, verdict, &validator, &signature)?;
+			Self::do_attest(validator, model, verdict)?;
+			Ok(Pays::No.into())
+		}
+	}
+}
+
+/// Gives benchmark validators inference keys and signs with them, in a runtime-specific way.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<T: Config> {
+	/// Gives `who` an inference key that [`Config::Keys`] returns for it.
+	fn inference_key(who: &T::AccountId) -> gateless_primitives::crypto::InferenceId;
+	/// Signs `payload` with `who`'s inference key.
+	fn sign(who: &T::AccountId, payload: &[u8]) -> InferenceSignature;
+}
+
+impl<T: Config> Pallet<T> {
+	/// What an attestation's signature signs.
+	pub fn attestation_payload(
+		model: ModelId,
+		verdict: Verdict,
+		validator: &T::AccountId,
+	) -> Vec<u8> {
+		(b"gateless/attest", model, verdict, validator).encode()
+	}
+
+	fn check_attestation_signature(
+		model: ModelId,
+		verdict: Verdict,
+		validator: &T::AccountId,
+		signature: &InferenceSignature,
+	) -> Result<(), Error<T>> {
+		let key = T::Keys::inference_key(validator).ok_or(Error::<T>::NoInferenceKey)?;
+		let payload = Self::attestation_payload(model, verdict, validator);
+		ensure!(key.verify(&payload, signature), Error::<T>::BadSignature);
+		Ok(())
+	}
+
+	/// Whether `validator` may attest `model` now: the checks of [`Call::attest_model`].
+	fn check_attester(validator: &T::AccountId, model: ModelId) -> Result<(), Error<T>> {
+		ensure!(T::ValidatorSet::is_active(validator), Error::<T>::NotValidator);
+		let info = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(info.status == ModelStatus::Pending, Error::<T>::NotPending);
+		ensure!(
+			!Attestations::<T>::get(model).iter().any(|(who, _)| who == validator),
+			Error::<T>::AlreadyAttested
+		);
+		Ok(())
+	}
+
+	fn authorize_attestation(
+		_source: TransactionSource,
+		model: &ModelId,
+		verdict: &Verdict,
+		validator: &T::AccountId,
+		signature: &InferenceSignature,
+	) -> TransactionValidityWithRefund {
+		let invalid = |error: Error<T>| -> TransactionValidityError {
+			InvalidTransaction::Custom(error.encode().first().copied().unwrap_or(u8::MAX)).into()
+		};
+		Self::check_attester(validator, *model).map_err(invalid)?;
+		Self::check_attestation_signature(*model, *verdict, validator, signature)
+			.map_err(invalid)?;
+		let validity = ValidTransaction::with_tag_prefix("GatelessAttestation")
+			.priority(T::AttestationPriority::get())
+			.and_provides((model, validator))
+			// A pending model may wait long for others; resubmitting is the worker's job.
+			.longevity(64)
+			.propagate(true)
+			.build()
+			.unwrap_or_default();
+		Ok((validity, Weight::zero()))
+	}
+
+	/// Records `validator`'s verdict on `model` and decides the model when a quorum agrees.
+	fn do_attest(validator: T::AccountId, model: ModelId, verdict: Verdict) -> DispatchResult {
+		Self::check_attester(&validator, model)?;
+		let mut info = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+		let mut attestations = Attestations::<T>::get(model);
+		attestations
+			.try_push((validator.clone(), verdict))
+			.map_err(|_| Error::<T>::TooManyAttestations)?;
+		Self::deposit_event(Event::ModelAttested { model, validator, verdict });
+
+		let tally = Self::tally(&attestations);
+		if tally.loads >= tally.threshold {
+			Attestations::<T>::remove(model);
+			info.status = ModelStatus::Active;
+			Models::<T>::insert(model, info);
+			Self::deposit_event(Event::ModelActivated { model });
+		} else if tally.fails >= tally.threshold {
+			Attestations::<T>::remove(model);
+			let reason = RejectionReason::Attested(most_reported_failure(&attestations));
+			Self::reject(model, info, reason);
+		} else {
+			Attestations::<T>::insert(model, attestations);
+		}
+		Ok(())
 	}
 }
 

@@ -2,14 +2,19 @@
 
 use core::cell::RefCell;
 
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+};
+use gateless_primitives::crypto::{inference, InferenceId};
 use gateless_primitives::{
 	model::{
 		DType, Determinism, Dim, ModelDescription, ModelSignature, TensorSpec, MAX_DESCRIPTION_LEN,
 	},
-	traits::{ModelUsage, ValidatorSet},
+	traits::{InferenceKeys, ModelUsage, ValidatorSet},
 };
 use sp_core::H256;
+use sp_core::{sr25519, Pair};
 use sp_runtime::{BuildStorage, Perbill};
 
 use crate::{self as pallet_model_registry, ModelId, ModelSource, RegistryParams};
@@ -134,10 +139,38 @@ impl ModelUsage for TestUsage {
 	}
 }
 
+/// Inference keys: account `n` has the key derived from `//n`.
+pub struct TestKeys;
+
+pub fn key_pair(who: AccountId) -> sr25519::Pair {
+	sr25519::Pair::from_string(&format!("//{who}"), None).expect("a valid derivation")
+}
+
+impl InferenceKeys<AccountId> for TestKeys {
+	fn inference_key(who: &AccountId) -> Option<InferenceId> {
+		Some(key_pair(*who).public().into())
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_model_registry::BenchmarkHelper<Test> for TestKeys {
+	fn inference_key(who: &AccountId) -> InferenceId {
+		key_pair(*who).public().into()
+	}
+
+	fn sign(who: &AccountId, payload: &[u8]) -> inference::Signature {
+		key_pair(*who).sign(payload).into()
+	}
+}
+
 impl pallet_model_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ValidatorSet = TestValidators;
+	type Keys = TestKeys;
+	type AttestationPriority = ConstU64<{ u64::MAX / 2 }>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestKeys;
 	type ModelUsage = TestUsage;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type OnPenalty = ();

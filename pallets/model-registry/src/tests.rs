@@ -1148,3 +1148,106 @@ mod try_state {
 		});
 	}
 }
+
+mod attest_model_as {
+	use super::*;
+	use frame_support::{
+		dispatch::GetDispatchInfo,
+		traits::{Authorize, UnfilteredDispatchable},
+	};
+	use sp_core::Pair;
+	use sp_runtime::transaction_validity::{
+		InvalidTransaction, TransactionSource, TransactionValidityError,
+	};
+
+	fn signed_attestation(
+		signer: AccountId,
+		validator: AccountId,
+		model: ModelId,
+		verdict: Verdict,
+	) -> crate::Call<Test> {
+		let payload = ModelRegistry::attestation_payload(model, verdict, &validator);
+		crate::Call::attest_model_as {
+			model,
+			verdict,
+			validator,
+			signature: key_pair(signer).sign(&payload).into(),
+		}
+	}
+
+	/// What the transaction pool says about `call`: `Ok` or the error's index.
+	fn pool_check(call: &crate::Call<Test>) -> Result<(), u8> {
+		match call.authorize(TransactionSource::External).expect("the call is authorized") {
+			Ok(_) => Ok(()),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code))) => Err(code),
+			Err(other) => panic!("unexpected validity error {other:?}"),
+		}
+	}
+
+	fn index_of(error: Error<Test>) -> u8 {
+		codec::Encode::encode(&error)[0]
+	}
+
+	#[test]
+	fn a_validator_key_attests_for_free_and_decides_the_model() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Registration::inline(1, 100).register(ALICE));
+			for validator in [V1, V2] {
+				let call = signed_attestation(validator, validator, 0, Verdict::Loads);
+				assert_eq!(pool_check(&call), Ok(()));
+				let info =
+					call.clone().dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into());
+				assert_eq!(info.map(|post| post.pays_fee), Ok(Pays::No));
+				assert_eq!(call.get_dispatch_info().pays_fee, Pays::Yes);
+			}
+			// Two of three validators reach the default quorum.
+			assert_eq!(model(0).status, ModelStatus::Active);
+			System::assert_has_event(Event::ModelActivated { model: 0 }.into());
+		});
+	}
+
+	#[test]
+	fn forged_stranger_duplicate_and_late_attestations_never_reach_a_block() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Registration::inline(1, 100).register(ALICE));
+			// Signed by another key than the validator's.
+			let forged = signed_attestation(V2, V1, 0, Verdict::Loads);
+			assert_eq!(pool_check(&forged), Err(index_of(Error::<Test>::BadSignature)));
+			assert_noop!(
+				forged.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()),
+				Error::<Test>::BadSignature
+			);
+			// The signature covers the verdict: a changed verdict is a forgery.
+			let payload = ModelRegistry::attestation_payload(0, Verdict::Loads, &V1);
+			let tampered = crate::Call::<Test>::attest_model_as {
+				model: 0,
+				verdict: fails(AttestationFailure::Malformed),
+				validator: V1,
+				signature: key_pair(V1).sign(&payload).into(),
+			};
+			assert_eq!(pool_check(&tampered), Err(index_of(Error::<Test>::BadSignature)));
+			// A key holder that is not a validator.
+			let stranger = signed_attestation(NOBODY, NOBODY, 0, Verdict::Loads);
+			assert_eq!(pool_check(&stranger), Err(index_of(Error::<Test>::NotValidator)));
+			// Unknown model.
+			let unknown = signed_attestation(V1, V1, 7, Verdict::Loads);
+			assert_eq!(pool_check(&unknown), Err(index_of(Error::<Test>::UnknownModel)));
+			// Twice.
+			let first = signed_attestation(V1, V1, 0, Verdict::Loads);
+			assert_ok!(first
+				.clone()
+				.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()));
+			assert_eq!(pool_check(&first), Err(index_of(Error::<Test>::AlreadyAttested)));
+			// After the decision.
+			attest(V2, 0, Verdict::Loads);
+			let late = signed_attestation(V3, V3, 0, Verdict::Loads);
+			assert_eq!(pool_check(&late), Err(index_of(Error::<Test>::NotPending)));
+			// Only the authorized origin dispatches it.
+			assert_noop!(
+				signed_attestation(V3, V3, 0, Verdict::Loads)
+					.dispatch_bypass_filter(RuntimeOrigin::signed(V3)),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+}

@@ -26,6 +26,7 @@ pub trait WeightInfo {
 	fn force_reject() -> Weight;
 	fn ban_model() -> Weight;
 	fn set_params() -> Weight;
+	fn authorize_attestation() -> Weight;
 }
 
 /// Weights measured for `pallet_model_registry`, with the runtime's database weights.
@@ -197,6 +198,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(105_938_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	fn authorize_attestation() -> Weight {
+		Weight::from_parts(700_000_000, 6982)
+			.saturating_add(T::DbWeight::get().reads(4))
+	}
 }
 
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
@@ -244,5 +249,9 @@ impl WeightInfo for () {
 	fn set_params() -> Weight {
 		Weight::from_parts(105_938_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
+	}
+	fn authorize_attestation() -> Weight {
+		Weight::from_parts(700_000_000, 6982)
+			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 }

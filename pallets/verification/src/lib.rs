@@ -32,6 +32,10 @@
 //!    round starts. After [`Config::MaxEscalations`] escalations, or when too few fresh validators
 //!    are free, the job fails with a full refund ([`JobSettlement::fail`]).
 //!
+//! Executors do not act by hand: their nodes' offchain workers run the model through the node's
+//! inference engine, commit, keep output and salt in persistent offchain storage and reveal (the
+//! runtime's `offchain` module composes this pallet with the jobs pallet and the registry).
+//!
 //! **Who may commit and reveal.** Both calls are authorized transactions
 //! (`#[pallet::authorize]`): they carry the executor's account and a signature by its inference
 //! session key ([`Config::Keys`]) over `("gateless/commit", job, round, executor, commitment)` or

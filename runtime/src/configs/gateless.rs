@@ -53,6 +53,11 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxAttestations = ConstU32<MAX_AUTHORITIES>;
 	type DefaultParams = DefaultRegistryParams;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+	/// Offchain workers sign attestations with the validator's inference session key.
+	type Keys = SessionInferenceKeys;
+	type AttestationPriority = DutyPriority;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::Helper;
 }
 
 /// Blocks executors have to run a model and commit: one minute.
@@ -264,6 +269,16 @@ pub mod benchmark_helpers {
 
 		fn executor(index: u32) -> AccountId {
 			frame_benchmarking::account("executor", index, 0)
+		}
+	}
+
+	impl pallet_model_registry::BenchmarkHelper<Runtime> for Helper {
+		fn inference_key(who: &AccountId) -> InferenceId {
+			<Helper as pallet_result_verification::BenchmarkHelper<Runtime>>::inference_key(who)
+		}
+
+		fn sign(who: &AccountId, payload: &[u8]) -> inference::Signature {
+			<Helper as pallet_result_verification::BenchmarkHelper<Runtime>>::sign(who, payload)
 		}
 	}
 }

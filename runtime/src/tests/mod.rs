@@ -1,4 +1,7 @@
-//! Tests of the runtime as a whole: genesis presets, version, metadata and the WASM blob.
+//! Tests of the runtime as a whole: genesis presets, version, metadata and the WASM blob, the job
+//! flow through `Executive`, and validators' offchain workers ([`offchain`]).
+
+mod offchain;
 
 use codec::Decode;
 use frame_support::traits::Get;

@@ -1,0 +1,162 @@
+//! The project's own models (`models/` in the repository) and onnxruntime's reference outputs
+//! for them, for tests and benchmarks of the engine, the runtime and the whole chain.
+
+use std::{fs, path::PathBuf};
+
+use gateless_primitives::{
+	job::{InputTensor, OutputTensor, Tensor},
+	model::{DType, Determinism, Dim, ModelSignature, TensorSpec},
+};
+use serde_json::Value;
+use sp_runtime::{FixedU64, Perbill};
+
+/// The repository's `models/` directory.
+pub fn models_dir() -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models")
+}
+
+/// The bytes of a committed file of `models/`.
+pub fn bytes(file: &str) -> Vec<u8> {
+	fs::read(models_dir().join(file)).expect("the committed model files")
+}
+
+fn json(file: &str) -> Value {
+	serde_json::from_slice(&bytes(file)).expect("valid JSON")
+}
+
+fn dtype(name: &str) -> DType {
+	match name {
+		"f32" => DType::F32,
+		"i32" => DType::I32,
+		other => panic!("dtype {other}"),
+	}
+}
+
+fn spec(value: &Value) -> TensorSpec {
+	TensorSpec {
+		name: value["name"].as_str().unwrap().as_bytes().to_vec().try_into().unwrap(),
+		dtype: dtype(value["dtype"].as_str().unwrap()),
+		shape: value["shape"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|dim| match dim.as_u64() {
+				Some(size) => Dim::Fixed(size as u32),
+				None => Dim::Dynamic,
+			})
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap(),
+	}
+}
+
+/// The signature `models.json` declares for `file`.
+pub fn declared(file: &str) -> ModelSignature {
+	let entry = &json("models.json")[file]["signature"];
+	let side = |key: &str| {
+		entry[key]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(spec)
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap()
+	};
+	ModelSignature { inputs: side("inputs"), outputs: side("outputs") }
+}
+
+/// The determinism class `models.json` declares for `file`.
+pub fn determinism(file: &str) -> Determinism {
+	let entry = &json("models.json")[file]["determinism"];
+	match entry.get("Tolerance") {
+		None => Determinism::Exact,
+		Some(tolerance) => {
+			let billionths = |key: &str| (tolerance[key].as_f64().unwrap() * 1e9).round() as u64;
+			Determinism::Tolerance {
+				abs: FixedU64::from_rational(billionths("abs").into(), 1_000_000_000),
+				rel: Perbill::from_parts(billionths("rel") as u32),
+			}
+		},
+	}
+}
+
+/// The reference input of `model` (a batch), onnxruntime's output values as f64, and the class
+/// it predicts for each row.
+pub fn reference(model: &str) -> (InputTensor, Vec<f64>, Vec<usize>) {
+	let document = json(&format!("{model}.reference.json"));
+	let input = &document["input"];
+	let kind = dtype(input["dtype"].as_str().unwrap());
+	let values = input["values"].as_array().unwrap();
+	let data: Vec<u8> = match kind {
+		DType::F32 => {
+			values.iter().flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes()).collect()
+		},
+		DType::I32 => {
+			values.iter().flat_map(|v| (v.as_i64().unwrap() as i32).to_le_bytes()).collect()
+		},
+		_ => unreachable!(),
+	};
+	let shape: Vec<u32> = input["shape"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|d| d.as_u64().unwrap() as u32)
+		.collect();
+	let tensor =
+		Tensor { dtype: kind, shape: shape.try_into().unwrap(), data: data.try_into().unwrap() };
+	let output = document["output"]["values"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|v| v.as_f64().unwrap())
+		.collect();
+	let predicted = document["predicted"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|v| v.as_u64().unwrap() as usize)
+		.collect();
+	(tensor, output, predicted)
+}
+
+/// The first `rows` rows of a `[batch, width]` input.
+pub fn first_rows(input: &InputTensor, rows: u32) -> InputTensor {
+	let width = input.shape.get(1).copied().unwrap_or(1);
+	let bytes = (rows * width * input.dtype.size_in_bytes()) as usize;
+	Tensor {
+		dtype: input.dtype,
+		shape: vec![rows, width].try_into().unwrap(),
+		data: input.data[..bytes].to_vec().try_into().unwrap(),
+	}
+}
+
+/// The values of an f32 or i32 output, as f64.
+pub fn values(output: &OutputTensor) -> Vec<f64> {
+	match output.dtype {
+		DType::F32 => output
+			.data
+			.chunks_exact(4)
+			.map(|b| f64::from(f32::from_le_bytes(b.try_into().unwrap())))
+			.collect(),
+		DType::I32 => output
+			.data
+			.chunks_exact(4)
+			.map(|b| f64::from(i32::from_le_bytes(b.try_into().unwrap())))
+			.collect(),
+		other => panic!("unexpected {other:?}"),
+	}
+}
+
+/// The index of the largest value of each row of `width` values.
+pub fn argmax_rows(values: &[f64], width: usize) -> Vec<usize> {
+	values
+		.chunks(width)
+		.map(|row| {
+			row.iter()
+				.enumerate()
+				.fold((0, f64::MIN), |best, (i, v)| if *v > best.1 { (i, *v) } else { best })
+				.0
+		})
+		.collect()
+}

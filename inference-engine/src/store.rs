@@ -1,0 +1,227 @@
+//! The model store: ONNX files on disk, content-addressed by their blake2-256 hash.
+//!
+//! A model's bytes come from the store, else from the chain (inline models, passed in by the
+//! offchain worker), else from the model's http(s) URIs, fetched natively with a timeout and a
+//! size cap. Bytes enter the store only when they have the registered size and hash, and are
+//! checked again when read, so a corrupted file is dropped rather than run.
+
+use std::{
+	fs,
+	io::{self, Write},
+	path::{Path, PathBuf},
+	sync::mpsc,
+	time::Duration,
+};
+
+use gateless_primitives::{
+	inference::ModelRef,
+	model::{model_hash, AttestationFailure},
+};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use sp_core::H256;
+
+/// Why a model's bytes could not be obtained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreError {
+	/// No URI served the bytes; the message says what each attempt ran into.
+	Unavailable(String),
+	/// The model is larger than the node accepts.
+	TooLarge { size: u64, limit: u64 },
+	/// The bytes do not have the registered size.
+	SizeMismatch { expected: u64, actual: u64 },
+	/// The bytes do not hash to the registered hash.
+	HashMismatch,
+	/// The store's directory could not be written.
+	Io(String),
+}
+
+impl StoreError {
+	/// The attestation failure reported for this error.
+	pub fn attestation_failure(&self) -> AttestationFailure {
+		match self {
+			StoreError::Unavailable(_) | StoreError::Io(_) => AttestationFailure::Unavailable,
+			StoreError::TooLarge { .. } => AttestationFailure::TooLarge,
+			StoreError::SizeMismatch { .. } => AttestationFailure::SizeMismatch,
+			StoreError::HashMismatch => AttestationFailure::HashMismatch,
+		}
+	}
+}
+
+/// ONNX files under a directory, named by the hex of their hash.
+pub struct ModelStore {
+	dir: PathBuf,
+	max_bytes: u64,
+	fetch_timeout: Duration,
+}
+
+impl ModelStore {
+	/// Opens (creating it if needed) the store in `dir`, accepting models of at most `max_bytes`
+	/// and giving each URI fetch at most `fetch_timeout`.
+	pub fn open(dir: &Path, max_bytes: u64, fetch_timeout: Duration) -> io::Result<Self> {
+		fs::create_dir_all(dir)?;
+		Ok(Self { dir: dir.to_path_buf(), max_bytes, fetch_timeout })
+	}
+
+	/// The directory of the store.
+	pub fn dir(&self) -> &Path {
+		&self.dir
+	}
+
+	fn path_of(&self, hash: &H256) -> PathBuf {
+		self.dir.join(format!("{}.onnx", hex(hash.as_bytes())))
+	}
+
+	/// Whether the store holds the model with `hash`.
+	pub fn contains(&self, hash: &H256) -> bool {
+		self.path_of(hash).is_file()
+	}
+
+	/// The stored bytes of the model with `hash`, if present and intact; a file whose bytes no
+	/// longer hash to its name is removed.
+	pub fn read(&self, hash: &H256) -> Option<Vec<u8>> {
+		let path = self.path_of(hash);
+		let bytes = fs::read(&path).ok()?;
+		if model_hash(&bytes) == *hash {
+			Some(bytes)
+		} else {
+			log::warn!(target: "gateless::inference", "removing corrupted model file {path:?}");
+			let _ = fs::remove_file(&path);
+			None
+		}
+	}
+
+	/// Checks `bytes` against the registered `size` and `hash` and stores them.
+	pub fn insert(&self, hash: &H256, size: u64, bytes: &[u8]) -> Result<(), StoreError> {
+		self.check(hash, size, bytes)?;
+		let path = self.path_of(hash);
+		// Write then rename, so that a crash never leaves a partial file under the final name.
+		let partial = path.with_extension("partial");
+		let write = || -> io::Result<()> {
+			// Again, in case the directory was removed while the node ran.
+			fs::create_dir_all(&self.dir)?;
+			let mut file = fs::File::create(&partial)?;
+			file.write_all(bytes)?;
+			file.sync_all()?;
+			fs::rename(&partial, &path)
+		};
+		write().map_err(|error| StoreError::Io(format!("writing {path:?}: {error}")))
+	}
+
+	fn check(&self, hash: &H256, size: u64, bytes: &[u8]) -> Result<(), StoreError> {
+		let actual = bytes.len() as u64;
+		if actual > self.max_bytes {
+			return Err(StoreError::TooLarge { size: actual, limit: self.max_bytes });
+		}
+		if actual != size {
+			return Err(StoreError::SizeMismatch { expected: size, actual });
+		}
+		if model_hash(bytes) != *hash {
+			return Err(StoreError::HashMismatch);
+		}
+		Ok(())
+	}
+
+	/// The bytes of `model`: from the store, else its inline bytes, else its URIs in order;
+	/// whatever is obtained is checked and stored.
+	pub fn obtain(&self, model: &ModelRef) -> Result<Vec<u8>, StoreError> {
+		if model.size > self.max_bytes {
+			return Err(StoreError::TooLarge { size: model.size, limit: self.max_bytes });
+		}
+		if let Some(bytes) = self.read(&model.hash) {
+			return Ok(bytes);
+		}
+		if let Some(bytes) = &model.inline {
+			self.insert(&model.hash, model.size, bytes)?;
+			return Ok(bytes.clone());
+		}
+		let mut attempts = Vec::new();
+		let mut mismatch = None;
+		for uri in &model.uris {
+			let uri = String::from_utf8_lossy(uri).into_owned();
+			match fetch(&uri, self.max_bytes, self.fetch_timeout) {
+				Ok(bytes) => match self.insert(&model.hash, model.size, &bytes) {
+					Ok(()) => return Ok(bytes),
+					// Another URI may serve the right bytes; if none does, the mismatch is what
+					// the validator reports.
+					Err(error @ (StoreError::HashMismatch | StoreError::SizeMismatch { .. })) => {
+						attempts.push(format!("{uri}: {error:?}"));
+						mismatch = Some(error);
+					},
+					Err(error) => return Err(error),
+				},
+				Err(error) => attempts.push(format!("{uri}: {error}")),
+			}
+		}
+		Err(mismatch.unwrap_or_else(|| {
+			StoreError::Unavailable(if attempts.is_empty() {
+				"the model has no inline bytes and no URI".into()
+			} else {
+				attempts.join("; ")
+			})
+		}))
+	}
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Fetches `uri` (http or https) with at most `max_bytes` of body within `timeout`.
+///
+/// The request runs on its own thread with its own small tokio runtime, so that it works from
+/// any caller (offchain worker threads are not tokio threads) and a stuck connection costs the
+/// caller no more than `timeout`. Redirects are not followed.
+pub fn fetch(uri: &str, max_bytes: u64, timeout: Duration) -> Result<Vec<u8>, String> {
+	let uri: hyper::Uri = uri.parse().map_err(|error| format!("bad URI: {error}"))?;
+	let (sender, receiver) = mpsc::channel();
+	std::thread::Builder::new()
+		.name("gateless-model-fetch".into())
+		.spawn(move || {
+			let result = tokio::runtime::Builder::new_current_thread()
+				.enable_all()
+				.build()
+				.map_err(|error| format!("cannot start the fetch runtime: {error}"))
+				.and_then(|runtime| runtime.block_on(fetch_async(uri, max_bytes)));
+			let _ = sender.send(result);
+		})
+		.map_err(|error| format!("cannot start a fetch thread: {error}"))?;
+	receiver
+		.recv_timeout(timeout)
+		.unwrap_or_else(|_| Err(format!("timed out after {} ms", timeout.as_millis())))
+}
+
+async fn fetch_async(uri: hyper::Uri, max_bytes: u64) -> Result<Vec<u8>, String> {
+	let connector = hyper_rustls::HttpsConnectorBuilder::new()
+		.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+		.map_err(|error| format!("no TLS roots: {error}"))?
+		.https_or_http()
+		.enable_http1()
+		.build();
+	let client: Client<_, Empty<bytes::Bytes>> =
+		Client::builder(TokioExecutor::new()).build(connector);
+	let response = client.get(uri).await.map_err(|error| format!("request failed: {error}"))?;
+	if !response.status().is_success() {
+		return Err(format!("HTTP status {}", response.status()));
+	}
+	let too_large = || format!("more than {max_bytes} bytes");
+	let declared = response
+		.headers()
+		.get(hyper::header::CONTENT_LENGTH)
+		.and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+	if declared.is_some_and(|length| length > max_bytes) {
+		return Err(too_large());
+	}
+	let mut body = response.into_body();
+	let mut bytes = Vec::new();
+	while let Some(frame) = body.frame().await {
+		let frame = frame.map_err(|error| format!("reading the body: {error}"))?;
+		if let Some(data) = frame.data_ref() {
+			if (bytes.len() as u64).saturating_add(data.len() as u64) > max_bytes {
+				return Err(too_large());
+			}
+			bytes.extend_from_slice(data);
+		}
+	}
+	Ok(bytes)
+}

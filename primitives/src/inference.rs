@@ -1,0 +1,97 @@
+//! The `inference` runtime interface: how offchain workers ask the node to check and run models.
+//!
+//! The runtime calls [`check_model`], [`run`] and [`has_model`]; the node implements them natively with its inference engine (tract,
+//! a model store and a plan cache) and hands that implementation to offchain workers only, as the
+//! [`InferenceExt`] externalities extension. Every node registers the host functions (the runtime
+//! imports them), but during block import, block authoring or a runtime API call the extension is
+//! absent and the calls answer deterministically: `false`, or `None` ("no engine here"). No
+//! on-chain code path calls them.
+
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+use sp_core::H256;
+use sp_runtime_interface::{
+	pass_by::{AllocateAndReturnByCodec, PassFatPointerAndDecode},
+	runtime_interface,
+};
+
+use crate::{
+	job::{InferenceOutput, InputTensor},
+	model::{ModelSignature, ModelUri, Verdict},
+};
+
+/// A model as the engine needs to know it: what its bytes hash to, how big they are, what it
+/// declares, and where its bytes are.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug)]
+pub struct ModelRef {
+	/// The blake2-256 hash of the ONNX file; the model store's key.
+	pub hash: H256,
+	/// The file's size in bytes.
+	pub size: u64,
+	/// The declared inputs and outputs, checked against the graph.
+	pub signature: ModelSignature,
+	/// The http(s) URIs to fetch the bytes from, when the node does not have them.
+	pub uris: Vec<ModelUri>,
+	/// The bytes themselves, for models stored on chain. Workers pass them only when
+	/// [`has_model`] says the node lacks them, to keep large copies out of WASM.
+	pub inline: Option<Vec<u8>>,
+}
+
+/// The node's side of the interface, implemented by its inference engine.
+#[cfg(not(substrate_runtime))]
+pub trait InferenceHost: Send {
+	/// Whether the node's model store holds the bytes of the model with `hash`.
+	fn has_model(&mut self, hash: H256) -> bool;
+	/// Gets the model's bytes (store, inline bytes or URIs), checks size and hash, loads it and
+	/// checks its signature: the verdict a validator attests.
+	fn check_model(&mut self, model: ModelRef) -> Verdict;
+	/// Runs the model on `input`: its first output, or the typed error it ran into.
+	fn run(&mut self, model: ModelRef, input: InputTensor) -> InferenceOutput;
+}
+
+#[cfg(not(substrate_runtime))]
+sp_externalities::decl_extension! {
+	/// The node's inference engine, registered only in offchain workers' externalities.
+	pub struct InferenceExt(alloc::boxed::Box<dyn InferenceHost>);
+}
+
+#[cfg(not(substrate_runtime))]
+impl InferenceExt {
+	/// Wraps a host implementation.
+	pub fn new(host: impl InferenceHost + 'static) -> Self {
+		Self(alloc::boxed::Box::new(host))
+	}
+}
+
+#[cfg(not(substrate_runtime))]
+use sp_externalities::ExternalitiesExt;
+
+#[cfg(not(substrate_runtime))]
+pub use self::inference::HostFunctions;
+pub use self::inference::{check_model, has_model, run};
+
+/// Model checks and inference, served by the node to offchain workers.
+#[runtime_interface]
+pub trait Inference {
+	/// Whether the node's model store holds the model with `hash`; `false` without an engine.
+	fn has_model(&mut self, hash: PassFatPointerAndDecode<H256>) -> bool {
+		self.extension::<InferenceExt>().is_some_and(|engine| engine.0.has_model(hash))
+	}
+
+	/// The verdict on `model` (see [`InferenceHost::check_model`]); `None` without an engine.
+	fn check_model(
+		&mut self,
+		model: PassFatPointerAndDecode<ModelRef>,
+	) -> AllocateAndReturnByCodec<Option<Verdict>> {
+		self.extension::<InferenceExt>().map(|engine| engine.0.check_model(model))
+	}
+
+	/// The output of `model` on `input` (see [`InferenceHost::run`]); `None` without an engine.
+	fn run(
+		&mut self,
+		model: PassFatPointerAndDecode<ModelRef>,
+		input: PassFatPointerAndDecode<InputTensor>,
+	) -> AllocateAndReturnByCodec<Option<InferenceOutput>> {
+		self.extension::<InferenceExt>().map(|engine| engine.0.run(model, input))
+	}
+}

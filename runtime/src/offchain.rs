@@ -1,0 +1,279 @@
+//! Validators' duties, done by the offchain worker of each imported block on a validator's node.
+//!
+//! For every inference key in the node's keystore whose owner is an active validator:
+//!
+//! 1. **Attest.** Each `Pending` model the validator has not attested yet is checked with
+//!    [`inference::check_model`] (bytes from the node's model store, the chain, or the model's
+//!    URIs; hash, size and signature checked; loaded by tract) and the verdict is sent with
+//!    `ModelRegistry::attest_model_as`, at most [`MAX_ATTESTATIONS_PER_BLOCK`] per block.
+//! 2. **Commit.** For each job whose current round has the validator in its committee and no
+//!    commitment from it, the worker runs the model on the job's input with [`inference::run`],
+//!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and sends
+//!    `Verification::commit`.
+//! 3. **Reveal.** Once the reveal window is open, it sends `Verification::reveal` with the stored
+//!    output and salt: a node restarted between commit and reveal still reveals.
+//!
+//! All three are general transactions authorized by a signature of the inference key (no account
+//! key, no fee). Workers of successive blocks may run at the same time, so each duty takes an
+//! offchain storage lock and records when it sent its transaction; it sends again only if the
+//! chain has not seen it [`RESEND_AFTER`] blocks later (the pool refuses duplicates anyway).
+//!
+//! A job whose model cannot be obtained (`ModelUnavailable`: its URIs are down, say) is retried
+//! at the next block rather than committed: that is this node's problem, not the model's. Every
+//! other outcome, tensor or typed error, is committed: honest validators agree on it.
+
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+use frame_system::offchain::{CreateAuthorizedTransaction, SubmitTransaction};
+use gateless_primitives::{
+	crypto::{InferenceId, INFERENCE_KEY_TYPE},
+	digest::{commitment, output_digest},
+	inference::{self, ModelRef},
+	job::{InferenceError, InferenceOutput, JobId},
+	model::{ModelId, ModelLocation, ModelStatus},
+	traits::ValidatorSet,
+};
+use sp_runtime::{
+	offchain::{
+		storage::StorageValueRef,
+		storage_lock::{BlockAndTime, StorageLock},
+		Duration,
+	},
+	RuntimeAppPublic,
+};
+
+use crate::{
+	AccountId, BlockNumber, ModelRegistry, Runtime, RuntimeCall, Session, Staking, System,
+	Verification,
+};
+
+/// The most models one validator checks in one block's worker (loading a model takes a while).
+pub const MAX_ATTESTATIONS_PER_BLOCK: usize = 4;
+
+/// Blocks after which a duty whose transaction the chain has not seen is sent again.
+pub const RESEND_AFTER: BlockNumber = 5;
+
+/// How long a duty's lock is held at most, in blocks and in milliseconds: longer than one model
+/// load plus one inference under the node's default time limits.
+const LOCK_BLOCKS: BlockNumber = 3;
+const LOCK_MILLIS: u64 = 30_000;
+
+type Lock<'a> = StorageLock<'a, BlockAndTime<System>>;
+
+/// What a validator's node remembers of a job it ran: the output it committed to and the salt.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub struct Execution {
+	/// The output (or error) committed to.
+	pub output: InferenceOutput,
+	/// The salt of the commitment.
+	pub salt: [u8; 32],
+	/// The block whose worker last sent the commit.
+	pub committed_at: Option<BlockNumber>,
+	/// The block whose worker last sent the reveal.
+	pub revealed_at: Option<BlockNumber>,
+}
+
+/// The offchain storage key of a validator's execution of a job's round.
+pub fn execution_key(job: JobId, round: u8, validator: &AccountId) -> Vec<u8> {
+	(b"gateless/execution", job, round, validator).encode()
+}
+
+/// The offchain storage key of the block at which a validator sent its attestation of a model.
+pub fn attestation_key(model: ModelId, validator: &AccountId) -> Vec<u8> {
+	(b"gateless/attestation", model, validator).encode()
+}
+
+fn lock_key(duty: &[u8], id: u64, validator: &AccountId) -> Vec<u8> {
+	(b"gateless/lock", duty, id, validator).encode()
+}
+
+fn due(sent_at: Option<BlockNumber>, now: BlockNumber) -> bool {
+	sent_at.is_none_or(|at| now >= at.saturating_add(RESEND_AFTER))
+}
+
+/// Runs the duties of every local validator key; called by the runtime's offchain worker API.
+pub fn run(now: BlockNumber) {
+	if !sp_io::offchain::is_validator() {
+		return;
+	}
+	for key in InferenceId::all() {
+		let Some(validator) = Session::key_owner(INFERENCE_KEY_TYPE, key.as_ref()) else {
+			continue;
+		};
+		if !<Staking as ValidatorSet<AccountId>>::is_active(&validator) {
+			continue;
+		}
+		attest_pending_models(now, &key, &validator);
+		run_assigned_jobs(now, &key, &validator);
+	}
+}
+
+/// What the engine needs to know of `model`; inline bytes only when the node lacks them.
+pub fn model_ref(model: ModelId) -> Option<ModelRef> {
+	let info = pallet_model_registry::Models::<Runtime>::get(model)?;
+	let (uris, inline) = match info.location {
+		ModelLocation::Uris(uris) => (uris.into_inner(), None),
+		ModelLocation::Inline => (
+			Vec::new(),
+			if inference::has_model(info.hash) { None } else { ModelRegistry::inline_bytes(model) },
+		),
+	};
+	Some(ModelRef { hash: info.hash, size: info.size, signature: info.signature, uris, inline })
+}
+
+fn submit(call: RuntimeCall) -> bool {
+	let xt =
+		<Runtime as CreateAuthorizedTransaction<RuntimeCall>>::create_authorized_transaction(call);
+	SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt).is_ok()
+}
+
+fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
+	let pending = pallet_model_registry::Models::<Runtime>::iter()
+		.filter(|(_, info)| info.status == ModelStatus::Pending)
+		.map(|(model, _)| model)
+		.filter(|model| {
+			!pallet_model_registry::Attestations::<Runtime>::get(model)
+				.iter()
+				.any(|(who, _)| who == validator)
+		});
+	for model in pending.take(MAX_ATTESTATIONS_PER_BLOCK) {
+		let lock_key = lock_key(b"attest", model, validator);
+		let mut lock = Lock::with_block_and_time_deadline(
+			&lock_key,
+			LOCK_BLOCKS,
+			Duration::from_millis(LOCK_MILLIS),
+		);
+		let Ok(_guard) = lock.try_lock() else { continue };
+		let sent_key = attestation_key(model, validator);
+		let sent = StorageValueRef::persistent(&sent_key);
+		let sent_at = sent.get::<BlockNumber>().ok().flatten();
+		if !due(sent_at, now) {
+			continue;
+		}
+		let Some(model_ref) = model_ref(model) else { continue };
+		// `None`: this node runs no engine in its workers.
+		let Some(verdict) = inference::check_model(model_ref) else { return };
+		let payload = ModelRegistry::attestation_payload(model, verdict, validator);
+		let Some(signature) = key.sign(&payload) else { continue };
+		let call = pallet_model_registry::Call::attest_model_as {
+			model,
+			verdict,
+			validator: validator.clone(),
+			signature,
+		};
+		if submit(call.into()) {
+			log::info!(target: "gateless::offchain", "attested model {model}: {verdict:?}");
+			sent.set(&now);
+		}
+	}
+}
+
+fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
+	for (job, round) in pallet_result_verification::Rounds::<Runtime>::iter() {
+		if !round.committee.contains(validator) {
+			continue;
+		}
+		let lock_key = lock_key(b"job", job, validator);
+		let mut lock = Lock::with_block_and_time_deadline(
+			&lock_key,
+			LOCK_BLOCKS,
+			Duration::from_millis(LOCK_MILLIS),
+		);
+		let Ok(_guard) = lock.try_lock() else { continue };
+		let record_key = execution_key(job, round.round, validator);
+		let mut record = StorageValueRef::persistent(&record_key);
+		if pallet_result_verification::Reveals::<Runtime>::contains_key(job, validator) {
+			// Done: the chain has the reveal.
+			record.clear();
+			continue;
+		}
+		let stored = record.get::<Execution>().ok().flatten();
+		let committed =
+			pallet_result_verification::Commitments::<Runtime>::contains_key(job, validator);
+		if !committed {
+			if now > round.commit_until {
+				continue;
+			}
+			let mut execution = match stored {
+				Some(execution) => execution,
+				None => {
+					let Some(output) = execute(job) else { continue };
+					let execution = Execution {
+						output,
+						salt: sp_io::offchain::random_seed(),
+						committed_at: None,
+						revealed_at: None,
+					};
+					// Stored before committing: whatever happens next, the reveal can be made.
+					record.set(&execution);
+					execution
+				},
+			};
+			if !due(execution.committed_at, now) {
+				continue;
+			}
+			let digest = output_digest(&execution.output, &round.determinism);
+			let commitment = commitment(&digest, &execution.salt, validator);
+			let payload = Verification::commit_payload(job, round.round, validator, &commitment);
+			let Some(signature) = key.sign(&payload) else { continue };
+			let call = pallet_result_verification::Call::commit {
+				job,
+				executor: validator.clone(),
+				commitment,
+				signature,
+			};
+			if submit(call.into()) {
+				log::info!(target: "gateless::offchain", "committed to job {job}");
+				execution.committed_at = Some(now);
+				record.set(&execution);
+			}
+		} else {
+			let all_committed = round.committed as usize == round.committee.len();
+			if !(all_committed || now > round.commit_until) || now > round.reveal_until {
+				continue;
+			}
+			let Some(mut execution) = stored else {
+				log::warn!(
+					target: "gateless::offchain",
+					"job {job}: committed but the output is not in offchain storage"
+				);
+				continue;
+			};
+			if !due(execution.revealed_at, now) {
+				continue;
+			}
+			let payload = Verification::reveal_payload(
+				job,
+				round.round,
+				validator,
+				&execution.output,
+				&execution.salt,
+			);
+			let Some(signature) = key.sign(&payload) else { continue };
+			let call = pallet_result_verification::Call::reveal {
+				job,
+				executor: validator.clone(),
+				output: execution.output.clone(),
+				salt: execution.salt,
+				signature,
+			};
+			if submit(call.into()) {
+				log::info!(target: "gateless::offchain", "revealed job {job}");
+				execution.revealed_at = Some(now);
+				record.set(&execution);
+			}
+		}
+	}
+}
+
+/// Runs `job`'s model on its input; `None` when there is nothing to commit yet.
+fn execute(job: JobId) -> Option<InferenceOutput> {
+	let info = pallet_inference_jobs::Jobs::<Runtime>::get(job)?;
+	let input = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
+	let output = inference::run(model_ref(info.model)?, input)?;
+	if output == InferenceOutput::Error(InferenceError::ModelUnavailable) {
+		log::info!(target: "gateless::offchain", "job {job}: model unavailable, retrying later");
+		return None;
+	}
+	Some(output)
+}

@@ -1,0 +1,279 @@
+//! Validators' offchain workers in the real runtime, with the node's real inference engine
+//! registered as the `inference` extension, a keystore holding Alice's inference key, and test
+//! offchain storage and transaction pool: the right transactions, each once, and a reveal that
+//! needs nothing but the node's persistent offchain storage.
+
+use std::{
+	sync::{Arc, Mutex},
+	time::Duration,
+};
+
+use codec::Decode;
+use frame_support::assert_ok;
+use gateless_inference_engine::{
+	reference::{argmax_rows, bytes, declared, determinism, first_rows, reference, values},
+	Engine, EngineConfig,
+};
+use gateless_primitives::{
+	crypto::INFERENCE_KEY_TYPE,
+	inference::{InferenceExt, InferenceHost, ModelRef},
+	job::{InferenceOutput, InputTensor, JobStatus},
+	model::{model_hash, AttestationFailure, ModelId, ModelStatus, Verdict},
+};
+use sp_core::offchain::{
+	testing::{OffchainState, PoolState, TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_keyring::Sr25519Keyring;
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_runtime::{generic::Header, traits::Header as _};
+
+use super::*;
+use crate::{
+	offchain, token::UNIT, Executive, InferenceJobs, ModelRegistry, RuntimeCall, RuntimeOrigin,
+	System, UncheckedExtrinsic,
+};
+
+/// The engine behind the extension, which a test can swap as a node restart would.
+#[derive(Clone)]
+struct NodeEngine(Arc<Mutex<Engine>>);
+
+impl InferenceHost for NodeEngine {
+	fn has_model(&mut self, hash: sp_core::H256) -> bool {
+		self.0.lock().unwrap().has_model(&hash)
+	}
+
+	fn check_model(&mut self, model: ModelRef) -> Verdict {
+		self.0.lock().unwrap().check_model(&model)
+	}
+
+	fn run(&mut self, model: ModelRef, input: InputTensor) -> InferenceOutput {
+		self.0.lock().unwrap().run(&model, &input)
+	}
+}
+
+fn engine(dir: &std::path::Path, time_limit: Duration) -> Engine {
+	Engine::new(EngineConfig {
+		model_dir: dir.to_path_buf(),
+		max_model_bytes: 1 << 20,
+		cache_size: 4,
+		time_limit,
+		fetch_timeout: Duration::from_secs(5),
+		threads: 1,
+	})
+	.unwrap()
+}
+
+struct Validator {
+	ext: sp_io::TestExternalities,
+	offchain: Arc<parking_lot::RwLock<OffchainState>>,
+	pool: Arc<parking_lot::RwLock<PoolState>>,
+	engine: NodeEngine,
+	_dir: tempfile::TempDir,
+}
+
+/// The dev chain, seen from its validator Alice's node.
+fn alice_node() -> Validator {
+	let dir = tempfile::tempdir().unwrap();
+	let mut ext = build(DEV_RUNTIME_PRESET);
+	let (offchain_ext, offchain) = TestOffchainExt::new();
+	let (pool_ext, pool) = TestTransactionPoolExt::new();
+	let keystore = MemoryKeystore::new();
+	keystore.sr25519_generate_new(INFERENCE_KEY_TYPE, Some("//Alice")).unwrap();
+	let engine = NodeEngine(Arc::new(Mutex::new(engine(dir.path(), Duration::from_secs(30)))));
+	ext.register_extension(OffchainWorkerExt::new(offchain_ext.clone()));
+	ext.register_extension(OffchainDbExt::new(offchain_ext));
+	ext.register_extension(TransactionPoolExt::new(pool_ext));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext.register_extension(InferenceExt::new(engine.clone()));
+	Validator { ext, offchain, pool, engine, _dir: dir }
+}
+
+fn start_block(number: u32) {
+	let parent = System::block_hash(number - 1);
+	Executive::initialize_block(&Header::new(
+		number,
+		Default::default(),
+		Default::default(),
+		parent,
+		Default::default(),
+	));
+}
+
+/// Registers a committed model file inline, as Bob.
+fn register(file: &str) -> ModelId {
+	let onnx = bytes(file);
+	let model = pallet_model_registry::NextModelId::<Runtime>::get();
+	ModelRegistry::register_model(
+		RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()),
+		file.as_bytes().to_vec().try_into().unwrap(),
+		b"1.0.0".to_vec().try_into().unwrap(),
+		model_hash(&onnx),
+		onnx.len() as u64,
+		pallet_model_registry::ModelSource::Inline(onnx.try_into().unwrap()),
+		declared(file),
+		determinism(file),
+		UNIT / 10,
+		Default::default(),
+	)
+	.unwrap();
+	model
+}
+
+/// Runs the worker `times` times at the current block; returns the transactions it added.
+fn run_worker(pool: &parking_lot::RwLock<PoolState>, times: usize) -> Vec<UncheckedExtrinsic> {
+	let before = pool.read().transactions.len();
+	for _ in 0..times {
+		offchain::run(System::block_number());
+	}
+	pool.read().transactions[before..]
+		.iter()
+		.map(|tx| UncheckedExtrinsic::decode(&mut &tx[..]).unwrap())
+		.collect()
+}
+
+/// Checks `xt` as the pool does (on a state it then throws away), then applies it.
+fn apply(xt: UncheckedExtrinsic) {
+	use frame_support::storage::{with_transaction, TransactionOutcome};
+	use sp_runtime::transaction_validity::TransactionSource;
+	let validity: Result<_, sp_runtime::DispatchError> = with_transaction(|| {
+		TransactionOutcome::Rollback(Ok(Executive::validate_transaction(
+			TransactionSource::Local,
+			xt.clone(),
+			System::parent_hash(),
+		)))
+	});
+	validity.unwrap().expect("the pool accepts the worker's transaction");
+	Executive::apply_extrinsic(xt).expect("applied").expect("dispatched");
+}
+
+#[test]
+fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let Validator { mut ext, offchain, pool, engine: node_engine, _dir } = alice_node();
+	ext.execute_with(|| {
+		start_block(1);
+		let model = register("digits-mlp.onnx");
+
+		// Attestation: one transaction, however many times the worker runs.
+		let sent = run_worker(&pool, 3);
+		assert_eq!(sent.len(), 1, "one attestation");
+		match &sent[0].function {
+			RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
+				model: attested,
+				verdict,
+				validator,
+				..
+			}) => assert_eq!((*attested, *verdict, validator), (model, Verdict::Loads, &alice)),
+			other => panic!("not an attestation: {other:?}"),
+		}
+		apply(sent[0].clone());
+		assert_eq!(
+			pallet_model_registry::Models::<Runtime>::get(model).unwrap().status,
+			ModelStatus::Active
+		);
+
+		// A job of two images, assigned to Alice, the only validator.
+		start_block(2);
+		let (images, expected, predicted) = reference("digits-mlp");
+		let input = first_rows(&images, 2);
+		assert!(run_worker(&pool, 1).is_empty(), "nothing to do before a job");
+		assert_ok!(InferenceJobs::submit_job(
+			RuntimeOrigin::signed(Sr25519Keyring::Charlie.to_account_id()),
+			model,
+			input,
+			Some(1),
+			UNIT,
+		));
+		let job = 0;
+
+		// Commit: one transaction, the output kept in persistent offchain storage.
+		let sent = run_worker(&pool, 3);
+		assert_eq!(sent.len(), 1, "one commit");
+		assert!(matches!(
+			&sent[0].function,
+			RuntimeCall::Verification(pallet_result_verification::Call::commit { job: 0, executor, .. })
+				if *executor == alice
+		));
+		apply(sent[0].clone());
+
+		// The node restarts: its in-memory state (the engine's plan cache, local storage and the
+		// pool) is gone, and the new engine could not even load a model in time.
+		pool.write().transactions.clear();
+		offchain.write().local_storage = Default::default();
+		let empty = tempfile::tempdir().unwrap();
+		*node_engine.0.lock().unwrap() = engine(empty.path(), Duration::from_micros(1));
+
+		// Reveal, in the next block (every executor has committed): from offchain storage alone.
+		start_block(3);
+		let sent = run_worker(&pool, 3);
+		assert_eq!(sent.len(), 1, "one reveal");
+		let RuntimeCall::Verification(pallet_result_verification::Call::reveal {
+			output: InferenceOutput::Tensor(output),
+			..
+		}) = &sent[0].function
+		else {
+			panic!("not a reveal of a tensor: {:?}", sent[0].function)
+		};
+		let actual = values(output);
+		let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+		assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
+		apply(sent[0].clone());
+
+		// Decided: the right classes, and nothing more to send.
+		let info = pallet_inference_jobs::Jobs::<Runtime>::get(job).unwrap();
+		assert_eq!(info.status, JobStatus::Finalized);
+		let result = pallet_inference_jobs::JobResults::<Runtime>::get(job).unwrap();
+		let InferenceOutput::Tensor(decided) = result.output else { panic!("an error") };
+		assert_eq!(argmax_rows(&values(&decided), 10), predicted[..2]);
+		assert!(run_worker(&pool, 2).is_empty());
+		start_block(4);
+		assert!(run_worker(&pool, 2).is_empty());
+	});
+}
+
+#[test]
+fn a_broken_model_is_attested_with_its_failure_and_a_node_without_engine_stays_silent() {
+	let Validator { mut ext, pool, _dir, .. } = alice_node();
+	ext.execute_with(|| {
+		start_block(1);
+		let truncated = register("digits-mlp-truncated.onnx");
+		let sent = run_worker(&pool, 2);
+		assert_eq!(sent.len(), 1);
+		assert!(
+			matches!(
+				&sent[0].function,
+				RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
+					model,
+					verdict: Verdict::Fails(AttestationFailure::Malformed),
+					..
+				}) if *model == truncated
+			),
+			"{:?}",
+			sent[0].function
+		);
+		apply(sent[0].clone());
+		assert!(matches!(
+			pallet_model_registry::Models::<Runtime>::get(truncated).unwrap().status,
+			ModelStatus::Rejected(_)
+		));
+	});
+
+	// The same chain on a node whose workers have no engine (the extension is absent, as in
+	// block import): nothing is attested.
+	let mut ext = build(DEV_RUNTIME_PRESET);
+	let (offchain_ext, _) = TestOffchainExt::new();
+	let (pool_ext, pool) = TestTransactionPoolExt::new();
+	let keystore = MemoryKeystore::new();
+	keystore.sr25519_generate_new(INFERENCE_KEY_TYPE, Some("//Alice")).unwrap();
+	ext.register_extension(OffchainWorkerExt::new(offchain_ext.clone()));
+	ext.register_extension(OffchainDbExt::new(offchain_ext));
+	ext.register_extension(TransactionPoolExt::new(pool_ext));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext.execute_with(|| {
+		start_block(1);
+		register("digits-mlp.onnx");
+		assert!(run_worker(&pool, 1).is_empty());
+		assert!(!gateless_primitives::inference::has_model(model_hash(&bytes("digits-mlp.onnx"))));
+	});
+}

@@ -1,0 +1,190 @@
+//! Offchain inference on a real dev chain: the digits classifier is registered inline, the
+//! validator's offchain worker attests it, a user submits two images, and the worker runs tract
+//! on them, commits, reveals, and the job is finalized with the classes onnxruntime predicts.
+
+use std::time::{Duration, Instant};
+
+use codec::Encode;
+use gateless_e2e::{
+	node::{Node, NodeConfig},
+	rpc::{wait_for_finalized, Rpc},
+};
+use gateless_inference_engine::reference::{
+	argmax_rows, bytes, declared, determinism, first_rows, reference, values,
+};
+use gateless_primitives::{
+	job::{FeeQuote, InferenceOutput, JobId, JobResult, QuoteError},
+	model::{model_hash, ModelId, ModelInfo, ModelStatus},
+};
+use gateless_runtime::{token::UNIT, AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
+use pallet_model_registry::{Call as RegistryCall, Event as RegistryEvent, ModelSource};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring;
+
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Attestation, then commit and reveal, each take a block or two; this bounds the whole wait.
+const MAX_BLOCKS_TO_ACTIVE: u32 = 5;
+const MAX_BLOCKS_TO_RESULT: u32 = 8;
+
+fn bounded<T, S: sp_core::Get<u32>>(items: Vec<T>) -> sp_runtime::BoundedVec<T, S> {
+	items.try_into().unwrap_or_else(|_| panic!("over the bound"))
+}
+
+async fn best_number(rpc: &Rpc) -> (H256, u32) {
+	let hash = rpc.best_hash().await.unwrap();
+	(hash, rpc.block_number(hash).await.unwrap())
+}
+
+/// Polls the best block until `read` gives `Some`, for at most `blocks` blocks after `from`.
+async fn wait_for<T, F, Fut>(
+	node: &Node,
+	rpc: &Rpc,
+	from: u32,
+	blocks: u32,
+	what: &str,
+	read: F,
+) -> (T, u32)
+where
+	F: Fn(H256) -> Fut,
+	Fut: std::future::Future<Output = Option<T>>,
+{
+	loop {
+		node.ensure_running().unwrap();
+		let (hash, number) = best_number(rpc).await;
+		if let Some(value) = read(hash).await {
+			return (value, number);
+		}
+		assert!(
+			number <= from + blocks,
+			"{}",
+			node.failure(&format!("{what} not within {blocks} blocks of block {from}"))
+		);
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offchain_worker() {
+	let (node, rpc) = Node::start(NodeConfig::dev().unwrap()).await.unwrap();
+	wait_for_finalized(&node, &rpc, 1, Duration::from_secs(120)).await.unwrap();
+	let context = rpc.chain_context().await.unwrap();
+	let builder = Sr25519Keyring::Bob;
+	let user = Sr25519Keyring::Charlie;
+
+	// The builder registers the float classifier inline, with the signature and tolerance of
+	// `models/models.json`.
+	let onnx = bytes("digits-mlp.onnx");
+	let register = RuntimeCall::ModelRegistry(RegistryCall::register_model {
+		name: bounded(b"digits-mlp".to_vec()),
+		version: bounded(b"1.0.0".to_vec()),
+		hash: model_hash(&onnx),
+		size: onnx.len() as u64,
+		source: ModelSource::Inline(bounded(onnx.clone())),
+		signature: declared("digits-mlp.onnx"),
+		determinism: determinism("digits-mlp.onnx"),
+		price: UNIT / 10,
+		description: bounded(b"8x8 digits, scikit-learn MLP; Apache-2.0".to_vec()),
+	});
+	let (registered_in, events) =
+		rpc.submit_signed(context, builder, register, INCLUSION_TIMEOUT).await.unwrap();
+	let model: ModelId = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::ModelRegistry(RegistryEvent::ModelRegistered { model, .. }) => {
+				Some(*model)
+			},
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("no ModelRegistered event: {events:?}"));
+	let registered_at = rpc.block_number(registered_in).await.unwrap();
+
+	// Nobody attests by hand: Alice's offchain worker loads it with tract and attests.
+	let started = Instant::now();
+	let (_, active_at) =
+		wait_for(&node, &rpc, registered_at, MAX_BLOCKS_TO_ACTIVE, "activation", |at| {
+			let rpc = &rpc;
+			async move {
+				let info: Option<ModelInfo<AccountId, Balance, BlockNumber>> =
+					rpc.runtime_api("ModelRegistryApi_model", &model.encode(), at).await.unwrap();
+				let status = info.expect("the model exists").status;
+				assert!(
+					matches!(status, ModelStatus::Pending | ModelStatus::Active),
+					"the worker rejected a good model: {status:?}"
+				);
+				(status == ModelStatus::Active).then_some(())
+			}
+		})
+		.await;
+	println!(
+		"model active at block {active_at} ({} after registration at {registered_at}, {:?})",
+		active_at - registered_at,
+		started.elapsed()
+	);
+
+	// The user submits two images with the quoted fee.
+	let (input, expected, predicted) = reference("digits-mlp");
+	let input = first_rows(&input, 2);
+	let at = rpc.best_hash().await.unwrap();
+	let quote: Result<FeeQuote<Balance>, QuoteError> = rpc
+		.runtime_api("InferenceJobsApi_quote", &(model, Some(1u32)).encode(), at)
+		.await
+		.unwrap();
+	let quote = quote.expect("an active model has a quote");
+	let submit = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+		model,
+		input,
+		replicas: Some(1),
+		max_fee: quote.total,
+	});
+	let (submitted_in, events) =
+		rpc.submit_signed(context, user, submit, INCLUSION_TIMEOUT).await.unwrap();
+	let job: JobId = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
+				job, ..
+			}) => Some(*job),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("no JobSubmitted event: {events:?}"));
+	let submitted_at = rpc.block_number(submitted_in).await.unwrap();
+
+	// The worker runs it, commits, reveals; the chain decides.
+	let started = Instant::now();
+	let (result, finalized_seen_at) =
+		wait_for(&node, &rpc, submitted_at, MAX_BLOCKS_TO_RESULT, "the verified result", |at| {
+			let rpc = &rpc;
+			async move {
+				let result: Option<JobResult<Balance, BlockNumber, Vec<AccountId>>> = rpc
+					.runtime_api("InferenceJobsApi_job_result", &job.encode(), at)
+					.await
+					.unwrap();
+				result
+			}
+		})
+		.await;
+	println!(
+		"job {job} verified in block {} ({} blocks after submission in {submitted_at}, seen at {finalized_seen_at}, {:?})",
+		result.finalized_at,
+		result.finalized_at - submitted_at,
+		started.elapsed()
+	);
+	assert_eq!(result.agreeing, vec![Sr25519Keyring::Alice.to_account_id()]);
+	assert_eq!(result.owner_paid, quote.model_price);
+	assert_eq!(result.paid_each, quote.executor_fee);
+	let output = match result.output {
+		InferenceOutput::Tensor(tensor) => tensor,
+		InferenceOutput::Error(error) => panic!("the job ended in an error: {error:?}"),
+	};
+	assert_eq!(output.shape.to_vec(), vec![2, 10]);
+	let actual = values(&output);
+	let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+	assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
+	assert_eq!(argmax_rows(&actual, 10), predicted[..2], "the right classes");
+
+	// Nothing else was ever committed for the job: the worker acted once.
+	let log = node.log();
+	assert_eq!(log.matches(&format!("committed to job {job}")).count(), 1, "one commit");
+	assert_eq!(log.matches(&format!("revealed job {job}")).count(), 1, "one reveal");
+	node.stop().unwrap();
+}
