@@ -6,7 +6,7 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64},
 };
-use gateless_primitives::crypto::{inference, InferenceId};
+use gateless_primitives::crypto::InferenceId;
 use gateless_primitives::{
 	model::{
 		DType, Determinism, Dim, ModelDescription, ModelSignature, TensorSpec, MAX_DESCRIPTION_LEN,
@@ -158,7 +158,7 @@ impl pallet_model_registry::BenchmarkHelper<Test> for TestKeys {
 		key_pair(*who).public().into()
 	}
 
-	fn sign(who: &AccountId, payload: &[u8]) -> inference::Signature {
+	fn sign(who: &AccountId, payload: &[u8]) -> gateless_primitives::crypto::inference::Signature {
 		key_pair(*who).sign(payload).into()
 	}
 }
