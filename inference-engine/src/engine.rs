@@ -19,11 +19,14 @@ use std::{
 use gateless_primitives::{
 	inference::{InferenceHost, ModelRef},
 	job::{InferenceError, InferenceOutput, InputTensor},
-	model::{AttestationFailure, Verdict},
+	model::{model_hash, AttestationFailure, Verdict},
 };
 use sp_core::H256;
 
-use crate::{store::ModelStore, Plan, PlanCache};
+use crate::{
+	store::{ModelStore, StoreError},
+	Plan, PlanCache,
+};
 
 /// The engine's limits, set from the node's command line.
 #[derive(Clone, Debug)]
@@ -241,6 +244,14 @@ impl Engine {
 	/// Whether the model store holds `hash`.
 	pub fn has_model(&self, hash: &H256) -> bool {
 		self.state().store.contains(hash)
+	}
+
+	/// Puts `bytes` into the model store under their hash (node operators' private models, via
+	/// `gateless_putModel`), within the store's size limit.
+	pub fn store_model(&self, bytes: &[u8]) -> Result<H256, StoreError> {
+		let hash = model_hash(bytes);
+		self.state().store.insert(&hash, bytes.len() as u64, bytes)?;
+		Ok(hash)
 	}
 }
 

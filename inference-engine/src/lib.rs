@@ -155,6 +155,62 @@ fn check_signature(model: &TypedModel, signature: &ModelSignature) -> Result<(),
 	Ok(())
 }
 
+/// The spec of a graph tensor as tract types it: fixed dimensions where the graph fixes them,
+/// dynamic (symbolic) ones elsewhere.
+fn spec_of(name: String, fact: &TypedFact) -> Result<TensorSpec, String> {
+	let dtype = dtype_of(fact.datum_type)
+		.ok_or_else(|| format!("`{name}` has the unsupported type {:?}", fact.datum_type))?;
+	let shape: Vec<Dim> = fact
+		.shape
+		.iter()
+		.map(|dim| match dim.to_i64() {
+			Ok(size) => u32::try_from(size).map(Dim::Fixed).unwrap_or(Dim::Dynamic),
+			Err(_) => Dim::Dynamic,
+		})
+		.collect();
+	Ok(TensorSpec {
+		name: name
+			.as_bytes()
+			.to_vec()
+			.try_into()
+			.map_err(|_| format!("`{name}` is too long"))?,
+		dtype,
+		shape: shape.try_into().map_err(|_| format!("`{name}` has too many dimensions"))?,
+	})
+}
+
+/// Reads the signature of an ONNX file from its graph (input and output names, dtypes and
+/// shapes), the one a builder registers it with and [`Plan::load`] then checks.
+pub fn read_signature(bytes: &[u8]) -> Result<ModelSignature, LoadError> {
+	catch_unwind(AssertUnwindSafe(|| {
+		let model = tract_onnx::onnx()
+			.model_for_read(&mut &bytes[..])
+			.map_err(|e| LoadError::Malformed(format!("{e:#}")))?;
+		let typed = model.into_typed().map_err(|e| LoadError::Unsupported(format!("{e:#}")))?;
+		let unsupported = |e: String| LoadError::Unsupported(e);
+		let mut inputs = Vec::new();
+		for outlet in typed.input_outlets().map_err(|e| unsupported(e.to_string()))? {
+			let fact = typed.outlet_fact(*outlet).map_err(|e| unsupported(e.to_string()))?;
+			inputs.push(spec_of(typed.node(outlet.node).name.clone(), fact).map_err(unsupported)?);
+		}
+		let mut outputs = Vec::new();
+		for outlet in typed.output_outlets().map_err(|e| unsupported(e.to_string()))? {
+			let fact = typed.outlet_fact(*outlet).map_err(|e| unsupported(e.to_string()))?;
+			let name = typed
+				.outlet_label(*outlet)
+				.map(str::to_owned)
+				.unwrap_or_else(|| typed.node(outlet.node).name.clone());
+			outputs.push(spec_of(name, fact).map_err(unsupported)?);
+		}
+		let too_many = || unsupported("the graph has too many inputs or outputs".into());
+		Ok(ModelSignature {
+			inputs: inputs.try_into().map_err(|_| too_many())?,
+			outputs: outputs.try_into().map_err(|_| too_many())?,
+		})
+	}))
+	.map_err(|_| LoadError::Unsupported("the engine panicked reading the model".into()))?
+}
+
 /// A model loaded, checked and optimised, ready to run jobs.
 pub struct Plan {
 	runnable: Arc<TypedRunnableModel>,

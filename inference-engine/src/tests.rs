@@ -53,6 +53,18 @@ fn broken_models_fail_to_load_with_their_reason() {
 }
 
 #[test]
+fn the_signature_read_from_a_file_is_the_one_it_was_declared_with() {
+	for model in ["digits-mlp.onnx", "digits-int.onnx"] {
+		assert_eq!(read_signature(&bytes(model)).unwrap(), declared(model), "{model}");
+	}
+	assert!(matches!(
+		read_signature(&bytes("digits-mlp-truncated.onnx")),
+		Err(LoadError::Malformed(_))
+	));
+	assert!(read_signature(b"not an onnx file").is_err());
+}
+
+#[test]
 fn an_input_that_does_not_fit_is_a_bad_input() {
 	let plan = Plan::load(&bytes("digits-mlp.onnx"), &declared("digits-mlp.onnx")).unwrap();
 	let (mut input, ..) = reference("digits-mlp");

@@ -221,7 +221,8 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
-	if config.offchain_worker.enabled {
+	// The model store and inference engine serve the offchain workers, and `gateless_putModel`.
+	let engine = if config.offchain_worker.enabled {
 		let engine =
 			gateless_inference_engine::Engine::new(inference.clone()).map_err(|error| {
 				ServiceError::Other(format!(
@@ -237,6 +238,12 @@ pub fn new_full<
 			inference.time_limit.as_millis(),
 			inference.threads,
 		);
+		Some(engine)
+	} else {
+		None
+	};
+
+	if let Some(engine) = engine.clone() {
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),
@@ -272,8 +279,13 @@ pub fn new_full<
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
-		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+		Box::new(move |subscription_executor| {
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				subscription_executor,
+				engine: engine.clone(),
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};

@@ -1,0 +1,29 @@
+//! # Gateless JSON-RPC
+//!
+//! The `gateless_*` methods of the node, for model builders, users, dashboards and scripts. They
+//! are answered from the runtime APIs of `gateless-primitives` (never from raw storage keys), at
+//! the best block unless a block hash is given as the last parameter `at`.
+//!
+//! | method | params | result |
+//! | --- | --- | --- |
+//! | `gateless_models` | `from?`, `limit?`, `at?` | [`types::ModelPage`] |
+//! | `gateless_model` | `id`, `at?` | [`types::Model`] or `null` |
+//! | `gateless_quote` | `model`, `replicas?`, `at?` | [`types::Quote`] |
+//! | `gateless_job` | `id`, `at?` | [`types::Job`] or `null` |
+//! | `gateless_result` | `id`, `at?` | [`types::JobResult`] or `null` |
+//! | `gateless_validators` | `at?` | [`types::Validator`] list |
+//! | `gateless_subscribeJob` | `id` | [`types::Job`] messages (`gateless_jobUpdate`) |
+//! | `gateless_putModel` (unsafe) | `bytes` (hex) | the bytes' blake2-256 hash |
+//!
+//! Errors carry the codes of [`types::error_code`]. The JSON shapes ([`types`]) are all this
+//! crate has without its `server` feature, so clients share them without the node's
+//! dependencies.
+
+pub mod types;
+
+#[cfg(feature = "server")]
+mod server;
+#[cfg(feature = "server")]
+pub use server::{
+	dtype_name, tensor_json, Gateless, GatelessApiServer, LocalModelStore, DEFAULT_PAGE_SIZE,
+};

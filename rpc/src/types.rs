@@ -1,0 +1,257 @@
+//! The JSON shapes of the `gateless_*` methods.
+//!
+//! Conventions, the same in every shape:
+//! - field names are camelCase;
+//! - balances are decimal strings (a `u128` does not fit in a JavaScript number);
+//! - hashes and digests are `0x`-prefixed hex;
+//! - accounts are SS58 strings (generic Substrate prefix 42);
+//! - enums that carry data have a `kind` tag; plain statuses are camelCase strings.
+
+use serde::{Deserialize, Serialize};
+
+/// A registered model, with its attestations while it is pending.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+	pub id: u64,
+	pub owner: String,
+	pub name: String,
+	pub version: String,
+	/// blake2-256 of the ONNX file.
+	pub hash: String,
+	/// Size of the ONNX file in bytes.
+	pub size: u64,
+	pub location: Location,
+	pub signature: Signature,
+	pub determinism: Determinism,
+	/// What a job pays the owner.
+	pub price: String,
+	pub description: String,
+	pub status: ModelStatus,
+	/// Why a rejected model was rejected: `admin`, or the attested failure (`malformed`,
+	/// `unsupported`, `signatureMismatch`, `hashMismatch`, `sizeMismatch`, `unavailable`,
+	/// `tooLarge`).
+	pub rejection: Option<String>,
+	/// What the owner has held for the registration.
+	pub deposit: String,
+	pub registered_at: u64,
+	/// Present while the model is pending.
+	pub attestations: Option<Attestations>,
+}
+
+/// Where validators get a model's bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Location {
+	/// The bytes are on chain.
+	Inline,
+	/// Validators fetch these http(s) URIs in order.
+	Uris { uris: Vec<String> },
+}
+
+/// A model's declared inputs and outputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Signature {
+	pub inputs: Vec<TensorSpec>,
+	pub outputs: Vec<TensorSpec>,
+}
+
+/// One declared tensor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TensorSpec {
+	pub name: String,
+	/// `f32`, `f64`, `f16`, `i8` … `i64`, `u8` … `u64` or `bool`.
+	pub dtype: String,
+	/// Each dimension's size; `null` for a dynamic one (e.g. the batch).
+	pub shape: Vec<Option<u32>>,
+}
+
+/// How executors' outputs are compared.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Determinism {
+	/// Bit for bit.
+	Exact,
+	/// Element-wise `|a - b| <= abs + rel * |b|`.
+	Tolerance { abs: f64, rel: f64 },
+}
+
+/// Where a model is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ModelStatus {
+	Pending,
+	Active,
+	Rejected,
+	Deprecated,
+	Banned,
+}
+
+/// A pending model's attestations so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attestations {
+	pub loads: u32,
+	pub fails: u32,
+	/// How many of either decide.
+	pub threshold: u32,
+}
+
+/// One page of `gateless_models`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPage {
+	pub models: Vec<Model>,
+	/// Ask again from this id for the next page; `null` after the last one.
+	pub next: Option<u64>,
+}
+
+/// The fee a job would hold: `modelPrice + replicas * executorFee`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+	pub model_price: String,
+	pub executor_fee: String,
+	pub replicas: u32,
+	pub total: String,
+}
+
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JobStatus {
+	Running,
+	Finalized,
+	Failed,
+	Expired,
+	Cancelled,
+}
+
+impl JobStatus {
+	/// Whether the job has ended; its status will not change again.
+	pub fn is_final(self) -> bool {
+		self != JobStatus::Running
+	}
+}
+
+/// A job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+	pub id: u64,
+	pub submitter: String,
+	pub model: u64,
+	/// The hash of the model's bytes when the job was submitted.
+	pub model_hash: String,
+	/// What is held until the job ends.
+	pub fee: Quote,
+	pub status: JobStatus,
+	/// Why a failed job failed: `noQuorum` or `noFreshExecutors`.
+	pub failure: Option<String>,
+	/// Every executor assigned so far, round after round.
+	pub executors: Vec<String>,
+	pub submitted_at: u64,
+	/// When it expires (with a full refund) if still running.
+	pub expires_at: u64,
+	/// The current verification round, while the job runs.
+	pub round: Option<RoundProgress>,
+}
+
+/// How far a running job's verification round has got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoundProgress {
+	/// 0, then one more per escalation.
+	pub round: u8,
+	pub committee: Vec<String>,
+	/// Commitments are accepted up to and including this block.
+	pub commit_until: u64,
+	/// Reveals are accepted up to and including this block.
+	pub reveal_until: u64,
+	/// Who has committed.
+	pub committed: Vec<String>,
+	/// Who has revealed, with the digest of its reveal.
+	pub revealed: Vec<Reveal>,
+}
+
+/// One reveal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reveal {
+	pub executor: String,
+	pub digest: String,
+}
+
+/// A finalized job's verified result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobResult {
+	pub job: u64,
+	/// The output (or the error) the quorum agreed on.
+	pub output: Output,
+	/// Its digest under the model's determinism class.
+	pub digest: String,
+	/// The executors that agreed, each paid `paidEach`.
+	pub agreeing: Vec<String>,
+	pub paid_each: String,
+	pub owner_paid: String,
+	pub refunded: String,
+	/// The block the job was finalized in.
+	pub finalized_at: u64,
+}
+
+/// What a model produced: its first output tensor, or the error every agreeing executor met.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Output {
+	/// `values` in row-major order: numbers (`true`/`false` for `bool`).
+	Tensor { dtype: String, shape: Vec<u32>, values: Vec<serde_json::Value> },
+	/// `modelUnavailable`, `badModel`, `signatureMismatch`, `badInput`, `nonFiniteOutput`,
+	/// `outputTooLarge` or `timeout`.
+	Error { error: String },
+}
+
+/// A validator or candidate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Validator {
+	pub account: String,
+	/// Active bond.
+	pub bond: String,
+	/// Unbonding, still slashable.
+	pub unlocking: String,
+	/// Whether it stands for the next sets.
+	pub candidate: bool,
+	/// Whether it is in the current session's set.
+	pub active: bool,
+	pub counters: Counters,
+}
+
+/// How a validator did as an executor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counters {
+	pub assigned: u32,
+	pub agreed: u32,
+	pub dissented: u32,
+	pub missed: u32,
+	pub rewarded: String,
+	pub slashed: String,
+}
+
+/// The `code` of the errors the `gateless_*` methods return; `message` says more and `data`
+/// carries the reason where there is one.
+pub mod error_code {
+	/// The runtime API call failed (e.g. an unknown block hash in `at`).
+	pub const RUNTIME: i32 = 9000;
+	/// No model has this id.
+	pub const UNKNOWN_MODEL: i32 = 9001;
+	/// No job has this id (never submitted, or pruned after its retention period).
+	pub const UNKNOWN_JOB: i32 = 9002;
+	/// No fee can be quoted; `data` is `modelNotActive`, `badReplicas` or `overflow`.
+	pub const NO_QUOTE: i32 = 9003;
+	/// `gateless_putModel`: the bytes were refused by the node's model store.
+	pub const MODEL_STORE: i32 = 9004;
+}
