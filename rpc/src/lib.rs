@@ -16,14 +16,15 @@
 //! | `gateless_putModel` (unsafe) | `bytes` (hex) | the bytes' blake2-256 hash |
 //!
 //! Errors carry the codes of [`types::error_code`]. The JSON shapes ([`types`]) are all this
-//! crate has without its `server` feature, so clients share them without the node's
-//! dependencies.
+//! crate has by default, so clients share them without the node's dependencies; the
+//! `primitives` feature adds the conversions from the runtime's types ([`convert`]), and
+//! `server` the methods themselves.
 
 pub mod types;
 
+#[cfg(feature = "primitives")]
+pub mod convert;
 #[cfg(feature = "server")]
 mod server;
 #[cfg(feature = "server")]
-pub use server::{
-	dtype_name, tensor_json, Gateless, GatelessApiServer, LocalModelStore, DEFAULT_PAGE_SIZE,
-};
+pub use server::{Gateless, GatelessApiServer, LocalModelStore, DEFAULT_PAGE_SIZE};

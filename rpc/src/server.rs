@@ -6,8 +6,8 @@ use std::{fmt::Display, marker::PhantomData, sync::Arc};
 use codec::Codec;
 use futures::StreamExt;
 use gateless_primitives::{
-	job::{self, InferenceError, InferenceOutput, JobId, OutputTensor, QuoteError},
-	model::{self, AttestationFailure, DType, Dim, ModelId, RejectionReason},
+	job::{self, InferenceOutput, JobId, QuoteError},
+	model::{self, ModelId, RejectionReason},
 	runtime_api::{InferenceJobsApi, ModelRegistryApi, ValidatorStakingApi},
 	staking::ValidatorSummary,
 };
@@ -24,7 +24,10 @@ use sp_blockchain::HeaderBackend;
 use sp_core::{Bytes, H256};
 use sp_runtime::traits::Block as BlockT;
 
-use crate::types::{self, error_code};
+use crate::{
+	convert::{attestation_failure_name, inference_error_name, spec_json, tensor_json, text},
+	types::{self, error_code},
+};
 
 /// How many models `gateless_models` returns when no limit is given (the runtime caps it too).
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -330,67 +333,6 @@ fn hex_of(bytes: &[u8]) -> String {
 	format!("0x{}", hex::encode(bytes))
 }
 
-fn text(bytes: &[u8]) -> String {
-	String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The JSON name of a dtype.
-pub fn dtype_name(dtype: DType) -> &'static str {
-	match dtype {
-		DType::F32 => "f32",
-		DType::F64 => "f64",
-		DType::F16 => "f16",
-		DType::I8 => "i8",
-		DType::I16 => "i16",
-		DType::I32 => "i32",
-		DType::I64 => "i64",
-		DType::U8 => "u8",
-		DType::U16 => "u16",
-		DType::U32 => "u32",
-		DType::U64 => "u64",
-		DType::Bool => "bool",
-	}
-}
-
-fn attestation_failure_name(failure: AttestationFailure) -> &'static str {
-	match failure {
-		AttestationFailure::Unavailable => "unavailable",
-		AttestationFailure::SizeMismatch => "sizeMismatch",
-		AttestationFailure::HashMismatch => "hashMismatch",
-		AttestationFailure::Malformed => "malformed",
-		AttestationFailure::Unsupported => "unsupported",
-		AttestationFailure::SignatureMismatch => "signatureMismatch",
-		AttestationFailure::TooLarge => "tooLarge",
-	}
-}
-
-fn inference_error_name(error: InferenceError) -> &'static str {
-	match error {
-		InferenceError::ModelUnavailable => "modelUnavailable",
-		InferenceError::BadModel => "badModel",
-		InferenceError::SignatureMismatch => "signatureMismatch",
-		InferenceError::BadInput => "badInput",
-		InferenceError::NonFiniteOutput => "nonFiniteOutput",
-		InferenceError::OutputTooLarge => "outputTooLarge",
-		InferenceError::Timeout => "timeout",
-	}
-}
-
-fn spec_json(spec: model::TensorSpec) -> types::TensorSpec {
-	types::TensorSpec {
-		name: text(&spec.name),
-		dtype: dtype_name(spec.dtype).into(),
-		shape: spec
-			.shape
-			.iter()
-			.map(|dim| match dim {
-				Dim::Fixed(size) => Some(*size),
-				Dim::Dynamic => None,
-			})
-			.collect(),
-	}
-}
-
 fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 	id: ModelId,
 	info: model::ModelInfo<AccountId, Balance, BlockNumber>,
@@ -506,52 +448,6 @@ fn output_json(output: InferenceOutput) -> types::Output {
 	}
 }
 
-/// Decodes an output tensor's little-endian bytes into JSON values.
-pub fn tensor_json(tensor: &OutputTensor) -> types::Output {
-	use serde_json::Value;
-	let width = tensor.dtype.size_in_bytes() as usize;
-	let values = tensor
-		.data
-		.chunks_exact(width)
-		.map(|chunk| {
-			let mut bytes = [0u8; 8];
-			bytes[..width].copy_from_slice(chunk);
-			let bits = u64::from_le_bytes(bytes);
-			// Sign-extends the `width` low bytes.
-			let signed = |bits: u64| {
-				let shift = 64 - 8 * width as u32;
-				((bits << shift) as i64) >> shift
-			};
-			match tensor.dtype {
-				DType::F32 => Value::from(f64::from(f32::from_bits(bits as u32))),
-				DType::F64 => Value::from(f64::from_bits(bits)),
-				DType::F16 => Value::from(f16_to_f64(bits as u16)),
-				DType::I8 | DType::I16 | DType::I32 | DType::I64 => Value::from(signed(bits)),
-				DType::U8 | DType::U16 | DType::U32 | DType::U64 => Value::from(bits),
-				DType::Bool => Value::from(bits != 0),
-			}
-		})
-		.collect();
-	types::Output::Tensor {
-		dtype: dtype_name(tensor.dtype).into(),
-		shape: tensor.shape.to_vec(),
-		values,
-	}
-}
-
-/// IEEE 754 half precision to double, exactly.
-fn f16_to_f64(bits: u16) -> f64 {
-	let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
-	let exponent = i32::from((bits >> 10) & 0x1f);
-	let mantissa = f64::from(bits & 0x3ff);
-	match exponent {
-		0 => sign * mantissa * 2f64.powi(-24),
-		0x1f if mantissa == 0.0 => sign * f64::INFINITY,
-		0x1f => f64::NAN,
-		_ => sign * (1.0 + mantissa / 1024.0) * 2f64.powi(exponent - 15),
-	}
-}
-
 fn validator_json<AccountId: Display, Balance: Display>(
 	summary: ValidatorSummary<AccountId, Balance>,
 ) -> types::Validator {
@@ -569,88 +465,5 @@ fn validator_json<AccountId: Display, Balance: Display>(
 			rewarded: summary.counters.rewarded.to_string(),
 			slashed: summary.counters.slashed.to_string(),
 		},
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use gateless_primitives::job::Tensor;
-
-	fn tensor(dtype: DType, shape: &[u32], data: Vec<u8>) -> OutputTensor {
-		Tensor { dtype, shape: shape.to_vec().try_into().unwrap(), data: data.try_into().unwrap() }
-	}
-
-	fn values(output: types::Output) -> Vec<serde_json::Value> {
-		match output {
-			types::Output::Tensor { values, .. } => values,
-			other => panic!("not a tensor: {other:?}"),
-		}
-	}
-
-	#[test]
-	fn tensors_decode_from_little_endian_bytes_per_dtype() {
-		let floats: Vec<u8> = [1.5f32, -0.25].iter().flat_map(|v| v.to_le_bytes()).collect();
-		let output = tensor_json(&tensor(DType::F32, &[2], floats));
-		assert_eq!(
-			output,
-			types::Output::Tensor {
-				dtype: "f32".into(),
-				shape: vec![2],
-				values: vec![1.5.into(), (-0.25).into()]
-			}
-		);
-		let ints: Vec<u8> = [-3i32, 7].iter().flat_map(|v| v.to_le_bytes()).collect();
-		assert_eq!(
-			values(tensor_json(&tensor(DType::I32, &[2], ints))),
-			vec![(-3).into(), 7.into()]
-		);
-		assert_eq!(values(tensor_json(&tensor(DType::I8, &[1], vec![0xff]))), vec![(-1).into()]);
-		assert_eq!(
-			values(tensor_json(&tensor(DType::U16, &[1], vec![0xff, 0xff]))),
-			vec![65535.into()]
-		);
-		assert_eq!(
-			values(tensor_json(&tensor(DType::Bool, &[2], vec![0, 1]))),
-			vec![false.into(), true.into()]
-		);
-		// 1.0, -2.0 and the smallest subnormal in half precision.
-		let halves = vec![0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00];
-		assert_eq!(
-			values(tensor_json(&tensor(DType::F16, &[3], halves))),
-			vec![1.0.into(), (-2.0).into(), 2f64.powi(-24).into()]
-		);
-	}
-
-	#[test]
-	fn results_serialize_with_the_documented_field_names() {
-		let result = types::JobResult {
-			job: 7,
-			output: types::Output::Error {
-				error: inference_error_name(InferenceError::BadInput).into(),
-			},
-			digest: "0x00".into(),
-			agreeing: vec!["5Grw".into()],
-			paid_each: "10".into(),
-			owner_paid: "0".into(),
-			refunded: "5".into(),
-			finalized_at: 12,
-		};
-		let json = serde_json::to_value(&result).unwrap();
-		assert_eq!(
-			json,
-			serde_json::json!({
-				"job": 7,
-				"output": {"kind": "error", "error": "badInput"},
-				"digest": "0x00",
-				"agreeing": ["5Grw"],
-				"paidEach": "10",
-				"ownerPaid": "0",
-				"refunded": "5",
-				"finalizedAt": 12
-			})
-		);
-		let back: types::JobResult = serde_json::from_value(json).unwrap();
-		assert_eq!(back, result);
 	}
 }
