@@ -188,6 +188,22 @@ fn metadata_is_readable_and_lists_the_pallets() {
 	}
 }
 
+/// The `gateless` client's code is generated from `client/metadata/gateless.scale`; it must be
+/// this runtime's metadata. `scripts/metadata.sh` rewrites it after a runtime change.
+#[test]
+fn the_clients_metadata_is_this_runtimes() {
+	let metadata = Runtime::metadata_at_version(16).expect("v16 metadata");
+	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../client/metadata/gateless.scale");
+	if std::env::var_os("GATELESS_UPDATE_METADATA").is_some() {
+		std::fs::write(path, &metadata[..]).expect("client/metadata/ is writable");
+	}
+	let committed = std::fs::read(path).unwrap_or_default();
+	assert!(
+		committed == metadata[..],
+		"client/metadata/gateless.scale is not this runtime's metadata: run scripts/metadata.sh"
+	);
+}
+
 #[test]
 fn wasm_binary_is_built_and_carries_this_version() {
 	let wasm = crate::WASM_BINARY.expect("the WASM runtime is built (SKIP_WASM_BUILD unset)");

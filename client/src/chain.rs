@@ -1,0 +1,202 @@
+//! The connection to a node: typed `gateless_*` calls, and transactions built from the code that
+//! `subxt` generates at compile time from the runtime's metadata (`metadata/gateless.scale`).
+
+use std::{io::IsTerminal, time::Duration};
+
+use anyhow::{anyhow, bail, Context, Result};
+use gateless_rpc::types;
+use serde::de::DeserializeOwned;
+use subxt::{
+	config::PolkadotConfig,
+	error::{DispatchError, TransactionEventsError},
+	extrinsics::ExtrinsicEvents,
+	rpcs::{client::RpcParams, rpc_params, RpcClient},
+	transactions::{Payload, TransactionStatus},
+	OnlineClient,
+};
+use subxt_signer::sr25519::Keypair;
+
+/// Calls, events and types of the Gateless runtime, generated from its metadata.
+#[subxt::subxt(
+	runtime_metadata_path = "metadata/gateless.scale",
+	derive_for_all_types = "Clone, Debug"
+)]
+pub mod runtime {}
+
+/// A connected node.
+pub struct Chain {
+	api: OnlineClient<PolkadotConfig>,
+	rpc: RpcClient,
+	/// The token's decimals and symbol, from the chain spec's properties.
+	pub token: Token,
+}
+
+/// How amounts are shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+	pub decimals: u32,
+	pub symbol: String,
+}
+
+impl Chain {
+	/// Connects to `url` (`ws://` or `wss://`) and reads the runtime's metadata.
+	pub async fn connect(url: &str) -> Result<Self> {
+		let rpc = RpcClient::from_insecure_url(url)
+			.await
+			.with_context(|| format!("cannot connect to a node at {url}"))?;
+		let api = OnlineClient::<PolkadotConfig>::from_rpc_client(rpc.clone())
+			.await
+			.with_context(|| format!("cannot read the runtime of the node at {url}"))?;
+		let properties: serde_json::Value =
+			rpc.request("system_properties", rpc_params![]).await.unwrap_or_default();
+		let token = Token {
+			decimals: properties["tokenDecimals"].as_u64().unwrap_or(12) as u32,
+			symbol: properties["tokenSymbol"].as_str().unwrap_or("GATE").to_owned(),
+		};
+		Ok(Chain { api, rpc, token })
+	}
+
+	/// Calls a JSON-RPC method, turning the node's error into a readable one.
+	pub async fn call<T: DeserializeOwned>(&self, method: &str, params: RpcParams) -> Result<T> {
+		self.rpc.request(method, params).await.map_err(|error| match error {
+			subxt::rpcs::Error::User(error) => {
+				let data = error.data.map(|data| format!(" ({})", data.get())).unwrap_or_default();
+				anyhow!("{}{data}", error.message)
+			},
+			other => anyhow!("{method}: {other}"),
+		})
+	}
+
+	pub async fn model(&self, id: u64) -> Result<types::Model> {
+		let model: Option<types::Model> = self.call("gateless_model", rpc_params![id]).await?;
+		model.ok_or_else(|| anyhow!("there is no model {id}"))
+	}
+
+	pub async fn job(&self, id: u64) -> Result<types::Job> {
+		let job: Option<types::Job> = self.call("gateless_job", rpc_params![id]).await?;
+		job.ok_or_else(|| anyhow!("there is no job {id} (never submitted, or pruned)"))
+	}
+
+	pub async fn result(&self, id: u64) -> Result<Option<types::JobResult>> {
+		self.call("gateless_result", rpc_params![id]).await
+	}
+
+	pub async fn quote(&self, model: u64, replicas: Option<u32>) -> Result<types::Quote> {
+		self.call("gateless_quote", rpc_params![model, replicas]).await
+	}
+
+	/// Follows a job until it ends, calling `update` with each change; returns the last state.
+	pub async fn follow_job(
+		&self,
+		id: u64,
+		timeout: Duration,
+		mut update: impl FnMut(&types::Job),
+	) -> Result<types::Job> {
+		let mut updates = self
+			.rpc
+			.subscribe::<types::Job>(
+				"gateless_subscribeJob",
+				rpc_params![id],
+				"gateless_unsubscribeJob",
+			)
+			.await
+			.map_err(|error| anyhow!("cannot follow job {id}: {error}"))?;
+		let follow = async {
+			while let Some(job) = updates.next().await {
+				let job = job.map_err(|error| anyhow!("following job {id}: {error}"))?;
+				update(&job);
+				if job.status.is_final() {
+					return Ok(job);
+				}
+			}
+			bail!("the node stopped sending updates of job {id}")
+		};
+		tokio::time::timeout(timeout, follow)
+			.await
+			.map_err(|_| anyhow!("job {id} did not end within {}s", timeout.as_secs()))?
+	}
+
+	/// Signs `call` with `signer`, submits it and waits until it is in a best block; returns its
+	/// events, or the chain's error explained.
+	pub async fn submit<Call: Payload>(
+		&self,
+		call: &Call,
+		signer: &Keypair,
+		progress: &Progress,
+	) -> Result<ExtrinsicEvents<PolkadotConfig>> {
+		let mut transactions =
+			self.api.tx().await.context("cannot read the chain's current block")?;
+		let mut watch = transactions
+			.sign_and_submit_then_watch_default(call, signer)
+			.await
+			.map_err(|error| anyhow!("the node refused the transaction: {error}"))?;
+		progress.say("submitted, waiting for a block");
+		while let Some(status) = watch.next().await {
+			match status.map_err(|error| anyhow!("watching the transaction: {error}"))? {
+				TransactionStatus::InBestBlock(in_block)
+				| TransactionStatus::InFinalizedBlock(in_block) => {
+					return in_block.wait_for_success().await.map_err(explain)
+				},
+				TransactionStatus::Invalid { message } => {
+					bail!("the transaction is invalid: {message}")
+				},
+				TransactionStatus::Dropped { message } => {
+					bail!("the transaction was dropped: {message}")
+				},
+				TransactionStatus::Error { message } => bail!("the transaction failed: {message}"),
+				_ => {},
+			}
+		}
+		bail!("the node stopped reporting on the transaction")
+	}
+}
+
+/// The chain's errors in words a user can act on.
+fn explain(error: TransactionEventsError) -> anyhow::Error {
+	let TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) = &error else {
+		return anyhow!("the transaction failed: {error}");
+	};
+	let Ok(details) = module.details() else { return anyhow!("the transaction failed: {error}") };
+	let name = details.variant.name.as_str();
+	let hint = match name {
+		"CannotAffordFee" | "InsufficientDeposit" => {
+			Some("the account's free balance does not cover it")
+		},
+		"ModelNotActive" => Some("the model must be active (attested by the validators)"),
+		"FeeAboveMax" => Some("the fee is above --max-fee; `gateless job quote` shows it"),
+		"InputDTypeMismatch"
+		| "InputRankMismatch"
+		| "InputShapeMismatch"
+		| "InputLengthMismatch" => Some(
+			"the input does not match the model's declared input; `gateless model show` has it",
+		),
+		_ => None,
+	};
+	let docs = details.variant.docs.join(" ");
+	let mut message = format!("{}::{name}", details.pallet.name());
+	if !docs.is_empty() {
+		message.push_str(&format!(": {docs}"));
+	}
+	if let Some(hint) = hint {
+		message.push_str(&format!(" ({hint})"));
+	}
+	anyhow!("the chain refused it: {message}")
+}
+
+/// Progress lines on standard error while waiting, only when it is a terminal (and not with
+/// `--json`), so that scripts get clean output.
+pub struct Progress {
+	enabled: bool,
+}
+
+impl Progress {
+	pub fn new(quiet: bool) -> Self {
+		Progress { enabled: !quiet && std::io::stderr().is_terminal() }
+	}
+
+	pub fn say(&self, what: &str) {
+		if self.enabled {
+			eprintln!("… {what}");
+		}
+	}
+}

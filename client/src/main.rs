@@ -1,0 +1,747 @@
+//! `gateless`: register models, submit inference jobs and read their verified results on a
+//! Gateless chain, from the command line.
+//!
+//! Reads go through the node's `gateless_*` JSON-RPC methods; transactions are built with the
+//! calls that `subxt` generates from the runtime's metadata at compile time. Human output by
+//! default, `--json` for scripts (the JSON shapes of `gateless_*`).
+
+mod amount;
+mod chain;
+mod input;
+mod keys;
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand};
+use gateless_rpc::types;
+use subxt::rpcs::rpc_params;
+
+use chain::{runtime, Chain, Progress};
+use keys::KeyArgs;
+
+#[derive(Parser, Debug)]
+#[command(
+	name = "gateless",
+	version,
+	about = "Register models, submit jobs and read verified results on a Gateless chain."
+)]
+struct Cli {
+	/// The node's WebSocket JSON-RPC endpoint.
+	#[arg(long, global = true, env = "GATELESS_URL", default_value = "ws://127.0.0.1:9944")]
+	url: String,
+	/// Print JSON (the `gateless_*` shapes) instead of text.
+	#[arg(long, global = true)]
+	json: bool,
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+	/// Models: register, list, show, and put bytes into a node's model store.
+	#[command(subcommand)]
+	Model(ModelCommand),
+	/// Inference jobs: quote, submit, show, result.
+	#[command(subcommand)]
+	Job(JobCommand),
+	/// The validators and candidates, their bonds and counters.
+	Validators,
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelCommand {
+	/// Registers an ONNX file. Its hash and size are computed, and its signature (input and
+	/// output names, dtypes, shapes) read from the file with tract.
+	Register {
+		file: PathBuf,
+		#[arg(long)]
+		name: String,
+		#[arg(long, default_value = "1.0.0")]
+		version: String,
+		/// What each job pays you: whole tokens (`0.1`, `2 GATE`) or smallest units (`42`).
+		#[arg(long)]
+		price: String,
+		/// Store the bytes on chain (the default without --uri; a deposit per byte is held).
+		#[arg(long, conflicts_with = "uri")]
+		inline: bool,
+		/// http(s) URIs serving the file, tried in order by validators.
+		#[arg(long)]
+		uri: Vec<String>,
+		#[arg(long, default_value = "")]
+		description: String,
+		/// Compare executors' outputs bit for bit (default for integer outputs).
+		#[arg(long, conflicts_with = "tolerance")]
+		exact: bool,
+		/// Compare element-wise within `ABS,REL` (default `0.0001,0.00001` for float outputs).
+		#[arg(long)]
+		tolerance: Option<String>,
+		/// A JSON signature (as `gateless model show --json` prints it) instead of the file's.
+		#[arg(long)]
+		signature: Option<PathBuf>,
+		/// Wait until the validators have attested the model.
+		#[arg(long)]
+		wait_active: bool,
+		/// How long to wait for attestation, in seconds.
+		#[arg(long, default_value_t = 120)]
+		timeout: u64,
+		#[command(flatten)]
+		keys: KeyArgs,
+	},
+	/// Lists models, a page at a time.
+	List {
+		/// The first model id.
+		#[arg(long)]
+		from: Option<u64>,
+		#[arg(long)]
+		limit: Option<u32>,
+	},
+	/// Shows one model.
+	Show { id: u64 },
+	/// Puts an ONNX file into the connected node's own model store (unsafe RPC: the node must
+	/// run with `--rpc-methods unsafe`), for models whose URIs are private.
+	Put { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+enum JobCommand {
+	/// The fee a job would hold now.
+	Quote {
+		#[arg(long)]
+		model: u64,
+		#[arg(long)]
+		replicas: Option<u32>,
+	},
+	/// Submits an input (`.json`, `.npy`, or a `.png` image) to a model.
+	Submit {
+		#[arg(long)]
+		model: u64,
+		#[arg(long)]
+		input: PathBuf,
+		/// How many validators run it (the chain's default when absent).
+		#[arg(long)]
+		replicas: Option<u32>,
+		/// The most the job may hold; the current quote when absent.
+		#[arg(long)]
+		max_fee: Option<String>,
+		/// Wait for the verified result and print it.
+		#[arg(long)]
+		wait: bool,
+		/// How long to wait, in seconds.
+		#[arg(long, default_value_t = 300)]
+		timeout: u64,
+		/// Images: multiply grey levels (0..1) by this, e.g. 16 for the 8x8 digits model.
+		#[arg(long, default_value_t = 1.0)]
+		pixel_scale: f64,
+		/// Images: read dark as high (dark ink on light paper).
+		#[arg(long)]
+		invert: bool,
+		#[command(flatten)]
+		keys: KeyArgs,
+	},
+	/// Shows a job: status, executors, commits and reveals.
+	Show { id: u64 },
+	/// Shows a job's verified result.
+	Result { id: u64 },
+	/// Follows a job until it ends.
+	Watch {
+		id: u64,
+		#[arg(long, default_value_t = 300)]
+		timeout: u64,
+	},
+}
+
+#[tokio::main]
+async fn main() {
+	let cli = Cli::parse();
+	if let Err(error) = run(cli).await {
+		eprintln!("error: {error:#}");
+		std::process::exit(1);
+	}
+}
+
+async fn run(cli: Cli) -> Result<()> {
+	let chain = Chain::connect(&cli.url).await?;
+	let progress = Progress::new(cli.json);
+	let out = Output { json: cli.json, token: chain.token.clone() };
+	match cli.command {
+		Command::Model(command) => model_command(&chain, &progress, &out, command).await,
+		Command::Job(command) => job_command(&chain, &progress, &out, command).await,
+		Command::Validators => {
+			let validators: Vec<types::Validator> =
+				chain.call("gateless_validators", rpc_params![]).await?;
+			out.validators(&validators)
+		},
+	}
+}
+
+async fn model_command(
+	chain: &Chain,
+	progress: &Progress,
+	out: &Output,
+	command: ModelCommand,
+) -> Result<()> {
+	match command {
+		ModelCommand::Register {
+			file,
+			name,
+			version,
+			price,
+			inline: _,
+			uri,
+			description,
+			exact,
+			tolerance,
+			signature,
+			wait_active,
+			timeout,
+			keys,
+		} => {
+			let signer = keys.keypair()?;
+			let bytes =
+				std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+			let signature = match signature {
+				Some(path) => {
+					let text = std::fs::read(&path)
+						.with_context(|| format!("cannot read {}", path.display()))?;
+					serde_json::from_slice::<types::Signature>(&text)
+						.with_context(|| format!("{} is not a signature", path.display()))?
+				},
+				None => read_signature(&bytes)
+					.with_context(|| format!("cannot read the signature of {}", file.display()))?,
+			};
+			let determinism = determinism(&signature, exact, tolerance.as_deref())?;
+			let price = amount::parse(&price, &chain.token)?;
+			let hash = gateless_primitives::model::model_hash(&bytes);
+			progress.say(&format!(
+				"registering {name} {version}: {} bytes, hash {hash:?}",
+				bytes.len()
+			));
+			let call = register_call(
+				&name,
+				&version,
+				hash.0,
+				&bytes,
+				&uri,
+				&signature,
+				determinism,
+				price,
+				&description,
+			)?;
+			let events = chain.submit(&call, &signer, progress).await?;
+			let registered = events
+				.find_first::<runtime::model_registry::events::ModelRegistered>()
+				.ok_or_else(|| anyhow!("the chain reported no ModelRegistered event"))?
+				.context("cannot decode the ModelRegistered event")?;
+			let id = registered.model;
+			let mut model = chain.model(id).await?;
+			if wait_active {
+				progress.say(&format!("model {id} registered; waiting for attestations"));
+				let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+				while model.status == types::ModelStatus::Pending {
+					if tokio::time::Instant::now() > deadline {
+						bail!("model {id} is still pending after {timeout}s");
+					}
+					tokio::time::sleep(Duration::from_secs(1)).await;
+					model = chain.model(id).await?;
+				}
+				if model.status != types::ModelStatus::Active {
+					out.model(&model)?;
+					bail!(
+						"model {id} was not activated: {:?} ({})",
+						model.status,
+						model.rejection.as_deref().unwrap_or("no reason given")
+					);
+				}
+			}
+			out.model(&model)
+		},
+		ModelCommand::List { from, limit } => {
+			let page: types::ModelPage =
+				chain.call("gateless_models", rpc_params![from, limit]).await?;
+			out.models(&page)
+		},
+		ModelCommand::Show { id } => out.model(&chain.model(id).await?),
+		ModelCommand::Put { file } => {
+			let bytes =
+				std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+			let hash: String = chain
+				.call("gateless_putModel", rpc_params![format!("0x{}", hex::encode(&bytes))])
+				.await
+				.map_err(|error| {
+					if error.to_string().contains("unsafe") {
+						anyhow!(
+							"{error}: this node serves safe RPC methods only; putting models needs \
+							 a node run with --rpc-methods unsafe, on a connection you trust"
+						)
+					} else {
+						error
+					}
+				})?;
+			if out.json {
+				println!("{}", serde_json::json!({ "hash": hash, "size": bytes.len() }));
+			} else {
+				println!("stored {} bytes in the node's model store as {hash}", bytes.len());
+			}
+			Ok(())
+		},
+	}
+}
+
+async fn job_command(
+	chain: &Chain,
+	progress: &Progress,
+	out: &Output,
+	command: JobCommand,
+) -> Result<()> {
+	match command {
+		JobCommand::Quote { model, replicas } => out.quote(&chain.quote(model, replicas).await?),
+		JobCommand::Submit {
+			model,
+			input,
+			replicas,
+			max_fee,
+			wait,
+			timeout,
+			pixel_scale,
+			invert,
+			keys,
+		} => {
+			let signer = keys.keypair()?;
+			let info = chain.model(model).await?;
+			let spec = info
+				.signature
+				.inputs
+				.first()
+				.ok_or_else(|| anyhow!("model {model} declares no input"))?;
+			let tensor =
+				input::read(&input, spec, input::ImageOptions { scale: pixel_scale, invert })?;
+			let quote = chain.quote(model, replicas).await?;
+			let max_fee = match max_fee {
+				Some(max_fee) => amount::parse(&max_fee, &chain.token)?,
+				None => quote.total.parse().context("the node sent a malformed quote")?,
+			};
+			progress.say(&format!(
+				"submitting {:?} {} input to model {model}; fee {}",
+				tensor.shape,
+				tensor.dtype,
+				amount::show_text(&quote.total, &chain.token)
+			));
+			let call = runtime::transactions().inference_jobs().submit_job(
+				model,
+				input_tensor(&tensor)?,
+				replicas,
+				max_fee,
+			);
+			let events = chain.submit(&call, &signer, progress).await?;
+			let submitted = events
+				.find_first::<runtime::inference_jobs::events::JobSubmitted>()
+				.ok_or_else(|| anyhow!("the chain reported no JobSubmitted event"))?
+				.context("cannot decode the JobSubmitted event")?;
+			let id = submitted.job;
+			if !wait {
+				return out.job(&chain.job(id).await?);
+			}
+			progress.say(&format!("job {id} submitted; waiting for the verified result"));
+			let job = chain
+				.follow_job(id, Duration::from_secs(timeout), |job| {
+					progress.say(&job_progress(job));
+				})
+				.await?;
+			finish(chain, out, &job).await
+		},
+		JobCommand::Show { id } => out.job(&chain.job(id).await?),
+		JobCommand::Result { id } => match chain.result(id).await? {
+			Some(result) => out.result(&result),
+			None => {
+				let job = chain.job(id).await?;
+				bail!("job {id} has no verified result: it is {}", status_text(&job))
+			},
+		},
+		JobCommand::Watch { id, timeout } => {
+			let job = chain
+				.follow_job(id, Duration::from_secs(timeout), |job| {
+					if !out.json {
+						println!("{}", job_progress(job));
+					}
+				})
+				.await?;
+			finish(chain, out, &job).await
+		},
+	}
+}
+
+/// Prints the result of a job that ended, or fails with how it ended.
+async fn finish(chain: &Chain, out: &Output, job: &types::Job) -> Result<()> {
+	match chain.result(job.id).await? {
+		Some(result) => out.result(&result),
+		None => bail!("job {} ended without a result: {}", job.id, status_text(job)),
+	}
+}
+
+fn status_text(job: &types::Job) -> String {
+	match (&job.status, &job.failure) {
+		(types::JobStatus::Failed, Some(reason)) => format!("failed ({reason}), fee refunded"),
+		(types::JobStatus::Expired, _) => "expired, fee refunded".into(),
+		(types::JobStatus::Cancelled, _) => "cancelled, fee refunded".into(),
+		(status, _) => format!("{status:?}").to_lowercase(),
+	}
+}
+
+fn job_progress(job: &types::Job) -> String {
+	match &job.round {
+		Some(round) => format!(
+			"job {}: {}, round {}: {}/{} committed, {}/{} revealed",
+			job.id,
+			status_text(job),
+			round.round,
+			round.committed.len(),
+			round.committee.len(),
+			round.revealed.len(),
+			round.committee.len()
+		),
+		None => format!("job {}: {}", job.id, status_text(job)),
+	}
+}
+
+/// The signature tract reads from the file, in the RPC's JSON shape.
+fn read_signature(bytes: &[u8]) -> Result<types::Signature> {
+	let signature =
+		gateless_inference_engine::read_signature(bytes).map_err(|error| anyhow!("{error:?}"))?;
+	Ok(types::Signature {
+		inputs: signature.inputs.into_iter().map(gateless_rpc::convert::spec_json).collect(),
+		outputs: signature.outputs.into_iter().map(gateless_rpc::convert::spec_json).collect(),
+	})
+}
+
+/// `--exact`, `--tolerance ABS,REL`, or the default for the outputs' dtypes.
+fn determinism(
+	signature: &types::Signature,
+	exact: bool,
+	tolerance: Option<&str>,
+) -> Result<types::Determinism> {
+	if exact {
+		return Ok(types::Determinism::Exact);
+	}
+	if let Some(tolerance) = tolerance {
+		let (abs, rel) = tolerance
+			.split_once(',')
+			.ok_or_else(|| anyhow!("--tolerance takes ABS,REL, e.g. 0.0001,0.00001"))?;
+		let parse = |text: &str| -> Result<f64> {
+			let value: f64 =
+				text.trim().parse().with_context(|| format!("`{text}` is not a number"))?;
+			if !(0.0..=1.0).contains(&value) {
+				bail!("tolerances are between 0 and 1, not {value}");
+			}
+			Ok(value)
+		};
+		return Ok(types::Determinism::Tolerance { abs: parse(abs)?, rel: parse(rel)? });
+	}
+	let float = signature.outputs.iter().any(|output| output.dtype.starts_with('f'));
+	Ok(if float {
+		types::Determinism::Tolerance { abs: 1e-4, rel: 1e-5 }
+	} else {
+		types::Determinism::Exact
+	})
+}
+
+mod codec_types {
+	//! From the RPC's JSON shapes to the runtime's call arguments.
+	use super::*;
+	use runtime::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec,
+		gateless_primitives::{job::Tensor, model},
+		pallet_model_registry::types::ModelSource,
+		sp_arithmetic::{fixed_point::FixedU64, per_things::Perbill},
+	};
+
+	fn dtype(name: &str) -> Result<model::DType> {
+		Ok(match name {
+			"f32" => model::DType::F32,
+			"f64" => model::DType::F64,
+			"f16" => model::DType::F16,
+			"i8" => model::DType::I8,
+			"i16" => model::DType::I16,
+			"i32" => model::DType::I32,
+			"i64" => model::DType::I64,
+			"u8" => model::DType::U8,
+			"u16" => model::DType::U16,
+			"u32" => model::DType::U32,
+			"u64" => model::DType::U64,
+			"bool" => model::DType::Bool,
+			other => bail!("unknown dtype `{other}`"),
+		})
+	}
+
+	fn spec(spec: &types::TensorSpec) -> Result<model::TensorSpec> {
+		Ok(model::TensorSpec {
+			name: BoundedVec(spec.name.as_bytes().to_vec()),
+			dtype: dtype(&spec.dtype)?,
+			shape: BoundedVec(
+				spec.shape
+					.iter()
+					.map(|dim| match dim {
+						Some(size) => model::Dim::Fixed(*size),
+						None => model::Dim::Dynamic,
+					})
+					.collect(),
+			),
+		})
+	}
+
+	pub fn input_tensor(tensor: &input::Tensor) -> Result<Tensor> {
+		Ok(Tensor {
+			dtype: dtype(&tensor.dtype)?,
+			shape: BoundedVec(tensor.shape.clone()),
+			data: BoundedVec(tensor.data.clone()),
+		})
+	}
+
+	#[allow(clippy::too_many_arguments)]
+	pub fn register_call(
+		name: &str,
+		version: &str,
+		hash: [u8; 32],
+		bytes: &[u8],
+		uris: &[String],
+		signature: &types::Signature,
+		determinism: types::Determinism,
+		price: u128,
+		description: &str,
+	) -> Result<impl subxt::transactions::Payload> {
+		let source = if uris.is_empty() {
+			ModelSource::Inline(BoundedVec(bytes.to_vec()))
+		} else {
+			ModelSource::Uris(BoundedVec(
+				uris.iter().map(|uri| BoundedVec(uri.as_bytes().to_vec())).collect(),
+			))
+		};
+		let signature = model::ModelSignature {
+			inputs: BoundedVec(signature.inputs.iter().map(spec).collect::<Result<_>>()?),
+			outputs: BoundedVec(signature.outputs.iter().map(spec).collect::<Result<_>>()?),
+		};
+		let determinism = match determinism {
+			types::Determinism::Exact => model::Determinism::Exact,
+			types::Determinism::Tolerance { abs, rel } => model::Determinism::Tolerance {
+				// FixedU64 counts billionths; Perbill too.
+				abs: FixedU64((abs * 1e9).round() as u64),
+				rel: Perbill((rel * 1e9).round() as u32),
+			},
+		};
+		Ok(runtime::transactions().model_registry().register_model(
+			BoundedVec(name.as_bytes().to_vec()),
+			BoundedVec(version.as_bytes().to_vec()),
+			subxt::utils::H256(hash),
+			bytes.len() as u64,
+			source,
+			signature,
+			determinism,
+			price,
+			BoundedVec(description.as_bytes().to_vec()),
+		))
+	}
+}
+use codec_types::{input_tensor, register_call};
+
+/// Human or JSON output.
+struct Output {
+	json: bool,
+	token: chain::Token,
+}
+
+impl Output {
+	fn print_json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
+		println!("{}", serde_json::to_string_pretty(value)?);
+		Ok(())
+	}
+
+	fn amount(&self, units: &str) -> String {
+		amount::show_text(units, &self.token)
+	}
+
+	fn model(&self, model: &types::Model) -> Result<()> {
+		if self.json {
+			return self.print_json(model);
+		}
+		let status = match &model.rejection {
+			Some(reason) => format!("{:?} ({reason})", model.status),
+			None => format!("{:?}", model.status),
+		};
+		println!(
+			"model {}: {} {} — {}",
+			model.id,
+			model.name,
+			model.version,
+			status.to_lowercase()
+		);
+		println!("  owner        {}", model.owner);
+		let location = match &model.location {
+			types::Location::Inline => "inline".to_owned(),
+			types::Location::Uris { uris } => uris.join(" "),
+		};
+		println!("  file         {} bytes, {} ({location})", model.size, model.hash);
+		for spec in &model.signature.inputs {
+			println!("  input        {}: {} {}", spec.name, spec.dtype, input::shape_text(spec));
+		}
+		for spec in &model.signature.outputs {
+			println!("  output       {}: {} {}", spec.name, spec.dtype, input::shape_text(spec));
+		}
+		match model.determinism {
+			types::Determinism::Exact => println!("  comparison   exact"),
+			types::Determinism::Tolerance { abs, rel } => {
+				println!("  comparison   within {abs} + {rel} x |value|")
+			},
+		}
+		println!("  price        {}", self.amount(&model.price));
+		println!(
+			"  registered   block {}, deposit {}",
+			model.registered_at,
+			self.amount(&model.deposit)
+		);
+		if let Some(attestations) = &model.attestations {
+			println!(
+				"  attestations {} loads, {} fails, {} decide",
+				attestations.loads, attestations.fails, attestations.threshold
+			);
+		}
+		if !model.description.is_empty() {
+			println!("  description  {}", model.description);
+		}
+		Ok(())
+	}
+
+	fn models(&self, page: &types::ModelPage) -> Result<()> {
+		if self.json {
+			return self.print_json(page);
+		}
+		if page.models.is_empty() {
+			println!("no models");
+		}
+		for model in &page.models {
+			println!(
+				"{:>5}  {:<24} {:<10} {:<10} {}",
+				model.id,
+				model.name,
+				model.version,
+				format!("{:?}", model.status).to_lowercase(),
+				self.amount(&model.price)
+			);
+		}
+		if let Some(next) = page.next {
+			println!("more: --from {next}");
+		}
+		Ok(())
+	}
+
+	fn quote(&self, quote: &types::Quote) -> Result<()> {
+		if self.json {
+			return self.print_json(quote);
+		}
+		println!(
+			"{} = model {} + {} x {} per executor",
+			self.amount(&quote.total),
+			self.amount(&quote.model_price),
+			quote.replicas,
+			self.amount(&quote.executor_fee)
+		);
+		Ok(())
+	}
+
+	fn job(&self, job: &types::Job) -> Result<()> {
+		if self.json {
+			return self.print_json(job);
+		}
+		println!("job {}: {}", job.id, status_text(job));
+		println!("  model        {} ({})", job.model, job.model_hash);
+		println!("  submitter    {}", job.submitter);
+		println!(
+			"  fee          {} for {} executor(s)",
+			self.amount(&job.fee.total),
+			job.fee.replicas
+		);
+		println!("  submitted    block {}, expires at {}", job.submitted_at, job.expires_at);
+		println!("  executors    {}", job.executors.join(" "));
+		if let Some(round) = &job.round {
+			println!(
+				"  round {}      commits until block {}, reveals until {}",
+				round.round, round.commit_until, round.reveal_until
+			);
+			println!("  committed    {}", round.committed.join(" "));
+			for reveal in &round.revealed {
+				println!("  revealed     {} {}", reveal.executor, reveal.digest);
+			}
+		}
+		Ok(())
+	}
+
+	fn result(&self, result: &types::JobResult) -> Result<()> {
+		if self.json {
+			return self.print_json(result);
+		}
+		println!("job {}: verified in block {}", result.job, result.finalized_at);
+		match &result.output {
+			types::Output::Tensor { dtype, shape, values } => {
+				println!("  output       {dtype} {shape:?}");
+				let row = shape.last().copied().unwrap_or(1).max(1) as usize;
+				for chunk in values.chunks(row).take(16) {
+					let text: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+					println!("               [{}]", text.join(", "));
+				}
+				if values.len() > 16 * row {
+					println!("               … {} values in all", values.len());
+				}
+				if shape.len() == 2 && row > 1 {
+					let classes: Vec<usize> = values
+						.chunks(row)
+						.map(|chunk| {
+							let numbers = chunk.iter().map(|v| v.as_f64().unwrap_or(f64::MIN));
+							numbers
+								.enumerate()
+								.fold(
+									(0, f64::MIN),
+									|best, (i, v)| if v > best.1 { (i, v) } else { best },
+								)
+								.0
+						})
+						.collect();
+					println!("  argmax/row   {classes:?}");
+				}
+			},
+			types::Output::Error { error } => println!("  agreed error {error}"),
+		}
+		println!("  digest       {}", result.digest);
+		println!("  agreeing     {}", result.agreeing.join(" "));
+		println!(
+			"  paid         {} each, owner {}, refunded {}",
+			self.amount(&result.paid_each),
+			self.amount(&result.owner_paid),
+			self.amount(&result.refunded)
+		);
+		Ok(())
+	}
+
+	fn validators(&self, validators: &[types::Validator]) -> Result<()> {
+		if self.json {
+			return self.print_json(&validators);
+		}
+		for validator in validators {
+			let role = match (validator.active, validator.candidate) {
+				(true, _) => "active",
+				(false, true) => "candidate",
+				(false, false) => "chilled",
+			};
+			let counters = &validator.counters;
+			println!(
+				"{} {role:<9} bond {}  assigned {} agreed {} dissented {} missed {} slashed {}",
+				validator.account,
+				self.amount(&validator.bond),
+				counters.assigned,
+				counters.agreed,
+				counters.dissented,
+				counters.missed,
+				self.amount(&counters.slashed)
+			);
+		}
+		Ok(())
+	}
+}
