@@ -4,12 +4,15 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/setup.sh"
+# polkadot.js and py-substrate-interface, for the tests that drive the node through them.
+"$here/setup-clients.sh"
 # shellcheck source=env.sh
 source "$here/env.sh"
 cd "$GATELESS_ROOT"
-# The end-to-end tests run the node binary, which `cargo test` does not build for another package.
-echo "[test] building gateless-node"
-cargo build --locked -p gateless-node
+# The end-to-end tests run the node and the `gateless` client, binaries that `cargo test` does not
+# build for another package.
+echo "[test] building gateless-node and gateless"
+cargo build --locked -p gateless-node -p gateless-client
 export GATELESS_NODE_BIN="$CARGO_TARGET_DIR/debug/gateless-node"
 echo "[test] running the test suite"
 cargo test --locked --workspace "$@"

@@ -307,7 +307,6 @@ async fn job_command(
 			invert,
 			keys,
 		} => {
-			let signer = keys.keypair()?;
 			let info = chain.model(model).await?;
 			let spec = info
 				.signature
@@ -316,6 +315,8 @@ async fn job_command(
 				.ok_or_else(|| anyhow!("model {model} declares no input"))?;
 			let tensor =
 				input::read(&input, spec, input::ImageOptions { scale: pixel_scale, invert })?;
+			// The model and the input first: their mistakes are the likelier ones.
+			let signer = keys.keypair()?;
 			let quote = chain.quote(model, replicas).await?;
 			let max_fee = match max_fee {
 				Some(max_fee) => amount::parse(&max_fee, &chain.token)?,

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the third-party clients that tests/clients/ drives a Gateless node with:
+#   - polkadot.js (tests/clients/js), with `npm ci` from its package-lock.json;
+#   - py-substrate-interface (tests/clients/py), in a virtualenv tests/clients/py/.venv.
+# Each is skipped while its install is newer than its lockfile or requirements, so running it again is cheap.
+set -euo pipefail
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { say "$*" >&2; exit 1; }
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+js="$root/tests/clients/js"
+py="$root/tests/clients/py"
+
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+	die "node and npm are required for tests/clients/js (Node.js 18 or newer); they are not on PATH"
+# `-nt` is also true when node_modules is missing.
+if [ "$js/package-lock.json" -nt "$js/node_modules" ]; then
+	say "installing polkadot.js into tests/clients/js/node_modules (npm ci)"
+	(cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+python=""
+for candidate in python3.11 python3; do
+	if command -v "$candidate" >/dev/null 2>&1 &&
+		"$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 9))' 2>/dev/null; then
+		python="$candidate"
+		break
+	fi
+done
+[ -n "$python" ] || die "Python 3.9 or newer (python3.11 or python3) is required for tests/clients/py; none is on PATH"
+stamp="$py/.venv/.requirements-installed"
+if [ ! -x "$py/.venv/bin/python" ] || [ "$py/requirements.txt" -nt "$stamp" ]; then
+	say "installing py-substrate-interface into tests/clients/py/.venv ($("$python" --version))"
+	[ -x "$py/.venv/bin/python" ] || "$python" -m venv "$py/.venv"
+	"$py/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$py/requirements.txt"
+	touch "$stamp"
+fi
+say "clients ready: node $(node --version), @polkadot/api $(node -p "require('$js/node_modules/@polkadot/api/package.json').version"), $("$py/.venv/bin/python" --version), substrate-interface $("$py/.venv/bin/python" -c "from importlib.metadata import version; print(version('substrate-interface'))")"
