@@ -52,7 +52,7 @@ fn check(tensor: &Tensor, spec: &TensorSpec) -> Result<()> {
 	);
 	let fits = tensor.shape.len() == spec.shape.len()
 		&& tensor.shape.iter().zip(&spec.shape).all(|(actual, declared)| {
-			*actual > 0 && declared.map_or(true, |declared| declared == *actual)
+			*actual > 0 && declared.is_none_or(|declared| declared == *actual)
 		});
 	ensure!(fits, "the input has shape {:?}, the model takes {}", tensor.shape, shape_text(spec));
 	Ok(())
@@ -351,7 +351,7 @@ mod tests {
 	fn npy_files_are_read_with_their_dtype_and_shape() {
 		let dir = tempfile::tempdir().unwrap();
 		let mut header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }".to_vec();
-		while (10 + header.len() + 1) % 64 != 0 {
+		while !(10 + header.len() + 1).is_multiple_of(64) {
 			header.push(b' ');
 		}
 		header.push(b'\n');

@@ -49,6 +49,8 @@ enum Command {
 	Validators,
 }
 
+// Parsed once per run: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum ModelCommand {
 	/// Registers an ONNX file. Its hash and size are computed, and its signature (input and

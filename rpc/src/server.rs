@@ -94,12 +94,16 @@ pub trait LocalModelStore: Send + Sync {
 	fn put(&self, bytes: &[u8]) -> Result<H256, String>;
 }
 
+/// Marks the chain's types without owning values of them.
+type ChainTypesOf<Block, AccountId, Balance, BlockNumber> =
+	fn() -> (Block, AccountId, Balance, BlockNumber);
+
 /// The implementation over a client whose runtime has the Gateless APIs.
 pub struct Gateless<C, Block, AccountId, Balance, BlockNumber> {
 	client: Arc<C>,
 	executor: SubscriptionTaskExecutor,
 	store: Option<Arc<dyn LocalModelStore>>,
-	_types: PhantomData<fn() -> (Block, AccountId, Balance, BlockNumber)>,
+	_types: PhantomData<ChainTypesOf<Block, AccountId, Balance, BlockNumber>>,
 }
 
 impl<C, Block, AccountId, Balance, BlockNumber>
@@ -305,7 +309,7 @@ where
 	}
 }
 
-fn pending_attestations<Api: ?Sized, Block, AccountId, Balance, BlockNumber>(
+fn pending_attestations<Api, Block, AccountId, Balance, BlockNumber>(
 	api: &Api,
 	at: Block::Hash,
 	id: ModelId,
@@ -313,7 +317,7 @@ fn pending_attestations<Api: ?Sized, Block, AccountId, Balance, BlockNumber>(
 ) -> RpcResult<Option<types::Attestations>>
 where
 	Block: BlockT,
-	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
+	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber> + ?Sized,
 	AccountId: Codec,
 	Balance: Codec,
 	BlockNumber: Codec,
