@@ -69,13 +69,42 @@ pub struct TensorSpec {
 }
 
 /// How executors' outputs are compared.
+///
+/// Read through [`DeterminismFields`], not serde's internally tagged enum: that buffers the
+/// fields, and with serde_json's `arbitrary_precision` feature (which the node's dependencies turn
+/// on, and so every binary built beside it) a buffered number is a map, not an `f64`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(tag = "kind", rename_all = "camelCase", try_from = "DeterminismFields")]
 pub enum Determinism {
 	/// Bit for bit.
 	Exact,
 	/// Element-wise `|a - b| <= abs + rel * |b|`.
 	Tolerance { abs: f64, rel: f64 },
+}
+
+/// [`Determinism`]'s JSON as a flat object, read without buffering.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeterminismFields {
+	kind: String,
+	abs: Option<f64>,
+	rel: Option<f64>,
+}
+
+impl TryFrom<DeterminismFields> for Determinism {
+	type Error = String;
+
+	fn try_from(fields: DeterminismFields) -> Result<Self, String> {
+		match (fields.kind.as_str(), fields.abs, fields.rel) {
+			("exact", None, None) => Ok(Determinism::Exact),
+			("tolerance", Some(abs), Some(rel)) => Ok(Determinism::Tolerance { abs, rel }),
+			("exact", ..) => Err("`exact` takes no `abs` or `rel`".into()),
+			("tolerance", ..) => Err("`tolerance` needs both `abs` and `rel`".into()),
+			(kind, ..) => {
+				Err(format!("unknown determinism `{kind}`, expected `exact` or `tolerance`"))
+			},
+		}
+	}
 }
 
 /// Where a model is in its life.
@@ -254,4 +283,74 @@ pub mod error_code {
 	pub const NO_QUOTE: i32 = 9003;
 	/// `gateless_putModel`: the bytes were refused by the node's model store.
 	pub const MODEL_STORE: i32 = 9004;
+}
+
+#[cfg(test)]
+mod tests {
+	//! Run with serde_json's `arbitrary_precision` (a dev-dependency feature), as in every binary
+	//! built beside the node.
+	use super::*;
+	use serde_json::json;
+
+	fn model_json(determinism: serde_json::Value) -> serde_json::Value {
+		json!({
+			"id": 3, "owner": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+			"name": "digits-mlp", "version": "1.0.0", "hash": "0x01", "size": 5,
+			"location": { "kind": "inline" },
+			"signature": { "inputs": [{ "name": "x", "dtype": "f32", "shape": [null, 64] }],
+				"outputs": [{ "name": "y", "dtype": "f32", "shape": [null, 10] }] },
+			"determinism": determinism, "price": "100", "description": "", "status": "active",
+			"rejection": null, "deposit": "7", "registeredAt": 1, "attestations": null,
+		})
+	}
+
+	fn read<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, String> {
+		// From text, as a client reads a response, not from an already parsed `Value`.
+		serde_json::from_str(&value.to_string()).map_err(|e| e.to_string())
+	}
+
+	#[test]
+	fn arbitrary_precision_is_on_in_these_tests() {
+		// Without it this module would not show what the node's binaries do.
+		let number: serde_json::Value = serde_json::from_str("0.1").unwrap();
+		assert_eq!(serde_json::to_string(&number).unwrap(), "0.1");
+		assert!(serde_json::from_str::<serde_json::Number>("1e400").is_ok());
+	}
+
+	#[test]
+	fn a_tolerance_model_reads_back_its_floats() {
+		let tolerance = json!({ "kind": "tolerance", "abs": 0.0001, "rel": 1e-5 });
+		let model: Model = read(&model_json(tolerance.clone())).unwrap();
+		assert_eq!(model.determinism, Determinism::Tolerance { abs: 0.0001, rel: 1e-5 });
+		assert_eq!(serde_json::to_value(&model.determinism).unwrap(), tolerance);
+
+		let exact: Model = read(&model_json(json!({ "kind": "exact" }))).unwrap();
+		assert_eq!(exact.determinism, Determinism::Exact);
+		assert_eq!(serde_json::to_value(&exact.determinism).unwrap(), json!({ "kind": "exact" }));
+	}
+
+	#[test]
+	fn a_malformed_determinism_says_what_is_wrong() {
+		let error = |determinism| read::<Model>(&model_json(determinism)).unwrap_err();
+		assert!(error(json!({ "kind": "tolerance", "abs": 0.1 })).contains("needs both"));
+		assert!(error(json!({ "kind": "exact", "abs": 0.1 })).contains("takes no"));
+		assert!(error(json!({ "kind": "fuzzy" })).contains("unknown determinism `fuzzy`"));
+		assert!(error(json!({ "kind": "exact", "slack": 1 })).contains("unknown field"));
+	}
+
+	#[test]
+	fn a_float_output_reads_back_its_values() {
+		let result = json!({
+			"job": 1,
+			"output": { "kind": "tensor", "dtype": "f32", "shape": [1, 3],
+				"values": [0.5, -1.25, 3e-8] },
+			"digest": "0x02", "agreeing": [], "paidEach": "1", "ownerPaid": "2", "refunded": "0",
+			"finalizedAt": 9,
+		});
+		let read_back: JobResult = read(&result).unwrap();
+		let Output::Tensor { values, .. } = &read_back.output else { panic!("not a tensor") };
+		let floats: Vec<f64> = values.iter().map(|v| v.as_f64().unwrap()).collect();
+		assert_eq!(floats, vec![0.5, -1.25, 3e-8]);
+		assert_eq!(serde_json::to_value(&read_back).unwrap(), result);
+	}
 }
