@@ -14,8 +14,8 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use gateless_primitives::crypto::InferenceId;
 
 use crate::{
-	token::UNIT, AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, StakingConfig, SudoConfig,
+	token::UNIT, AccountId, Balance, BalancesConfig, CouncilMembershipConfig, RuntimeGenesisConfig,
+	SessionConfig, SessionKeys, StakingConfig, SudoConfig,
 };
 
 /// What every endowed dev account starts with: enough to register models, bond and pay for jobs.
@@ -55,12 +55,22 @@ fn dev_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
-/// A genesis with the given validators (bonded, with their session keys), endowed accounts and
-/// sudo key. Aura and GRANDPA get their authorities from the session pallet.
+/// The Council of both presets: Alice, Bob and Charlie, so that two of them pass a motion.
+fn dev_council() -> Vec<AccountId> {
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+		.iter()
+		.map(|who| who.to_account_id())
+		.collect()
+}
+
+/// A genesis with the given validators (bonded, with their session keys), endowed accounts,
+/// Council and sudo key (none: only the Council governs). Aura and GRANDPA get their authorities
+/// from the session pallet.
 fn testnet_genesis(
 	validators: Vec<GenesisValidator>,
 	endowed_accounts: Vec<AccountId>,
-	root: AccountId,
+	council: Vec<AccountId>,
+	root: Option<AccountId>,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -81,29 +91,38 @@ fn testnet_genesis(
 				.map(|(account, keys)| (account.clone(), account, keys))
 				.collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		council_membership: CouncilMembershipConfig {
+			members: council.try_into().expect("the dev Council is within its seats"),
+		},
+		sudo: SudoConfig { key: root },
 	})
 }
 
-/// `development`: a single validator, Alice, who is also the sudo key.
+/// `development`: a single validator, Alice, who is also the sudo key; the Council is Alice, Bob
+/// and Charlie.
 pub fn development_genesis() -> Value {
 	testnet_genesis(
 		vec![dev_validator(Sr25519Keyring::Alice)],
 		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		dev_council(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
 	)
 }
 
-/// `local_testnet`: three validators, Alice, Bob and Charlie; Alice is the sudo key.
+/// `local_testnet`: four validators, Alice, Bob, Charlie and Dave (so that one can lie or crash
+/// while the others keep a two-thirds majority); the Council (Alice, Bob and Charlie) governs,
+/// and there is no sudo key.
 pub fn local_testnet_genesis() -> Value {
 	testnet_genesis(
 		vec![
 			dev_validator(Sr25519Keyring::Alice),
 			dev_validator(Sr25519Keyring::Bob),
 			dev_validator(Sr25519Keyring::Charlie),
+			dev_validator(Sr25519Keyring::Dave),
 		],
 		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		dev_council(),
+		None,
 	)
 }
 

@@ -17,11 +17,11 @@
 //!
 //! | range | group | pallets |
 //! | --- | --- | --- |
-//! | 0–9 | system | System (0), Timestamp (1), Sudo (2, until on-chain governance lands) |
+//! | 0–9 | system | System (0), Timestamp (1), Sudo (2, with a key on the development chain only), Utility (3) |
 //! | 10–19 | money | Balances (10), TransactionPayment (11) |
 //! | 20–29 | consensus and staking | Aura (20), Grandpa (21), Session (22), Staking (23) |
-//! | 30–39 | governance | (council) |
-//! | 40–59 | Gateless | ModelRegistry (40); (inference jobs, verification) |
+//! | 30–39 | governance | Council (30), CouncilMembership (31), Whitelist (32), Preimage (33) |
+//! | 40–59 | Gateless | ModelRegistry (40), InferenceJobs (41), Verification (42) |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime` and `impl_runtime_apis` expand to a lot of code.
@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -226,6 +226,9 @@ mod runtime {
 	#[runtime::pallet_index(2)]
 	pub type Sudo = pallet_sudo;
 
+	#[runtime::pallet_index(3)]
+	pub type Utility = pallet_utility;
+
 	// After Balances (bonds are held at genesis) and before Session (whose genesis asks it for
 	// the first set).
 	#[runtime::pallet_index(23)]
@@ -234,6 +237,18 @@ mod runtime {
 	// After Aura and Grandpa: a rotation hands them the new set from the next block on.
 	#[runtime::pallet_index(22)]
 	pub type Session = pallet_session;
+
+	#[runtime::pallet_index(30)]
+	pub type Council = pallet_collective<Instance1>;
+
+	#[runtime::pallet_index(31)]
+	pub type CouncilMembership = pallet_membership<Instance1>;
+
+	#[runtime::pallet_index(32)]
+	pub type Whitelist = pallet_whitelist;
+
+	#[runtime::pallet_index(33)]
+	pub type Preimage = pallet_preimage;
 
 	#[runtime::pallet_index(40)]
 	pub type ModelRegistry = pallet_model_registry;

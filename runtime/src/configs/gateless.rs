@@ -4,7 +4,6 @@ use frame_support::{
 	parameter_types,
 	traits::{ConstU128, ConstU32, ConstU8, Randomness},
 };
-use frame_system::EnsureRoot;
 use gateless_primitives::{crypto::InferenceId, job::MAX_INPUT_BYTES, traits::InferenceKeys};
 use sp_runtime::{
 	traits::{BlakeTwo256, Hash as _},
@@ -44,8 +43,8 @@ impl pallet_model_registry::Config for Runtime {
 	type ValidatorSet = crate::Staking;
 	/// A model with running jobs cannot be removed.
 	type ModelUsage = InferenceJobs;
-	/// Root (through sudo) until on-chain governance lands.
-	type AdminOrigin = EnsureRoot<AccountId>;
+	/// Root or two thirds of the Council.
+	type AdminOrigin = crate::configs::GovernanceOrigin;
 	/// Penalties are burnt.
 	type OnPenalty = ();
 	type MaxInlineModelBytes = ConstU32<MAX_INLINE_MODEL_BYTES>;

@@ -3,12 +3,14 @@
 
 mod consensus;
 mod gateless;
+mod governance;
 mod money;
 mod staking;
 mod system;
 
 pub use consensus::*;
 pub use gateless::*;
+pub use governance::*;
 pub use money::*;
 pub use staking::*;
 pub use system::*;

@@ -4,7 +4,6 @@ use frame_support::{
 	parameter_types,
 	traits::{ConstU128, ConstU32},
 };
-use frame_system::EnsureRoot;
 use gateless_primitives::crypto::InferenceId;
 use sp_runtime::{traits::ConvertInto, BoundToRuntimeAppPublic};
 
@@ -33,8 +32,8 @@ impl pallet_validator_staking::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Session = Session;
-	/// Root (through sudo) until on-chain governance lands.
-	type AdminOrigin = EnsureRoot<AccountId>;
+	/// Root or two thirds of the Council.
+	type AdminOrigin = crate::configs::GovernanceOrigin;
 	/// Slashed funds are burnt.
 	type Slashed = ();
 	/// One day: long enough for the verification of every job a validator took to end.

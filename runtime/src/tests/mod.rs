@@ -1,6 +1,7 @@
 //! Tests of the runtime as a whole: genesis presets, version, metadata and the WASM blob, the job
 //! flow through `Executive`, and validators' offchain workers ([`offchain`]).
 
+mod governance;
 mod offchain;
 
 use codec::Decode;
@@ -10,6 +11,7 @@ use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_runtime::BuildStorage;
 
 use crate::{
+	configs::CouncilCollective,
 	genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT},
 	Aura, Balances, Block, Grandpa, Runtime, RuntimeGenesisConfig, VERSION,
 };
@@ -33,6 +35,19 @@ fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 		},
 		(base, patch) => *base = patch,
 	}
+}
+
+/// The `local_testnet` genesis with its first three validators only (Alice, Bob and Charlie), for
+/// tests that script every executor of a three-replica job.
+fn build_with_three_validators() -> sp_io::TestExternalities {
+	let dave = sp_keyring::Sr25519Keyring::Dave.to_account_id();
+	let mut config = preset_config(LOCAL_TESTNET_RUNTIME_PRESET);
+	config.staking.validators.retain(|(who, _)| *who != dave);
+	config.session.keys.retain(|(who, _, _)| *who != dave);
+	config
+		.build_storage()
+		.expect("the trimmed preset builds a genesis state")
+		.into()
 }
 
 fn build(name: &str) -> sp_io::TestExternalities {
@@ -68,13 +83,17 @@ fn development_preset_has_one_validator_and_endowed_accounts() {
 }
 
 #[test]
-fn local_testnet_preset_has_three_validators() {
+fn local_testnet_preset_has_four_validators_a_council_and_no_sudo() {
 	build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
 		let aura = pallet_aura::Authorities::<Runtime>::get();
-		assert_eq!(aura.len(), 3);
-		let bob: AuraId = sp_keyring::Sr25519Keyring::Bob.public().into();
-		assert!(aura.contains(&bob));
-		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
+		assert_eq!(aura.len(), 4);
+		let dave: AuraId = sp_keyring::Sr25519Keyring::Dave.public().into();
+		assert!(aura.contains(&dave));
+		assert_eq!(Grandpa::grandpa_authorities().len(), 4);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+		let council = pallet_collective::Members::<Runtime, CouncilCollective>::get();
+		assert_eq!(council.len(), 3);
+		assert!(!council.contains(&sp_keyring::Sr25519Keyring::Dave.to_account_id()));
 	});
 }
 
@@ -117,13 +136,17 @@ fn the_staked_validators_are_the_session_set_the_authorities_and_the_attesters()
 	use sp_keyring::Sr25519Keyring;
 
 	build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		let validators: Vec<_> =
-			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
-				.into_iter()
-				.map(|who| who.to_account_id())
-				.collect();
+		let validators: Vec<_> = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.into_iter()
+		.map(|who| who.to_account_id())
+		.collect();
 		assert_eq!(pallet_session::Validators::<Runtime>::get(), validators);
-		assert_eq!(crate::Staking::active_count(), 3);
+		assert_eq!(crate::Staking::active_count(), 4);
 		for validator in &validators {
 			assert!(crate::Staking::is_active(validator));
 			assert_eq!(
@@ -135,9 +158,9 @@ fn the_staked_validators_are_the_session_set_the_authorities_and_the_attesters()
 			let aura: AuraId = keys.aura;
 			assert!(pallet_aura::Authorities::<Runtime>::get().contains(&aura));
 		}
-		assert!(!crate::Staking::is_active(&Sr25519Keyring::Dave.to_account_id()));
+		assert!(!crate::Staking::is_active(&Sr25519Keyring::Eve.to_account_id()));
 		let summaries = crate::Staking::validator_summaries();
-		assert_eq!(summaries.len(), 3);
+		assert_eq!(summaries.len(), 4);
 		assert!(summaries.iter().all(|summary| summary.active && summary.candidate));
 	});
 }
@@ -173,12 +196,17 @@ fn metadata_is_readable_and_lists_the_pallets() {
 		("System", 0),
 		("Timestamp", 1),
 		("Sudo", 2),
+		("Utility", 3),
 		("Balances", 10),
 		("TransactionPayment", 11),
 		("Aura", 20),
 		("Grandpa", 21),
 		("Session", 22),
 		("Staking", 23),
+		("Council", 30),
+		("CouncilMembership", 31),
+		("Whitelist", 32),
+		("Preimage", 33),
 		("ModelRegistry", 40),
 	] {
 		assert!(
@@ -312,7 +340,7 @@ mod job_flow {
 			(Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie);
 		let owner = Sr25519Keyring::Dave.to_account_id();
 		let user = Sr25519Keyring::Eve.to_account_id();
-		build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		build_with_three_validators().execute_with(|| {
 			start_block(1);
 			let price = UNIT;
 			let determinism = Determinism::Tolerance {
