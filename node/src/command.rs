@@ -156,18 +156,35 @@ pub fn run() -> sc_cli::Result<()> {
 			let inference = cli.inference.clone();
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
+				let fault = inference.test_fault;
+				if let Some(fault) = fault {
+					if config.chain_spec.chain_type() == sc_service::ChainType::Live {
+						return Err(sc_cli::Error::Input(format!(
+							"--test-fault {fault} is for test networks; chain {:?} is live",
+							config.chain_spec.id()
+						)));
+					}
+					log::warn!(
+						"⚠️  --test-fault {fault}: this validator misbehaves on purpose and will be \
+						 slashed"
+					);
+				}
 				let inference = inference.engine_config(&config.data_path);
 				match config.network.network_backend {
-					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
-						sc_network::NetworkWorker<
-							Block,
-							<Block as sp_runtime::traits::Block>::Hash,
-						>,
-					>(config, inference)
-					.map_err(sc_cli::Error::Service),
+					sc_network::config::NetworkBackendType::Libp2p => {
+						service::new_full::<
+							sc_network::NetworkWorker<
+								Block,
+								<Block as sp_runtime::traits::Block>::Hash,
+							>,
+						>(config, inference, fault)
+						.map_err(sc_cli::Error::Service)
+					},
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config, inference)
-							.map_err(sc_cli::Error::Service)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(
+							config, inference, fault,
+						)
+						.map_err(sc_cli::Error::Service)
 					},
 				}
 			})

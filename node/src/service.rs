@@ -165,6 +165,7 @@ pub fn new_full<
 >(
 	config: Configuration,
 	inference: gateless_inference_engine::EngineConfig,
+	fault: Option<crate::fault::TestFault>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -257,10 +258,15 @@ pub fn new_full<
 				enable_http_requests: true,
 				// The engine is shared by the workers of all blocks; only they get it.
 				custom_extensions: move |_| {
-					vec![
-						Box::new(gateless_primitives::inference::InferenceExt::new(engine.clone()))
-							as Box<dyn sp_externalities::Extension>,
-					]
+					use gateless_primitives::inference::InferenceExt;
+					let extension = match fault {
+						None => InferenceExt::new(engine.clone()),
+						Some(fault) => InferenceExt::new(crate::fault::FaultyEngine {
+							engine: engine.clone(),
+							fault,
+						}),
+					};
+					vec![Box::new(extension) as Box<dyn sp_externalities::Extension>]
 				},
 			})?;
 		task_manager.spawn_handle().spawn(

@@ -1,7 +1,7 @@
-//! Stake decides who validates: on the `local` chain (Alice, Bob, Charlie), a fourth node run by
-//! Dave generates session keys over RPC, bonds, registers the keys and declares itself a
-//! candidate; a session or two later it is in the set and authors blocks, and the chain keeps
-//! finalizing with four GRANDPA voters.
+//! Stake decides who validates: on the `local` chain (genesis validators Alice, Bob, Charlie and
+//! Dave, of whom Dave stays offline here), a node run by Eve generates session keys over RPC,
+//! bonds, registers the keys and declares itself a candidate; a session or two later it is in the
+//! set and authors blocks, and the chain keeps finalizing with four of five GRANDPA voters online.
 
 use std::time::{Duration, Instant};
 
@@ -67,24 +67,24 @@ async fn a_node_that_bonds_and_validates_joins_the_set_and_authors_blocks() {
 	let (charlie, _) = Node::start(node("charlie", 2, "--charlie", Some(bootnode.clone())))
 		.await
 		.unwrap();
-	// Dave runs a validator node with an empty keystore.
-	let (dave_node, dave_rpc) =
-		Node::start(node("dave", 3, "--validator", Some(bootnode))).await.unwrap();
+	// Eve runs a validator node with an empty keystore.
+	let (eve_node, eve_rpc) =
+		Node::start(node("eve", 4, "--validator", Some(bootnode))).await.unwrap();
 	wait_for_finalized(&alice, &alice_rpc, 2, Duration::from_secs(180))
 		.await
 		.unwrap();
 
 	let context = alice_rpc.chain_context().await.unwrap();
-	let dave = Sr25519Keyring::Dave;
-	let dave_account = dave.to_account_id();
-	assert_eq!(summary(&alice_rpc, &dave_account).await, None, "Dave has not bonded yet");
+	let eve = Sr25519Keyring::Eve;
+	let eve_account = eve.to_account_id();
+	assert_eq!(summary(&alice_rpc, &eve_account).await, None, "Eve has not bonded yet");
 
-	// Dave's node makes session keys (Aura, GRANDPA, inference) in its keystore, with the proof
-	// that Dave owns them.
-	let generated = dave_rpc
+	// Eve's node makes session keys (Aura, GRANDPA, inference) in its keystore, with the proof
+	// that Eve owns them.
+	let generated = eve_rpc
 		.call(
 			"author_rotateKeysWithOwner",
-			rpc_params![gateless_e2e::rpc::to_hex(&dave_account.encode())],
+			rpc_params![gateless_e2e::rpc::to_hex(&eve_account.encode())],
 		)
 		.await
 		.unwrap();
@@ -100,63 +100,63 @@ async fn a_node_that_bonds_and_validates_joins_the_set_and_authors_blocks() {
 	submit_ok(
 		&alice_rpc,
 		context,
-		dave,
+		eve,
 		RuntimeCall::Staking(pallet_validator_staking::Call::bond { amount: bond }),
 	)
 	.await;
 	submit_ok(
 		&alice_rpc,
 		context,
-		dave,
+		eve,
 		RuntimeCall::Session(pallet_session::Call::set_keys { keys: keys.clone(), proof }),
 	)
 	.await;
 	submit_ok(
 		&alice_rpc,
 		context,
-		dave,
+		eve,
 		RuntimeCall::Staking(pallet_validator_staking::Call::validate {}),
 	)
 	.await;
-	let candidate = summary(&alice_rpc, &dave_account).await.unwrap();
+	let candidate = summary(&alice_rpc, &eve_account).await.unwrap();
 	assert!(candidate.candidate && !candidate.active, "{candidate:?}");
 	assert_eq!(candidate.bond, bond);
 
-	// The set is planned one session ahead: Dave is in it within about two sessions.
+	// The set is planned one session ahead: Eve is in it within about two sessions.
 	let deadline = Instant::now() + 3 * SESSION + Duration::from_secs(60);
 	loop {
 		alice.ensure_running().unwrap();
-		if summary(&alice_rpc, &dave_account).await.is_some_and(|s| s.active) {
+		if summary(&alice_rpc, &eve_account).await.is_some_and(|s| s.active) {
 			break;
 		}
-		assert!(Instant::now() < deadline, "{}", alice.failure("Dave never joined the set"));
+		assert!(Instant::now() < deadline, "{}", alice.failure("Eve never joined the set"));
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
 	let at = alice_rpc.best_hash().await.unwrap();
 	let authorities: Vec<sp_consensus_aura::sr25519::AuthorityId> =
 		alice_rpc.runtime_api("AuraApi_authorities", &[], at).await.unwrap();
 	assert_eq!(authorities.len(), 4);
-	assert!(authorities.contains(&keys.aura), "Dave's Aura key is an authority");
+	assert!(authorities.contains(&keys.aura), "Eve's Aura key is an authority");
 	let joined_at = alice_rpc.block_number(at).await.unwrap();
 
-	// Dave's node authors blocks in its slots (one in four).
+	// Eve's node authors blocks in its slots (one in five).
 	let deadline = Instant::now() + SESSION + Duration::from_secs(60);
-	while !dave_node.log().contains("Pre-sealed block for proposal") {
-		dave_node.ensure_running().unwrap();
+	while !eve_node.log().contains("Pre-sealed block for proposal") {
+		eve_node.ensure_running().unwrap();
 		assert!(
 			Instant::now() < deadline,
 			"{}",
-			dave_node.failure("Dave is a validator but authored no block")
+			eve_node.failure("Eve is a validator but authored no block")
 		);
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
 
-	// Finality goes on with Dave among the GRANDPA voters.
+	// Finality goes on with Eve among the GRANDPA voters.
 	wait_for_finalized(&alice, &alice_rpc, joined_at + 3, Duration::from_secs(180))
 		.await
 		.unwrap();
 
-	for node in [alice, bob, charlie, dave_node] {
+	for node in [alice, bob, charlie, eve_node] {
 		let name = node.config.name.clone();
 		let status = node.stop().unwrap();
 		assert!(status.success(), "{name} did not exit cleanly: {status}");
