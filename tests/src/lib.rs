@@ -9,6 +9,8 @@
 //! The node binary is found through `GATELESS_NODE_BIN`, or else next to the test executable in
 //! the cargo target directory (`scripts/test.sh` builds it first).
 
+pub mod funds;
+pub mod network;
 pub mod node;
 pub mod rpc;
 pub mod tx;

@@ -22,12 +22,15 @@ pub fn node_binary() -> Result<PathBuf> {
 	if let Ok(path) = std::env::var("GATELESS_NODE_BIN") {
 		return Ok(PathBuf::from(path));
 	}
-	// Test executables live in `<target>/<profile>/deps/`; the node in `<target>/<profile>/`.
+	// Test executables live in `<target>/<profile>/deps/`, binaries such as `local-network` and
+	// the node in `<target>/<profile>/`.
 	let exe = std::env::current_exe().map_err(|e| format!("cannot locate the test binary: {e}"))?;
-	let profile_dir = exe
+	let exe_dir = exe
 		.parent()
-		.and_then(Path::parent)
-		.ok_or_else(|| format!("unexpected test binary location {}", exe.display()))?;
+		.ok_or_else(|| format!("unexpected binary location {}", exe.display()))?;
+	let candidate = exe_dir.join("gateless-node");
+	let profile_dir =
+		if candidate.is_file() { exe_dir } else { exe_dir.parent().unwrap_or(exe_dir) };
 	let candidate = profile_dir.join("gateless-node");
 	if candidate.is_file() {
 		Ok(candidate)
@@ -116,20 +119,58 @@ impl Node {
 
 	/// Starts a node without waiting for it.
 	pub fn spawn(config: NodeConfig) -> Result<Self> {
-		let binary = node_binary()?;
 		let dir = tempfile::Builder::new()
 			.prefix(&format!("gateless-{}-", config.name))
 			.tempdir()
 			.map_err(|e| format!("cannot create a base path: {e}"))?;
 		let log_path = dir.path().join("node.log");
-		let log = File::create(&log_path).map_err(|e| format!("cannot create the log: {e}"))?;
+		let child = Self::spawn_process(&config, dir.path(), &log_path)?;
+		Ok(Self { config, child: Mutex::new(Some(child)), log_path, _dir: dir })
+	}
+
+	/// Kills the node at once (SIGKILL, as a crash or a power cut would), keeping its base path
+	/// for [`Node::restart`].
+	pub fn kill(&mut self) -> Result<()> {
+		let mut child = self.take_child().ok_or("node already stopped")?;
+		child.kill().map_err(|e| format!("cannot kill {}: {e}", self.config.name))?;
+		child.wait().map_err(|e| format!("{} did not exit: {e}", self.config.name))?;
+		Ok(())
+	}
+
+	/// Starts a stopped or killed node again on its base path, keys and ports, and waits until it
+	/// answers JSON-RPC. Its log continues in the same file.
+	pub async fn restart(&mut self) -> Result<Rpc> {
+		let running = {
+			let mut child = self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+			child.as_mut().is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+		};
+		if running {
+			return Err(format!("{} is still running", self.config.name));
+		}
+		let child = Self::spawn_process(&self.config, self._dir.path(), &self.log_path)?;
+		*self.child.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(child);
+		self.connect(STARTUP_TIMEOUT).await
+	}
+
+	/// The base path of the node's database, keystore and model store.
+	pub fn base_path(&self) -> PathBuf {
+		self._dir.path().join("data")
+	}
+
+	fn spawn_process(config: &NodeConfig, dir: &Path, log_path: &Path) -> Result<Child> {
+		let binary = node_binary()?;
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(log_path)
+			.map_err(|e| format!("cannot open the log: {e}"))?;
 		let log_err = log.try_clone().map_err(|e| format!("cannot share the log: {e}"))?;
 		let ports = config.ports;
 		let mut command = Command::new(&binary);
 		command
 			.args(&config.chain_args)
 			.arg("--base-path")
-			.arg(dir.path().join("data"))
+			.arg(dir.join("data"))
 			.args(["--name", config.name.as_str()])
 			.args(["--listen-addr", format!("/ip4/127.0.0.1/tcp/{}", ports.p2p).as_str()])
 			.args(["--rpc-port", ports.rpc.to_string().as_str()])
@@ -140,10 +181,9 @@ impl Node {
 			.stdin(Stdio::null())
 			.stdout(log)
 			.stderr(log_err);
-		let child = command
+		command
 			.spawn()
-			.map_err(|e| format!("cannot start {} ({}): {e}", config.name, binary.display()))?;
-		Ok(Self { config, child: Mutex::new(Some(child)), log_path, _dir: dir })
+			.map_err(|e| format!("cannot start {} ({}): {e}", config.name, binary.display()))
 	}
 
 	/// The node's WebSocket RPC address.
@@ -199,8 +239,13 @@ impl Node {
 		}
 	}
 
-	/// `Ok` while the process runs; an error with the last log lines once it exited.
+	/// `Ok` while the process runs; an error with the last log lines once it exited or was
+	/// killed.
 	pub fn ensure_running(&self) -> Result<()> {
+		let stopped = self.child.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).is_none();
+		if stopped {
+			return Err(self.failure("was stopped or killed"));
+		}
 		let Some(status) = self.exit_status() else { return Ok(()) };
 		Err(self.failure(&format!("exited unexpectedly ({status})")))
 	}

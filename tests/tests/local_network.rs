@@ -1,68 +1,598 @@
-//! Three validators of the `local` chain (Alice, Bob, Charlie) on loopback find each other,
-//! author blocks in turn and finalize the same chain.
+//! The network catches faults and is governed on chain: four validators of the `local` chain on
+//! loopback (Dave's node started with `--test-fault perturb-output`, a liar), and the scenarios of
+//! the README's "Local network" in one network, to save the time of starting it again:
+//!
+//! 1. honest: a three-replica job is finalized with onnxruntime's output and every balance moves
+//!    by exactly the fee split;
+//! 2. liar: a four-replica job (Dave included) is finalized by the honest three, and Dave is
+//!    slashed and counted as a dissenter;
+//! 3. bad model: a truncated ONNX file is rejected by the validators' attestations and no job can
+//!    use it;
+//! 4. governance: a two-thirds Council motion bans a model and changes a staking parameter, and
+//!    a non-member can do neither;
+//! 5. crash: Charlie is killed with jobs in flight; finality goes on, the jobs end as designed
+//!    (finalized by the others, or failed or expired with a refund), no honest executor misses a
+//!    duty, and the restarted Charlie syncs and executes again.
+//!
+//! After each, [`gateless_e2e::funds::reconcile`] checks that no funds were lost or created: the
+//! pallets' invariants (held = owed) on the finalized state, the issuance against every account,
+//! and the change of issuance against the fees, slashes and penalties burnt.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use codec::{Decode, Encode};
+use frame_support::dispatch::GetDispatchInfo;
 use gateless_e2e::{
-	node::{Node, NodeConfig, Ports},
-	rpc::{wait_for_finalized, Rpc},
+	funds::{reconcile, ChainState, Funds},
+	network::{LocalNetwork, NetworkConfig},
+	rpc::Rpc,
 };
+use gateless_inference_engine::reference::{
+	argmax_rows, bytes, declared, determinism, first_rows, reference, values,
+};
+use gateless_primitives::{
+	job::{InferenceOutput, InputTensor, JobDetails, JobId, JobResult, JobStatus},
+	model::{model_hash, ModelId, ModelInfo, ModelStatus},
+	staking::ValidatorSummary,
+	traits::SlashReason,
+};
+use gateless_runtime::{
+	token::UNIT, AccountId, Balance, BlockNumber, Nonce, Runtime, RuntimeCall, RuntimeEvent,
+};
+use pallet_model_registry::{Call as RegistryCall, Event as RegistryEvent, ModelSource};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
+use sp_runtime::DispatchError;
 
-/// A fixed, valid ed25519 node key per validator, so that restarts keep their peer ids.
-fn node_key(index: u8) -> String {
-	hex::encode([index + 1; 32])
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// A model is decided within a few blocks of its registration.
+const MAX_BLOCKS_TO_DECIDE_A_MODEL: u32 = 8;
+/// One round: the commit and reveal windows (10 blocks each) and the tally.
+const MAX_BLOCKS_FOR_ONE_ROUND: u32 = 24;
+/// Three rounds, or expiry: the job's time to live (100 blocks) and a margin.
+const MAX_BLOCKS_FOR_ANY_JOB: u32 = 105;
+
+/// The builder who owns the models, and the user who pays for jobs: neither validates.
+const BUILDER: Sr25519Keyring = Ferdie;
+const USER: Sr25519Keyring = Eve;
+
+type Job = JobDetails<AccountId, Balance, BlockNumber>;
+type Result_ = JobResult<Balance, BlockNumber, Vec<AccountId>>;
+
+fn bounded<T, S: sp_core::Get<u32>>(items: Vec<T>) -> sp_runtime::BoundedVec<T, S> {
+	items.try_into().unwrap_or_else(|_| panic!("over the bound"))
 }
 
-fn validator(name: &str, index: u8, bootnode: Option<String>) -> NodeConfig {
-	let mut extra_args = vec!["--node-key".to_string(), node_key(index)];
-	if let Some(bootnode) = bootnode {
-		extra_args.extend(["--bootnodes".to_string(), bootnode]);
+fn account(who: Sr25519Keyring) -> AccountId {
+	who.to_account_id()
+}
+
+/// Signs and submits `call` as `signer` through `rpc`, waits for it to be in a block, and returns
+/// the block number, the block's events and the dispatch error if the call failed.
+async fn submit(
+	rpc: &Rpc,
+	signer: Sr25519Keyring,
+	call: RuntimeCall,
+) -> (u32, Vec<RuntimeEvent>, Option<DispatchError>) {
+	let context = rpc.chain_context().await.unwrap();
+	let (block, events) =
+		rpc.submit_signed(context, signer, call, INCLUSION_TIMEOUT).await.unwrap();
+	let failure = events.iter().find_map(|event| match event {
+		RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) => {
+			Some(*dispatch_error)
+		},
+		_ => None,
+	});
+	(rpc.block_number(block).await.unwrap(), events, failure)
+}
+
+/// [`submit`] for a call that must succeed.
+async fn submit_ok(
+	rpc: &Rpc,
+	signer: Sr25519Keyring,
+	call: RuntimeCall,
+) -> (u32, Vec<RuntimeEvent>) {
+	let (block, events, failure) = submit(rpc, signer, call).await;
+	assert_eq!(failure, None, "{signer:?}'s call failed in block {block}: {events:?}");
+	(block, events)
+}
+
+async fn best(rpc: &Rpc) -> (H256, u32) {
+	let hash = rpc.best_hash().await.unwrap();
+	(hash, rpc.block_number(hash).await.unwrap())
+}
+
+async fn runtime_api<T: Decode>(rpc: &Rpc, function: &str, args: impl Encode, at: H256) -> T {
+	rpc.runtime_api(function, &args.encode(), at).await.unwrap()
+}
+
+async fn model_info(
+	rpc: &Rpc,
+	model: ModelId,
+	at: H256,
+) -> ModelInfo<AccountId, Balance, BlockNumber> {
+	let info: Option<ModelInfo<AccountId, Balance, BlockNumber>> =
+		runtime_api(rpc, "ModelRegistryApi_model", model, at).await;
+	info.unwrap_or_else(|| panic!("model {model} exists"))
+}
+
+async fn validator_summary(
+	rpc: &Rpc,
+	who: Sr25519Keyring,
+	at: H256,
+) -> ValidatorSummary<AccountId, Balance> {
+	let summary: Option<ValidatorSummary<AccountId, Balance>> =
+		runtime_api(rpc, "ValidatorStakingApi_validator", account(who), at).await;
+	summary.unwrap_or_else(|| panic!("{who:?} is a validator"))
+}
+
+/// An account's free and reserved (held) balance at a block.
+async fn balances(rpc: &Rpc, who: Sr25519Keyring, at: H256) -> (Balance, Balance) {
+	let key = frame_system::Account::<Runtime>::hashed_key_for(account(who));
+	let info: frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>> =
+		rpc.storage_decoded(&key, at).await.unwrap().unwrap_or_default();
+	(info.data.free, info.data.reserved)
+}
+
+/// Polls the best block until `read` gives `Some`, for at most `blocks` blocks after `from`.
+async fn wait_for<T, F, Fut>(
+	network: &LocalNetwork,
+	from: u32,
+	blocks: u32,
+	what: &str,
+	read: F,
+) -> (T, u32)
+where
+	F: Fn(H256) -> Fut,
+	Fut: std::future::Future<Output = Option<T>>,
+{
+	let alice = network.validator(Alice).unwrap();
+	loop {
+		for validator in &network.validators {
+			// A validator that was killed on purpose is allowed to be down.
+			if validator.keyring != Charlie {
+				validator.node.ensure_running().unwrap();
+			}
+		}
+		let (hash, number) = best(&alice.rpc).await;
+		if let Some(value) = read(hash).await {
+			return (value, number);
+		}
+		assert!(
+			number <= from + blocks,
+			"{}",
+			alice
+				.node
+				.failure(&format!("{what} not within {blocks} blocks of block {from}"))
+		);
+		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
-	NodeConfig {
-		name: name.into(),
-		chain_args: vec!["--chain".into(), "local".into(), format!("--{name}")],
-		ports: Ports::free().unwrap(),
-		extra_args,
+}
+
+/// Waits until `job` has ended (at most `blocks` after `from`) and returns its record.
+async fn job_end(network: &LocalNetwork, job: JobId, from: u32, blocks: u32) -> (Job, u32) {
+	let rpc = &network.validator(Alice).unwrap().rpc;
+	wait_for(network, from, blocks, &format!("the end of job {job}"), |at| async move {
+		let details: Option<Job> = runtime_api(rpc, "InferenceJobsApi_job", job, at).await;
+		details.filter(|details| !matches!(details.job.status, JobStatus::Running { .. }))
+	})
+	.await
+}
+
+/// Waits until the network has finalized block `number` on Alice's node.
+async fn finalized(network: &LocalNetwork, number: u32) -> H256 {
+	let alice = network.validator(Alice).unwrap();
+	gateless_e2e::rpc::wait_for_finalized(
+		&alice.node,
+		&alice.rpc,
+		number,
+		Duration::from_secs(120),
+	)
+	.await
+	.unwrap();
+	alice.rpc.block_hash(number).await.unwrap().unwrap()
+}
+
+/// Registers an inline model as the builder; returns its id and the block it is in.
+async fn register(rpc: &Rpc, file: &str, name: &str, price: Balance) -> (ModelId, u32) {
+	let onnx = bytes(file);
+	let call = RuntimeCall::ModelRegistry(RegistryCall::register_model {
+		name: bounded(name.as_bytes().to_vec()),
+		version: bounded(b"1.0.0".to_vec()),
+		hash: model_hash(&onnx),
+		size: onnx.len() as u64,
+		source: ModelSource::Inline(bounded(onnx)),
+		signature: declared(file),
+		determinism: determinism(file),
+		price,
+		description: bounded(format!("{file}, from models/").into_bytes()),
+	});
+	let (block, events) = submit_ok(rpc, BUILDER, call).await;
+	let model = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::ModelRegistry(RegistryEvent::ModelRegistered { model, .. }) => {
+				Some(*model)
+			},
+			_ => None,
+		})
+		.expect("a ModelRegistered event");
+	(model, block)
+}
+
+/// Submits a job as the user with the quoted fee; returns its id, inclusion block and fee paid
+/// for the transaction.
+async fn submit_job(
+	rpc: &Rpc,
+	model: ModelId,
+	input: InputTensor,
+	replicas: u32,
+) -> (JobId, u32, Balance) {
+	let at = rpc.best_hash().await.unwrap();
+	let quote: Result<
+		gateless_primitives::job::FeeQuote<Balance>,
+		gateless_primitives::job::QuoteError,
+	> = runtime_api(rpc, "InferenceJobsApi_quote", (model, Some(replicas)), at).await;
+	let quote = quote.expect("an active model with enough validators has a quote");
+	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+		model,
+		input,
+		replicas: Some(replicas),
+		max_fee: quote.total,
+	});
+	let (block, events) = submit_ok(rpc, USER, call).await;
+	let job = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
+				job, ..
+			}) => Some(*job),
+			_ => None,
+		})
+		.expect("a JobSubmitted event");
+	(job, block, transaction_fee(&events, USER))
+}
+
+/// What `who` paid for its transactions in a block's events.
+fn transaction_fee(events: &[RuntimeEvent], who: Sr25519Keyring) -> Balance {
+	events
+		.iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid {
+					who: payer,
+					actual_fee,
+					..
+				},
+			) if *payer == account(who) => Some(*actual_fee),
+			_ => None,
+		})
+		.sum()
+}
+
+/// A Council motion: `proposer` proposes `call` for two thirds, `proposer` and `seconder` vote
+/// aye, and `proposer` closes it. Returns the result of the dispatched call.
+async fn council_motion(
+	rpc: &Rpc,
+	proposer: Sr25519Keyring,
+	seconder: Sr25519Keyring,
+	call: RuntimeCall,
+) -> Result<(), DispatchError> {
+	let length = call.encoded_size() as u32;
+	let weight = call.get_dispatch_info().call_weight;
+	let propose = RuntimeCall::Council(pallet_collective::Call::propose {
+		threshold: 2,
+		proposal: Box::new(call),
+		length_bound: length,
+	});
+	let (_, events) = submit_ok(rpc, proposer, propose).await;
+	let (index, hash) = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::Council(pallet_collective::Event::Proposed {
+				proposal_index,
+				proposal_hash,
+				..
+			}) => Some((*proposal_index, *proposal_hash)),
+			_ => None,
+		})
+		.expect("a Proposed event");
+	for voter in [proposer, seconder] {
+		let vote = RuntimeCall::Council(pallet_collective::Call::vote {
+			proposal: hash,
+			index,
+			approve: true,
+		});
+		submit_ok(rpc, voter, vote).await;
 	}
+	let close = RuntimeCall::Council(pallet_collective::Call::close {
+		proposal_hash: hash,
+		index,
+		proposal_weight_bound: weight,
+		length_bound: length,
+	});
+	let (_, events) = submit_ok(rpc, proposer, close).await;
+	events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::Council(pallet_collective::Event::Executed { proposal_hash, result })
+				if *proposal_hash == hash =>
+			{
+				Some(*result)
+			},
+			_ => None,
+		})
+		.expect("the motion was executed")
+}
+
+/// Checks the funds at the finalized head against `before` (at block `from`); returns them.
+async fn reconciled(network: &LocalNetwork, scenario: &str, before: (Funds, u32)) -> (Funds, u32) {
+	let rpc = &network.validator(Alice).unwrap().rpc;
+	let (_, head) = rpc.finalized_head().await.unwrap();
+	let funds = reconcile(rpc, before.0, before.1, head)
+		.await
+		.unwrap_or_else(|error| panic!("after the {scenario} scenario: {error}"));
+	println!(
+		"{scenario}: funds reconciled over blocks {}..={head}: issuance {} -> {}, held {}",
+		before.1, before.0.total_issuance, funds.total_issuance, funds.held
+	);
+	(funds, head)
+}
+
+/// The executors slashed in a range of blocks, with why.
+async fn slashes_between(rpc: &Rpc, from: u32, to: u32) -> Vec<(AccountId, SlashReason)> {
+	let mut slashes = Vec::new();
+	for number in from..=to {
+		let hash = rpc.block_hash(number).await.unwrap().unwrap();
+		for event in rpc.events(hash).await.unwrap() {
+			if let RuntimeEvent::Verification(
+				pallet_result_verification::Event::ExecutorSlashed { executor, reason, .. },
+			) = event
+			{
+				slashes.push((executor, reason));
+			}
+		}
+	}
+	slashes
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn three_validators_finalize_the_same_chain() {
-	let (alice, alice_rpc) = Node::start(validator("alice", 0, None)).await.unwrap();
-	let bootnode = alice.p2p_address(&alice_rpc.local_peer_id().await.unwrap());
-	let (bob, bob_rpc) = Node::start(validator("bob", 1, Some(bootnode.clone()))).await.unwrap();
-	let (charlie, charlie_rpc) =
-		Node::start(validator("charlie", 2, Some(bootnode))).await.unwrap();
-	let network: [(&Node, &Rpc); 3] =
-		[(&alice, &alice_rpc), (&bob, &bob_rpc), (&charlie, &charlie_rpc)];
+async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_council() {
+	let started = Instant::now();
+	let mut timings: Vec<(&str, Duration)> = Vec::new();
+	let mut network = LocalNetwork::start(NetworkConfig {
+		validators: 4,
+		extra_args: vec![(Dave, vec!["--test-fault".into(), "perturb-output".into()])],
+	})
+	.await
+	.unwrap();
+	timings.push(("network start (4 validators, block 1 finalized)", started.elapsed()));
+	// A connection of the test's own, so that `network` can be changed while it is in use.
+	let rpc = Rpc::connect(&network.validator(Alice).unwrap().node.rpc_url()).await.unwrap();
 
-	// GRANDPA with three voters needs all three: finality proves that they are connected.
-	let target = 3;
-	let mut lowest_finalized = u32::MAX;
-	for (node, rpc) in network {
-		let (_, number) =
-			wait_for_finalized(node, rpc, target, Duration::from_secs(180)).await.unwrap();
-		lowest_finalized = lowest_finalized.min(number);
-	}
+	let (_, genesis_head) = rpc.finalized_head().await.unwrap();
+	let at = rpc.block_hash(genesis_head).await.unwrap().unwrap();
+	let mut funds = (ChainState::fetch(&rpc, at).await.unwrap().check().unwrap(), genesis_head);
 
-	let mut hashes = Vec::new();
-	for (node, rpc) in network {
-		let hash = rpc.block_hash(lowest_finalized).await.unwrap();
-		hashes.push(hash.unwrap_or_else(|| panic!("{}", node.failure("has no such block"))));
-	}
-	assert!(
-		hashes.iter().all(|hash| *hash == hashes[0]),
-		"finalized block {lowest_finalized} differs between validators: {hashes:?}"
+	// The builder registers the float classifier, the integer one and a truncated file; the
+	// validators' workers attest all three.
+	let step = Instant::now();
+	let (digits, registered_at) = register(&rpc, "digits-mlp.onnx", "digits-mlp", UNIT / 10).await;
+	let (digits_int, _) = register(&rpc, "digits-int.onnx", "digits-int", UNIT / 10).await;
+	let (truncated, _) =
+		register(&rpc, "digits-mlp-truncated.onnx", "digits-mlp-truncated", UNIT / 10).await;
+	let decided = |model: ModelId| {
+		let rpc = &rpc;
+		move |at: H256| async move {
+			let status = model_info(rpc, model, at).await.status;
+			(status != ModelStatus::Pending).then_some(status)
+		}
+	};
+	let window = MAX_BLOCKS_TO_DECIDE_A_MODEL + 3;
+	let (status, _) =
+		wait_for(&network, registered_at, window, "digits-mlp decided", decided(digits)).await;
+	assert_eq!(status, ModelStatus::Active);
+	let (status, _) =
+		wait_for(&network, registered_at, window, "digits-int decided", decided(digits_int)).await;
+	assert_eq!(status, ModelStatus::Active);
+	timings.push(("models registered and attested", step.elapsed()));
+
+	// 1. Honest: three replicas, onnxruntime's output, every balance moved by the fee split.
+	let step = Instant::now();
+	let (input, expected, predicted) = reference("digits-mlp");
+	let (job, submitted_at, tx_fee) = submit_job(&rpc, digits, first_rows(&input, 2), 3).await;
+	let (details, _) = job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND).await;
+	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+	let at = rpc.best_hash().await.unwrap();
+	let result: Result_ =
+		runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
+			.await
+			.expect("a finalized job has a result");
+	let InferenceOutput::Tensor(output) = &result.output else {
+		panic!("the honest job ended in an error: {:?}", result.output)
+	};
+	let actual = values(output);
+	let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+	assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
+	assert_eq!(argmax_rows(&actual, 10), predicted[..2]);
+	assert!(result.agreeing.len() >= 2 && !result.agreeing.contains(&account(Dave)));
+	let before = finalized(&network, submitted_at - 1).await;
+	let after = finalized(&network, result.finalized_at).await;
+	let paid = result.owner_paid + result.paid_each * result.agreeing.len() as Balance;
+	assert_eq!(result.refunded, details.job.fee.total - paid);
+	let (user_free, user_held) = balances(&rpc, USER, before).await;
+	let (user_free_after, user_held_after) = balances(&rpc, USER, after).await;
+	assert_eq!(user_held_after, user_held, "the user's escrow is released");
+	assert_eq!(
+		user_free - user_free_after,
+		tx_fee + paid,
+		"the user paid the fee split and the transaction"
 	);
+	let (builder_free, _) = balances(&rpc, BUILDER, before).await;
+	let (builder_free_after, _) = balances(&rpc, BUILDER, after).await;
+	assert_eq!(builder_free_after - builder_free, result.owner_paid, "the builder got the price");
+	for validator in [Alice, Bob, Charlie, Dave] {
+		let (free, _) = balances(&rpc, validator, before).await;
+		let (free_after, _) = balances(&rpc, validator, after).await;
+		let reward =
+			if result.agreeing.contains(&account(validator)) { result.paid_each } else { 0 };
+		assert_eq!(free_after - free, reward, "{validator:?}'s reward");
+	}
+	println!(
+		"honest: job {job} verified in block {} ({} blocks after submission), agreeing {:?}",
+		result.finalized_at,
+		result.finalized_at - submitted_at,
+		result.agreeing
+	);
+	funds = reconciled(&network, "honest", funds).await;
+	timings.push(("1. honest", step.elapsed()));
 
-	// One chain: the same genesis everywhere.
-	let genesis = alice_rpc.genesis_hash().await.unwrap();
-	assert_eq!(bob_rpc.genesis_hash().await.unwrap(), genesis);
-	assert_eq!(charlie_rpc.genesis_hash().await.unwrap(), genesis);
+	// 2. Liar: four replicas, so Dave is one; the honest three decide and Dave is slashed.
+	let step = Instant::now();
+	let at = rpc.best_hash().await.unwrap();
+	let dave_before = validator_summary(&rpc, Dave, at).await;
+	let (job, submitted_at, _) = submit_job(&rpc, digits, first_rows(&input, 3), 4).await;
+	let (details, ended_at) = job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND).await;
+	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+	let at = rpc.best_hash().await.unwrap();
+	let result: Result_ =
+		runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
+			.await
+			.unwrap();
+	let mut agreeing = result.agreeing.clone();
+	agreeing.sort();
+	let mut honest = vec![account(Alice), account(Bob), account(Charlie)];
+	honest.sort();
+	assert_eq!(agreeing, honest, "the honest three agree");
+	let InferenceOutput::Tensor(output) = &result.output else { panic!("an error: {result:?}") };
+	assert_eq!(argmax_rows(&values(output), 10), predicted[..3]);
+	let dave_after = validator_summary(&rpc, Dave, at).await;
+	assert!(
+		dave_after.counters.dissented > dave_before.counters.dissented,
+		"Dave counted as a dissenter"
+	);
+	assert!(dave_after.bond < dave_before.bond, "Dave's bond was slashed");
+	assert!(dave_after.counters.slashed > dave_before.counters.slashed);
+	let slashes = slashes_between(&rpc, submitted_at, ended_at).await;
+	assert!(slashes.contains(&(account(Dave), SlashReason::Dissent)), "{slashes:?}");
+	assert!(slashes.iter().all(|(who, _)| *who == account(Dave)), "only the liar: {slashes:?}");
+	println!(
+		"liar: job {job} verified in block {} by {:?}; Dave's bond {} -> {}",
+		result.finalized_at, result.agreeing, dave_before.bond, dave_after.bond
+	);
+	funds = reconciled(&network, "liar", funds).await;
+	timings.push(("2. liar", step.elapsed()));
 
-	for node in [alice, bob, charlie] {
-		let name = node.config.name.clone();
-		let status = node.stop().unwrap();
-		assert!(status.success(), "{name} did not exit cleanly: {status}");
+	// 3. Bad model: the truncated file was rejected, and a job on it is refused.
+	let step = Instant::now();
+	let at = rpc.best_hash().await.unwrap();
+	let info = model_info(&rpc, truncated, at).await;
+	assert!(matches!(info.status, ModelStatus::Rejected(_)), "truncated model: {:?}", info.status);
+	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+		model: truncated,
+		input: first_rows(&input, 1),
+		replicas: Some(3),
+		max_fee: UNIT,
+	});
+	let (_, _, failure) = submit(&rpc, USER, call).await;
+	let not_active = pallet_inference_jobs::Error::<Runtime>::ModelNotActive;
+	assert_eq!(failure, Some(DispatchError::from(not_active)));
+	funds = reconciled(&network, "bad model", funds).await;
+	timings.push(("3. bad model", step.elapsed()));
+
+	// 4. Governance: a non-member can neither propose nor act as the admin; two thirds of the
+	// Council ban digits-int and change a staking parameter in one motion.
+	let step = Instant::now();
+	let ban = RuntimeCall::ModelRegistry(RegistryCall::ban_model { model: digits_int });
+	let propose = RuntimeCall::Council(pallet_collective::Call::propose {
+		threshold: 2,
+		proposal: Box::new(ban.clone()),
+		length_bound: ban.encoded_size() as u32,
+	});
+	let (_, _, failure) = submit(&rpc, USER, propose).await;
+	let not_member = pallet_collective::Error::<Runtime, pallet_collective::Instance1>::NotMember;
+	assert_eq!(failure, Some(DispatchError::from(not_member)));
+	let (_, _, failure) = submit(&rpc, USER, ban.clone()).await;
+	assert_eq!(failure, Some(DispatchError::BadOrigin));
+
+	let key = pallet_validator_staking::Params::<Runtime>::hashed_key();
+	let at = rpc.best_hash().await.unwrap();
+	let mut params: pallet_validator_staking::StakingParams<Balance> =
+		rpc.storage_decoded(&key, at).await.unwrap().unwrap_or_else(|| {
+			<gateless_runtime::configs::DefaultStakingParams as sp_core::Get<_>>::get()
+		});
+	params.max_offences_per_session += 2;
+	let set_params = RuntimeCall::Staking(pallet_validator_staking::Call::set_params { params });
+	let motion =
+		RuntimeCall::Utility(pallet_utility::Call::batch_all { calls: vec![ban, set_params] });
+	assert_eq!(council_motion(&rpc, Alice, Bob, motion).await, Ok(()));
+	let at = rpc.best_hash().await.unwrap();
+	assert_eq!(model_info(&rpc, digits_int, at).await.status, ModelStatus::Banned);
+	let stored: Option<pallet_validator_staking::StakingParams<Balance>> =
+		rpc.storage_decoded(&key, at).await.unwrap();
+	assert_eq!(stored, Some(params));
+	funds = reconciled(&network, "governance", funds).await;
+	timings.push(("4. governance", step.elapsed()));
+
+	// 5. Crash: Charlie dies with two jobs in flight.
+	let step = Instant::now();
+	let (first, first_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 3).await;
+	let (second, _, _) = submit_job(&rpc, digits, first_rows(&input, 2), 3).await;
+	network.validator_mut(Charlie).unwrap().node.kill().unwrap();
+	let crashed_at = best(&rpc).await.1;
+	// Three of four GRANDPA voters are enough: finality goes on.
+	finalized(&network, crashed_at + 3).await;
+	let (first_details, _) = job_end(&network, first, first_at, MAX_BLOCKS_FOR_ANY_JOB).await;
+	let (second_details, ended_at) =
+		job_end(&network, second, first_at, MAX_BLOCKS_FOR_ANY_JOB).await;
+	for (job, details) in [(first, &first_details), (second, &second_details)] {
+		let status = details.job.status;
+		println!("crash: job {job} ended {status:?}");
+		assert!(!matches!(status, JobStatus::Running { .. } | JobStatus::Cancelled));
+	}
+	// Nobody but Charlie missed a duty; Dave dissents when he executes.
+	for (who, reason) in slashes_between(&rpc, first_at, ended_at).await {
+		assert!(
+			(who == account(Charlie) && reason == SlashReason::NoShow)
+				|| (who == account(Dave) && reason == SlashReason::Dissent),
+			"unexpected slash of {who:?} for {reason:?}"
+		);
+	}
+	timings.push(("5. crash: jobs ended without Charlie", step.elapsed()));
+
+	let restart = Instant::now();
+	let charlie = network.validator_mut(Charlie).unwrap();
+	charlie.rpc = charlie.node.restart().await.unwrap();
+	let (_, head) = rpc.finalized_head().await.unwrap();
+	let charlie = network.validator(Charlie).unwrap();
+	gateless_e2e::rpc::wait_for_finalized(
+		&charlie.node,
+		&charlie.rpc,
+		head,
+		Duration::from_secs(120),
+	)
+	.await
+	.unwrap();
+	timings.push(("5. crash: Charlie restarted and synced", restart.elapsed()));
+	let (job, submitted_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 4).await;
+	let (details, _) = job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND).await;
+	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+	let at = rpc.best_hash().await.unwrap();
+	let result: Result_ =
+		runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
+			.await
+			.unwrap();
+	assert!(
+		result.agreeing.contains(&account(Charlie)),
+		"the restarted Charlie executes: {result:?}"
+	);
+	funds = reconciled(&network, "crash", funds).await;
+	timings.push(("5. crash", step.elapsed()));
+	let _ = funds;
+
+	network.stop().unwrap();
+	timings.push(("total", started.elapsed()));
+	for (what, duration) in timings {
+		println!("{what}: {:.1} s", duration.as_secs_f64());
 	}
 }

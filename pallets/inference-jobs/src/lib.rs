@@ -678,7 +678,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants: escrow held equals the fees of running jobs, per
 	/// submitter; pending counts and running-jobs-of-model counts match the running jobs; inputs
 	/// exist exactly for running jobs, results only for finalized ones; cursors in order.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;

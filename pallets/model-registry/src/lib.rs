@@ -1026,7 +1026,7 @@ impl<T: Config> Pallet<T> {
 	/// and hash; counts and indexes have no strays; inline bytes exist exactly for inline models
 	/// that are not rejected or banned; attestations exist only for pending models; and every
 	/// owner's held deposit equals the deposits recorded on their models.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;

@@ -641,7 +641,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants: every ledger's total is exactly what is held from its
 	/// account under [`HoldReason::Bond`], and no ledger is empty; candidates have a ledger;
 	/// offences are only counted for active validators.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
 		for (who, ledger) in Ledgers::<T>::iter() {

@@ -768,7 +768,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants: each round's counts match its commitments and reveals, only
 	/// executors commit, every reveal has a commitment and its stored digest, no commitment or
 	/// reveal outlives its round, and every round is queued for its deadline.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let (head, tail) = DeadlineQueueBounds::<T>::get();
 		ensure!(head <= tail, "deadline queue bounds reversed");

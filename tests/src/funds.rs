@@ -1,0 +1,192 @@
+//! Checks that no funds were lost or created on a live chain.
+//!
+//! - [`ChainState::fetch`] copies a block's whole state over JSON-RPC, and
+//!   [`ChainState::check`] runs the Gateless pallets' own invariants on it (their `do_try_state`,
+//!   which the `invariants` feature builds without the rest of try-runtime): every held bond,
+//!   model deposit and job escrow equals what the pallet records as owed. It also checks that the
+//!   total issuance is the sum of every account's free and reserved (held) balance.
+//! - [`burnt_between`] reads every block's events between two blocks and explains the change of
+//!   issuance: nothing was minted or issued, and it fell by exactly the transaction fees, the
+//!   executors' slashes and the models' penalties (all burnt in Gateless).
+
+use std::collections::BTreeMap;
+
+use gateless_runtime::{Balance, Runtime, RuntimeEvent};
+use jsonrpsee::rpc_params;
+use sp_core::H256;
+
+use crate::{rpc::Rpc, Result};
+
+/// Keys per `state_getKeysPaged` page (the node's maximum).
+const KEYS_PER_PAGE: u32 = 1000;
+/// Keys per `state_queryStorageAt` request.
+const KEYS_PER_QUERY: usize = 200;
+
+/// A block's state, key by key.
+pub struct ChainState {
+	pub at: H256,
+	pairs: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+/// What [`ChainState::check`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Funds {
+	pub total_issuance: Balance,
+	/// Held by the Gateless pallets and the session keys' deposits, all reasons together.
+	pub held: Balance,
+}
+
+fn decode_hex(value: &serde_json::Value) -> Result<Vec<u8>> {
+	let text = value.as_str().ok_or_else(|| format!("not a hex string: {value}"))?;
+	hex::decode(text.trim_start_matches("0x")).map_err(|e| format!("bad hex {text}: {e}"))
+}
+
+impl ChainState {
+	/// Every key and value of the state at block `at`.
+	pub async fn fetch(rpc: &Rpc, at: H256) -> Result<Self> {
+		let mut keys: Vec<String> = Vec::new();
+		loop {
+			let start = keys.last().cloned();
+			let page = rpc
+				.call("state_getKeysPaged", rpc_params!["0x", KEYS_PER_PAGE, start, at])
+				.await?;
+			let page = page.as_array().ok_or("state_getKeysPaged returned no list")?;
+			let count = page.len();
+			keys.extend(page.iter().filter_map(|key| key.as_str().map(str::to_string)));
+			if count < KEYS_PER_PAGE as usize {
+				break;
+			}
+		}
+		let mut pairs = BTreeMap::new();
+		for chunk in keys.chunks(KEYS_PER_QUERY) {
+			let answer = rpc.call("state_queryStorageAt", rpc_params![chunk, at]).await?;
+			let changes = answer
+				.get(0)
+				.and_then(|set| set["changes"].as_array())
+				.ok_or_else(|| format!("state_queryStorageAt gave no changes: {answer:.200}"))?;
+			for change in changes {
+				if change[1].is_null() {
+					continue;
+				}
+				pairs.insert(decode_hex(&change[0])?, decode_hex(&change[1])?);
+			}
+		}
+		Ok(Self { at, pairs })
+	}
+
+	/// Runs the invariants (see the module docs) on this state.
+	pub fn check(&self) -> Result<Funds> {
+		let storage = sp_core::storage::Storage {
+			top: self.pairs.clone(),
+			children_default: Default::default(),
+		};
+		let mut externalities = sp_io::TestExternalities::new(storage);
+		externalities.execute_with(|| {
+			let invariant = |pallet: &str, result: sp_runtime::DispatchResult| {
+				result.map_err(|e| format!("{pallet}'s invariants fail at {:?}: {e:?}", self.at))
+			};
+			invariant("Staking", pallet_validator_staking::Pallet::<Runtime>::do_try_state())?;
+			invariant("ModelRegistry", pallet_model_registry::Pallet::<Runtime>::do_try_state())?;
+			invariant("InferenceJobs", pallet_inference_jobs::Pallet::<Runtime>::do_try_state())?;
+			invariant(
+				"Verification",
+				pallet_result_verification::Pallet::<Runtime>::do_try_state(),
+			)?;
+
+			let total_issuance = pallet_balances::TotalIssuance::<Runtime>::get();
+			let mut accounts: Balance = 0;
+			for (_, account) in frame_system::Account::<Runtime>::iter() {
+				accounts = accounts
+					.checked_add(account.data.free)
+					.and_then(|sum| sum.checked_add(account.data.reserved))
+					.ok_or("the accounts' balances overflow")?;
+			}
+			if accounts != total_issuance {
+				return Err(format!(
+					"at {:?} the accounts hold {accounts} but the total issuance is \
+					 {total_issuance}",
+					self.at
+				));
+			}
+			let mut held: Balance = 0;
+			for (_, holds) in pallet_balances::Holds::<Runtime>::iter() {
+				for hold in holds {
+					held = held.saturating_add(hold.amount);
+				}
+			}
+			Ok(Funds { total_issuance, held })
+		})
+	}
+}
+
+/// Where burnt funds went, from the events of a range of blocks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Burnt {
+	/// Transaction fees (all burnt in Gateless).
+	pub fees: Balance,
+	/// Validators' slashes.
+	pub slashes: Balance,
+	/// Models' rejection penalties and bans.
+	pub penalties: Balance,
+	/// What pallet-balances says entered the issuance (`Issued` + `Minted`): Gateless never
+	/// mints, rewards come out of fees.
+	pub issued: Balance,
+}
+
+impl Burnt {
+	/// Everything the Gateless and fee events explain.
+	pub fn explained(&self) -> Balance {
+		self.fees.saturating_add(self.slashes).saturating_add(self.penalties)
+	}
+}
+
+/// Sums the burning events of blocks `from + 1 ..= to` on the best chain.
+pub async fn burnt_between(rpc: &Rpc, from: u32, to: u32) -> Result<Burnt> {
+	use pallet_balances::Event as Balances;
+	let mut burnt = Burnt::default();
+	for number in from.saturating_add(1)..=to {
+		let hash = rpc.block_hash(number).await?.ok_or_else(|| format!("no block {number}"))?;
+		for event in rpc.events(hash).await? {
+			match event {
+				RuntimeEvent::TransactionPayment(
+					pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+				) => burnt.fees += actual_fee,
+				RuntimeEvent::Staking(pallet_validator_staking::Event::Slashed {
+					amount, ..
+				}) => burnt.slashes += amount,
+				RuntimeEvent::ModelRegistry(pallet_model_registry::Event::ModelRejected {
+					penalty,
+					..
+				}) => burnt.penalties += penalty,
+				RuntimeEvent::ModelRegistry(pallet_model_registry::Event::ModelBanned {
+					slashed,
+					..
+				}) => burnt.penalties += slashed,
+				RuntimeEvent::Balances(Balances::Issued { amount })
+				| RuntimeEvent::Balances(Balances::Minted { amount, .. }) => burnt.issued += amount,
+				_ => {},
+			}
+		}
+	}
+	Ok(burnt)
+}
+
+/// Checks the state at `to` and that the issuance changed from `before` (the state at `from`)
+/// by exactly what the events of the blocks in between burnt; returns the funds at `to`.
+pub async fn reconcile(rpc: &Rpc, before: Funds, from: u32, to: u32) -> Result<Funds> {
+	let at = rpc.block_hash(to).await?.ok_or_else(|| format!("no block {to}"))?;
+	let after = ChainState::fetch(rpc, at).await?.check()?;
+	let burnt = burnt_between(rpc, from, to).await?;
+	if burnt.issued != 0 {
+		return Err(format!("{} was minted or issued in blocks {from}..={to}", burnt.issued));
+	}
+	let expected = before.total_issuance.checked_sub(burnt.explained()).ok_or("burnt too much")?;
+	if after.total_issuance != expected {
+		return Err(format!(
+			"total issuance went from {} to {} in blocks {from}..={to}, but the fees, slashes \
+			 and penalties burnt ({burnt:?}) leave {expected}",
+			before.total_issuance, after.total_issuance
+		));
+	}
+	Ok(after)
+}
