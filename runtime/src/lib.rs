@@ -57,6 +57,7 @@ pub use sp_runtime::BuildStorage;
 
 /// The runtime's version. `spec_version` must be bumped by every change of behaviour, and
 /// `transaction_version` by every change to the encoding of calls or transaction extensions.
+#[cfg(not(feature = "upgrade-test-next-version"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
@@ -68,6 +69,28 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	transaction_version: 1,
 	system_version: 1,
 };
+
+/// The same runtime one spec version later, for the end-to-end test of a runtime upgrade (see
+/// `build.rs`). `runtime_version` needs literals, hence the copy: keep `spec_version` one above
+/// [`VERSION`]'s and everything else equal.
+#[cfg(feature = "upgrade-test-next-version")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: Cow::Borrowed("gateless"),
+	impl_name: Cow::Borrowed("gateless-node"),
+	authoring_version: 1,
+	spec_version: 104,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The code of a runtime upgrade for tests: this runtime with its spec version one higher.
+#[cfg(feature = "std")]
+pub mod upgrade_test {
+	include!(concat!(env!("OUT_DIR"), "/wasm_binary_next.rs"));
+}
 
 /// Types that the node uses without knowing the runtime's details, so that it keeps syncing
 /// across runtime upgrades that change extrinsics.

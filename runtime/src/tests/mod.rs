@@ -244,6 +244,24 @@ fn wasm_binary_is_built_and_carries_this_version() {
 	assert_eq!(embedded.transaction_version, VERSION.transaction_version);
 }
 
+#[test]
+fn the_upgrade_test_wasm_is_this_runtime_one_spec_version_later() {
+	let next = crate::upgrade_test::WASM_BINARY.expect("built beside the runtime");
+	let blob = sc_executor_common::runtime_blob::RuntimeBlob::uncompress_if_needed(next).unwrap();
+	let embedded = sc_executor::read_embedded_version(&blob).unwrap().expect("a version");
+	assert_eq!(embedded.spec_name, VERSION.spec_name);
+	assert_eq!(embedded.spec_version, VERSION.spec_version + 1);
+	assert_eq!(embedded.transaction_version, VERSION.transaction_version);
+	// The same APIs, listed in another order.
+	let sorted = |apis: &[([u8; 8], u32)]| {
+		let mut apis = apis.to_vec();
+		apis.sort();
+		apis
+	};
+	assert_eq!(sorted(&embedded.apis), sorted(&VERSION.apis));
+	assert_ne!(Some(next), crate::WASM_BINARY, "a different blob");
+}
+
 /// The whole job flow in the runtime, on the local testnet's three validators: register and
 /// attest a model, submit a job, commit and reveal as general (authorized) transactions through
 /// `Executive`, one validator dissenting, then settlement with every balance checked.
