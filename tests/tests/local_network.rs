@@ -10,9 +10,13 @@
 //!    use it;
 //! 4. governance: a two-thirds Council motion bans a model and changes a staking parameter, and
 //!    a non-member can do neither;
-//! 5. crash: Charlie is killed with jobs in flight; finality goes on, the jobs end as designed
-//!    (finalized by the others, or failed or expired with a refund), no honest executor misses a
-//!    duty, and the restarted Charlie syncs and executes again.
+//! 5. upgrade: a Council motion authorizes a runtime upgrade (the same runtime, one spec version
+//!    later); it is applied in the block that assigns two jobs, which finish under the new
+//!    runtime;
+//! 6. crash: Charlie is killed with jobs in flight; finality goes on, the jobs end as designed
+//!    (the one Charlie surely executes fails with a refund, for want of a two-thirds quorum and
+//!    of fresh executors), no honest executor misses a duty, and the restarted Charlie syncs
+//!    across the upgrade and executes again.
 //!
 //! After each, [`gateless_e2e::funds::reconcile`] checks that no funds were lost or created: the
 //! pallets' invariants (held = owed) on the finalized state, the issuance against every account,
@@ -42,7 +46,10 @@ use gateless_runtime::{
 use pallet_model_registry::{Call as RegistryCall, Event as RegistryEvent, ModelSource};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
-use sp_runtime::DispatchError;
+use sp_runtime::{
+	traits::{BlakeTwo256, Hash},
+	DispatchError,
+};
 
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// A model is decided within a few blocks of its registration.
@@ -534,31 +541,129 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	funds = reconciled(&network, "governance", funds).await;
 	timings.push(("4. governance", step.elapsed()));
 
-	// 5. Crash: Charlie dies with two jobs in flight.
+	// 5. Upgrade: a Council motion authorizes the next runtime (through the whitelist, as root),
+	// two jobs start, anyone applies the upgrade, and the jobs finish under the new runtime.
 	let step = Instant::now();
-	let (first, first_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 3).await;
+	let code = gateless_runtime::upgrade_test::WASM_BINARY
+		.expect("built beside the runtime")
+		.to_vec();
+	let spec_before = rpc.runtime_version().await.unwrap().spec_version;
+	let code_hash = BlakeTwo256::hash(&code);
+	let authorize = RuntimeCall::System(frame_system::Call::authorize_upgrade { code_hash });
+	let motion = RuntimeCall::Utility(pallet_utility::Call::batch_all {
+		calls: vec![
+			RuntimeCall::Whitelist(pallet_whitelist::Call::whitelist_call {
+				call_hash: BlakeTwo256::hash_of(&authorize),
+			}),
+			RuntimeCall::Whitelist(
+				pallet_whitelist::Call::dispatch_whitelisted_call_with_preimage {
+					call: Box::new(authorize),
+				},
+			),
+		],
+	});
+	assert_eq!(council_motion(&rpc, Bob, Charlie, motion).await, Ok(()));
+	// The user submits two jobs and applies the upgrade in one batch: the jobs are assigned in
+	// the block that changes the code, and committed, revealed and tallied under the new one.
+	let at = rpc.best_hash().await.unwrap();
+	let quote: Result<
+		gateless_primitives::job::FeeQuote<Balance>,
+		gateless_primitives::job::QuoteError,
+	> = runtime_api(&rpc, "InferenceJobsApi_quote", (digits, Some(3u32)), at).await;
+	let quote = quote.unwrap();
+	let job_call = |rows: u32| {
+		RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+			model: digits,
+			input: first_rows(&input, rows),
+			replicas: Some(3),
+			max_fee: quote.total,
+		})
+	};
+	let apply = RuntimeCall::System(frame_system::Call::apply_authorized_upgrade { code });
+	let batch = RuntimeCall::Utility(pallet_utility::Call::batch_all {
+		calls: vec![job_call(2), job_call(3), apply],
+	});
+	let (applied_in, events) = submit_ok(&rpc, USER, batch).await;
+	assert!(
+		events
+			.contains(&RuntimeEvent::System(frame_system::Event::CodeUpdated { hash: code_hash })),
+		"no CodeUpdated in block {applied_in}: {events:?}"
+	);
+	let pending: Vec<JobId> = events
+		.iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
+				job, ..
+			}) => Some(*job),
+			_ => None,
+		})
+		.collect();
+	assert_eq!(pending.len(), 2, "two jobs submitted with the upgrade");
+	let (spec_after, _) = wait_for(&network, applied_in, 3, "the new runtime version", |_| {
+		let rpc = &rpc;
+		async move {
+			let spec = rpc.runtime_version().await.unwrap().spec_version;
+			(spec != spec_before).then_some(spec)
+		}
+	})
+	.await;
+	assert_eq!(spec_after, spec_before + 1);
+	for job in pending {
+		let (details, _) = job_end(&network, job, applied_in, MAX_BLOCKS_FOR_ONE_ROUND).await;
+		assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+		let at = rpc.best_hash().await.unwrap();
+		let result: Result_ =
+			runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
+				.await
+				.unwrap();
+		assert!(
+			result.finalized_at > applied_in,
+			"job {job} was still pending at the upgrade in block {applied_in}"
+		);
+		println!(
+			"upgrade: job {job} (submitted before the upgrade in block {applied_in}) verified in \
+			 block {} under spec {spec_after}",
+			result.finalized_at
+		);
+	}
+	funds = reconciled(&network, "upgrade", funds).await;
+	timings.push(("5. upgrade", step.elapsed()));
+
+	// 6. Crash: Charlie dies with two jobs in flight. The first has four replicas, so Charlie is
+	// surely one of them: Alice and Bob agree, Dave dissents and Charlie never reveals, so no
+	// two thirds agree and, with no fresh validator to escalate to, the job fails with a refund.
+	let step = Instant::now();
+	let (first, first_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 4).await;
 	let (second, _, _) = submit_job(&rpc, digits, first_rows(&input, 2), 3).await;
 	network.validator_mut(Charlie).unwrap().node.kill().unwrap();
 	let crashed_at = best(&rpc).await.1;
 	// Three of four GRANDPA voters are enough: finality goes on.
 	finalized(&network, crashed_at + 3).await;
-	let (first_details, _) = job_end(&network, first, first_at, MAX_BLOCKS_FOR_ANY_JOB).await;
-	let (second_details, ended_at) =
+	let (first_details, first_end) =
+		job_end(&network, first, first_at, MAX_BLOCKS_FOR_ANY_JOB).await;
+	let (second_details, second_end) =
 		job_end(&network, second, first_at, MAX_BLOCKS_FOR_ANY_JOB).await;
 	for (job, details) in [(first, &first_details), (second, &second_details)] {
-		let status = details.job.status;
-		println!("crash: job {job} ended {status:?}");
-		assert!(!matches!(status, JobStatus::Running { .. } | JobStatus::Cancelled));
+		println!("crash: job {job} ended {:?}", details.job.status);
 	}
+	assert!(
+		matches!(first_details.job.status, JobStatus::Failed(_) | JobStatus::Expired),
+		"job {first} with the crashed Charlie: {first_details:?}"
+	);
+	assert!(!matches!(second_details.job.status, JobStatus::Running { .. } | JobStatus::Cancelled));
+	let at = rpc.best_hash().await.unwrap();
+	assert_eq!(balances(&rpc, USER, at).await.1, 0, "every escrow was paid out or refunded");
 	// Nobody but Charlie missed a duty; Dave dissents when he executes.
-	for (who, reason) in slashes_between(&rpc, first_at, ended_at).await {
+	let slashes = slashes_between(&rpc, first_at, first_end.max(second_end)).await;
+	assert!(slashes.contains(&(account(Charlie), SlashReason::NoShow)), "{slashes:?}");
+	for (who, reason) in slashes {
 		assert!(
 			(who == account(Charlie) && reason == SlashReason::NoShow)
 				|| (who == account(Dave) && reason == SlashReason::Dissent),
 			"unexpected slash of {who:?} for {reason:?}"
 		);
 	}
-	timings.push(("5. crash: jobs ended without Charlie", step.elapsed()));
+	timings.push(("6. crash: jobs ended without Charlie", step.elapsed()));
 
 	let restart = Instant::now();
 	let charlie = network.validator_mut(Charlie).unwrap();
@@ -573,7 +678,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	)
 	.await
 	.unwrap();
-	timings.push(("5. crash: Charlie restarted and synced", restart.elapsed()));
+	timings.push(("6. crash: Charlie restarted and synced", restart.elapsed()));
 	let (job, submitted_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 4).await;
 	let (details, _) = job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND).await;
 	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
@@ -587,7 +692,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 		"the restarted Charlie executes: {result:?}"
 	);
 	funds = reconciled(&network, "crash", funds).await;
-	timings.push(("5. crash", step.elapsed()));
+	timings.push(("6. crash", step.elapsed()));
 	let _ = funds;
 
 	network.stop().unwrap();
