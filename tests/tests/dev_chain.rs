@@ -102,6 +102,34 @@ async fn a_node_that_cannot_start_fails_at_once_with_its_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_test_fault_is_refused_on_a_live_chain() {
+	// The committed local spec, declared live.
+	let spec =
+		std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../chain-spec/local.json"))
+			.unwrap();
+	let mut spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
+	spec["chainType"] = "Live".into();
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("live.json");
+	std::fs::write(&path, spec.to_string()).unwrap();
+
+	let mut config = NodeConfig::dev().unwrap();
+	config.name = "live-liar".into();
+	config.chain_args = vec!["--chain".into(), path.display().to_string(), "--alice".into()];
+	// A live chain's node needs its own network key.
+	config.extra_args = vec![
+		"--node-key".into(),
+		hex::encode([7u8; 32]),
+		"--test-fault".into(),
+		"perturb-output".into(),
+	];
+	let Err(error) = Node::start(config).await else {
+		panic!("a live chain's node started with --test-fault")
+	};
+	assert!(error.contains("--test-fault perturb-output is for test networks"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_taken_rpc_port_is_a_bounded_failure_not_a_hang() {
 	// Something else holds the RPC port and never answers. (The node itself then serves RPC on
 	// another port, as sc-rpc-server falls back to a free one.) Waiting for the node must fail
