@@ -151,6 +151,24 @@ impl Chain {
 	}
 }
 
+impl Chain {
+	/// [`Chain::submit`], then the first event `E` in the call's events, e.g. the
+	/// `ModelRegistered` of a registration.
+	pub async fn submit_then_event<Call: Payload, E: subxt::events::DecodeAsEvent>(
+		&self,
+		call: &Call,
+		signer: &Keypair,
+		progress: &Progress,
+	) -> Result<E> {
+		let events = self.submit(call, signer, progress).await?;
+		let name = std::any::type_name::<E>().rsplit("::").next().unwrap_or("expected");
+		events
+			.find_first::<E>()
+			.ok_or_else(|| anyhow!("the chain reported no {name} event"))?
+			.with_context(|| format!("cannot decode the {name} event"))
+	}
+}
+
 /// The chain's errors in words a user can act on.
 fn explain(error: TransactionEventsError) -> anyhow::Error {
 	let TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) = &error else {

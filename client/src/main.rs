@@ -230,11 +230,11 @@ async fn model_command(
 				price,
 				&description,
 			)?;
-			let events = chain.submit(&call, &signer, progress).await?;
-			let registered = events
-				.find_first::<runtime::model_registry::events::ModelRegistered>()
-				.ok_or_else(|| anyhow!("the chain reported no ModelRegistered event"))?
-				.context("cannot decode the ModelRegistered event")?;
+			let registered = chain
+				.submit_then_event::<_, runtime::model_registry::events::ModelRegistered>(
+					&call, &signer, progress,
+				)
+				.await?;
 			let id = registered.model;
 			let mut model = chain.model(id).await?;
 			if wait_active {
@@ -336,11 +336,11 @@ async fn job_command(
 				replicas,
 				max_fee,
 			);
-			let events = chain.submit(&call, &signer, progress).await?;
-			let submitted = events
-				.find_first::<runtime::inference_jobs::events::JobSubmitted>()
-				.ok_or_else(|| anyhow!("the chain reported no JobSubmitted event"))?
-				.context("cannot decode the JobSubmitted event")?;
+			let submitted = chain
+				.submit_then_event::<_, runtime::inference_jobs::events::JobSubmitted>(
+					&call, &signer, progress,
+				)
+				.await?;
 			let id = submitted.job;
 			if !wait {
 				return out.job(&chain.job(id).await?);

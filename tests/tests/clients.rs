@@ -159,15 +159,18 @@ fn assert_verified_digits(result: &Value, expected: &[f64], predicted: &[usize])
 	assert!(result["digest"].as_str().unwrap().starts_with("0x"));
 }
 
-async fn dev_node() -> Node {
-	let (node, rpc) = Node::start(NodeConfig::dev().unwrap()).await.unwrap();
+/// A dev node with `extra_args`, once it has finalized block 1.
+async fn dev_node(extra_args: &[&str]) -> Node {
+	let mut config = NodeConfig::dev().unwrap();
+	config.extra_args.extend(extra_args.iter().map(|arg| arg.to_string()));
+	let (node, rpc) = Node::start(config).await.unwrap();
 	wait_for_finalized(&node, &rpc, 1, Duration::from_secs(120)).await.unwrap();
 	node
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
-	let node = dev_node().await;
+	let node = dev_node(&[]).await;
 	let dir = tempfile::tempdir().unwrap();
 
 	// The signature comes from the file, read by tract: the same one the model's author declared.
@@ -297,10 +300,7 @@ async fn polkadot_js_submits_a_job_and_reads_the_verified_result() {
 	let modules = repo_root().join("tests/clients/js/node_modules/@polkadot/api");
 	assert!(modules.is_dir(), "{}", setup_hint(&modules));
 	// As a public node would: safe methods only.
-	let mut config = NodeConfig::dev().unwrap();
-	config.extra_args.extend(["--rpc-methods".into(), "safe".into()]);
-	let (node, rpc) = Node::start(config).await.unwrap();
-	wait_for_finalized(&node, &rpc, 1, Duration::from_secs(120)).await.unwrap();
+	let node = dev_node(&["--rpc-methods", "safe"]).await;
 	let dir = tempfile::tempdir().unwrap();
 	let model = register_digits_model(&node);
 	let (input, expected, predicted) = two_digit_images(dir.path());
@@ -322,7 +322,7 @@ async fn py_substrate_interface_submits_a_job_and_reads_the_verified_result() {
 	let script = repo_root().join("tests/clients/py/submit_job.py");
 	let python = repo_root().join("tests/clients/py/.venv/bin/python");
 	assert!(python.is_file(), "{}", setup_hint(&python));
-	let node = dev_node().await;
+	let node = dev_node(&[]).await;
 	let dir = tempfile::tempdir().unwrap();
 	let model = register_digits_model(&node);
 	let (input, expected, predicted) = two_digit_images(dir.path());
