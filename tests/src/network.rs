@@ -32,11 +32,14 @@ pub struct NetworkConfig {
 	pub validators: usize,
 	/// Further node arguments per validator, e.g. `(Dave, ["--test-fault", "perturb-output"])`.
 	pub extra_args: Vec<(Sr25519Keyring, Vec<String>)>,
+	/// The node's `--chain`: `local`, or the path of a spec derived from it (the end-to-end
+	/// benchmark's three-validator genesis).
+	pub chain: String,
 }
 
 impl Default for NetworkConfig {
 	fn default() -> Self {
-		Self { validators: GENESIS_VALIDATORS.len(), extra_args: Vec::new() }
+		Self { validators: GENESIS_VALIDATORS.len(), extra_args: Vec::new(), chain: "local".into() }
 	}
 }
 
@@ -60,6 +63,7 @@ pub fn name(who: Sr25519Keyring) -> String {
 fn validator_config(
 	index: usize,
 	who: Sr25519Keyring,
+	chain: &str,
 	bootnode: Option<&str>,
 ) -> Result<NodeConfig> {
 	let name = name(who);
@@ -71,7 +75,7 @@ fn validator_config(
 	}
 	Ok(NodeConfig {
 		name: name.clone(),
-		chain_args: vec!["--chain".into(), "local".into(), format!("--{name}")],
+		chain_args: vec!["--chain".into(), chain.into(), format!("--{name}")],
 		ports: Ports::free()?,
 		extra_args,
 	})
@@ -89,7 +93,7 @@ impl LocalNetwork {
 		let mut validators: Vec<Validator> = Vec::new();
 		let mut bootnode: Option<String> = None;
 		for (index, who) in GENESIS_VALIDATORS.into_iter().take(config.validators).enumerate() {
-			let mut node_config = validator_config(index, who, bootnode.as_deref())?;
+			let mut node_config = validator_config(index, who, &config.chain, bootnode.as_deref())?;
 			for (_, args) in config.extra_args.iter().filter(|(whom, _)| *whom == who) {
 				node_config.extra_args.extend(args.iter().cloned());
 			}

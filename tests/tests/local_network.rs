@@ -370,6 +370,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let mut network = LocalNetwork::start(NetworkConfig {
 		validators: 4,
 		extra_args: vec![(Dave, vec!["--test-fault".into(), "perturb-output".into()])],
+		..NetworkConfig::default()
 	})
 	.await
 	.unwrap();
