@@ -1,16 +1,32 @@
-//! What the offchain path costs over a direct tract call, on the project's models.
+//! What the offchain path costs over a direct tract call, and how tract compares with onnxruntime,
+//! on the project's models.
 //!
-//! `cargo bench -p gateless-inference-engine --bench offchain_path` prints, for each model and
-//! batch size, the median time of one inference:
+//! `cargo bench -p gateless-inference-engine --bench offchain_path` measures, for each committed
+//! model and for batches of 1 and 16 images, the median time of one inference over
+//! `GATELESS_BENCH_RUNS` runs (default 2000):
 //! - `direct`: `Plan::run` on an optimised plan, in this thread;
-//! - `engine`: `Engine::run` (lock, plan cache lookup, hop to the inference thread, time check);
-//! - `interface`: the `inference::run` runtime interface as the runtime calls it natively, with the
-//!   engine registered as the `InferenceExt` extension (adds SCALE encoding of model and input);
+//! - `engine`: `Engine::run` (lock, plan cache lookup, hand-off to the time-limited inference
+//!   thread and back);
+//! - `interface`: the `inference::run` runtime interface as the runtime calls it, with the engine
+//!   registered as the `InferenceExt` extension (adds the SCALE encoding of model and input and
+//!   decoding of the output); calls back to back, as a worker with several jobs makes them;
+//! - `interface after idle`: the same, each call after 5 ms of idleness (a worker's single job);
+//! - `onnxruntime`: `InferenceSession::run` in Python (`benchmarks/onnxruntime_bench.py`, from
+//!   PyPI, one thread, all graph optimisations) on the same input;
 //!
-//! and the time to load and optimise each model. The WASM-to-host crossing of a real offchain
-//! worker is not in `interface` (it copies the same encoded bytes once more).
+//! and the time to load and optimise each model (tract: `Plan::load`; onnxruntime: creating the
+//! session) and the peak resident memory of a process that loads and runs it (each model is
+//! measured in a process of its own: this bench runs itself again with `GATELESS_BENCH_CHILD`).
+//! It prints a Markdown table and writes `benchmarks/inference.json`.
+//!
+//! The WASM-to-host crossing of a real offchain worker is not in `interface`: it copies the same
+//! encoded bytes once more.
 
-use std::time::{Duration, Instant};
+use std::{
+	path::PathBuf,
+	process::Command,
+	time::{Duration, Instant},
+};
 
 use gateless_inference_engine::{
 	reference::{bytes, declared, first_rows, reference},
@@ -21,8 +37,18 @@ use gateless_primitives::{
 	job::InputTensor,
 	model::model_hash,
 };
+use serde_json::{json, Value};
 
-const RUNS: usize = 2_000;
+const MODELS: [(&str, &str); 2] =
+	[("digits-mlp", "digits-mlp.onnx"), ("digits-int", "digits-int.onnx")];
+const BATCHES: [u32; 2] = [1, 16];
+
+fn runs() -> usize {
+	std::env::var("GATELESS_BENCH_RUNS")
+		.ok()
+		.and_then(|runs| runs.parse().ok())
+		.unwrap_or(2_000)
+}
 
 fn median(mut samples: Vec<Duration>) -> Duration {
 	samples.sort();
@@ -49,7 +75,22 @@ fn micros(duration: Duration) -> f64 {
 	duration.as_secs_f64() * 1e6
 }
 
-fn main() {
+/// The process's peak resident memory so far, in KiB (Linux `VmHWM`).
+fn peak_rss_kib() -> u64 {
+	std::fs::read_to_string("/proc/self/status")
+		.ok()
+		.and_then(|status| {
+			status.lines().find_map(|line| {
+				line.strip_prefix("VmHWM:")?.trim().trim_end_matches("kB").trim().parse().ok()
+			})
+		})
+		.unwrap_or(0)
+}
+
+/// Measures tract and the offchain path on one model, in this process.
+fn measure_tract(model: &str, file: &str) -> Value {
+	let runs = runs();
+	let baseline = peak_rss_kib();
 	let dir = tempfile::tempdir().expect("a temporary directory");
 	let engine = Engine::new(EngineConfig {
 		model_dir: dir.path().to_path_buf(),
@@ -60,54 +101,152 @@ fn main() {
 		threads: 1,
 	})
 	.expect("the engine starts");
-	println!("| model | batch | load+optimise ms | direct µs | engine µs | interface µs | interface/direct |");
-	println!("| --- | --- | --- | --- | --- | --- | --- |");
-	for (model, file) in [("digits-mlp", "digits-mlp.onnx"), ("digits-int", "digits-int.onnx")] {
-		let onnx = bytes(file);
-		let signature = declared(file);
-		let loads: Vec<Duration> = (0..20)
+	let onnx = bytes(file);
+	let signature = declared(file);
+	let load = median(
+		(0..20)
 			.map(|_| {
 				let started = Instant::now();
 				Plan::load(&onnx, &signature).expect("the model loads");
 				started.elapsed()
 			})
-			.collect();
-		let load = median(loads);
-		let plan = Plan::load(&onnx, &signature).expect("the model loads");
-		let model_ref = ModelRef {
-			hash: model_hash(&onnx),
-			size: onnx.len() as u64,
-			signature: signature.clone(),
-			uris: vec![],
-			inline: Some(onnx.clone()),
-		};
-		engine.check_model(&model_ref);
-		// As the worker passes it once the node has the bytes.
-		let stored = ModelRef { inline: None, ..model_ref };
-		let (batch, ..) = reference(model);
-		for rows in [1, 16] {
-			let input: InputTensor = first_rows(&batch, rows);
-			let direct = time(RUNS, || {
-				plan.run(&input).expect("runs");
+			.collect(),
+	);
+	let plan = Plan::load(&onnx, &signature).expect("the model loads");
+	let model_ref = ModelRef {
+		hash: model_hash(&onnx),
+		size: onnx.len() as u64,
+		signature: signature.clone(),
+		uris: vec![],
+		inline: Some(onnx.clone()),
+	};
+	engine.check_model(&model_ref);
+	// As the worker passes it once the node has the bytes.
+	let stored = ModelRef { inline: None, ..model_ref };
+	let (batch, ..) = reference(model);
+	let mut batches = Vec::new();
+	for rows in BATCHES {
+		let input: InputTensor = first_rows(&batch, rows);
+		let direct = time(runs, || {
+			plan.run(&input).expect("runs");
+		});
+		let through_engine = time(runs, || {
+			engine.run(&stored, &input);
+		});
+		let mut externalities = sp_io::TestExternalities::default();
+		externalities.register_extension(InferenceExt::new(engine.clone()));
+		let (through_interface, after_idle) = externalities.execute_with(|| {
+			let back_to_back = time(runs, || {
+				inference::run(stored.clone(), input.clone()).expect("an engine");
 			});
-			let through_engine = time(RUNS, || {
-				engine.run(&stored, &input);
-			});
-			let mut externalities = sp_io::TestExternalities::default();
-			externalities.register_extension(InferenceExt::new(engine.clone()));
-			let through_interface = externalities.execute_with(|| {
-				time(RUNS, || {
-					inference::run(stored.clone(), input.clone()).expect("an engine");
-				})
-			});
+			let after_idle = median(
+				(0..(runs / 20).max(20))
+					.map(|_| {
+						std::thread::sleep(Duration::from_millis(5));
+						let started = Instant::now();
+						inference::run(stored.clone(), input.clone()).expect("an engine");
+						started.elapsed()
+					})
+					.collect(),
+			);
+			(back_to_back, after_idle)
+		});
+		batches.push(json!({
+			"rows": rows,
+			"direct_us": micros(direct),
+			"engine_us": micros(through_engine),
+			"interface_us": micros(through_interface),
+			"interface_after_idle_us": micros(after_idle),
+		}));
+	}
+	json!({
+		"model": model,
+		"runs": runs,
+		"load_ms": load.as_secs_f64() * 1e3,
+		"peak_rss_before_kib": baseline,
+		"peak_rss_kib": peak_rss_kib(),
+		"batches": batches,
+	})
+}
+
+fn run_json(command: &mut Command) -> Value {
+	let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+	assert!(
+		output.status.success(),
+		"{command:?} failed: {}\n{}",
+		output.status,
+		String::from_utf8_lossy(&output.stderr)
+	);
+	let stdout = String::from_utf8_lossy(&output.stdout);
+	let line = stdout.lines().last().unwrap_or_default();
+	serde_json::from_str(line).unwrap_or_else(|e| panic!("{command:?} printed {stdout}: {e}"))
+}
+
+fn repo_root() -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Python of the benchmarks' virtualenv, set up by `scripts/setup-bench.sh`.
+fn python() -> String {
+	let output = Command::new("bash")
+		.arg(repo_root().join("scripts/setup-bench.sh"))
+		.output()
+		.expect("bash runs scripts/setup-bench.sh");
+	assert!(output.status.success(), "scripts/setup-bench.sh failed");
+	String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn main() {
+	if let Ok(file) = std::env::var("GATELESS_BENCH_CHILD") {
+		let (model, _) = MODELS.iter().find(|(_, f)| *f == file).expect("a known model");
+		println!("{}", measure_tract(model, &file));
+		return;
+	}
+	let python = python();
+	let runs = runs();
+	let mut results = Vec::new();
+	println!(
+		"| model | rows | load+optimise ms (tract / onnxruntime) | direct tract µs | engine µs | \
+		 interface µs | interface after idle µs | onnxruntime µs | interface / direct | \
+		 direct / onnxruntime | peak RSS MiB (tract / onnxruntime) |"
+	);
+	println!("|{}", " --- |".repeat(11));
+	for (model, file) in MODELS {
+		let tract = run_json(
+			Command::new(std::env::current_exe().expect("this bench's path"))
+				.env("GATELESS_BENCH_CHILD", file),
+		);
+		let mut onnxruntime = Vec::new();
+		for rows in BATCHES {
+			onnxruntime.push(run_json(
+				Command::new(&python)
+					.arg(repo_root().join("benchmarks/onnxruntime_bench.py"))
+					.args([file.to_string(), rows.to_string(), runs.to_string()]),
+			));
+		}
+		let mib = |value: &Value| value.as_f64().unwrap_or(0.0) / 1024.0;
+		for (batch, ort) in tract["batches"].as_array().expect("batches").iter().zip(&onnxruntime) {
+			let figure = |name: &str| batch[name].as_f64().unwrap_or(f64::NAN);
 			println!(
-				"| {model} | {rows} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} |",
-				load.as_secs_f64() * 1e3,
-				micros(direct),
-				micros(through_engine),
-				micros(through_interface),
-				micros(through_interface) / micros(direct),
+				"| {model} | {} | {:.2} / {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.0} / {:.0} |",
+				batch["rows"],
+				tract["load_ms"].as_f64().unwrap_or(f64::NAN),
+				ort["load_ms"].as_f64().unwrap_or(f64::NAN),
+				figure("direct_us"),
+				figure("engine_us"),
+				figure("interface_us"),
+				figure("interface_after_idle_us"),
+				ort["run_us"].as_f64().unwrap_or(f64::NAN),
+				figure("interface_us") / figure("direct_us"),
+				figure("direct_us") / ort["run_us"].as_f64().unwrap_or(f64::NAN),
+				mib(&tract["peak_rss_kib"]),
+				mib(&ort["peak_rss_kib"]),
 			);
 		}
+		results.push(json!({ "model": model, "tract": tract, "onnxruntime": onnxruntime }));
 	}
+	let path = repo_root().join("benchmarks/inference.json");
+	let report = json!({ "runs": runs, "models": results });
+	std::fs::write(&path, serde_json::to_vec_pretty(&report).expect("JSON")).expect("writable");
+	println!("\nwrote {}", path.display());
 }
