@@ -50,6 +50,14 @@ use crate::{
 /// The most models one validator checks in one block's worker (loading a model takes a while).
 pub const MAX_ATTESTATIONS_PER_BLOCK: usize = 4;
 
+/// How long after its block's timestamp a worker starts sending duties. The block's author runs
+/// its worker as soon as it has built the block, and a duty that depends on the block (a commit
+/// to a job assigned in it, a reveal once it holds the last commit) that reaches a peer before the
+/// peer has imported the block is invalid there: the peer drops it and bans its hash, and only
+/// the sender's own blocks could include it, a few blocks later. Importing a block takes well
+/// under a second here; the end-to-end benchmark shows the difference (`BENCHMARKS.md`).
+pub const SEND_DUTIES_AFTER_MS: u64 = 1_000;
+
 /// Blocks after which a duty whose transaction the chain has not seen is sent again.
 pub const RESEND_AFTER: BlockNumber = 5;
 
@@ -95,6 +103,12 @@ fn due(sent_at: Option<BlockNumber>, now: BlockNumber) -> bool {
 pub fn run(now: BlockNumber) {
 	if !sp_io::offchain::is_validator() {
 		return;
+	}
+	let send_from = sp_runtime::offchain::Timestamp::from_unix_millis(
+		pallet_timestamp::Now::<Runtime>::get().saturating_add(SEND_DUTIES_AFTER_MS),
+	);
+	if sp_io::offchain::timestamp() < send_from {
+		sp_io::offchain::sleep_until(send_from);
 	}
 	for key in InferenceId::all() {
 		let Some(validator) = Session::key_owner(INFERENCE_KEY_TYPE, key.as_ref()) else {
