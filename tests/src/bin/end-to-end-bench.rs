@@ -264,11 +264,12 @@ async fn follow_block(
 		seen_secs: seen.duration_since(started).as_secs_f64(),
 		extrinsics: extrinsics.len(),
 		length_bytes: extrinsics.iter().map(Vec::len).sum(),
-		normal_weight_percent: 100.0 * weight.get(frame_support::dispatch::DispatchClass::Normal).ref_time() as f64
+		normal_weight_percent: 100.0
+			* weight.get(frame_support::dispatch::DispatchClass::Normal).ref_time() as f64
 			/ normal_limit.ref_time().max(1) as f64,
-		mandatory_weight_percent: 100.0 *
-			weight.get(frame_support::dispatch::DispatchClass::Mandatory).ref_time() as f64 /
-			RuntimeBlockWeights::get().max_block.ref_time().max(1) as f64,
+		mandatory_weight_percent: 100.0
+			* weight.get(frame_support::dispatch::DispatchClass::Mandatory).ref_time() as f64
+			/ RuntimeBlockWeights::get().max_block.ref_time().max(1) as f64,
 		pool,
 		jobs_opened: 0,
 		commits: 0,
