@@ -344,7 +344,8 @@ pub mod pallet {
 		/// `DefaultReplicas`), holding at most `max_fee`.
 		///
 		/// The origin must be signed. Emits [`Event::JobSubmitted`] and
-		/// [`Event::ExecutorsAssigned`].
+		/// [`Event::ExecutorsAssigned`]. Charged for a draw over `MaxValidators` and refunded to
+		/// the active set's size.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::submit_job(input.data.len() as u32, T::MaxValidators::get()))]
 		pub fn submit_job(
@@ -353,7 +354,7 @@ pub mod pallet {
 			input: InputTensor,
 			replicas: Option<u32>,
 			max_fee: BalanceOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
 			let info = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
 			let fee = Self::quote_for(&info, replicas).map_err(Error::<T>::from)?;
@@ -372,7 +373,7 @@ pub mod pallet {
 			ensure!(submitted < T::MaxJobsPerBlock::get(), Error::<T>::TooManyJobsInBlock);
 
 			let job = NextJobId::<T>::get();
-			let committee = Self::draw_committee(job, 0, fee.replicas, &[])?;
+			let (committee, active) = Self::draw_committee(job, 0, fee.replicas, &[])?;
 			T::Currency::hold(&HoldReason::JobEscrow.into(), &submitter, fee.total)
 				.map_err(|_| Error::<T>::CannotAffordFee)?;
 			T::Verifier::open_round(job, 0, committee.clone(), info.determinism, output_spec)?;
@@ -394,6 +395,7 @@ pub mod pallet {
 					expires_at: now.saturating_add(T::JobTtl::get()),
 				},
 			);
+			let input_bytes = input.data.len() as u32;
 			JobInputs::<T>::insert(job, input);
 			RunningJobsOfModel::<T>::mutate(model, |count| *count = count.saturating_add(1));
 			NextJobId::<T>::put(job.saturating_add(1));
@@ -401,7 +403,8 @@ pub mod pallet {
 
 			Self::deposit_event(Event::JobSubmitted { job, submitter, model, fee });
 			Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
-			Ok(())
+			// Charged up front for the largest validator set; the draw went over `active`.
+			Ok(Some(T::WeightInfo::submit_job(input_bytes, active)).into())
 		}
 
 		/// Cancels a job before any executor committed, refunding its whole fee.
@@ -518,19 +521,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws `size` distinct executors for round `round` of `job`, weighted by active bond,
-	/// among active validators not in `exclude` and below `MaxPendingPerValidator`.
+	/// among active validators not in `exclude` and below `MaxPendingPerValidator`; also returns
+	/// how many active validators the draw went over (what its weight depends on).
 	fn draw_committee(
 		job: JobId,
 		round: u8,
 		size: u32,
 		exclude: &[T::AccountId],
-	) -> Result<Vec<T::AccountId>, Error<T>> {
+	) -> Result<(Vec<T::AccountId>, u32), Error<T>> {
 		let mut pool: Vec<(T::AccountId, u128)> = T::Validators::active_stakes()
 			.into_iter()
 			.filter(|(who, stake)| !stake.is_zero() && !exclude.contains(who))
 			.map(|(who, stake)| (who, stake.saturated_into::<u128>()))
 			.collect();
-		ensure!(pool.len() as u32 >= size, Error::<T>::NotEnoughValidators);
+		let active = pool.len() as u32;
+		ensure!(active >= size, Error::<T>::NotEnoughValidators);
 		let max_pending = T::MaxPendingPerValidator::get();
 		pool.retain(|(who, _)| PendingJobs::<T>::get(who) < max_pending);
 		ensure!(pool.len() as u32 >= size, Error::<T>::ExecutorsBusy);
@@ -554,7 +559,7 @@ impl<T: Config> Pallet<T> {
 				committee.push(pool.swap_remove(position).0);
 			}
 		}
-		Ok(committee)
+		Ok((committee, active))
 	}
 
 	/// Counts `committee` as assigned one more running job.
@@ -797,7 +802,7 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 			return Err(Error::<T>::JobEnded.into());
 		};
 		let next_round = round.checked_add(1).ok_or(Error::<T>::TooManyExecutors)?;
-		let committee = Self::draw_committee(job, next_round, size, &info.executors)?;
+		let (committee, _) = Self::draw_committee(job, next_round, size, &info.executors)?;
 		let mut executors = info.executors.clone();
 		executors
 			.try_extend(committee.iter().cloned())

@@ -425,3 +425,23 @@ fn the_invariants_catch_escrow_that_no_job_owes() {
 		assert!(Jobs::do_try_state().is_err());
 	});
 }
+
+#[test]
+fn a_submission_is_charged_for_the_active_set_not_the_largest() {
+	ExtBuilder::default().build_and_execute(|| {
+		use crate::weights::WeightInfo;
+		use frame_support::traits::Get;
+		let post = Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(3), 1_000)
+			.unwrap();
+		let bytes = input(1).data.len() as u32;
+		// The default set: six staked validators, of at most sixteen.
+		let active = VALIDATORS.len() as u32;
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::submit_job(bytes, active)));
+		let largest: u32 = <Test as crate::Config>::MaxValidators::get();
+		assert!(active < largest);
+		assert!(
+			post.actual_weight.unwrap().ref_time()
+				< <() as WeightInfo>::submit_job(bytes, largest).ref_time()
+		);
+	});
+}

@@ -112,8 +112,12 @@ impl pallet_inference_jobs::Config for Runtime {
 	/// The first committee and two escalated ones.
 	type MaxExecutorsPerJob = ConstU32<{ MAX_REPLICAS + 2 * MAX_COMMITTEE }>;
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
-	type MaxJobsPerBlock = ConstU32<16>;
-	type MaxPendingPerValidator = ConstU32<32>;
+	/// Block weight would allow about 46 jobs per block at the measured weights; 16 was the
+	/// throughput ceiling on three validators (`BENCHMARKS.md`).
+	type MaxJobsPerBlock = ConstU32<32>;
+	/// What a full block of jobs keeps in flight per validator for three blocks (a job is verified
+	/// two blocks after its inclusion, three across a session rotation).
+	type MaxPendingPerValidator = ConstU32<96>;
 	type JobTtl = ConstU32<JOB_TTL>;
 	/// Results stay readable for an hour after the job's deadline.
 	type ResultRetention = ConstU32<HOURS>;
