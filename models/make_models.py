@@ -19,6 +19,9 @@ Files written next to this script:
 - `digits-wrong-signature.onnx`: a valid model whose input is [N, 32], not the [N, 64] that
   `models.json` declares for it.
 - `unsupported-op.onnx`: a valid ONNX file with an operator no engine knows.
+- `tiled-pixels.onnx`: a valid model that repeats its f32 [N, 64] input 32 times along the
+  second axis, f32 [N, 2048] (8 KiB per row): two rows fill the 16 KiB that an executor may
+  reveal, three are over it (the engine's `OutputTooLarge`).
 - `models.json`: each model's declared signature, determinism class, blake2-256 hash and size.
 - `digits-mlp.reference.json`, `digits-int.reference.json`: inputs (the first 16 test images)
   and onnxruntime's outputs, with the true labels and the test accuracy.
@@ -41,6 +44,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
 SEED = 7
 REFERENCE_SAMPLES = 16
+# How often tiled-pixels.onnx repeats its input: 8 KiB of output per row.
+TILES = 32
 
 
 def path(name):
@@ -107,6 +112,17 @@ def int_model(weights, bias):
         [helper.make_tensor_value_info("pixels", TensorProto.INT32, ["N", 64])],
         [helper.make_tensor_value_info("scores", TensorProto.INT32, ["N", 10])],
         [numpy_helper.from_array(weights, "weights"), numpy_helper.from_array(bias, "bias")],
+    )
+
+
+def tiled_model():
+    nodes = [helper.make_node("Tile", ["pixels", "repeats"], ["tiled"])]
+    return graph_model(
+        "tiled_pixels",
+        nodes,
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["N", 64])],
+        [helper.make_tensor_value_info("tiled", TensorProto.FLOAT, ["N", 64 * TILES])],
+        [numpy_helper.from_array(np.array([1, TILES], dtype=np.int64), "repeats")],
     )
 
 
@@ -211,6 +227,9 @@ def main():
         file.write(mlp_bytes[: len(mlp_bytes) // 2])
     wrong = save(mlp_model(mlp, input_width=32), "digits-wrong-signature.onnx")
     unsupported = unsupported_model()
+    tiled = save(tiled_model(), "tiled-pixels.onnx")
+    tiled_rows = run(tiled, samples[:2])
+    assert tiled_rows.shape == (2, 64 * TILES) and np.array_equal(tiled_rows[:, 64:128], samples[:2])
 
     def entry(data, signature, determinism):
         return {"blake2_256": blake2_256(data), "size": len(data), "signature": signature,
@@ -237,6 +256,14 @@ def main():
             "Exact",
         ),
     }
+    manifest["tiled-pixels.onnx"] = entry(
+        tiled,
+        {
+            "inputs": [spec("pixels", "f32", ["Dynamic", 64])],
+            "outputs": [spec("tiled", "f32", ["Dynamic", 64 * TILES])],
+        },
+        "Exact",
+    )
     truncated = mlp_bytes[: len(mlp_bytes) // 2]
     manifest["digits-mlp-truncated.onnx"] = entry(truncated, mlp_signature, "Exact")
     with open(path("models.json"), "w") as file:

@@ -1,7 +1,13 @@
 //! The project's own models (`models/` in the repository) and onnxruntime's reference outputs
 //! for them, for tests and benchmarks of the engine, the runtime and the whole chain.
 
-use std::{fs, path::PathBuf};
+use std::{
+	fs,
+	io::{Read, Write},
+	net::TcpListener,
+	path::PathBuf,
+	time::Duration,
+};
 
 use gateless_primitives::{
 	job::{InputTensor, OutputTensor, Tensor},
@@ -159,4 +165,26 @@ pub fn argmax_rows(values: &[f64], width: usize) -> Vec<usize> {
 				.0
 		})
 		.collect()
+}
+
+/// Serves `body` with HTTP `status` (e.g. `"200 OK"`) on a loopback port to every request, after
+/// `delay`, as a model's URI would; returns the URL. The server lives as long as the process.
+pub fn serve(body: Vec<u8>, status: &'static str, delay: Duration) -> String {
+	let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+	let address = listener.local_addr().expect("a bound address");
+	std::thread::spawn(move || {
+		for stream in listener.incoming() {
+			let Ok(mut stream) = stream else { break };
+			let mut request = [0u8; 1024];
+			let _ = stream.read(&mut request);
+			std::thread::sleep(delay);
+			let head = format!(
+				"HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+				body.len()
+			);
+			let _ = stream.write_all(head.as_bytes());
+			let _ = stream.write_all(&body);
+		}
+	});
+	format!("http://{address}/model.onnx")
 }
