@@ -11,7 +11,7 @@ source "$here/env.sh"
 cd "$GATELESS_ROOT"
 echo "[dev] building gateless-node and gateless (a cold first build takes about 30 minutes on 2 cores)"
 cargo build --locked -p gateless-node -p gateless-client
-echo "[dev] the client: $CARGO_TARGET_DIR/debug/gateless (see the README's 'The gateless client')"
+echo "[dev] the client: $CARGO_TARGET_DIR/debug/gateless (see the README's 'Register a model and run a job with gateless')"
 # A fresh chain each run unless the caller names a base path. A dev chain has no peers to
 # discover, so no multicast DNS either.
 if [ "$#" -eq 0 ]; then set -- --tmp; fi

@@ -2,6 +2,7 @@
 # Installs the third-party clients that tests/clients/ drives a Gateless node with:
 #   - polkadot.js (tests/clients/js), with `npm ci` from its package-lock.json;
 #   - py-substrate-interface (tests/clients/py), in a virtualenv tests/clients/py/.venv.
+# Node.js and npm, and Python's venv, come from Debian's packages where they are missing.
 # Each is skipped while its install is newer than its lockfile or requirements, so running it again is cheap.
 set -euo pipefail
 
@@ -12,8 +13,22 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 js="$root/tests/clients/js"
 py="$root/tests/clients/py"
 
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
-	die "node and npm are required for tests/clients/js (Node.js 18 or newer); they are not on PATH"
+sudo_if_needed() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+apt_install() {
+	command -v apt-get >/dev/null 2>&1 || die "$1 is missing and this is not a Debian-like system: install $* by hand"
+	say "installing Debian packages: $*"
+	sudo_if_needed apt-get update -qq
+	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Debian 12's Node.js is 18, what @polkadot/api 16 needs at least.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	apt_install nodejs npm
+fi
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' ||
+	die "tests/clients/js needs Node.js 18 or newer; this is $(node --version)"
 # `-nt` is also true when node_modules is missing.
 if [ "$js/package-lock.json" -nt "$js/node_modules" ]; then
 	say "installing polkadot.js into tests/clients/js/node_modules (npm ci)"
@@ -28,7 +43,12 @@ for candidate in python3.11 python3; do
 		break
 	fi
 done
-[ -n "$python" ] || die "Python 3.9 or newer (python3.11 or python3) is required for tests/clients/py; none is on PATH"
+if [ -z "$python" ]; then
+	apt_install python3 python3-venv
+	python=python3
+fi
+# Debian's python3 makes virtualenvs only with python3-venv (ensurepip) installed.
+"$python" -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 stamp="$py/.venv/.requirements-installed"
 if [ ! -x "$py/.venv/bin/python" ] || [ "$py/requirements.txt" -nt "$stamp" ]; then
 	say "installing py-substrate-interface into tests/clients/py/.venv ($("$python" --version))"

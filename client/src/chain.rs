@@ -1,7 +1,10 @@
 //! The connection to a node: typed `gateless_*` calls, and transactions built from the code that
 //! `subxt` generates at compile time from the runtime's metadata (`metadata/gateless.scale`).
 
-use std::{io::IsTerminal, time::Duration};
+use std::{
+	io::{IsTerminal, Write},
+	time::{Duration, Instant},
+};
 
 use anyhow::{anyhow, bail, Context, Result};
 use gateless_rpc::types;
@@ -85,12 +88,14 @@ impl Chain {
 		self.call("gateless_quote", rpc_params![model, replicas]).await
 	}
 
-	/// Follows a job until it ends, calling `update` with each change; returns the last state.
+	/// Follows a job until it ends, calling `update` with each change (it returns what the
+	/// progress indicator shows until the next); returns the last state.
 	pub async fn follow_job(
 		&self,
 		id: u64,
 		timeout: Duration,
-		mut update: impl FnMut(&types::Job),
+		progress: &Progress,
+		mut update: impl FnMut(&types::Job) -> String,
 	) -> Result<types::Job> {
 		let mut updates = self
 			.rpc
@@ -102,9 +107,20 @@ impl Chain {
 			.await
 			.map_err(|error| anyhow!("cannot follow job {id}: {error}"))?;
 		let follow = async {
-			while let Some(job) = updates.next().await {
+			let since = Instant::now();
+			let mut ticks = tokio::time::interval(Progress::TICK);
+			let mut last = String::from("waiting for the job's state");
+			loop {
+				let job = tokio::select! {
+					job = updates.next() => job,
+					_ = ticks.tick() => {
+						progress.waiting(&last, since);
+						continue;
+					},
+				};
+				let Some(job) = job else { break };
 				let job = job.map_err(|error| anyhow!("following job {id}: {error}"))?;
-				update(&job);
+				last = update(&job);
 				if job.status.is_final() {
 					return Ok(job);
 				}
@@ -130,12 +146,32 @@ impl Chain {
 			.sign_and_submit_then_watch_default(call, signer)
 			.await
 			.map_err(|error| anyhow!("the node refused the transaction: {error}"))?;
-		progress.say("submitted, waiting for a block");
-		while let Some(status) = watch.next().await {
+		progress.say("submitted");
+		let since = Instant::now();
+		let mut ticks = tokio::time::interval(Progress::TICK);
+		let mut waiting_for = "waiting for the pool";
+		loop {
+			let status = tokio::select! {
+				status = watch.next() => status,
+				_ = ticks.tick() => {
+					progress.waiting(waiting_for, since);
+					continue;
+				},
+			};
+			let Some(status) = status else { break };
 			match status.map_err(|error| anyhow!("watching the transaction: {error}"))? {
+				TransactionStatus::Validated => waiting_for = "in the pool, waiting for a block",
+				TransactionStatus::Broadcasted => {
+					waiting_for = "sent to peers, waiting for a block";
+				},
 				TransactionStatus::InBestBlock(in_block)
 				| TransactionStatus::InFinalizedBlock(in_block) => {
-					return in_block.wait_for_success().await.map_err(explain)
+					progress.say(&format!(
+						"in block {:?} after {} s",
+						in_block.block_hash(),
+						since.elapsed().as_secs()
+					));
+					return in_block.wait_for_success().await.map_err(explain);
 				},
 				TransactionStatus::Invalid { message } => {
 					bail!("the transaction is invalid: {message}")
@@ -201,20 +237,37 @@ fn explain(error: TransactionEventsError) -> anyhow::Error {
 	anyhow!("the chain refused it: {message}")
 }
 
-/// Progress lines on standard error while waiting, only when it is a terminal (and not with
-/// `--json`), so that scripts get clean output.
+/// Progress on standard error while waiting, only when it is a terminal (and not with
+/// `--json`), so that scripts get clean output: a line for each step, and while blocks are
+/// awaited, a line rewritten in place with a spinner and the seconds waited.
 pub struct Progress {
 	enabled: bool,
 }
 
 impl Progress {
+	/// How often the waiting line is redrawn.
+	pub const TICK: Duration = Duration::from_millis(250);
+	const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
+
 	pub fn new(quiet: bool) -> Self {
 		Progress { enabled: !quiet && std::io::stderr().is_terminal() }
 	}
 
+	/// A step done: a line of its own (over the waiting line, if one is shown).
 	pub fn say(&self, what: &str) {
 		if self.enabled {
-			eprintln!("… {what}");
+			eprintln!("\r\x1b[2K… {what}");
+		}
+	}
+
+	/// Still waiting for `what` since `since`: redraws the waiting line.
+	pub fn waiting(&self, what: &str, since: Instant) {
+		if self.enabled {
+			let elapsed = since.elapsed();
+			let turn = (elapsed.as_millis() / Self::TICK.as_millis().max(1)) as usize;
+			let spinner = Self::SPINNER[turn % Self::SPINNER.len()];
+			eprint!("\r\x1b[2K{spinner} {what} ({} s)", elapsed.as_secs());
+			let _ = std::io::stderr().flush();
 		}
 	}
 }

@@ -239,13 +239,30 @@ async fn model_command(
 			let mut model = chain.model(id).await?;
 			if wait_active {
 				progress.say(&format!("model {id} registered; waiting for attestations"));
-				let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+				let since = std::time::Instant::now();
+				let deadline = since + Duration::from_secs(timeout);
+				let mut next_read = since + Duration::from_secs(1);
 				while model.status == types::ModelStatus::Pending {
-					if tokio::time::Instant::now() > deadline {
+					let now = std::time::Instant::now();
+					if now > deadline {
 						bail!("model {id} is still pending after {timeout}s");
 					}
-					tokio::time::sleep(Duration::from_secs(1)).await;
-					model = chain.model(id).await?;
+					if now >= next_read {
+						model = chain.model(id).await?;
+						next_read = now + Duration::from_secs(1);
+						continue;
+					}
+					let votes = model.attestations.as_ref().map_or_else(
+						|| "no attestations yet".to_string(),
+						|votes| {
+							format!(
+								"{} load, {} fail, {} decide",
+								votes.loads, votes.fails, votes.threshold
+							)
+						},
+					);
+					progress.waiting(&format!("model {id} pending: {votes}"), since);
+					tokio::time::sleep(Progress::TICK).await;
 				}
 				if model.status != types::ModelStatus::Active {
 					out.model(&model)?;
@@ -347,8 +364,10 @@ async fn job_command(
 			}
 			progress.say(&format!("job {id} submitted; waiting for the verified result"));
 			let job = chain
-				.follow_job(id, Duration::from_secs(timeout), |job| {
-					progress.say(&job_progress(job));
+				.follow_job(id, Duration::from_secs(timeout), progress, |job| {
+					let line = job_progress(job);
+					progress.say(&line);
+					line
 				})
 				.await?;
 			finish(chain, out, &job).await
@@ -362,11 +381,14 @@ async fn job_command(
 			},
 		},
 		JobCommand::Watch { id, timeout } => {
+			let quiet = Progress::new(true);
 			let job = chain
-				.follow_job(id, Duration::from_secs(timeout), |job| {
+				.follow_job(id, Duration::from_secs(timeout), &quiet, |job| {
+					let line = job_progress(job);
 					if !out.json {
-						println!("{}", job_progress(job));
+						println!("{line}");
 					}
+					line
 				})
 				.await?;
 			finish(chain, out, &job).await

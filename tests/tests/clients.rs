@@ -16,7 +16,7 @@ use gateless_e2e::{
 	node::{node_binary, Node, NodeConfig},
 	rpc::wait_for_finalized,
 };
-use gateless_inference_engine::reference::{argmax_rows, declared, reference};
+use gateless_inference_engine::reference::{argmax_rows, declared, reference, serve};
 use serde_json::Value;
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
@@ -192,6 +192,8 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 
 	let listed = json_of(gateless(&node, &["--json", "model", "list"]), &node);
 	assert_eq!(listed["models"][0]["id"].as_u64().unwrap().to_string(), id);
+	let shown = json_of(gateless(&node, &["--json", "model", "show", &id]), &node);
+	assert_eq!(shown, model, "`model show` prints what `model register` did");
 	let quote = json_of(gateless(&node, &["--json", "job", "quote", "--model", &id]), &node);
 	assert_eq!(quote["modelPrice"], model["price"]);
 
@@ -249,11 +251,41 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 	let shown = json_of(gateless(&node, &["--json", "job", "show", &job]), &node);
 	assert_eq!(shown["status"], "finalized", "{shown}");
 	assert_eq!(shown["submitter"], Sr25519Keyring::Charlie.to_account_id().to_ss58check());
+	// The job subscription of an ended job: one update with the final state, then it ends, and
+	// the client prints the verified result; a job that does not exist is refused.
+	let watched = run(gateless(&node, &["job", "watch", &job, "--timeout", "30"]));
+	assert!(watched.status.success(), "{}", text(&watched.stderr));
+	let updates = text(&watched.stdout);
+	let update = format!("job {job}: finalized");
+	let verified = format!("job {job}: verified in block {}", result["finalizedAt"]);
+	let lines: Vec<&str> = updates.lines().take(2).collect();
+	assert_eq!(
+		lines,
+		[update.as_str(), verified.as_str()],
+		"one update, then the result:\n{updates}"
+	);
+	let unknown = error_of(gateless(&node, &["job", "watch", "999", "--timeout", "30"]));
+	assert!(unknown.contains("no job 999"), "{unknown}");
 	let human = run(gateless(&node, &["job", "result", &job]));
 	assert!(human.status.success(), "{}", text(&human.stderr));
 	let human = text(&human.stdout);
 	let classes = format!("argmax/row   {predicted:?}");
 	assert!(human.contains(&classes), "no `{classes}` in:\n{human}");
+
+	// A model kept off chain: Alice's worker fetches it from its URI, checks its hash and
+	// attests it; integer outputs are compared exactly unless told otherwise.
+	let int_file = repo_root().join("models/digits-int.onnx");
+	let uri = serve(std::fs::read(&int_file).unwrap(), "200 OK", Duration::ZERO);
+	let mut register = gateless(&node, &["--json", "model", "register"]);
+	register
+		.arg(&int_file)
+		.args(["--name", "digits-int", "--price", "0.01", "--uri", &uri]);
+	register.args(["--wait-active", "--timeout", &CLIENT_TIMEOUT_SECS.to_string()]);
+	register.args(["--suri", "//Bob"]);
+	let by_uri = json_of(register, &node);
+	assert_eq!(by_uri["status"], "active", "{by_uri}");
+	assert_eq!(by_uri["location"], serde_json::json!({"kind": "uris", "uris": [uri]}));
+	assert_eq!(by_uri["determinism"], serde_json::json!({"kind": "exact"}));
 
 	// A loopback node serves unsafe methods: the file goes into its model store, under its hash.
 	let file = repo_root().join("models/digits-int.onnx");
