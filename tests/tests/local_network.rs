@@ -28,22 +28,21 @@ use codec::{Decode, Encode};
 use frame_support::dispatch::GetDispatchInfo;
 use gateless_e2e::{
 	funds::{reconcile, ChainState, Funds},
+	models::{register_inline, registered_model},
 	network::{LocalNetwork, NetworkConfig},
 	rpc::Rpc,
 };
-use gateless_inference_engine::reference::{
-	argmax_rows, bytes, declared, determinism, first_rows, reference, values,
-};
+use gateless_inference_engine::reference::{argmax_rows, first_rows, reference, values};
 use gateless_primitives::{
 	job::{InferenceOutput, InputTensor, JobDetails, JobId, JobResult, JobStatus},
-	model::{model_hash, ModelId, ModelInfo, ModelStatus},
+	model::{ModelId, ModelInfo, ModelStatus},
 	staking::ValidatorSummary,
 	traits::SlashReason,
 };
 use gateless_runtime::{
 	token::UNIT, AccountId, Balance, BlockNumber, Nonce, Runtime, RuntimeCall, RuntimeEvent,
 };
-use pallet_model_registry::{Call as RegistryCall, Event as RegistryEvent, ModelSource};
+use pallet_model_registry::Call as RegistryCall;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 use sp_runtime::{
@@ -65,10 +64,6 @@ const USER: Sr25519Keyring = Eve;
 
 type Job = JobDetails<AccountId, Balance, BlockNumber>;
 type Result_ = JobResult<Balance, BlockNumber, Vec<AccountId>>;
-
-fn bounded<T, S: sp_core::Get<u32>>(items: Vec<T>) -> sp_runtime::BoundedVec<T, S> {
-	items.try_into().unwrap_or_else(|_| panic!("over the bound"))
-}
 
 fn account(who: Sr25519Keyring) -> AccountId {
 	who.to_account_id()
@@ -186,6 +181,18 @@ async fn job_end(network: &LocalNetwork, job: JobId, from: u32, blocks: u32) -> 
 	.await
 }
 
+/// Waits for `job` to end within one round of `from`, checks that it was finalized, and returns
+/// its record, its verified result and the block Alice's node saw it end in.
+async fn finalized_result(network: &LocalNetwork, job: JobId, from: u32) -> (Job, Result_, u32) {
+	let (details, ended_at) = job_end(network, job, from, MAX_BLOCKS_FOR_ONE_ROUND).await;
+	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+	let rpc = &network.validator(Alice).unwrap().rpc;
+	let at = rpc.best_hash().await.unwrap();
+	let result: Option<Result_> = runtime_api(rpc, "InferenceJobsApi_job_result", job, at).await;
+	let result = result.unwrap_or_else(|| panic!("finalized job {job} has a result"));
+	(details, result, ended_at)
+}
+
 /// Waits until the network has finalized block `number` on Alice's node.
 async fn finalized(network: &LocalNetwork, number: u32) -> H256 {
 	let alice = network.validator(Alice).unwrap();
@@ -202,29 +209,9 @@ async fn finalized(network: &LocalNetwork, number: u32) -> H256 {
 
 /// Registers an inline model as the builder; returns its id and the block it is in.
 async fn register(rpc: &Rpc, file: &str, name: &str, price: Balance) -> (ModelId, u32) {
-	let onnx = bytes(file);
-	let call = RuntimeCall::ModelRegistry(RegistryCall::register_model {
-		name: bounded(name.as_bytes().to_vec()),
-		version: bounded(b"1.0.0".to_vec()),
-		hash: model_hash(&onnx),
-		size: onnx.len() as u64,
-		source: ModelSource::Inline(bounded(onnx)),
-		signature: declared(file),
-		determinism: determinism(file),
-		price,
-		description: bounded(format!("{file}, from models/").into_bytes()),
-	});
+	let call = register_inline(file, name, price, &format!("{file}, from models/")).unwrap();
 	let (block, events) = submit_ok(rpc, BUILDER, call).await;
-	let model = events
-		.iter()
-		.find_map(|event| match event {
-			RuntimeEvent::ModelRegistry(RegistryEvent::ModelRegistered { model, .. }) => {
-				Some(*model)
-			},
-			_ => None,
-		})
-		.expect("a ModelRegistered event");
-	(model, block)
+	(registered_model(&events).unwrap(), block)
 }
 
 /// Submits a job as the user with the quoted fee; returns its id, inclusion block and fee paid
@@ -409,13 +396,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let step = Instant::now();
 	let (input, expected, predicted) = reference("digits-mlp");
 	let (job, submitted_at, tx_fee) = submit_job(&rpc, digits, first_rows(&input, 2), 3).await;
-	let (details, _) = job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND).await;
-	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
-	let at = rpc.best_hash().await.unwrap();
-	let result: Result_ =
-		runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
-			.await
-			.expect("a finalized job has a result");
+	let (details, result, _) = finalized_result(&network, job, submitted_at).await;
 	let InferenceOutput::Tensor(output) = &result.output else {
 		panic!("the honest job ended in an error: {:?}", result.output)
 	};
@@ -460,13 +441,8 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let at = rpc.best_hash().await.unwrap();
 	let dave_before = validator_summary(&rpc, Dave, at).await;
 	let (job, submitted_at, _) = submit_job(&rpc, digits, first_rows(&input, 3), 4).await;
-	let (details, ended_at) = job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND).await;
-	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+	let (_, result, ended_at) = finalized_result(&network, job, submitted_at).await;
 	let at = rpc.best_hash().await.unwrap();
-	let result: Result_ =
-		runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
-			.await
-			.unwrap();
 	let mut agreeing = result.agreeing.clone();
 	agreeing.sort();
 	let mut honest = vec![account(Alice), account(Bob), account(Charlie)];
@@ -610,13 +586,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	.await;
 	assert_eq!(spec_after, spec_before + 1);
 	for job in pending {
-		let (details, _) = job_end(&network, job, applied_in, MAX_BLOCKS_FOR_ONE_ROUND).await;
-		assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
-		let at = rpc.best_hash().await.unwrap();
-		let result: Result_ =
-			runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
-				.await
-				.unwrap();
+		let (_, result, _) = finalized_result(&network, job, applied_in).await;
 		assert!(
 			result.finalized_at > applied_in,
 			"job {job} was still pending at the upgrade in block {applied_in}"
@@ -682,13 +652,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	.unwrap();
 	timings.push(("6. crash: Charlie restarted and synced", restart.elapsed()));
 	let (job, submitted_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 4).await;
-	let (details, _) = job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND).await;
-	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
-	let at = rpc.best_hash().await.unwrap();
-	let result: Result_ =
-		runtime_api::<Option<Result_>>(&rpc, "InferenceJobsApi_job_result", job, at)
-			.await
-			.unwrap();
+	let (_, result, _) = finalized_result(&network, job, submitted_at).await;
 	assert!(
 		result.agreeing.contains(&account(Charlie)),
 		"the restarted Charlie executes: {result:?}"

@@ -6,18 +6,16 @@ use std::time::{Duration, Instant};
 
 use codec::Encode;
 use gateless_e2e::{
+	models::{register_inline, registered_model},
 	node::{Node, NodeConfig},
 	rpc::{wait_for_finalized, Rpc},
 };
-use gateless_inference_engine::reference::{
-	argmax_rows, bytes, declared, determinism, first_rows, reference, values,
-};
+use gateless_inference_engine::reference::{argmax_rows, first_rows, reference, values};
 use gateless_primitives::{
 	job::{FeeQuote, InferenceOutput, JobId, JobResult, QuoteError},
-	model::{model_hash, ModelId, ModelInfo, ModelStatus},
+	model::{ModelInfo, ModelStatus},
 };
 use gateless_runtime::{token::UNIT, AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
-use pallet_model_registry::{Call as RegistryCall, Event as RegistryEvent, ModelSource};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 
@@ -25,10 +23,6 @@ const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Attestation, then commit and reveal, each take a block or two; this bounds the whole wait.
 const MAX_BLOCKS_TO_ACTIVE: u32 = 5;
 const MAX_BLOCKS_TO_RESULT: u32 = 8;
-
-fn bounded<T, S: sp_core::Get<u32>>(items: Vec<T>) -> sp_runtime::BoundedVec<T, S> {
-	items.try_into().unwrap_or_else(|_| panic!("over the bound"))
-}
 
 async fn best_number(rpc: &Rpc) -> (H256, u32) {
 	let hash = rpc.best_hash().await.unwrap();
@@ -73,29 +67,16 @@ async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offch
 
 	// The builder registers the float classifier inline, with the signature and tolerance of
 	// `models/models.json`.
-	let onnx = bytes("digits-mlp.onnx");
-	let register = RuntimeCall::ModelRegistry(RegistryCall::register_model {
-		name: bounded(b"digits-mlp".to_vec()),
-		version: bounded(b"1.0.0".to_vec()),
-		hash: model_hash(&onnx),
-		size: onnx.len() as u64,
-		source: ModelSource::Inline(bounded(onnx.clone())),
-		signature: declared("digits-mlp.onnx"),
-		determinism: determinism("digits-mlp.onnx"),
-		price: UNIT / 10,
-		description: bounded(b"8x8 digits, scikit-learn MLP; Apache-2.0".to_vec()),
-	});
+	let register = register_inline(
+		"digits-mlp.onnx",
+		"digits-mlp",
+		UNIT / 10,
+		"8x8 digits, scikit-learn MLP; Apache-2.0",
+	)
+	.unwrap();
 	let (registered_in, events) =
 		rpc.submit_signed(context, builder, register, INCLUSION_TIMEOUT).await.unwrap();
-	let model: ModelId = events
-		.iter()
-		.find_map(|event| match event {
-			RuntimeEvent::ModelRegistry(RegistryEvent::ModelRegistered { model, .. }) => {
-				Some(*model)
-			},
-			_ => None,
-		})
-		.unwrap_or_else(|| panic!("no ModelRegistered event: {events:?}"));
+	let model = registered_model(&events).unwrap();
 	let registered_at = rpc.block_number(registered_in).await.unwrap();
 
 	// Nobody attests by hand: Alice's offchain worker loads it with tract and attests.

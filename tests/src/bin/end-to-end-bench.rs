@@ -38,21 +38,22 @@ use std::{
 use codec::Encode;
 use frame_support::dispatch::PerDispatchClass;
 use gateless_e2e::{
+	models::{model_status, register_inline, registered_model},
 	network::{LocalNetwork, NetworkConfig},
 	node::node_binary,
 	rpc::{to_hex, Rpc},
 	tx::{signed_extrinsic, ChainContext},
 	Result,
 };
-use gateless_inference_engine::reference::{bytes, declared, determinism, first_rows, reference};
+use gateless_inference_engine::reference::{first_rows, reference};
 use gateless_primitives::{
 	job::{FeeQuote, InputTensor, JobId, QuoteError},
-	model::{model_hash, ModelId, ModelInfo, ModelStatus},
+	model::{ModelId, ModelStatus},
 };
 use gateless_runtime::{
 	configs::{RuntimeBlockLength, RuntimeBlockWeights},
 	token::UNIT,
-	AccountId, Balance, BlockNumber, RuntimeCall, RuntimeError, RuntimeEvent,
+	Balance, BlockNumber, RuntimeCall, RuntimeError, RuntimeEvent,
 };
 use jsonrpsee::rpc_params;
 use serde::Serialize;
@@ -206,6 +207,25 @@ struct Tracker {
 
 type Records = Vec<frame_system::EventRecord<RuntimeEvent, H256>>;
 
+/// The runtime's block weight limits (ref time), that a block's weight is shown against.
+struct WeightLimits {
+	/// What normal transactions may take.
+	normal: u64,
+	/// The whole block, which mandatory work may fill.
+	block: u64,
+}
+
+impl WeightLimits {
+	fn of_runtime() -> Self {
+		let weights = RuntimeBlockWeights::get();
+		let normal = weights
+			.get(frame_support::dispatch::DispatchClass::Normal)
+			.max_total
+			.unwrap_or(weights.max_block);
+		Self { normal: normal.ref_time().max(1), block: weights.max_block.ref_time().max(1) }
+	}
+}
+
 fn number_of(value: &Value) -> Result<u32> {
 	let text = value.as_str().ok_or_else(|| format!("expected a hex number, got {value}"))?;
 	u32::from_str_radix(text.trim_start_matches("0x"), 16).map_err(|e| format!("{text}: {e}"))
@@ -214,10 +234,6 @@ fn number_of(value: &Value) -> Result<u32> {
 fn hex_bytes(value: &Value) -> Result<Vec<u8>> {
 	let text = value.as_str().ok_or_else(|| format!("expected hex, got {value}"))?;
 	hex::decode(text.trim_start_matches("0x")).map_err(|e| format!("{text}: {e}"))
-}
-
-fn bounded<S: sp_core::Get<u32>>(bytes: Vec<u8>) -> Result<sp_runtime::BoundedVec<u8, S>> {
-	bytes.try_into().map_err(|_| "too long for its bound".to_string())
 }
 
 fn error_name(error: &DispatchError) -> String {
@@ -232,6 +248,7 @@ async fn follow_block(
 	rpc: &Rpc,
 	number: BlockNumber,
 	started: Instant,
+	limits: &WeightLimits,
 	tracker: &Mutex<Tracker>,
 ) -> Result<()> {
 	let hash = rpc.block_hash(number).await?.ok_or_else(|| format!("no block {number}"))?;
@@ -253,10 +270,6 @@ async fn follow_block(
 		.unwrap_or_default();
 	let pool = rpc.call("author_pendingExtrinsics", rpc_params![]).await?;
 	let pool = pool.as_array().map_or(0, Vec::len);
-	let normal_limit = RuntimeBlockWeights::get()
-		.get(frame_support::dispatch::DispatchClass::Normal)
-		.max_total
-		.unwrap_or(RuntimeBlockWeights::get().max_block);
 
 	let mut tracker = tracker.lock().map_err(|_| "tracker poisoned")?;
 	let mut stats = BlockStats {
@@ -266,10 +279,10 @@ async fn follow_block(
 		length_bytes: extrinsics.iter().map(Vec::len).sum(),
 		normal_weight_percent: 100.0
 			* weight.get(frame_support::dispatch::DispatchClass::Normal).ref_time() as f64
-			/ normal_limit.ref_time().max(1) as f64,
+			/ limits.normal as f64,
 		mandatory_weight_percent: 100.0
 			* weight.get(frame_support::dispatch::DispatchClass::Mandatory).ref_time() as f64
-			/ RuntimeBlockWeights::get().max_block.ref_time().max(1) as f64,
+			/ limits.block as f64,
 		pool,
 		jobs_opened: 0,
 		commits: 0,
@@ -358,12 +371,13 @@ async fn follow(
 	tracker: Arc<Mutex<Tracker>>,
 	stop: Arc<AtomicBool>,
 ) -> Result<()> {
+	let limits = WeightLimits::of_runtime();
 	let mut next = from;
 	while !stop.load(Ordering::Relaxed) {
 		let header = rpc.call("chain_getHeader", rpc_params![]).await?;
 		let best = number_of(&header["number"])?;
 		while next <= best {
-			follow_block(&rpc, next, started, &tracker).await?;
+			follow_block(&rpc, next, started, &limits, &tracker).await?;
 			next += 1;
 		}
 		tokio::time::sleep(Duration::from_millis(100)).await;
@@ -661,36 +675,17 @@ fn print_table(results: &[LoadResult]) {
 
 /// Registers the digits MLP inline as the builder and waits until the validators attest it.
 async fn register_model(rpc: &Rpc, context: ChainContext) -> Result<ModelId> {
-	let file = "digits-mlp.onnx";
-	let onnx = bytes(file);
-	let call = RuntimeCall::ModelRegistry(pallet_model_registry::Call::register_model {
-		name: bounded(b"digits-mlp".to_vec())?,
-		version: bounded(b"1.0.0".to_vec())?,
-		hash: model_hash(&onnx),
-		size: onnx.len() as u64,
-		source: pallet_model_registry::ModelSource::Inline(bounded(onnx)?),
-		signature: declared(file),
-		determinism: determinism(file),
-		price: UNIT / 100,
-		description: bounded(b"the end-to-end benchmark's model".to_vec())?,
-	});
+	let call = register_inline(
+		"digits-mlp.onnx",
+		"digits-mlp",
+		UNIT / 100,
+		"the end-to-end benchmark's model",
+	)?;
 	let (_, events) = rpc.submit_signed(context, BUILDER, call, Duration::from_secs(60)).await?;
-	let model = events
-		.iter()
-		.find_map(|event| match event {
-			RuntimeEvent::ModelRegistry(pallet_model_registry::Event::ModelRegistered {
-				model,
-				..
-			}) => Some(*model),
-			_ => None,
-		})
-		.ok_or("no ModelRegistered event")?;
+	let model = registered_model(&events)?;
 	let deadline = Instant::now() + 10 * SLOT;
 	loop {
-		let at = rpc.best_hash().await?;
-		let info: Option<ModelInfo<AccountId, Balance, BlockNumber>> =
-			rpc.runtime_api("ModelRegistryApi_model", &model.encode(), at).await?;
-		match info.map(|info| info.status) {
+		match model_status(rpc, model, rpc.best_hash().await?).await? {
 			Some(ModelStatus::Active) => return Ok(model),
 			Some(ModelStatus::Pending) if Instant::now() < deadline => {},
 			other => return Err(format!("model {model} is {other:?}, not active")),
