@@ -260,6 +260,14 @@ impl Progress {
 		}
 	}
 
+	/// The wait is over: clears the waiting line, so that what follows starts on a clean one.
+	pub fn clear(&self) {
+		if self.enabled {
+			eprint!("\r\x1b[2K");
+			let _ = std::io::stderr().flush();
+		}
+	}
+
 	/// Still waiting for `what` since `since`: redraws the waiting line.
 	pub fn waiting(&self, what: &str, since: Instant) {
 		if self.enabled {

@@ -264,6 +264,7 @@ async fn model_command(
 					progress.waiting(&format!("model {id} pending: {votes}"), since);
 					tokio::time::sleep(Progress::TICK).await;
 				}
+				progress.clear();
 				if model.status != types::ModelStatus::Active {
 					out.model(&model)?;
 					bail!(
