@@ -153,7 +153,6 @@ mod engine {
 		}
 	}
 
-	/// Serves `body` once per connection with `status`, after `delay`, on a free loopback port.
 	#[test]
 	fn a_model_is_checked_stored_and_optimised_once() {
 		let dir = tempfile::tempdir().unwrap();

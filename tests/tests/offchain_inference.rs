@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use codec::Encode;
 use gateless_e2e::{
-	models::{register_inline, registered_model},
+	models::{model_status, register_inline, registered_model},
 	node::{Node, NodeConfig},
 	rpc::{wait_for_finalized, Rpc},
 };
 use gateless_inference_engine::reference::{argmax_rows, first_rows, reference, values};
 use gateless_primitives::{
 	job::{FeeQuote, InferenceOutput, JobId, JobResult, QuoteError},
-	model::{ModelInfo, ModelStatus},
+	model::ModelStatus,
 };
 use gateless_runtime::{token::UNIT, AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
 use sp_core::H256;
@@ -85,9 +85,7 @@ async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offch
 		wait_for(&node, &rpc, registered_at, MAX_BLOCKS_TO_ACTIVE, "activation", |at| {
 			let rpc = &rpc;
 			async move {
-				let info: Option<ModelInfo<AccountId, Balance, BlockNumber>> =
-					rpc.runtime_api("ModelRegistryApi_model", &model.encode(), at).await.unwrap();
-				let status = info.expect("the model exists").status;
+				let status = model_status(rpc, model, at).await.unwrap().expect("the model exists");
 				assert!(
 					matches!(status, ModelStatus::Pending | ModelStatus::Active),
 					"the worker rejected a good model: {status:?}"
