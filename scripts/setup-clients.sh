@@ -13,15 +13,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 js="$root/tests/clients/js"
 py="$root/tests/clients/py"
 
-sudo_if_needed() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-apt_install() {
-	command -v apt-get >/dev/null 2>&1 || die "$1 is missing and this is not a Debian-like system: install $* by hand"
-	say "installing Debian packages: $*"
-	sudo_if_needed apt-get update -qq
-	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=apt.sh
+source "$root/scripts/apt.sh"
 
 # Debian 12's Node.js is 18, what @polkadot/api 16 needs at least.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

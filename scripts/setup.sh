@@ -9,9 +9,8 @@ set -euo pipefail
 
 say() { printf '[setup] %s\n' "$*"; }
 
-sudo_if_needed() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 missing_debs=()
 command -v protoc >/dev/null 2>&1 || missing_debs+=(protobuf-compiler)
@@ -20,9 +19,7 @@ command -v cc >/dev/null 2>&1 || missing_debs+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing_debs+=(pkg-config)
 [ -f /usr/include/openssl/ssl.h ] || missing_debs+=(libssl-dev)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
-	say "installing Debian packages: ${missing_debs[*]}"
-	sudo_if_needed apt-get update -qq
-	sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}" >/dev/null
+	apt_install "${missing_debs[@]}"
 fi
 
 if ! command -v rustup >/dev/null 2>&1; then
