@@ -9,10 +9,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$here/env.sh"
 cd "$GATELESS_ROOT"
-# The end-to-end tests run the node and the `gateless` client, binaries that `cargo test` does not
-# build for another package.
-echo "[test] building gateless-node and gateless"
-cargo build --locked -p gateless-node -p gateless-client
+# The end-to-end tests run the node and the `gateless` client, and the runtime's tests the engine's
+# inference worker: binaries that `cargo test` does not build for another package.
+echo "[test] building gateless-node, gateless and gateless-inference-worker"
+cargo build --locked -p gateless-node -p gateless-client -p gateless-inference-engine --bins
 export GATELESS_NODE_BIN="$CARGO_TARGET_DIR/debug/gateless-node"
 echo "[test] running the test suite"
 cargo test --locked --workspace "$@"

@@ -99,6 +99,11 @@ fn measure_tract(model: &str, file: &str) -> Value {
 		time_limit: Duration::from_secs(5),
 		fetch_timeout: Duration::from_secs(5),
 		threads: 1,
+		memory_limit: 4 << 30,
+		worker: gateless_inference_engine::WorkerCommand {
+			program: env!("CARGO_BIN_EXE_gateless-inference-worker").into(),
+			args: vec![],
+		},
 	})
 	.expect("the engine starts");
 	let onnx = bytes(file);

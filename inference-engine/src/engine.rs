@@ -1,21 +1,21 @@
-//! The engine a node hands to its offchain workers: the model store, the plan cache and the
-//! limits, behind the [`InferenceHost`] interface of the `inference` runtime interface.
+//! The engine a node hands to its offchain workers: the model store, the load journal and a warm
+//! inference worker process, behind the [`InferenceHost`] interface of the `inference` runtime
+//! interface.
 //!
-//! Loading and running happen on a dedicated inference thread, and the caller waits at most the
-//! time limit for each. A model that hangs (or is merely too slow) ends in
-//! [`InferenceError::Timeout`] (or the attestation failure `TooLarge` when loading it), its
-//! thread is abandoned to finish on its own, the next call gets a fresh thread, and the model's
-//! hash is remembered so that it is not retried. A panic inside tract is caught where it happens
-//! (see [`Plan`]). So a model can cost a validator a thread, never its block import: offchain
-//! workers run outside of block import, and nothing here holds a lock that import needs.
+//! Nothing here loads or runs a model in the node's process: a [`WorkerProcess`] does, under the
+//! memory limit, and the node waits at most the time limit for each answer. A worker that
+//! overruns the deadline is killed; one that dies (out of memory, a crash, a signal) is replaced by
+//! a fresh one at the next request. A load that kills its worker, or exceeds the limits, is written
+//! to the [`LoadJournal`], so the model is attested `TooLarge` and never loaded again by this node;
+//! a run that does the same ends in [`InferenceError::Timeout`] for that job only, since another
+//! input may well run.
 //!
-//! Both sides of the hand-off poll for [`SPIN`] before they sleep, so that a small model does not
-//! pay two thread wake-ups per inference (`benches/offchain_path.rs` measures the difference).
+//! Model bytes are obtained (from the store, inline, or fetched from URIs) before the worker is
+//! locked, so a slow download never holds up inference of other models.
 
 use std::{
-	collections::HashSet,
 	path::PathBuf,
-	sync::{mpsc, Arc, Mutex, MutexGuard},
+	sync::{Arc, Mutex, MutexGuard},
 	time::{Duration, Instant},
 };
 
@@ -27,18 +27,24 @@ use gateless_primitives::{
 use sp_core::H256;
 
 use crate::{
+	journal::LoadJournal,
 	store::{ModelStore, StoreError},
-	Plan, PlanCache,
+	worker::{
+		host::{WorkerCommand, WorkerFailure, WorkerProcess},
+		protocol::{Answer, Request, Response},
+		WorkerOptions,
+	},
+	LoadError,
 };
 
 /// The engine's limits, set from the node's command line.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
-	/// Where the model store keeps ONNX files.
+	/// Where the model store keeps ONNX files (and the load journal, in `journal/`).
 	pub model_dir: PathBuf,
 	/// The largest model accepted, in bytes.
 	pub max_model_bytes: u64,
-	/// How many optimised plans are kept in memory.
+	/// How many optimised plans the worker keeps in memory.
 	pub cache_size: usize,
 	/// The longest one model load, or one inference, may take.
 	pub time_limit: Duration,
@@ -46,105 +52,62 @@ pub struct EngineConfig {
 	pub fetch_timeout: Duration,
 	/// Threads for one inference (1 for bit-for-bit repeatable outputs).
 	pub threads: usize,
+	/// The cap on a worker's address space, in bytes.
+	pub memory_limit: u64,
+	/// How to start a worker process.
+	pub worker: WorkerCommand,
 }
 
-type Task = Box<dyn FnOnce() + Send>;
-
-/// How long each side of a hand-off polls before it sleeps. Waking a sleeping thread costs tens to
-/// a hundred microseconds here, several times a small model's inference; polling this long costs
-/// little next to an inference, and a worker with several jobs sends them back to back.
-const SPIN: Duration = Duration::from_micros(200);
-
-/// The next message of `receiver`: polled for [`SPIN`], then waited for, at most `limit` in all.
-fn spin_then_receive_within<T>(
-	receiver: &mpsc::Receiver<T>,
-	limit: Duration,
-) -> Result<T, mpsc::RecvTimeoutError> {
-	let started = Instant::now();
-	let spin = SPIN.min(limit);
-	loop {
-		match receiver.try_recv() {
-			Ok(message) => return Ok(message),
-			Err(mpsc::TryRecvError::Disconnected) => {
-				return Err(mpsc::RecvTimeoutError::Disconnected)
-			},
-			Err(mpsc::TryRecvError::Empty) if started.elapsed() < spin => std::hint::spin_loop(),
-			Err(mpsc::TryRecvError::Empty) => break,
+impl EngineConfig {
+	fn worker_options(&self) -> WorkerOptions {
+		WorkerOptions {
+			memory_bytes: self.memory_limit,
+			cache_size: self.cache_size,
+			threads: self.threads,
 		}
 	}
-	receiver.recv_timeout(limit.saturating_sub(started.elapsed()))
-}
 
-/// The inference thread's next task, `None` once the engine is gone.
-fn spin_then_receive(queue: &mpsc::Receiver<Task>) -> Option<Task> {
-	match spin_then_receive_within(queue, SPIN) {
-		Ok(task) => Some(task),
-		Err(mpsc::RecvTimeoutError::Disconnected) => None,
-		Err(mpsc::RecvTimeoutError::Timeout) => queue.recv().ok(),
+	/// The CPU time a worker may spend on one request: the time limit, in whole seconds, on each
+	/// of its threads (the kernel counts the CPU time of all of them).
+	fn cpu_seconds(&self) -> u64 {
+		self.time_limit
+			.as_secs()
+			.saturating_add(1)
+			.saturating_mul(self.threads.max(1) as u64)
 	}
 }
 
-/// The inference thread: runs one task at a time, in order.
-struct InferenceThread {
-	tasks: mpsc::Sender<Task>,
-}
-
-impl InferenceThread {
-	fn spawn() -> Option<Self> {
-		let (tasks, queue) = mpsc::channel::<Task>();
-		std::thread::Builder::new()
-			.name("gateless-inference".into())
-			.spawn(move || {
-				while let Some(task) = spin_then_receive(&queue) {
-					task();
-				}
-			})
-			.ok()?;
-		Some(Self { tasks })
-	}
-}
-
-struct State {
-	store: ModelStore,
-	cache: PlanCache,
-	thread: Option<InferenceThread>,
-	/// Models that exceeded the time limit: not loaded or run again until the node restarts.
-	timed_out: HashSet<H256>,
+/// The worker process, if one is running, and what it has cost so far.
+#[derive(Default)]
+struct WorkerSlot {
+	process: Option<WorkerProcess>,
+	/// Models loaded (parsed, checked and optimised) since the engine started.
+	loads: u64,
+	/// Workers started since the engine started.
+	starts: u64,
 }
 
 /// A handle on the node's inference engine; clones share it.
 #[derive(Clone)]
 pub struct Engine {
-	config: EngineConfig,
-	state: Arc<Mutex<State>>,
-}
-
-/// Why a limited task did not give a result.
-enum Limited {
-	/// It ran longer than the time limit.
-	TimedOut,
-	/// No inference thread could be started, or it died.
-	NoThread,
+	config: Arc<EngineConfig>,
+	store: Arc<ModelStore>,
+	journal: Arc<LoadJournal>,
+	worker: Arc<Mutex<WorkerSlot>>,
 }
 
 impl Engine {
-	/// Opens the model store and starts the inference thread.
+	/// Opens the model store and the load journal. The first worker starts with the first request.
 	pub fn new(config: EngineConfig) -> std::io::Result<Self> {
-		if config.threads > 1 {
-			// Process-wide: every plan's matrix products are split over this pool.
-			tract_linalg::multithread::set_default_executor(
-				tract_linalg::multithread::Executor::multithread(config.threads),
-			);
-		}
 		let store =
 			ModelStore::open(&config.model_dir, config.max_model_bytes, config.fetch_timeout)?;
-		let state = State {
-			store,
-			cache: PlanCache::new(config.cache_size),
-			thread: InferenceThread::spawn(),
-			timed_out: HashSet::new(),
-		};
-		Ok(Self { config, state: Arc::new(Mutex::new(state)) })
+		let journal = LoadJournal::open(&config.model_dir.join("journal"))?;
+		Ok(Self {
+			config: Arc::new(config),
+			store: Arc::new(store),
+			journal: Arc::new(journal),
+			worker: Arc::new(Mutex::new(WorkerSlot::default())),
+		})
 	}
 
 	/// The limits the engine runs with.
@@ -152,148 +115,229 @@ impl Engine {
 		&self.config
 	}
 
-	fn state(&self) -> MutexGuard<'_, State> {
-		// A panic while holding the lock cannot leave the state inconsistent: every field is
-		// updated by a single assignment or insertion.
-		self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+	fn worker(&self) -> MutexGuard<'_, WorkerSlot> {
+		// A panic while holding the lock cannot leave the slot inconsistent: a worker that was
+		// mid-request is killed when the next request finds it unusable.
+		self.worker.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 	}
 
 	/// How many models were loaded and optimised since the node started.
 	pub fn loads(&self) -> u64 {
-		self.state().cache.loads()
+		self.worker().loads
 	}
 
-	/// Runs `task` on the inference thread and waits at most the time limit for its result.
-	fn limited<R: Send + 'static>(
+	/// How many worker processes were started since the node started.
+	pub fn worker_starts(&self) -> u64 {
+		self.worker().starts
+	}
+
+	/// The process id of the running worker, if any.
+	pub fn worker_id(&self) -> Option<u32> {
+		self.worker().process.as_ref().map(WorkerProcess::id)
+	}
+
+	/// Starts the worker if none runs, and names the protections it runs under.
+	pub fn start_worker(&self) -> Result<Vec<String>, String> {
+		let mut slot = self.worker();
+		self.ensure_worker(&mut slot).map(|process| process.protections.clone())
+	}
+
+	fn ensure_worker<'a>(&self, slot: &'a mut WorkerSlot) -> Result<&'a mut WorkerProcess, String> {
+		if slot.process.is_none() {
+			let process = WorkerProcess::spawn(&self.config.worker, &self.config.worker_options())
+				.map_err(|failure| format!("{failure:?}"))?;
+			slot.starts += 1;
+			log::debug!(
+				target: "gateless::inference",
+				"inference worker {} started with {}",
+				process.id(),
+				process.protections.join(", ")
+			);
+			slot.process = Some(process);
+		}
+		slot.process.as_mut().ok_or_else(|| "no worker".into())
+	}
+
+	/// Sends `request` to the worker (starting one if needed) and waits for its answer. A worker
+	/// that fails is dropped, which kills it; the next request starts another.
+	fn ask(&self, slot: &mut WorkerSlot, request: &Request) -> Result<Response, WorkerFailure> {
+		let process = self.ensure_worker(slot).map_err(WorkerFailure::Spawn)?;
+		let mut answer = process.request(request, self.config.time_limit);
+		if let Err(WorkerFailure::Lost(how)) = &answer {
+			// It died before it saw the request: once more, with a fresh worker.
+			log::info!(target: "gateless::inference", "the idle inference worker was gone: {how}");
+			slot.process = None;
+			let process = self.ensure_worker(slot).map_err(WorkerFailure::Spawn)?;
+			answer = process.request(request, self.config.time_limit);
+		}
+		match answer {
+			Ok(Answer { response, retiring }) => {
+				if retiring {
+					slot.process = None;
+				}
+				Ok(response)
+			},
+			Err(failure) => {
+				slot.process = None;
+				Err(failure)
+			},
+		}
+	}
+
+	/// Has the worker load `model` from `bytes`: `Ok` once its plan is there, or why not.
+	fn load(
 		&self,
-		state: &mut State,
-		task: impl FnOnce() -> R + Send + 'static,
-	) -> Result<R, Limited> {
-		if state.thread.is_none() {
-			state.thread = InferenceThread::spawn();
-		}
-		let thread = state.thread.as_ref().ok_or(Limited::NoThread)?;
-		let (sender, receiver) = mpsc::sync_channel(1);
-		thread
-			.tasks
-			.send(Box::new(move || {
-				let started = Instant::now();
-				let result = task();
-				let _ = sender.send((result, started.elapsed()));
-			}))
-			.map_err(|_| Limited::NoThread)?;
-		match spin_then_receive_within(&receiver, self.config.time_limit) {
-			// Measured on the inference thread too, so that a task that finished over the limit
-			// while this thread was not scheduled still counts as over it.
-			Ok((_, took)) if took > self.config.time_limit => Err(Limited::TimedOut),
-			Ok((result, _)) => Ok(result),
-			Err(mpsc::RecvTimeoutError::Timeout) => {
-				// Leave the busy thread behind; the next task gets a new one.
-				state.thread = None;
-				Err(Limited::TimedOut)
-			},
-			Err(mpsc::RecvTimeoutError::Disconnected) => {
-				state.thread = None;
-				Err(Limited::NoThread)
-			},
-		}
-	}
-
-	/// The plan of `model`: cached, or obtained from the store and loaded within the time limit.
-	fn plan(&self, state: &mut State, model: &ModelRef) -> Result<Arc<Plan>, AttestationFailure> {
-		if state.timed_out.contains(&model.hash) {
-			return Err(AttestationFailure::TooLarge);
-		}
-		if let Some(plan) = state.cache.get(&model.hash) {
-			return Ok(plan);
-		}
-		let bytes = state.store.obtain(model).map_err(|error| {
-			log::info!(target: "gateless::inference", "model {:?}: {error:?}", model.hash);
-			error.attestation_failure()
-		})?;
-		let signature = model.signature.clone();
+		slot: &mut WorkerSlot,
+		model: &ModelRef,
+		bytes: Vec<u8>,
+	) -> Result<(), AttestationFailure> {
+		self.journal.begin(&model.hash)?;
 		let started = Instant::now();
-		let loaded = self.limited(state, move || Plan::load(&bytes, &signature));
-		match loaded {
-			Ok(Ok(plan)) => {
+		let request = Request::Load {
+			hash: model.hash,
+			signature: model.signature.clone(),
+			bytes,
+			cpu_seconds: self.config.cpu_seconds(),
+		};
+		let answer = self.ask(slot, &request);
+		let fail_for_good = |failure: AttestationFailure, why: String| {
+			log::warn!(target: "gateless::inference", "model {:?}: {why}", model.hash);
+			self.journal.fail(&model.hash, failure, &why);
+			failure
+		};
+		match answer {
+			Ok(Response::Loaded(Ok(()))) => {
+				self.journal.end(&model.hash);
+				slot.loads += 1;
 				log::info!(
 					target: "gateless::inference",
 					"model {:?} loaded and optimised in {} ms",
 					model.hash,
 					started.elapsed().as_millis()
 				);
-				let plan = Arc::new(plan);
-				state.cache.insert(model.hash, plan.clone());
-				Ok(plan)
+				Ok(())
 			},
-			Ok(Err(error)) => {
+			Ok(Response::Loaded(Err(error @ LoadError::ResourceLimit(_)))) => {
+				Err(fail_for_good(error.attestation_failure(), format!("{error:?}")))
+			},
+			Ok(Response::Loaded(Err(error))) => {
+				self.journal.end(&model.hash);
 				log::info!(target: "gateless::inference", "model {:?}: {error:?}", model.hash);
 				Err(error.attestation_failure())
 			},
-			Err(Limited::TimedOut) => {
-				log::warn!(
-					target: "gateless::inference",
-					"model {:?} took longer than {} ms to load",
-					model.hash,
-					self.config.time_limit.as_millis()
-				);
-				state.timed_out.insert(model.hash);
-				Err(AttestationFailure::TooLarge)
+			Ok(other) => {
+				self.journal.end(&model.hash);
+				slot.process = None;
+				log::warn!(target: "gateless::inference", "worker answered a load with {other:?}");
+				Err(AttestationFailure::Unavailable)
 			},
-			Err(Limited::NoThread) => Err(AttestationFailure::Unavailable),
+			Err(WorkerFailure::TimedOut) => Err(fail_for_good(
+				AttestationFailure::TooLarge,
+				format!("loading took longer than {} ms", self.config.time_limit.as_millis()),
+			)),
+			Err(WorkerFailure::Died(how)) => Err(fail_for_good(
+				AttestationFailure::TooLarge,
+				format!("loading it killed the inference worker: {how}"),
+			)),
+			Err(failure) => {
+				// The node could not start or talk to a worker: nothing is known of the model.
+				self.journal.end(&model.hash);
+				log::warn!(target: "gateless::inference", "inference worker: {failure:?}");
+				Err(AttestationFailure::Unavailable)
+			},
 		}
+	}
+
+	/// The model's bytes from the store, inline bytes or URIs, without holding the worker.
+	fn obtain(&self, model: &ModelRef) -> Result<Vec<u8>, AttestationFailure> {
+		self.store.obtain(model).map_err(|error| {
+			log::info!(target: "gateless::inference", "model {:?}: {error:?}", model.hash);
+			error.attestation_failure()
+		})
 	}
 
 	/// The verdict a validator attests for `model`.
 	pub fn check_model(&self, model: &ModelRef) -> Verdict {
-		let mut state = self.state();
-		match self.plan(&mut state, model) {
-			Ok(_) => Verdict::Loads,
+		if let Some(failure) = self.journal.failure(&model.hash) {
+			return Verdict::Fails(failure);
+		}
+		let bytes = match self.obtain(model) {
+			Ok(bytes) => bytes,
+			Err(failure) => return Verdict::Fails(failure),
+		};
+		match self.load(&mut self.worker(), model, bytes) {
+			Ok(()) => Verdict::Loads,
 			Err(failure) => Verdict::Fails(failure),
 		}
 	}
 
 	/// The output of `model` on `input`, or the typed error it ran into.
 	pub fn run(&self, model: &ModelRef, input: &InputTensor) -> InferenceOutput {
-		let mut state = self.state();
-		let plan = match self.plan(&mut state, model) {
-			Ok(plan) => plan,
-			Err(failure) => return InferenceOutput::Error(inference_error(failure)),
+		let run = Request::Run {
+			hash: model.hash,
+			input: input.clone(),
+			cpu_seconds: self.config.cpu_seconds(),
 		};
-		let input = input.clone();
-		match self.limited(&mut state, move || plan.run(&input)) {
-			Ok(Ok(tensor)) => InferenceOutput::Tensor(tensor),
-			Ok(Err(error)) => InferenceOutput::Error(error),
-			Err(Limited::TimedOut) => {
-				log::warn!(
-					target: "gateless::inference",
-					"model {:?} ran longer than {} ms",
-					model.hash,
-					self.config.time_limit.as_millis()
-				);
-				state.timed_out.insert(model.hash);
-				InferenceOutput::Error(InferenceError::Timeout)
-			},
-			Err(Limited::NoThread) => InferenceOutput::Error(InferenceError::ModelUnavailable),
+		let mut bytes = None;
+		// At most twice: the plan may be gone (a new worker, or evicted), then it is loaded.
+		for _ in 0..2 {
+			if let Some(failure) = self.journal.failure(&model.hash) {
+				return InferenceOutput::Error(inference_error(failure));
+			}
+			let mut slot = self.worker();
+			if let Some(bytes) = bytes.take() {
+				if let Err(failure) = self.load(&mut slot, model, bytes) {
+					return InferenceOutput::Error(inference_error(failure));
+				}
+			}
+			match self.ask(&mut slot, &run) {
+				Ok(Response::Ran(Ok(tensor))) => return InferenceOutput::Tensor(tensor),
+				Ok(Response::Ran(Err(error))) => return InferenceOutput::Error(error),
+				Ok(Response::NotLoaded) => {},
+				Ok(other) => {
+					slot.process = None;
+					log::warn!(target: "gateless::inference", "worker answered a run with {other:?}");
+					return InferenceOutput::Error(InferenceError::ModelUnavailable);
+				},
+				Err(failure) => {
+					log::warn!(
+						target: "gateless::inference",
+						"model {:?}: the run ended without an answer: {failure:?}",
+						model.hash
+					);
+					return InferenceOutput::Error(match failure {
+						// This node's limits, on this input: not the model's fault.
+						WorkerFailure::TimedOut | WorkerFailure::Died(_) => InferenceError::Timeout,
+						_ => InferenceError::ModelUnavailable,
+					});
+				},
+			}
+			// Not loaded: obtain the bytes without holding the worker, then load and run.
+			drop(slot);
+			match self.obtain(model) {
+				Ok(obtained) => bytes = Some(obtained),
+				Err(failure) => return InferenceOutput::Error(inference_error(failure)),
+			}
 		}
+		InferenceOutput::Error(InferenceError::ModelUnavailable)
 	}
 
 	/// Whether the model store holds `hash`.
 	pub fn has_model(&self, hash: &H256) -> bool {
-		self.state().store.contains(hash)
+		self.store.contains(hash)
 	}
 
 	/// Puts `bytes` into the model store under their hash (node operators' private models, via
 	/// `gateless_putModel`), within the store's size limit.
 	pub fn store_model(&self, bytes: &[u8]) -> Result<H256, StoreError> {
 		let hash = model_hash(bytes);
-		self.state().store.insert(&hash, bytes.len() as u64, bytes)?;
+		self.store.insert(&hash, bytes.len() as u64, bytes)?;
 		Ok(hash)
 	}
 }
 
 /// The error a job on a model that cannot be loaded reveals; a model beyond this node's limits
-/// (size or load time) counts as a timeout.
+/// (size, memory or load time) counts as a timeout.
 fn inference_error(failure: AttestationFailure) -> InferenceError {
 	match failure {
 		AttestationFailure::Unavailable

@@ -8,12 +8,16 @@
 //!   keeps the runnable plan.
 //! - [`Plan::run`] checks a job's input against the declared input, runs the plan and returns the
 //!   model's first output as an [`OutputTensor`], or the typed [`InferenceError`] that validators
-//!   reveal instead (a panic inside tract is caught and reported as [`InferenceError::BadModel`]).
+//!   reveal instead (a panic inside tract is caught and reported as [`InferenceError::BadModel`],
+//!   or as the node's resource limit when an allocation failed).
 //! - [`PlanCache`] keeps the most recently used plans by model hash, so a model is parsed and
 //!   optimised once, not per job.
 //! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs.
-//! - [`Engine`] puts them together with time and size limits, as the node's implementation of
-//!   the `inference` runtime interface that offchain workers call.
+//! - [`worker`]: the sandboxed processes that do the loading and running, so that a hostile model
+//!   can never stop the node.
+//! - [`journal`] remembers, across restarts, the models whose loading killed a worker.
+//! - [`Engine`] puts them together with time, memory and size limits, as the node's
+//!   implementation of the `inference` runtime interface that offchain workers call.
 //!
 //! Tensors cross as little-endian bytes, which is the memory layout of every CPU tract runs on
 //! here (x86-64, AArch64).
@@ -38,7 +42,7 @@ use tract_onnx::{
 };
 
 /// Why a model cannot be loaded; the attestation verdict a validator reports for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode)]
 pub enum LoadError {
 	/// The bytes are not a readable ONNX model.
 	Malformed(String),
@@ -46,6 +50,8 @@ pub enum LoadError {
 	Unsupported(String),
 	/// The graph's inputs or outputs differ from the declared signature.
 	SignatureMismatch(String),
+	/// Loading the model took more memory or time than this node allows.
+	ResourceLimit(String),
 }
 
 impl LoadError {
@@ -55,6 +61,7 @@ impl LoadError {
 			LoadError::Malformed(_) => AttestationFailure::Malformed,
 			LoadError::Unsupported(_) => AttestationFailure::Unsupported,
 			LoadError::SignatureMismatch(_) => AttestationFailure::SignatureMismatch,
+			LoadError::ResourceLimit(_) => AttestationFailure::TooLarge,
 		}
 	}
 
@@ -62,6 +69,7 @@ impl LoadError {
 	pub fn inference_error(&self) -> InferenceError {
 		match self {
 			LoadError::SignatureMismatch(_) => InferenceError::SignatureMismatch,
+			LoadError::ResourceLimit(_) => InferenceError::Timeout,
 			_ => InferenceError::BadModel,
 		}
 	}
@@ -208,7 +216,27 @@ pub fn read_signature(bytes: &[u8]) -> Result<ModelSignature, LoadError> {
 			outputs: outputs.try_into().map_err(|_| too_many())?,
 		})
 	}))
-	.map_err(|_| LoadError::Unsupported("the engine panicked reading the model".into()))?
+	.map_err(|payload| panicked("reading the model", payload))?
+}
+
+/// The load error of a panic inside tract, with its message: an allocation that failed is this
+/// node's memory limit, anything else the model's fault.
+fn panicked(doing: &str, payload: Box<dyn std::any::Any + Send>) -> LoadError {
+	let message = panic_message(&*payload);
+	if message.contains("alloc") {
+		LoadError::ResourceLimit(format!("out of memory {doing}: {message}"))
+	} else {
+		LoadError::Unsupported(format!("the engine panicked {doing}: {message}"))
+	}
+}
+
+/// The text of a panic's payload, where it has one.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+	payload
+		.downcast_ref::<String>()
+		.cloned()
+		.or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
+		.unwrap_or_else(|| "(no message)".into())
 }
 
 /// A model loaded, checked and optimised, ready to run jobs.
@@ -231,7 +259,7 @@ impl Plan {
 				.and_then(SimplePlan::new)
 				.map_err(|e| LoadError::Unsupported(format!("{e:#}")))
 		}))
-		.map_err(|_| LoadError::Unsupported("the engine panicked loading the model".into()))??;
+		.map_err(|payload| panicked("loading the model", payload))??;
 		Ok(Plan { runnable: loaded, signature: signature.clone() })
 	}
 
@@ -246,8 +274,18 @@ impl Plan {
 			unsafe { TractTensor::from_raw_dt(datum_type(input.dtype), &shape, &input.data) }
 				.map_err(|_| InferenceError::BadInput)?;
 		let outputs = catch_unwind(AssertUnwindSafe(|| self.runnable.run(tvec!(tensor.into()))))
-			.map_err(|_| InferenceError::BadModel)?
-			.map_err(|_| InferenceError::BadInput)?;
+			.map_err(|payload| {
+				// Out of memory is this node's limit, not the model's or the input's fault.
+				if panic_message(&*payload).contains("alloc") {
+					InferenceError::Timeout
+				} else {
+					InferenceError::BadModel
+				}
+			})?
+			.map_err(|error| {
+				log::debug!(target: "gateless::inference", "tract refused the input: {error:#}");
+				InferenceError::BadInput
+			})?;
 		let output = outputs.first().ok_or(InferenceError::SignatureMismatch)?;
 		let dtype = dtype_of(output.datum_type()).ok_or(InferenceError::SignatureMismatch)?;
 		if dtype.is_float() && !all_finite(output) {
@@ -357,10 +395,13 @@ impl PlanCache {
 }
 
 pub mod engine;
+pub mod journal;
 pub mod reference;
 pub mod store;
+pub mod worker;
 
 pub use engine::{Engine, EngineConfig};
+pub use worker::{host::WorkerCommand, run_worker, WORKER_ARG};
 
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@ use std::{
 	fs,
 	io::{Read, Write},
 	net::TcpListener,
-	path::PathBuf,
+	path::{Path, PathBuf},
 	time::Duration,
 };
 
@@ -32,8 +32,18 @@ fn json(file: &str) -> Value {
 
 fn dtype(name: &str) -> DType {
 	match name {
+		"f16" => DType::F16,
 		"f32" => DType::F32,
+		"f64" => DType::F64,
+		"i8" => DType::I8,
+		"i16" => DType::I16,
 		"i32" => DType::I32,
+		"i64" => DType::I64,
+		"u8" => DType::U8,
+		"u16" => DType::U16,
+		"u32" => DType::U32,
+		"u64" => DType::U64,
+		"bool" => DType::Bool,
 		other => panic!("dtype {other}"),
 	}
 }
@@ -187,4 +197,25 @@ pub fn serve(body: Vec<u8>, status: &'static str, delay: Duration) -> String {
 		}
 	});
 	format!("http://{address}/model.onnx")
+}
+
+/// The engine's own worker binary, `gateless-inference-worker`, for tests of other crates:
+/// `GATELESS_INFERENCE_WORKER` if set, else the one a workspace build put beside the running test
+/// executable's directory (`target/debug/deps/..`); `scripts/test.sh` builds it.
+pub fn test_worker() -> crate::WorkerCommand {
+	let program =
+		std::env::var_os("GATELESS_INFERENCE_WORKER")
+			.map(PathBuf::from)
+			.unwrap_or_else(|| {
+				let exe = std::env::current_exe().expect("the test executable has a path");
+				let profile_dir =
+					exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+				profile_dir.join("gateless-inference-worker")
+			});
+	assert!(
+		program.is_file(),
+		"no inference worker at {program:?}: `cargo build -p gateless-inference-engine --bins` \
+		 (scripts/test.sh does) or set GATELESS_INFERENCE_WORKER"
+	);
+	crate::WorkerCommand { program, args: vec![] }
 }

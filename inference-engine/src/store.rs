@@ -96,7 +96,12 @@ impl ModelStore {
 		self.check(hash, size, bytes)?;
 		let path = self.path_of(hash);
 		// Write then rename, so that a crash never leaves a partial file under the final name.
-		let partial = path.with_extension("partial");
+		// Named per thread: offchain workers of two blocks may store the same model at once.
+		let partial = path.with_extension(format!(
+			"partial-{}-{:?}",
+			std::process::id(),
+			std::thread::current().id()
+		));
 		let write = || -> io::Result<()> {
 			// Again, in case the directory was removed while the node ran.
 			fs::create_dir_all(&self.dir)?;
@@ -163,7 +168,7 @@ impl ModelStore {
 	}
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 

@@ -28,14 +28,21 @@ pub struct InferenceParams {
 	#[arg(long, value_name = "MIB", default_value_t = 64)]
 	pub max_model_mib: u64,
 
-	/// How many optimised models are kept in memory.
+	/// How many optimised models the inference worker keeps in memory.
 	#[arg(long, value_name = "COUNT", default_value_t = 8)]
 	pub model_cache_size: usize,
 
-	/// The longest one model load or one inference may take, in milliseconds; a model that
-	/// exceeds it ends in a `Timeout` error and is not run again until the node restarts.
+	/// The longest one model load or one inference may take, in milliseconds (wall clock, and
+	/// as CPU time in whole seconds); the worker is then killed. A load over it attests the model
+	/// `TooLarge` for good; a run over it ends that job in a `Timeout` error.
 	#[arg(long, value_name = "MS", default_value_t = 5_000)]
 	pub inference_time_limit_ms: u64,
+
+	/// The cap on the inference worker's address space, in MiB: a model or input that needs
+	/// more kills the worker, not the node. Large enough for the optimised models and their
+	/// activations, plus the worker's own binary.
+	#[arg(long, value_name = "MIB", default_value_t = 4096)]
+	pub inference_memory_mib: u64,
 
 	/// The longest fetching a model from one of its URIs may take, in seconds.
 	#[arg(long, value_name = "SECONDS", default_value_t = 30)]
@@ -60,19 +67,23 @@ pub struct InferenceParams {
 }
 
 impl InferenceParams {
-	/// The engine configuration, with the model store in `data_path/models` unless given.
+	/// The engine configuration, with the model store in `data_path/models` unless given, and
+	/// this very binary as the inference worker.
 	pub fn engine_config(
 		&self,
 		data_path: &std::path::Path,
-	) -> gateless_inference_engine::EngineConfig {
-		gateless_inference_engine::EngineConfig {
+	) -> std::io::Result<gateless_inference_engine::EngineConfig> {
+		Ok(gateless_inference_engine::EngineConfig {
 			model_dir: self.model_dir.clone().unwrap_or_else(|| data_path.join("models")),
 			max_model_bytes: self.max_model_mib.saturating_mul(1024 * 1024),
 			cache_size: self.model_cache_size.max(1),
 			time_limit: std::time::Duration::from_millis(self.inference_time_limit_ms.max(1)),
 			fetch_timeout: std::time::Duration::from_secs(self.model_fetch_timeout_secs.max(1)),
 			threads: self.inference_threads.max(1),
-		}
+			// Below this the worker (the node's own binary) cannot even start.
+			memory_limit: self.inference_memory_mib.max(512).saturating_mul(1024 * 1024),
+			worker: gateless_inference_engine::WorkerCommand::current_exe()?,
+		})
 	}
 }
 

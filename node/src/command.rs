@@ -169,7 +169,11 @@ pub fn run() -> sc_cli::Result<()> {
 						 slashed"
 					);
 				}
-				let inference = inference.engine_config(&config.data_path);
+				let inference = inference.engine_config(&config.data_path).map_err(|error| {
+					sc_cli::Error::Input(format!(
+						"cannot find this binary to run it as the inference worker: {error}"
+					))
+				})?;
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => {
 						service::new_full::<

@@ -232,13 +232,24 @@ pub fn new_full<
 				))
 			})?;
 		log::info!(
-			"🧮 Inference engine: models in {:?}, up to {} MiB, {} cached, {} ms per run, {} thread(s)",
+			"🧮 Inference engine: models in {:?}, up to {} MiB, {} cached, {} ms per run, {} thread(s), \
+			 workers of {} MiB",
 			inference.model_dir,
 			inference.max_model_bytes / (1024 * 1024),
 			inference.cache_size,
 			inference.time_limit.as_millis(),
 			inference.threads,
+			inference.memory_limit / (1024 * 1024),
 		);
+		// Start the first worker now, so that a node that cannot run one says so at once.
+		match engine.start_worker() {
+			Ok(protections) => log::info!(
+				"🧮 Inference worker {:?} sandboxed with: {}",
+				engine.worker_id(),
+				protections.join(", ")
+			),
+			Err(error) => log::error!("🧮 The inference worker does not start: {error}"),
+		}
 		Some(engine)
 	} else {
 		None

@@ -35,7 +35,7 @@ use gateless_primitives::{
 };
 use sp_runtime::{
 	offchain::{
-		storage::StorageValueRef,
+		storage::{MutateStorageError, StorageValueRef},
 		storage_lock::{BlockAndTime, StorageLock},
 		Duration,
 	},
@@ -69,6 +69,7 @@ const LOCK_MILLIS: u64 = 30_000;
 type Lock<'a> = StorageLock<'a, BlockAndTime<System>>;
 
 /// What a validator's node remembers of a job it ran: the output it committed to and the salt.
+/// Written once per job round (later writes only note when duties were sent).
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
 pub struct Execution {
 	/// The output (or error) committed to.
@@ -212,15 +213,22 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 				Some(execution) => execution,
 				None => {
 					let Some(output) = execute(job) else { continue };
-					let execution = Execution {
+					let fresh = Execution {
 						output,
 						salt: sp_io::offchain::random_seed(),
 						committed_at: None,
 						revealed_at: None,
 					};
-					// Stored before committing: whatever happens next, the reveal can be made.
-					record.set(&execution);
-					execution
+					// Stored before committing, so that whatever happens next the reveal can be
+					// made; and stored once: a worker whose lock expired during a slow run may
+					// have stored (and committed) its own, which then stands.
+					match record.mutate(|stored: Result<Option<Execution>, _>| match stored {
+						Ok(Some(earlier)) => Err(earlier),
+						_ => Ok(fresh),
+					}) {
+						Ok(stored) | Err(MutateStorageError::ValueFunctionFailed(stored)) => stored,
+						Err(MutateStorageError::ConcurrentModification(_)) => continue,
+					}
 				},
 			};
 			if !due(execution.committed_at, now) {

@@ -10,6 +10,7 @@
 //! the cargo target directory (`scripts/test.sh` builds it first).
 
 pub mod funds;
+pub mod jobs;
 pub mod models;
 pub mod network;
 pub mod node;

@@ -4,58 +4,20 @@
 
 use std::time::{Duration, Instant};
 
-use codec::Encode;
 use gateless_e2e::{
+	jobs::{job_result, submit_job, wait_for, INCLUSION_TIMEOUT},
 	models::{model_status, register_inline, registered_model},
 	node::{Node, NodeConfig},
-	rpc::{wait_for_finalized, Rpc},
+	rpc::wait_for_finalized,
 };
 use gateless_inference_engine::reference::{argmax_rows, first_rows, reference, values};
-use gateless_primitives::{
-	job::{FeeQuote, InferenceOutput, JobId, JobResult, QuoteError},
-	model::ModelStatus,
-};
-use gateless_runtime::{token::UNIT, AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
-use sp_core::H256;
+use gateless_primitives::{job::InferenceOutput, model::ModelStatus};
+use gateless_runtime::token::UNIT;
 use sp_keyring::Sr25519Keyring;
 
-const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Attestation, then commit and reveal, each take a block or two; this bounds the whole wait.
 const MAX_BLOCKS_TO_ACTIVE: u32 = 5;
 const MAX_BLOCKS_TO_RESULT: u32 = 8;
-
-async fn best_number(rpc: &Rpc) -> (H256, u32) {
-	let hash = rpc.best_hash().await.unwrap();
-	(hash, rpc.block_number(hash).await.unwrap())
-}
-
-/// Polls the best block until `read` gives `Some`, for at most `blocks` blocks after `from`.
-async fn wait_for<T, F, Fut>(
-	node: &Node,
-	rpc: &Rpc,
-	from: u32,
-	blocks: u32,
-	what: &str,
-	read: F,
-) -> (T, u32)
-where
-	F: Fn(H256) -> Fut,
-	Fut: std::future::Future<Output = Option<T>>,
-{
-	loop {
-		node.ensure_running().unwrap();
-		let (hash, number) = best_number(rpc).await;
-		if let Some(value) = read(hash).await {
-			return (value, number);
-		}
-		assert!(
-			number <= from + blocks,
-			"{}",
-			node.failure(&format!("{what} not within {blocks} blocks of block {from}"))
-		);
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offchain_worker() {
@@ -103,43 +65,15 @@ async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offch
 	// The user submits two images with the quoted fee.
 	let (input, expected, predicted) = reference("digits-mlp");
 	let input = first_rows(&input, 2);
-	let at = rpc.best_hash().await.unwrap();
-	let quote: Result<FeeQuote<Balance>, QuoteError> = rpc
-		.runtime_api("InferenceJobsApi_quote", &(model, Some(1u32)).encode(), at)
-		.await
-		.unwrap();
-	let quote = quote.expect("an active model has a quote");
-	let submit = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
-		model,
-		input,
-		replicas: Some(1),
-		max_fee: quote.total,
-	});
-	let (submitted_in, events) =
-		rpc.submit_signed(context, user, submit, INCLUSION_TIMEOUT).await.unwrap();
-	let job: JobId = events
-		.iter()
-		.find_map(|event| match event {
-			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
-				job, ..
-			}) => Some(*job),
-			_ => None,
-		})
-		.unwrap_or_else(|| panic!("no JobSubmitted event: {events:?}"));
-	let submitted_at = rpc.block_number(submitted_in).await.unwrap();
+	let (job, submitted_at, quote) =
+		submit_job(&rpc, context, user, model, input, 1).await.unwrap();
 
 	// The worker runs it, commits, reveals; the chain decides.
 	let started = Instant::now();
 	let (result, finalized_seen_at) =
 		wait_for(&node, &rpc, submitted_at, MAX_BLOCKS_TO_RESULT, "the verified result", |at| {
 			let rpc = &rpc;
-			async move {
-				let result: Option<JobResult<Balance, BlockNumber, Vec<AccountId>>> = rpc
-					.runtime_api("InferenceJobsApi_job_result", &job.encode(), at)
-					.await
-					.unwrap();
-				result
-			}
+			async move { job_result(rpc, job, at).await.unwrap() }
 		})
 		.await;
 	println!(

@@ -60,6 +60,8 @@ fn engine(dir: &std::path::Path, time_limit: Duration) -> Engine {
 		time_limit,
 		fetch_timeout: Duration::from_secs(5),
 		threads: 1,
+		memory_limit: 2 << 30,
+		worker: gateless_inference_engine::reference::test_worker(),
 	})
 	.unwrap()
 }

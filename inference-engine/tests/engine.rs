@@ -1,0 +1,349 @@
+//! The engine as the node runs it: models checked, stored and run by sandboxed worker processes
+//! (the `gateless-inference-worker` binary of this crate), fetched from URIs, and hostile models
+//! that cost a worker, never the caller.
+
+use std::time::Duration;
+
+use gateless_inference_engine::{
+	reference::{argmax_rows, bytes, declared, first_rows, reference, serve, values},
+	store::{fetch, StoreError},
+	Engine, EngineConfig, WorkerCommand,
+};
+use gateless_primitives::{
+	inference::ModelRef,
+	job::{InferenceError, InferenceOutput, InputTensor, Tensor},
+	model::{model_hash, AttestationFailure, DType, Dim, Verdict},
+};
+use sp_core::H256;
+
+fn config(dir: &std::path::Path) -> EngineConfig {
+	EngineConfig {
+		model_dir: dir.join("models"),
+		max_model_bytes: 1 << 20,
+		cache_size: 2,
+		time_limit: Duration::from_secs(30),
+		fetch_timeout: Duration::from_secs(10),
+		threads: 1,
+		memory_limit: 2 << 30,
+		worker: worker(),
+	}
+}
+
+fn worker() -> WorkerCommand {
+	WorkerCommand { program: env!("CARGO_BIN_EXE_gateless-inference-worker").into(), args: vec![] }
+}
+
+fn inline(file: &str) -> ModelRef {
+	let onnx = bytes(file);
+	ModelRef {
+		hash: model_hash(&onnx),
+		size: onnx.len() as u64,
+		signature: declared(file),
+		uris: vec![],
+		inline: Some(onnx),
+	}
+}
+
+#[test]
+fn the_worker_locks_itself_down_before_it_reads_a_model() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	let protections = engine.start_worker().unwrap();
+	println!("worker protections here: {}", protections.join(", "));
+	for always in ["die-with-node", "memory=2048MiB", "no-new-privileges"] {
+		assert!(protections.iter().any(|p| p == always), "{always} missing from {protections:?}");
+	}
+	// Seccomp is there on every Linux kernel CI and validators run (x86-64 or AArch64).
+	assert!(protections.iter().any(|p| p == "seccomp"), "{protections:?}");
+	assert_eq!(engine.worker_starts(), 1);
+}
+
+#[test]
+fn a_model_is_checked_stored_and_optimised_once() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	let model = inline("digits-mlp.onnx");
+	assert!(!engine.has_model(&model.hash));
+	assert_eq!(engine.check_model(&model), Verdict::Loads);
+	assert!(engine.has_model(&model.hash), "the inline bytes are in the store");
+	// Later calls need no bytes: the store and the cache have them.
+	let without_bytes = ModelRef { inline: None, ..model.clone() };
+	let (input, expected, predicted) = reference("digits-mlp");
+	let input = first_rows(&input, 2);
+	let output = match engine.run(&without_bytes, &input) {
+		InferenceOutput::Tensor(tensor) => tensor,
+		other => panic!("no output: {other:?}"),
+	};
+	let actual = values(&output);
+	let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+	assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
+	assert_eq!(argmax_rows(&actual, 10), predicted[..2]);
+	engine.run(&without_bytes, &input);
+	assert_eq!(engine.loads(), 1, "the second and third uses do not optimise again");
+	// A restarted node finds the model in its store.
+	let restarted = Engine::new(config(dir.path())).unwrap();
+	assert_eq!(restarted.check_model(&without_bytes), Verdict::Loads);
+}
+
+#[test]
+fn every_way_a_model_can_fail_has_its_verdict() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	let verdict = |model: &ModelRef| engine.check_model(model);
+	assert_eq!(
+		verdict(&inline("digits-mlp-truncated.onnx")),
+		Verdict::Fails(AttestationFailure::Malformed)
+	);
+	let mut wrong = inline("digits-wrong-signature.onnx");
+	wrong.signature = declared("digits-mlp.onnx");
+	assert_eq!(verdict(&wrong), Verdict::Fails(AttestationFailure::SignatureMismatch));
+	assert_eq!(
+		verdict(&inline("unsupported-op.onnx")),
+		Verdict::Fails(AttestationFailure::Unsupported)
+	);
+	// Bytes that are not the registered ones, by hash or by size.
+	let mut other_bytes = inline("digits-mlp.onnx");
+	other_bytes.hash = H256::repeat_byte(7);
+	assert_eq!(verdict(&other_bytes), Verdict::Fails(AttestationFailure::HashMismatch));
+	assert!(!engine.has_model(&other_bytes.hash), "nothing stored under a wrong hash");
+	let mut other_size = inline("digits-mlp.onnx");
+	other_size.size += 1;
+	assert_eq!(verdict(&other_size), Verdict::Fails(AttestationFailure::SizeMismatch));
+	// No bytes anywhere.
+	let nowhere = ModelRef { inline: None, ..inline("digits-int.onnx") };
+	assert_eq!(verdict(&nowhere), Verdict::Fails(AttestationFailure::Unavailable));
+	// Over this node's size limit.
+	let small = Engine::new(EngineConfig { max_model_bytes: 1024, ..config(dir.path()) }).unwrap();
+	assert_eq!(
+		small.check_model(&inline("digits-mlp.onnx")),
+		Verdict::Fails(AttestationFailure::TooLarge)
+	);
+	// A job on a model that does not load reveals the matching error.
+	let (input, ..) = reference("digits-mlp");
+	assert_eq!(
+		engine.run(&inline("digits-mlp-truncated.onnx"), &input),
+		InferenceOutput::Error(InferenceError::BadModel)
+	);
+	assert_eq!(
+		engine.run(&wrong, &input),
+		InferenceOutput::Error(InferenceError::SignatureMismatch)
+	);
+	// And a bad input is the job's error, not the model's.
+	let mut bad_input = input.clone();
+	bad_input.dtype = DType::I32;
+	assert_eq!(
+		engine.run(&inline("digits-mlp.onnx"), &bad_input),
+		InferenceOutput::Error(InferenceError::BadInput)
+	);
+}
+
+#[test]
+fn a_model_over_the_time_limit_times_out_once_and_is_not_retried() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine =
+		Engine::new(EngineConfig { time_limit: Duration::from_micros(1), ..config(dir.path()) })
+			.unwrap();
+	let model = inline("digits-mlp.onnx");
+	assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
+	let (input, ..) = reference("digits-mlp");
+	assert_eq!(engine.run(&model, &input), InferenceOutput::Error(InferenceError::Timeout));
+	// Nothing was cached, and the model is not loaded again.
+	assert_eq!(engine.loads(), 0);
+	assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
+}
+
+#[test]
+fn models_are_fetched_from_their_uris_checked_and_capped() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	let onnx = bytes("digits-int.onnx");
+	let by_uri = |uris: Vec<String>| ModelRef {
+		uris: uris.into_iter().map(|uri| uri.into_bytes().try_into().unwrap()).collect(),
+		inline: None,
+		..inline("digits-int.onnx")
+	};
+	// A server with other bytes, then one that is down, then the right one.
+	let wrong = serve(bytes("digits-mlp.onnx"), "200 OK", Duration::ZERO);
+	let mut tampered = onnx.clone();
+	if let Some(last) = tampered.last_mut() {
+		*last ^= 1;
+	}
+	let tampered = serve(tampered, "200 OK", Duration::ZERO);
+	let missing = serve(vec![], "404 Not Found", Duration::ZERO);
+	let right = serve(onnx.clone(), "200 OK", Duration::ZERO);
+	assert_eq!(
+		engine.check_model(&by_uri(vec![wrong.clone()])),
+		Verdict::Fails(AttestationFailure::SizeMismatch)
+	);
+	assert_eq!(
+		engine.check_model(&by_uri(vec![tampered])),
+		Verdict::Fails(AttestationFailure::HashMismatch),
+		"bytes of the right size that are not the registered ones"
+	);
+	assert!(!engine.has_model(&model_hash(&onnx)), "tampered bytes are not stored");
+	assert_eq!(
+		engine.check_model(&by_uri(vec![missing.clone()])),
+		Verdict::Fails(AttestationFailure::Unavailable)
+	);
+	assert_eq!(engine.check_model(&by_uri(vec![wrong, missing, right])), Verdict::Loads);
+	assert!(engine.has_model(&model_hash(&onnx)));
+
+	// The size cap and the timeout hold while fetching.
+	let large = serve(vec![0; 4096], "200 OK", Duration::ZERO);
+	assert!(fetch(&large, 1024, Duration::from_secs(10)).unwrap_err().contains("more than"));
+	let slow = serve(onnx, "200 OK", Duration::from_secs(5));
+	let started = std::time::Instant::now();
+	assert!(fetch(&slow, 1 << 20, Duration::from_millis(300))
+		.unwrap_err()
+		.contains("timed out"));
+	assert!(started.elapsed() < Duration::from_secs(2));
+	assert_eq!(StoreError::HashMismatch.attestation_failure(), AttestationFailure::HashMismatch);
+}
+
+/// A hostile model's `ModelRef`, with the signature `models/models.json` declares for it.
+fn hostile(file: &str) -> ModelRef {
+	inline(file)
+}
+
+/// An f32 input of zeros for `model`'s first input, its dynamic dimensions set to 1.
+fn zeros(model: &ModelRef) -> InputTensor {
+	let shape: Vec<u32> = model.signature.inputs[0]
+		.shape
+		.iter()
+		.map(|dim| match dim {
+			Dim::Fixed(size) => *size,
+			Dim::Dynamic => 1,
+		})
+		.collect();
+	let elements: u32 = shape.iter().product();
+	Tensor {
+		dtype: DType::F32,
+		shape: shape.try_into().unwrap(),
+		data: vec![0u8; elements as usize * 4].try_into().unwrap(),
+	}
+}
+
+#[test]
+fn a_model_that_allocates_without_bound_at_load_is_too_large_and_the_caller_lives_on() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	let bomb = hostile("bomb-constant-of-shape.onnx");
+	assert_eq!(engine.check_model(&bomb), Verdict::Fails(AttestationFailure::TooLarge));
+	// Recorded for good: not loaded again, by this engine or after a restart.
+	let starts = engine.worker_starts();
+	assert_eq!(engine.check_model(&bomb), Verdict::Fails(AttestationFailure::TooLarge));
+	assert_eq!(engine.worker_starts(), starts, "no worker was spent on it again");
+	let restarted = Engine::new(config(dir.path())).unwrap();
+	assert_eq!(restarted.check_model(&bomb), Verdict::Fails(AttestationFailure::TooLarge));
+	assert_eq!(restarted.worker_starts(), 0);
+	// A job on it is the node's limit, not a model's verdict.
+	let (input, ..) = reference("digits-mlp");
+	assert_eq!(restarted.run(&bomb, &input), InferenceOutput::Error(InferenceError::Timeout));
+	// And the engine still runs good models.
+	assert!(matches!(
+		engine.run(&inline("digits-mlp.onnx"), &first_rows(&input, 1)),
+		InferenceOutput::Tensor(_)
+	));
+}
+
+#[test]
+fn an_input_that_allocates_without_bound_costs_that_job_only() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	let bomb = hostile("bomb-input-range.onnx");
+	assert_eq!(engine.check_model(&bomb), Verdict::Loads, "harmless until fed a large size");
+	let size = |value: f32| Tensor {
+		dtype: DType::F32,
+		shape: vec![1].try_into().unwrap(),
+		data: value.to_le_bytes().to_vec().try_into().unwrap(),
+	};
+	let small = engine.run(&bomb, &size(2.0));
+	assert!(matches!(small, InferenceOutput::Tensor(_)), "a small size runs: {small:?}");
+	let worker = engine.worker_id();
+	// A Range of 1e10 f32, 40 GB: far over the worker's memory limit.
+	assert_eq!(engine.run(&bomb, &size(1e10)), InferenceOutput::Error(InferenceError::Timeout));
+	assert_ne!(engine.worker_id(), worker, "the worker that ran out of memory was replaced");
+	// The model stays usable: the next small input loads it into the fresh worker and runs.
+	assert_eq!(engine.run(&bomb, &size(2.0)), small);
+}
+
+#[test]
+fn a_run_past_the_time_limit_kills_the_worker_and_the_next_run_gets_a_fresh_one() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(EngineConfig {
+		time_limit: Duration::from_secs(2),
+		max_model_bytes: 16 << 20,
+		..config(dir.path())
+	})
+	.unwrap();
+	let slow = hostile("slow-matmul.onnx");
+	assert_eq!(engine.check_model(&slow), Verdict::Loads);
+	let input = zeros(&slow);
+	let worker = engine.worker_id().expect("the worker that loaded it");
+	let started = std::time::Instant::now();
+	assert_eq!(engine.run(&slow, &input), InferenceOutput::Error(InferenceError::Timeout));
+	assert!(started.elapsed() < Duration::from_secs(4), "killed at the deadline");
+	assert_eq!(engine.worker_id(), None, "the slow worker is gone");
+	// SAFETY: signal 0 only asks whether the process exists.
+	assert_ne!(unsafe { libc::kill(worker as i32, 0) }, 0, "and its process with it");
+	let (mlp_input, ..) = reference("digits-mlp");
+	assert!(matches!(
+		engine.run(&inline("digits-mlp.onnx"), &first_rows(&mlp_input, 1)),
+		InferenceOutput::Tensor(_)
+	));
+}
+
+#[test]
+fn a_worker_killed_mid_inference_is_replaced() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(EngineConfig {
+		time_limit: Duration::from_secs(20),
+		max_model_bytes: 16 << 20,
+		..config(dir.path())
+	})
+	.unwrap();
+	let slow = hostile("slow-matmul.onnx");
+	assert_eq!(engine.check_model(&slow), Verdict::Loads);
+	let worker = engine.worker_id().expect("the worker that loaded it");
+	let killer = std::thread::spawn(move || {
+		std::thread::sleep(Duration::from_millis(500));
+		// SAFETY: a signal to the worker process this test started.
+		unsafe { libc::kill(worker as i32, libc::SIGKILL) };
+	});
+	let input = zeros(&slow);
+	let started = std::time::Instant::now();
+	assert_eq!(engine.run(&slow, &input), InferenceOutput::Error(InferenceError::Timeout));
+	assert!(started.elapsed() < Duration::from_secs(5), "noticed at once, not at the deadline");
+	killer.join().unwrap();
+	let (mlp_input, ..) = reference("digits-mlp");
+	assert!(matches!(
+		engine.run(&inline("digits-mlp.onnx"), &first_rows(&mlp_input, 1)),
+		InferenceOutput::Tensor(_)
+	));
+	assert_eq!(engine.worker_starts(), 2);
+}
+
+#[test]
+fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	for file in ["panic-transpose-perm.onnx", "panic-depth-to-space-zero.onnx"] {
+		let verdict = engine.check_model(&hostile(file));
+		assert!(
+			matches!(
+				verdict,
+				Verdict::Fails(AttestationFailure::Unsupported | AttestationFailure::Malformed)
+			),
+			"{file}: {verdict:?}"
+		);
+	}
+	let gather = hostile("panic-gather-index.onnx");
+	assert_eq!(engine.check_model(&gather), Verdict::Loads);
+	let output = engine.run(&gather, &zeros(&gather));
+	assert_eq!(output, InferenceOutput::Error(InferenceError::BadModel));
+	let (input, ..) = reference("digits-mlp");
+	assert!(matches!(
+		engine.run(&inline("digits-mlp.onnx"), &first_rows(&input, 1)),
+		InferenceOutput::Tensor(_)
+	));
+}

@@ -1,0 +1,96 @@
+//! Jobs as a user runs them on a live chain: submit with the quoted fee, then follow the best
+//! chain block by block until the verified result (or whatever the test waits for) appears.
+
+use std::time::Duration;
+
+use codec::Encode;
+use gateless_primitives::{
+	job::{FeeQuote, InputTensor, JobId, JobResult, QuoteError},
+	model::ModelId,
+};
+use gateless_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring;
+
+use crate::{node::Node, rpc::Rpc, tx::ChainContext, Result};
+
+/// How long a submitted transaction may take to be included.
+pub const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A verified result as the runtime API returns it.
+pub type VerifiedResult = JobResult<Balance, BlockNumber, Vec<AccountId>>;
+
+/// The best block's hash and number.
+pub async fn best_number(rpc: &Rpc) -> Result<(H256, u32)> {
+	let hash = rpc.best_hash().await?;
+	Ok((hash, rpc.block_number(hash).await?))
+}
+
+/// Polls the best block until `read` gives `Some`, for at most `blocks` blocks after `from`;
+/// fails with the node's log if it stops or the blocks run out.
+pub async fn wait_for<T, F, Fut>(
+	node: &Node,
+	rpc: &Rpc,
+	from: u32,
+	blocks: u32,
+	what: &str,
+	read: F,
+) -> (T, u32)
+where
+	F: Fn(H256) -> Fut,
+	Fut: std::future::Future<Output = Option<T>>,
+{
+	loop {
+		node.ensure_running().unwrap();
+		let (hash, number) = best_number(rpc).await.unwrap();
+		if let Some(value) = read(hash).await {
+			return (value, number);
+		}
+		assert!(
+			number <= from + blocks,
+			"{}",
+			node.failure(&format!("{what} not within {blocks} blocks of block {from}"))
+		);
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+/// `user` submits a job on `model` with `input` and the fee quoted now; returns the job's id, the
+/// number of the block it is in, and the quote.
+pub async fn submit_job(
+	rpc: &Rpc,
+	context: ChainContext,
+	user: Sr25519Keyring,
+	model: ModelId,
+	input: InputTensor,
+	replicas: u32,
+) -> Result<(JobId, u32, FeeQuote<Balance>)> {
+	let at = rpc.best_hash().await?;
+	let quote: std::result::Result<FeeQuote<Balance>, QuoteError> = rpc
+		.runtime_api("InferenceJobsApi_quote", &(model, Some(replicas)).encode(), at)
+		.await?;
+	let quote = quote.map_err(|error| format!("no quote for model {model}: {error:?}"))?;
+	let submit = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+		model,
+		input,
+		replicas: Some(replicas),
+		max_fee: quote.total,
+	});
+	let (submitted_in, events) =
+		rpc.submit_signed(context, user, submit, INCLUSION_TIMEOUT).await?;
+	let job = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
+				job, ..
+			}) => Some(*job),
+			_ => None,
+		})
+		.ok_or_else(|| format!("no JobSubmitted event: {events:?}"))?;
+	Ok((job, rpc.block_number(submitted_in).await?, quote))
+}
+
+/// The verified result of `job` at block `at`, if it has one.
+pub async fn job_result(rpc: &Rpc, job: JobId, at: H256) -> Result<Option<VerifiedResult>> {
+	rpc.runtime_api("InferenceJobsApi_job_result", &job.encode(), at).await
+}
