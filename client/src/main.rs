@@ -417,14 +417,15 @@ fn status_text(job: &types::Job) -> String {
 fn job_progress(job: &types::Job) -> String {
 	match &job.round {
 		Some(round) => format!(
-			"job {}: {}, round {}: {}/{} committed, {}/{} revealed",
+			"job {}: {}, round {}: {}/{} committed, {}/{} revealed, {} abstained",
 			job.id,
 			status_text(job),
 			round.round,
 			round.committed.len(),
 			round.committee.len(),
 			round.revealed.len(),
-			round.committee.len()
+			round.committee.len(),
+			round.abstained.len()
 		),
 		None => format!("job {}: {}", job.id, status_text(job)),
 	}
@@ -696,6 +697,9 @@ impl Output {
 			for reveal in &round.revealed {
 				println!("  revealed     {} {}", reveal.executor, reveal.digest);
 			}
+			for abstention in &round.abstained {
+				println!("  abstained    {} ({})", abstention.executor, abstention.cause);
+			}
 		}
 		Ok(())
 	}
@@ -758,13 +762,15 @@ impl Output {
 			};
 			let counters = &validator.counters;
 			println!(
-				"{} {role:<9} bond {}  assigned {} agreed {} dissented {} missed {} slashed {}",
+				"{} {role:<9} bond {}  assigned {} agreed {} dissented {} missed {} abstained {} \
+				 slashed {}",
 				validator.account,
 				self.amount(&validator.bond),
 				counters.assigned,
 				counters.agreed,
 				counters.dissented,
 				counters.missed,
+				counters.abstained,
 				self.amount(&counters.slashed)
 			);
 		}

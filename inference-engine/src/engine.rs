@@ -7,8 +7,8 @@
 //! overruns the deadline is killed; one that dies (out of memory, a crash, a signal) is replaced by
 //! a fresh one at the next request. A load that kills its worker, or exceeds the limits, is written
 //! to the [`LoadJournal`], so the model is attested `TooLarge` and never loaded again by this node;
-//! a run that does the same ends in [`InferenceError::Timeout`] for that job only, since another
-//! input may well run.
+//! a run that does the same is this node's [`Abstention`] from that job only (another input may
+//! well run): only outcomes that follow from the model and the input alone are verdicts.
 //!
 //! Model bytes are obtained (from the store, inline, or fetched from URIs) before the worker is
 //! locked, so a slow download never holds up inference of other models.
@@ -21,20 +21,20 @@ use std::{
 
 use gateless_primitives::{
 	inference::{InferenceHost, ModelRef},
-	job::{InferenceError, InferenceOutput, InputTensor},
+	job::{Abstention, InferenceError, InferenceOutput, InputTensor},
 	model::{model_hash, AttestationFailure, Verdict},
 };
 use sp_core::H256;
 
 use crate::{
 	journal::LoadJournal,
-	store::{ModelStore, StoreError},
+	store::{FetchPolicy, ModelStore, StoreError},
 	worker::{
 		host::{WorkerCommand, WorkerFailure, WorkerProcess},
 		protocol::{Answer, Request, Response},
 		WorkerOptions,
 	},
-	LoadError,
+	LoadError, RunError,
 };
 
 /// The engine's limits, set from the node's command line.
@@ -50,6 +50,9 @@ pub struct EngineConfig {
 	pub time_limit: Duration,
 	/// The longest one fetch of a model's URI may take.
 	pub fetch_timeout: Duration,
+	/// Whether model URIs on loopback, private and link-local addresses are fetched (test
+	/// networks on one machine only).
+	pub allow_private_uris: bool,
 	/// Threads for one inference (1 for bit-for-bit repeatable outputs).
 	pub threads: usize,
 	/// The cap on a worker's address space, in bytes.
@@ -99,8 +102,14 @@ pub struct Engine {
 impl Engine {
 	/// Opens the model store and the load journal. The first worker starts with the first request.
 	pub fn new(config: EngineConfig) -> std::io::Result<Self> {
-		let store =
-			ModelStore::open(&config.model_dir, config.max_model_bytes, config.fetch_timeout)?;
+		let store = ModelStore::open(
+			&config.model_dir,
+			FetchPolicy {
+				max_bytes: config.max_model_bytes,
+				timeout: config.fetch_timeout,
+				allow_private: config.allow_private_uris,
+			},
+		)?;
 		let journal = LoadJournal::open(&config.model_dir.join("journal"))?;
 		Ok(Self {
 			config: Arc::new(config),
@@ -271,8 +280,14 @@ impl Engine {
 		}
 	}
 
-	/// The output of `model` on `input`, or the typed error it ran into.
-	pub fn run(&self, model: &ModelRef, input: &InputTensor) -> InferenceOutput {
+	/// The verdict of `model` on `input` (its output, or the deterministic error it ran into), or
+	/// why this node abstains: its time or memory limit, a worker that died, bytes it cannot get,
+	/// a model its own attestation found too large.
+	pub fn run(
+		&self,
+		model: &ModelRef,
+		input: &InputTensor,
+	) -> Result<InferenceOutput, Abstention> {
 		let run = Request::Run {
 			hash: model.hash,
 			input: input.clone(),
@@ -282,44 +297,44 @@ impl Engine {
 		// At most twice: the plan may be gone (a new worker, or evicted), then it is loaded.
 		for _ in 0..2 {
 			if let Some(failure) = self.journal.failure(&model.hash) {
-				return InferenceOutput::Error(inference_error(failure));
+				return load_failure_outcome(failure);
 			}
 			let mut slot = self.worker();
 			if let Some(bytes) = bytes.take() {
 				if let Err(failure) = self.load(&mut slot, model, bytes) {
-					return InferenceOutput::Error(inference_error(failure));
+					return load_failure_outcome(failure);
 				}
 			}
+			let abstain = |cause: Abstention, why: &dyn std::fmt::Debug| {
+				log::warn!(target: "gateless::inference", "model {:?}: {cause:?}: {why:?}", model.hash);
+				Err(cause)
+			};
 			match self.ask(&mut slot, &run) {
-				Ok(Response::Ran(Ok(tensor))) => return InferenceOutput::Tensor(tensor),
-				Ok(Response::Ran(Err(error))) => return InferenceOutput::Error(error),
+				Ok(Response::Ran(Ok(tensor))) => return Ok(InferenceOutput::Tensor(tensor)),
+				Ok(Response::Ran(Err(RunError::Verdict(error)))) => {
+					return Ok(InferenceOutput::Error(error))
+				},
+				Ok(Response::Ran(Err(RunError::OutOfMemory(why)))) => {
+					return abstain(Abstention::MemoryLimit, &why)
+				},
 				Ok(Response::NotLoaded) => {},
 				Ok(other) => {
 					slot.process = None;
-					log::warn!(target: "gateless::inference", "worker answered a run with {other:?}");
-					return InferenceOutput::Error(InferenceError::ModelUnavailable);
+					return abstain(Abstention::WorkerCrashed, &other);
 				},
-				Err(failure) => {
-					log::warn!(
-						target: "gateless::inference",
-						"model {:?}: the run ended without an answer: {failure:?}",
-						model.hash
-					);
-					return InferenceOutput::Error(match failure {
-						// This node's limits, on this input: not the model's fault.
-						WorkerFailure::TimedOut | WorkerFailure::Died(_) => InferenceError::Timeout,
-						_ => InferenceError::ModelUnavailable,
-					});
+				Err(failure @ WorkerFailure::TimedOut) => {
+					return abstain(Abstention::Timeout, &failure)
 				},
+				Err(failure) => return abstain(Abstention::WorkerCrashed, &failure),
 			}
 			// Not loaded: obtain the bytes without holding the worker, then load and run.
 			drop(slot);
 			match self.obtain(model) {
 				Ok(obtained) => bytes = Some(obtained),
-				Err(failure) => return InferenceOutput::Error(inference_error(failure)),
+				Err(failure) => return load_failure_outcome(failure),
 			}
 		}
-		InferenceOutput::Error(InferenceError::ModelUnavailable)
+		Err(Abstention::WorkerCrashed)
 	}
 
 	/// Whether the model store holds `hash`.
@@ -336,16 +351,20 @@ impl Engine {
 	}
 }
 
-/// The error a job on a model that cannot be loaded reveals; a model beyond this node's limits
-/// (size, memory or load time) counts as a timeout.
-fn inference_error(failure: AttestationFailure) -> InferenceError {
+/// What a job on a model that did not load gives: a verdict where the failure is the model's own
+/// (every honest node finds it), else this node's abstention.
+fn load_failure_outcome(failure: AttestationFailure) -> Result<InferenceOutput, Abstention> {
 	match failure {
+		AttestationFailure::Malformed | AttestationFailure::Unsupported => {
+			Ok(InferenceOutput::Error(InferenceError::BadModel))
+		},
+		AttestationFailure::SignatureMismatch => {
+			Ok(InferenceOutput::Error(InferenceError::SignatureMismatch))
+		},
 		AttestationFailure::Unavailable
 		| AttestationFailure::SizeMismatch
-		| AttestationFailure::HashMismatch => InferenceError::ModelUnavailable,
-		AttestationFailure::Malformed | AttestationFailure::Unsupported => InferenceError::BadModel,
-		AttestationFailure::SignatureMismatch => InferenceError::SignatureMismatch,
-		AttestationFailure::TooLarge => InferenceError::Timeout,
+		| AttestationFailure::HashMismatch => Err(Abstention::ModelUnavailable),
+		AttestationFailure::TooLarge => Err(Abstention::ModelTooLarge),
 	}
 }
 
@@ -358,7 +377,7 @@ impl InferenceHost for Engine {
 		Engine::check_model(self, &model)
 	}
 
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> InferenceOutput {
+	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
 		Engine::run(self, &model, &input)
 	}
 }

@@ -9,7 +9,7 @@
 //! - [`Plan::run`] checks a job's input against the declared input, runs the plan and returns the
 //!   model's first output as an [`OutputTensor`], or the typed [`InferenceError`] that validators
 //!   reveal instead (a panic inside tract is caught and reported as [`InferenceError::BadModel`],
-//!   or as the node's resource limit when an allocation failed).
+//!   or as [`RunError::OutOfMemory`], this node's limit, when an allocation failed).
 //! - [`PlanCache`] keeps the most recently used plans by model hash, so a model is parsed and
 //!   optimised once, not per job.
 //! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs.
@@ -62,15 +62,6 @@ impl LoadError {
 			LoadError::Unsupported(_) => AttestationFailure::Unsupported,
 			LoadError::SignatureMismatch(_) => AttestationFailure::SignatureMismatch,
 			LoadError::ResourceLimit(_) => AttestationFailure::TooLarge,
-		}
-	}
-
-	/// The inference error revealed for a job on a model that does not load.
-	pub fn inference_error(&self) -> InferenceError {
-		match self {
-			LoadError::SignatureMismatch(_) => InferenceError::SignatureMismatch,
-			LoadError::ResourceLimit(_) => InferenceError::Timeout,
-			_ => InferenceError::BadModel,
 		}
 	}
 }
@@ -239,6 +230,21 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 		.unwrap_or_else(|| "(no message)".into())
 }
 
+/// Why a run gave no output: a verdict every honest node reaches, or this node's memory limit.
+#[derive(Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode)]
+pub enum RunError {
+	/// A deterministic error of the model on this input.
+	Verdict(InferenceError),
+	/// An allocation failed: the worker's memory limit, not the model's or the input's fault.
+	OutOfMemory(String),
+}
+
+impl From<InferenceError> for RunError {
+	fn from(error: InferenceError) -> Self {
+		RunError::Verdict(error)
+	}
+}
+
 /// A model loaded, checked and optimised, ready to run jobs.
 pub struct Plan {
 	runnable: Arc<TypedRunnableModel>,
@@ -264,7 +270,7 @@ impl Plan {
 	}
 
 	/// Runs the plan on `input` and returns the model's first output.
-	pub fn run(&self, input: &InputTensor) -> Result<OutputTensor, InferenceError> {
+	pub fn run(&self, input: &InputTensor) -> Result<OutputTensor, RunError> {
 		let spec = self.signature.inputs.first().ok_or(InferenceError::SignatureMismatch)?;
 		input.check_against(spec).map_err(|_| InferenceError::BadInput)?;
 		let shape: Vec<usize> = input.shape.iter().map(|dim| *dim as usize).collect();
@@ -275,11 +281,11 @@ impl Plan {
 				.map_err(|_| InferenceError::BadInput)?;
 		let outputs = catch_unwind(AssertUnwindSafe(|| self.runnable.run(tvec!(tensor.into()))))
 			.map_err(|payload| {
-				// Out of memory is this node's limit, not the model's or the input's fault.
-				if panic_message(&*payload).contains("alloc") {
-					InferenceError::Timeout
+				let message = panic_message(&*payload);
+				if message.contains("alloc") {
+					RunError::OutOfMemory(message)
 				} else {
-					InferenceError::BadModel
+					RunError::Verdict(InferenceError::BadModel)
 				}
 			})?
 			.map_err(|error| {
@@ -289,11 +295,11 @@ impl Plan {
 		let output = outputs.first().ok_or(InferenceError::SignatureMismatch)?;
 		let dtype = dtype_of(output.datum_type()).ok_or(InferenceError::SignatureMismatch)?;
 		if dtype.is_float() && !all_finite(output) {
-			return Err(InferenceError::NonFiniteOutput);
+			return Err(InferenceError::NonFiniteOutput.into());
 		}
 		let bytes = output.as_bytes();
 		if bytes.len() > MAX_OUTPUT_BYTES as usize {
-			return Err(InferenceError::OutputTooLarge);
+			return Err(InferenceError::OutputTooLarge.into());
 		}
 		let shape = output.shape().iter().map(|dim| *dim as u32).collect::<Vec<_>>();
 		let tensor = Tensor {
@@ -394,6 +400,7 @@ impl PlanCache {
 	}
 }
 
+pub mod address;
 pub mod engine;
 pub mod journal;
 pub mod reference;

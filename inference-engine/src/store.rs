@@ -48,19 +48,31 @@ impl StoreError {
 	}
 }
 
+/// How models are fetched from their URIs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FetchPolicy {
+	/// The largest body accepted, in bytes (the node's largest model).
+	pub max_bytes: u64,
+	/// The longest one fetch may take, connection and body included.
+	pub timeout: Duration,
+	/// Whether loopback, private and link-local addresses may be fetched from: only for test
+	/// networks on one machine (see [`crate::address`]).
+	pub allow_private: bool,
+}
+
 /// ONNX files under a directory, named by the hex of their hash.
 pub struct ModelStore {
 	dir: PathBuf,
 	max_bytes: u64,
-	fetch_timeout: Duration,
+	fetch: FetchPolicy,
 }
 
 impl ModelStore {
-	/// Opens (creating it if needed) the store in `dir`, accepting models of at most `max_bytes`
-	/// and giving each URI fetch at most `fetch_timeout`.
-	pub fn open(dir: &Path, max_bytes: u64, fetch_timeout: Duration) -> io::Result<Self> {
+	/// Opens (creating it if needed) the store in `dir`, accepting models of at most
+	/// `fetch.max_bytes` and fetching them as `fetch` says.
+	pub fn open(dir: &Path, fetch: FetchPolicy) -> io::Result<Self> {
 		fs::create_dir_all(dir)?;
-		Ok(Self { dir: dir.to_path_buf(), max_bytes, fetch_timeout })
+		Ok(Self { dir: dir.to_path_buf(), max_bytes: fetch.max_bytes, fetch })
 	}
 
 	/// The directory of the store.
@@ -144,7 +156,7 @@ impl ModelStore {
 		let mut mismatch = None;
 		for uri in &model.uris {
 			let uri = String::from_utf8_lossy(uri).into_owned();
-			match fetch(&uri, self.max_bytes, self.fetch_timeout) {
+			match fetch(&uri, &self.fetch) {
 				Ok(bytes) => match self.insert(&model.hash, model.size, &bytes) {
 					Ok(()) => return Ok(bytes),
 					// Another URI may serve the right bytes; if none does, the mismatch is what
@@ -172,13 +184,29 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Fetches `uri` (http or https) with at most `max_bytes` of body within `timeout`.
+/// Fetches `uri` (http or https) as `policy` says: at most `max_bytes` of body within `timeout`,
+/// from public addresses only unless private ones are allowed.
 ///
 /// The request runs on its own thread with its own small tokio runtime, so that it works from
-/// any caller (offchain worker threads are not tokio threads) and a stuck connection costs the
-/// caller no more than `timeout`. Redirects are not followed.
-pub fn fetch(uri: &str, max_bytes: u64, timeout: Duration) -> Result<Vec<u8>, String> {
+/// any caller (offchain worker threads are not tokio threads); the runtime drops the request at
+/// the deadline, so a server that never answers costs neither the caller nor the thread more than
+/// `timeout`. Redirects are not followed.
+pub fn fetch(uri: &str, policy: &FetchPolicy) -> Result<Vec<u8>, String> {
 	let uri: hyper::Uri = uri.parse().map_err(|error| format!("bad URI: {error}"))?;
+	// Literal addresses are not resolved, so the resolver's check does not see them.
+	if let Some(literal) = uri.host().and_then(|host| {
+		host.trim_start_matches('[')
+			.trim_end_matches(']')
+			.parse::<std::net::IpAddr>()
+			.ok()
+	}) {
+		if !policy.allow_private && !crate::address::is_public(literal) {
+			return Err(format!("{literal} is not a public address"));
+		}
+	}
+	let policy = *policy;
+	let timeout = policy.timeout;
+	let timed_out = move || format!("timed out after {} ms", timeout.as_millis());
 	let (sender, receiver) = mpsc::channel();
 	std::thread::Builder::new()
 		.name("gateless-model-fetch".into())
@@ -187,22 +215,34 @@ pub fn fetch(uri: &str, max_bytes: u64, timeout: Duration) -> Result<Vec<u8>, St
 				.enable_all()
 				.build()
 				.map_err(|error| format!("cannot start the fetch runtime: {error}"))
-				.and_then(|runtime| runtime.block_on(fetch_async(uri, max_bytes)));
+				.and_then(|runtime| {
+					runtime.block_on(async {
+						tokio::time::timeout(timeout, fetch_async(uri, &policy))
+							.await
+							.unwrap_or_else(|_| Err(timed_out()))
+					})
+				});
 			let _ = sender.send(result);
 		})
 		.map_err(|error| format!("cannot start a fetch thread: {error}"))?;
+	// A little past the thread's own deadline, which normally answers first.
 	receiver
-		.recv_timeout(timeout)
-		.unwrap_or_else(|_| Err(format!("timed out after {} ms", timeout.as_millis())))
+		.recv_timeout(timeout + Duration::from_millis(100))
+		.unwrap_or_else(|_| Err(timed_out()))
 }
 
-async fn fetch_async(uri: hyper::Uri, max_bytes: u64) -> Result<Vec<u8>, String> {
+async fn fetch_async(uri: hyper::Uri, policy: &FetchPolicy) -> Result<Vec<u8>, String> {
+	let max_bytes = policy.max_bytes;
+	let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(
+		crate::address::PublicOnly::new(policy.allow_private),
+	);
+	http.enforce_http(false);
 	let connector = hyper_rustls::HttpsConnectorBuilder::new()
 		.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
 		.map_err(|error| format!("no TLS roots: {error}"))?
 		.https_or_http()
 		.enable_http1()
-		.build();
+		.wrap_connector(http);
 	let client: Client<_, Empty<bytes::Bytes>> =
 		Client::builder(TokioExecutor::new()).build(connector);
 	let response = client.get(uri).await.map_err(|error| format!("request failed: {error}"))?;

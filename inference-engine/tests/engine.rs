@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use gateless_inference_engine::{
 	reference::{argmax_rows, bytes, declared, first_rows, reference, serve, values},
-	store::{fetch, StoreError},
+	store::{fetch, FetchPolicy, StoreError},
 	Engine, EngineConfig, WorkerCommand,
 };
 use gateless_primitives::{
 	inference::ModelRef,
-	job::{InferenceError, InferenceOutput, InputTensor, Tensor},
+	job::{Abstention, InferenceError, InferenceOutput, InputTensor, Tensor},
 	model::{model_hash, AttestationFailure, DType, Dim, Verdict},
 };
 use sp_core::H256;
@@ -23,6 +23,7 @@ fn config(dir: &std::path::Path) -> EngineConfig {
 		cache_size: 2,
 		time_limit: Duration::from_secs(30),
 		fetch_timeout: Duration::from_secs(10),
+		allow_private_uris: true,
 		threads: 1,
 		memory_limit: 2 << 30,
 		worker: worker(),
@@ -71,7 +72,7 @@ fn a_model_is_checked_stored_and_optimised_once() {
 	let (input, expected, predicted) = reference("digits-mlp");
 	let input = first_rows(&input, 2);
 	let output = match engine.run(&without_bytes, &input) {
-		InferenceOutput::Tensor(tensor) => tensor,
+		Ok(InferenceOutput::Tensor(tensor)) => tensor,
 		other => panic!("no output: {other:?}"),
 	};
 	let actual = values(&output);
@@ -122,18 +123,18 @@ fn every_way_a_model_can_fail_has_its_verdict() {
 	let (input, ..) = reference("digits-mlp");
 	assert_eq!(
 		engine.run(&inline("digits-mlp-truncated.onnx"), &input),
-		InferenceOutput::Error(InferenceError::BadModel)
+		Ok(InferenceOutput::Error(InferenceError::BadModel))
 	);
 	assert_eq!(
 		engine.run(&wrong, &input),
-		InferenceOutput::Error(InferenceError::SignatureMismatch)
+		Ok(InferenceOutput::Error(InferenceError::SignatureMismatch))
 	);
 	// And a bad input is the job's error, not the model's.
 	let mut bad_input = input.clone();
 	bad_input.dtype = DType::I32;
 	assert_eq!(
 		engine.run(&inline("digits-mlp.onnx"), &bad_input),
-		InferenceOutput::Error(InferenceError::BadInput)
+		Ok(InferenceOutput::Error(InferenceError::BadInput))
 	);
 }
 
@@ -146,7 +147,7 @@ fn a_model_over_the_time_limit_times_out_once_and_is_not_retried() {
 	let model = inline("digits-mlp.onnx");
 	assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
 	let (input, ..) = reference("digits-mlp");
-	assert_eq!(engine.run(&model, &input), InferenceOutput::Error(InferenceError::Timeout));
+	assert_eq!(engine.run(&model, &input), Err(Abstention::ModelTooLarge));
 	// Nothing was cached, and the model is not loaded again.
 	assert_eq!(engine.loads(), 0);
 	assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
@@ -190,13 +191,49 @@ fn models_are_fetched_from_their_uris_checked_and_capped() {
 
 	// The size cap and the timeout hold while fetching.
 	let large = serve(vec![0; 4096], "200 OK", Duration::ZERO);
-	assert!(fetch(&large, 1024, Duration::from_secs(10)).unwrap_err().contains("more than"));
-	let slow = serve(onnx, "200 OK", Duration::from_secs(5));
+	let policy = |max_bytes, timeout| FetchPolicy { max_bytes, timeout, allow_private: true };
+	assert!(fetch(&large, &policy(1024, Duration::from_secs(10)))
+		.unwrap_err()
+		.contains("more than"));
+	let slow = serve(onnx.clone(), "200 OK", Duration::from_secs(5));
 	let started = std::time::Instant::now();
-	assert!(fetch(&slow, 1 << 20, Duration::from_millis(300))
+	assert!(fetch(&slow, &policy(1 << 20, Duration::from_millis(300)))
 		.unwrap_err()
 		.contains("timed out"));
 	assert!(started.elapsed() < Duration::from_secs(2));
+	// A server that accepts the connection and never answers.
+	let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let silent_uri = format!("http://{}/model.onnx", silent.local_addr().unwrap());
+	let started = std::time::Instant::now();
+	assert!(fetch(&silent_uri, &policy(1 << 20, Duration::from_millis(300)))
+		.unwrap_err()
+		.contains("timed out"));
+	assert!(started.elapsed() < Duration::from_secs(2));
+
+	// Without the test flag, loopback, private and link-local addresses are refused before any
+	// connection, literal or by name.
+	let strict = Engine::new(EngineConfig {
+		allow_private_uris: false,
+		..config(&dir.path().join("strict"))
+	})
+	.unwrap();
+	let right = serve(onnx, "200 OK", Duration::ZERO);
+	assert_eq!(
+		strict.check_model(&by_uri(vec![right.clone()])),
+		Verdict::Fails(AttestationFailure::Unavailable)
+	);
+	let public_only =
+		FetchPolicy { allow_private: false, ..policy(1 << 20, Duration::from_secs(5)) };
+	for uri in [
+		right.clone(),
+		right.replace("127.0.0.1", "localhost"),
+		"http://169.254.169.254/latest/meta-data".to_string(),
+		"http://10.0.0.1/model.onnx".to_string(),
+		"http://[::1]/model.onnx".to_string(),
+	] {
+		let error = fetch(&uri, &public_only).unwrap_err();
+		assert!(error.contains("public address"), "{uri}: {error}");
+	}
 	assert_eq!(StoreError::HashMismatch.attestation_failure(), AttestationFailure::HashMismatch);
 }
 
@@ -236,13 +273,13 @@ fn a_model_that_allocates_without_bound_at_load_is_too_large_and_the_caller_live
 	let restarted = Engine::new(config(dir.path())).unwrap();
 	assert_eq!(restarted.check_model(&bomb), Verdict::Fails(AttestationFailure::TooLarge));
 	assert_eq!(restarted.worker_starts(), 0);
-	// A job on it is the node's limit, not a model's verdict.
+	// A job on it is the node's limit, not a model's verdict: this node abstains.
 	let (input, ..) = reference("digits-mlp");
-	assert_eq!(restarted.run(&bomb, &input), InferenceOutput::Error(InferenceError::Timeout));
+	assert_eq!(restarted.run(&bomb, &input), Err(Abstention::ModelTooLarge));
 	// And the engine still runs good models.
 	assert!(matches!(
 		engine.run(&inline("digits-mlp.onnx"), &first_rows(&input, 1)),
-		InferenceOutput::Tensor(_)
+		Ok(InferenceOutput::Tensor(_))
 	));
 }
 
@@ -258,10 +295,10 @@ fn an_input_that_allocates_without_bound_costs_that_job_only() {
 		data: value.to_le_bytes().to_vec().try_into().unwrap(),
 	};
 	let small = engine.run(&bomb, &size(2.0));
-	assert!(matches!(small, InferenceOutput::Tensor(_)), "a small size runs: {small:?}");
+	assert!(matches!(small, Ok(InferenceOutput::Tensor(_))), "a small size runs: {small:?}");
 	let worker = engine.worker_id();
 	// A Range of 1e10 f32, 40 GB: far over the worker's memory limit.
-	assert_eq!(engine.run(&bomb, &size(1e10)), InferenceOutput::Error(InferenceError::Timeout));
+	assert_eq!(engine.run(&bomb, &size(1e10)), Err(Abstention::MemoryLimit));
 	assert_ne!(engine.worker_id(), worker, "the worker that ran out of memory was replaced");
 	// The model stays usable: the next small input loads it into the fresh worker and runs.
 	assert_eq!(engine.run(&bomb, &size(2.0)), small);
@@ -281,7 +318,7 @@ fn a_run_past_the_time_limit_kills_the_worker_and_the_next_run_gets_a_fresh_one(
 	let input = zeros(&slow);
 	let worker = engine.worker_id().expect("the worker that loaded it");
 	let started = std::time::Instant::now();
-	assert_eq!(engine.run(&slow, &input), InferenceOutput::Error(InferenceError::Timeout));
+	assert_eq!(engine.run(&slow, &input), Err(Abstention::Timeout));
 	assert!(started.elapsed() < Duration::from_secs(4), "killed at the deadline");
 	assert_eq!(engine.worker_id(), None, "the slow worker is gone");
 	// SAFETY: signal 0 only asks whether the process exists.
@@ -289,7 +326,7 @@ fn a_run_past_the_time_limit_kills_the_worker_and_the_next_run_gets_a_fresh_one(
 	let (mlp_input, ..) = reference("digits-mlp");
 	assert!(matches!(
 		engine.run(&inline("digits-mlp.onnx"), &first_rows(&mlp_input, 1)),
-		InferenceOutput::Tensor(_)
+		Ok(InferenceOutput::Tensor(_))
 	));
 }
 
@@ -312,13 +349,13 @@ fn a_worker_killed_mid_inference_is_replaced() {
 	});
 	let input = zeros(&slow);
 	let started = std::time::Instant::now();
-	assert_eq!(engine.run(&slow, &input), InferenceOutput::Error(InferenceError::Timeout));
+	assert_eq!(engine.run(&slow, &input), Err(Abstention::WorkerCrashed));
 	assert!(started.elapsed() < Duration::from_secs(5), "noticed at once, not at the deadline");
 	killer.join().unwrap();
 	let (mlp_input, ..) = reference("digits-mlp");
 	assert!(matches!(
 		engine.run(&inline("digits-mlp.onnx"), &first_rows(&mlp_input, 1)),
-		InferenceOutput::Tensor(_)
+		Ok(InferenceOutput::Tensor(_))
 	));
 	assert_eq!(engine.worker_starts(), 2);
 }
@@ -340,10 +377,14 @@ fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
 	let gather = hostile("panic-gather-index.onnx");
 	assert_eq!(engine.check_model(&gather), Verdict::Loads);
 	let output = engine.run(&gather, &zeros(&gather));
-	assert_eq!(output, InferenceOutput::Error(InferenceError::BadModel));
+	assert_eq!(
+		output,
+		Ok(InferenceOutput::Error(InferenceError::BadModel)),
+		"deterministic: a verdict"
+	);
 	let (input, ..) = reference("digits-mlp");
 	assert!(matches!(
 		engine.run(&inline("digits-mlp.onnx"), &first_rows(&input, 1)),
-		InferenceOutput::Tensor(_)
+		Ok(InferenceOutput::Tensor(_))
 	));
 }

@@ -48,6 +48,12 @@ pub struct InferenceParams {
 	#[arg(long, value_name = "SECONDS", default_value_t = 30)]
 	pub model_fetch_timeout_secs: u64,
 
+	/// FOR TESTS ONLY: fetch models from URIs on loopback, private and link-local addresses,
+	/// which a validator otherwise refuses (a model's registrant chooses its URIs). For test
+	/// networks on one machine.
+	#[arg(long)]
+	pub allow_private_model_uris: bool,
+
 	/// Threads for one inference. The default, 1, gives the same output on every run; more
 	/// threads split large matrix products and may change float rounding.
 	#[arg(long, value_name = "COUNT", default_value_t = 1)]
@@ -79,6 +85,7 @@ impl InferenceParams {
 			cache_size: self.model_cache_size.max(1),
 			time_limit: std::time::Duration::from_millis(self.inference_time_limit_ms.max(1)),
 			fetch_timeout: std::time::Duration::from_secs(self.model_fetch_timeout_secs.max(1)),
+			allow_private_uris: self.allow_private_model_uris,
 			threads: self.inference_threads.max(1),
 			// Below this the worker (the node's own binary) cannot even start.
 			memory_limit: self.inference_memory_mib.max(512).saturating_mul(1024 * 1024),

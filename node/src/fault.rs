@@ -10,7 +10,7 @@ use std::{ops::Add, str::FromStr, time::Duration};
 use gateless_inference_engine::Engine;
 use gateless_primitives::{
 	inference::{InferenceHost, ModelRef},
-	job::{InferenceOutput, InputTensor, OutputTensor},
+	job::{Abstention, InferenceOutput, InputTensor, OutputTensor},
 	model::{DType, Verdict},
 };
 use sp_core::H256;
@@ -65,15 +65,17 @@ impl InferenceHost for FaultyEngine {
 		self.engine.check_model(&model)
 	}
 
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> InferenceOutput {
+	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
 		match self.fault {
 			TestFault::Delay(delay) => {
 				std::thread::sleep(delay);
 				self.engine.run(&model, &input)
 			},
 			TestFault::PerturbOutput => match self.engine.run(&model, &input) {
-				InferenceOutput::Tensor(tensor) => InferenceOutput::Tensor(perturbed(tensor)),
-				error => error,
+				Ok(InferenceOutput::Tensor(tensor)) => {
+					Ok(InferenceOutput::Tensor(perturbed(tensor)))
+				},
+				other => other,
 			},
 		}
 	}

@@ -16,7 +16,7 @@ use sp_runtime_interface::{
 };
 
 use crate::{
-	job::{InferenceOutput, InputTensor},
+	job::{Abstention, InferenceError, InferenceOutput, InputTensor},
 	model::{ModelSignature, ModelUri, Verdict},
 };
 
@@ -45,8 +45,9 @@ pub trait InferenceHost: Send {
 	/// Gets the model's bytes (store, inline bytes or URIs), checks size and hash, loads it and
 	/// checks its signature: the verdict a validator attests.
 	fn check_model(&mut self, model: ModelRef) -> Verdict;
-	/// Runs the model on `input`: its first output, or the typed error it ran into.
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> InferenceOutput;
+	/// Runs the model on `input`: a verdict (its first output, or the deterministic error it ran
+	/// into), or why this node abstains (its limits, a crashed worker, no model bytes).
+	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention>;
 }
 
 #[cfg(not(substrate_runtime))]
@@ -86,12 +87,31 @@ pub trait Inference {
 		self.extension::<InferenceExt>().map(|engine| engine.0.check_model(model))
 	}
 
-	/// The output of `model` on `input` (see [`InferenceHost::run`]); `None` without an engine.
+	/// The output of `model` on `input`, for runtimes from before abstentions: an abstention
+	/// reads as the error those runtimes knew (`ModelUnavailable`, else `Timeout`).
 	fn run(
 		&mut self,
 		model: PassFatPointerAndDecode<ModelRef>,
 		input: PassFatPointerAndDecode<InputTensor>,
 	) -> AllocateAndReturnByCodec<Option<InferenceOutput>> {
+		self.extension::<InferenceExt>().map(|engine| {
+			engine.0.run(model, input).unwrap_or_else(|abstention| {
+				InferenceOutput::Error(match abstention {
+					Abstention::ModelUnavailable => InferenceError::ModelUnavailable,
+					_ => InferenceError::Timeout,
+				})
+			})
+		})
+	}
+
+	/// The verdict of `model` on `input`, or why this node abstains (see
+	/// [`InferenceHost::run`]); `None` without an engine.
+	#[version(2)]
+	fn run(
+		&mut self,
+		model: PassFatPointerAndDecode<ModelRef>,
+		input: PassFatPointerAndDecode<InputTensor>,
+	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
 		self.extension::<InferenceExt>().map(|engine| engine.0.run(model, input))
 	}
 }

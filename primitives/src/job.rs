@@ -118,8 +118,38 @@ pub enum InferenceError {
 	NonFiniteOutput,
 	/// The output is larger than [`MAX_OUTPUT_BYTES`].
 	OutputTooLarge,
-	/// The run exceeded the node's time limit.
+	/// The run exceeded the node's time limit. No longer produced: a node's limits are an
+	/// [`Abstention`], not a verdict; kept so that results of earlier runtimes still decode.
 	Timeout,
+}
+
+/// Why an executor gives no verdict on a job: an outcome that depends on its node, not on the model
+/// and the input alone, so that honest validators may differ on it. An abstaining executor says so
+/// on chain instead of committing; it is neither paid nor slashed, and its `abstained` counter
+/// shows governance a validator that keeps abstaining.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum Abstention {
+	/// The run (or the model's load) took longer than the node's time limit.
+	Timeout,
+	/// The run (or the model's load) needed more memory than the node's limit.
+	MemoryLimit,
+	/// The node's inference worker died running it (a crash or a signal).
+	WorkerCrashed,
+	/// The node could not get the model's bytes in time (its URIs were down, say).
+	ModelUnavailable,
+	/// The model is beyond this node's limits: its own attestation found it `TooLarge`.
+	ModelTooLarge,
 }
 
 /// What an executor reveals: the model's first declared output, or the error it ran into.
@@ -283,6 +313,8 @@ pub struct RoundProgress<AccountId, BlockNumber> {
 	pub committed: alloc::vec::Vec<AccountId>,
 	/// Who has revealed so far, with the digest of its reveal.
 	pub revealed: alloc::vec::Vec<(AccountId, H256)>,
+	/// Who has abstained, and why.
+	pub abstained: alloc::vec::Vec<(AccountId, Abstention)>,
 }
 
 /// A job as clients see it: its record and, while it runs, its round's progress.

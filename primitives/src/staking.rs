@@ -26,6 +26,9 @@ pub struct ValidatorCounters<Balance> {
 	pub dissented: u32,
 	/// Jobs it did not commit or reveal in time.
 	pub missed: u32,
+	/// Jobs it abstained from (its node's limits, a crash, no model bytes): neither paid nor
+	/// slashed, but counted.
+	pub abstained: u32,
 	/// Rewards paid to it for agreeing.
 	pub rewarded: Balance,
 	/// Slashed from its bond, in total.

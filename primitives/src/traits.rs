@@ -112,6 +112,8 @@ pub trait ValidatorRecords<AccountId, Balance> {
 	fn note_dissented(who: &AccountId);
 	/// `who` did not commit or reveal in time.
 	fn note_missed(who: &AccountId);
+	/// `who` abstained from a job: its node could not reach a verdict.
+	fn note_abstained(who: &AccountId);
 }
 
 /// The active validators with their active bonds, the weights of the executor draw; implemented by

@@ -439,6 +439,14 @@ fn job_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 					digest: hex_of(digest.as_bytes()),
 				})
 				.collect(),
+			abstained: round
+				.abstained
+				.iter()
+				.map(|(executor, cause)| types::Abstained {
+					executor: executor.to_string(),
+					cause: format!("{cause:?}"),
+				})
+				.collect(),
 		}),
 	}
 }
@@ -466,6 +474,7 @@ fn validator_json<AccountId: Display, Balance: Display>(
 			agreed: summary.counters.agreed,
 			dissented: summary.counters.dissented,
 			missed: summary.counters.missed,
+			abstained: summary.counters.abstained,
 			rewarded: summary.counters.rewarded.to_string(),
 			slashed: summary.counters.slashed.to_string(),
 		},

@@ -203,6 +203,17 @@ pub struct RoundProgress {
 	pub committed: Vec<String>,
 	/// Who has revealed, with the digest of its reveal.
 	pub revealed: Vec<Reveal>,
+	/// Who has abstained (its node could not reach a verdict), and why.
+	pub abstained: Vec<Abstained>,
+}
+
+/// One abstention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Abstained {
+	pub executor: String,
+	/// `Timeout`, `MemoryLimit`, `WorkerCrashed`, `ModelUnavailable` or `ModelTooLarge`.
+	pub cause: String,
 }
 
 /// One reveal.
@@ -266,6 +277,8 @@ pub struct Counters {
 	pub agreed: u32,
 	pub dissented: u32,
 	pub missed: u32,
+	/// Jobs it abstained from: neither paid nor slashed.
+	pub abstained: u32,
 	pub rewarded: String,
 	pub slashed: String,
 }

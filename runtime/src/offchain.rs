@@ -18,9 +18,12 @@
 //! offchain storage lock and records when it sent its transaction; it sends again only if the
 //! chain has not seen it [`RESEND_AFTER`] blocks later (the pool refuses duplicates anyway).
 //!
-//! A job whose model cannot be obtained (`ModelUnavailable`: its URIs are down, say) is retried
-//! at the next block rather than committed: that is this node's problem, not the model's. Every
-//! other outcome, tensor or typed error, is committed: honest validators agree on it.
+//! Only verdicts are committed: an output, or an error that follows from the model and the input
+//! alone. When the engine abstains (the node's time or memory limit, a crashed worker, a model
+//! beyond this node's limits), the worker sends `Verification::abstain` with the cause instead:
+//! the validator is neither paid nor slashed. A job whose model cannot be obtained (its URIs are
+//! down, say) is retried at the next block, and abstained from in the last block of the commit
+//! window.
 
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -29,7 +32,7 @@ use gateless_primitives::{
 	crypto::{InferenceId, INFERENCE_KEY_TYPE},
 	digest::{commitment, output_digest},
 	inference::{self, ModelRef},
-	job::{InferenceError, InferenceOutput, JobId},
+	job::{Abstention, InferenceOutput, JobId},
 	model::{ModelId, ModelLocation, ModelStatus},
 	traits::ValidatorSet,
 };
@@ -85,6 +88,12 @@ pub struct Execution {
 /// The offchain storage key of a validator's execution of a job's round.
 pub fn execution_key(job: JobId, round: u8, validator: &AccountId) -> Vec<u8> {
 	(b"gateless/execution", job, round, validator).encode()
+}
+
+/// The offchain storage key of the block at which a validator sent its abstention from a job's
+/// round.
+pub fn abstention_key(job: JobId, round: u8, validator: &AccountId) -> Vec<u8> {
+	(b"gateless/abstention", job, round, validator).encode()
 }
 
 /// The offchain storage key of the block at which a validator sent its attestation of a model.
@@ -197,9 +206,12 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 		let Ok(_guard) = lock.try_lock() else { continue };
 		let record_key = execution_key(job, round.round, validator);
 		let mut record = StorageValueRef::persistent(&record_key);
-		if pallet_result_verification::Reveals::<Runtime>::contains_key(job, validator) {
-			// Done: the chain has the reveal.
+		if pallet_result_verification::Reveals::<Runtime>::contains_key(job, validator)
+			|| pallet_result_verification::Abstentions::<Runtime>::contains_key(job, validator)
+		{
+			// Done: the chain has the reveal, or the abstention.
 			record.clear();
+			StorageValueRef::persistent(&abstention_key(job, round.round, validator)).clear();
 			continue;
 		}
 		let stored = record.get::<Execution>().ok().flatten();
@@ -212,7 +224,23 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 			let mut execution = match stored {
 				Some(execution) => execution,
 				None => {
-					let Some(output) = execute(job) else { continue };
+					// Sent now, a duty is included from the next block on: keep a block spare.
+					let last_chance = now.saturating_add(2) >= round.commit_until;
+					let output = match execute(job) {
+						None => continue,
+						Some(Ok(output)) => output,
+						Some(Err(Abstention::ModelUnavailable)) if !last_chance => {
+							log::info!(
+								target: "gateless::offchain",
+								"job {job}: model unavailable, retrying at the next block"
+							);
+							continue;
+						},
+						Some(Err(cause)) => {
+							abstain(now, key, validator, job, round.round, cause);
+							continue;
+						},
+					};
 					let fresh = Execution {
 						output,
 						salt: sp_io::offchain::random_seed(),
@@ -288,14 +316,39 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 	}
 }
 
-/// Runs `job`'s model on its input; `None` when there is nothing to commit yet.
-fn execute(job: JobId) -> Option<InferenceOutput> {
+/// Runs `job`'s model on its input: a verdict, or why this node abstains; `None` when the job or
+/// the engine is not there.
+fn execute(job: JobId) -> Option<Result<InferenceOutput, Abstention>> {
 	let info = pallet_inference_jobs::Jobs::<Runtime>::get(job)?;
 	let input = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
-	let output = inference::run(model_ref(info.model)?, input)?;
-	if output == InferenceOutput::Error(InferenceError::ModelUnavailable) {
-		log::info!(target: "gateless::offchain", "job {job}: model unavailable, retrying later");
-		return None;
+	inference::run(model_ref(info.model)?, input)
+}
+
+/// Sends `validator`'s abstention from `job`'s round, once (again only if the chain has not seen
+/// it [`RESEND_AFTER`] blocks later).
+fn abstain(
+	now: BlockNumber,
+	key: &InferenceId,
+	validator: &AccountId,
+	job: JobId,
+	round: u8,
+	cause: Abstention,
+) {
+	let sent_key = abstention_key(job, round, validator);
+	let sent = StorageValueRef::persistent(&sent_key);
+	if !due(sent.get::<BlockNumber>().ok().flatten(), now) {
+		return;
 	}
-	Some(output)
+	let payload = Verification::abstain_payload(job, round, validator, &cause);
+	let Some(signature) = key.sign(&payload) else { return };
+	let call = pallet_result_verification::Call::abstain {
+		job,
+		executor: validator.clone(),
+		cause,
+		signature,
+	};
+	if submit(call.into()) {
+		log::info!(target: "gateless::offchain", "abstained from job {job}: {cause:?}");
+		sent.set(&now);
+	}
 }

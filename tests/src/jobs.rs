@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use codec::Encode;
 use gateless_primitives::{
-	job::{FeeQuote, InputTensor, JobId, JobResult, QuoteError},
+	job::{FeeQuote, InputTensor, JobDetails, JobId, JobResult, QuoteError},
 	model::ModelId,
 };
 use gateless_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
@@ -88,6 +88,15 @@ pub async fn submit_job(
 		})
 		.ok_or_else(|| format!("no JobSubmitted event: {events:?}"))?;
 	Ok((job, rpc.block_number(submitted_in).await?, quote))
+}
+
+/// A job's record and round at block `at`, if the job exists.
+pub async fn job_details(
+	rpc: &Rpc,
+	job: JobId,
+	at: H256,
+) -> Result<Option<JobDetails<AccountId, Balance, BlockNumber>>> {
+	rpc.runtime_api("InferenceJobsApi_job", &job.encode(), at).await
 }
 
 /// The verified result of `job` at block `at`, if it has one.

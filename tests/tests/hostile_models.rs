@@ -1,20 +1,21 @@
 //! Hostile models on a real dev chain: a model that allocates without bound when loaded, and one
 //! whose job input asks for an unbounded allocation, cost the validator's node an inference
 //! worker each, never itself. The node keeps producing and finalizing blocks and answering its
-//! RPC, the first model is rejected by the validator's attestation, the bad job ends, a good job
-//! on the same model still runs, and the validator is never slashed.
+//! RPC, the first model is rejected by the validator's attestation, the validator abstains from
+//! the bad job (its memory limit is not a verdict), which fails with a full refund, a good job on
+//! the same model still runs, and the validator is never slashed.
 
 use std::time::Duration;
 
 use codec::Encode;
 use gateless_e2e::{
-	jobs::{job_result, submit_job, wait_for, INCLUSION_TIMEOUT},
+	jobs::{job_details, job_result, submit_job, wait_for, INCLUSION_TIMEOUT},
 	models::{model_status, register_inline, registered_model},
 	node::{Node, NodeConfig},
 	rpc::{wait_for_finalized, Rpc},
 };
 use gateless_primitives::{
-	job::{InferenceError, InferenceOutput, Tensor},
+	job::{FailureReason, InferenceOutput, JobStatus, Tensor},
 	model::{AttestationFailure, DType, ModelId, ModelStatus, RejectionReason},
 	staking::ValidatorSummary,
 };
@@ -82,11 +83,16 @@ async fn hostile_models_cost_the_validator_a_worker_never_its_node() {
 	let (bad, _) =
 		wait_for(&node, &rpc, submitted_at, MAX_BLOCKS_TO_RESULT, "the bad job's end", |at| {
 			let rpc = &rpc;
-			async move { job_result(rpc, bad_job, at).await.unwrap() }
+			async move {
+				let details = job_details(rpc, bad_job, at).await.unwrap().expect("the job");
+				details.job.status.is_final().then_some(details.job.status)
+			}
 		})
 		.await;
-	// Until abstentions exist on chain, the node's limits are reported as a timeout.
-	assert_eq!(bad.output, InferenceOutput::Error(InferenceError::Timeout));
+	// Alice abstained (out of memory is her node's limit); with nobody else to ask, the job
+	// failed and the user got the fee back.
+	assert_eq!(bad, JobStatus::Failed(FailureReason::NoFreshExecutors));
+	assert!(node.log().contains(&format!("abstained from job {bad_job}: MemoryLimit")));
 
 	let context = rpc.chain_context().await.unwrap();
 	let (good_job, submitted_at, _) =
@@ -113,6 +119,7 @@ async fn hostile_models_cost_the_validator_a_worker_never_its_node() {
 		.unwrap();
 	let alice = alice.expect("Alice is a validator");
 	assert_eq!((alice.counters.dissented, alice.counters.missed), (0, 0));
+	assert_eq!(alice.counters.abstained, 1);
 	assert_eq!(alice.counters.slashed, 0);
 	node.stop().unwrap();
 }

@@ -8,12 +8,12 @@ use std::io::{self, Read, Write};
 
 use codec::{Decode, Encode};
 use gateless_primitives::{
-	job::{InferenceError, InputTensor, OutputTensor},
+	job::{InputTensor, OutputTensor},
 	model::ModelSignature,
 };
 use sp_core::H256;
 
-use crate::LoadError;
+use crate::{LoadError, RunError};
 
 /// What the node asks of a worker.
 #[derive(Encode, Decode, Debug)]
@@ -42,7 +42,7 @@ pub enum Response {
 	/// The outcome of a [`Request::Load`].
 	Loaded(Result<(), LoadError>),
 	/// The outcome of a [`Request::Run`].
-	Ran(Result<OutputTensor, InferenceError>),
+	Ran(Result<OutputTensor, RunError>),
 	/// The worker keeps no plan under the hash of a [`Request::Run`]: send a `Load` first.
 	NotLoaded,
 }

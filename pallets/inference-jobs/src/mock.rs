@@ -203,6 +203,7 @@ impl ValidatorRecords<AccountId, Balance> for TestRecords {
 	}
 	fn note_dissented(_: &AccountId) {}
 	fn note_missed(_: &AccountId) {}
+	fn note_abstained(_: &AccountId) {}
 }
 
 /// Keeps the rounds opened; the tests say when someone committed.

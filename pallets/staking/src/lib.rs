@@ -801,6 +801,10 @@ impl<T: Config> ValidatorRecords<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn note_missed(who: &T::AccountId) {
 		Counters::<T>::mutate(who, |c| c.missed = c.missed.saturating_add(1));
 	}
+
+	fn note_abstained(who: &T::AccountId) {
+		Counters::<T>::mutate(who, |c| c.abstained = c.abstained.saturating_add(1));
+	}
 }
 
 impl<T: Config> ValidatorSet<T::AccountId> for Pallet<T> {

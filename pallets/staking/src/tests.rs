@@ -389,11 +389,14 @@ mod records_and_admin {
 					agreed: 1,
 					dissented: 1,
 					missed: 0,
+					abstained: 0,
 					rewarded: 40,
 					slashed: 0
 				}
 			);
 			assert_eq!(Counters::<Test>::get(V2).missed, 1);
+			Staking::note_abstained(&V2);
+			assert_eq!(Counters::<Test>::get(V2).abstained, 1);
 		});
 	}
 

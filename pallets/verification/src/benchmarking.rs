@@ -6,7 +6,7 @@ use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
 use frame_system::RawOrigin;
 use gateless_primitives::{
 	digest::{commitment, output_digest},
-	job::{InferenceOutput, Tensor, MAX_OUTPUT_BYTES},
+	job::{Abstention, InferenceOutput, Tensor, MAX_OUTPUT_BYTES},
 	model::{DType, Determinism},
 	traits::JobVerifier,
 };
@@ -67,6 +67,13 @@ fn reveal_call<T: Config>(job: JobId, who: &T::AccountId, output: &InferenceOutp
 		salt: salt(),
 		signature,
 	}
+}
+
+fn abstain_call<T: Config>(job: JobId, who: &T::AccountId) -> Call<T> {
+	let cause = Abstention::Timeout;
+	let signature =
+		T::BenchmarkHelper::sign(who, &Pallet::<T>::abstain_payload(job, 0, who, &cause));
+	Call::<T>::abstain { job, executor: who.clone(), cause, signature }
 }
 
 fn dispatch<T: Config>(call: Call<T>) {
@@ -145,6 +152,39 @@ mod benchmarks {
 		_(RawOrigin::Authorized, job, who.clone(), commitment, signature);
 
 		assert!(Commitments::<T>::contains_key(job, &who));
+	}
+
+	/// The pool's check of an abstention.
+	#[benchmark]
+	fn authorize_abstain() -> Result<(), BenchmarkError> {
+		let executors = committee::<T>(T::MaxCommittee::get());
+		let job = T::BenchmarkHelper::open_job(executors.clone(), tolerance(), 3);
+		let who = executors.last().expect("a committee");
+		let call = abstain_call::<T>(job, who);
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("abstain is authorized")?
+				.map_err(|_| "a valid abstention")?;
+		}
+		Ok(())
+	}
+
+	/// An abstention that does not complete the round (others have yet to answer).
+	#[benchmark]
+	fn abstain() {
+		let executors = committee::<T>(T::MaxCommittee::get());
+		let job = T::BenchmarkHelper::open_job(executors.clone(), tolerance(), 3);
+		let who = executors.last().expect("a committee").clone();
+		let Call::<T>::abstain { cause, signature, .. } = abstain_call::<T>(job, &who) else {
+			unreachable!("an abstain call")
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, job, who.clone(), cause, signature);
+
+		assert!(Abstentions::<T>::contains_key(job, &who));
 	}
 
 	/// A reveal of `b` bytes that does not complete the round.

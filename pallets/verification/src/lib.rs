@@ -14,11 +14,13 @@
 //! 1. **Commit.** Each executor runs the model and submits [`Call::commit`] with
 //!    `commitment = blake2_256(digest ++ salt ++ executor)` (see
 //!    [`gateless_primitives::digest`]), once, inside the commit window.
+//!    An executor whose node cannot reach a verdict submits [`Call::abstain`] instead, with the
+//!    cause (see **Verdicts and abstentions** below).
 //! 2. **Reveal.** Each executor that committed submits [`Call::reveal`] with its output (a tensor,
 //!    or the typed error it ran into) and the salt. The chain computes the digest itself from the
 //!    output under the model's determinism class; the reveal must match the commitment.
-//! 3. **Tally**, when every executor has revealed, or when all that committed have revealed after
-//!    the commit window, or otherwise in the first block after the reveal window (by
+//! 3. **Tally**, when every executor has revealed or abstained, or when all that committed have
+//!    revealed after the commit window, or otherwise in the first block after the reveal window (by
 //!    `on_initialize`, at most [`Config::MaxTalliesPerBlock`] rounds per block, in deadline
 //!    order). Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
 //!    within it element by element. The largest group (the first in committee order on ties) decides if
@@ -31,6 +33,20 @@
 //!    validators (at most [`Config::MaxCommittee`]) that have not served on the job, and a new
 //!    round starts. After [`Config::MaxEscalations`] escalations, or when too few fresh validators
 //!    are free, the job fails with a full refund ([`JobSettlement::fail`]).
+//!
+//! ## Verdicts and abstentions
+//!
+//! Only outcomes that every honest validator reaches from the model and the input alone are
+//! verdicts, committed and revealed: an output, or a deterministic error (`BadInput`,
+//! `NonFiniteOutput`, `OutputTooLarge`, `BadModel`, `SignatureMismatch`). Outcomes that depend on
+//! the executor's node ([`Abstention`]: its time or memory limit, a crashed inference worker, model
+//! bytes it could not get, a model its own attestation found too large) are **abstentions**: the
+//! executor submits [`Call::abstain`] inside the commit window instead of a commitment. An
+//! abstainer is neither paid nor slashed, and its `abstained` counter grows, so a validator that
+//! always abstains is visible and can be chilled by governance. Reveals open early once every
+//! executor has committed or abstained. The quorum stays `ceil(Quorum × committee)` of the whole
+//! committee: abstentions count against it, so a committee whose verdicts are too few escalates,
+//! then fails with a refund, as without a quorum.
 //!
 //! Executors do not act by hand: their nodes' offchain workers run the model through the node's
 //! inference engine, commit, keep output and salt in persistent offchain storage and reveal (the
@@ -58,6 +74,11 @@
 //!   [`Event::Revealed`], then, if it completes the round, those of the tally:
 //!   [`Event::RoundDecided`] or [`Event::NoQuorum`], [`Event::ExecutorSlashed`], and
 //!   [`Event::RoundOpened`] on escalation.
+//! - [`Call::abstain`] (authorized: an executor of the job's current round that has not committed):
+//!   errors [`Error::NoRound`], [`Error::NotExecutor`], [`Error::NoInferenceKey`],
+//!   [`Error::BadSignature`], [`Error::CommitWindowClosed`], [`Error::AlreadyCommitted`],
+//!   [`Error::AlreadyAbstained`]; event [`Event::Abstained`], then, if every executor abstained,
+//!   the tally's.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -85,7 +106,7 @@ use frame_system::pallet_prelude::*;
 use gateless_primitives::{
 	crypto::inference::Signature as InferenceSignature,
 	digest::{commitment as commitment_of, output_digest, outputs_agree},
-	job::{AgreedOutcome, FailureReason, InferenceOutput, JobId, RoundProgress},
+	job::{Abstention, AgreedOutcome, FailureReason, InferenceOutput, JobId, RoundProgress},
 	model::{Determinism, TensorSpec},
 	traits::{
 		InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
@@ -183,6 +204,11 @@ pub mod pallet {
 	pub type Reveals<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, JobId, Blake2_128Concat, T::AccountId, RevealRecord>;
 
+	/// Executors' abstentions in the current round of a job, with their cause.
+	#[pallet::storage]
+	pub type Abstentions<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Blake2_128Concat, T::AccountId, Abstention>;
+
 	/// Rounds in the order of their reveal deadlines (which is the order they opened in), for
 	/// `on_initialize` to tally those nobody completed; entries of rounds that ended early are
 	/// skipped.
@@ -207,6 +233,8 @@ pub mod pallet {
 		Committed { job: JobId, executor: T::AccountId },
 		/// An executor revealed an output with this digest.
 		Revealed { job: JobId, executor: T::AccountId, digest: H256 },
+		/// An executor's node could not reach a verdict, for `cause`: neither paid nor slashed.
+		Abstained { job: JobId, executor: T::AccountId, cause: Abstention },
 		/// A quorum agreed on the output with `digest`.
 		RoundDecided {
 			job: JobId,
@@ -255,6 +283,8 @@ pub mod pallet {
 		CommitmentMismatch,
 		/// The committee is larger than `MaxCommittee` or empty.
 		BadCommittee,
+		/// The executor has already abstained in this round.
+		AlreadyAbstained,
 	}
 
 	#[pallet::hooks]
@@ -331,9 +361,44 @@ pub mod pallet {
 			Self::deposit_event(Event::Revealed { job, executor, digest });
 			let now = frame_system::Pallet::<T>::block_number();
 			let complete = round.revealed == round.committed
-				&& (round.committed as usize == round.committee.len() || now > round.commit_until);
+				&& (round.everyone_answered() || now > round.commit_until);
 			let mut weight = T::WeightInfo::reveal(bytes);
 			if complete {
+				weight.saturating_accrue(Self::tally(job, round));
+			} else {
+				Rounds::<T>::insert(job, round);
+			}
+			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
+		}
+
+		/// Records that an executor's node cannot reach a verdict on `job`, for `cause`, instead
+		/// of a commitment; tallies the round if every executor abstained.
+		///
+		/// Authorized (see the module docs): `signature` is the executor's inference key's over
+		/// `("gateless/abstain", job, round, executor, cause)`. Emits [`Event::Abstained`] and, if
+		/// the round completes, the tally's events.
+		#[pallet::call_index(2)]
+		#[pallet::weight(
+			T::WeightInfo::abstain().saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), 0))
+		)]
+		#[pallet::authorize(Pallet::<T>::authorize_abstain)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_abstain())]
+		pub fn abstain(
+			origin: OriginFor<T>,
+			job: JobId,
+			executor: T::AccountId,
+			cause: Abstention,
+			signature: InferenceSignature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			let mut round = Self::check_abstain(job, &executor, &cause, &signature)?;
+			Abstentions::<T>::insert(job, &executor, cause);
+			round.abstained = round.abstained.saturating_add(1);
+			Self::deposit_event(Event::Abstained { job, executor, cause });
+			let mut weight = T::WeightInfo::abstain();
+			// Reveals cannot have started before everyone answered: the round is complete here
+			// only if nobody committed.
+			if round.committed == 0 && round.everyone_answered() {
 				weight.saturating_accrue(Self::tally(job, round));
 			} else {
 				Rounds::<T>::insert(job, round);
@@ -388,6 +453,16 @@ impl<T: Config> Pallet<T> {
 		(b"gateless/reveal", job, round, executor, output, salt).encode()
 	}
 
+	/// What an abstention's signature signs.
+	pub fn abstain_payload(
+		job: JobId,
+		round: u8,
+		executor: &T::AccountId,
+		cause: &Abstention,
+	) -> Vec<u8> {
+		(b"gateless/abstain", job, round, executor, cause).encode()
+	}
+
 	/// The executors of `job`'s current round and its progress, for the runtime API.
 	pub fn round_progress(job: JobId) -> Option<RoundProgress<T::AccountId, BlockNumberFor<T>>> {
 		let round = Rounds::<T>::get(job)?;
@@ -404,6 +479,11 @@ impl<T: Config> Pallet<T> {
 				Reveals::<T>::get(job, who).map(|reveal| (who.clone(), reveal.digest))
 			})
 			.collect();
+		let abstained = round
+			.committee
+			.iter()
+			.filter_map(|who| Abstentions::<T>::get(job, who).map(|cause| (who.clone(), cause)))
+			.collect();
 		Some(RoundProgress {
 			round: round.round,
 			committee: round.committee.into_inner(),
@@ -411,6 +491,7 @@ impl<T: Config> Pallet<T> {
 			reveal_until: round.reveal_until,
 			committed,
 			revealed,
+			abstained,
 		})
 	}
 
@@ -442,6 +523,25 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= round.commit_until, Error::<T>::CommitWindowClosed);
 		ensure!(!Commitments::<T>::contains_key(job, executor), Error::<T>::AlreadyCommitted);
+		ensure!(!Abstentions::<T>::contains_key(job, executor), Error::<T>::AlreadyAbstained);
+		Ok(round)
+	}
+
+	/// Everything an abstention must satisfy, in the pool and at dispatch; returns the round.
+	/// Like a commitment: once, inside the commit window, and not beside a commitment.
+	fn check_abstain(
+		job: JobId,
+		executor: &T::AccountId,
+		cause: &Abstention,
+		signature: &InferenceSignature,
+	) -> Result<RoundOf<T>, Error<T>> {
+		let round = Self::signed_by_executor(job, executor, signature, |round| {
+			Self::abstain_payload(job, round, executor, cause)
+		})?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= round.commit_until, Error::<T>::CommitWindowClosed);
+		ensure!(!Commitments::<T>::contains_key(job, executor), Error::<T>::AlreadyCommitted);
+		ensure!(!Abstentions::<T>::contains_key(job, executor), Error::<T>::AlreadyAbstained);
 		Ok(round)
 	}
 
@@ -461,7 +561,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Reveals::<T>::contains_key(job, executor), Error::<T>::AlreadyRevealed);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(
-			now > round.commit_until || round.committed as usize == round.committee.len(),
+			now > round.commit_until || round.everyone_answered(),
 			Error::<T>::RevealWindowNotOpen
 		);
 		ensure!(now <= round.reveal_until, Error::<T>::RevealWindowClosed);
@@ -524,6 +624,18 @@ impl<T: Config> Pallet<T> {
 		let (round, _) =
 			Self::check_reveal(*job, executor, output, salt, signature).map_err(Self::invalid)?;
 		Ok((Self::duty_validity(b"reveal", *job, executor, round.reveal_until), Weight::zero()))
+	}
+
+	fn authorize_abstain(
+		_source: TransactionSource,
+		job: &JobId,
+		executor: &T::AccountId,
+		cause: &Abstention,
+		signature: &InferenceSignature,
+	) -> TransactionValidityWithRefund {
+		let round = Self::check_abstain(*job, executor, cause, signature).map_err(Self::invalid)?;
+		// The same tag as a commit: an executor either commits or abstains.
+		Ok((Self::duty_validity(b"commit", *job, executor, round.commit_until), Weight::zero()))
 	}
 
 	/// `ceil(Quorum × committee)`, at least 1. (Two thirds is `Perbill::from_parts(666_666_666)`:
@@ -597,12 +709,15 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 
-		let no_shows: Vec<T::AccountId> = round
+		let (abstainers, no_shows): (Vec<T::AccountId>, Vec<T::AccountId>) = round
 			.committee
 			.iter()
 			.filter(|who| !reveals.iter().any(|(revealer, _)| revealer == *who))
 			.cloned()
-			.collect();
+			.partition(|who| Abstentions::<T>::contains_key(job, who));
+		for executor in &abstainers {
+			T::Staking::note_abstained(executor);
+		}
 		for executor in &no_shows {
 			Self::slash(job, executor, T::NoShowSlash::get(), SlashReason::NoShow);
 			T::Staking::note_missed(executor);
@@ -697,6 +812,7 @@ impl<T: Config> Pallet<T> {
 		let limit = T::MaxCommittee::get();
 		let _ = Commitments::<T>::clear_prefix(job, limit, None);
 		let _ = Reveals::<T>::clear_prefix(job, limit, None);
+		let _ = Abstentions::<T>::clear_prefix(job, limit, None);
 	}
 
 	/// Opens round `round` of `job` for `committee`.
@@ -724,6 +840,7 @@ impl<T: Config> Pallet<T> {
 				reveal_until,
 				committed: 0,
 				revealed: 0,
+				abstained: 0,
 			},
 		);
 		DeadlineQueueBounds::<T>::mutate(|(_, tail)| {
@@ -777,6 +894,13 @@ impl<T: Config> Pallet<T> {
 			let reveals: Vec<_> = Reveals::<T>::iter_prefix(job).collect();
 			ensure!(commitments.len() as u32 == round.committed, "commit count differs");
 			ensure!(reveals.len() as u32 == round.revealed, "reveal count differs");
+			let abstentions: Vec<_> = Abstentions::<T>::iter_prefix(job).collect();
+			ensure!(abstentions.len() as u32 == round.abstained, "abstention count differs");
+			ensure!(
+				abstentions.iter().all(|(who, _)| round.committee.contains(who)
+					&& !Commitments::<T>::contains_key(job, who)),
+				"an abstention from outside the committee, or beside a commitment"
+			);
 			ensure!(round.revealed <= round.committed, "more reveals than commitments");
 			ensure!(
 				commitments.iter().all(|(who, _)| round.committee.contains(who)),
@@ -802,6 +926,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			Reveals::<T>::iter_keys().all(|(job, _)| Rounds::<T>::contains_key(job)),
 			"a reveal without a round"
+		);
+		ensure!(
+			Abstentions::<T>::iter_keys().all(|(job, _)| Rounds::<T>::contains_key(job)),
+			"an abstention without a round"
 		);
 		Ok(())
 	}

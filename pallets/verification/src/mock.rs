@@ -11,7 +11,7 @@ use frame_support::{
 use gateless_primitives::{
 	crypto::{inference, InferenceId},
 	digest::{commitment, output_digest},
-	job::{AgreedOutcome, FailureReason, InferenceOutput, JobId, Tensor},
+	job::{Abstention, AgreedOutcome, FailureReason, InferenceOutput, JobId, Tensor},
 	model::{DType, Determinism, Dim, TensorSpec},
 	traits::{
 		InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
@@ -85,6 +85,7 @@ pub enum Call {
 	Slashed(AccountId, SlashReason, Balance),
 	Dissented(AccountId),
 	Missed(AccountId),
+	Abstained(AccountId),
 	Finalized(JobId, AgreedOutcome<AccountId>),
 	Escalated(JobId, u32),
 	Failed(JobId, FailureReason),
@@ -128,6 +129,9 @@ impl ValidatorRecords<AccountId, Balance> for TestStaking {
 	}
 	fn note_missed(who: &AccountId) {
 		record(Call::Missed(*who));
+	}
+	fn note_abstained(who: &AccountId) {
+		record(Call::Abstained(*who));
 	}
 }
 
@@ -299,6 +303,13 @@ pub fn reveal_call(job: JobId, who: AccountId, output: &InferenceOutput) -> crat
 	let payload = Verification::reveal_payload(job, round_of(job), &who, output, &salt(who));
 	let signature: inference::Signature = key_pair(who).sign(&payload).into();
 	crate::Call::reveal { job, executor: who, output: output.clone(), salt: salt(who), signature }
+}
+
+/// The abstain call `who` would submit for `cause`, signed by its inference key.
+pub fn abstain_call(job: JobId, who: AccountId, cause: Abstention) -> crate::Call<Test> {
+	let payload = Verification::abstain_payload(job, round_of(job), &who, &cause);
+	let signature: inference::Signature = key_pair(who).sign(&payload).into();
+	crate::Call::abstain { job, executor: who, cause, signature }
 }
 
 /// Validates `call` as the transaction pool would, then dispatches it with the authorized origin,

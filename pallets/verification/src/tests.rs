@@ -17,7 +17,7 @@ use frame_support::{
 };
 use gateless_primitives::{
 	digest::output_digest,
-	job::{AgreedOutcome, FailureReason, InferenceError, InferenceOutput, JobId},
+	job::{Abstention, AgreedOutcome, FailureReason, InferenceError, InferenceOutput, JobId},
 	model::Determinism,
 	traits::{JobVerifier, SlashReason},
 };
@@ -25,8 +25,8 @@ use sp_core::{Pair, H256};
 use sp_runtime::{traits::Dispatchable, DispatchError, DispatchResultWithInfo};
 
 use crate::{
-	mock::*, weights::WeightInfo, Commitments, DeadlineQueue, DeadlineQueueBounds, Error, Event,
-	Reveals, Rounds,
+	mock::*, weights::WeightInfo, Abstentions, Commitments, DeadlineQueue, DeadlineQueueBounds,
+	Error, Event, Reveals, Rounds,
 };
 
 /// The block `build_and_execute` starts in, where the tests open their rounds.
@@ -106,6 +106,7 @@ fn assert_cleared(job: JobId) {
 	assert!(Rounds::<Test>::get(job).is_none(), "the round of job {job} is gone");
 	assert_eq!(Commitments::<Test>::iter_prefix(job).count(), 0);
 	assert_eq!(Reveals::<Test>::iter_prefix(job).count(), 0);
+	assert_eq!(Abstentions::<Test>::iter_prefix(job).count(), 0);
 }
 
 fn has_commitments(job: JobId) -> bool {
@@ -1102,5 +1103,106 @@ fn the_invariants_catch_a_stray_commitment() {
 		assert!(Verification::do_try_state().is_ok());
 		Commitments::<Test>::insert(0, V2, H256::zero());
 		assert!(Verification::do_try_state().is_err());
+	});
+}
+
+// Abstentions.
+
+#[test]
+fn an_abstainer_is_neither_paid_nor_slashed_and_reveals_open_once_everyone_answered() {
+	build_and_execute(|| {
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		let two = same(&[V1, V2], &good());
+		commit_all(0, &two);
+		refused(reveal_call(0, V1, &good()), Error::RevealWindowNotOpen);
+		// V3's node ran out of time: it says so instead of committing.
+		assert_ok!(submit(abstain_call(0, V3, Abstention::Timeout)));
+		assert!(verification_events().contains(&Event::Abstained {
+			job: 0,
+			executor: V3,
+			cause: Abstention::Timeout,
+		}));
+		// Everyone answered: reveals open before the commit window closes.
+		reveal_all(0, &two);
+		let expected = vec![
+			Call::Abstained(V3),
+			Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V2])),
+		];
+		assert_eq!(take_calls(), expected, "V3 counted, not slashed, not among the agreeing");
+		assert!(verification_events().contains(&Event::RoundDecided {
+			job: 0,
+			round: 0,
+			digest: output_digest(&good(), &Determinism::Exact),
+			agreeing: vec![V1, V2],
+			dissenters: vec![],
+			no_shows: vec![],
+		}));
+		assert_cleared(0);
+	});
+}
+
+#[test]
+fn abstentions_count_against_the_quorum_and_a_round_everyone_abstained_from_ends_at_once() {
+	build_and_execute(|| {
+		// Two abstainers of three: one verdict is no quorum; nobody is slashed.
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		commit_all(0, &[(V1, good())]);
+		assert_ok!(submit(abstain_call(0, V2, Abstention::MemoryLimit)));
+		assert_ok!(submit(abstain_call(0, V3, Abstention::WorkerCrashed)));
+		reveal_all(0, &[(V1, good())]);
+		let expected = vec![
+			Call::Abstained(V2),
+			Call::Abstained(V3),
+			Call::Escalated(0, 7),
+			Call::Failed(0, FailureReason::NoFreshExecutors),
+		];
+		assert_eq!(take_calls(), expected);
+		assert!(verification_events().contains(&Event::NoQuorum {
+			job: 0,
+			round: 0,
+			no_shows: vec![],
+		}));
+		assert_cleared(0);
+
+		// A lone executor that abstains ends its round in the same block, with a refund.
+		open(1, &[V1], Determinism::Exact);
+		assert_ok!(submit(abstain_call(1, V1, Abstention::ModelUnavailable)));
+		assert_eq!(
+			take_calls(),
+			vec![
+				Call::Abstained(V1),
+				Call::Escalated(1, 3),
+				Call::Failed(1, FailureReason::NoFreshExecutors)
+			]
+		);
+		assert_cleared(1);
+	});
+}
+
+#[test]
+fn an_executor_abstains_once_inside_the_commit_window_and_never_beside_a_commitment() {
+	build_and_execute(|| {
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		commit_all(0, &[(V1, good())]);
+		refused(abstain_call(0, V1, Abstention::Timeout), Error::AlreadyCommitted);
+		assert_ok!(submit(abstain_call(0, V2, Abstention::Timeout)));
+		refused(abstain_call(0, V2, Abstention::MemoryLimit), Error::AlreadyAbstained);
+		refused(commit_call(0, V2, &good()), Error::AlreadyAbstained);
+		// Not an executor; a signature by someone else's key.
+		refused(abstain_call(0, V4, Abstention::Timeout), Error::NotExecutor);
+		let mut forged = abstain_call(0, V3, Abstention::Timeout);
+		if let crate::Call::abstain { signature, .. } = &mut forged {
+			let payload = Verification::abstain_payload(0, 0, &V3, &Abstention::Timeout);
+			*signature = key_pair(V1).sign(&payload).into();
+		}
+		refused(forged, Error::BadSignature);
+		run_to_block(COMMIT_UNTIL + 1);
+		refused(abstain_call(0, V3, Abstention::Timeout), Error::CommitWindowClosed);
+		// V3 neither committed nor abstained: a no-show.
+		reveal_all(0, &[(V1, good())]);
+		let calls = take_calls();
+		assert!(calls.contains(&Call::Abstained(V2)));
+		assert!(calls.contains(&Call::Missed(V3)));
+		assert!(!calls.contains(&Call::Missed(V2)));
 	});
 }

@@ -49,6 +49,20 @@ where
 	pub committed: u32,
 	/// How many executors have revealed.
 	pub revealed: u32,
+	/// How many executors have abstained (instead of committing).
+	pub abstained: u32,
+}
+
+impl<AccountId, BlockNumber, MaxCommittee: Get<u32>> Round<AccountId, BlockNumber, MaxCommittee>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// Whether every executor has committed or abstained: reveals may start before the commit
+	/// window closes.
+	pub fn everyone_answered(&self) -> bool {
+		self.committed.saturating_add(self.abstained) as usize >= self.committee.len()
+	}
 }
 
 /// A round as this runtime stores it.

@@ -17,7 +17,7 @@ use gateless_inference_engine::{
 use gateless_primitives::{
 	crypto::INFERENCE_KEY_TYPE,
 	inference::{InferenceExt, InferenceHost, ModelRef},
-	job::{InferenceOutput, InputTensor, JobStatus},
+	job::{Abstention, InferenceOutput, InputTensor, JobStatus},
 	model::{model_hash, AttestationFailure, ModelId, ModelStatus, Verdict},
 };
 use sp_core::offchain::{
@@ -47,7 +47,7 @@ impl InferenceHost for NodeEngine {
 		self.0.lock().unwrap().check_model(&model)
 	}
 
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> InferenceOutput {
+	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
 		self.0.lock().unwrap().run(&model, &input)
 	}
 }
@@ -59,6 +59,7 @@ fn engine(dir: &std::path::Path, time_limit: Duration) -> Engine {
 		cache_size: 4,
 		time_limit,
 		fetch_timeout: Duration::from_secs(5),
+		allow_private_uris: true,
 		threads: 1,
 		memory_limit: 2 << 30,
 		worker: gateless_inference_engine::reference::test_worker(),
