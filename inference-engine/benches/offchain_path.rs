@@ -143,14 +143,18 @@ fn measure_tract(model: &str, file: &str) -> Value {
 		externalities.register_extension(InferenceExt::new(engine.clone()));
 		let (through_interface, after_idle) = externalities.execute_with(|| {
 			let back_to_back = time(runs, || {
-				inference::run(stored.clone(), input.clone()).expect("an engine");
+				inference::run(stored.clone(), input.clone())
+					.expect("an engine")
+					.expect("a verdict");
 			});
 			let after_idle = median(
 				(0..(runs / 20).max(20))
 					.map(|_| {
 						std::thread::sleep(Duration::from_millis(5));
 						let started = Instant::now();
-						inference::run(stored.clone(), input.clone()).expect("an engine");
+						inference::run(stored.clone(), input.clone())
+							.expect("an engine")
+							.expect("a verdict");
 						started.elapsed()
 					})
 					.collect(),

@@ -245,7 +245,16 @@ async fn fetch_async(uri: hyper::Uri, policy: &FetchPolicy) -> Result<Vec<u8>, S
 		.wrap_connector(http);
 	let client: Client<_, Empty<bytes::Bytes>> =
 		Client::builder(TokioExecutor::new()).build(connector);
-	let response = client.get(uri).await.map_err(|error| format!("request failed: {error}"))?;
+	let response = client.get(uri).await.map_err(|error| {
+		// hyper says only "client error (Connect)": the reason is further down the chain.
+		let mut reason = format!("request failed: {error}");
+		let mut source = std::error::Error::source(&error);
+		while let Some(cause) = source {
+			reason.push_str(&format!(": {cause}"));
+			source = cause.source();
+		}
+		reason
+	})?;
 	if !response.status().is_success() {
 		return Err(format!("HTTP status {}", response.status()));
 	}

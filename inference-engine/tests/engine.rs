@@ -79,7 +79,7 @@ fn a_model_is_checked_stored_and_optimised_once() {
 	let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
 	assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
 	assert_eq!(argmax_rows(&actual, 10), predicted[..2]);
-	engine.run(&without_bytes, &input);
+	engine.run(&without_bytes, &input).expect("a verdict");
 	assert_eq!(engine.loads(), 1, "the second and third uses do not optimise again");
 	// A restarted node finds the model in its store.
 	let restarted = Engine::new(config(dir.path())).unwrap();
