@@ -11,8 +11,7 @@
 //! down is not retried for ever. Ordinary restarts during a load (an operator's) cost one try.
 
 use std::{
-	fs,
-	io::{self, Write},
+	fs, io,
 	path::{Path, PathBuf},
 };
 
@@ -20,7 +19,7 @@ use codec::{Decode, Encode};
 use gateless_primitives::model::AttestationFailure;
 use sp_core::H256;
 
-use crate::store::hex;
+use crate::store::{hex, write_atomically};
 
 /// Interrupted loads of one model after which the node gives up on it.
 pub const MAX_INTERRUPTED_LOADS: u32 = 2;
@@ -61,7 +60,7 @@ impl LoadJournal {
 			return Err(AttestationFailure::TooLarge);
 		}
 		// A node that cannot write its journal still loads: the worker keeps it safe all the same.
-		if let Err(error) = write_synced(&path, format!("{}\n", interrupted + 1).as_bytes()) {
+		if let Err(error) = write_atomically(&path, format!("{}\n", interrupted + 1).as_bytes()) {
 			log::warn!(target: "gateless::inference", "cannot write {path:?}: {error}");
 		}
 		Ok(())
@@ -77,24 +76,11 @@ impl LoadJournal {
 		let mut record = failure.encode();
 		record.extend_from_slice(format!("\n{why}\n").as_bytes());
 		let path = self.path(hash, "failed");
-		if let Err(error) = write_synced(&path, &record) {
+		if let Err(error) = write_atomically(&path, &record) {
 			log::warn!(target: "gateless::inference", "cannot write {path:?}: {error}");
 		}
 		self.end(hash);
 	}
-}
-
-/// Writes `bytes` to `path` through a temporary file, so that a crash leaves the old or the new.
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-	let partial = path.with_extension(format!(
-		"partial-{}-{:?}",
-		std::process::id(),
-		std::thread::current().id()
-	));
-	let mut file = fs::File::create(&partial)?;
-	file.write_all(bytes)?;
-	file.sync_all()?;
-	fs::rename(&partial, path)
 }
 
 #[cfg(test)]

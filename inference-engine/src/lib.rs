@@ -214,11 +214,17 @@ pub fn read_signature(bytes: &[u8]) -> Result<ModelSignature, LoadError> {
 /// node's memory limit, anything else the model's fault.
 fn panicked(doing: &str, payload: Box<dyn std::any::Any + Send>) -> LoadError {
 	let message = panic_message(&*payload);
-	if message.contains("alloc") {
+	if failed_to_allocate(&message) {
 		LoadError::ResourceLimit(format!("out of memory {doing}: {message}"))
 	} else {
 		LoadError::Unsupported(format!("the engine panicked {doing}: {message}"))
 	}
+}
+
+/// Whether a panic's message is tract's failed allocation ("failed to allocate Layout ..."): the
+/// worker's memory limit, not the model's or the input's fault.
+fn failed_to_allocate(message: &str) -> bool {
+	message.contains("alloc")
 }
 
 /// The text of a panic's payload, where it has one.
@@ -282,7 +288,7 @@ impl Plan {
 		let outputs = catch_unwind(AssertUnwindSafe(|| self.runnable.run(tvec!(tensor.into()))))
 			.map_err(|payload| {
 				let message = panic_message(&*payload);
-				if message.contains("alloc") {
+				if failed_to_allocate(&message) {
 					RunError::OutOfMemory(message)
 				} else {
 					RunError::Verdict(InferenceError::BadModel)

@@ -107,22 +107,10 @@ impl ModelStore {
 	pub fn insert(&self, hash: &H256, size: u64, bytes: &[u8]) -> Result<(), StoreError> {
 		self.check(hash, size, bytes)?;
 		let path = self.path_of(hash);
-		// Write then rename, so that a crash never leaves a partial file under the final name.
-		// Named per thread: offchain workers of two blocks may store the same model at once.
-		let partial = path.with_extension(format!(
-			"partial-{}-{:?}",
-			std::process::id(),
-			std::thread::current().id()
-		));
-		let write = || -> io::Result<()> {
-			// Again, in case the directory was removed while the node ran.
-			fs::create_dir_all(&self.dir)?;
-			let mut file = fs::File::create(&partial)?;
-			file.write_all(bytes)?;
-			file.sync_all()?;
-			fs::rename(&partial, &path)
-		};
-		write().map_err(|error| StoreError::Io(format!("writing {path:?}: {error}")))
+		// Again, in case the directory was removed while the node ran.
+		fs::create_dir_all(&self.dir)
+			.and_then(|()| write_atomically(&path, bytes))
+			.map_err(|error| StoreError::Io(format!("writing {path:?}: {error}")))
 	}
 
 	fn check(&self, hash: &H256, size: u64, bytes: &[u8]) -> Result<(), StoreError> {
@@ -178,6 +166,21 @@ impl ModelStore {
 			})
 		}))
 	}
+}
+
+/// Writes `bytes` to `path` through a temporary file, synced then renamed, so that a crash leaves
+/// the old file or the new one, never a partial one under the final name. The temporary file is
+/// named per process and thread: offchain workers of two blocks may write the same file at once.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+	let partial = path.with_extension(format!(
+		"partial-{}-{:?}",
+		std::process::id(),
+		std::thread::current().id()
+	));
+	let mut file = fs::File::create(&partial)?;
+	file.write_all(bytes)?;
+	file.sync_all()?;
+	fs::rename(&partial, path)
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -237,11 +237,6 @@ fn models_are_fetched_from_their_uris_checked_and_capped() {
 	assert_eq!(StoreError::HashMismatch.attestation_failure(), AttestationFailure::HashMismatch);
 }
 
-/// A hostile model's `ModelRef`, with the signature `models/models.json` declares for it.
-fn hostile(file: &str) -> ModelRef {
-	inline(file)
-}
-
 /// An f32 input of zeros for `model`'s first input, its dynamic dimensions set to 1.
 fn zeros(model: &ModelRef) -> InputTensor {
 	let shape: Vec<u32> = model.signature.inputs[0]
@@ -264,7 +259,7 @@ fn zeros(model: &ModelRef) -> InputTensor {
 fn a_model_that_allocates_without_bound_at_load_is_too_large_and_the_caller_lives_on() {
 	let dir = tempfile::tempdir().unwrap();
 	let engine = Engine::new(config(dir.path())).unwrap();
-	let bomb = hostile("bomb-constant-of-shape.onnx");
+	let bomb = inline("bomb-constant-of-shape.onnx");
 	assert_eq!(engine.check_model(&bomb), Verdict::Fails(AttestationFailure::TooLarge));
 	// Recorded for good: not loaded again, by this engine or after a restart.
 	let starts = engine.worker_starts();
@@ -287,7 +282,7 @@ fn a_model_that_allocates_without_bound_at_load_is_too_large_and_the_caller_live
 fn an_input_that_allocates_without_bound_costs_that_job_only() {
 	let dir = tempfile::tempdir().unwrap();
 	let engine = Engine::new(config(dir.path())).unwrap();
-	let bomb = hostile("bomb-input-range.onnx");
+	let bomb = inline("bomb-input-range.onnx");
 	assert_eq!(engine.check_model(&bomb), Verdict::Loads, "harmless until fed a large size");
 	let size = |value: f32| Tensor {
 		dtype: DType::F32,
@@ -313,7 +308,7 @@ fn a_run_past_the_time_limit_kills_the_worker_and_the_next_run_gets_a_fresh_one(
 		..config(dir.path())
 	})
 	.unwrap();
-	let slow = hostile("slow-matmul.onnx");
+	let slow = inline("slow-matmul.onnx");
 	assert_eq!(engine.check_model(&slow), Verdict::Loads);
 	let input = zeros(&slow);
 	let worker = engine.worker_id().expect("the worker that loaded it");
@@ -339,7 +334,7 @@ fn a_worker_killed_mid_inference_is_replaced() {
 		..config(dir.path())
 	})
 	.unwrap();
-	let slow = hostile("slow-matmul.onnx");
+	let slow = inline("slow-matmul.onnx");
 	assert_eq!(engine.check_model(&slow), Verdict::Loads);
 	let worker = engine.worker_id().expect("the worker that loaded it");
 	let killer = std::thread::spawn(move || {
@@ -365,7 +360,7 @@ fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
 	let dir = tempfile::tempdir().unwrap();
 	let engine = Engine::new(config(dir.path())).unwrap();
 	for file in ["panic-transpose-perm.onnx", "panic-depth-to-space-zero.onnx"] {
-		let verdict = engine.check_model(&hostile(file));
+		let verdict = engine.check_model(&inline(file));
 		assert!(
 			matches!(
 				verdict,
@@ -374,7 +369,7 @@ fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
 			"{file}: {verdict:?}"
 		);
 	}
-	let gather = hostile("panic-gather-index.onnx");
+	let gather = inline("panic-gather-index.onnx");
 	assert_eq!(engine.check_model(&gather), Verdict::Loads);
 	let output = engine.run(&gather, &zeros(&gather));
 	assert_eq!(
