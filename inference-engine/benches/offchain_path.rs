@@ -95,6 +95,7 @@ fn measure_tract(model: &str, file: &str) -> Value {
 	let engine = Engine::new(EngineConfig {
 		model_dir: dir.path().to_path_buf(),
 		max_model_bytes: 64 << 20,
+		store_quota_bytes: 1 << 30,
 		cache_size: 8,
 		time_limit: Duration::from_secs(5),
 		fetch_timeout: Duration::from_secs(5),

@@ -28,6 +28,7 @@ use sp_core::H256;
 
 use crate::{
 	journal::LoadJournal,
+	metrics::{LoadOutcome, Metrics, RunOutcome},
 	store::{FetchPolicy, ModelStore, StoreError},
 	worker::{
 		host::{WorkerCommand, WorkerFailure, WorkerProcess},
@@ -44,6 +45,8 @@ pub struct EngineConfig {
 	pub model_dir: PathBuf,
 	/// The largest model accepted, in bytes.
 	pub max_model_bytes: u64,
+	/// The most bytes of models the store keeps on disk (least recently used ones are evicted).
+	pub store_quota_bytes: u64,
 	/// How many optimised plans the worker keeps in memory.
 	pub cache_size: usize,
 	/// The longest one model load, or one inference, may take.
@@ -97,11 +100,17 @@ pub struct Engine {
 	store: Arc<ModelStore>,
 	journal: Arc<LoadJournal>,
 	worker: Arc<Mutex<WorkerSlot>>,
+	metrics: Metrics,
 }
 
 impl Engine {
 	/// Opens the model store and the load journal. The first worker starts with the first request.
 	pub fn new(config: EngineConfig) -> std::io::Result<Self> {
+		Self::with_metrics(config, Metrics::disabled())
+	}
+
+	/// [`Engine::new`], counting into `metrics`.
+	pub fn with_metrics(config: EngineConfig, metrics: Metrics) -> std::io::Result<Self> {
 		let store = ModelStore::open(
 			&config.model_dir,
 			FetchPolicy {
@@ -109,6 +118,8 @@ impl Engine {
 				timeout: config.fetch_timeout,
 				allow_private: config.allow_private_uris,
 			},
+			config.store_quota_bytes,
+			metrics.clone(),
 		)?;
 		let journal = LoadJournal::open(&config.model_dir.join("journal"))?;
 		Ok(Self {
@@ -116,6 +127,7 @@ impl Engine {
 			store: Arc::new(store),
 			journal: Arc::new(journal),
 			worker: Arc::new(Mutex::new(WorkerSlot::default())),
+			metrics,
 		})
 	}
 
@@ -156,6 +168,7 @@ impl Engine {
 			let process = WorkerProcess::spawn(&self.config.worker, &self.config.worker_options())
 				.map_err(|failure| format!("{failure:?}"))?;
 			slot.starts += 1;
+			self.metrics.worker_started();
 			log::debug!(
 				target: "gateless::inference",
 				"inference worker {} started with {}",
@@ -212,9 +225,9 @@ impl Engine {
 		let fail_for_good = |failure: AttestationFailure, why: String| {
 			log::warn!(target: "gateless::inference", "model {:?}: {why}", model.hash);
 			self.journal.fail(&model.hash, failure, &why);
-			failure
+			(Err(failure), LoadOutcome::OverLimits)
 		};
-		match answer {
+		let (result, outcome) = match answer {
 			Ok(Response::Loaded(Ok(()))) => {
 				self.journal.end(&model.hash);
 				slot.loads += 1;
@@ -224,37 +237,39 @@ impl Engine {
 					model.hash,
 					started.elapsed().as_millis()
 				);
-				Ok(())
+				(Ok(()), LoadOutcome::Loaded)
 			},
 			Ok(Response::Loaded(Err(error @ LoadError::ResourceLimit(_)))) => {
-				Err(fail_for_good(error.attestation_failure(), format!("{error:?}")))
+				fail_for_good(error.attestation_failure(), format!("{error:?}"))
 			},
 			Ok(Response::Loaded(Err(error))) => {
 				self.journal.end(&model.hash);
 				log::info!(target: "gateless::inference", "model {:?}: {error:?}", model.hash);
-				Err(error.attestation_failure())
+				(Err(error.attestation_failure()), LoadOutcome::Refused)
 			},
 			Ok(other) => {
 				self.journal.end(&model.hash);
 				slot.process = None;
 				log::warn!(target: "gateless::inference", "worker answered a load with {other:?}");
-				Err(AttestationFailure::Unavailable)
+				(Err(AttestationFailure::Unavailable), LoadOutcome::WorkerFailed)
 			},
-			Err(WorkerFailure::TimedOut) => Err(fail_for_good(
+			Err(WorkerFailure::TimedOut) => fail_for_good(
 				AttestationFailure::TooLarge,
 				format!("loading took longer than {} ms", self.config.time_limit.as_millis()),
-			)),
-			Err(WorkerFailure::Died(how)) => Err(fail_for_good(
+			),
+			Err(WorkerFailure::Died(how)) => fail_for_good(
 				AttestationFailure::TooLarge,
 				format!("loading it killed the inference worker: {how}"),
-			)),
+			),
 			Err(failure) => {
 				// The node could not start or talk to a worker: nothing is known of the model.
 				self.journal.end(&model.hash);
 				log::warn!(target: "gateless::inference", "inference worker: {failure:?}");
-				Err(AttestationFailure::Unavailable)
+				(Err(AttestationFailure::Unavailable), LoadOutcome::WorkerFailed)
 			},
-		}
+		};
+		self.metrics.loaded(outcome, started.elapsed());
+		result
 	}
 
 	/// The model's bytes from the store, inline bytes or URIs, without holding the worker.
@@ -284,6 +299,26 @@ impl Engine {
 	/// why this node abstains: its time or memory limit, a worker that died, bytes it cannot get,
 	/// a model its own attestation found too large.
 	pub fn run(
+		&self,
+		model: &ModelRef,
+		input: &InputTensor,
+	) -> Result<InferenceOutput, Abstention> {
+		let started = Instant::now();
+		let outcome = self.run_once_loaded(model, input);
+		let counted = match &outcome {
+			Ok(InferenceOutput::Tensor(_)) => RunOutcome::Output,
+			Ok(InferenceOutput::Error(_)) => RunOutcome::Error,
+			Err(cause) => {
+				self.metrics.abstained(*cause);
+				RunOutcome::Abstained
+			},
+		};
+		self.metrics.ran(counted, started.elapsed());
+		outcome
+	}
+
+	/// [`Engine::run`], loading the model first where the worker has no plan of it.
+	fn run_once_loaded(
 		&self,
 		model: &ModelRef,
 		input: &InputTensor,
@@ -342,6 +377,20 @@ impl Engine {
 		self.store.contains(hash)
 	}
 
+	/// Removes the model with `hash` from the store: it was rejected or banned, no job will
+	/// need it again.
+	pub fn discard_model(&self, hash: &H256) {
+		if self.store.contains(hash) {
+			log::info!(target: "gateless::inference", "removing model {hash:?} from the store");
+		}
+		self.store.remove(hash);
+	}
+
+	/// How many models, and how many bytes, the model store holds.
+	pub fn store_usage(&self) -> (usize, u64) {
+		self.store.usage()
+	}
+
 	/// Puts `bytes` into the model store under their hash (node operators' private models, via
 	/// `gateless_putModel`), within the store's size limit.
 	pub fn store_model(&self, bytes: &[u8]) -> Result<H256, StoreError> {
@@ -379,5 +428,9 @@ impl InferenceHost for Engine {
 
 	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
 		Engine::run(self, &model, &input)
+	}
+
+	fn discard_model(&mut self, hash: H256) {
+		Engine::discard_model(self, &hash)
 	}
 }

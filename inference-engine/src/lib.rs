@@ -12,10 +12,12 @@
 //!   or as [`RunError::OutOfMemory`], this node's limit, when an allocation failed).
 //! - [`PlanCache`] keeps the most recently used plans by model hash, so a model is parsed and
 //!   optimised once, not per job.
-//! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs.
+//! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs,
+//!   within a disk quota.
 //! - [`worker`]: the sandboxed processes that do the loading and running, so that a hostile model
 //!   can never stop the node.
 //! - [`journal`] remembers, across restarts, the models whose loading killed a worker.
+//! - [`metrics`]: Prometheus counters of loads, runs, abstentions, workers, fetches and the store.
 //! - [`Engine`] puts them together with time, memory and size limits, as the node's
 //!   implementation of the `inference` runtime interface that offchain workers call.
 //!
@@ -409,11 +411,13 @@ impl PlanCache {
 pub mod address;
 pub mod engine;
 pub mod journal;
+pub mod metrics;
 pub mod reference;
 pub mod store;
 pub mod worker;
 
 pub use engine::{Engine, EngineConfig};
+pub use metrics::Metrics;
 pub use worker::{host::WorkerCommand, run_worker, WORKER_ARG};
 
 #[cfg(test)]

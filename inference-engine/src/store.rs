@@ -3,14 +3,16 @@
 //! A model's bytes come from the store, else from the chain (inline models, passed in by the
 //! offchain worker), else from the model's http(s) URIs, fetched natively with a timeout and a
 //! size cap. Bytes enter the store only when they have the registered size and hash, and are
-//! checked again when read, so a corrupted file is dropped rather than run.
+//! checked again when read, so a corrupted file is dropped rather than run. The store keeps
+//! within a disk quota by evicting the least recently used models, and backs off URIs that fail.
 
 use std::{
+	collections::HashMap,
 	fs,
 	io::{self, Write},
 	path::{Path, PathBuf},
-	sync::mpsc,
-	time::Duration,
+	sync::{mpsc, Mutex, MutexGuard},
+	time::{Duration, Instant},
 };
 
 use gateless_primitives::{
@@ -20,6 +22,8 @@ use gateless_primitives::{
 use http_body_util::{BodyExt, Empty};
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use sp_core::H256;
+
+use crate::metrics::{FetchOutcome, Metrics};
 
 /// Why a model's bytes could not be obtained.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,19 +64,105 @@ pub struct FetchPolicy {
 	pub allow_private: bool,
 }
 
-/// ONNX files under a directory, named by the hex of their hash.
+/// The first wait before a URI that failed is tried again; each further failure doubles it.
+pub const FIRST_RETRY_AFTER: Duration = Duration::from_secs(6);
+/// The longest wait before a URI that keeps failing is tried again.
+pub const LAST_RETRY_AFTER: Duration = Duration::from_secs(600);
+/// How many failing URIs the store remembers (the oldest are forgotten first).
+const MAX_BACKED_OFF: usize = 1024;
+
+/// A file in the store, by its hash.
+struct StoredFile {
+	size: u64,
+	last_used: Instant,
+}
+
+/// A URI that failed recently, and when it may be tried again.
+struct BackOff {
+	failures: u32,
+	retry_at: Instant,
+	/// What the last attempt ran into; a mismatch is reported again while backed off.
+	error: StoreError,
+}
+
+#[derive(Default)]
+struct StoreState {
+	files: HashMap<H256, StoredFile>,
+	backed_off: HashMap<String, BackOff>,
+}
+
+impl StoreState {
+	fn bytes(&self) -> u64 {
+		self.files.values().fold(0, |sum, file| sum.saturating_add(file.size))
+	}
+}
+
+/// ONNX files under a directory, named by the hex of their hash, within a disk quota.
+///
+/// The store is a cache: every model can be obtained again from the chain or its URIs. To stay
+/// within the quota it removes the least recently used files (the models of running jobs are the
+/// most recently used, and the worker usually still holds their plans); a model that does not fit
+/// even then is used without being stored. URIs that failed are not tried again before their
+/// back-off ends ([`FIRST_RETRY_AFTER`], doubling up to [`LAST_RETRY_AFTER`]), so a model whose
+/// server is down costs a validator one attempt now and then, not one per block.
 pub struct ModelStore {
 	dir: PathBuf,
 	max_bytes: u64,
+	quota_bytes: u64,
 	fetch: FetchPolicy,
+	state: Mutex<StoreState>,
+	metrics: Metrics,
 }
 
 impl ModelStore {
-	/// Opens (creating it if needed) the store in `dir`, accepting models of at most
-	/// `fetch.max_bytes` and fetching them as `fetch` says.
-	pub fn open(dir: &Path, fetch: FetchPolicy) -> io::Result<Self> {
+	/// Opens (creating it if needed) the store in `dir`, keeping at most `quota_bytes` of models
+	/// of at most `fetch.max_bytes` each, and fetching them as `fetch` says. Files already there
+	/// count as used in the order they were written.
+	pub fn open(
+		dir: &Path,
+		fetch: FetchPolicy,
+		quota_bytes: u64,
+		metrics: Metrics,
+	) -> io::Result<Self> {
 		fs::create_dir_all(dir)?;
-		Ok(Self { dir: dir.to_path_buf(), max_bytes: fetch.max_bytes, fetch })
+		let mut state = StoreState::default();
+		let now = Instant::now();
+		for entry in fs::read_dir(dir)? {
+			let entry = entry?;
+			let path = entry.path();
+			let name = entry.file_name();
+			let name = name.to_string_lossy();
+			if name.contains(".partial-") {
+				// Left by a node that stopped while writing it.
+				let _ = fs::remove_file(&path);
+				continue;
+			}
+			let Some(hash) = name.strip_suffix(".onnx").and_then(parse_hash) else { continue };
+			let metadata = entry.metadata()?;
+			if !metadata.is_file() {
+				continue;
+			}
+			let age = metadata.modified().ok().and_then(|at| at.elapsed().ok()).unwrap_or_default();
+			let last_used = now.checked_sub(age).unwrap_or(now);
+			state.files.insert(hash, StoredFile { size: metadata.len(), last_used });
+		}
+		let store = Self {
+			dir: dir.to_path_buf(),
+			max_bytes: fetch.max_bytes,
+			quota_bytes,
+			fetch,
+			state: Mutex::new(state),
+			metrics,
+		};
+		let mut state = store.state();
+		store.make_room(&mut state, 0, None);
+		drop(state);
+		Ok(store)
+	}
+
+	fn state(&self) -> MutexGuard<'_, StoreState> {
+		// Every update leaves the state consistent, so a panic elsewhere cannot corrupt it.
+		self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 	}
 
 	/// The directory of the store.
@@ -86,31 +176,100 @@ impl ModelStore {
 
 	/// Whether the store holds the model with `hash`.
 	pub fn contains(&self, hash: &H256) -> bool {
-		self.path_of(hash).is_file()
+		self.state().files.contains_key(hash) && self.path_of(hash).is_file()
+	}
+
+	/// How many models, and how many bytes, the store holds.
+	pub fn usage(&self) -> (usize, u64) {
+		let state = self.state();
+		(state.files.len(), state.bytes())
 	}
 
 	/// The stored bytes of the model with `hash`, if present and intact; a file whose bytes no
 	/// longer hash to its name is removed.
 	pub fn read(&self, hash: &H256) -> Option<Vec<u8>> {
 		let path = self.path_of(hash);
-		let bytes = fs::read(&path).ok()?;
+		let bytes = match fs::read(&path) {
+			Ok(bytes) => bytes,
+			Err(_) => {
+				self.forget(hash);
+				return None;
+			},
+		};
 		if model_hash(&bytes) == *hash {
+			if let Some(file) = self.state().files.get_mut(hash) {
+				file.last_used = Instant::now();
+			}
 			Some(bytes)
 		} else {
 			log::warn!(target: "gateless::inference", "removing corrupted model file {path:?}");
-			let _ = fs::remove_file(&path);
+			self.remove(hash);
 			None
 		}
 	}
 
-	/// Checks `bytes` against the registered `size` and `hash` and stores them.
+	/// Removes the model with `hash` from the store (a rejected or banned model), if it is there.
+	pub fn remove(&self, hash: &H256) {
+		let _ = fs::remove_file(self.path_of(hash));
+		self.forget(hash);
+	}
+
+	fn forget(&self, hash: &H256) {
+		let mut state = self.state();
+		state.files.remove(hash);
+		self.metrics.store_holds(state.files.len(), state.bytes());
+	}
+
+	/// Removes least recently used files, other than `keep`, until `incoming` more bytes fit in
+	/// the quota; whether they do.
+	fn make_room(&self, state: &mut StoreState, incoming: u64, keep: Option<&H256>) -> bool {
+		while state.bytes().saturating_add(incoming) > self.quota_bytes {
+			let oldest = state
+				.files
+				.iter()
+				.filter(|(hash, _)| Some(*hash) != keep)
+				.min_by_key(|(_, file)| file.last_used)
+				.map(|(hash, _)| *hash);
+			let Some(oldest) = oldest else { break };
+			log::debug!(target: "gateless::inference", "evicting model {oldest:?} from the store");
+			let _ = fs::remove_file(self.path_of(&oldest));
+			state.files.remove(&oldest);
+			self.metrics.evicted();
+		}
+		self.metrics.store_holds(state.files.len(), state.bytes());
+		state.bytes().saturating_add(incoming) <= self.quota_bytes
+	}
+
+	/// Checks `bytes` against the registered `size` and `hash` and stores them, making room
+	/// within the quota. Bytes that do not fit even in an empty store are not stored (and not an
+	/// error: they are still the model's).
 	pub fn insert(&self, hash: &H256, size: u64, bytes: &[u8]) -> Result<(), StoreError> {
 		self.check(hash, size, bytes)?;
+		self.put(hash, size, bytes)
+	}
+
+	/// Stores bytes already checked against `hash` and `size`.
+	fn put(&self, hash: &H256, size: u64, bytes: &[u8]) -> Result<(), StoreError> {
+		let mut state = self.state();
+		state.files.remove(hash);
+		// Nothing is evicted for a model that would not fit anyway.
+		if size > self.quota_bytes || !self.make_room(&mut state, size, Some(hash)) {
+			log::info!(
+				target: "gateless::inference",
+				"model {hash:?} ({size} bytes) is used without being stored: the store's quota \
+				 is {} bytes",
+				self.quota_bytes
+			);
+			return Ok(());
+		}
 		let path = self.path_of(hash);
 		// Again, in case the directory was removed while the node ran.
 		fs::create_dir_all(&self.dir)
 			.and_then(|()| write_atomically(&path, bytes))
-			.map_err(|error| StoreError::Io(format!("writing {path:?}: {error}")))
+			.map_err(|error| StoreError::Io(format!("writing {path:?}: {error}")))?;
+		state.files.insert(*hash, StoredFile { size, last_used: Instant::now() });
+		self.metrics.store_holds(state.files.len(), state.bytes());
+		Ok(())
 	}
 
 	fn check(&self, hash: &H256, size: u64, bytes: &[u8]) -> Result<(), StoreError> {
@@ -127,8 +286,8 @@ impl ModelStore {
 		Ok(())
 	}
 
-	/// The bytes of `model`: from the store, else its inline bytes, else its URIs in order;
-	/// whatever is obtained is checked and stored.
+	/// The bytes of `model`: from the store, else its inline bytes, else its URIs in order
+	/// (skipping those backed off); whatever is obtained is checked and stored.
 	pub fn obtain(&self, model: &ModelRef) -> Result<Vec<u8>, StoreError> {
 		if model.size > self.max_bytes {
 			return Err(StoreError::TooLarge { size: model.size, limit: self.max_bytes });
@@ -137,26 +296,52 @@ impl ModelStore {
 			return Ok(bytes);
 		}
 		if let Some(bytes) = &model.inline {
-			self.insert(&model.hash, model.size, bytes)?;
+			self.check(&model.hash, model.size, bytes)?;
+			self.store_quietly(&model.hash, model.size, bytes);
 			return Ok(bytes.clone());
 		}
 		let mut attempts = Vec::new();
 		let mut mismatch = None;
 		for uri in &model.uris {
 			let uri = String::from_utf8_lossy(uri).into_owned();
-			match fetch(&uri, &self.fetch) {
-				Ok(bytes) => match self.insert(&model.hash, model.size, &bytes) {
-					Ok(()) => return Ok(bytes),
+			if let Some((error, wait)) = self.backed_off(&uri) {
+				self.metrics.fetched(FetchOutcome::BackedOff);
+				attempts.push(format!(
+					"{uri}: not retried for another {} s after {error:?}",
+					wait.as_secs()
+				));
+				if matches!(error, StoreError::HashMismatch | StoreError::SizeMismatch { .. }) {
+					mismatch = Some(error);
+				}
+				continue;
+			}
+			let error = match fetch(&uri, &self.fetch) {
+				Ok(bytes) => match self.check(&model.hash, model.size, &bytes) {
+					Ok(()) => {
+						self.metrics.fetched(FetchOutcome::Fetched);
+						self.state().backed_off.remove(&uri);
+						self.store_quietly(&model.hash, model.size, &bytes);
+						return Ok(bytes);
+					},
 					// Another URI may serve the right bytes; if none does, the mismatch is what
 					// the validator reports.
 					Err(error @ (StoreError::HashMismatch | StoreError::SizeMismatch { .. })) => {
-						attempts.push(format!("{uri}: {error:?}"));
-						mismatch = Some(error);
+						self.metrics.fetched(FetchOutcome::Mismatch);
+						mismatch = Some(error.clone());
+						error
 					},
-					Err(error) => return Err(error),
+					Err(error) => {
+						self.metrics.fetched(FetchOutcome::Failed);
+						error
+					},
 				},
-				Err(error) => attempts.push(format!("{uri}: {error}")),
-			}
+				Err(reason) => {
+					self.metrics.fetched(FetchOutcome::Failed);
+					StoreError::Unavailable(reason)
+				},
+			};
+			attempts.push(format!("{uri}: {error:?}"));
+			self.back_off(uri, error);
 		}
 		Err(mismatch.unwrap_or_else(|| {
 			StoreError::Unavailable(if attempts.is_empty() {
@@ -166,6 +351,59 @@ impl ModelStore {
 			})
 		}))
 	}
+
+	/// Stores checked bytes; a store that cannot be written costs a fetch later, not this use.
+	fn store_quietly(&self, hash: &H256, size: u64, bytes: &[u8]) {
+		if let Err(error) = self.put(hash, size, bytes) {
+			log::warn!(target: "gateless::inference", "model {hash:?} not stored: {error:?}");
+		}
+	}
+
+	/// The last error of `uri` and how long until it may be tried again, if it is backed off.
+	fn backed_off(&self, uri: &str) -> Option<(StoreError, Duration)> {
+		let state = self.state();
+		let back_off = state.backed_off.get(uri)?;
+		let wait = back_off.retry_at.checked_duration_since(Instant::now())?;
+		Some((back_off.error.clone(), wait))
+	}
+
+	/// Backs `uri` off after it failed with `error`: twice as long as after its last failure.
+	fn back_off(&self, uri: String, error: StoreError) {
+		let mut state = self.state();
+		let failures = state.backed_off.get(&uri).map_or(0, |back_off| back_off.failures);
+		let wait = FIRST_RETRY_AFTER
+			.saturating_mul(1u32.checked_shl(failures).unwrap_or(u32::MAX))
+			.min(LAST_RETRY_AFTER);
+		if state.backed_off.len() >= MAX_BACKED_OFF && !state.backed_off.contains_key(&uri) {
+			let now = Instant::now();
+			state.backed_off.retain(|_, back_off| back_off.retry_at > now);
+			if state.backed_off.len() >= MAX_BACKED_OFF {
+				let soonest = state
+					.backed_off
+					.iter()
+					.min_by_key(|(_, back_off)| back_off.retry_at)
+					.map(|(uri, _)| uri.clone());
+				if let Some(soonest) = soonest {
+					state.backed_off.remove(&soonest);
+				}
+			}
+		}
+		let retry_at = Instant::now() + wait;
+		state
+			.backed_off
+			.insert(uri, BackOff { failures: failures.saturating_add(1), retry_at, error });
+	}
+}
+
+fn parse_hash(hex: &str) -> Option<H256> {
+	if hex.len() != 64 {
+		return None;
+	}
+	let mut bytes = [0u8; 32];
+	for (byte, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+		*byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+	}
+	Some(H256(bytes))
 }
 
 /// Writes `bytes` to `path` through a temporary file, synced then renamed, so that a crash leaves

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use gateless_inference_engine::{
 	reference::{argmax_rows, bytes, declared, first_rows, reference, serve, values},
-	store::{fetch, FetchPolicy, StoreError},
-	Engine, EngineConfig, WorkerCommand,
+	store::{fetch, FetchPolicy, ModelStore, StoreError, FIRST_RETRY_AFTER, LAST_RETRY_AFTER},
+	Engine, EngineConfig, Metrics, WorkerCommand,
 };
 use gateless_primitives::{
 	inference::ModelRef,
@@ -15,11 +15,13 @@ use gateless_primitives::{
 	model::{model_hash, AttestationFailure, DType, Dim, Verdict},
 };
 use sp_core::H256;
+use substrate_prometheus_endpoint::Registry;
 
 fn config(dir: &std::path::Path) -> EngineConfig {
 	EngineConfig {
 		model_dir: dir.join("models"),
 		max_model_bytes: 1 << 20,
+		store_quota_bytes: 1 << 30,
 		cache_size: 2,
 		time_limit: Duration::from_secs(30),
 		fetch_timeout: Duration::from_secs(10),
@@ -382,4 +384,111 @@ fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
 		engine.run(&inline("digits-mlp.onnx"), &first_rows(&input, 1)),
 		Ok(InferenceOutput::Tensor(_))
 	));
+}
+
+/// The value of a counter or gauge in `registry`, summed over the series whose labels include
+/// `label` (all of them with `None`).
+fn metric(registry: &Registry, name: &str, label: Option<&str>) -> f64 {
+	registry
+		.gather()
+		.iter()
+		.filter(|family| family.get_name() == name)
+		.flat_map(|family| family.get_metric())
+		.filter(|series| {
+			label
+				.is_none_or(|label| series.get_label().iter().any(|pair| pair.get_value() == label))
+		})
+		.map(|series| series.get_counter().get_value() + series.get_gauge().get_value())
+		.sum()
+}
+
+#[test]
+fn the_store_keeps_to_its_quota_evicting_the_least_recently_used() {
+	let dir = tempfile::tempdir().unwrap();
+	let registry = Registry::new();
+	let metrics = Metrics::register(&registry).unwrap();
+	// Any bytes do for the store: it checks sizes and hashes, not graphs.
+	let file = |name: &str| ModelRef { signature: declared("digits-int.onnx"), ..inline(name) };
+	let (small, medium, large) = (
+		file("digits-int.onnx"),
+		file("digits-mlp-truncated.onnx"),
+		file("digits-wrong-signature.onnx"),
+	);
+	// Room for the small and the large one together, not for all three.
+	let quota = small.size + large.size + 100;
+	let policy =
+		FetchPolicy { max_bytes: 1 << 20, timeout: Duration::from_secs(5), allow_private: true };
+	let store = ModelStore::open(&dir.path().join("models"), policy, quota, metrics).unwrap();
+	store.obtain(&small).unwrap();
+	store.obtain(&large).unwrap();
+	assert_eq!(store.usage(), (2, small.size + large.size));
+	// The small one is used again, so the large one is now the least recently used.
+	store.obtain(&ModelRef { inline: None, ..small.clone() }).unwrap();
+	store.obtain(&medium).unwrap();
+	assert!(store.contains(&small.hash) && store.contains(&medium.hash));
+	assert!(!store.contains(&large.hash), "the least recently used model was evicted");
+	assert_eq!(store.usage(), (2, small.size + medium.size));
+	assert_eq!(metric(&registry, "gateless_inference_model_store_evictions_total", None), 1.0);
+	assert_eq!(
+		metric(&registry, "gateless_inference_model_store_bytes", None),
+		(small.size + medium.size) as f64
+	);
+
+	// A model larger than the whole quota is still obtained, just not stored.
+	let too_big = file("digits-mlp.onnx");
+	assert!(too_big.size > quota);
+	assert_eq!(store.obtain(&too_big).unwrap().len() as u64, too_big.size);
+	assert!(!store.contains(&too_big.hash) && store.contains(&small.hash));
+
+	// A rejected or banned model is removed.
+	store.remove(&medium.hash);
+	assert_eq!(store.usage(), (1, small.size));
+
+	// Reopened with a smaller quota, the store finds its files and evicts to fit.
+	drop(store);
+	let policy_dir = dir.path().join("models");
+	let reopened = ModelStore::open(&policy_dir, policy, quota, Metrics::disabled()).unwrap();
+	assert!(reopened.contains(&small.hash));
+	let tight = ModelStore::open(&policy_dir, policy, small.size - 1, Metrics::disabled()).unwrap();
+	assert_eq!(tight.usage(), (0, 0));
+}
+
+#[test]
+fn a_uri_that_failed_is_backed_off_and_others_are_still_tried() {
+	let dir = tempfile::tempdir().unwrap();
+	let registry = Registry::new();
+	let metrics = Metrics::register(&registry).unwrap();
+	let policy =
+		FetchPolicy { max_bytes: 1 << 20, timeout: Duration::from_secs(5), allow_private: true };
+	let store = ModelStore::open(dir.path(), policy, 1 << 30, metrics).unwrap();
+	let onnx = bytes("digits-int.onnx");
+	let by_uri = |uris: &[&String]| ModelRef {
+		uris: uris.iter().map(|uri| uri.as_bytes().to_vec().try_into().unwrap()).collect(),
+		inline: None,
+		..inline("digits-int.onnx")
+	};
+	let missing = serve(vec![], "404 Not Found", Duration::ZERO);
+	let first = store.obtain(&by_uri(&[&missing])).unwrap_err();
+	assert!(matches!(&first, StoreError::Unavailable(why) if why.contains("404")), "{first:?}");
+	let again = store.obtain(&by_uri(&[&missing])).unwrap_err();
+	assert!(
+		matches!(&again, StoreError::Unavailable(why) if why.contains("not retried")),
+		"{again:?}"
+	);
+	assert!(FIRST_RETRY_AFTER <= LAST_RETRY_AFTER);
+	// A URI serving other bytes is backed off too, and still reported as the mismatch it was.
+	let wrong = serve(bytes("digits-mlp.onnx"), "200 OK", Duration::ZERO);
+	for _ in 0..2 {
+		let error = store.obtain(&by_uri(&[&wrong])).unwrap_err();
+		assert!(matches!(error, StoreError::SizeMismatch { .. }), "{error:?}");
+	}
+	// Another URI of the model is fetched at once.
+	let right = serve(onnx.clone(), "200 OK", Duration::ZERO);
+	assert_eq!(store.obtain(&by_uri(&[&missing, &wrong, &right])).unwrap(), onnx);
+	let fetches =
+		|outcome| metric(&registry, "gateless_inference_model_fetches_total", Some(outcome)) as u32;
+	assert_eq!(
+		(fetches("failed"), fetches("mismatch"), fetches("backed_off"), fetches("fetched")),
+		(1, 1, 4, 1)
+	);
 }

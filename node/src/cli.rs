@@ -28,6 +28,12 @@ pub struct InferenceParams {
 	#[arg(long, value_name = "MIB", default_value_t = 64)]
 	pub max_model_mib: u64,
 
+	/// The disk quota of the model store, in MiB: the least recently used models are removed to
+	/// stay within it (they are fetched again if a job needs them), and a model larger than the
+	/// quota is loaded without being stored.
+	#[arg(long, value_name = "MIB", default_value_t = 4096)]
+	pub model_store_mib: u64,
+
 	/// How many optimised models the inference worker keeps in memory.
 	#[arg(long, value_name = "COUNT", default_value_t = 8)]
 	pub model_cache_size: usize,
@@ -82,6 +88,7 @@ impl InferenceParams {
 		Ok(gateless_inference_engine::EngineConfig {
 			model_dir: self.model_dir.clone().unwrap_or_else(|| data_path.join("models")),
 			max_model_bytes: self.max_model_mib.saturating_mul(1024 * 1024),
+			store_quota_bytes: self.model_store_mib.saturating_mul(1024 * 1024),
 			cache_size: self.model_cache_size.max(1),
 			time_limit: std::time::Duration::from_millis(self.inference_time_limit_ms.max(1)),
 			fetch_timeout: std::time::Duration::from_secs(self.model_fetch_timeout_secs.max(1)),

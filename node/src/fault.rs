@@ -65,6 +65,10 @@ impl InferenceHost for FaultyEngine {
 		self.engine.check_model(&model)
 	}
 
+	fn discard_model(&mut self, hash: H256) {
+		self.engine.discard_model(&hash)
+	}
+
 	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
 		match self.fault {
 			TestFault::Delay(delay) => {

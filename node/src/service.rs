@@ -224,17 +224,23 @@ pub fn new_full<
 
 	// The model store and inference engine serve the offchain workers, and `gateless_putModel`.
 	let engine = if config.offchain_worker.enabled {
-		let engine =
-			gateless_inference_engine::Engine::new(inference.clone()).map_err(|error| {
+		let metrics = match config.prometheus_registry() {
+			Some(registry) => gateless_inference_engine::Metrics::register(registry)
+				.map_err(|error| ServiceError::Other(format!("inference metrics: {error}")))?,
+			None => gateless_inference_engine::Metrics::disabled(),
+		};
+		let engine = gateless_inference_engine::Engine::with_metrics(inference.clone(), metrics)
+			.map_err(|error| {
 				ServiceError::Other(format!(
 					"cannot open the model store in {:?}: {error}",
 					inference.model_dir
 				))
 			})?;
 		log::info!(
-			"🧮 Inference engine: models in {:?}, up to {} MiB, {} cached, {} ms per run, {} thread(s), \
-			 workers of {} MiB",
+			"🧮 Inference engine: models in {:?} (quota {} MiB), up to {} MiB each, {} cached, {} \
+			 ms per run, {} thread(s), workers of {} MiB",
 			inference.model_dir,
+			inference.store_quota_bytes / (1024 * 1024),
 			inference.max_model_bytes / (1024 * 1024),
 			inference.cache_size,
 			inference.time_limit.as_millis(),

@@ -1,7 +1,8 @@
 //! The `inference` runtime interface: how offchain workers ask the node to check and run models.
 //!
-//! The runtime calls [`check_model`], [`run`] and [`has_model`]; the node implements them natively with its inference engine (tract,
-//! a model store and a plan cache) and hands that implementation to offchain workers only, as the
+//! The runtime calls [`check_model`], [`run`], [`has_model`] and [`discard_model`]; the node
+//! implements them natively with its inference engine (tract in sandboxed worker processes, a model
+//! store) and hands that implementation to offchain workers only, as the
 //! [`InferenceExt`] externalities extension. Every node registers the host functions (the runtime
 //! imports them), but during block import, block authoring or a runtime API call the extension is
 //! absent and the calls answer deterministically: `false`, or `None` ("no engine here"). No
@@ -48,6 +49,8 @@ pub trait InferenceHost: Send {
 	/// Runs the model on `input`: a verdict (its first output, or the deterministic error it ran
 	/// into), or why this node abstains (its limits, a crashed worker, no model bytes).
 	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention>;
+	/// Removes the model with `hash` from the node's store: it was rejected or banned.
+	fn discard_model(&mut self, hash: H256);
 }
 
 #[cfg(not(substrate_runtime))]
@@ -69,7 +72,7 @@ use sp_externalities::ExternalitiesExt;
 
 #[cfg(not(substrate_runtime))]
 pub use self::inference::HostFunctions;
-pub use self::inference::{check_model, has_model, run};
+pub use self::inference::{check_model, discard_model, has_model, run};
 
 /// Model checks and inference, served by the node to offchain workers.
 #[runtime_interface]
@@ -113,5 +116,13 @@ pub trait Inference {
 		input: PassFatPointerAndDecode<InputTensor>,
 	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
 		self.extension::<InferenceExt>().map(|engine| engine.0.run(model, input))
+	}
+
+	/// Removes the model with `hash` from the node's model store (it was rejected or banned);
+	/// nothing without an engine.
+	fn discard_model(&mut self, hash: PassFatPointerAndDecode<H256>) {
+		if let Some(engine) = self.extension::<InferenceExt>() {
+			engine.0.discard_model(hash)
+		}
 	}
 }

@@ -203,6 +203,9 @@ pub enum FailureReason {
 	NoQuorum,
 	/// No quorum, and too few fresh validators were free to escalate to.
 	NoFreshExecutors,
+	/// The job's model was banned or rejected while the job ran: its round ended without a
+	/// verdict, nobody paid or slashed.
+	ModelWithdrawn,
 }
 
 /// Where a job is in its life. It ends in exactly one of the last four.

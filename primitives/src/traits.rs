@@ -160,4 +160,9 @@ pub trait JobSettlement<AccountId> {
 
 	/// No quorum and no escalation left: refund and end the job.
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult;
+
+	/// Whether `job`'s model was banned or rejected since the job started (or is gone): its
+	/// round then ends with [`FailureReason::ModelWithdrawn`], nobody paid or slashed, since
+	/// executors may rightly have stopped running it.
+	fn model_withdrawn(job: JobId) -> bool;
 }

@@ -411,6 +411,9 @@ fn job_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 		job::JobStatus::Failed(job::FailureReason::NoFreshExecutors) => {
 			(types::JobStatus::Failed, Some("noFreshExecutors".into()))
 		},
+		job::JobStatus::Failed(job::FailureReason::ModelWithdrawn) => {
+			(types::JobStatus::Failed, Some("modelWithdrawn".into()))
+		},
 		job::JobStatus::Expired => (types::JobStatus::Expired, None),
 		job::JobStatus::Cancelled => (types::JobStatus::Cancelled, None),
 	};

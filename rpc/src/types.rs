@@ -177,7 +177,7 @@ pub struct Job {
 	/// What is held until the job ends.
 	pub fee: Quote,
 	pub status: JobStatus,
-	/// Why a failed job failed: `noQuorum` or `noFreshExecutors`.
+	/// Why a failed job failed: `noQuorum`, `noFreshExecutors` or `modelWithdrawn`.
 	pub failure: Option<String>,
 	/// Every executor assigned so far, round after round.
 	pub executors: Vec<String>,

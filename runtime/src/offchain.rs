@@ -18,6 +18,12 @@
 //! offchain storage lock and records when it sent its transaction; it sends again only if the
 //! chain has not seen it [`RESEND_AFTER`] blocks later (the pool refuses duplicates anyway).
 //!
+//! Everything a worker keeps in offchain storage for a duty (an execution, the block an
+//! attestation or abstention was sent) is listed in a ledger, and cleared once the chain is done
+//! with it: the job's round ended, the model is no longer pending. A job whose model was banned or
+//! rejected is not run (its round ends without a verdict, see the verification pallet), and the
+//! model's file leaves the node's store when the block that rejects or bans it is imported.
+//!
 //! Only verdicts are committed: an output, or an error that follows from the model and the input
 //! alone. When the engine abstains (the node's time or memory limit, a crashed worker, a model
 //! beyond this node's limits), the worker sends `Verification::abstain` with the cause instead:
@@ -34,6 +40,7 @@ use gateless_primitives::{
 	inference::{self, ModelRef},
 	job::{Abstention, InferenceOutput, JobId},
 	model::{ModelId, ModelLocation, ModelStatus},
+	traits::JobSettlement,
 	traits::ValidatorSet,
 };
 use sp_runtime::{
@@ -46,8 +53,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	AccountId, BlockNumber, ModelRegistry, Runtime, RuntimeCall, Session, Staking, System,
-	Verification,
+	AccountId, BlockNumber, InferenceJobs, ModelRegistry, Runtime, RuntimeCall, RuntimeEvent,
+	Session, Staking, System, Verification,
 };
 
 /// The most models one validator checks in one block's worker (loading a model takes a while).
@@ -101,6 +108,107 @@ pub fn attestation_key(model: ModelId, validator: &AccountId) -> Vec<u8> {
 	(b"gateless/attestation", model, validator).encode()
 }
 
+/// The offchain storage key of the [`Duty`] ledger.
+pub const LEDGER_KEY: &[u8] = b"gateless/ledger";
+
+/// The most duties the ledger lists. It holds one entry per round a validator serves and per
+/// model it attests until the chain is done with them, far fewer than this; beyond it a record
+/// would stay in offchain storage (a few bytes) rather than grow the ledger without bound.
+const MAX_LEDGER_LEN: usize = 4096;
+
+/// A duty whose record a worker keeps in offchain storage, until the chain is done with it.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub enum Duty {
+	/// An execution or abstention of `validator` in `job`'s round `round`.
+	Job { job: JobId, round: u8, validator: AccountId },
+	/// An attestation of `model` by `validator`.
+	Attestation { model: ModelId, validator: AccountId },
+}
+
+impl Duty {
+	/// Whether the chain is done with the duty: the round ended, or the model is decided.
+	fn is_over(&self) -> bool {
+		match self {
+			Duty::Job { job, round, .. } => pallet_result_verification::Rounds::<Runtime>::get(job)
+				.is_none_or(|current| current.round != *round),
+			Duty::Attestation { model, .. } => pallet_model_registry::Models::<Runtime>::get(model)
+				.is_none_or(|info| info.status != ModelStatus::Pending),
+		}
+	}
+
+	/// Clears the duty's records.
+	fn clear_records(&self) {
+		match self {
+			Duty::Job { job, round, validator } => {
+				StorageValueRef::persistent(&execution_key(*job, *round, validator)).clear();
+				StorageValueRef::persistent(&abstention_key(*job, *round, validator)).clear();
+			},
+			Duty::Attestation { model, validator } => {
+				StorageValueRef::persistent(&attestation_key(*model, validator)).clear();
+			},
+		}
+	}
+}
+
+/// Lists `duty` in the ledger (workers of successive blocks may do so at once: compare-and-set,
+/// retried).
+fn note_duty(duty: Duty) {
+	let ledger = StorageValueRef::persistent(LEDGER_KEY);
+	for _ in 0..3 {
+		let noted = ledger.mutate(|stored: Result<Option<Vec<Duty>>, _>| {
+			let mut duties = stored.ok().flatten().unwrap_or_default();
+			if duties.contains(&duty) || duties.len() >= MAX_LEDGER_LEN {
+				return Err(());
+			}
+			duties.push(duty.clone());
+			Ok(duties)
+		});
+		if !matches!(noted, Err(MutateStorageError::ConcurrentModification(_))) {
+			return;
+		}
+	}
+}
+
+/// Clears the records of the duties the chain is done with, and drops them from the ledger.
+fn clear_finished_duties() {
+	let ledger = StorageValueRef::persistent(LEDGER_KEY);
+	let Ok(Some(duties)) = ledger.get::<Vec<Duty>>() else { return };
+	let finished: Vec<Duty> = duties.into_iter().filter(Duty::is_over).collect();
+	if finished.is_empty() {
+		return;
+	}
+	for duty in &finished {
+		duty.clear_records();
+	}
+	// Other workers may have noted duties meanwhile: keep those. On a conflict the next block
+	// tries again.
+	let _ = ledger.mutate(|stored: Result<Option<Vec<Duty>>, _>| {
+		let mut duties = stored.ok().flatten().unwrap_or_default();
+		duties.retain(|duty| !finished.contains(duty));
+		Ok::<_, ()>(duties)
+	});
+}
+
+/// Removes from the node's model store the models this block rejected or banned.
+fn discard_withdrawn_models() {
+	for record in System::read_events_no_consensus() {
+		let hash = match record.event {
+			RuntimeEvent::ModelRegistry(pallet_model_registry::Event::ModelBanned {
+				hash, ..
+			}) => hash,
+			RuntimeEvent::ModelRegistry(pallet_model_registry::Event::ModelRejected {
+				model,
+				..
+			}) => match pallet_model_registry::Models::<Runtime>::get(model) {
+				Some(info) => info.hash,
+				None => continue,
+			},
+			_ => continue,
+		};
+		inference::discard_model(hash);
+	}
+}
+
 fn lock_key(duty: &[u8], id: u64, validator: &AccountId) -> Vec<u8> {
 	(b"gateless/lock", duty, id, validator).encode()
 }
@@ -117,6 +225,8 @@ pub fn run(now: BlockNumber) {
 	let send_from = sp_runtime::offchain::Timestamp::from_unix_millis(
 		pallet_timestamp::Now::<Runtime>::get().saturating_add(SEND_DUTIES_AFTER_MS),
 	);
+	discard_withdrawn_models();
+	clear_finished_duties();
 	if sp_io::offchain::timestamp() < send_from {
 		sp_io::offchain::sleep_until(send_from);
 	}
@@ -188,6 +298,7 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 		if submit(call.into()) {
 			log::info!(target: "gateless::offchain", "attested model {model}: {verdict:?}");
 			sent.set(&now);
+			note_duty(Duty::Attestation { model, validator: validator.clone() });
 		}
 	}
 }
@@ -250,13 +361,17 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 					// Stored before committing, so that whatever happens next the reveal can be
 					// made; and stored once: a worker whose lock expired during a slow run may
 					// have stored (and committed) its own, which then stands.
-					match record.mutate(|stored: Result<Option<Execution>, _>| match stored {
-						Ok(Some(earlier)) => Err(earlier),
-						_ => Ok(fresh),
+					let stored = match record.mutate(|stored: Result<Option<Execution>, _>| {
+						match stored {
+							Ok(Some(earlier)) => Err(earlier),
+							_ => Ok(fresh),
+						}
 					}) {
 						Ok(stored) | Err(MutateStorageError::ValueFunctionFailed(stored)) => stored,
 						Err(MutateStorageError::ConcurrentModification(_)) => continue,
-					}
+					};
+					note_duty(Duty::Job { job, round: round.round, validator: validator.clone() });
+					stored
 				},
 			};
 			if !due(execution.committed_at, now) {
@@ -317,8 +432,12 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 }
 
 /// Runs `job`'s model on its input: a verdict, or why this node abstains; `None` when the job or
-/// the engine is not there.
+/// the engine is not there, or the model was banned or rejected (the round then ends without a
+/// verdict).
 fn execute(job: JobId) -> Option<Result<InferenceOutput, Abstention>> {
+	if <InferenceJobs as JobSettlement<AccountId>>::model_withdrawn(job) {
+		return None;
+	}
 	let info = pallet_inference_jobs::Jobs::<Runtime>::get(job)?;
 	let input = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
 	inference::run(model_ref(info.model)?, input)
@@ -350,5 +469,6 @@ fn abstain(
 	if submit(call.into()) {
 		log::info!(target: "gateless::offchain", "abstained from job {job}: {cause:?}");
 		sent.set(&now);
+		note_duty(Duty::Job { job, round, validator: validator.clone() });
 	}
 }

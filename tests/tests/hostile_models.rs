@@ -3,7 +3,9 @@
 //! worker each, never itself. The node keeps producing and finalizing blocks and answering its
 //! RPC, the first model is rejected by the validator's attestation, the validator abstains from
 //! the bad job (its memory limit is not a verdict), which fails with a full refund, a good job on
-//! the same model still runs, and the validator is never slashed.
+//! the same model still runs, and the validator is never slashed. The node's Prometheus metrics
+//! count the abstention, the failed load and the replaced worker, and its model store no longer
+//! holds the rejected model.
 
 use std::time::Duration;
 
@@ -121,5 +123,25 @@ async fn hostile_models_cost_the_validator_a_worker_never_its_node() {
 	assert_eq!((alice.counters.dissented, alice.counters.missed), (0, 0));
 	assert_eq!(alice.counters.abstained, 1);
 	assert_eq!(alice.counters.slashed, 0);
+
+	// The node's metrics tell the same story; the rejected model left its store.
+	let metrics = node.prometheus_metrics().unwrap();
+	// `name{label="value",chain="gateless_dev"} 1`: the series of `name` that has `label`.
+	let value = |name: &str, label: &str| {
+		metrics
+			.lines()
+			.find_map(|line| {
+				let (series, value) = line.rsplit_once(' ')?;
+				let labels = series.strip_prefix(name)?.strip_prefix('{')?.strip_suffix('}')?;
+				labels.split(',').any(|pair| pair == label).then(|| value.parse::<f64>().ok())?
+			})
+			.unwrap_or_else(|| panic!("no {name} with {label} in the node's metrics:\n{metrics}"))
+	};
+	let chain = "chain=\"gateless_dev\"";
+	assert_eq!(value("gateless_inference_abstentions_total", "cause=\"memory_limit\""), 1.0);
+	assert_eq!(value("gateless_inference_loads_total", "outcome=\"over_limits\""), 1.0);
+	assert!(value("gateless_inference_runs_total", "outcome=\"output\"") >= 1.0);
+	assert!(value("gateless_inference_worker_starts_total", chain) >= 2.0, "a worker replaced");
+	assert_eq!(value("gateless_inference_model_store_models", chain), 1.0, "the range model");
 	node.stop().unwrap();
 }

@@ -7,7 +7,8 @@
 //! 2. liar: a four-replica job (Dave included) is finalized by the honest three, and Dave is
 //!    slashed and counted as a dissenter;
 //! 3. bad model: a truncated ONNX file is rejected by the validators' attestations and no job can
-//!    use it;
+//!    use it; an allocation bomb costs each validator an inference worker, not its node, and is
+//!    rejected as too large;
 //! 4. governance: a two-thirds Council motion bans a model and changes a staking parameter, and
 //!    a non-member can do neither;
 //! 5. upgrade: a Council motion authorizes a runtime upgrade (the same runtime, one spec version
@@ -35,7 +36,7 @@ use gateless_e2e::{
 use gateless_inference_engine::reference::{argmax_rows, first_rows, reference, values};
 use gateless_primitives::{
 	job::{InferenceOutput, InputTensor, JobDetails, JobId, JobResult, JobStatus},
-	model::{ModelId, ModelInfo, ModelStatus},
+	model::{AttestationFailure, ModelId, ModelInfo, ModelStatus, RejectionReason},
 	staking::ValidatorSummary,
 	traits::SlashReason,
 };
@@ -369,13 +370,15 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let at = rpc.block_hash(genesis_head).await.unwrap().unwrap();
 	let mut funds = (ChainState::fetch(&rpc, at).await.unwrap().check().unwrap(), genesis_head);
 
-	// The builder registers the float classifier, the integer one and a truncated file; the
-	// validators' workers attest all three.
+	// The builder registers the float classifier, the integer one, a truncated file and a
+	// 248-byte allocation bomb (256 TiB when tract loads it); the validators' workers attest all
+	// four, each in a sandboxed inference worker.
 	let step = Instant::now();
 	let (digits, registered_at) = register(&rpc, "digits-mlp.onnx", "digits-mlp", UNIT / 10).await;
 	let (digits_int, _) = register(&rpc, "digits-int.onnx", "digits-int", UNIT / 10).await;
 	let (truncated, _) =
 		register(&rpc, "digits-mlp-truncated.onnx", "digits-mlp-truncated", UNIT / 10).await;
+	let (bomb, _) = register(&rpc, "bomb-constant-of-shape.onnx", "bomb", UNIT / 10).await;
 	let decided = |model: ModelId| {
 		let rpc = &rpc;
 		move |at: H256| async move {
@@ -472,6 +475,19 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let at = rpc.best_hash().await.unwrap();
 	let info = model_info(&rpc, truncated, at).await;
 	assert!(matches!(info.status, ModelStatus::Rejected(_)), "truncated model: {:?}", info.status);
+	// The bomb cost each validator an inference worker, never its node: all four answer, and
+	// attested it too large.
+	let info = model_info(&rpc, bomb, at).await;
+	assert_eq!(
+		info.status,
+		ModelStatus::Rejected(RejectionReason::Attested(AttestationFailure::TooLarge))
+	);
+	for who in [Alice, Bob, Charlie, Dave] {
+		let validator = network.validator(who).unwrap();
+		validator.rpc.best_hash().await.unwrap_or_else(|error| {
+			panic!("{}", validator.node.failure(&format!("{who:?} does not answer: {error}")))
+		});
+	}
 	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model: truncated,
 		input: first_rows(&input, 1),

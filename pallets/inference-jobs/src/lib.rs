@@ -821,6 +821,14 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 		Ok(committee)
 	}
 
+	fn model_withdrawn(job: JobId) -> bool {
+		Jobs::<T>::get(job).is_some_and(|info| {
+			T::Models::model(info.model).is_none_or(|model| {
+				matches!(model.status, ModelStatus::Rejected(_) | ModelStatus::Banned)
+			})
+		})
+	}
+
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
 		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(!info.status.is_final(), Error::<T>::JobEnded);

@@ -337,6 +337,29 @@ fn a_failed_job_refunds_everything() {
 }
 
 #[test]
+fn a_job_whose_model_is_banned_or_rejected_has_its_model_withdrawn() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = submit(ALICE, Some(3));
+		let model = Jobs_::get(job).unwrap().model;
+		let withdrawn = || <Jobs as JobSettlement<AccountId>>::model_withdrawn(job);
+		assert!(!withdrawn());
+		TestModels::set_status(model, ModelStatus::Deprecated);
+		assert!(!withdrawn(), "running jobs on a deprecated model finish");
+		TestModels::set_status(model, ModelStatus::Banned);
+		assert!(withdrawn());
+		TestModels::set_status(
+			model,
+			ModelStatus::Rejected(gateless_primitives::model::RejectionReason::Admin),
+		);
+		assert!(withdrawn());
+		// The verification pallet then fails the job: a full refund.
+		let before = free(ALICE);
+		assert_ok!(<Jobs as JobSettlement<AccountId>>::fail(job, FailureReason::ModelWithdrawn));
+		assert_eq!(free(ALICE), before + MODEL_PRICE + 3 * EXECUTOR_FEE);
+	});
+}
+
+#[test]
 fn running_jobs_expire_with_a_refund_and_ended_jobs_are_pruned_after_retention() {
 	ExtBuilder::default().build_and_execute(|| {
 		let before = free(ALICE);

@@ -28,6 +28,10 @@
 //!    agreed result too. Then revealers outside the group are slashed [`Config::DissentSlash`] of
 //!    their bond, executors that did not reveal are slashed [`Config::NoShowSlash`], and the jobs
 //!    pallet pays and stores the result ([`JobSettlement::finalize`]).
+//!    If the job's model was banned or rejected meanwhile ([`JobSettlement::model_withdrawn`]),
+//!    the round ends there instead: the job fails with
+//!    [`FailureReason::ModelWithdrawn`], its fee returns
+//!    in full, and nobody is paid, slashed or counted.
 //! 4. **Escalation.** Without a quorum, no-shows are still slashed, but no revealer is (nothing
 //!    says who was right); the jobs pallet draws a fresh committee of `2 × committee + 1`
 //!    validators (at most [`Config::MaxCommittee`]) that have not served on the job, and a new
@@ -656,7 +660,17 @@ impl<T: Config> Pallet<T> {
 			.map(|(_, reveal)| output_len(&reveal.output))
 			.max()
 			.unwrap_or_default();
-		let weight = T::WeightInfo::tally(round.committee.len() as u32, bytes);
+		// And the job and its model, read by `model_withdrawn`.
+		let weight = T::WeightInfo::tally(round.committee.len() as u32, bytes)
+			.saturating_add(T::DbWeight::get().reads(2));
+		if T::Jobs::model_withdrawn(job) {
+			// Executors may rightly have stopped running a banned model: no verdict, no slashes.
+			Self::clear(job);
+			if let Err(error) = T::Jobs::fail(job, FailureReason::ModelWithdrawn) {
+				log::error!(target: LOG_TARGET, "failing job {job} failed: {error:?}");
+			}
+			return weight;
+		}
 
 		// Reveals grouped by digest: each group's first reveal and size, and each reveal's group.
 		let mut groups: Vec<(usize, u32)> = Vec::new();

@@ -96,6 +96,8 @@ thread_local! {
 	/// The committees the next escalations return, per job; none means too few validators.
 	static ESCALATIONS: RefCell<BTreeMap<JobId, Vec<Vec<AccountId>>>> =
 		const { RefCell::new(BTreeMap::new()) };
+	/// The jobs whose model the tests banned.
+	static WITHDRAWN: RefCell<Vec<JobId>> = const { RefCell::new(Vec::new()) };
 }
 
 fn record(call: Call) {
@@ -143,6 +145,11 @@ impl TestJobs {
 	pub fn escalate_to(job: JobId, committee: Vec<AccountId>) {
 		ESCALATIONS.with(|e| e.borrow_mut().entry(job).or_default().push(committee));
 	}
+
+	/// Bans `job`'s model, as far as the verification pallet can tell.
+	pub fn withdraw_model_of(job: JobId) {
+		WITHDRAWN.with(|withdrawn| withdrawn.borrow_mut().push(job));
+	}
 }
 
 impl JobSettlement<AccountId> for TestJobs {
@@ -166,6 +173,10 @@ impl JobSettlement<AccountId> for TestJobs {
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
 		record(Call::Failed(job, reason));
 		Ok(())
+	}
+
+	fn model_withdrawn(job: JobId) -> bool {
+		WITHDRAWN.with(|withdrawn| withdrawn.borrow().contains(&job))
 	}
 }
 

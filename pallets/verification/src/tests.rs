@@ -273,6 +273,23 @@ fn an_executor_that_never_commits_is_a_no_show() {
 }
 
 #[test]
+fn a_round_whose_model_was_withdrawn_ends_without_a_verdict_or_a_slash() {
+	build_and_execute(|| {
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		// V1 ran the model before the ban; V2 and V3 stopped running it.
+		let one = same(&[V1], &good());
+		commit_all(0, &one);
+		TestJobs::withdraw_model_of(0);
+		run_to_block(TALLIED_AT);
+		assert_eq!(take_calls(), vec![Call::Failed(0, FailureReason::ModelWithdrawn)]);
+		assert_cleared(0);
+		assert!(!verification_events()
+			.iter()
+			.any(|event| matches!(event, Event::ExecutorSlashed { .. })));
+	});
+}
+
+#[test]
 fn a_committed_executor_that_never_reveals_is_a_no_show_tallied_by_the_hook() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);

@@ -47,6 +47,10 @@ impl InferenceHost for NodeEngine {
 		self.0.lock().unwrap().check_model(&model)
 	}
 
+	fn discard_model(&mut self, hash: sp_core::H256) {
+		self.0.lock().unwrap().discard_model(&hash)
+	}
+
 	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
 		self.0.lock().unwrap().run(&model, &input)
 	}
@@ -56,6 +60,7 @@ fn engine(dir: &std::path::Path, time_limit: Duration) -> Engine {
 	Engine::new(EngineConfig {
 		model_dir: dir.to_path_buf(),
 		max_model_bytes: 1 << 20,
+		store_quota_bytes: 1 << 30,
 		cache_size: 4,
 		time_limit,
 		fetch_timeout: Duration::from_secs(5),
@@ -199,6 +204,20 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 				if *executor == alice
 		));
 		apply(sent[0].clone());
+		let execution = offchain::execution_key(job, 0, &alice);
+		let attestation = offchain::attestation_key(model, &alice);
+		let ledger = || -> Vec<offchain::Duty> {
+			offchain
+				.read()
+				.persistent_storage
+				.get(offchain::LEDGER_KEY)
+				.map(|bytes| Decode::decode(&mut &bytes[..]).unwrap())
+				.unwrap_or_default()
+		};
+		assert!(offchain.read().persistent_storage.get(&execution).is_some());
+		// The model is active: the workers of block 2 cleared the record of its attestation.
+		assert_eq!(offchain.read().persistent_storage.get(&attestation), None);
+		assert_eq!(ledger(), vec![offchain::Duty::Job { job, round: 0, validator: alice.clone() }]);
 
 		// The node restarts: its in-memory state (the engine's plan cache, local storage and the
 		// pool) is gone, and the new engine could not even load a model in time.
@@ -232,6 +251,10 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		assert!(run_worker(&pool, 2).is_empty());
 		start_block(4);
 		assert!(run_worker(&pool, 2).is_empty());
+		// The chain is done with both duties: their records are gone.
+		assert_eq!(ledger(), vec![]);
+		assert_eq!(offchain.read().persistent_storage.get(&execution), None);
+		assert_eq!(offchain.read().persistent_storage.get(&attestation), None);
 	});
 }
 
@@ -255,11 +278,16 @@ fn a_broken_model_is_attested_with_its_failure_and_a_node_without_engine_stays_s
 			"{:?}",
 			sent[0].function
 		);
+		let hash = pallet_model_registry::Models::<Runtime>::get(truncated).unwrap().hash;
+		assert!(gateless_primitives::inference::has_model(hash), "stored while it was checked");
 		apply(sent[0].clone());
 		assert!(matches!(
 			pallet_model_registry::Models::<Runtime>::get(truncated).unwrap().status,
 			ModelStatus::Rejected(_)
 		));
+		// The worker of the block that rejected it removes it from the node's store.
+		assert!(run_worker(&pool, 1).is_empty());
+		assert!(!gateless_primitives::inference::has_model(hash));
 	});
 
 	// The same chain on a node whose workers have no engine (the extension is absent, as in
@@ -278,5 +306,48 @@ fn a_broken_model_is_attested_with_its_failure_and_a_node_without_engine_stays_s
 		register("digits-mlp.onnx");
 		assert!(run_worker(&pool, 1).is_empty());
 		assert!(!gateless_primitives::inference::has_model(model_hash(&bytes("digits-mlp.onnx"))));
+	});
+}
+
+#[test]
+fn a_job_on_a_banned_model_is_not_run_and_ends_with_a_refund_and_no_slash() {
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let charlie = Sr25519Keyring::Charlie.to_account_id();
+	let Validator { mut ext, pool, _dir, .. } = alice_node();
+	ext.execute_with(|| {
+		start_block(1);
+		let model = register("digits-mlp.onnx");
+		apply(run_worker(&pool, 1).remove(0));
+		start_block(2);
+		let (images, _, _) = reference("digits-mlp");
+		let before = pallet_balances::Pallet::<Runtime>::free_balance(&charlie);
+		assert_ok!(InferenceJobs::submit_job(
+			RuntimeOrigin::signed(charlie.clone()),
+			model,
+			first_rows(&images, 1),
+			Some(1),
+			UNIT,
+		));
+		assert_ok!(ModelRegistry::ban_model(RuntimeOrigin::root(), model));
+		let hash = pallet_model_registry::Models::<Runtime>::get(model).unwrap().hash;
+		// The ban removes the model from the store, and the job is not run.
+		assert!(run_worker(&pool, 2).is_empty());
+		assert!(!gateless_primitives::inference::has_model(hash));
+		let round = pallet_result_verification::Rounds::<Runtime>::get(0).unwrap();
+		for number in 3..=round.reveal_until + 1 {
+			start_block(number);
+			assert!(run_worker(&pool, 1).is_empty(), "nothing sent at block {number}");
+		}
+		let job = pallet_inference_jobs::Jobs::<Runtime>::get(0).unwrap();
+		assert_eq!(
+			job.status,
+			JobStatus::Failed(gateless_primitives::job::FailureReason::ModelWithdrawn)
+		);
+		assert_eq!(pallet_balances::Pallet::<Runtime>::free_balance(&charlie), before);
+		let summary = crate::Staking::validator_summary(&alice).unwrap();
+		assert_eq!(
+			(summary.counters.missed, summary.counters.abstained, summary.counters.slashed),
+			(0, 0, 0)
+		);
 	});
 }
