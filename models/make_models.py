@@ -37,6 +37,9 @@ Files written next to this script:
     so it should refuse this one at load too.
   - `bomb-input-range.onnx`: an input-driven bomb that tract runs: x f32 [1] -> y =
     ReduceSum(Range(0, x, 1)) f32 [1]: x = 2 gives 1, x = 1e10 asks for 40 GB of Range.
+  - `slow-square.onnx`: x f32 [1, n] -> 16 times A = Tanh(A @ A) over A = Tanh(x^T x) [n, n],
+    y the mean, f32 [1, 1]: instant at its example n = 1, minutes at n = 4096 (a 16 KiB input):
+    a model that validators attest and a job's input makes run past any time limit.
   - `slow-matmul.onnx` (4.4 MB): x f32 [1, 1040] plus a per-row offset makes [2048, 1040], then
     1,280 times Tanh(h @ w) with one shared 1040 x 1040 f32 weight, then the mean over the
     rows, y f32 [1, 1040]: 5.7 TFLOP in little memory (the 4.3 MB weight and a few 8.5 MB
@@ -53,6 +56,10 @@ Files written next to this script:
       while typing (load).
     - `panic-gather-index.onnx`: Gather of x f32 [3] at the constant indices [0, 7]: tract-core
       src/ops/array/gather.rs:75 indexes the input slice with 7 unchecked (run).
+- Models with symbolic dimensions, several inputs and outputs, a rank-0 input and the
+  intermediate shape annotations of real exports (`conv-dynamic.onnx`, `recurrent-cell.onnx`,
+  `two-outputs.onnx`, `int-pair.onnx`), written by `dynamic_models.py` (see there), with
+  onnxruntime's outputs at two concrete shapes each in `models.json`.
 - `models.json`: each model's declared signature, determinism class, blake2-256 hash and size.
 - `digits-mlp.reference.json`, `digits-int.reference.json`: inputs (the first 16 test images)
   and onnxruntime's outputs, with the true labels and the test accuracy.
@@ -72,6 +79,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
+from dynamic_models import add_dynamic_models
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
 SEED = 7
@@ -87,6 +96,8 @@ BOMB_SIDE = 1 << 23
 SLOW_WIDTH = 1040
 SLOW_ROWS = 2048
 SLOW_LAYERS = 1280
+# slow-square.onnx: SLOW_SQUARE_LAYERS times an [n, n] @ [n, n] MatMul, n chosen by the input.
+SLOW_SQUARE_LAYERS = 16
 # Set to time slow-matmul.onnx with onnxruntime on one thread (about a minute) after writing it.
 TIME_SLOW = os.environ.get("GATELESS_TIME_SLOW_MODEL") == "1"
 
@@ -308,6 +319,27 @@ def slow_model(layers=SLOW_LAYERS):
     )
 
 
+def slow_square_model(layers=SLOW_SQUARE_LAYERS):
+    """x f32 [1, n] -> A = Tanh(x^T x) [n, n], then `layers` times A = Tanh(A @ A), and the mean
+    of A, y f32 [1, 1]: 2 n^3 FLOP a layer, nothing at n = 1, minutes at n = 4096."""
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["column"], perm=[1, 0]),
+        helper.make_node("MatMul", ["column", "x"], ["outer"]),
+        helper.make_node("Tanh", ["outer"], ["a0"]),
+    ]
+    for layer in range(layers):
+        nodes.append(helper.make_node("MatMul", [f"a{layer}", f"a{layer}"], [f"p{layer}"]))
+        nodes.append(helper.make_node("Tanh", [f"p{layer}"], [f"a{layer + 1}"]))
+    nodes.append(helper.make_node("ReduceMean", [f"a{layers}"], ["y"], axes=[0, 1], keepdims=1))
+    return graph_model(
+        "slow_square",
+        nodes,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1])],
+        [],
+    )
+
+
 def panic_transpose_model():
     """A Transpose of a rank-2 input whose perm names axis 5."""
     nodes = [helper.make_node("Transpose", ["x"], ["y"], perm=[1, 5])]
@@ -453,36 +485,37 @@ def main():
                 "determinism": determinism}
 
     mlp_signature = {
-        "inputs": [spec("pixels", "f32", ["Dynamic", 64])],
-        "outputs": [spec("logits", "f32", ["Dynamic", 10])],
+        "inputs": [spec("pixels", "f32", ["N", 64])],
+        "outputs": [spec("logits", "f32", ["N", 10])],
     }
     manifest = {
         "digits-mlp.onnx": entry(mlp_bytes, mlp_signature, {"Tolerance": {"abs": 1e-4, "rel": 1e-5}}),
         "digits-int.onnx": entry(
             int_bytes,
             {
-                "inputs": [spec("pixels", "i32", ["Dynamic", 64])],
-                "outputs": [spec("scores", "i32", ["Dynamic", 10])],
+                "inputs": [spec("pixels", "i32", ["N", 64])],
+                "outputs": [spec("scores", "i32", ["N", 10])],
             },
             "Exact",
         ),
         "digits-wrong-signature.onnx": entry(wrong, mlp_signature, {"Tolerance": {"abs": 1e-4, "rel": 1e-5}}),
         "unsupported-op.onnx": entry(
             unsupported,
-            {"inputs": [spec("x", "f32", ["Dynamic", 4])], "outputs": [spec("y", "f32", ["Dynamic", 4])]},
+            {"inputs": [spec("x", "f32", ["N", 4])], "outputs": [spec("y", "f32", ["N", 4])]},
             "Exact",
         ),
     }
     manifest["tiled-pixels.onnx"] = entry(
         tiled,
         {
-            "inputs": [spec("pixels", "f32", ["Dynamic", 64])],
-            "outputs": [spec("tiled", "f32", ["Dynamic", 64 * TILES])],
+            "inputs": [spec("pixels", "f32", ["N", 64])],
+            "outputs": [spec("tiled", "f32", ["N", 64 * TILES])],
         },
         "Exact",
     )
     truncated = mlp_bytes[: len(mlp_bytes) // 2]
     manifest["digits-mlp-truncated.onnx"] = entry(truncated, mlp_signature, "Exact")
+    add_dynamic_models(manifest, entry, save, graph_model, SEED)
     add_hostile_models(manifest, entry)
     with open(path("models.json"), "w") as file:
         json.dump(manifest, file, indent=1, sort_keys=True)
@@ -580,6 +613,23 @@ def add_hostile_models(manifest, entry):
         f"slow: {SLOW_LAYERS} MatMuls [{SLOW_ROWS}, {SLOW_WIDTH}] @ [{SLOW_WIDTH}, {SLOW_WIDTH}] "
         f"with Tanh, {gflop:.0f} GFLOP (47 s on one onnxruntime thread) in little memory (one "
         f"4.3 MB weight, 8.5 MB activations)",
+        determinism={"Tolerance": {"abs": 1e-4, "rel": 1e-5}},
+    )
+
+    square = save(slow_square_model(), "slow-square.onnx")
+    feeds = {"x": np.array([[0.5, -0.25, 0.125]], dtype=np.float32)}
+    hostile(
+        "slow-square.onnx",
+        square,
+        {
+            "inputs": [spec("x", "f32", [1, "n"])],
+            "outputs": [spec("y", "f32", [1, 1])],
+            "examples": {"n": 1},
+        },
+        f"slow from the job's input: x f32 [1, n], {SLOW_SQUARE_LAYERS} MatMuls [n, n] @ [n, n] "
+        f"with Tanh: instant at its example n = 1 (so it is attested), "
+        f"{2 * SLOW_SQUARE_LAYERS * 4096**3 / 1e12:.1f} TFLOP at n = 4096 (a 16 KiB input)",
+        small_reference(feeds, "y", run_feeds(square, feeds)),
         determinism={"Tolerance": {"abs": 1e-4, "rel": 1e-5}},
     )
 

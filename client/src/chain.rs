@@ -22,7 +22,12 @@ use subxt_signer::sr25519::Keypair;
 /// Calls, events and types of the Gateless runtime, generated from its metadata.
 #[subxt::subxt(
 	runtime_metadata_path = "metadata/gateless.scale",
-	derive_for_all_types = "Clone, Debug"
+	derive_for_all_types = "Clone, Debug",
+	// The runtime's own type (its SCALE encoding is the call's), so that the client builds it once.
+	substitute_type(
+		path = "gateless_primitives::model::ModelSignature",
+		with = "::subxt::utils::Static<::gateless_primitives::model::ModelSignature>"
+	)
 )]
 pub mod runtime {}
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use gateless_rpc::types::TensorSpec;
+use gateless_rpc::types::{Dimension, TensorSpec};
 
 /// A tensor as a job carries it.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,18 +52,30 @@ fn check(tensor: &Tensor, spec: &TensorSpec) -> Result<()> {
 	);
 	let fits = tensor.shape.len() == spec.shape.len()
 		&& tensor.shape.iter().zip(&spec.shape).all(|(actual, declared)| {
-			*actual > 0 && declared.is_none_or(|declared| declared == *actual)
+			*actual > 0 && fixed_size(declared).is_none_or(|declared| declared == *actual)
 		});
 	ensure!(fits, "the input has shape {:?}, the model takes {}", tensor.shape, shape_text(spec));
 	Ok(())
 }
 
-/// A declared shape as text, `?` for dynamic dimensions.
+/// The size of a declared dimension, if it is fixed.
+pub fn fixed_size(dim: &Option<Dimension>) -> Option<u32> {
+	match dim {
+		Some(Dimension::Fixed(size)) => Some(*size),
+		_ => None,
+	}
+}
+
+/// A declared shape as text: sizes, symbols by name, `?` for anonymous dynamic dimensions.
 pub fn shape_text(spec: &TensorSpec) -> String {
 	let dims: Vec<String> = spec
 		.shape
 		.iter()
-		.map(|dim| dim.map_or("?".into(), |size| size.to_string()))
+		.map(|dim| match dim {
+			Some(Dimension::Fixed(size)) => size.to_string(),
+			Some(Dimension::Symbol(name)) => name.clone(),
+			None => "?".into(),
+		})
 		.collect();
 	format!("[{}]", dims.join(", "))
 }
@@ -252,7 +264,8 @@ fn from_png(bytes: &[u8], spec: &TensorSpec, options: ImageOptions) -> Result<Te
 		.iter()
 		.skip(1)
 		.map(|dim| {
-			dim.ok_or_else(|| anyhow!("the model's input {} is not fixed", shape_text(spec)))
+			fixed_size(dim)
+				.ok_or_else(|| anyhow!("the model's input {} is not fixed", shape_text(spec)))
 		})
 		.collect::<Result<_>>()?;
 	let count: usize = sample.iter().map(|&d| d as usize).product();
@@ -298,7 +311,11 @@ mod tests {
 	use super::*;
 
 	fn spec(dtype: &str, shape: &[Option<u32>]) -> TensorSpec {
-		TensorSpec { name: "input".into(), dtype: dtype.into(), shape: shape.to_vec() }
+		TensorSpec {
+			name: "input".into(),
+			dtype: dtype.into(),
+			shape: shape.iter().map(|dim| dim.map(Dimension::Fixed)).collect(),
+		}
 	}
 
 	const IMAGE: ImageOptions = ImageOptions { scale: 16.0, invert: false };

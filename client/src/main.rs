@@ -12,7 +12,7 @@ mod keys;
 
 use std::{path::PathBuf, time::Duration};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use clap::{Parser, Subcommand};
 use gateless_rpc::types;
 use subxt::rpcs::rpc_params;
@@ -81,6 +81,10 @@ enum ModelCommand {
 		/// A JSON signature (as `gateless model show --json` prints it) instead of the file's.
 		#[arg(long)]
 		signature: Option<PathBuf>,
+		/// The size a symbolic dimension of the file (e.g. `height=224`) has in the example
+		/// shapes validators load and run the model at before they attest it; 1 where not given.
+		#[arg(long = "example", value_name = "NAME=SIZE")]
+		examples: Vec<String>,
 		/// Wait until the validators have attested the model.
 		#[arg(long)]
 		wait_active: bool,
@@ -195,6 +199,7 @@ async fn model_command(
 			exact,
 			tolerance,
 			signature,
+			examples,
 			wait_active,
 			timeout,
 			keys,
@@ -209,9 +214,10 @@ async fn model_command(
 					serde_json::from_slice::<types::Signature>(&text)
 						.with_context(|| format!("{} is not a signature", path.display()))?
 				},
-				None => read_signature(&bytes)
+				None => read_signature(&bytes, &examples)
 					.with_context(|| format!("cannot read the signature of {}", file.display()))?,
 			};
+			check_loads(&bytes, &signature)?;
 			let determinism = determinism(&signature, exact, tolerance.as_deref())?;
 			let price = amount::parse(&price, &chain.token)?;
 			let hash = gateless_primitives::model::model_hash(&bytes);
@@ -431,13 +437,50 @@ fn job_progress(job: &types::Job) -> String {
 	}
 }
 
-/// The signature tract reads from the file, in the RPC's JSON shape.
-fn read_signature(bytes: &[u8]) -> Result<types::Signature> {
+/// The signature the file declares, in the RPC's JSON shape, with the example sizes given as
+/// `NAME=SIZE` (1 for the symbols not named).
+fn read_signature(bytes: &[u8], examples: &[String]) -> Result<types::Signature> {
 	let signature =
 		gateless_inference_engine::read_signature(bytes).map_err(|error| anyhow!("{error:?}"))?;
-	Ok(types::Signature {
-		inputs: signature.inputs.into_iter().map(gateless_rpc::convert::spec_json).collect(),
-		outputs: signature.outputs.into_iter().map(gateless_rpc::convert::spec_json).collect(),
+	let mut signature = gateless_rpc::convert::signature_json(signature);
+	for example in examples {
+		let (name, size) = example
+			.split_once('=')
+			.ok_or_else(|| anyhow!("--example {example}: expected NAME=SIZE"))?;
+		let size: u32 = size
+			.parse()
+			.with_context(|| format!("--example {example}: a size of at least 1"))?;
+		ensure!(size > 0, "--example {example}: a size of at least 1");
+		let names: Vec<String> =
+			signature.symbols.iter().map(|symbol| symbol.name.clone()).collect();
+		let symbol =
+			signature.symbols.iter_mut().find(|symbol| symbol.name == name).ok_or_else(|| {
+				anyhow!("--example {example}: the model has no symbol `{name}` (it has {names:?})")
+			})?;
+		symbol.example = size;
+	}
+	Ok(signature)
+}
+
+/// Loads the model at its example shapes and runs it once, as validators will before they attest
+/// it: a model that does not load gets tract's reason now, before any deposit is paid.
+fn check_loads(bytes: &[u8], signature: &types::Signature) -> Result<()> {
+	let declared =
+		gateless_rpc::convert::signature_from_json(signature).map_err(|error| anyhow!(error))?;
+	let examples: Vec<String> = signature
+		.symbols
+		.iter()
+		.map(|symbol| format!("{}={}", symbol.name, symbol.example))
+		.collect();
+	let plan =
+		gateless_inference_engine::Plan::load_example(bytes, &declared).map_err(|error| {
+			anyhow!(
+				"validators would reject this model: it does not load at the example sizes \
+			 {examples:?} (set them with --example NAME=SIZE): {error:?}"
+			)
+		})?;
+	plan.run_on_examples().map_err(|error| {
+		anyhow!("validators would reject this model: it does not run at {examples:?}: {error:?}")
 	})
 }
 
@@ -500,22 +543,6 @@ mod codec_types {
 		})
 	}
 
-	fn spec(spec: &types::TensorSpec) -> Result<model::TensorSpec> {
-		Ok(model::TensorSpec {
-			name: BoundedVec(spec.name.as_bytes().to_vec()),
-			dtype: dtype(&spec.dtype)?,
-			shape: BoundedVec(
-				spec.shape
-					.iter()
-					.map(|dim| match dim {
-						Some(size) => model::Dim::Fixed(*size),
-						None => model::Dim::Dynamic,
-					})
-					.collect(),
-			),
-		})
-	}
-
 	pub fn input_tensor(tensor: &input::Tensor) -> Result<Tensor> {
 		Ok(Tensor {
 			dtype: dtype(&tensor.dtype)?,
@@ -543,10 +570,10 @@ mod codec_types {
 				uris.iter().map(|uri| BoundedVec(uri.as_bytes().to_vec())).collect(),
 			))
 		};
-		let signature = model::ModelSignature {
-			inputs: BoundedVec(signature.inputs.iter().map(spec).collect::<Result<_>>()?),
-			outputs: BoundedVec(signature.outputs.iter().map(spec).collect::<Result<_>>()?),
-		};
+		let signature = subxt::utils::Static(
+			gateless_rpc::convert::signature_from_json(signature)
+				.map_err(|error| anyhow!(error))?,
+		);
 		let determinism = match determinism {
 			types::Determinism::Exact => model::Determinism::Exact,
 			types::Determinism::Tolerance { abs, rel } => model::Determinism::Tolerance {

@@ -114,12 +114,11 @@ fn measure_tract(model: &str, file: &str) -> Value {
 		(0..20)
 			.map(|_| {
 				let started = Instant::now();
-				Plan::load(&onnx, &signature).expect("the model loads");
+				Plan::load_example(&onnx, &signature).expect("the model loads");
 				started.elapsed()
 			})
 			.collect(),
 	);
-	let plan = Plan::load(&onnx, &signature).expect("the model loads");
 	let model_ref = ModelRef {
 		hash: model_hash(&onnx),
 		size: onnx.len() as u64,
@@ -134,8 +133,9 @@ fn measure_tract(model: &str, file: &str) -> Value {
 	let mut batches = Vec::new();
 	for rows in BATCHES {
 		let input: InputTensor = first_rows(&batch, rows);
+		let plan = Plan::load(&onnx, &signature, &[input.shape.to_vec()]).expect("it loads");
 		let direct = time(runs, || {
-			plan.run(&input).expect("runs");
+			plan.run(std::slice::from_ref(&input)).expect("runs");
 		});
 		let through_engine = time(runs, || {
 			engine.run(&stored, &input).expect("a verdict");

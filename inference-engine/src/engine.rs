@@ -21,7 +21,7 @@ use std::{
 
 use gateless_primitives::{
 	inference::{InferenceHost, ModelRef},
-	job::{Abstention, InferenceError, InferenceOutput, InputTensor},
+	job::{Abstention, InferenceError, InferenceOutput, InputTensor, OutputTensor},
 	model::{model_hash, AttestationFailure, Verdict},
 };
 use sp_core::H256;
@@ -37,6 +37,9 @@ use crate::{
 	},
 	LoadError, RunError,
 };
+
+/// What a run gives: every declared output, or the deterministic error the model ran into.
+pub type Outputs = Result<Vec<OutputTensor>, InferenceError>;
 
 /// The engine's limits, set from the node's command line.
 #[derive(Clone, Debug)]
@@ -206,12 +209,14 @@ impl Engine {
 		}
 	}
 
-	/// Has the worker load `model` from `bytes`: `Ok` once its plan is there, or why not.
+	/// Has the worker load `model` from `bytes` at its example shapes (and run it there, to
+	/// attest it): `Ok` once its plan is there, or why not.
 	fn load(
 		&self,
 		slot: &mut WorkerSlot,
 		model: &ModelRef,
 		bytes: Vec<u8>,
+		run_examples: bool,
 	) -> Result<(), AttestationFailure> {
 		self.journal.begin(&model.hash)?;
 		let started = Instant::now();
@@ -219,6 +224,7 @@ impl Engine {
 			hash: model.hash,
 			signature: model.signature.clone(),
 			bytes,
+			run_examples,
 			cpu_seconds: self.config.cpu_seconds(),
 		};
 		let answer = self.ask(slot, &request);
@@ -289,25 +295,21 @@ impl Engine {
 			Ok(bytes) => bytes,
 			Err(failure) => return Verdict::Fails(failure),
 		};
-		match self.load(&mut self.worker(), model, bytes) {
+		match self.load(&mut self.worker(), model, bytes, true) {
 			Ok(()) => Verdict::Loads,
 			Err(failure) => Verdict::Fails(failure),
 		}
 	}
 
-	/// The verdict of `model` on `input` (its output, or the deterministic error it ran into), or
-	/// why this node abstains: its time or memory limit, a worker that died, bytes it cannot get,
-	/// a model its own attestation found too large.
-	pub fn run(
-		&self,
-		model: &ModelRef,
-		input: &InputTensor,
-	) -> Result<InferenceOutput, Abstention> {
+	/// The verdict of `model` on `inputs` (one per declared input): every declared output, or the
+	/// deterministic error it ran into; or why this node abstains: its time or memory limit, a
+	/// worker that died, bytes it cannot get, a model its own attestation found too large.
+	pub fn run_all(&self, model: &ModelRef, inputs: &[InputTensor]) -> Result<Outputs, Abstention> {
 		let started = Instant::now();
-		let outcome = self.run_once_loaded(model, input);
+		let outcome = self.run_loading(model, inputs);
 		let counted = match &outcome {
-			Ok(InferenceOutput::Tensor(_)) => RunOutcome::Output,
-			Ok(InferenceOutput::Error(_)) => RunOutcome::Error,
+			Ok(Ok(_)) => RunOutcome::Output,
+			Ok(Err(_)) => RunOutcome::Error,
 			Err(cause) => {
 				self.metrics.abstained(*cause);
 				RunOutcome::Abstained
@@ -317,26 +319,38 @@ impl Engine {
 		outcome
 	}
 
-	/// [`Engine::run`], loading the model first where the worker has no plan of it.
-	fn run_once_loaded(
+	/// [`Engine::run_all`] for a job as the chain has them today: one input, and the first
+	/// output as its result.
+	pub fn run(
 		&self,
 		model: &ModelRef,
 		input: &InputTensor,
 	) -> Result<InferenceOutput, Abstention> {
+		self.run_all(model, core::slice::from_ref(input)).map(|outputs| match outputs {
+			Ok(tensors) => match tensors.into_iter().next() {
+				Some(first) => InferenceOutput::Tensor(first),
+				None => InferenceOutput::Error(InferenceError::SignatureMismatch),
+			},
+			Err(error) => InferenceOutput::Error(error),
+		})
+	}
+
+	/// [`Engine::run_all`], loading the model first where the worker does not hold it.
+	fn run_loading(&self, model: &ModelRef, inputs: &[InputTensor]) -> Result<Outputs, Abstention> {
 		let run = Request::Run {
 			hash: model.hash,
-			input: input.clone(),
+			inputs: inputs.to_vec(),
 			cpu_seconds: self.config.cpu_seconds(),
 		};
 		let mut bytes = None;
-		// At most twice: the plan may be gone (a new worker, or evicted), then it is loaded.
+		// At most twice: the model may be gone (a new worker, or evicted), then it is loaded.
 		for _ in 0..2 {
 			if let Some(failure) = self.journal.failure(&model.hash) {
 				return load_failure_outcome(failure);
 			}
 			let mut slot = self.worker();
 			if let Some(bytes) = bytes.take() {
-				if let Err(failure) = self.load(&mut slot, model, bytes) {
+				if let Err(failure) = self.load(&mut slot, model, bytes, false) {
 					return load_failure_outcome(failure);
 				}
 			}
@@ -345,12 +359,16 @@ impl Engine {
 				Err(cause)
 			};
 			match self.ask(&mut slot, &run) {
-				Ok(Response::Ran(Ok(tensor))) => return Ok(InferenceOutput::Tensor(tensor)),
-				Ok(Response::Ran(Err(RunError::Verdict(error)))) => {
-					return Ok(InferenceOutput::Error(error))
-				},
-				Ok(Response::Ran(Err(RunError::OutOfMemory(why)))) => {
-					return abstain(Abstention::MemoryLimit, &why)
+				Ok(Response::Ran { outputs, loaded_plan }) => {
+					if loaded_plan {
+						slot.loads += 1;
+						self.metrics.loaded_for_shapes();
+					}
+					return match outputs {
+						Ok(tensors) => Ok(Ok(tensors)),
+						Err(RunError::Verdict(error)) => Ok(Err(error)),
+						Err(RunError::OutOfMemory(why)) => abstain(Abstention::MemoryLimit, &why),
+					};
 				},
 				Ok(Response::NotLoaded) => {},
 				Ok(other) => {
@@ -402,14 +420,12 @@ impl Engine {
 
 /// What a job on a model that did not load gives: a verdict where the failure is the model's own
 /// (every honest node finds it), else this node's abstention.
-fn load_failure_outcome(failure: AttestationFailure) -> Result<InferenceOutput, Abstention> {
+fn load_failure_outcome(failure: AttestationFailure) -> Result<Outputs, Abstention> {
 	match failure {
 		AttestationFailure::Malformed | AttestationFailure::Unsupported => {
-			Ok(InferenceOutput::Error(InferenceError::BadModel))
+			Ok(Err(InferenceError::BadModel))
 		},
-		AttestationFailure::SignatureMismatch => {
-			Ok(InferenceOutput::Error(InferenceError::SignatureMismatch))
-		},
+		AttestationFailure::SignatureMismatch => Ok(Err(InferenceError::SignatureMismatch)),
 		AttestationFailure::Unavailable
 		| AttestationFailure::SizeMismatch
 		| AttestationFailure::HashMismatch => Err(Abstention::ModelUnavailable),

@@ -87,7 +87,8 @@ impl Metrics {
 		Ok(Self(Some(std::sync::Arc::new(Registered {
 			loads: counter_vec(
 				"gateless_inference_loads_total",
-				"Model loads by the inference worker, by outcome",
+				"Model loads by the inference worker (at the example shapes, or for a job's shapes), \
+				 by outcome",
 				"outcome",
 			)?,
 			load_seconds: seconds(
@@ -148,6 +149,13 @@ impl Metrics {
 			};
 			metrics.loads.with_label_values(&[label]).inc();
 			metrics.load_seconds.observe(took.as_secs_f64());
+		}
+	}
+
+	/// A plan loaded for the shapes of a job's inputs (the model itself was loaded before).
+	pub(crate) fn loaded_for_shapes(&self) {
+		if let Some(metrics) = &self.0 {
+			metrics.loads.with_label_values(&["loaded_for_shapes"]).inc();
 		}
 	}
 

@@ -10,8 +10,8 @@ use std::{
 };
 
 use gateless_primitives::{
-	job::{InputTensor, OutputTensor, Tensor},
-	model::{DType, Determinism, Dim, ModelSignature, TensorSpec},
+	job::{InputTensor, Tensor},
+	model::{DType, Determinism, Dim, ModelSignature, SymbolSpec, TensorSpec},
 };
 use serde_json::Value;
 use sp_runtime::{FixedU64, Perbill};
@@ -48,7 +48,7 @@ fn dtype(name: &str) -> DType {
 	}
 }
 
-fn spec(value: &Value) -> TensorSpec {
+fn spec(value: &Value, symbols: &mut Vec<String>) -> TensorSpec {
 	TensorSpec {
 		name: value["name"].as_str().unwrap().as_bytes().to_vec().try_into().unwrap(),
 		dtype: dtype(value["dtype"].as_str().unwrap()),
@@ -56,9 +56,18 @@ fn spec(value: &Value) -> TensorSpec {
 			.as_array()
 			.unwrap()
 			.iter()
-			.map(|dim| match dim.as_u64() {
-				Some(size) => Dim::Fixed(size as u32),
-				None => Dim::Dynamic,
+			.map(|dim| match (dim.as_u64(), dim.as_str()) {
+				(Some(size), _) => Dim::Fixed(size as u32),
+				(None, Some("Dynamic")) => Dim::Dynamic,
+				(None, Some(symbol)) => {
+					let index =
+						symbols.iter().position(|known| known == symbol).unwrap_or_else(|| {
+							symbols.push(symbol.to_owned());
+							symbols.len() - 1
+						});
+					Dim::Symbol(index as u8)
+				},
+				(None, None) => panic!("dimension {dim}"),
 			})
 			.collect::<Vec<_>>()
 			.try_into()
@@ -66,20 +75,78 @@ fn spec(value: &Value) -> TensorSpec {
 	}
 }
 
-/// The signature `models.json` declares for `file`.
+/// The signature `models.json` declares for `file`: dimensions are sizes, symbol names, or
+/// `"Dynamic"`; `examples` gives symbols their example sizes (1 where it does not).
 pub fn declared(file: &str) -> ModelSignature {
 	let entry = &json("models.json")[file]["signature"];
-	let side = |key: &str| {
+	let mut symbols = Vec::new();
+	let mut side = |key: &str| {
 		entry[key]
 			.as_array()
 			.unwrap()
 			.iter()
-			.map(spec)
+			.map(|value| spec(value, &mut symbols))
 			.collect::<Vec<_>>()
 			.try_into()
 			.unwrap()
 	};
-	ModelSignature { inputs: side("inputs"), outputs: side("outputs") }
+	let (inputs, outputs) = (side("inputs"), side("outputs"));
+	let symbols = symbols
+		.into_iter()
+		.map(|name| SymbolSpec {
+			example: entry["examples"][&name].as_u64().unwrap_or(1) as u32,
+			name: name.into_bytes().try_into().unwrap(),
+		})
+		.collect::<Vec<_>>()
+		.try_into()
+		.unwrap();
+	ModelSignature { inputs, outputs, symbols }
+}
+
+/// A tensor of `models.json`'s references: `{name, dtype, shape, values}`, at most 64 KiB.
+fn reference_tensor(value: &Value) -> (String, InputTensor) {
+	let kind = dtype(value["dtype"].as_str().unwrap());
+	let values = value["values"].as_array().unwrap();
+	let data: Vec<u8> = match kind {
+		DType::F32 => {
+			values.iter().flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes()).collect()
+		},
+		DType::I32 => {
+			values.iter().flat_map(|v| (v.as_i64().unwrap() as i32).to_le_bytes()).collect()
+		},
+		DType::I64 => values.iter().flat_map(|v| v.as_i64().unwrap().to_le_bytes()).collect(),
+		other => panic!("no reference tensors of {other:?}"),
+	};
+	let shape: Vec<u32> = value["shape"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|d| d.as_u64().unwrap() as u32)
+		.collect();
+	let tensor =
+		Tensor { dtype: kind, shape: shape.try_into().unwrap(), data: data.try_into().unwrap() };
+	(value["name"].as_str().unwrap().to_owned(), tensor)
+}
+
+/// One reference run of a model: its named inputs and onnxruntime's named outputs.
+pub struct ReferenceCase {
+	pub inputs: Vec<(String, InputTensor)>,
+	pub outputs: Vec<(String, InputTensor)>,
+}
+
+/// The reference runs `models.json` lists for `file` (at different concrete shapes).
+pub fn references(file: &str) -> Vec<ReferenceCase> {
+	json("models.json")[file]["references"]
+		.as_array()
+		.unwrap_or_else(|| panic!("no references for {file}"))
+		.iter()
+		.map(|case| {
+			let side = |key: &str| {
+				case[key].as_array().unwrap().iter().map(reference_tensor).collect::<Vec<_>>()
+			};
+			ReferenceCase { inputs: side("inputs"), outputs: side("outputs") }
+		})
+		.collect()
 }
 
 /// The determinism class `models.json` declares for `file`.
@@ -147,9 +214,14 @@ pub fn first_rows(input: &InputTensor, rows: u32) -> InputTensor {
 	}
 }
 
-/// The values of an f32 or i32 output, as f64.
-pub fn values(output: &OutputTensor) -> Vec<f64> {
+/// The values of an f32, i32 or i64 tensor, as f64.
+pub fn values<const MAX_BYTES: u32>(output: &Tensor<MAX_BYTES>) -> Vec<f64> {
 	match output.dtype {
+		DType::I64 => output
+			.data
+			.chunks_exact(8)
+			.map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f64)
+			.collect(),
 		DType::F32 => output
 			.data
 			.chunks_exact(4)

@@ -1,16 +1,36 @@
 //! The engine on the project's real models (`models/`), against onnxruntime's reference outputs.
 
-use gateless_primitives::{job::InferenceError, model::DType};
+use std::sync::Arc;
+
+use gateless_primitives::{
+	job::{InferenceError, InputTensor, MAX_OUTPUT_BYTES},
+	model::{DType, Determinism, Dim},
+};
 use sp_core::H256;
 
 use super::*;
-use crate::reference::{argmax_rows, bytes, declared, first_rows, reference, values};
+use crate::reference::{
+	argmax_rows, bytes, declared, determinism, first_rows, reference, references, values,
+};
+
+/// A plan of `file` for the shape of `input`.
+fn plan_for(file: &str, input: &InputTensor) -> Plan {
+	Plan::load(&bytes(file), &declared(file), &[input.shape.to_vec()]).unwrap()
+}
+
+/// The one output of a one-input plan.
+fn run_one(
+	plan: &Plan,
+	input: &InputTensor,
+) -> Result<gateless_primitives::job::OutputTensor, RunError> {
+	plan.run(std::slice::from_ref(input)).map(|mut outputs| outputs.remove(0))
+}
 
 #[test]
 fn the_float_mlp_matches_onnxruntime_within_its_tolerance() {
-	let plan = Plan::load(&bytes("digits-mlp.onnx"), &declared("digits-mlp.onnx")).unwrap();
 	let (input, expected, predicted) = reference("digits-mlp");
-	let output = plan.run(&input).unwrap();
+	let plan = plan_for("digits-mlp.onnx", &input);
+	let output = run_one(&plan, &input).unwrap();
 	assert_eq!(output.shape.to_vec(), vec![16, 10]);
 	let actual = values(&output);
 	let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
@@ -21,39 +41,135 @@ fn the_float_mlp_matches_onnxruntime_within_its_tolerance() {
 
 #[test]
 fn the_integer_model_matches_onnxruntime_exactly() {
-	let plan = Plan::load(&bytes("digits-int.onnx"), &declared("digits-int.onnx")).unwrap();
 	let (input, expected, predicted) = reference("digits-int");
-	let actual = values(&plan.run(&input).unwrap());
+	let plan = plan_for("digits-int.onnx", &input);
+	let actual = values(&run_one(&plan, &input).unwrap());
 	assert_eq!(actual, expected);
 	assert_eq!(argmax_rows(&actual, 10), predicted);
+}
+
+/// Whether `actual` agrees with `expected` under `determinism` (the chain's rule, in floats).
+fn agrees(actual: &[f64], expected: &[f64], determinism: &Determinism) -> bool {
+	actual.len() == expected.len()
+		&& actual.iter().zip(expected).all(|(a, b)| match determinism {
+			Determinism::Exact => a == b,
+			Determinism::Tolerance { abs, rel } => {
+				let abs = abs.into_inner() as f64 / 1e9;
+				let rel = f64::from(rel.deconstruct()) / 1e9;
+				(a - b).abs() <= abs.max(rel * a.abs().max(b.abs()))
+			},
+		})
+}
+
+#[test]
+fn models_with_symbolic_shapes_run_at_each_concrete_shape_as_onnxruntime_does() {
+	for file in ["conv-dynamic.onnx", "recurrent-cell.onnx", "two-outputs.onnx", "int-pair.onnx"] {
+		let signature = declared(file);
+		assert!(!signature.symbols.is_empty(), "{file} has symbols");
+		// What validators attest: it loads and runs at the example shapes.
+		let example = Plan::load_example(&bytes(file), &signature)
+			.unwrap_or_else(|error| panic!("{file} at its example shapes: {error:?}"));
+		example
+			.run_on_examples()
+			.unwrap_or_else(|error| panic!("{file} on zeros: {error:?}"));
+		let cases = references(file);
+		assert!(cases.len() >= 2, "{file}: two shapes");
+		let mut shapes = Vec::new();
+		for case in cases {
+			let inputs: Vec<InputTensor> =
+				case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+			let shape: Vec<Vec<u32>> = inputs.iter().map(|input| input.shape.to_vec()).collect();
+			let plan = Plan::load(&bytes(file), &signature, &shape)
+				.unwrap_or_else(|error| panic!("{file} at {shape:?}: {error:?}"));
+			let outputs = plan.run(&inputs).unwrap_or_else(|error| panic!("{file}: {error:?}"));
+			assert_eq!(outputs.len(), case.outputs.len(), "{file}: every declared output");
+			for (output, (name, expected)) in outputs.iter().zip(&case.outputs) {
+				assert_eq!(output.dtype, expected.dtype, "{file} `{name}`");
+				assert_eq!(output.shape, expected.shape, "{file} `{name}`");
+				assert!(
+					agrees(&values(output), &values(expected), &determinism(file)),
+					"{file} `{name}` at {shape:?} differs from onnxruntime beyond {:?}",
+					determinism(file)
+				);
+			}
+			shapes.push(shape);
+		}
+		assert_ne!(shapes[0], shapes[1], "{file}: the references are at different shapes");
+	}
+}
+
+#[test]
+fn inputs_that_disagree_on_a_shared_symbol_or_the_plan_are_bad_inputs() {
+	let file = "int-pair.onnx";
+	let case = references(file).remove(1);
+	let inputs: Vec<InputTensor> = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+	let shapes: Vec<Vec<u32>> = inputs.iter().map(|input| input.shape.to_vec()).collect();
+	let plan = Plan::load(&bytes(file), &declared(file), &shapes).unwrap();
+	// `a` has n = 6 rows, `b` only 1: both are [n, 4].
+	let mut short_b = inputs.clone();
+	short_b[1] = first_rows(&inputs[1], 1);
+	assert_eq!(plan.run(&short_b).err(), Some(InferenceError::BadInput.into()));
+	// Both of 1 row: consistent, but not the shape this plan was made for.
+	let one_row: Vec<InputTensor> = inputs.iter().map(|input| first_rows(input, 1)).collect();
+	assert_eq!(plan.run(&one_row).err(), Some(InferenceError::BadInput.into()));
+	assert_eq!(plan.run(&inputs[..1]).err(), Some(InferenceError::BadInput.into()));
 }
 
 #[test]
 fn broken_models_fail_to_load_with_their_reason() {
 	let signature = declared("digits-mlp.onnx");
-	let truncated = Plan::load(&bytes("digits-mlp-truncated.onnx"), &signature).err().unwrap();
-	assert!(matches!(truncated, LoadError::Malformed(_)), "{truncated:?}");
-	let wrong = Plan::load(&bytes("digits-wrong-signature.onnx"), &signature).err().unwrap();
-	assert!(matches!(wrong, LoadError::SignatureMismatch(_)), "{wrong:?}");
-	let unsupported = Plan::load(&bytes("unsupported-op.onnx"), &declared("unsupported-op.onnx"))
+	let shapes = [vec![1, 64]];
+	let truncated = Plan::load(&bytes("digits-mlp-truncated.onnx"), &signature, &shapes)
 		.err()
 		.unwrap();
+	assert!(matches!(truncated, LoadError::Malformed(_)), "{truncated:?}");
+	let wrong = Plan::load(&bytes("digits-wrong-signature.onnx"), &signature, &shapes)
+		.err()
+		.unwrap();
+	assert!(matches!(wrong, LoadError::SignatureMismatch(_)), "{wrong:?}");
+	let unsupported =
+		Plan::load(&bytes("unsupported-op.onnx"), &declared("unsupported-op.onnx"), &[vec![1, 4]])
+			.err()
+			.unwrap();
 	// tract reads the file (an unknown operator is a node it cannot type) and refuses to type it.
 	assert!(matches!(unsupported, LoadError::Unsupported(_)), "{unsupported:?}");
 	// A signature that names the output differently does not match either.
 	let mut renamed = signature.clone();
 	renamed.outputs[0].name = b"scores".to_vec().try_into().unwrap();
 	assert!(matches!(
-		Plan::load(&bytes("digits-mlp.onnx"), &renamed),
+		Plan::load(&bytes("digits-mlp.onnx"), &renamed, &shapes),
 		Err(LoadError::SignatureMismatch(_))
 	));
 }
 
 #[test]
 fn the_signature_read_from_a_file_is_the_one_it_was_declared_with() {
-	for model in ["digits-mlp.onnx", "digits-int.onnx"] {
-		assert_eq!(read_signature(&bytes(model)).unwrap(), declared(model), "{model}");
+	for model in [
+		"digits-mlp.onnx",
+		"digits-int.onnx",
+		"conv-dynamic.onnx",
+		"recurrent-cell.onnx",
+		"two-outputs.onnx",
+		"int-pair.onnx",
+	] {
+		let mut read = read_signature(&bytes(model)).unwrap();
+		let declared = declared(model);
+		// The file names no example sizes: the builder does.
+		for (symbol, example) in read.symbols.iter_mut().zip(declared.symbols.iter()) {
+			assert_eq!(symbol.example, 1);
+			symbol.example = example.example;
+		}
+		assert_eq!(read, declared, "{model}");
+		assert_eq!(read.validate(), Ok(()), "{model}");
 	}
+	// A rank-0 input, and symbols shared between inputs and outputs.
+	let recurrent = read_signature(&bytes("recurrent-cell.onnx")).unwrap();
+	assert_eq!(recurrent.inputs[2].shape.len(), 0);
+	assert_eq!(
+		recurrent.inputs[1].shape.to_vec(),
+		vec![Dim::Fixed(2), Dim::Symbol(0), Dim::Fixed(8)]
+	);
+	assert_eq!(recurrent.outputs[1].shape, recurrent.inputs[1].shape);
 	assert!(matches!(
 		read_signature(&bytes("digits-mlp-truncated.onnx")),
 		Err(LoadError::Malformed(_))
@@ -63,53 +179,57 @@ fn the_signature_read_from_a_file_is_the_one_it_was_declared_with() {
 
 #[test]
 fn an_input_that_does_not_fit_is_a_bad_input() {
-	let plan = Plan::load(&bytes("digits-mlp.onnx"), &declared("digits-mlp.onnx")).unwrap();
-	let (mut input, ..) = reference("digits-mlp");
-	input.shape = vec![32, 32].try_into().unwrap();
-	assert_eq!(plan.run(&input).err(), Some(InferenceError::BadInput.into()));
-	let (mut input, ..) = reference("digits-mlp");
-	input.dtype = DType::I32;
-	assert_eq!(plan.run(&input).err(), Some(InferenceError::BadInput.into()));
+	let (input, ..) = reference("digits-mlp");
+	let plan = plan_for("digits-mlp.onnx", &input);
+	let mut wrong_shape = input.clone();
+	wrong_shape.shape = vec![32, 32].try_into().unwrap();
+	assert_eq!(run_one(&plan, &wrong_shape).err(), Some(InferenceError::BadInput.into()));
+	let mut wrong_type = input;
+	wrong_type.dtype = DType::I32;
+	assert_eq!(run_one(&plan, &wrong_type).err(), Some(InferenceError::BadInput.into()));
 }
 
 #[test]
 fn non_finite_outputs_are_an_error() {
-	let plan = Plan::load(&bytes("digits-mlp.onnx"), &declared("digits-mlp.onnx")).unwrap();
 	let (mut input, ..) = reference("digits-mlp");
+	let plan = plan_for("digits-mlp.onnx", &input);
 	let mut data = input.data.to_vec();
 	data[..4].copy_from_slice(&f32::INFINITY.to_le_bytes());
 	input.data = data.try_into().unwrap();
-	assert_eq!(plan.run(&input).err(), Some(InferenceError::NonFiniteOutput.into()));
+	assert_eq!(run_one(&plan, &input).err(), Some(InferenceError::NonFiniteOutput.into()));
 }
 
 #[test]
 fn an_output_over_what_an_executor_may_reveal_is_too_large() {
-	let plan = Plan::load(&bytes("tiled-pixels.onnx"), &declared("tiled-pixels.onnx")).unwrap();
 	let (input, ..) = reference("digits-mlp");
 	// 8 KiB of output per row: two rows fill the limit exactly, three are over it.
-	let two_rows = plan.run(&first_rows(&input, 2)).unwrap();
+	let two = first_rows(&input, 2);
+	let two_rows = run_one(&plan_for("tiled-pixels.onnx", &two), &two).unwrap();
 	assert_eq!(two_rows.data.len(), MAX_OUTPUT_BYTES as usize);
 	let row = 64 * 4;
 	assert_eq!(two_rows.data[row..2 * row], input.data[..row], "the first row, tiled");
-	assert_eq!(plan.run(&first_rows(&input, 3)).err(), Some(InferenceError::OutputTooLarge.into()));
+	let three = first_rows(&input, 3);
+	assert_eq!(
+		run_one(&plan_for("tiled-pixels.onnx", &three), &three).err(),
+		Some(InferenceError::OutputTooLarge.into())
+	);
 }
 
 #[test]
-fn the_cache_optimises_a_model_once_and_evicts_the_least_recent() {
-	let mut cache = PlanCache::new(1);
-	let mlp = H256::repeat_byte(1);
-	let int = H256::repeat_byte(2);
-	let signature = declared("digits-mlp.onnx");
-	let first = cache.get_or_load(mlp, &signature, || bytes("digits-mlp.onnx")).unwrap();
-	let again = cache
-		.get_or_load(mlp, &signature, || panic!("a cached plan is not loaded again"))
-		.unwrap();
-	assert!(Arc::ptr_eq(&first, &again));
-	assert_eq!(cache.loads(), 1);
-	cache
-		.get_or_load(int, &declared("digits-int.onnx"), || bytes("digits-int.onnx"))
-		.unwrap();
-	assert_eq!((cache.loads(), cache.len()), (2, 1));
-	cache.get_or_load(mlp, &signature, || bytes("digits-mlp.onnx")).unwrap();
-	assert_eq!(cache.loads(), 3);
+fn the_cache_keeps_one_plan_per_model_and_shape_and_evicts_the_least_recent() {
+	let mut cache = PlanCache::new(2);
+	let (input, ..) = reference("digits-mlp");
+	let key = |rows: u32| PlanKey { hash: H256::repeat_byte(1), shapes: vec![vec![rows, 64]] };
+	let one = Arc::new(plan_for("digits-mlp.onnx", &first_rows(&input, 1)));
+	cache.insert(key(1), one.clone());
+	assert!(Arc::ptr_eq(&cache.get(&key(1)).unwrap(), &one));
+	assert!(cache.get(&key(2)).is_none(), "another shape is another plan");
+	cache.insert(key(2), Arc::new(plan_for("digits-mlp.onnx", &first_rows(&input, 2))));
+	cache.get(&key(1));
+	cache.insert(key(3), Arc::new(plan_for("digits-mlp.onnx", &first_rows(&input, 3))));
+	assert_eq!((cache.loads(), cache.len()), (3, 2));
+	assert!(cache.get(&key(2)).is_none(), "the least recently used shape went");
+	assert!(cache.get(&key(1)).is_some() && cache.get(&key(3)).is_some());
+	cache.forget(&H256::repeat_byte(1));
+	assert!(cache.is_empty());
 }

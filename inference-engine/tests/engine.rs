@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use gateless_inference_engine::{
-	reference::{argmax_rows, bytes, declared, first_rows, reference, serve, values},
+	reference::{argmax_rows, bytes, declared, first_rows, reference, references, serve, values},
 	store::{fetch, FetchPolicy, ModelStore, StoreError, FIRST_RETRY_AFTER, LAST_RETRY_AFTER},
 	Engine, EngineConfig, Metrics, WorkerCommand,
 };
 use gateless_primitives::{
 	inference::ModelRef,
 	job::{Abstention, InferenceError, InferenceOutput, InputTensor, Tensor},
-	model::{model_hash, AttestationFailure, DType, Dim, Verdict},
+	model::{model_hash, AttestationFailure, DType, Verdict},
 };
 use sp_core::H256;
 use substrate_prometheus_endpoint::Registry;
@@ -82,7 +82,11 @@ fn a_model_is_checked_stored_and_optimised_once() {
 	assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
 	assert_eq!(argmax_rows(&actual, 10), predicted[..2]);
 	engine.run(&without_bytes, &input).expect("a verdict");
-	assert_eq!(engine.loads(), 1, "the second and third uses do not optimise again");
+	assert_eq!(
+		engine.loads(),
+		2,
+		"one plan at the example shape (1 row), one for 2 rows, used again by the third call"
+	);
 	// A restarted node finds the model in its store.
 	let restarted = Engine::new(config(dir.path())).unwrap();
 	assert_eq!(restarted.check_model(&without_bytes), Verdict::Loads);
@@ -239,16 +243,9 @@ fn models_are_fetched_from_their_uris_checked_and_capped() {
 	assert_eq!(StoreError::HashMismatch.attestation_failure(), AttestationFailure::HashMismatch);
 }
 
-/// An f32 input of zeros for `model`'s first input, its dynamic dimensions set to 1.
+/// An f32 input of zeros for `model`'s first input, at its example shape.
 fn zeros(model: &ModelRef) -> InputTensor {
-	let shape: Vec<u32> = model.signature.inputs[0]
-		.shape
-		.iter()
-		.map(|dim| match dim {
-			Dim::Fixed(size) => *size,
-			Dim::Dynamic => 1,
-		})
-		.collect();
+	let shape = model.signature.example_shapes().remove(0);
 	let elements: u32 = shape.iter().product();
 	Tensor {
 		dtype: DType::F32,
@@ -301,6 +298,19 @@ fn an_input_that_allocates_without_bound_costs_that_job_only() {
 	assert_eq!(engine.run(&bomb, &size(2.0)), small);
 }
 
+/// An input of `slow-square.onnx`, x f32 [1, n]: 16 products of [n, n] matrices.
+fn square_input(n: u32) -> InputTensor {
+	Tensor {
+		dtype: DType::F32,
+		shape: vec![1, n].try_into().unwrap(),
+		data: (0..n)
+			.flat_map(|i| (i as f32 / n as f32).to_le_bytes())
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap(),
+	}
+}
+
 #[test]
 fn a_run_past_the_time_limit_kills_the_worker_and_the_next_run_gets_a_fresh_one() {
 	let dir = tempfile::tempdir().unwrap();
@@ -310,9 +320,9 @@ fn a_run_past_the_time_limit_kills_the_worker_and_the_next_run_gets_a_fresh_one(
 		..config(dir.path())
 	})
 	.unwrap();
-	let slow = inline("slow-matmul.onnx");
-	assert_eq!(engine.check_model(&slow), Verdict::Loads);
-	let input = zeros(&slow);
+	let slow = inline("slow-square.onnx");
+	assert_eq!(engine.check_model(&slow), Verdict::Loads, "instant at its example size");
+	let input = square_input(4096);
 	let worker = engine.worker_id().expect("the worker that loaded it");
 	let started = std::time::Instant::now();
 	assert_eq!(engine.run(&slow, &input), Err(Abstention::Timeout));
@@ -336,7 +346,7 @@ fn a_worker_killed_mid_inference_is_replaced() {
 		..config(dir.path())
 	})
 	.unwrap();
-	let slow = inline("slow-matmul.onnx");
+	let slow = inline("slow-square.onnx");
 	assert_eq!(engine.check_model(&slow), Verdict::Loads);
 	let worker = engine.worker_id().expect("the worker that loaded it");
 	let killer = std::thread::spawn(move || {
@@ -344,7 +354,7 @@ fn a_worker_killed_mid_inference_is_replaced() {
 		// SAFETY: a signal to the worker process this test started.
 		unsafe { libc::kill(worker as i32, libc::SIGKILL) };
 	});
-	let input = zeros(&slow);
+	let input = square_input(4096);
 	let started = std::time::Instant::now();
 	assert_eq!(engine.run(&slow, &input), Err(Abstention::WorkerCrashed));
 	assert!(started.elapsed() < Duration::from_secs(5), "noticed at once, not at the deadline");
@@ -371,9 +381,13 @@ fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
 			"{file}: {verdict:?}"
 		);
 	}
+	// It loads, and panics on every input: validators that run it at its example shape before
+	// they attest it find that out then.
 	let gather = inline("panic-gather-index.onnx");
-	assert_eq!(engine.check_model(&gather), Verdict::Loads);
-	let output = engine.run(&gather, &zeros(&gather));
+	assert_eq!(engine.check_model(&gather), Verdict::Fails(AttestationFailure::Unsupported));
+	// Were it active anyway (attested by others), a job on it is the model's verdict.
+	let fresh = Engine::new(config(&dir.path().join("fresh"))).unwrap();
+	let output = fresh.run(&gather, &zeros(&gather));
 	assert_eq!(
 		output,
 		Ok(InferenceOutput::Error(InferenceError::BadModel)),
@@ -491,4 +505,41 @@ fn a_uri_that_failed_is_backed_off_and_others_are_still_tried() {
 		(fetches("failed"), fetches("mismatch"), fetches("backed_off"), fetches("fetched")),
 		(1, 1, 4, 1)
 	);
+}
+
+#[test]
+fn the_engine_loads_a_model_once_per_input_shape_and_gives_every_output() {
+	let dir = tempfile::tempdir().unwrap();
+	let engine = Engine::new(config(dir.path())).unwrap();
+	let file = "recurrent-cell.onnx";
+	let model = inline(file);
+	// Attested at its example shapes (batch 1): one load.
+	assert_eq!(engine.check_model(&model), Verdict::Loads);
+	assert_eq!(engine.loads(), 1);
+	for case in references(file) {
+		let inputs: Vec<InputTensor> = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+		for _ in 0..2 {
+			let outputs = engine.run_all(&model, &inputs).unwrap().unwrap();
+			let names: Vec<&str> = case.outputs.iter().map(|(name, _)| name.as_str()).collect();
+			assert_eq!(names, ["y", "state_next"]);
+			for (output, (name, expected)) in outputs.iter().zip(&case.outputs) {
+				assert_eq!(output.shape, expected.shape, "`{name}`");
+				let worst = values(output)
+					.iter()
+					.zip(values(expected))
+					.map(|(a, b)| (a - b).abs())
+					.fold(0.0, f64::max);
+				assert!(worst <= 1e-4, "`{name}` differs from onnxruntime by {worst}");
+			}
+		}
+	}
+	// The first reference is at batch 1, the example: only batch 3 needed a plan of its own.
+	assert_eq!(engine.loads(), 2);
+	// Inputs that disagree on `batch` are the job's fault: a verdict, without a load.
+	let mut cases = references(file);
+	let mut mixed: Vec<InputTensor> =
+		cases.remove(1).inputs.into_iter().map(|(_, tensor)| tensor).collect();
+	mixed[0] = cases.remove(0).inputs.remove(0).1;
+	assert_eq!(engine.run_all(&model, &mixed), Ok(Err(InferenceError::BadInput)));
+	assert_eq!(engine.loads(), 2);
 }

@@ -10,7 +10,7 @@ use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
 
-use crate::model::{DType, Dim, ModelId, TensorSpec, MAX_TENSOR_RANK};
+use crate::model::{DType, Dim, ModelId, ModelSignature, TensorSpec, MAX_TENSOR_RANK};
 
 /// The id of a job, given in submission order from 0.
 pub type JobId = u64;
@@ -52,6 +52,63 @@ pub enum TensorError {
 	ShapeMismatch,
 	/// `data` is not exactly `product(shape) x element size` bytes.
 	DataLengthMismatch,
+	/// Not one tensor per declared input.
+	CountMismatch,
+	/// A symbolic dimension has two different sizes (in two inputs, or twice in one).
+	SymbolMismatch,
+}
+
+/// The sizes a job's tensors give a signature's symbols (`None`: not bound yet).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SymbolSizes(alloc::vec::Vec<Option<u32>>);
+
+impl SymbolSizes {
+	/// No symbol of `signature` bound.
+	pub fn new(signature: &ModelSignature) -> Self {
+		Self(alloc::vec![None; signature.symbols.len()])
+	}
+
+	/// Binds the symbols that `spec` names to their sizes in `shape` (of the same rank); a symbol
+	/// already bound to another size is a [`TensorError::SymbolMismatch`].
+	pub fn bind(&mut self, spec: &TensorSpec, shape: &[u32]) -> Result<(), TensorError> {
+		if spec.shape.len() != shape.len() {
+			return Err(TensorError::RankMismatch);
+		}
+		for (dim, size) in spec.shape.iter().zip(shape) {
+			if let Dim::Symbol(index) = dim {
+				let slot =
+					self.0.get_mut(usize::from(*index)).ok_or(TensorError::SymbolMismatch)?;
+				match slot {
+					Some(bound) if bound != size => return Err(TensorError::SymbolMismatch),
+					_ => *slot = Some(*size),
+				}
+			}
+		}
+		Ok(())
+	}
+
+	/// The size bound to the symbol at `index`, if any.
+	pub fn size(&self, index: u8) -> Option<u32> {
+		self.0.get(usize::from(index)).copied().flatten()
+	}
+}
+
+/// Checks a job's inputs against a model's signature: one tensor per declared input, in declared
+/// order, each fitting its spec, and each symbol the same size wherever the inputs name it.
+/// Returns the sizes the inputs give the symbols.
+pub fn check_inputs<const MAX_BYTES: u32>(
+	signature: &ModelSignature,
+	inputs: &[Tensor<MAX_BYTES>],
+) -> Result<SymbolSizes, TensorError> {
+	if inputs.len() != signature.inputs.len() {
+		return Err(TensorError::CountMismatch);
+	}
+	let mut sizes = SymbolSizes::new(signature);
+	for (tensor, spec) in inputs.iter().zip(signature.inputs.iter()) {
+		tensor.check_against(spec)?;
+		sizes.bind(spec, &tensor.shape)?;
+	}
+	Ok(sizes)
 }
 
 impl<const MAX_BYTES: u32> Tensor<MAX_BYTES> {
@@ -74,7 +131,7 @@ impl<const MAX_BYTES: u32> Tensor<MAX_BYTES> {
 		for (actual, declared) in self.shape.iter().zip(spec.shape.iter()) {
 			let fits = match declared {
 				Dim::Fixed(size) => actual == size,
-				Dim::Dynamic => true,
+				Dim::Dynamic | Dim::Symbol(_) => true,
 			};
 			if !fits || *actual == 0 {
 				return Err(TensorError::ShapeMismatch);

@@ -29,6 +29,8 @@ pub const MAX_TENSOR_NAME_LEN: u32 = 64;
 pub const MAX_TENSOR_RANK: u32 = 8;
 /// The most input (or output) tensors of a model.
 pub const MAX_MODEL_TENSORS: u32 = 8;
+/// The most named symbolic dimensions (`batch`, `height`, ...) of a model's signature.
+pub const MAX_SYMBOLS: u32 = 16;
 
 /// The hash a model is registered under: blake2-256 of its ONNX file.
 pub fn model_hash(onnx: &[u8]) -> H256 {
@@ -108,8 +110,24 @@ impl DType {
 pub enum Dim {
 	/// Exactly this many elements (at least 1).
 	Fixed(u32),
-	/// Any number of elements, chosen by each job's input (e.g. a batch dimension).
+	/// Any number of elements, chosen by each job's input, unrelated to other dimensions (an
+	/// ONNX dimension without a value or a name). Attested at 1.
 	Dynamic,
+	/// The signature's symbol at this index in [`ModelSignature::symbols`]: any size, but the
+	/// same in every input that names it (outputs that name an input's symbol follow it).
+	Symbol(u8),
+}
+
+/// A named symbolic dimension of a model, as the ONNX file names it (`batch`, `height`).
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub struct SymbolSpec {
+	/// The name in the file.
+	pub name: TensorName,
+	/// The size validators attest the model at (the builder chooses it; a model need not load at
+	/// every size, e.g. an image model at 1 x 1).
+	pub example: u32,
 }
 
 /// A declared input or output tensor of a model.
@@ -133,6 +151,8 @@ pub struct TensorSpec {
 pub struct ModelSignature {
 	pub inputs: BoundedVec<TensorSpec, ConstU32<MAX_MODEL_TENSORS>>,
 	pub outputs: BoundedVec<TensorSpec, ConstU32<MAX_MODEL_TENSORS>>,
+	/// The symbols [`Dim::Symbol`] refers to, with the sizes the model is attested at.
+	pub symbols: BoundedVec<SymbolSpec, ConstU32<MAX_SYMBOLS>>,
 }
 
 /// Why a [`ModelSignature`] is not acceptable.
@@ -144,8 +164,12 @@ pub enum SignatureError {
 	EmptyName,
 	/// Two inputs, or two outputs, share a name.
 	DuplicateName,
-	/// A fixed dimension is 0.
+	/// A fixed dimension, or a symbol's example size, is 0.
 	ZeroDimension,
+	/// A dimension names a symbol the signature does not have.
+	UnknownSymbol,
+	/// Two symbols share a name, or one is named by no tensor.
+	BadSymbols,
 }
 
 impl ModelSignature {
@@ -170,9 +194,52 @@ impl ModelSignature {
 				if tensor.shape.contains(&Dim::Fixed(0)) {
 					return Err(SignatureError::ZeroDimension);
 				}
+				for dim in tensor.shape.iter() {
+					if let Dim::Symbol(index) = dim {
+						if usize::from(*index) >= self.symbols.len() {
+							return Err(SignatureError::UnknownSymbol);
+						}
+					}
+				}
+			}
+		}
+		for (index, symbol) in self.symbols.iter().enumerate() {
+			if symbol.example == 0 {
+				return Err(SignatureError::ZeroDimension);
+			}
+			let named = |spec: &TensorSpec| spec.shape.contains(&Dim::Symbol(index as u8));
+			let unique = !self
+				.symbols
+				.iter()
+				.skip(index.saturating_add(1))
+				.any(|other| other.name == symbol.name);
+			if symbol.name.is_empty()
+				|| !unique || !self.inputs.iter().chain(self.outputs.iter()).any(named)
+			{
+				return Err(SignatureError::BadSymbols);
 			}
 		}
 		Ok(())
+	}
+
+	/// The size a dimension has in the example shapes validators attest at: fixed, the symbol's
+	/// example, or 1 for an anonymous dynamic dimension.
+	pub fn example_size(&self, dim: &Dim) -> u32 {
+		match dim {
+			Dim::Fixed(size) => *size,
+			Dim::Dynamic => 1,
+			Dim::Symbol(index) => {
+				self.symbols.get(usize::from(*index)).map_or(1, |symbol| symbol.example)
+			},
+		}
+	}
+
+	/// The shape of each input at the example sizes.
+	pub fn example_shapes(&self) -> alloc::vec::Vec<alloc::vec::Vec<u32>> {
+		self.inputs
+			.iter()
+			.map(|spec| spec.shape.iter().map(|dim| self.example_size(dim)).collect())
+			.collect()
 	}
 }
 
@@ -372,7 +439,11 @@ mod tests {
 	}
 
 	fn signature(inputs: Vec<TensorSpec>, outputs: Vec<TensorSpec>) -> ModelSignature {
-		ModelSignature { inputs: inputs.try_into().unwrap(), outputs: outputs.try_into().unwrap() }
+		ModelSignature {
+			inputs: inputs.try_into().unwrap(),
+			outputs: outputs.try_into().unwrap(),
+			symbols: Default::default(),
+		}
 	}
 
 	#[test]

@@ -1,5 +1,6 @@
-//! From the runtime's types (`gateless-primitives`) to the JSON shapes: for the server, and for
-//! clients that read the same types elsewhere (e.g. a signature read from an ONNX file).
+//! Between the runtime's types (`gateless-primitives`) and the JSON shapes: for the server, and
+//! for clients that read the same types elsewhere (e.g. a signature read from an ONNX file, or
+//! given as JSON to register a model with).
 
 use gateless_primitives::{
 	job::{InferenceError, OutputTensor},
@@ -12,6 +13,87 @@ use crate::types;
 /// error, since a name is for display only.
 pub fn text(bytes: &[u8]) -> String {
 	String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The dtype of a JSON name.
+pub fn dtype_of_name(name: &str) -> Option<DType> {
+	[
+		DType::F32,
+		DType::F64,
+		DType::F16,
+		DType::I8,
+		DType::I16,
+		DType::I32,
+		DType::I64,
+		DType::U8,
+		DType::U16,
+		DType::U32,
+		DType::U64,
+		DType::Bool,
+	]
+	.into_iter()
+	.find(|dtype| dtype_name(*dtype) == name)
+}
+
+/// A JSON signature as the runtime's type: symbols by their position in `symbols`, every bound
+/// checked (the chain validates the rest).
+pub fn signature_from_json(signature: &types::Signature) -> Result<model::ModelSignature, String> {
+	let bounded = |bytes: &str, what: &str| {
+		bytes
+			.as_bytes()
+			.to_vec()
+			.try_into()
+			.map_err(|_| format!("{what} `{bytes}` is too long"))
+	};
+	let spec = |spec: &types::TensorSpec| -> Result<model::TensorSpec, String> {
+		let shape = spec
+			.shape
+			.iter()
+			.map(|dim| match dim {
+				None => Ok(Dim::Dynamic),
+				Some(types::Dimension::Fixed(size)) => Ok(Dim::Fixed(*size)),
+				Some(types::Dimension::Symbol(name)) => signature
+					.symbols
+					.iter()
+					.position(|symbol| symbol.name == *name)
+					.and_then(|index| u8::try_from(index).ok())
+					.map(Dim::Symbol)
+					.ok_or_else(|| format!("`{}` names the undeclared symbol `{name}`", spec.name)),
+			})
+			.collect::<Result<Vec<_>, String>>()?;
+		Ok(model::TensorSpec {
+			name: bounded(&spec.name, "the tensor name")?,
+			dtype: dtype_of_name(&spec.dtype)
+				.ok_or_else(|| format!("`{}` has the unknown dtype `{}`", spec.name, spec.dtype))?,
+			shape: shape
+				.try_into()
+				.map_err(|_| format!("`{}` has too many dimensions", spec.name))?,
+		})
+	};
+	let side = |specs: &[types::TensorSpec]| {
+		specs
+			.iter()
+			.map(spec)
+			.collect::<Result<Vec<_>, String>>()?
+			.try_into()
+			.map_err(|_| "too many tensors".to_string())
+	};
+	Ok(model::ModelSignature {
+		inputs: side(&signature.inputs)?,
+		outputs: side(&signature.outputs)?,
+		symbols: signature
+			.symbols
+			.iter()
+			.map(|symbol| {
+				Ok(model::SymbolSpec {
+					name: bounded(&symbol.name, "the symbol")?,
+					example: symbol.example,
+				})
+			})
+			.collect::<Result<Vec<_>, String>>()?
+			.try_into()
+			.map_err(|_| "too many symbols".to_string())?,
+	})
 }
 
 /// The JSON name of a dtype.
@@ -56,7 +138,7 @@ pub fn inference_error_name(error: InferenceError) -> &'static str {
 	}
 }
 
-pub fn spec_json(spec: model::TensorSpec) -> types::TensorSpec {
+pub fn spec_json(spec: model::TensorSpec, symbols: &[model::SymbolSpec]) -> types::TensorSpec {
 	types::TensorSpec {
 		name: text(&spec.name),
 		dtype: dtype_name(spec.dtype).into(),
@@ -64,9 +146,27 @@ pub fn spec_json(spec: model::TensorSpec) -> types::TensorSpec {
 			.shape
 			.iter()
 			.map(|dim| match dim {
-				Dim::Fixed(size) => Some(*size),
+				Dim::Fixed(size) => Some(types::Dimension::Fixed(*size)),
 				Dim::Dynamic => None,
+				Dim::Symbol(index) => Some(types::Dimension::Symbol(
+					symbols
+						.get(usize::from(*index))
+						.map_or_else(|| format!("?{index}"), |symbol| text(&symbol.name)),
+				)),
 			})
+			.collect(),
+	}
+}
+
+/// A signature as JSON: symbols by name.
+pub fn signature_json(signature: model::ModelSignature) -> types::Signature {
+	let symbols = signature.symbols.to_vec();
+	types::Signature {
+		inputs: signature.inputs.into_iter().map(|spec| spec_json(spec, &symbols)).collect(),
+		outputs: signature.outputs.into_iter().map(|spec| spec_json(spec, &symbols)).collect(),
+		symbols: symbols
+			.iter()
+			.map(|symbol| types::Symbol { name: text(&symbol.name), example: symbol.example })
 			.collect(),
 	}
 }

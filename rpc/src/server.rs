@@ -25,7 +25,7 @@ use sp_core::{Bytes, H256};
 use sp_runtime::traits::Block as BlockT;
 
 use crate::{
-	convert::{attestation_failure_name, inference_error_name, spec_json, tensor_json, text},
+	convert::{attestation_failure_name, inference_error_name, signature_json, tensor_json, text},
 	types::{self, error_code},
 };
 
@@ -367,10 +367,7 @@ fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 				types::Location::Uris { uris: uris.iter().map(|uri| text(uri)).collect() }
 			},
 		},
-		signature: types::Signature {
-			inputs: info.signature.inputs.into_iter().map(spec_json).collect(),
-			outputs: info.signature.outputs.into_iter().map(spec_json).collect(),
-		},
+		signature: signature_json(info.signature),
 		determinism: match info.determinism {
 			model::Determinism::Exact => types::Determinism::Exact,
 			model::Determinism::Tolerance { abs, rel } => types::Determinism::Tolerance {

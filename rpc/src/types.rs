@@ -55,6 +55,25 @@ pub enum Location {
 pub struct Signature {
 	pub inputs: Vec<TensorSpec>,
 	pub outputs: Vec<TensorSpec>,
+	/// The named symbolic dimensions, with the sizes validators attest the model at.
+	#[serde(default)]
+	pub symbols: Vec<Symbol>,
+}
+
+/// A named symbolic dimension (`batch`, `height`): the same size wherever the inputs name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Symbol {
+	pub name: String,
+	pub example: u32,
+}
+
+/// One dimension of a declared shape: a size, or a symbol's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Dimension {
+	Fixed(u32),
+	Symbol(String),
 }
 
 /// One declared tensor.
@@ -64,8 +83,8 @@ pub struct TensorSpec {
 	pub name: String,
 	/// `f32`, `f64`, `f16`, `i8` … `i64`, `u8` … `u64` or `bool`.
 	pub dtype: String,
-	/// Each dimension's size; `null` for a dynamic one (e.g. the batch).
-	pub shape: Vec<Option<u32>>,
+	/// Each dimension's size, a symbol's name (`"batch"`), or `null` for an anonymous dynamic one.
+	pub shape: Vec<Option<Dimension>>,
 }
 
 /// How executors' outputs are compared.

@@ -179,12 +179,10 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 	assert_eq!(model["status"], "active", "{model}");
 	assert_eq!(model["name"], "digits-mlp");
 	assert_eq!(model["location"]["kind"], "inline");
-	let declared = declared("digits-mlp.onnx");
-	let declared_json = serde_json::json!({
-		"inputs": declared.inputs.into_iter().map(gateless_rpc::convert::spec_json).collect::<Vec<_>>(),
-		"outputs": declared.outputs.into_iter().map(gateless_rpc::convert::spec_json).collect::<Vec<_>>(),
-	});
-	assert_eq!(model["signature"], declared_json);
+	let declared = gateless_rpc::convert::signature_json(declared("digits-mlp.onnx"));
+	assert_eq!(model["signature"], serde_json::to_value(declared).unwrap());
+	assert_eq!(model["signature"]["inputs"][0]["shape"], serde_json::json!(["N", 64]));
+	assert_eq!(model["signature"]["symbols"], serde_json::json!([{"name": "N", "example": 1}]));
 	assert_eq!(
 		model["determinism"],
 		serde_json::json!({"kind": "tolerance", "abs": 1e-4, "rel": 1e-5})
@@ -217,7 +215,7 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 		&node,
 		&["job", "submit", "--model", &id, "--input", wide.to_str().unwrap()],
 	));
-	assert!(mismatch.contains("the model takes [?, 64]"), "{mismatch}");
+	assert!(mismatch.contains("the model takes [N, 64]"), "{mismatch}");
 	let stingy = error_of(gateless(
 		&node,
 		&[

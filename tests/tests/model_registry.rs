@@ -41,6 +41,7 @@ fn signature() -> ModelSignature {
 	ModelSignature {
 		inputs: bounded(vec![tensor("input", 4)]),
 		outputs: bounded(vec![tensor("probabilities", 3)]),
+		symbols: Default::default(),
 	}
 }
 

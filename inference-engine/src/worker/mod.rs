@@ -23,9 +23,11 @@ use std::{
 	},
 };
 
+use gateless_primitives::{job::InputTensor, model::ModelSignature};
 use protocol::{read_frame, write_frame, Answer, Request, Response};
+use sp_core::H256;
 
-use crate::{Plan, PlanCache};
+use crate::{LoadError, Plan, PlanCache, PlanKey, RunError};
 
 /// The first argument that turns the node's binary into an inference worker.
 pub const WORKER_ARG: &str = "inference-worker";
@@ -35,7 +37,8 @@ pub const WORKER_ARG: &str = "inference-worker";
 pub struct WorkerOptions {
 	/// The cap on the worker's address space, in bytes.
 	pub memory_bytes: u64,
-	/// How many optimised plans the worker keeps.
+	/// How many optimised plans the worker keeps (and how many models' bytes, to load plans for
+	/// new shapes from).
 	pub cache_size: usize,
 	/// Threads for one inference.
 	pub threads: usize,
@@ -114,6 +117,7 @@ pub fn run_worker(args: impl IntoIterator<Item = String>) -> i32 {
 	if write_frame(&mut answers, &ready).is_err() {
 		return 1;
 	}
+	let mut models = Models::new(options.cache_size);
 	let mut plans = PlanCache::new(options.cache_size);
 	loop {
 		let request = match read_frame::<Request>(&mut requests, u32::MAX) {
@@ -122,23 +126,107 @@ pub fn run_worker(args: impl IntoIterator<Item = String>) -> i32 {
 			Err(_) => return 0,
 		};
 		let response = match request {
-			Request::Load { hash, signature, bytes, cpu_seconds } => {
+			Request::Load { hash, signature, bytes, run_examples, cpu_seconds } => {
 				sandbox::limit_cpu_time(cpu_seconds);
-				let loaded = Plan::load(&bytes, &signature);
-				drop(bytes);
-				Response::Loaded(loaded.map(|plan| plans.insert(hash, Arc::new(plan))))
+				plans.forget(&hash);
+				let loaded = if run_examples {
+					load_example(&bytes, &signature)
+				} else {
+					Plan::load_example(&bytes, &signature)
+				};
+				Response::Loaded(loaded.map(|plan| {
+					let key = PlanKey { hash, shapes: plan.shapes().to_vec() };
+					plans.insert(key, Arc::new(plan));
+					models.insert(hash, Arc::new(bytes), signature);
+				}))
 			},
-			Request::Run { hash, input, cpu_seconds } => match plans.get(&hash) {
-				Some(plan) => {
-					sandbox::limit_cpu_time(cpu_seconds);
-					Response::Ran(plan.run(&input))
-				},
-				None => Response::NotLoaded,
+			Request::Run { hash, inputs, cpu_seconds } => {
+				sandbox::limit_cpu_time(cpu_seconds);
+				run(&mut models, &mut plans, hash, &inputs)
 			},
 		};
 		let retiring = PANICKED.load(Ordering::SeqCst);
 		if write_frame(&mut answers, &Answer { response, retiring }).is_err() || retiring {
 			return 1;
 		}
+	}
+}
+
+/// Loads a model at its example shapes and runs it once on zeros (or ones): it loads, runs and gives
+/// outputs of the declared types there (a non-finite output of zeros is no fault of the model).
+fn load_example(bytes: &[u8], signature: &ModelSignature) -> Result<Plan, LoadError> {
+	let plan = Plan::load_example(bytes, signature)?;
+	match plan.run_on_examples() {
+		Ok(())
+		| Err(RunError::Verdict(gateless_primitives::job::InferenceError::NonFiniteOutput)) => Ok(plan),
+		Err(RunError::OutOfMemory(why)) => Err(LoadError::ResourceLimit(why)),
+		Err(RunError::Verdict(error)) => {
+			Err(LoadError::Unsupported(format!("it does not run at its example shapes: {error:?}")))
+		},
+	}
+}
+
+/// Runs the model `hash` on `inputs` with the plan for their shapes, loading it if needed.
+fn run(models: &mut Models, plans: &mut PlanCache, hash: H256, inputs: &[InputTensor]) -> Response {
+	let key = PlanKey { hash, shapes: inputs.iter().map(|input| input.shape.to_vec()).collect() };
+	if let Some(plan) = plans.get(&key) {
+		return Response::Ran { outputs: plan.run(inputs), loaded_plan: false };
+	}
+	let Some((bytes, signature)) = models.get(&hash) else { return Response::NotLoaded };
+	// Inputs that do not fit the signature get no plan of their own.
+	if gateless_primitives::job::check_inputs(&signature, inputs).is_err() {
+		return Response::Ran {
+			outputs: Err(gateless_primitives::job::InferenceError::BadInput.into()),
+			loaded_plan: false,
+		};
+	}
+	match Plan::load(&bytes, &signature, &key.shapes) {
+		Ok(plan) => {
+			let plan = Arc::new(plan);
+			plans.insert(key, plan.clone());
+			Response::Ran { outputs: plan.run(inputs), loaded_plan: true }
+		},
+		// These shapes need more than this worker may use: this node's limit.
+		Err(LoadError::ResourceLimit(why)) => {
+			Response::Ran { outputs: Err(RunError::OutOfMemory(why)), loaded_plan: false }
+		},
+		// The model does not take inputs of these shapes: a verdict every node reaches.
+		Err(error) => {
+			log::debug!(target: "gateless::inference", "no plan for {:?}: {error:?}", key.shapes);
+			Response::Ran {
+				outputs: Err(gateless_primitives::job::InferenceError::BadInput.into()),
+				loaded_plan: false,
+			}
+		},
+	}
+}
+
+/// The bytes and signatures of the models the worker loaded, to load plans for new shapes from;
+/// the most recently used ones, at most `capacity`.
+struct Models {
+	capacity: usize,
+	models: Vec<(H256, Arc<Vec<u8>>, ModelSignature)>,
+}
+
+impl Models {
+	fn new(capacity: usize) -> Self {
+		Self { capacity: capacity.max(1), models: Vec::new() }
+	}
+
+	fn insert(&mut self, hash: H256, bytes: Arc<Vec<u8>>, signature: ModelSignature) {
+		self.models.retain(|(other, ..)| *other != hash);
+		if self.models.len() >= self.capacity {
+			self.models.remove(0);
+		}
+		self.models.push((hash, bytes, signature));
+	}
+
+	/// The model's bytes and signature, now the most recently used.
+	fn get(&mut self, hash: &H256) -> Option<(Arc<Vec<u8>>, ModelSignature)> {
+		let position = self.models.iter().position(|(other, ..)| other == hash)?;
+		let entry = self.models.remove(position);
+		let found = (entry.1.clone(), entry.2.clone());
+		self.models.push(entry);
+		Some(found)
 	}
 }

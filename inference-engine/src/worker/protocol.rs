@@ -18,11 +18,21 @@ use crate::{LoadError, RunError};
 /// What the node asks of a worker.
 #[derive(Encode, Decode, Debug)]
 pub enum Request {
-	/// Parse `bytes` as ONNX, check the graph against `signature`, optimise it and keep the plan
-	/// under `hash`, within `cpu_seconds` of CPU time.
-	Load { hash: H256, signature: ModelSignature, bytes: Vec<u8>, cpu_seconds: u64 },
-	/// Run the plan kept under `hash` on `input`, within `cpu_seconds` of CPU time.
-	Run { hash: H256, input: InputTensor, cpu_seconds: u64 },
+	/// Keep `bytes` as the model `hash` declared with `signature` and load it at its example
+	/// shapes (check the graph, type it, optimise it), within `cpu_seconds` of CPU time; with
+	/// `run_examples`, also run it once on zeros (or ones): what a validator attests. (Before a
+	/// job the model is not run on examples: it was attested, and a run that made tract panic
+	/// would retire the worker before the job's run.)
+	Load {
+		hash: H256,
+		signature: ModelSignature,
+		bytes: Vec<u8>,
+		run_examples: bool,
+		cpu_seconds: u64,
+	},
+	/// Run the model kept under `hash` on `inputs` (one per declared input), loading a plan for
+	/// their shapes first if none is kept, within `cpu_seconds` of CPU time.
+	Run { hash: H256, inputs: Vec<InputTensor>, cpu_seconds: u64 },
 }
 
 /// A worker's answer to one [`Request`], and whether the worker exits after it: a worker in which
@@ -41,9 +51,10 @@ pub enum Response {
 	Ready { protections: Vec<String> },
 	/// The outcome of a [`Request::Load`].
 	Loaded(Result<(), LoadError>),
-	/// The outcome of a [`Request::Run`].
-	Ran(Result<OutputTensor, RunError>),
-	/// The worker keeps no plan under the hash of a [`Request::Run`]: send a `Load` first.
+	/// The outcome of a [`Request::Run`]: every declared output, or why not; and whether a plan
+	/// was loaded for the inputs' shapes first.
+	Ran { outputs: Result<Vec<OutputTensor>, RunError>, loaded_plan: bool },
+	/// The worker does not keep the model of a [`Request::Run`]: send a `Load` first.
 	NotLoaded,
 }
 

@@ -52,7 +52,7 @@
 //!   [`Error::UnsupportedModel`], [`Error::BadReplicas`], [`Error::FeeOverflow`],
 //!   [`Error::FeeAboveMax`], [`Error::InputTooLarge`], [`Error::InputDTypeMismatch`],
 //!   [`Error::InputRankMismatch`], [`Error::InputShapeMismatch`],
-//!   [`Error::InputLengthMismatch`], [`Error::TooManyJobsInBlock`],
+//!   [`Error::InputLengthMismatch`], [`Error::InputSymbolMismatch`], [`Error::TooManyJobsInBlock`],
 //!   [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`], [`Error::CannotAffordFee`]; events
 //!   [`Event::JobSubmitted`], [`Event::ExecutorsAssigned`].
 //! - [`Call::cancel_job`] (signed, the submitter): errors [`Error::UnknownJob`],
@@ -99,8 +99,8 @@ use frame_support::{
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
 	job::{
-		AgreedOutcome, FailureReason, FeeQuote, InferenceOutput, InputTensor, JobId, JobResult,
-		JobStatus, QuoteError, TensorError,
+		check_inputs, AgreedOutcome, FailureReason, FeeQuote, InferenceOutput, InputTensor, JobId,
+		JobResult, JobStatus, QuoteError, TensorError,
 	},
 	model::{ModelId, ModelInfo, ModelStatus},
 	traits::{
@@ -313,6 +313,10 @@ pub mod pallet {
 		AlreadyCommitted,
 		/// The job has had `MaxExecutorsPerJob` executors already.
 		TooManyExecutors,
+		/// Not one input tensor per declared input.
+		InputCountMismatch,
+		/// A symbolic dimension of the model (e.g. `batch`) has two different sizes in the input.
+		InputSymbolMismatch,
 	}
 
 	#[pallet::hooks]
@@ -366,6 +370,8 @@ pub mod pallet {
 				};
 			ensure!(input.data.len() as u32 <= T::MaxInputBytes::get(), Error::<T>::InputTooLarge);
 			input.check_against(input_spec).map_err(Error::<T>::from)?;
+			check_inputs(&info.signature, core::slice::from_ref(&input))
+				.map_err(Error::<T>::from)?;
 
 			let now = frame_system::Pallet::<T>::block_number();
 			let (last_block, submitted) = SubmittedInBlock::<T>::get();
@@ -448,6 +454,8 @@ pub mod pallet {
 				TensorError::RankMismatch => Error::InputRankMismatch,
 				TensorError::ShapeMismatch => Error::InputShapeMismatch,
 				TensorError::DataLengthMismatch => Error::InputLengthMismatch,
+				TensorError::CountMismatch => Error::InputCountMismatch,
+				TensorError::SymbolMismatch => Error::InputSymbolMismatch,
 			}
 		}
 	}

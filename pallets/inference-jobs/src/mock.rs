@@ -141,6 +141,7 @@ fn model(status: ModelStatus, inputs: Vec<TensorSpec>) -> ModelInfo<AccountId, B
 		signature: ModelSignature {
 			inputs: inputs.try_into().unwrap(),
 			outputs: vec![tensor_spec("output", 3)].try_into().unwrap(),
+			symbols: Default::default(),
 		},
 		determinism: Determinism::Exact,
 		price: MODEL_PRICE,

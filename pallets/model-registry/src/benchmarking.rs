@@ -5,8 +5,9 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
 use gateless_primitives::model::{
-	DType, Dim, ModelUri, TensorSpec, MAX_DESCRIPTION_LEN, MAX_MODEL_NAME_LEN, MAX_MODEL_TENSORS,
-	MAX_MODEL_VERSION_LEN, MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK, MAX_URIS, MAX_URI_LEN,
+	DType, Dim, ModelUri, SymbolSpec, TensorSpec, MAX_DESCRIPTION_LEN, MAX_MODEL_NAME_LEN,
+	MAX_MODEL_TENSORS, MAX_MODEL_VERSION_LEN, MAX_SYMBOLS, MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK,
+	MAX_URIS, MAX_URI_LEN,
 };
 use sp_runtime::{transaction_validity::TransactionSource, FixedU64};
 
@@ -33,7 +34,8 @@ fn bounded<S: Get<u32>>(byte: u8, len: u32) -> BoundedVec<u8, S> {
 }
 
 /// The largest signature: every tensor at the maximal rank with the longest names, all distinct
-/// (validation compares every pair of names).
+/// (validation compares every pair of names), and every dimension one of the most symbols, with
+/// the longest names.
 fn largest_signature() -> ModelSignature {
 	let side = |first: u8| {
 		let tensors = (0..MAX_MODEL_TENSORS)
@@ -46,14 +48,31 @@ fn largest_signature() -> ModelSignature {
 					name: BoundedVec::truncate_from(name),
 					dtype: DType::F32,
 					shape: BoundedVec::truncate_from(
-						(0..MAX_TENSOR_RANK).map(|_| Dim::Fixed(2)).collect(),
+						(0..MAX_TENSOR_RANK)
+							.map(|dim| {
+								Dim::Symbol(((i * MAX_TENSOR_RANK + dim) % MAX_SYMBOLS) as u8)
+							})
+							.collect(),
 					),
 				}
 			})
 			.collect();
 		BoundedVec::truncate_from(tensors)
 	};
-	ModelSignature { inputs: side(b'a'), outputs: side(b'A') }
+	let symbols = (0..MAX_SYMBOLS)
+		.map(|i| {
+			let mut name = alloc::vec![b's'; MAX_TENSOR_NAME_LEN as usize];
+			if let Some(last) = name.last_mut() {
+				*last = b'a'.saturating_add(i as u8);
+			}
+			SymbolSpec { name: BoundedVec::truncate_from(name), example: 2 }
+		})
+		.collect();
+	ModelSignature {
+		inputs: side(b'a'),
+		outputs: side(b'A'),
+		symbols: BoundedVec::truncate_from(symbols),
+	}
 }
 
 fn longest_uris() -> BoundedVec<ModelUri, ConstU32<MAX_URIS>> {

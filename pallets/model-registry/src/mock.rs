@@ -245,6 +245,7 @@ pub fn signature() -> ModelSignature {
 	ModelSignature {
 		inputs: vec![tensor("input", 4)].try_into().unwrap(),
 		outputs: vec![tensor("output", 3)].try_into().unwrap(),
+		symbols: Default::default(),
 	}
 }
 

@@ -67,7 +67,11 @@ fn tensor(name: &str, shape: Vec<Dim>) -> TensorSpec {
 }
 
 fn signature_of(inputs: Vec<TensorSpec>, outputs: Vec<TensorSpec>) -> ModelSignature {
-	ModelSignature { inputs: inputs.try_into().unwrap(), outputs: outputs.try_into().unwrap() }
+	ModelSignature {
+		inputs: inputs.try_into().unwrap(),
+		outputs: outputs.try_into().unwrap(),
+		symbols: Default::default(),
+	}
 }
 
 /// The ids on one page of `models_page`, and where the next page starts.

@@ -191,6 +191,7 @@ pub mod benchmark_helpers {
 		let signature = ModelSignature {
 			inputs: vec![f32_spec(b"input", input)].try_into().expect("one input"),
 			outputs: vec![f32_spec(b"output", output)].try_into().expect("one output"),
+			symbols: Default::default(),
 		};
 		ModelRegistry::insert_active_model_for_benchmarks(owner, signature, determinism, price)
 	}

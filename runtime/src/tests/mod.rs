@@ -383,6 +383,7 @@ mod job_flow {
 					outputs: vec![spec("scores", vec![Dim::Dynamic, Dim::Fixed(3)])]
 						.try_into()
 						.unwrap(),
+					symbols: Default::default(),
 				},
 				determinism,
 				price,
