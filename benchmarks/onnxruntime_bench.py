@@ -4,7 +4,8 @@
 
 Loads models/MODEL_FILE into an onnxruntime InferenceSession (one thread, all graph
 optimisations, as tract's single-threaded plan), runs the first ROWS rows of the model's reference
-input RUNS times and prints one JSON object: the load time, the median time of one `run`, and the
+input (for conv-dynamic, a synthetic 64 x 64 image per row; for slow-square, x [1, ROWS]) RUNS
+times and prints one JSON object: the load time, the median time of one `run`, and the
 process's peak resident memory before and after. The Rust harness runs it once per model, so that
 each figure of peak memory belongs to one model.
 """
@@ -21,6 +22,8 @@ import onnxruntime
 
 MODELS = pathlib.Path(__file__).resolve().parent.parent / "models"
 DTYPES = {"f32": np.float32, "i32": np.int32}
+# conv-dynamic.onnx is run on a [rows, 3, CONV_SIDE, CONV_SIDE] image.
+CONV_SIDE = 64
 
 
 def peak_rss_kib() -> int:
@@ -31,11 +34,20 @@ def peak_rss_kib() -> int:
 def main() -> None:
     model_file, rows, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     stem = model_file.removesuffix(".onnx")
-    reference = json.loads((MODELS / f"{stem}.reference.json").read_text())["input"]
-    batch = np.asarray(reference["values"], dtype=DTYPES[reference["dtype"]]).reshape(
-        reference["shape"]
-    )
-    inputs = batch[:rows]
+    if stem == "slow-square":
+        # x [1, n] of i / n, as the Rust side's bench_input; ROWS is n.
+        inputs = (np.arange(rows, dtype=np.float32) / np.float32(rows)).reshape(1, rows)
+    elif stem == "conv-dynamic":
+        # The same image as the Rust side's bench_input: (i * 37 mod 256) / 255, [rows, 3, 64, 64].
+        count = rows * 3 * CONV_SIDE * CONV_SIDE
+        values = (np.arange(count, dtype=np.int64) * 37 % 256).astype(np.float32) / np.float32(255.0)
+        inputs = values.reshape(rows, 3, CONV_SIDE, CONV_SIDE)
+    else:
+        reference = json.loads((MODELS / f"{stem}.reference.json").read_text())["input"]
+        batch = np.asarray(reference["values"], dtype=DTYPES[reference["dtype"]]).reshape(
+            reference["shape"]
+        )
+        inputs = batch[:rows]
     baseline = peak_rss_kib()
 
     options = onnxruntime.SessionOptions()

@@ -1,12 +1,13 @@
 //! What the offchain path costs over a direct tract call, and how tract compares with onnxruntime,
 //! on the project's models.
 //!
-//! `cargo bench -p gateless-inference-engine --bench offchain_path` measures, for each committed
-//! model and for batches of 1 and 16 images, the median time of one inference over
-//! `GATELESS_BENCH_RUNS` runs (default 2000):
-//! - `direct`: `Plan::run` on an optimised plan, in this thread;
-//! - `engine`: `Engine::run` (lock, plan cache lookup, hand-off to the time-limited inference
-//!   thread and back);
+//! `cargo bench -p gateless-inference-engine --bench offchain_path` measures, for the digits
+//! models at batches of 1 and 16 images and for `conv-dynamic` on one 3 x 64 x 64 image (about a
+//! millisecond of work), the median time of one inference over `GATELESS_BENCH_RUNS` runs
+//! (default 2000):
+//! - `direct`: `Plan::run` on a plan optimised for the input's shape, in this thread;
+//! - `engine`: `Engine::run` (lock, a request to the sandboxed worker process over its pipe, its
+//!   plan cache, the answer back);
 //! - `interface`: the `inference::run` runtime interface as the runtime calls it, with the engine
 //!   registered as the `InferenceExt` extension (adds the SCALE encoding of model and input and
 //!   decoding of the output); calls back to back, as a worker with several jobs makes them;
@@ -34,14 +35,52 @@ use gateless_inference_engine::{
 };
 use gateless_primitives::{
 	inference::{self, InferenceExt, ModelRef},
-	job::InputTensor,
+	job::{InputTensor, Tensor},
 	model::model_hash,
+	model::DType,
 };
 use serde_json::{json, Value};
 
-const MODELS: [(&str, &str); 2] =
-	[("digits-mlp", "digits-mlp.onnx"), ("digits-int", "digits-int.onnx")];
-const BATCHES: [u32; 2] = [1, 16];
+/// The models measured, and the sizes each is run at: rows of the digits' reference images, images
+/// of conv-dynamic, or `n` of slow-square's input [1, n].
+const MODELS: [(&str, &str, &[u32]); 4] = [
+	("digits-mlp", "digits-mlp.onnx", &[1, 16]),
+	("digits-int", "digits-int.onnx", &[1, 16]),
+	// A convolutional network on a 48 KiB image: input and output bytes cross the pipe.
+	("conv-dynamic", "conv-dynamic.onnx", &[1]),
+	// Milliseconds of work on a few hundred bytes: where the worker's fixed cost should vanish.
+	("slow-square", "slow-square.onnx", &[128, 256]),
+];
+/// The height and width of conv-dynamic's input image in this bench: 3 x 64 x 64 f32, 48 KiB.
+const CONV_SIDE: u32 = 64;
+
+/// The input of `model` at `rows`: the digits' reference images; for conv-dynamic, images of
+/// `(i * 37 mod 256) / 255`; for slow-square, x [1, rows] of `i / rows` (the same values
+/// `benchmarks/onnxruntime_bench.py` feeds).
+fn bench_input(model: &str, rows: u32) -> InputTensor {
+	if model == "slow-square" {
+		let data: Vec<u8> =
+			(0..rows).flat_map(|i| (i as f32 / rows as f32).to_le_bytes()).collect();
+		return Tensor {
+			dtype: DType::F32,
+			shape: vec![1, rows].try_into().expect("rank 2"),
+			data: data.try_into().expect("within the input limit"),
+		};
+	}
+	if model == "conv-dynamic" {
+		let count = rows * 3 * CONV_SIDE * CONV_SIDE;
+		let data: Vec<u8> = (0..count)
+			.flat_map(|i| (((i * 37) % 256) as f32 / 255.0).to_le_bytes())
+			.collect();
+		return Tensor {
+			dtype: DType::F32,
+			shape: vec![rows, 3, CONV_SIDE, CONV_SIDE].try_into().expect("rank 4"),
+			data: data.try_into().expect("within the input limit"),
+		};
+	}
+	let (batch, ..) = reference(model);
+	first_rows(&batch, rows)
+}
 
 fn runs() -> usize {
 	std::env::var("GATELESS_BENCH_RUNS")
@@ -88,7 +127,7 @@ fn peak_rss_kib() -> u64 {
 }
 
 /// Measures tract and the offchain path on one model, in this process.
-fn measure_tract(model: &str, file: &str) -> Value {
+fn measure_tract(model: &str, file: &str, batches: &[u32]) -> Value {
 	let runs = runs();
 	let baseline = peak_rss_kib();
 	let dir = tempfile::tempdir().expect("a temporary directory");
@@ -129,10 +168,9 @@ fn measure_tract(model: &str, file: &str) -> Value {
 	engine.check_model(&model_ref);
 	// As the worker passes it once the node has the bytes.
 	let stored = ModelRef { inline: None, ..model_ref };
-	let (batch, ..) = reference(model);
-	let mut batches = Vec::new();
-	for rows in BATCHES {
-		let input: InputTensor = first_rows(&batch, rows);
+	let mut figures = Vec::new();
+	for &rows in batches {
+		let input = bench_input(model, rows);
 		let plan = Plan::load(&onnx, &signature, &[input.shape.to_vec()]).expect("it loads");
 		let direct = time(runs, || {
 			plan.run(std::slice::from_ref(&input)).expect("runs");
@@ -162,7 +200,7 @@ fn measure_tract(model: &str, file: &str) -> Value {
 			);
 			(back_to_back, after_idle)
 		});
-		batches.push(json!({
+		figures.push(json!({
 			"rows": rows,
 			"direct_us": micros(direct),
 			"engine_us": micros(through_engine),
@@ -176,7 +214,7 @@ fn measure_tract(model: &str, file: &str) -> Value {
 		"load_ms": load.as_secs_f64() * 1e3,
 		"peak_rss_before_kib": baseline,
 		"peak_rss_kib": peak_rss_kib(),
-		"batches": batches,
+		"batches": figures,
 	})
 }
 
@@ -209,8 +247,9 @@ fn python() -> String {
 
 fn main() {
 	if let Ok(file) = std::env::var("GATELESS_BENCH_CHILD") {
-		let (model, _) = MODELS.iter().find(|(_, f)| *f == file).expect("a known model");
-		println!("{}", measure_tract(model, &file));
+		let (model, _, batches) =
+			MODELS.iter().find(|(_, f, _)| *f == file).expect("a known model");
+		println!("{}", measure_tract(model, &file, batches));
 		return;
 	}
 	let python = python();
@@ -222,13 +261,13 @@ fn main() {
 		 direct / onnxruntime | peak RSS MiB (tract / onnxruntime) |"
 	);
 	println!("|{}", " --- |".repeat(11));
-	for (model, file) in MODELS {
+	for (model, file, batches) in MODELS {
 		let tract = run_json(
 			Command::new(std::env::current_exe().expect("this bench's path"))
 				.env("GATELESS_BENCH_CHILD", file),
 		);
 		let mut onnxruntime = Vec::new();
-		for rows in BATCHES {
+		for rows in batches {
 			onnxruntime.push(run_json(
 				Command::new(&python)
 					.arg(repo_root().join("benchmarks/onnxruntime_bench.py"))
