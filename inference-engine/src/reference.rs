@@ -103,7 +103,7 @@ pub fn declared(file: &str) -> ModelSignature {
 	ModelSignature { inputs, outputs, symbols }
 }
 
-/// A tensor of `models.json`'s references: `{name, dtype, shape, values}`, at most 64 KiB.
+/// A tensor of the references' JSON: `{name?, dtype, shape, values}`, at most 64 KiB.
 fn reference_tensor(value: &Value) -> (String, InputTensor) {
 	let kind = dtype(value["dtype"].as_str().unwrap());
 	let values = value["values"].as_array().unwrap();
@@ -125,7 +125,7 @@ fn reference_tensor(value: &Value) -> (String, InputTensor) {
 		.collect();
 	let tensor =
 		Tensor { dtype: kind, shape: shape.try_into().unwrap(), data: data.try_into().unwrap() };
-	(value["name"].as_str().unwrap().to_owned(), tensor)
+	(value["name"].as_str().unwrap_or_default().to_owned(), tensor)
 }
 
 /// One reference run of a model: its named inputs and onnxruntime's named outputs.
@@ -168,26 +168,7 @@ pub fn determinism(file: &str) -> Determinism {
 /// it predicts for each row.
 pub fn reference(model: &str) -> (InputTensor, Vec<f64>, Vec<usize>) {
 	let document = json(&format!("{model}.reference.json"));
-	let input = &document["input"];
-	let kind = dtype(input["dtype"].as_str().unwrap());
-	let values = input["values"].as_array().unwrap();
-	let data: Vec<u8> = match kind {
-		DType::F32 => {
-			values.iter().flat_map(|v| (v.as_f64().unwrap() as f32).to_le_bytes()).collect()
-		},
-		DType::I32 => {
-			values.iter().flat_map(|v| (v.as_i64().unwrap() as i32).to_le_bytes()).collect()
-		},
-		_ => unreachable!(),
-	};
-	let shape: Vec<u32> = input["shape"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|d| d.as_u64().unwrap() as u32)
-		.collect();
-	let tensor =
-		Tensor { dtype: kind, shape: shape.try_into().unwrap(), data: data.try_into().unwrap() };
+	let (_, tensor) = reference_tensor(&document["input"]);
 	let output = document["output"]["values"]
 		.as_array()
 		.unwrap()
