@@ -20,8 +20,8 @@ Files written next to this script:
   `models.json` declares for it.
 - `unsupported-op.onnx`: a valid ONNX file with an operator no engine knows.
 - `tiled-pixels.onnx`: a valid model that repeats its f32 [N, 64] input 32 times along the
-  second axis, f32 [N, 2048] (8 KiB per row): two rows fill the 16 KiB that an executor may
-  reveal, three are over it (the engine's `OutputTooLarge`).
+  second axis, f32 [N, 2048] (8 KiB per row): 32 rows fill the 256 KiB that an executor may
+  reveal, 33 are over it (the engine's `OutputTooLarge`).
 - Hostile models, for validator nodes to survive (each marked `hostile` in `models.json`):
   - `bomb-constant-of-shape.onnx` (248 bytes): x f32 [1] -> y f32 [1], y = x + the sum of a
     `ConstantOfShape` of the constant shape [2^23, 2^23] f32, 256 TiB. An engine that folds

@@ -89,8 +89,15 @@ impl Chain {
 		self.call("gateless_result", rpc_params![id]).await
 	}
 
-	pub async fn quote(&self, model: u64, replicas: Option<u32>) -> Result<types::Quote> {
-		self.call("gateless_quote", rpc_params![model, replicas]).await
+	/// What a job would cost, with inputs of `input_shapes` (the model's example shapes when
+	/// `None`).
+	pub async fn quote(
+		&self,
+		model: u64,
+		replicas: Option<u32>,
+		input_shapes: Option<Vec<Vec<u32>>>,
+	) -> Result<types::Quote> {
+		self.call("gateless_quote", rpc_params![model, replicas, input_shapes]).await
 	}
 
 	/// Follows a job until it ends, calling `update` with each change (it returns what the
@@ -147,8 +154,19 @@ impl Chain {
 	) -> Result<ExtrinsicEvents<PolkadotConfig>> {
 		let mut transactions =
 			self.api.tx().await.context("cannot read the chain's current block")?;
+		// The nonce after the account's transactions in the best block and the node's pool: the
+		// default (the finalized block's) would repeat the nonce of a transaction included a
+		// moment ago and not yet final.
+		let account = signer.public_key().to_account_id().to_string();
+		let nonce: u64 = self
+			.call("system_accountNextIndex", rpc_params![account])
+			.await
+			.context("cannot read the account's next nonce")?;
+		let params = subxt::config::PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new()
+			.nonce(nonce)
+			.build();
 		let mut watch = transactions
-			.sign_and_submit_then_watch_default(call, signer)
+			.sign_and_submit_then_watch(call, signer, params)
 			.await
 			.map_err(|error| anyhow!("the node refused the transaction: {error}"))?;
 		progress.say("submitted");

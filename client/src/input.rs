@@ -1,5 +1,5 @@
 //! Job inputs from files: JSON, NumPy `.npy`, or an image for image models, turned into the
-//! model's declared input tensor (dtype, shape, little-endian bytes).
+//! model's declared input tensors (dtype, shape, little-endian bytes), one per declared input.
 
 use std::path::Path;
 
@@ -55,6 +55,70 @@ fn check(tensor: &Tensor, spec: &TensorSpec) -> Result<()> {
 			*actual > 0 && fixed_size(declared).is_none_or(|declared| declared == *actual)
 		});
 	ensure!(fits, "the input has shape {:?}, the model takes {}", tensor.shape, shape_text(spec));
+	Ok(())
+}
+
+/// Reads a job's inputs from `--input` arguments: `NAME=FILE` for each declared input, or a bare
+/// `FILE` for a model with a single input. Every declared input must be given once, and the inputs
+/// must agree on the sizes of the symbols they share (e.g. `batch`).
+pub fn read_all(args: &[String], specs: &[TensorSpec], image: ImageOptions) -> Result<Vec<Tensor>> {
+	let mut files: Vec<Option<&Path>> = vec![None; specs.len()];
+	for arg in args {
+		let named = arg.split_once('=').and_then(|(name, file)| {
+			specs.iter().position(|spec| spec.name == name).map(|position| (position, file))
+		});
+		let (position, file) = match (named, specs) {
+			(Some(named), _) => named,
+			(None, [_]) => (0, arg.as_str()),
+			(None, _) => {
+				let names: Vec<&str> = specs.iter().map(|spec| spec.name.as_str()).collect();
+				match arg.split_once('=') {
+					Some((name, _)) => bail!(
+						"the model has no input `{name}`; its inputs are {}",
+						names.join(", ")
+					),
+					None => bail!(
+						"the model takes {} inputs: give each as --input NAME=FILE ({})",
+						specs.len(),
+						names.join(", ")
+					),
+				}
+			},
+		};
+		let slot = files.get_mut(position).ok_or_else(|| anyhow!("no input {position}"))?;
+		ensure!(slot.is_none(), "input `{}` is given twice", specs[position].name);
+		*slot = Some(Path::new(file));
+	}
+	let tensors = specs
+		.iter()
+		.zip(files)
+		.map(|(spec, file)| {
+			let file = file.ok_or_else(|| {
+				anyhow!("input `{}` is missing: add --input {}=FILE", spec.name, spec.name)
+			})?;
+			read(file, spec, image).with_context(|| format!("input `{}`", spec.name))
+		})
+		.collect::<Result<Vec<_>>>()?;
+	check_symbols(&tensors, specs)?;
+	Ok(tensors)
+}
+
+/// Checks that the inputs give each named symbolic dimension one size.
+fn check_symbols(tensors: &[Tensor], specs: &[TensorSpec]) -> Result<()> {
+	let mut bound: Vec<(&str, u32, &str)> = Vec::new();
+	for (tensor, spec) in tensors.iter().zip(specs) {
+		for (size, dim) in tensor.shape.iter().zip(&spec.shape) {
+			let Some(Dimension::Symbol(symbol)) = dim else { continue };
+			match bound.iter().find(|(name, _, _)| name == symbol) {
+				Some((_, other, first)) if other != size => bail!(
+					"inputs `{first}` and `{}` disagree on `{symbol}`: {other} and {size}",
+					spec.name
+				),
+				Some(_) => {},
+				None => bound.push((symbol, *size, &spec.name)),
+			}
+		}
+	}
 	Ok(())
 }
 
@@ -324,6 +388,37 @@ mod tests {
 		let path = dir.join(name);
 		std::fs::write(&path, bytes).unwrap();
 		path
+	}
+
+	#[test]
+	fn every_named_input_is_read_once_and_the_inputs_agree_on_their_symbols() {
+		let dir = tempfile::tempdir().unwrap();
+		let batch = || Some(Dimension::Symbol("batch".into()));
+		let specs = vec![
+			TensorSpec { name: "x".into(), dtype: "f32".into(), shape: vec![batch(), None] },
+			TensorSpec { name: "ids".into(), dtype: "i64".into(), shape: vec![batch()] },
+		];
+		let file = |name: &str, json: &str| {
+			write(dir.path(), name, json.as_bytes()).to_string_lossy().into_owned()
+		};
+		let x = file("x.json", r#"{"dtype": "f32", "shape": [2, 3], "values": [1,2,3,4,5,6]}"#);
+		let ids = file("ids.json", r#"{"dtype": "i64", "shape": [2], "values": [7, 8]}"#);
+		let three = file("ids3.json", r#"{"dtype": "i64", "shape": [3], "values": [7, 8, 9]}"#);
+		let read = |args: &[String]| read_all(args, &specs, IMAGE);
+		// In any order, by name.
+		let tensors = read(&[format!("ids={ids}"), format!("x={x}")]).unwrap();
+		assert_eq!((tensors[0].shape.clone(), tensors[1].shape.clone()), (vec![2, 3], vec![2]));
+		let error = |args: &[String]| format!("{:#}", read(args).unwrap_err());
+		assert!(error(&[format!("x={x}")]).contains("input `ids` is missing"));
+		assert!(error(&[x.clone()]).contains("give each as --input NAME=FILE (x, ids)"));
+		assert!(error(&[format!("x={x}"), format!("mask={ids}")]).contains("no input `mask`"));
+		assert!(error(&[format!("x={x}"), format!("x={x}")]).contains("`x` is given twice"));
+		assert!(error(&[format!("x={x}"), format!("ids={three}")])
+			.contains("inputs `x` and `ids` disagree on `batch`: 2 and 3"));
+		assert!(error(&[format!("x={ids}"), format!("ids={ids}")]).contains("input `x`"));
+		// A model with one input takes a bare file.
+		let one = &specs[..1];
+		assert_eq!(read_all(&[x], one, IMAGE).unwrap()[0].shape, vec![2, 3]);
 	}
 
 	#[test]

@@ -118,12 +118,13 @@ enum JobCommand {
 		#[arg(long)]
 		replicas: Option<u32>,
 	},
-	/// Submits an input (`.json`, `.npy`, or a `.png` image) to a model.
+	/// Submits inputs (`.json`, `.npy`, or a `.png` image) to a model.
 	Submit {
 		#[arg(long)]
 		model: u64,
-		#[arg(long)]
-		input: PathBuf,
+		/// `NAME=FILE` for each of the model's inputs, or just `FILE` for a model with one input.
+		#[arg(long = "input", required = true, value_name = "[NAME=]FILE")]
+		inputs: Vec<String>,
 		/// How many validators run it (the chain's default when absent).
 		#[arg(long)]
 		replicas: Option<u32>,
@@ -321,10 +322,12 @@ async fn job_command(
 	command: JobCommand,
 ) -> Result<()> {
 	match command {
-		JobCommand::Quote { model, replicas } => out.quote(&chain.quote(model, replicas).await?),
+		JobCommand::Quote { model, replicas } => {
+			out.quote(&chain.quote(model, replicas, None).await?)
+		},
 		JobCommand::Submit {
 			model,
-			input,
+			inputs,
 			replicas,
 			max_fee,
 			wait,
@@ -334,29 +337,31 @@ async fn job_command(
 			keys,
 		} => {
 			let info = chain.model(model).await?;
-			let spec = info
-				.signature
-				.inputs
-				.first()
-				.ok_or_else(|| anyhow!("model {model} declares no input"))?;
-			let tensor =
-				input::read(&input, spec, input::ImageOptions { scale: pixel_scale, invert })?;
-			// The model and the input first: their mistakes are the likelier ones.
+			let image = input::ImageOptions { scale: pixel_scale, invert };
+			let tensors = input::read_all(&inputs, &info.signature.inputs, image)?;
+			// The model and the inputs first: their mistakes are the likelier ones.
 			let signer = keys.keypair()?;
-			let quote = chain.quote(model, replicas).await?;
+			let shapes = tensors.iter().map(|tensor| tensor.shape.clone()).collect();
+			let quote = chain.quote(model, replicas, Some(shapes)).await?;
 			let max_fee = match max_fee {
 				Some(max_fee) => amount::parse(&max_fee, &chain.token)?,
 				None => quote.total.parse().context("the node sent a malformed quote")?,
 			};
+			let described: Vec<String> = info
+				.signature
+				.inputs
+				.iter()
+				.zip(&tensors)
+				.map(|(spec, tensor)| format!("{} {} {:?}", spec.name, tensor.dtype, tensor.shape))
+				.collect();
 			progress.say(&format!(
-				"submitting {:?} {} input to model {model}; fee {}",
-				tensor.shape,
-				tensor.dtype,
+				"submitting {} to model {model}; fee {}",
+				described.join(", "),
 				amount::show_text(&quote.total, &chain.token)
 			));
 			let call = runtime::transactions().inference_jobs().submit_job(
 				model,
-				input_tensor(&tensor)?,
+				input_tensors(&tensors)?,
 				replicas,
 				max_fee,
 			);
@@ -400,6 +405,33 @@ async fn job_command(
 				.await?;
 			finish(chain, out, &job).await
 		},
+	}
+}
+
+/// Prints one output tensor: its first rows, and each row's argmax for a batch of scores.
+fn print_tensor(tensor: &types::Tensor) {
+	let types::Tensor { name, dtype, shape, values } = tensor;
+	println!("  output       {} {dtype} {shape:?}", name.as_deref().unwrap_or("(unnamed)"));
+	let row = shape.last().copied().unwrap_or(1).max(1) as usize;
+	for chunk in values.chunks(row).take(16) {
+		let text: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+		println!("               [{}]", text.join(", "));
+	}
+	if values.len() > 16 * row {
+		println!("               … {} values in all", values.len());
+	}
+	if shape.len() == 2 && row > 1 && dtype.starts_with('f') {
+		let classes: Vec<usize> = values
+			.chunks(row)
+			.map(|chunk| {
+				let numbers = chunk.iter().map(|v| v.as_f64().unwrap_or(f64::MIN));
+				numbers
+					.enumerate()
+					.fold((0, f64::MIN), |best, (i, v)| if v > best.1 { (i, v) } else { best })
+					.0
+			})
+			.collect();
+		println!("  argmax/row   {classes:?}");
 	}
 }
 
@@ -520,7 +552,10 @@ mod codec_types {
 	use super::*;
 	use runtime::runtime_types::{
 		bounded_collections::bounded_vec::BoundedVec,
-		gateless_primitives::{job::Tensor, model},
+		gateless_primitives::{
+			job::{Tensor, TensorList},
+			model,
+		},
 		pallet_model_registry::types::ModelSource,
 		sp_arithmetic::{fixed_point::FixedU64, per_things::Perbill},
 	};
@@ -543,12 +578,19 @@ mod codec_types {
 		})
 	}
 
-	pub fn input_tensor(tensor: &input::Tensor) -> Result<Tensor> {
-		Ok(Tensor {
-			dtype: dtype(&tensor.dtype)?,
-			shape: BoundedVec(tensor.shape.clone()),
-			data: BoundedVec(tensor.data.clone()),
-		})
+	/// A job's inputs, in the model's declared order.
+	pub fn input_tensors(tensors: &[input::Tensor]) -> Result<TensorList> {
+		let tensors = tensors
+			.iter()
+			.map(|tensor| {
+				Ok(Tensor {
+					dtype: dtype(&tensor.dtype)?,
+					shape: BoundedVec(tensor.shape.clone()),
+					data: BoundedVec(tensor.data.clone()),
+				})
+			})
+			.collect::<Result<Vec<_>>>()?;
+		Ok(TensorList(BoundedVec(tensors)))
 	}
 
 	#[allow(clippy::too_many_arguments)]
@@ -595,7 +637,7 @@ mod codec_types {
 		))
 	}
 }
-use codec_types::{input_tensor, register_call};
+use codec_types::{input_tensors, register_call};
 
 /// Human or JSON output.
 struct Output {
@@ -692,11 +734,12 @@ impl Output {
 			return self.print_json(quote);
 		}
 		println!(
-			"{} = model {} + {} x {} per executor",
+			"{} = model {} + {} x {} per executor + data {} (at the model's example shapes)",
 			self.amount(&quote.total),
 			self.amount(&quote.model_price),
 			quote.replicas,
-			self.amount(&quote.executor_fee)
+			self.amount(&quote.executor_fee),
+			self.amount(&quote.data_fee)
 		);
 		Ok(())
 	}
@@ -709,9 +752,10 @@ impl Output {
 		println!("  model        {} ({})", job.model, job.model_hash);
 		println!("  submitter    {}", job.submitter);
 		println!(
-			"  fee          {} for {} executor(s)",
+			"  fee          {} for {} executor(s), of which data {}",
 			self.amount(&job.fee.total),
-			job.fee.replicas
+			job.fee.replicas,
+			self.amount(&job.fee.data_fee)
 		);
 		println!("  submitted    block {}, expires at {}", job.submitted_at, job.expires_at);
 		println!("  executors    {}", job.executors.join(" "));
@@ -737,31 +781,9 @@ impl Output {
 		}
 		println!("job {}: verified in block {}", result.job, result.finalized_at);
 		match &result.output {
-			types::Output::Tensor { dtype, shape, values } => {
-				println!("  output       {dtype} {shape:?}");
-				let row = shape.last().copied().unwrap_or(1).max(1) as usize;
-				for chunk in values.chunks(row).take(16) {
-					let text: Vec<String> = chunk.iter().map(ToString::to_string).collect();
-					println!("               [{}]", text.join(", "));
-				}
-				if values.len() > 16 * row {
-					println!("               … {} values in all", values.len());
-				}
-				if shape.len() == 2 && row > 1 {
-					let classes: Vec<usize> = values
-						.chunks(row)
-						.map(|chunk| {
-							let numbers = chunk.iter().map(|v| v.as_f64().unwrap_or(f64::MIN));
-							numbers
-								.enumerate()
-								.fold(
-									(0, f64::MIN),
-									|best, (i, v)| if v > best.1 { (i, v) } else { best },
-								)
-								.0
-						})
-						.collect();
-					println!("  argmax/row   {classes:?}");
+			types::Output::Tensors { tensors } => {
+				for tensor in tensors {
+					print_tensor(tensor);
 				}
 			},
 			types::Output::Error { error } => println!("  agreed error {error}"),

@@ -176,7 +176,7 @@ fn measure_tract(model: &str, file: &str, batches: &[u32]) -> Value {
 			plan.run(std::slice::from_ref(&input)).expect("runs");
 		});
 		let through_engine = time(runs, || {
-			engine.run(&stored, &input).expect("a verdict");
+			engine.run(&stored, std::slice::from_ref(&input)).expect("a verdict");
 		});
 		let mut externalities = sp_io::TestExternalities::default();
 		externalities.register_extension(InferenceExt::new(engine.clone()));

@@ -21,7 +21,10 @@ use std::{
 
 use gateless_primitives::{
 	inference::{InferenceHost, ModelRef},
-	job::{Abstention, InferenceError, InferenceOutput, InputTensor, OutputTensor},
+	job::{
+		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor,
+		OutputTensors, TensorListError,
+	},
 	model::{model_hash, AttestationFailure, Verdict},
 };
 use sp_core::H256;
@@ -319,19 +322,22 @@ impl Engine {
 		outcome
 	}
 
-	/// [`Engine::run_all`] for a job as the chain has them today: one input, and the first
-	/// output as its result.
+	/// [`Engine::run_all`] as an executor reveals it: every output, or the error.
 	pub fn run(
 		&self,
 		model: &ModelRef,
-		input: &InputTensor,
+		inputs: &[InputTensor],
 	) -> Result<InferenceOutput, Abstention> {
-		self.run_all(model, core::slice::from_ref(input)).map(|outputs| match outputs {
-			Ok(tensors) => match tensors.into_iter().next() {
-				Some(first) => InferenceOutput::Tensor(first),
-				None => InferenceOutput::Error(InferenceError::SignatureMismatch),
-			},
-			Err(error) => InferenceOutput::Error(error),
+		self.run_all(model, inputs).map(|outputs| {
+			match outputs.and_then(|tensors| {
+				OutputTensors::new(tensors).map_err(|error| match error {
+					TensorListError::TooLarge => InferenceError::OutputTooLarge,
+					TensorListError::TooMany => InferenceError::SignatureMismatch,
+				})
+			}) {
+				Ok(tensors) => InferenceOutput::Tensors(tensors),
+				Err(error) => InferenceOutput::Error(error),
+			}
 		})
 	}
 
@@ -442,8 +448,12 @@ impl InferenceHost for Engine {
 		Engine::check_model(self, &model)
 	}
 
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
-		Engine::run(self, &model, &input)
+	fn run(
+		&mut self,
+		model: ModelRef,
+		inputs: InputTensors,
+	) -> Result<InferenceOutput, Abstention> {
+		Engine::run(self, &model, &inputs)
 	}
 
 	fn discard_model(&mut self, hash: H256) {

@@ -15,7 +15,10 @@ use std::{
 };
 
 use gateless_primitives::{
-	job::{check_inputs, InferenceError, InputTensor, OutputTensor, Tensor, MAX_OUTPUT_BYTES},
+	job::{
+		check_inputs, ExpectedOutputs, InferenceError, InputTensor, OutputTensor, Tensor,
+		MAX_OUTPUT_BYTES,
+	},
 	model::{DType, Dim, ModelSignature, TensorSpec},
 };
 use sp_core::H256;
@@ -152,9 +155,22 @@ impl Plan {
 		signature: &ModelSignature,
 		shapes: &[Vec<u32>],
 	) -> Result<Self, LoadError> {
-		let runnable = catch_unwind(AssertUnwindSafe(|| {
+		catch_unwind(AssertUnwindSafe(|| {
 			let declared = read_signature(bytes)?;
-			check_declared(&declared, signature).map_err(LoadError::SignatureMismatch)?;
+			check_declared(&declared, signature).map_err(LoadError::SignatureMismatch)
+		}))
+		.map_err(|payload| panicked("reading the model's signature", payload))??;
+		Self::load_at(bytes, signature, shapes)
+	}
+
+	/// [`Plan::load`] of a model whose file was already checked against `signature` (by an
+	/// earlier load at other shapes): types, checks the outputs and optimises at `shapes`.
+	pub fn load_at(
+		bytes: &[u8],
+		signature: &ModelSignature,
+		shapes: &[Vec<u32>],
+	) -> Result<Self, LoadError> {
+		let runnable = catch_unwind(AssertUnwindSafe(|| {
 			if shapes.len() != signature.inputs.len() {
 				return Err(LoadError::SignatureMismatch(format!(
 					"{} input shapes for {} inputs",
@@ -250,7 +266,10 @@ impl Plan {
 	}
 
 	/// Runs the plan on `inputs` (one per declared input, of the plan's shapes) and returns every
-	/// declared output, in order.
+	/// declared output, in order. Outputs that do not fit the declared ones (with the symbols the
+	/// inputs bound fixed: the same check the chain makes of a reveal) are a
+	/// [`InferenceError::SignatureMismatch`]; outputs of more than [`MAX_OUTPUT_BYTES`] together an
+	/// [`InferenceError::OutputTooLarge`].
 	pub fn run(&self, inputs: &[InputTensor]) -> Result<Vec<OutputTensor>, RunError> {
 		let sizes = check_inputs(&self.signature, inputs).map_err(|_| InferenceError::BadInput)?;
 		if inputs.iter().map(|input| input.shape.to_vec()).ne(self.shapes.iter().cloned()) {
@@ -271,13 +290,15 @@ impl Plan {
 			return Err(InferenceError::SignatureMismatch.into());
 		}
 		let mut tensors = Vec::with_capacity(outputs.len());
-		for (output, spec) in outputs.iter().zip(self.signature.outputs.iter()) {
+		let mut total_bytes = 0usize;
+		for output in outputs.iter() {
 			let dtype = dtype_of(output.datum_type()).ok_or(InferenceError::SignatureMismatch)?;
 			if dtype.is_float() && !all_finite(output) {
 				return Err(InferenceError::NonFiniteOutput.into());
 			}
 			let bytes = output.as_bytes();
-			if bytes.len() > MAX_OUTPUT_BYTES as usize {
+			total_bytes = total_bytes.saturating_add(bytes.len());
+			if total_bytes > MAX_OUTPUT_BYTES as usize {
 				return Err(InferenceError::OutputTooLarge.into());
 			}
 			let shape = output
@@ -290,17 +311,11 @@ impl Plan {
 				shape: shape.try_into().map_err(|_| InferenceError::SignatureMismatch)?,
 				data: bytes.to_vec().try_into().map_err(|_| InferenceError::OutputTooLarge)?,
 			};
-			tensor.check_against(spec).map_err(|_| InferenceError::SignatureMismatch)?;
-			// An output that names an input's symbol has its size.
-			for (dim, size) in spec.shape.iter().zip(tensor.shape.iter()) {
-				if let Dim::Symbol(index) = dim {
-					if sizes.size(*index).is_some_and(|bound| bound != *size) {
-						return Err(InferenceError::SignatureMismatch.into());
-					}
-				}
-			}
 			tensors.push(tensor);
 		}
+		ExpectedOutputs::new(&self.signature, &sizes)
+			.check(&tensors)
+			.map_err(|_| InferenceError::SignatureMismatch)?;
 		Ok(tensors)
 	}
 }

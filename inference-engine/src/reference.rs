@@ -103,7 +103,7 @@ pub fn declared(file: &str) -> ModelSignature {
 	ModelSignature { inputs, outputs, symbols }
 }
 
-/// A tensor of the references' JSON: `{name?, dtype, shape, values}`, at most 64 KiB.
+/// A tensor of the references' JSON: `{name?, dtype, shape, values}`, within a job input's bounds.
 fn reference_tensor(value: &Value) -> (String, InputTensor) {
 	let kind = dtype(value["dtype"].as_str().unwrap());
 	let values = value["values"].as_array().unwrap();

@@ -202,15 +202,20 @@ fn non_finite_outputs_are_an_error() {
 #[test]
 fn an_output_over_what_an_executor_may_reveal_is_too_large() {
 	let (input, ..) = reference("digits-mlp");
-	// 8 KiB of output per row: two rows fill the limit exactly, three are over it.
 	let two = first_rows(&input, 2);
 	let two_rows = run_one(&plan_for("tiled-pixels.onnx", &two), &two).unwrap();
-	assert_eq!(two_rows.data.len(), MAX_OUTPUT_BYTES as usize);
 	let row = 64 * 4;
 	assert_eq!(two_rows.data[row..2 * row], input.data[..row], "the first row, tiled");
-	let three = first_rows(&input, 3);
+	// 8 KiB of output per row: 32 rows fill the limit exactly, 33 are over it.
+	let rows = |count: u32| InputTensor {
+		dtype: DType::F32,
+		shape: vec![count, 64].try_into().unwrap(),
+		data: vec![0u8; count as usize * row].try_into().unwrap(),
+	};
+	let full = run_one(&plan_for("tiled-pixels.onnx", &rows(32)), &rows(32)).unwrap();
+	assert_eq!(full.data.len(), MAX_OUTPUT_BYTES as usize);
 	assert_eq!(
-		run_one(&plan_for("tiled-pixels.onnx", &three), &three).err(),
+		run_one(&plan_for("tiled-pixels.onnx", &rows(33)), &rows(33)).err(),
 		Some(InferenceError::OutputTooLarge.into())
 	);
 }

@@ -73,15 +73,15 @@ fn a_model_is_checked_stored_and_optimised_once() {
 	let without_bytes = ModelRef { inline: None, ..model.clone() };
 	let (input, expected, predicted) = reference("digits-mlp");
 	let input = first_rows(&input, 2);
-	let output = match engine.run(&without_bytes, &input) {
-		Ok(InferenceOutput::Tensor(tensor)) => tensor,
+	let output = match engine.run(&without_bytes, std::slice::from_ref(&input)) {
+		Ok(InferenceOutput::Tensors(tensors)) => tensors.into_inner().remove(0),
 		other => panic!("no output: {other:?}"),
 	};
 	let actual = values(&output);
 	let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
 	assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
 	assert_eq!(argmax_rows(&actual, 10), predicted[..2]);
-	engine.run(&without_bytes, &input).expect("a verdict");
+	engine.run(&without_bytes, std::slice::from_ref(&input)).expect("a verdict");
 	assert_eq!(
 		engine.loads(),
 		2,
@@ -128,18 +128,18 @@ fn every_way_a_model_can_fail_has_its_verdict() {
 	// A job on a model that does not load reveals the matching error.
 	let (input, ..) = reference("digits-mlp");
 	assert_eq!(
-		engine.run(&inline("digits-mlp-truncated.onnx"), &input),
+		engine.run(&inline("digits-mlp-truncated.onnx"), std::slice::from_ref(&input)),
 		Ok(InferenceOutput::Error(InferenceError::BadModel))
 	);
 	assert_eq!(
-		engine.run(&wrong, &input),
+		engine.run(&wrong, std::slice::from_ref(&input)),
 		Ok(InferenceOutput::Error(InferenceError::SignatureMismatch))
 	);
 	// And a bad input is the job's error, not the model's.
 	let mut bad_input = input.clone();
 	bad_input.dtype = DType::I32;
 	assert_eq!(
-		engine.run(&inline("digits-mlp.onnx"), &bad_input),
+		engine.run(&inline("digits-mlp.onnx"), std::slice::from_ref(&bad_input)),
 		Ok(InferenceOutput::Error(InferenceError::BadInput))
 	);
 }
@@ -153,7 +153,7 @@ fn a_model_over_the_time_limit_times_out_once_and_is_not_retried() {
 	let model = inline("digits-mlp.onnx");
 	assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
 	let (input, ..) = reference("digits-mlp");
-	assert_eq!(engine.run(&model, &input), Err(Abstention::ModelTooLarge));
+	assert_eq!(engine.run(&model, std::slice::from_ref(&input)), Err(Abstention::ModelTooLarge));
 	// Nothing was cached, and the model is not loaded again.
 	assert_eq!(engine.loads(), 0);
 	assert_eq!(engine.check_model(&model), Verdict::Fails(AttestationFailure::TooLarge));
@@ -269,11 +269,11 @@ fn a_model_that_allocates_without_bound_at_load_is_too_large_and_the_caller_live
 	assert_eq!(restarted.worker_starts(), 0);
 	// A job on it is the node's limit, not a model's verdict: this node abstains.
 	let (input, ..) = reference("digits-mlp");
-	assert_eq!(restarted.run(&bomb, &input), Err(Abstention::ModelTooLarge));
+	assert_eq!(restarted.run(&bomb, std::slice::from_ref(&input)), Err(Abstention::ModelTooLarge));
 	// And the engine still runs good models.
 	assert!(matches!(
-		engine.run(&inline("digits-mlp.onnx"), &first_rows(&input, 1)),
-		Ok(InferenceOutput::Tensor(_))
+		engine.run(&inline("digits-mlp.onnx"), &[first_rows(&input, 1)]),
+		Ok(InferenceOutput::Tensors(_))
 	));
 }
 
@@ -288,14 +288,14 @@ fn an_input_that_allocates_without_bound_costs_that_job_only() {
 		shape: vec![1].try_into().unwrap(),
 		data: value.to_le_bytes().to_vec().try_into().unwrap(),
 	};
-	let small = engine.run(&bomb, &size(2.0));
-	assert!(matches!(small, Ok(InferenceOutput::Tensor(_))), "a small size runs: {small:?}");
+	let small = engine.run(&bomb, &[size(2.0)]);
+	assert!(matches!(small, Ok(InferenceOutput::Tensors(_))), "a small size runs: {small:?}");
 	let worker = engine.worker_id();
 	// A Range of 1e10 f32, 40 GB: far over the worker's memory limit.
-	assert_eq!(engine.run(&bomb, &size(1e10)), Err(Abstention::MemoryLimit));
+	assert_eq!(engine.run(&bomb, &[size(1e10)]), Err(Abstention::MemoryLimit));
 	assert_ne!(engine.worker_id(), worker, "the worker that ran out of memory was replaced");
 	// The model stays usable: the next small input loads it into the fresh worker and runs.
-	assert_eq!(engine.run(&bomb, &size(2.0)), small);
+	assert_eq!(engine.run(&bomb, &[size(2.0)]), small);
 }
 
 /// An input of `slow-square.onnx`, x f32 [1, n]: 16 products of [n, n] matrices.
@@ -325,15 +325,15 @@ fn a_run_past_the_time_limit_kills_the_worker_and_the_next_run_gets_a_fresh_one(
 	let input = square_input(4096);
 	let worker = engine.worker_id().expect("the worker that loaded it");
 	let started = std::time::Instant::now();
-	assert_eq!(engine.run(&slow, &input), Err(Abstention::Timeout));
+	assert_eq!(engine.run(&slow, std::slice::from_ref(&input)), Err(Abstention::Timeout));
 	assert!(started.elapsed() < Duration::from_secs(4), "killed at the deadline");
 	assert_eq!(engine.worker_id(), None, "the slow worker is gone");
 	// SAFETY: signal 0 only asks whether the process exists.
 	assert_ne!(unsafe { libc::kill(worker as i32, 0) }, 0, "and its process with it");
 	let (mlp_input, ..) = reference("digits-mlp");
 	assert!(matches!(
-		engine.run(&inline("digits-mlp.onnx"), &first_rows(&mlp_input, 1)),
-		Ok(InferenceOutput::Tensor(_))
+		engine.run(&inline("digits-mlp.onnx"), &[first_rows(&mlp_input, 1)]),
+		Ok(InferenceOutput::Tensors(_))
 	));
 }
 
@@ -356,13 +356,13 @@ fn a_worker_killed_mid_inference_is_replaced() {
 	});
 	let input = square_input(4096);
 	let started = std::time::Instant::now();
-	assert_eq!(engine.run(&slow, &input), Err(Abstention::WorkerCrashed));
+	assert_eq!(engine.run(&slow, std::slice::from_ref(&input)), Err(Abstention::WorkerCrashed));
 	assert!(started.elapsed() < Duration::from_secs(5), "noticed at once, not at the deadline");
 	killer.join().unwrap();
 	let (mlp_input, ..) = reference("digits-mlp");
 	assert!(matches!(
-		engine.run(&inline("digits-mlp.onnx"), &first_rows(&mlp_input, 1)),
-		Ok(InferenceOutput::Tensor(_))
+		engine.run(&inline("digits-mlp.onnx"), &[first_rows(&mlp_input, 1)]),
+		Ok(InferenceOutput::Tensors(_))
 	));
 	assert_eq!(engine.worker_starts(), 2);
 }
@@ -387,7 +387,7 @@ fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
 	assert_eq!(engine.check_model(&gather), Verdict::Fails(AttestationFailure::Unsupported));
 	// Were it active anyway (attested by others), a job on it is the model's verdict.
 	let fresh = Engine::new(config(&dir.path().join("fresh"))).unwrap();
-	let output = fresh.run(&gather, &zeros(&gather));
+	let output = fresh.run(&gather, &[zeros(&gather)]);
 	assert_eq!(
 		output,
 		Ok(InferenceOutput::Error(InferenceError::BadModel)),
@@ -395,8 +395,8 @@ fn models_that_make_tract_panic_are_refused_and_a_fresh_worker_takes_over() {
 	);
 	let (input, ..) = reference("digits-mlp");
 	assert!(matches!(
-		engine.run(&inline("digits-mlp.onnx"), &first_rows(&input, 1)),
-		Ok(InferenceOutput::Tensor(_))
+		engine.run(&inline("digits-mlp.onnx"), &[first_rows(&input, 1)]),
+		Ok(InferenceOutput::Tensors(_))
 	));
 }
 

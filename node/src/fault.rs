@@ -10,7 +10,7 @@ use std::{ops::Add, str::FromStr, time::Duration};
 use gateless_inference_engine::Engine;
 use gateless_primitives::{
 	inference::{InferenceHost, ModelRef},
-	job::{Abstention, InferenceOutput, InputTensor, OutputTensor},
+	job::{Abstention, InferenceError, InferenceOutput, InputTensors, OutputTensor, OutputTensors},
 	model::{DType, Verdict},
 };
 use sp_core::H256;
@@ -69,15 +69,24 @@ impl InferenceHost for FaultyEngine {
 		self.engine.discard_model(&hash)
 	}
 
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
+	fn run(
+		&mut self,
+		model: ModelRef,
+		inputs: InputTensors,
+	) -> Result<InferenceOutput, Abstention> {
 		match self.fault {
 			TestFault::Delay(delay) => {
 				std::thread::sleep(delay);
-				self.engine.run(&model, &input)
+				self.engine.run(&model, &inputs)
 			},
-			TestFault::PerturbOutput => match self.engine.run(&model, &input) {
-				Ok(InferenceOutput::Tensor(tensor)) => {
-					Ok(InferenceOutput::Tensor(perturbed(tensor)))
+			TestFault::PerturbOutput => match self.engine.run(&model, &inputs) {
+				Ok(InferenceOutput::Tensors(tensors)) => {
+					let changed = tensors.into_inner().into_iter().map(perturbed).collect();
+					// The same tensors with the same lengths: within the same bounds.
+					Ok(OutputTensors::new(changed).map_or_else(
+						|_| InferenceOutput::Error(InferenceError::OutputTooLarge),
+						InferenceOutput::Tensors,
+					))
 				},
 				other => other,
 			},

@@ -8,12 +8,16 @@
 //! them); bits below `2^-64` are truncated. NaN and infinities are kept as their bit patterns and
 //! only ever equal to themselves.
 //!
-//! - [`Determinism::Exact`]: the digest hashes the output's canonical encoding; two outputs agree
+//! A reveal holds every output of the model; the digest covers all of them, in order, and two
+//! reveals agree only when every output agrees.
+//! - [`Determinism::Exact`]: the digest hashes the outputs' canonical encoding; two reveals agree
 //!   when their digests are equal.
-//! - [`Determinism::Tolerance`]: the digest hashes every element rounded to the grid of step
-//!   `abs` (exact fixed point when `abs` is 0). Two honest outputs near a grid edge can round
-//!   apart, so outputs whose digests differ are then compared element by element: they agree when
-//!   `|a - b| <= abs + rel x max(|a|, |b|)` for every element.
+//! - [`Determinism::Tolerance`]: the digest hashes every element of every output rounded to the
+//!   grid of step `abs` (exact fixed point when `abs` is 0). Two honest outputs near a grid edge
+//!   can round apart, so reveals whose digests differ are then compared element by element: they
+//!   agree when every output has the same dtype and shape as the other's and
+//!   `|a - b| <= abs + rel x max(|a|, |b|)` for every element. Integer outputs are compared the
+//!   same way (a tolerance below 1 keeps them exact).
 //! - An error hashes its code, under either class, and agrees only with the same error.
 
 use codec::Encode;
@@ -136,22 +140,25 @@ fn quantise(value: i128, grid: u128) -> i128 {
 pub fn output_digest(output: &InferenceOutput, determinism: &Determinism) -> H256 {
 	let preimage = match (output, determinism) {
 		(InferenceOutput::Error(error), _) => (b"gateless/error", error).encode(),
-		(InferenceOutput::Tensor(tensor), Determinism::Exact) => {
-			(b"gateless/exact", tensor).encode()
+		(InferenceOutput::Tensors(tensors), Determinism::Exact) => {
+			(b"gateless/exact", tensors).encode()
 		},
-		(InferenceOutput::Tensor(tensor), Determinism::Tolerance { abs, .. }) => {
+		(InferenceOutput::Tensors(tensors), Determinism::Tolerance { abs, .. }) => {
 			let grid = abs_tolerance_q64(*abs);
-			let mut preimage = (b"gateless/grid", tensor.dtype, &tensor.shape).encode();
-			for element in elements(tensor) {
-				match element {
-					Element::Finite(value) => {
-						preimage.push(0);
-						preimage.extend_from_slice(&quantise(value, grid).to_le_bytes());
-					},
-					Element::NonFinite(bits) => {
-						preimage.push(1);
-						preimage.extend_from_slice(&bits.to_le_bytes());
-					},
+			let mut preimage = (b"gateless/grid", codec::Compact(tensors.len() as u32)).encode();
+			for tensor in tensors.iter() {
+				(tensor.dtype, &tensor.shape).encode_to(&mut preimage);
+				for element in elements(tensor) {
+					match element {
+						Element::Finite(value) => {
+							preimage.push(0);
+							preimage.extend_from_slice(&quantise(value, grid).to_le_bytes());
+						},
+						Element::NonFinite(bits) => {
+							preimage.push(1);
+							preimage.extend_from_slice(&bits.to_le_bytes());
+						},
+					}
 				}
 			}
 			preimage
@@ -180,8 +187,9 @@ fn elements_agree(a: Element, b: Element, abs: u128, rel: sp_runtime::Perbill) -
 	}
 }
 
-/// Whether two reveals agree under `determinism`: equal digests, or, for tensors of one dtype and
-/// shape under [`Determinism::Tolerance`], every element within the tolerance of the other's.
+/// Whether two reveals agree under `determinism`: equal digests, or, under
+/// [`Determinism::Tolerance`], as many outputs each of one dtype and shape as the other's, every
+/// element within the tolerance of the other's.
 pub fn outputs_agree(
 	a: &InferenceOutput,
 	a_digest: &H256,
@@ -194,12 +202,17 @@ pub fn outputs_agree(
 	}
 	match (a, b, determinism) {
 		(
-			InferenceOutput::Tensor(a),
-			InferenceOutput::Tensor(b),
+			InferenceOutput::Tensors(a),
+			InferenceOutput::Tensors(b),
 			Determinism::Tolerance { abs, rel },
-		) if a.dtype == b.dtype && a.shape == b.shape && a.data.len() == b.data.len() => {
+		) if a.len() == b.len() => {
 			let abs = abs_tolerance_q64(*abs);
-			elements(a).zip(elements(b)).all(|(x, y)| elements_agree(x, y, abs, *rel))
+			a.iter().zip(b.iter()).all(|(a, b)| {
+				a.dtype == b.dtype
+					&& a.shape == b.shape
+					&& a.data.len() == b.data.len()
+					&& elements(a).zip(elements(b)).all(|(x, y)| elements_agree(x, y, abs, *rel))
+			})
 		},
 		_ => false,
 	}
@@ -208,17 +221,27 @@ pub fn outputs_agree(
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::job::{InferenceError, Tensor};
+	use crate::job::{InferenceError, OutputTensor, Tensor, TensorList};
 	use alloc::vec::Vec;
 	use sp_runtime::{FixedU64, Perbill};
 
-	fn f32_output(values: &[f32]) -> InferenceOutput {
+	fn f32_tensor(values: &[f32]) -> OutputTensor {
 		let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-		InferenceOutput::Tensor(Tensor {
+		Tensor {
 			dtype: DType::F32,
 			shape: [values.len() as u32].to_vec().try_into().unwrap(),
 			data: data.try_into().unwrap(),
-		})
+		}
+	}
+
+	fn f32_output(values: &[f32]) -> InferenceOutput {
+		outputs(&[values])
+	}
+
+	fn outputs(tensors: &[&[f32]]) -> InferenceOutput {
+		InferenceOutput::Tensors(
+			TensorList::new(tensors.iter().map(|values| f32_tensor(values)).collect()).unwrap(),
+		)
 	}
 
 	fn tolerance(abs: f64, rel_ppb: u32) -> Determinism {
@@ -296,6 +319,26 @@ mod tests {
 		assert!(agree(&f32_output(&[1000.0]), &f32_output(&[1000.9]), &class));
 		assert!(!agree(&f32_output(&[1000.0]), &f32_output(&[1001.1]), &class));
 		assert!(!agree(&f32_output(&[0.001]), &f32_output(&[0.0011]), &class));
+	}
+
+	#[test]
+	fn several_outputs_agree_only_when_every_one_does() {
+		let class = tolerance(1e-4, 0);
+		let honest = outputs(&[&[0.1, 0.7], &[3.0]]);
+		let other_cpu = outputs(&[&[0.100_008, 0.699_995], &[3.000_01]]);
+		let second_off = outputs(&[&[0.1, 0.7], &[3.5]]);
+		let first_only = outputs(&[&[0.1, 0.7]]);
+		let swapped = outputs(&[&[3.0], &[0.1, 0.7]]);
+		assert!(agree(&honest, &other_cpu, &class));
+		assert!(!agree(&honest, &second_off, &class));
+		assert!(!agree(&honest, &first_only, &class));
+		assert!(!agree(&honest, &swapped, &class));
+		assert!(!agree(&honest, &second_off, &Determinism::Exact));
+		// The digest covers where one output ends and the next starts.
+		assert_ne!(
+			output_digest(&outputs(&[&[1.0, 2.0], &[3.0]]), &class),
+			output_digest(&outputs(&[&[1.0], &[2.0, 3.0]]), &class)
+		);
 	}
 
 	#[test]

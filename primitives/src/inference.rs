@@ -1,6 +1,8 @@
 //! The `inference` runtime interface: how offchain workers ask the node to check and run models.
 //!
-//! The runtime calls [`check_model`], [`run`], [`has_model`] and [`discard_model`]; the node
+//! The runtime calls [`check_model`], [`run`], [`has_model`] and [`discard_model`] (`run` is at
+//! version 3: every input in, every output out; versions 1 and 2 serve runtimes before spec 107,
+//! which ran one input to the first output); the node
 //! implements them natively with its inference engine (tract in sandboxed worker processes, a model
 //! store) and hands that implementation to offchain workers only, as the
 //! [`InferenceExt`] externalities extension. Every node registers the host functions (the runtime
@@ -17,9 +19,35 @@ use sp_runtime_interface::{
 };
 
 use crate::{
-	job::{Abstention, InferenceError, InferenceOutput, InputTensor},
+	job::{Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor},
 	model::{ModelSignature, ModelUri, Verdict},
 };
+
+/// What runtimes before spec 107 take back from `run` (versions 1 and 2): the model's first
+/// output alone, of at most 16 KiB, encoded as they knew it.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug)]
+pub enum FirstOutput {
+	#[codec(index = 0)]
+	Tensor(OutputTensor),
+	#[codec(index = 1)]
+	Error(InferenceError),
+}
+
+/// The most bytes of output data runtimes before spec 107 decode.
+const FIRST_OUTPUT_MAX_BYTES: usize = 16 * 1024;
+
+impl From<InferenceOutput> for FirstOutput {
+	fn from(output: InferenceOutput) -> Self {
+		match output {
+			InferenceOutput::Tensors(tensors) => match tensors.into_inner().into_iter().next() {
+				Some(first) if first.data.len() <= FIRST_OUTPUT_MAX_BYTES => Self::Tensor(first),
+				Some(_) => Self::Error(InferenceError::OutputTooLarge),
+				None => Self::Error(InferenceError::SignatureMismatch),
+			},
+			InferenceOutput::Error(error) => Self::Error(error),
+		}
+	}
+}
 
 /// A model as the engine needs to know it: what its bytes hash to, how big they are, what it
 /// declares, and where its bytes are.
@@ -46,9 +74,11 @@ pub trait InferenceHost: Send {
 	/// Gets the model's bytes (store, inline bytes or URIs), checks size and hash, loads it and
 	/// checks its signature: the verdict a validator attests.
 	fn check_model(&mut self, model: ModelRef) -> Verdict;
-	/// Runs the model on `input`: a verdict (its first output, or the deterministic error it ran
-	/// into), or why this node abstains (its limits, a crashed worker, no model bytes).
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention>;
+	/// Runs the model on `inputs` (one per declared input): a verdict (every declared output, or
+	/// the deterministic error it ran into), or why this node abstains (its limits, a crashed
+	/// worker, no model bytes).
+	fn run(&mut self, model: ModelRef, inputs: InputTensors)
+		-> Result<InferenceOutput, Abstention>;
 	/// Removes the model with `hash` from the node's store: it was rejected or banned.
 	fn discard_model(&mut self, hash: H256);
 }
@@ -70,6 +100,19 @@ impl InferenceExt {
 #[cfg(not(substrate_runtime))]
 use sp_externalities::ExternalitiesExt;
 
+/// `run` as runtimes before spec 107 knew it: one input, the first output.
+#[cfg(not(substrate_runtime))]
+fn run_first(
+	engine: &mut dyn InferenceHost,
+	model: ModelRef,
+	input: InputTensor,
+) -> Result<FirstOutput, Abstention> {
+	match InputTensors::new(alloc::vec![input]) {
+		Ok(inputs) => engine.run(model, inputs).map(FirstOutput::from),
+		Err(_) => Ok(FirstOutput::Error(InferenceError::BadInput)),
+	}
+}
+
 #[cfg(not(substrate_runtime))]
 pub use self::inference::HostFunctions;
 pub use self::inference::{check_model, discard_model, has_model, run};
@@ -90,16 +133,16 @@ pub trait Inference {
 		self.extension::<InferenceExt>().map(|engine| engine.0.check_model(model))
 	}
 
-	/// The output of `model` on `input`, for runtimes from before abstentions: an abstention
-	/// reads as the error those runtimes knew (`ModelUnavailable`, else `Timeout`).
+	/// The first output of a one-input `model` on `input`, for runtimes from before abstentions:
+	/// an abstention reads as the error those runtimes knew (`ModelUnavailable`, else `Timeout`).
 	fn run(
 		&mut self,
 		model: PassFatPointerAndDecode<ModelRef>,
 		input: PassFatPointerAndDecode<InputTensor>,
-	) -> AllocateAndReturnByCodec<Option<InferenceOutput>> {
+	) -> AllocateAndReturnByCodec<Option<FirstOutput>> {
 		self.extension::<InferenceExt>().map(|engine| {
-			engine.0.run(model, input).unwrap_or_else(|abstention| {
-				InferenceOutput::Error(match abstention {
+			run_first(&mut *engine.0, model, input).unwrap_or_else(|abstention| {
+				FirstOutput::Error(match abstention {
 					Abstention::ModelUnavailable => InferenceError::ModelUnavailable,
 					_ => InferenceError::Timeout,
 				})
@@ -107,15 +150,27 @@ pub trait Inference {
 		})
 	}
 
-	/// The verdict of `model` on `input`, or why this node abstains (see
-	/// [`InferenceHost::run`]); `None` without an engine.
+	/// The first output of a one-input `model` on `input`, or why this node abstains, for
+	/// runtimes before spec 107; `None` without an engine.
 	#[version(2)]
 	fn run(
 		&mut self,
 		model: PassFatPointerAndDecode<ModelRef>,
 		input: PassFatPointerAndDecode<InputTensor>,
+	) -> AllocateAndReturnByCodec<Option<Result<FirstOutput, Abstention>>> {
+		self.extension::<InferenceExt>()
+			.map(|engine| run_first(&mut *engine.0, model, input))
+	}
+
+	/// The verdict of `model` on `inputs`, or why this node abstains (see
+	/// [`InferenceHost::run`]); `None` without an engine.
+	#[version(3)]
+	fn run(
+		&mut self,
+		model: PassFatPointerAndDecode<ModelRef>,
+		inputs: PassFatPointerAndDecode<InputTensors>,
 	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
-		self.extension::<InferenceExt>().map(|engine| engine.0.run(model, input))
+		self.extension::<InferenceExt>().map(|engine| engine.0.run(model, inputs))
 	}
 
 	/// Removes the model with `hash` from the node's model store (it was rejected or banned);

@@ -2,25 +2,30 @@
 //! validator can report instead of an output, what a job costs, and how it ends.
 //!
 //! Tensors are little-endian element bytes with a dtype and a shape, the same encoding for inputs
-//! that users submit and for outputs that validators reveal. The byte bounds here are the hard caps
-//! of the codec types; each runtime may enforce lower limits (the jobs pallet's `MaxInputBytes`).
+//! that users submit and for outputs that validators reveal. A job carries one tensor per input the
+//! model declares, and an executor reveals one tensor per declared output, both in declared order
+//! ([`TensorList`]). The byte bounds here are the hard caps of the codec types; each runtime may
+//! enforce lower limits (the jobs pallet's `MaxInputBytes` and `MaxOutputBytes`).
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
 
-use crate::model::{DType, Dim, ModelId, ModelSignature, TensorSpec, MAX_TENSOR_RANK};
+use crate::model::{
+	DType, Dim, ModelId, ModelSignature, TensorSpec, MAX_MODEL_TENSORS, MAX_TENSOR_RANK,
+};
 
 /// The id of a job, given in submission order from 0.
 pub type JobId = u64;
 
-/// The most bytes of element data in a job's input tensor (64 KiB: a 128x128 RGB image in u8,
-/// or 16 Ki f32 values).
-pub const MAX_INPUT_BYTES: u32 = 64 * 1024;
-/// The most bytes of element data in a revealed output tensor (16 KiB: 4 Ki f32 values, far more
-/// than a classifier's scores).
-pub const MAX_OUTPUT_BYTES: u32 = 16 * 1024;
+/// The most bytes of element data in all of a job's inputs together (2 MiB: a 3x416x416 f32
+/// image, or a second of 16 kHz audio many times over), what a block can carry beside others
+/// until the data plane moves tensors off chain.
+pub const MAX_INPUT_BYTES: u32 = 2 * 1024 * 1024;
+/// The most bytes of element data in all the outputs one executor reveals together (256 KiB: 64 Ki
+/// f32 values, a detector's boxes or a recogniser's per-step scores).
+pub const MAX_OUTPUT_BYTES: u32 = 256 * 1024;
 
 /// The shape of a concrete tensor: every dimension known and at least 1.
 pub type TensorShape = BoundedVec<u32, ConstU32<MAX_TENSOR_RANK>>;
@@ -36,10 +41,93 @@ pub struct Tensor<const MAX_BYTES: u32> {
 	pub data: BoundedVec<u8, ConstU32<MAX_BYTES>>,
 }
 
-/// A job's input.
+/// One of a job's inputs.
 pub type InputTensor = Tensor<MAX_INPUT_BYTES>;
-/// A revealed output.
+/// One of a revealed result's outputs.
 pub type OutputTensor = Tensor<MAX_OUTPUT_BYTES>;
+
+/// At most [`MAX_MODEL_TENSORS`] tensors holding at most `MAX_BYTES` bytes of element data
+/// together: a job's inputs, or an executor's outputs, in the model's declared order. Decoding
+/// refuses a list over either bound.
+#[derive(Clone, Encode, TypeInfo, PartialEq, Eq, Debug, Default)]
+pub struct TensorList<const MAX_BYTES: u32>(
+	BoundedVec<Tensor<MAX_BYTES>, ConstU32<MAX_MODEL_TENSORS>>,
+);
+
+/// A job's inputs, one per declared input.
+pub type InputTensors = TensorList<MAX_INPUT_BYTES>;
+/// An executor's outputs, one per declared output.
+pub type OutputTensors = TensorList<MAX_OUTPUT_BYTES>;
+
+/// Why tensors do not make a [`TensorList`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TensorListError {
+	/// More than [`MAX_MODEL_TENSORS`] tensors.
+	TooMany,
+	/// More bytes of element data than the list's bound.
+	TooLarge,
+}
+
+impl<const MAX_BYTES: u32> TensorList<MAX_BYTES> {
+	/// The tensors, if there are at most [`MAX_MODEL_TENSORS`] of at most `MAX_BYTES` together.
+	pub fn new(tensors: alloc::vec::Vec<Tensor<MAX_BYTES>>) -> Result<Self, TensorListError> {
+		if total_data_len(&tensors) > u64::from(MAX_BYTES) {
+			return Err(TensorListError::TooLarge);
+		}
+		BoundedVec::try_from(tensors).map(Self).map_err(|_| TensorListError::TooMany)
+	}
+
+	/// The bytes of element data of every tensor together.
+	pub fn data_len(&self) -> u64 {
+		total_data_len(&self.0)
+	}
+
+	/// The tensors, in order.
+	pub fn as_slice(&self) -> &[Tensor<MAX_BYTES>] {
+		&self.0
+	}
+
+	/// The tensors, in order, as a plain list.
+	pub fn into_inner(self) -> alloc::vec::Vec<Tensor<MAX_BYTES>> {
+		self.0.into_inner()
+	}
+}
+
+fn total_data_len<const MAX_BYTES: u32>(tensors: &[Tensor<MAX_BYTES>]) -> u64 {
+	tensors.iter().map(|tensor| tensor.data.len() as u64).sum()
+}
+
+impl<const MAX_BYTES: u32> core::ops::Deref for TensorList<MAX_BYTES> {
+	type Target = [Tensor<MAX_BYTES>];
+	fn deref(&self) -> &Self::Target {
+		&self.0
+	}
+}
+
+impl<const MAX_BYTES: u32> Decode for TensorList<MAX_BYTES> {
+	fn decode<I: codec::Input>(input: &mut I) -> Result<Self, codec::Error> {
+		let tensors = BoundedVec::<Tensor<MAX_BYTES>, ConstU32<MAX_MODEL_TENSORS>>::decode(input)?;
+		if total_data_len(&tensors) > u64::from(MAX_BYTES) {
+			return Err("tensors hold more bytes than their bound".into());
+		}
+		Ok(Self(tensors))
+	}
+}
+
+impl<const MAX_BYTES: u32> DecodeWithMemTracking for TensorList<MAX_BYTES> {}
+
+impl<const MAX_BYTES: u32> MaxEncodedLen for TensorList<MAX_BYTES> {
+	/// The list's length, each tensor's dtype, shape and length prefix, and `MAX_BYTES` of data
+	/// between them (not `MAX_BYTES` each).
+	fn max_encoded_len() -> usize {
+		let tensor_overhead =
+			Tensor::<MAX_BYTES>::max_encoded_len().saturating_sub(MAX_BYTES as usize);
+		codec::Compact(MAX_MODEL_TENSORS)
+			.encoded_size()
+			.saturating_add(tensor_overhead.saturating_mul(MAX_MODEL_TENSORS as usize))
+			.saturating_add(MAX_BYTES as usize)
+	}
+}
 
 /// Why a tensor does not fit a declared [`TensorSpec`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -52,7 +140,7 @@ pub enum TensorError {
 	ShapeMismatch,
 	/// `data` is not exactly `product(shape) x element size` bytes.
 	DataLengthMismatch,
-	/// Not one tensor per declared input.
+	/// Not one tensor per declared input (or output).
 	CountMismatch,
 	/// A symbolic dimension has two different sizes (in two inputs, or twice in one).
 	SymbolMismatch,
@@ -65,7 +153,12 @@ pub struct SymbolSizes(alloc::vec::Vec<Option<u32>>);
 impl SymbolSizes {
 	/// No symbol of `signature` bound.
 	pub fn new(signature: &ModelSignature) -> Self {
-		Self(alloc::vec![None; signature.symbols.len()])
+		Self::unbound(signature.symbols.len())
+	}
+
+	/// `count` symbols, none bound.
+	fn unbound(count: usize) -> Self {
+		Self(alloc::vec![None; count])
 	}
 
 	/// Binds the symbols that `spec` names to their sizes in `shape` (of the same rank); a symbol
@@ -93,9 +186,26 @@ impl SymbolSizes {
 	}
 }
 
-/// Checks a job's inputs against a model's signature: one tensor per declared input, in declared
-/// order, each fitting its spec, and each symbol the same size wherever the inputs name it.
-/// Returns the sizes the inputs give the symbols.
+/// Checks the shapes of a job's inputs against a model's signature: one per declared input, in
+/// declared order, each of the declared rank with every fixed dimension equal and none 0, and each
+/// symbol the same size wherever the inputs name it. Returns the sizes they give the symbols.
+pub fn check_shapes<S: AsRef<[u32]>>(
+	signature: &ModelSignature,
+	shapes: &[S],
+) -> Result<SymbolSizes, TensorError> {
+	if shapes.len() != signature.inputs.len() {
+		return Err(TensorError::CountMismatch);
+	}
+	let mut sizes = SymbolSizes::new(signature);
+	for (shape, spec) in shapes.iter().zip(signature.inputs.iter()) {
+		check_shape(shape.as_ref(), spec)?;
+		sizes.bind(spec, shape.as_ref())?;
+	}
+	Ok(sizes)
+}
+
+/// Checks a job's inputs against a model's signature: [`check_shapes`], and each tensor of the
+/// declared dtype with exactly the bytes its shape needs. Returns the sizes they give the symbols.
 pub fn check_inputs<const MAX_BYTES: u32>(
 	signature: &ModelSignature,
 	inputs: &[Tensor<MAX_BYTES>],
@@ -109,6 +219,93 @@ pub fn check_inputs<const MAX_BYTES: u32>(
 		sizes.bind(spec, &tensor.shape)?;
 	}
 	Ok(sizes)
+}
+
+/// The bytes of element data of tensors of `dtype` and `shape` (`None` on overflow).
+pub fn data_len(dtype: DType, shape: &[u32]) -> Option<u64> {
+	shape
+		.iter()
+		.try_fold(u64::from(dtype.size_in_bytes()), |bytes, dim| bytes.checked_mul(u64::from(*dim)))
+}
+
+/// Checks a concrete shape against a declared one: same rank, every fixed dimension equal, none 0.
+fn check_shape(shape: &[u32], spec: &TensorSpec) -> Result<(), TensorError> {
+	if shape.len() != spec.shape.len() {
+		return Err(TensorError::RankMismatch);
+	}
+	for (actual, declared) in shape.iter().zip(spec.shape.iter()) {
+		let fits = match declared {
+			Dim::Fixed(size) => actual == size,
+			Dim::Dynamic | Dim::Symbol(_) => true,
+		};
+		if !fits || *actual == 0 {
+			return Err(TensorError::ShapeMismatch);
+		}
+	}
+	Ok(())
+}
+
+/// The outputs a job's executors must reveal: the model's declared outputs, where each symbol
+/// that the job's inputs bind is replaced by its size. The chain refuses a reveal that does not
+/// fit, and the engine turns such an output into [`InferenceError::SignatureMismatch`] first, with
+/// this same check, so that an honest executor never reveals what the chain refuses.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub struct ExpectedOutputs {
+	/// The declared outputs, in order, with bound symbols fixed.
+	pub specs: BoundedVec<TensorSpec, ConstU32<MAX_MODEL_TENSORS>>,
+	/// How many symbols the model declares: the ones left must still agree across outputs.
+	pub symbols: u8,
+}
+
+impl ExpectedOutputs {
+	/// The outputs of `signature` for inputs that bound the symbols to `sizes`.
+	pub fn new(signature: &ModelSignature, sizes: &SymbolSizes) -> Self {
+		let fix = |dim: &Dim| match dim {
+			Dim::Symbol(index) => sizes.size(*index).map_or(*dim, Dim::Fixed),
+			other => *other,
+		};
+		let specs = signature.outputs.iter().map(|spec| TensorSpec {
+			name: spec.name.clone(),
+			dtype: spec.dtype,
+			shape: BoundedVec::truncate_from(spec.shape.iter().map(fix).collect()),
+		});
+		Self {
+			specs: BoundedVec::truncate_from(specs.collect()),
+			symbols: signature.symbols.len().try_into().unwrap_or(u8::MAX),
+		}
+	}
+
+	/// Checks revealed outputs: one per declared output, in order, each fitting its spec, and
+	/// each symbol left the same size wherever the outputs name it.
+	pub fn check<const MAX_BYTES: u32>(
+		&self,
+		outputs: &[Tensor<MAX_BYTES>],
+	) -> Result<(), TensorError> {
+		if outputs.len() != self.specs.len() {
+			return Err(TensorError::CountMismatch);
+		}
+		let mut sizes = SymbolSizes::unbound(usize::from(self.symbols));
+		for (tensor, spec) in outputs.iter().zip(self.specs.iter()) {
+			tensor.check_against(spec)?;
+			sizes.bind(spec, &tensor.shape)?;
+		}
+		Ok(())
+	}
+
+	/// The bytes of element data the outputs hold together, if every dimension is known before
+	/// the run (`None` when an output has a dynamic dimension or a symbol no input binds, or on
+	/// overflow).
+	pub fn data_len(&self) -> Option<u64> {
+		self.specs.iter().try_fold(0u64, |total, spec| {
+			let elements = spec.shape.iter().try_fold(1u64, |count, dim| match dim {
+				Dim::Fixed(size) => count.checked_mul(u64::from(*size)),
+				Dim::Dynamic | Dim::Symbol(_) => None,
+			})?;
+			total.checked_add(elements.checked_mul(u64::from(spec.dtype.size_in_bytes()))?)
+		})
+	}
 }
 
 impl<const MAX_BYTES: u32> Tensor<MAX_BYTES> {
@@ -125,22 +322,8 @@ impl<const MAX_BYTES: u32> Tensor<MAX_BYTES> {
 		if self.dtype != spec.dtype {
 			return Err(TensorError::DTypeMismatch);
 		}
-		if self.shape.len() != spec.shape.len() {
-			return Err(TensorError::RankMismatch);
-		}
-		for (actual, declared) in self.shape.iter().zip(spec.shape.iter()) {
-			let fits = match declared {
-				Dim::Fixed(size) => actual == size,
-				Dim::Dynamic | Dim::Symbol(_) => true,
-			};
-			if !fits || *actual == 0 {
-				return Err(TensorError::ShapeMismatch);
-			}
-		}
-		let expected = self
-			.element_count()
-			.and_then(|count| count.checked_mul(u64::from(self.dtype.size_in_bytes())))
-			.ok_or(TensorError::DataLengthMismatch)?;
+		check_shape(&self.shape, spec)?;
+		let expected = data_len(self.dtype, &self.shape).ok_or(TensorError::DataLengthMismatch)?;
 		if expected != self.data.len() as u64 {
 			return Err(TensorError::DataLengthMismatch);
 		}
@@ -209,16 +392,39 @@ pub enum Abstention {
 	ModelTooLarge,
 }
 
-/// What an executor reveals: the model's first declared output, or the error it ran into.
+/// What an executor reveals: every declared output of the model, in order, or the error it ran
+/// into.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
 )]
 pub enum InferenceOutput {
-	Tensor(OutputTensor),
+	/// The outputs (variant 2: runtimes before spec 107 revealed a single tensor as variant 0).
+	#[codec(index = 2)]
+	Tensors(OutputTensors),
+	#[codec(index = 1)]
 	Error(InferenceError),
 }
 
-/// What a job holds from its submitter until it ends.
+impl InferenceOutput {
+	/// The output tensors, unless this is an error.
+	pub fn tensors(&self) -> Option<&[OutputTensor]> {
+		match self {
+			InferenceOutput::Tensors(tensors) => Some(tensors.as_slice()),
+			InferenceOutput::Error(_) => None,
+		}
+	}
+
+	/// The bytes of element data revealed (0 for an error).
+	pub fn data_len(&self) -> u64 {
+		match self {
+			InferenceOutput::Tensors(tensors) => tensors.data_len(),
+			InferenceOutput::Error(_) => 0,
+		}
+	}
+}
+
+/// What a job costs its submitter: the data fee, charged at submission for the block space its
+/// tensors take, and the escrow, held until the job ends.
 #[derive(
 	Clone,
 	Copy,
@@ -238,8 +444,19 @@ pub struct FeeQuote<Balance> {
 	pub executor_fee: Balance,
 	/// How many validators run the job.
 	pub replicas: u32,
-	/// `model_price + replicas x executor_fee`: what is held at submission.
+	/// The runtime's fee per byte times the job's input bytes plus `replicas x` the most output
+	/// bytes an executor may reveal: burnt at submission, whatever the job's outcome, as a
+	/// transaction's fee is.
+	pub data_fee: Balance,
+	/// `model_price + replicas x executor_fee + data_fee`: everything the job may cost.
 	pub total: Balance,
+}
+
+impl<Balance: sp_runtime::traits::Saturating + Copy> FeeQuote<Balance> {
+	/// What is held from the submitter until the job ends: `total - data_fee`.
+	pub fn escrow(&self) -> Balance {
+		self.total.saturating_sub(self.data_fee)
+	}
 }
 
 /// Why a job failed. A failed job refunds its whole escrow.
@@ -395,6 +612,11 @@ pub enum QuoteError {
 	BadReplicas,
 	/// The fee does not fit in a balance.
 	Overflow,
+	/// The input shapes do not fit the model's inputs (count, rank, fixed dimensions, shared
+	/// symbols), or hold more bytes than the runtime's maximum.
+	BadInputs,
+	/// The model's outputs at these input shapes hold more than [`MAX_OUTPUT_BYTES`].
+	OutputsTooLarge,
 }
 
 #[cfg(test)]
@@ -447,5 +669,118 @@ mod tests {
 			huge.check_against(&spec(DType::U8, &[Dim::Dynamic; 3])),
 			Err(TensorError::DataLengthMismatch)
 		);
+	}
+
+	fn signature(inputs: &[(DType, &[Dim])], outputs: &[(DType, &[Dim])]) -> ModelSignature {
+		let specs = |side: &[(DType, &[Dim])], prefix: &str| {
+			side.iter()
+				.enumerate()
+				.map(|(index, (dtype, shape))| TensorSpec {
+					name: alloc::format!("{prefix}{index}").into_bytes().try_into().unwrap(),
+					dtype: *dtype,
+					shape: shape.to_vec().try_into().unwrap(),
+				})
+				.collect::<alloc::vec::Vec<_>>()
+				.try_into()
+				.unwrap()
+		};
+		ModelSignature {
+			inputs: specs(inputs, "in"),
+			outputs: specs(outputs, "out"),
+			symbols: [b"n".as_slice(), b"m".as_slice()]
+				.iter()
+				.map(|name| crate::model::SymbolSpec {
+					name: name.to_vec().try_into().unwrap(),
+					example: 1,
+				})
+				.collect::<alloc::vec::Vec<_>>()
+				.try_into()
+				.unwrap(),
+		}
+	}
+
+	#[test]
+	fn inputs_must_agree_on_their_shared_symbols() {
+		let model = signature(
+			&[(DType::F32, &[Dim::Symbol(0), Dim::Fixed(2)]), (DType::I64, &[Dim::Symbol(0)])],
+			&[(DType::F32, &[Dim::Symbol(0), Dim::Symbol(1)])],
+		);
+		let sizes = check_shapes(&model, &[vec![3, 2], vec![3]]).unwrap();
+		assert_eq!(sizes.size(0), Some(3));
+		assert_eq!(sizes.size(1), None);
+		assert_eq!(check_shapes(&model, &[vec![3, 2], vec![4]]), Err(TensorError::SymbolMismatch));
+		assert_eq!(check_shapes(&model, &[vec![3, 2]]), Err(TensorError::CountMismatch));
+		assert_eq!(check_shapes(&model, &[vec![3, 3], vec![3]]), Err(TensorError::ShapeMismatch));
+		let inputs = [input(DType::F32, &[3, 2], 24), input(DType::I64, &[3], 24)];
+		assert_eq!(check_inputs(&model, &inputs).map(|sizes| sizes.size(0)), Ok(Some(3)));
+		let wrong_type = [input(DType::F32, &[3, 2], 24), input(DType::I32, &[3], 12)];
+		assert_eq!(check_inputs(&model, &wrong_type), Err(TensorError::DTypeMismatch));
+	}
+
+	#[test]
+	fn outputs_follow_the_symbols_their_inputs_bound() {
+		let model = signature(
+			&[(DType::F32, &[Dim::Symbol(0), Dim::Fixed(2)])],
+			&[
+				(DType::F32, &[Dim::Symbol(0), Dim::Symbol(1)]),
+				(DType::I64, &[Dim::Symbol(1)]),
+				(DType::U8, &[Dim::Symbol(0)]),
+			],
+		);
+		let sizes = check_shapes(&model, &[vec![3, 2]]).unwrap();
+		let expected = ExpectedOutputs::new(&model, &sizes);
+		assert_eq!(expected.specs[0].shape.to_vec(), vec![Dim::Fixed(3), Dim::Symbol(1)]);
+		let output = |dtype, shape: &[u32]| {
+			let bytes = data_len(dtype, shape).unwrap() as usize;
+			OutputTensor {
+				dtype,
+				shape: shape.to_vec().try_into().unwrap(),
+				data: vec![0u8; bytes].try_into().unwrap(),
+			}
+		};
+		let fits = [output(DType::F32, &[3, 5]), output(DType::I64, &[5]), output(DType::U8, &[3])];
+		assert_eq!(expected.check(&fits), Ok(()));
+		// The symbol the input bound, and the one only the outputs name, must both hold.
+		let batch_off =
+			[output(DType::F32, &[4, 5]), output(DType::I64, &[5]), output(DType::U8, &[3])];
+		assert_eq!(expected.check(&batch_off), Err(TensorError::ShapeMismatch));
+		let free_off =
+			[output(DType::F32, &[3, 5]), output(DType::I64, &[6]), output(DType::U8, &[3])];
+		assert_eq!(expected.check(&free_off), Err(TensorError::SymbolMismatch));
+		assert_eq!(expected.check(&fits[..2]), Err(TensorError::CountMismatch));
+		// Sizes known before the run only when every symbol is bound.
+		assert_eq!(expected.data_len(), None);
+		let bound = signature(
+			&[(DType::F32, &[Dim::Symbol(0), Dim::Fixed(2)])],
+			&[(DType::F32, &[Dim::Symbol(0), Dim::Fixed(4)]), (DType::U8, &[Dim::Symbol(0)])],
+		);
+		let sizes = check_shapes(&bound, &[vec![3, 2]]).unwrap();
+		assert_eq!(ExpectedOutputs::new(&bound, &sizes).data_len(), Some(3 * 4 * 4 + 3));
+	}
+
+	#[test]
+	fn a_tensor_list_holds_its_bound_in_total_and_refuses_to_decode_past_it() {
+		let tensor = |bytes: usize| Tensor::<8> {
+			dtype: DType::U8,
+			shape: vec![bytes as u32].try_into().unwrap(),
+			data: vec![1u8; bytes].try_into().unwrap(),
+		};
+		let list = TensorList::<8>::new(vec![tensor(5), tensor(3)]).unwrap();
+		assert_eq!(list.data_len(), 8);
+		assert_eq!(TensorList::<8>::decode(&mut &list.encode()[..]), Ok(list));
+		assert_eq!(
+			TensorList::<8>::new(vec![tensor(5), tensor(4)]),
+			Err(TensorListError::TooLarge)
+		);
+		assert_eq!(
+			TensorList::<8>::new(vec![tensor(0); MAX_MODEL_TENSORS as usize + 1]),
+			Err(TensorListError::TooMany)
+		);
+		// Each tensor within its own bound, the two together above it.
+		let over = vec![tensor(5), tensor(4)].encode();
+		assert!(TensorList::<8>::decode(&mut &over[..]).is_err());
+		// The encoded size never exceeds the declared maximum.
+		let full = TensorList::<8>::new(vec![tensor(1); MAX_MODEL_TENSORS as usize]).unwrap();
+		assert!(full.encode().len() <= TensorList::<8>::max_encoded_len());
 	}
 }

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use codec::Codec;
 
 use crate::{
-	job::{FeeQuote, InputTensor, JobDetails, JobId, JobResult, QuoteError},
+	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, QuoteError},
 	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
 	staking::ValidatorSummary,
 };
@@ -58,23 +58,30 @@ sp_api::decl_runtime_apis! {
 		fn validator(account: AccountId) -> Option<ValidatorSummary<AccountId, Balance>>;
 	}
 
-	/// Inference jobs and their verified results.
+	/// Inference jobs and their verified results. Version 2 (spec 107): jobs carry every input
+	/// and results every output; a quote needs the inputs' shapes.
+	#[api_version(2)]
 	pub trait InferenceJobsApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
-		/// The fee a job on `model` with `replicas` executors (the default when `None`) would
-		/// hold, exactly what `submit_job` holds in the same block.
-		fn quote(model: ModelId, replicas: Option<u32>) -> Result<FeeQuote<Balance>, QuoteError>;
+		/// The fee a job on `model` with `replicas` executors (the default when `None`) and
+		/// inputs of `input_shapes` (one per declared input, in order) would cost, exactly what
+		/// `submit_job` charges in the same block.
+		fn quote(
+			model: ModelId,
+			replicas: Option<u32>,
+			input_shapes: Vec<Vec<u32>>,
+		) -> Result<FeeQuote<Balance>, QuoteError>;
 
 		/// A job's record and, while it runs, its verification round's progress. Ended jobs
 		/// stay readable for the runtime's retention period.
 		fn job(job: JobId) -> Option<JobDetails<AccountId, Balance, BlockNumber>>;
 
-		/// A running job's input tensor.
-		fn job_input(job: JobId) -> Option<InputTensor>;
+		/// A running job's input tensors, one per declared input.
+		fn job_inputs(job: JobId) -> Option<InputTensors>;
 
 		/// A finalized job's verified result.
 		fn job_result(job: JobId) -> Option<JobResult<Balance, BlockNumber, Vec<AccountId>>>;

@@ -6,8 +6,8 @@ use sp_runtime::{DispatchError, DispatchResult};
 
 use crate::{
 	crypto::InferenceId,
-	job::{AgreedOutcome, FailureReason, JobId},
-	model::{Determinism, ModelId, ModelInfo, ModelStatus, TensorSpec},
+	job::{AgreedOutcome, ExpectedOutputs, FailureReason, JobId},
+	model::{Determinism, ModelId, ModelInfo, ModelStatus},
 };
 
 /// What the jobs and verification pallets need to know about models; implemented by the model
@@ -133,13 +133,13 @@ pub trait InferenceKeys<AccountId> {
 /// What the jobs pallet asks of the verification pallet; implemented by the verification pallet.
 pub trait JobVerifier<AccountId> {
 	/// Opens verification round `round` of `job` for `committee`, whose outputs are compared under
-	/// `determinism` and must fit `output`.
+	/// `determinism` and must fit `outputs`.
 	fn open_round(
 		job: JobId,
 		round: u8,
 		committee: Vec<AccountId>,
 		determinism: Determinism,
-		output: TensorSpec,
+		outputs: ExpectedOutputs,
 	) -> DispatchResult;
 
 	/// Whether anyone has committed to an output of `job` (then it can no longer be cancelled).

@@ -3,7 +3,7 @@
 //! given as JSON to register a model with).
 
 use gateless_primitives::{
-	job::{InferenceError, OutputTensor},
+	job::{InferenceError, InferenceOutput, OutputTensor},
 	model::{self, AttestationFailure, DType, Dim},
 };
 
@@ -171,8 +171,8 @@ pub fn signature_json(signature: model::ModelSignature) -> types::Signature {
 	}
 }
 
-/// Decodes an output tensor's little-endian bytes into JSON values.
-pub fn tensor_json(tensor: &OutputTensor) -> types::Output {
+/// Decodes an output tensor's little-endian bytes into JSON values, under its declared `name`.
+pub fn tensor_json(name: Option<String>, tensor: &OutputTensor) -> types::Tensor {
 	use serde_json::Value;
 	let width = tensor.dtype.size_in_bytes() as usize;
 	let values = tensor
@@ -197,10 +197,36 @@ pub fn tensor_json(tensor: &OutputTensor) -> types::Output {
 			}
 		})
 		.collect();
-	types::Output::Tensor {
+	types::Tensor {
+		name,
 		dtype: dtype_name(tensor.dtype).into(),
 		shape: tensor.shape.to_vec(),
 		values,
+	}
+}
+
+/// A revealed output as JSON, its tensors named after `outputs` (the model's declared outputs,
+/// when it still exists).
+pub fn output_json(
+	output: InferenceOutput,
+	outputs: Option<&[model::TensorSpec]>,
+) -> types::Output {
+	match output {
+		InferenceOutput::Tensors(tensors) => types::Output::Tensors {
+			tensors: tensors
+				.iter()
+				.enumerate()
+				.map(|(position, tensor)| {
+					let name = outputs
+						.and_then(|specs| specs.get(position))
+						.map(|spec| String::from_utf8_lossy(&spec.name).into_owned());
+					tensor_json(name, tensor)
+				})
+				.collect(),
+		},
+		InferenceOutput::Error(error) => {
+			types::Output::Error { error: inference_error_name(error).into() }
+		},
 	}
 }
 
@@ -227,11 +253,12 @@ mod tests {
 		Tensor { dtype, shape: shape.to_vec().try_into().unwrap(), data: data.try_into().unwrap() }
 	}
 
-	fn values(output: types::Output) -> Vec<serde_json::Value> {
-		match output {
-			types::Output::Tensor { values, .. } => values,
-			other => panic!("not a tensor: {other:?}"),
-		}
+	fn values(tensor: types::Tensor) -> Vec<serde_json::Value> {
+		tensor.values
+	}
+
+	fn tensor_json(tensor: &OutputTensor) -> types::Tensor {
+		super::tensor_json(None, tensor)
 	}
 
 	#[test]
@@ -240,7 +267,8 @@ mod tests {
 		let output = tensor_json(&tensor(DType::F32, &[2], floats));
 		assert_eq!(
 			output,
-			types::Output::Tensor {
+			types::Tensor {
+				name: None,
 				dtype: "f32".into(),
 				shape: vec![2],
 				values: vec![json!(1.5), json!(-0.25)]
@@ -263,6 +291,36 @@ mod tests {
 			values(tensor_json(&tensor(DType::F16, &[3], halves))),
 			vec![json!(1.0), json!(-2.0), json!(2f64.powi(-24))]
 		);
+	}
+
+	#[test]
+	fn every_output_is_named_after_the_signature() {
+		let specs: Vec<model::TensorSpec> = ["boxes", "scores"]
+			.iter()
+			.map(|name| model::TensorSpec {
+				name: name.as_bytes().to_vec().try_into().unwrap(),
+				dtype: DType::F32,
+				shape: Default::default(),
+			})
+			.collect();
+		let list = gateless_primitives::job::OutputTensors::new(vec![
+			tensor(DType::F32, &[1], 1f32.to_le_bytes().to_vec()),
+			tensor(DType::I32, &[1], 2i32.to_le_bytes().to_vec()),
+		])
+		.unwrap();
+		let json =
+			serde_json::to_value(output_json(InferenceOutput::Tensors(list.clone()), Some(&specs)))
+				.unwrap();
+		assert_eq!(
+			json,
+			json!({"kind": "tensors", "tensors": [
+				{"name": "boxes", "dtype": "f32", "shape": [1], "values": [1.0]},
+				{"name": "scores", "dtype": "i32", "shape": [1], "values": [2]},
+			]})
+		);
+		let unnamed = output_json(InferenceOutput::Tensors(list), None);
+		let types::Output::Tensors { tensors } = unnamed else { panic!("tensors") };
+		assert!(tensors.iter().all(|tensor| tensor.name.is_none()));
 	}
 
 	#[test]

@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `gateless_models` | `from?`, `limit?`, `at?` | [`types::ModelPage`] |
 //! | `gateless_model` | `id`, `at?` | [`types::Model`] or `null` |
-//! | `gateless_quote` | `model`, `replicas?`, `at?` | [`types::Quote`] |
+//! | `gateless_quote` | `model`, `replicas?`, `inputShapes?`, `at?` | [`types::Quote`] |
 //! | `gateless_job` | `id`, `at?` | [`types::Job`] or `null` |
 //! | `gateless_result` | `id`, `at?` | [`types::JobResult`] or `null` |
 //! | `gateless_validators` | `at?` | [`types::Validator`] list |

@@ -6,7 +6,7 @@ use std::{fmt::Display, marker::PhantomData, sync::Arc};
 use codec::Codec;
 use futures::StreamExt;
 use gateless_primitives::{
-	job::{self, InferenceOutput, JobId, QuoteError},
+	job::{self, JobId, QuoteError},
 	model::{self, ModelId, RejectionReason},
 	runtime_api::{InferenceJobsApi, ModelRegistryApi, ValidatorStakingApi},
 	staking::ValidatorSummary,
@@ -25,7 +25,7 @@ use sp_core::{Bytes, H256};
 use sp_runtime::traits::Block as BlockT;
 
 use crate::{
-	convert::{attestation_failure_name, inference_error_name, signature_json, tensor_json, text},
+	convert::{attestation_failure_name, output_json, signature_json, text},
 	types::{self, error_code},
 };
 
@@ -49,13 +49,15 @@ pub trait GatelessApi<BlockHash> {
 	#[method(name = "gateless_model")]
 	fn model(&self, id: u64, at: Option<BlockHash>) -> RpcResult<Option<types::Model>>;
 
-	/// The fee a job on `model` with `replicas` executors (the runtime's default when `null`)
-	/// would hold if submitted now. Errors: `UNKNOWN_MODEL`, `NO_QUOTE`.
+	/// What a job on `model` with `replicas` executors (the runtime's default when `null`) and
+	/// inputs of `inputShapes` (one shape per declared input, in order; the model's example shapes
+	/// when `null`) would cost if submitted now. Errors: `UNKNOWN_MODEL`, `NO_QUOTE`.
 	#[method(name = "gateless_quote")]
 	fn quote(
 		&self,
 		model: u64,
 		replicas: Option<u32>,
+		input_shapes: Option<Vec<Vec<u32>>>,
 		at: Option<BlockHash>,
 	) -> RpcResult<types::Quote>;
 
@@ -205,21 +207,41 @@ where
 		&self,
 		model: u64,
 		replicas: Option<u32>,
+		input_shapes: Option<Vec<Vec<u32>>>,
 		at: Option<Block::Hash>,
 	) -> RpcResult<types::Quote> {
 		let at = self.at(at);
-		match self.client.runtime_api().quote(at, model, replicas).map_err(runtime_error)? {
-			Ok(quote) => Ok(quote_json(quote)),
-			Err(QuoteError::UnknownModel) => {
-				Err(error(error_code::UNKNOWN_MODEL, format!("no model {model}"), None))
+		let api = self.client.runtime_api();
+		let unknown = || error(error_code::UNKNOWN_MODEL, format!("no model {model}"), None);
+		let input_shapes = match input_shapes {
+			Some(shapes) => shapes,
+			None => {
+				let info = api.model(at, model).map_err(runtime_error)?.ok_or_else(unknown)?;
+				info.signature.example_shapes()
 			},
+		};
+		match api.quote(at, model, replicas, input_shapes).map_err(runtime_error)? {
+			Ok(quote) => Ok(quote_json(quote)),
+			Err(QuoteError::UnknownModel) => Err(unknown()),
 			Err(reason) => {
 				let (data, message) = match reason {
 					QuoteError::ModelNotActive => ("modelNotActive", "the model is not active"),
 					QuoteError::BadReplicas => {
 						("badReplicas", "replicas must be between 1 and the runtime's maximum")
 					},
-					_ => ("overflow", "the fee does not fit in a balance"),
+					QuoteError::BadInputs => (
+						"badInputs",
+						"the input shapes do not fit the model's inputs, or hold more bytes than \
+						 the runtime's maximum",
+					),
+					QuoteError::OutputsTooLarge => (
+						"outputsTooLarge",
+						"the model's outputs at these input shapes hold more bytes than an \
+						 executor may reveal",
+					),
+					QuoteError::UnknownModel | QuoteError::Overflow => {
+						("overflow", "the fee does not fit in a balance")
+					},
 				};
 				Err(error(error_code::NO_QUOTE, format!("no quote: {message}"), Some(data)))
 			},
@@ -232,10 +254,17 @@ where
 
 	fn result(&self, id: u64, at: Option<Block::Hash>) -> RpcResult<Option<types::JobResult>> {
 		let at = self.at(at);
-		let result = self.client.runtime_api().job_result(at, id).map_err(runtime_error)?;
-		Ok(result.map(|result| types::JobResult {
+		let api = self.client.runtime_api();
+		let Some(result) = api.job_result(at, id).map_err(runtime_error)? else { return Ok(None) };
+		// The outputs' names, from the model's signature while the model exists.
+		let model = match api.job(at, id).map_err(runtime_error)? {
+			Some(details) => api.model(at, details.job.model).map_err(runtime_error)?,
+			None => None,
+		};
+		let outputs = model.map(|model| model.signature.outputs.into_inner());
+		Ok(Some(types::JobResult {
 			job: id,
-			output: output_json(result.output),
+			output: output_json(result.output, outputs.as_deref()),
 			digest: hex_of(result.digest.as_bytes()),
 			agreeing: result.agreeing.iter().map(ToString::to_string).collect(),
 			paid_each: result.paid_each.to_string(),
@@ -390,6 +419,7 @@ fn quote_json<Balance: Display>(quote: job::FeeQuote<Balance>) -> types::Quote {
 		model_price: quote.model_price.to_string(),
 		executor_fee: quote.executor_fee.to_string(),
 		replicas: quote.replicas,
+		data_fee: quote.data_fee.to_string(),
 		total: quote.total.to_string(),
 	}
 }
@@ -448,15 +478,6 @@ fn job_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 				})
 				.collect(),
 		}),
-	}
-}
-
-fn output_json(output: InferenceOutput) -> types::Output {
-	match output {
-		InferenceOutput::Tensor(tensor) => tensor_json(&tensor),
-		InferenceOutput::Error(error) => {
-			types::Output::Error { error: inference_error_name(error).into() }
-		},
 	}
 }
 

@@ -156,13 +156,16 @@ pub struct ModelPage {
 	pub next: Option<u64>,
 }
 
-/// The fee a job would hold: `modelPrice + replicas * executorFee`.
+/// What a job costs: `total = modelPrice + replicas * executorFee + dataFee`. The data fee (per
+/// byte of inputs and of the outputs executors may reveal) is burnt at submission; the rest is
+/// held until the job ends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
 	pub model_price: String,
 	pub executor_fee: String,
 	pub replicas: u32,
+	pub data_fee: String,
 	pub total: String,
 }
 
@@ -193,7 +196,7 @@ pub struct Job {
 	pub model: u64,
 	/// The hash of the model's bytes when the job was submitted.
 	pub model_hash: String,
-	/// What is held until the job ends.
+	/// What it cost: the data fee burnt at submission, the rest held until it ends.
 	pub fee: Quote,
 	pub status: JobStatus,
 	/// Why a failed job failed: `noQuorum`, `noFreshExecutors` or `modelWithdrawn`.
@@ -261,15 +264,31 @@ pub struct JobResult {
 	pub finalized_at: u64,
 }
 
-/// What a model produced: its first output tensor, or the error every agreeing executor met.
+/// What a model produced: every output it declares, in declared order, or the error every
+/// agreeing executor met.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Output {
-	/// `values` in row-major order: numbers (`true`/`false` for `bool`).
-	Tensor { dtype: String, shape: Vec<u32>, values: Vec<serde_json::Value> },
+	Tensors {
+		tensors: Vec<Tensor>,
+	},
 	/// `modelUnavailable`, `badModel`, `signatureMismatch`, `badInput`, `nonFiniteOutput`,
 	/// `outputTooLarge` or `timeout`.
-	Error { error: String },
+	Error {
+		error: String,
+	},
+}
+
+/// One output tensor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tensor {
+	/// The output's name in the model's signature; `null` if the model has since been removed.
+	pub name: Option<String>,
+	pub dtype: String,
+	pub shape: Vec<u32>,
+	/// Row-major: numbers (`true`/`false` for `bool`).
+	pub values: Vec<serde_json::Value>,
 }
 
 /// A validator or candidate.
@@ -374,13 +393,17 @@ mod tests {
 	fn a_float_output_reads_back_its_values() {
 		let result = json!({
 			"job": 1,
-			"output": { "kind": "tensor", "dtype": "f32", "shape": [1, 3],
-				"values": [0.5, -1.25, 3e-8] },
+			"output": { "kind": "tensors", "tensors": [
+				{ "name": "scores", "dtype": "f32", "shape": [1, 3], "values": [0.5, -1.25, 3e-8] },
+				{ "name": "label", "dtype": "i64", "shape": [1], "values": [2] },
+			] },
 			"digest": "0x02", "agreeing": [], "paidEach": "1", "ownerPaid": "2", "refunded": "0",
 			"finalizedAt": 9,
 		});
 		let read_back: JobResult = read(&result).unwrap();
-		let Output::Tensor { values, .. } = &read_back.output else { panic!("not a tensor") };
+		let Output::Tensors { tensors } = &read_back.output else { panic!("not tensors") };
+		assert_eq!(tensors[1].name.as_deref(), Some("label"));
+		let values = &tensors[0].values;
 		let floats: Vec<f64> = values.iter().map(|v| v.as_f64().unwrap()).collect();
 		assert_eq!(floats, vec![0.5, -1.25, 3e-8]);
 		assert_eq!(serde_json::to_value(&read_back).unwrap(), result);

@@ -19,7 +19,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use gateless_primitives::{
-	job::{FeeQuote, InputTensor, JobDetails, JobId, JobResult, QuoteError},
+	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, QuoteError},
 	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
 	staking::ValidatorSummary,
 };
@@ -199,8 +199,12 @@ impl_runtime_apis! {
 	}
 
 	impl gateless_primitives::runtime_api::InferenceJobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
-		fn quote(model: ModelId, replicas: Option<u32>) -> Result<FeeQuote<Balance>, QuoteError> {
-			InferenceJobs::quote(model, replicas)
+		fn quote(
+			model: ModelId,
+			replicas: Option<u32>,
+			input_shapes: Vec<Vec<u32>>,
+		) -> Result<FeeQuote<Balance>, QuoteError> {
+			InferenceJobs::quote(model, replicas, &input_shapes)
 		}
 
 		fn job(job: JobId) -> Option<JobDetails<AccountId, Balance, BlockNumber>> {
@@ -210,7 +214,7 @@ impl_runtime_apis! {
 			})
 		}
 
-		fn job_input(job: JobId) -> Option<InputTensor> {
+		fn job_inputs(job: JobId) -> Option<InputTensors> {
 			pallet_inference_jobs::JobInputs::<Runtime>::get(job)
 		}
 

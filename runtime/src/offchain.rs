@@ -7,7 +7,7 @@
 //!    URIs; hash, size and signature checked; loaded by tract) and the verdict is sent with
 //!    `ModelRegistry::attest_model_as`, at most [`MAX_ATTESTATIONS_PER_BLOCK`] per block.
 //! 2. **Commit.** For each job whose current round has the validator in its committee and no
-//!    commitment from it, the worker runs the model on the job's input with [`inference::run`],
+//!    commitment from it, the worker runs the model on the job's inputs with [`inference::run`],
 //!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and sends
 //!    `Verification::commit`.
 //! 3. **Reveal.** Once the reveal window is open, it sends `Verification::reveal` with the stored
@@ -431,7 +431,7 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 	}
 }
 
-/// Runs `job`'s model on its input: a verdict, or why this node abstains; `None` when the job or
+/// Runs `job`'s model on its inputs: a verdict, or why this node abstains; `None` when the job or
 /// the engine is not there, or the model was banned or rejected (the round then ends without a
 /// verdict).
 fn execute(job: JobId) -> Option<Result<InferenceOutput, Abstention>> {
@@ -439,8 +439,8 @@ fn execute(job: JobId) -> Option<Result<InferenceOutput, Abstention>> {
 		return None;
 	}
 	let info = pallet_inference_jobs::Jobs::<Runtime>::get(job)?;
-	let input = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
-	inference::run(model_ref(info.model)?, input)
+	let inputs = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
+	inference::run(model_ref(info.model)?, inputs)
 }
 
 /// Sends `validator`'s abstention from `job`'s round, once (again only if the chain has not seen

@@ -6,8 +6,8 @@
 //!   model deposit and job escrow equals what the pallet records as owed. It also checks that the
 //!   total issuance is the sum of every account's free and reserved (held) balance.
 //! - [`burnt_between`] reads every block's events between two blocks and explains the change of
-//!   issuance: nothing was minted or issued, and it fell by exactly the transaction fees, the
-//!   executors' slashes and the models' penalties (all burnt in Gateless).
+//!   issuance: nothing was minted or issued, and it fell by exactly the transaction fees, jobs'
+//!   data fees, the executors' slashes and the models' penalties (all burnt in Gateless).
 
 use std::collections::BTreeMap;
 
@@ -124,6 +124,8 @@ impl ChainState {
 pub struct Burnt {
 	/// Transaction fees (all burnt in Gateless).
 	pub fees: Balance,
+	/// Jobs' data fees (burnt at submission).
+	pub data_fees: Balance,
 	/// Validators' slashes.
 	pub slashes: Balance,
 	/// Models' rejection penalties and bans.
@@ -136,7 +138,10 @@ pub struct Burnt {
 impl Burnt {
 	/// Everything the Gateless and fee events explain.
 	pub fn explained(&self) -> Balance {
-		self.fees.saturating_add(self.slashes).saturating_add(self.penalties)
+		self.fees
+			.saturating_add(self.data_fees)
+			.saturating_add(self.slashes)
+			.saturating_add(self.penalties)
 	}
 }
 
@@ -151,6 +156,10 @@ pub async fn burnt_between(rpc: &Rpc, from: u32, to: u32) -> Result<Burnt> {
 				RuntimeEvent::TransactionPayment(
 					pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
 				) => burnt.fees += actual_fee,
+				RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
+					fee,
+					..
+				}) => burnt.data_fees += fee.data_fee,
 				RuntimeEvent::Staking(pallet_validator_staking::Event::Slashed {
 					amount, ..
 				}) => burnt.slashes += amount,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use codec::Encode;
 use gateless_primitives::{
-	job::{FeeQuote, InputTensor, JobDetails, JobId, JobResult, QuoteError},
+	job::{FeeQuote, InputTensor, InputTensors, JobDetails, JobId, JobResult, QuoteError},
 	model::ModelId,
 };
 use gateless_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
@@ -55,24 +55,37 @@ where
 	}
 }
 
-/// `user` submits a job on `model` with `input` and the fee quoted now; returns the job's id, the
-/// number of the block it is in, and the quote.
+/// The fee a job on `model` with `replicas` executors and `inputs` would cost at block `at`.
+pub async fn quote(
+	rpc: &Rpc,
+	model: ModelId,
+	replicas: u32,
+	inputs: &[InputTensor],
+	at: H256,
+) -> Result<FeeQuote<Balance>> {
+	let shapes: Vec<Vec<u32>> = inputs.iter().map(|input| input.shape.to_vec()).collect();
+	let quote: std::result::Result<FeeQuote<Balance>, QuoteError> = rpc
+		.runtime_api("InferenceJobsApi_quote", &(model, Some(replicas), shapes).encode(), at)
+		.await?;
+	Ok(quote.map_err(|error| format!("no quote for model {model}: {error:?}"))?)
+}
+
+/// `user` submits a job on `model` with `inputs` (one per declared input) and the fee quoted now;
+/// returns the job's id, the number of the block it is in, and the quote.
 pub async fn submit_job(
 	rpc: &Rpc,
 	context: ChainContext,
 	user: Sr25519Keyring,
 	model: ModelId,
-	input: InputTensor,
+	inputs: Vec<InputTensor>,
 	replicas: u32,
 ) -> Result<(JobId, u32, FeeQuote<Balance>)> {
 	let at = rpc.best_hash().await?;
-	let quote: std::result::Result<FeeQuote<Balance>, QuoteError> = rpc
-		.runtime_api("InferenceJobsApi_quote", &(model, Some(replicas)).encode(), at)
-		.await?;
-	let quote = quote.map_err(|error| format!("no quote for model {model}: {error:?}"))?;
+	let quote = quote(rpc, model, replicas, &inputs, at).await?;
+	let inputs = InputTensors::new(inputs).map_err(|error| format!("{error:?}"))?;
 	let submit = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model,
-		input,
+		inputs,
 		replicas: Some(replicas),
 		max_fee: quote.total,
 	});

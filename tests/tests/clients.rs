@@ -1,7 +1,9 @@
 //! The clients people use, against a real dev node: our `gateless` command line registers the
-//! digits classifier and runs a job end to end, and two third-party clients that no one here wrote,
-//! polkadot.js (npm) and py-substrate-interface (PyPI), submit a job and read its verified result
-//! through `gateless_result`. Every verified output is checked against onnxruntime's reference.
+//! digits classifier and runs a job end to end, then a model with three named inputs and two
+//! outputs at two batch sizes; two third-party clients that no one here wrote, polkadot.js (npm,
+//! the digits classifier's single input) and py-substrate-interface (PyPI, the named inputs of the
+//! recurrent cell), submit a job and read its verified result through `gateless_result`. Every
+//! verified output is checked against onnxruntime's reference.
 //!
 //! The third-party clients are installed by `scripts/setup-clients.sh` (which `scripts/test.sh`
 //! runs); without them these tests fail and say so rather than skip.
@@ -141,8 +143,9 @@ fn assert_verified_digits(result: &Value, expected: &[f64], predicted: &[usize])
 		serde_json::json!([Sr25519Keyring::Alice.to_account_id().to_ss58check()]),
 		"{result}"
 	);
-	let output = &result["output"];
-	assert_eq!(output["kind"], "tensor", "{result}");
+	assert_eq!(result["output"]["kind"], "tensors", "{result}");
+	let output = &result["output"]["tensors"][0];
+	assert!(output["name"].is_string(), "{result}");
 	assert_eq!(output["dtype"], "f32", "{result}");
 	assert_eq!(output["shape"], serde_json::json!([2, 10]), "{result}");
 	let values: Vec<f64> = output["values"]
@@ -310,6 +313,109 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 	node.stop().unwrap();
 }
 
+/// Registers `file` inline as Bob with the client and waits until it is active.
+fn register_model(node: &Node, file: &str, name: &str) -> Value {
+	let mut command = gateless(node, &["--json", "model", "register"]);
+	command
+		.arg(repo_root().join("models").join(file))
+		.args(["--name", name, "--price", "0.1"]);
+	command.args(["--inline", "--wait-active", "--timeout", &CLIENT_TIMEOUT_SECS.to_string()]);
+	command.args(["--suri", "//Bob"]);
+	json_of(command, node)
+}
+
+/// The onnxruntime reference runs of `file` in `models.json`: each with its named inputs and
+/// outputs as `{name, dtype, shape, values}`.
+fn reference_runs(file: &str) -> Vec<Value> {
+	let models: Value =
+		serde_json::from_slice(&std::fs::read(repo_root().join("models/models.json")).unwrap())
+			.unwrap();
+	models[file]["references"].as_array().expect("reference runs").clone()
+}
+
+/// Checks every output of a `gateless_result` object against onnxruntime's, by name.
+fn assert_outputs_match(result: &Value, expected: &[Value]) {
+	assert_eq!(result["output"]["kind"], "tensors", "{result}");
+	let tensors = result["output"]["tensors"].as_array().unwrap();
+	assert_eq!(tensors.len(), expected.len(), "{result}");
+	for (tensor, expected) in tensors.iter().zip(expected) {
+		assert_eq!(tensor["name"], expected["name"], "{result}");
+		assert_eq!(tensor["shape"], expected["shape"], "{result}");
+		let numbers = |values: &Value| -> Vec<f64> {
+			values.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+		};
+		let worst = numbers(&tensor["values"])
+			.iter()
+			.zip(numbers(&expected["values"]))
+			.map(|(a, b)| (a - b).abs())
+			.fold(0.0, f64::max);
+		assert!(worst <= TOLERANCE, "`{}` differs from onnxruntime by {worst}", tensor["name"]);
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_runs_a_model_with_several_named_inputs_and_outputs_at_two_shapes() {
+	let node = dev_node(&[]).await;
+	let dir = tempfile::tempdir().unwrap();
+	// x [batch, 16] f32, state [2, batch, 8] f32 and sr, a rank-0 i64 -> y, state_next.
+	let model = register_model(&node, "recurrent-cell.onnx", "recurrent-cell");
+	let id = model["id"].to_string();
+	let inputs: Vec<&str> = model["signature"]["inputs"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|spec| spec["name"].as_str().unwrap())
+		.collect();
+	assert_eq!(inputs, ["x", "state", "sr"]);
+	let runs = reference_runs("recurrent-cell.onnx");
+	// Each run's inputs as files, and the `--input NAME=FILE` arguments naming them.
+	let arguments = |run: usize| -> Vec<String> {
+		runs[run]["inputs"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|input| {
+				let name = input["name"].as_str().unwrap();
+				let path = dir.path().join(format!("{run}-{name}.json"));
+				std::fs::write(&path, input.to_string()).unwrap();
+				format!("{name}={}", path.display())
+			})
+			.collect()
+	};
+	let submit = |args: &[String], suri: &str| {
+		let mut command = gateless(&node, &["--json", "job", "submit", "--model", &id]);
+		for arg in args {
+			command.args(["--input", arg]);
+		}
+		command.args(["--replicas", "1", "--wait", "--suri", suri]);
+		command.args(["--timeout", &CLIENT_TIMEOUT_SECS.to_string()]);
+		command
+	};
+
+	// Mistakes are refused before anything is paid (the account has no funds at all).
+	let (batch_one, batch_three) = (arguments(0), arguments(1));
+	let missing = error_of(submit(&batch_one[..2], "//NoFunds"));
+	assert!(missing.contains("input `sr` is missing"), "{missing}");
+	let mut unknown = batch_one.clone();
+	unknown[2] = unknown[2].replacen("sr=", "rate=", 1);
+	let unknown = error_of(submit(&unknown, "//NoFunds"));
+	assert!(unknown.contains("no input `rate`"), "{unknown}");
+	let mixed = [batch_one[0].clone(), batch_three[1].clone(), batch_one[2].clone()];
+	let mixed = error_of(submit(&mixed, "//NoFunds"));
+	assert!(mixed.contains("inputs `x` and `state` disagree on `batch`: 1 and 3"), "{mixed}");
+	let swapped = [batch_one[0].clone(), batch_one[2].replacen("sr=", "state=", 1)];
+	let swapped = error_of(submit(&[swapped[0].clone(), swapped[1].clone()], "//NoFunds"));
+	assert!(swapped.contains("input `state`"), "{swapped}");
+
+	// Batch 1 (the example the model was attested at) and batch 3: both verified, every output
+	// equal to onnxruntime's.
+	for (run, args) in [batch_one, batch_three].iter().enumerate() {
+		let result = json_of(submit(args, "//Charlie"), &node);
+		assert_outputs_match(&result, runs[run]["outputs"].as_array().unwrap());
+	}
+	node.stop().unwrap();
+}
+
 /// Runs a third-party client's script, which submits the job and prints one JSON line.
 fn third_party_result(node: &Node, mut command: Command, model: &Value, input: &Path) -> Value {
 	command
@@ -355,13 +461,22 @@ async fn py_substrate_interface_submits_a_job_and_reads_the_verified_result() {
 	assert!(python.is_file(), "{}", setup_hint(&python));
 	let node = dev_node(&[]).await;
 	let dir = tempfile::tempdir().unwrap();
-	let model = register_digits_model(&node);
-	let (input, expected, predicted) = two_digit_images(dir.path());
+	// A model with three named inputs and two outputs, its inputs given by name.
+	let model = register_model(&node, "recurrent-cell.onnx", "recurrent-cell");
+	let run = &reference_runs("recurrent-cell.onnx")[1];
+	let named: serde_json::Map<String, Value> = run["inputs"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|input| (input["name"].as_str().unwrap().to_string(), input.clone()))
+		.collect();
+	let input = dir.path().join("inputs.json");
+	std::fs::write(&input, Value::Object(named).to_string()).unwrap();
 
 	let mut command = Command::new(&python);
 	command.arg(&script).args(["--suri", "//Eve"]);
 	let line = third_party_result(&node, command, &model, &input);
 	assert_eq!(line["client"], "py-substrate-interface", "{line}");
-	assert_verified_digits(&line["result"], &expected, &predicted);
+	assert_outputs_match(&line["result"], run["outputs"].as_array().unwrap());
 	node.stop().unwrap();
 }

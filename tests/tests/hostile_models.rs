@@ -17,7 +17,7 @@ use gateless_e2e::{
 	rpc::{wait_for_finalized, Rpc},
 };
 use gateless_primitives::{
-	job::{FailureReason, InferenceOutput, JobStatus, Tensor},
+	job::{FailureReason, JobStatus, Tensor},
 	model::{AttestationFailure, DType, ModelId, ModelStatus, RejectionReason},
 	staking::ValidatorSummary,
 };
@@ -81,7 +81,7 @@ async fn hostile_models_cost_the_validator_a_worker_never_its_node() {
 	let context = rpc.chain_context().await.unwrap();
 	let user = Sr25519Keyring::Charlie;
 	let (bad_job, submitted_at, _) =
-		submit_job(&rpc, context, user, range, scalar(1e10), 1).await.unwrap();
+		submit_job(&rpc, context, user, range, vec![scalar(1e10)], 1).await.unwrap();
 	let (bad, _) =
 		wait_for(&node, &rpc, submitted_at, MAX_BLOCKS_TO_RESULT, "the bad job's end", |at| {
 			let rpc = &rpc;
@@ -98,14 +98,14 @@ async fn hostile_models_cost_the_validator_a_worker_never_its_node() {
 
 	let context = rpc.chain_context().await.unwrap();
 	let (good_job, submitted_at, _) =
-		submit_job(&rpc, context, user, range, scalar(2.0), 1).await.unwrap();
+		submit_job(&rpc, context, user, range, vec![scalar(2.0)], 1).await.unwrap();
 	let (good, _) =
 		wait_for(&node, &rpc, submitted_at, MAX_BLOCKS_TO_RESULT, "the good job's result", |at| {
 			let rpc = &rpc;
 			async move { job_result(rpc, good_job, at).await.unwrap() }
 		})
 		.await;
-	assert_eq!(good.output, InferenceOutput::Tensor(scalar(1.0)));
+	assert_eq!(good.output.tensors(), Some(&[scalar(1.0)][..]));
 
 	// Blocks kept being finalized, and Alice was neither slashed nor marked as missing a duty.
 	let (_, finalized) = rpc.finalized_head().await.unwrap();

@@ -35,7 +35,7 @@ use gateless_e2e::{
 };
 use gateless_inference_engine::reference::{argmax_rows, first_rows, reference, values};
 use gateless_primitives::{
-	job::{InferenceOutput, InputTensor, JobDetails, JobId, JobResult, JobStatus},
+	job::{InputTensor, InputTensors, JobDetails, JobId, JobResult, JobStatus},
 	model::{AttestationFailure, ModelId, ModelInfo, ModelStatus, RejectionReason},
 	staking::ValidatorSummary,
 	traits::SlashReason,
@@ -227,11 +227,17 @@ async fn submit_job(
 	let quote: Result<
 		gateless_primitives::job::FeeQuote<Balance>,
 		gateless_primitives::job::QuoteError,
-	> = runtime_api(rpc, "InferenceJobsApi_quote", (model, Some(replicas)), at).await;
+	> = runtime_api(
+		rpc,
+		"InferenceJobsApi_quote",
+		(model, Some(replicas), vec![input.shape.to_vec()]),
+		at,
+	)
+	.await;
 	let quote = quote.expect("an active model with enough validators has a quote");
 	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model,
-		input,
+		inputs: InputTensors::new(vec![input]).unwrap(),
 		replicas: Some(replicas),
 		max_fee: quote.total,
 	});
@@ -400,7 +406,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let (input, expected, predicted) = reference("digits-mlp");
 	let (job, submitted_at, tx_fee) = submit_job(&rpc, digits, first_rows(&input, 2), 3).await;
 	let (details, result, _) = finalized_result(&network, job, submitted_at).await;
-	let InferenceOutput::Tensor(output) = &result.output else {
+	let Some([output]) = result.output.tensors() else {
 		panic!("the honest job ended in an error: {:?}", result.output)
 	};
 	let actual = values(output);
@@ -451,7 +457,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let mut honest = vec![account(Alice), account(Bob), account(Charlie)];
 	honest.sort();
 	assert_eq!(agreeing, honest, "the honest three agree");
-	let InferenceOutput::Tensor(output) = &result.output else { panic!("an error: {result:?}") };
+	let Some([output]) = result.output.tensors() else { panic!("an error: {result:?}") };
 	assert_eq!(argmax_rows(&values(output), 10), predicted[..3]);
 	let dave_after = validator_summary(&rpc, Dave, at).await;
 	assert!(
@@ -490,7 +496,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	}
 	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model: truncated,
-		input: first_rows(&input, 1),
+		inputs: InputTensors::new(vec![first_rows(&input, 1)]).unwrap(),
 		replicas: Some(3),
 		max_fee: UNIT,
 	});
@@ -562,12 +568,19 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let quote: Result<
 		gateless_primitives::job::FeeQuote<Balance>,
 		gateless_primitives::job::QuoteError,
-	> = runtime_api(&rpc, "InferenceJobsApi_quote", (digits, Some(3u32)), at).await;
+	> = runtime_api(
+		&rpc,
+		"InferenceJobsApi_quote",
+		(digits, Some(3u32), vec![first_rows(&input, 3).shape.to_vec()]),
+		at,
+	)
+	.await;
+	// The larger of the two jobs' fees: each holds at most this.
 	let quote = quote.unwrap();
 	let job_call = |rows: u32| {
 		RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 			model: digits,
-			input: first_rows(&input, rows),
+			inputs: InputTensors::new(vec![first_rows(&input, rows)]).unwrap(),
 			replicas: Some(3),
 			max_fee: quote.total,
 		})

@@ -66,7 +66,7 @@ async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offch
 	let (input, expected, predicted) = reference("digits-mlp");
 	let input = first_rows(&input, 2);
 	let (job, submitted_at, quote) =
-		submit_job(&rpc, context, user, model, input, 1).await.unwrap();
+		submit_job(&rpc, context, user, model, vec![input], 1).await.unwrap();
 
 	// The worker runs it, commits, reveals; the chain decides.
 	let started = Instant::now();
@@ -86,7 +86,7 @@ async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offch
 	assert_eq!(result.owner_paid, quote.model_price);
 	assert_eq!(result.paid_each, quote.executor_fee);
 	let output = match result.output {
-		InferenceOutput::Tensor(tensor) => tensor,
+		InferenceOutput::Tensors(tensors) => tensors.into_inner().remove(0),
 		InferenceOutput::Error(error) => panic!("the job ended in an error: {error:?}"),
 	};
 	assert_eq!(output.shape.to_vec(), vec![2, 10]);

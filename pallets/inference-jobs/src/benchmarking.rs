@@ -6,7 +6,7 @@ use frame_support::traits::{
 	Hooks,
 };
 use frame_system::RawOrigin;
-use gateless_primitives::job::{InputTensor, JobStatus, Tensor};
+use gateless_primitives::job::{InputTensors, JobStatus, Tensor};
 use gateless_primitives::model::DType;
 use sp_runtime::traits::{Bounded, Saturating};
 
@@ -29,14 +29,15 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	who
 }
 
-fn input(values: u32) -> InputTensor {
-	Tensor {
+fn input(values: u32) -> InputTensors {
+	let tensor = Tensor {
 		dtype: DType::F32,
 		shape: alloc::vec![1, values].try_into().expect("rank 2"),
 		data: alloc::vec![0u8; values as usize * 4]
 			.try_into()
 			.expect("within MAX_INPUT_BYTES"),
-	}
+	};
+	InputTensors::new(alloc::vec![tensor]).expect("within MAX_INPUT_BYTES")
 }
 
 #[benchmarks]

@@ -1,17 +1,27 @@
 //! # Inference jobs pallet
 //!
-//! Users pay for inference here: a job names an active model and carries one input tensor; the
-//! pallet holds the fee, draws the validators that run it, hands them to the verification pallet,
-//! and settles when verification decides.
+//! Users pay for inference here: a job names an active model and carries one tensor per input the
+//! model declares; the pallet charges the fee, draws the validators that run it, hands them to the
+//! verification pallet, and settles when verification decides.
 //!
 //! ## Overview
 //!
-//! [`Call::submit_job`] checks the input against the model's declared input (dtype, rank, fixed
-//! dimensions, exact byte length) and [`Config::MaxInputBytes`], then holds the fee under
-//! [`HoldReason::JobEscrow`]: the model's price plus `replicas ×` [`Config::ExecutorFee`], the
-//! [`FeeQuote`] that the `InferenceJobsApi::quote` runtime API shows beforehand. `max_fee` protects
-//! the user from a price raised in between. Models must take exactly one input; executors reveal
-//! the model's first declared output.
+//! [`Call::submit_job`] checks the inputs against the model's declared inputs (one per input, in
+//! declared order; dtype, rank, fixed dimensions, symbols shared between inputs, exact byte
+//! length) and [`Config::MaxInputBytes`], and that the outputs they give cannot exceed
+//! [`MAX_OUTPUT_BYTES`] per executor. Then it charges the [`FeeQuote`] that the
+//! `InferenceJobsApi::quote` runtime API shows beforehand (`max_fee` protects the user from a price
+//! raised in between):
+//! - the **data fee**, burnt at once: [`Config::FeePerByte`] times the input bytes plus
+//!   `replicas ×` the output bytes an executor may reveal (the outputs' size at the inputs' shapes
+//!   where the signature fixes it, [`MAX_OUTPUT_BYTES`] where an output has a dimension no input
+//!   decides). Tensors take block space and state whatever the job's outcome, so this part is
+//!   not refunded, as a transaction's fee is not;
+//! - the **escrow**, held under [`HoldReason::JobEscrow`] until the job ends: the model's price
+//!   plus `replicas ×` [`Config::ExecutorFee`].
+//!
+//! Executors reveal every declared output, each fitting its spec with the symbols the inputs
+//! bound fixed to their sizes ([`ExpectedOutputs`], handed to the verification pallet).
 //!
 //! **Assignment.** `replicas` distinct active validators are drawn without replacement, each with
 //! probability proportional to its active bond, skipping those that already have
@@ -33,7 +43,8 @@
 //!   where `pool = replicas × ExecutorFee` and `n` the number that agreed (an escalated committee
 //!   shares the same pool: the user never pays more than the quote). The model's owner is paid its
 //!   price when the agreed result is an output, not when it is an error (the model did not
-//!   deliver). Everything else returns to the submitter. The result is stored in [`JobResults`].
+//!   deliver). The rest of the escrow returns to the submitter. The result is stored in
+//!   [`JobResults`].
 //! - `Failed`, when no quorum could be reached even after escalation: the whole escrow returns.
 //! - `Expired`, when still running [`Config::JobTtl`] blocks after submission (a safety net: the
 //!   runtime sizes `JobTtl` to cover every verification round): the whole escrow returns.
@@ -50,9 +61,10 @@
 //!
 //! - [`Call::submit_job`] (signed): errors [`Error::UnknownModel`], [`Error::ModelNotActive`],
 //!   [`Error::UnsupportedModel`], [`Error::BadReplicas`], [`Error::FeeOverflow`],
-//!   [`Error::FeeAboveMax`], [`Error::InputTooLarge`], [`Error::InputDTypeMismatch`],
-//!   [`Error::InputRankMismatch`], [`Error::InputShapeMismatch`],
-//!   [`Error::InputLengthMismatch`], [`Error::InputSymbolMismatch`], [`Error::TooManyJobsInBlock`],
+//!   [`Error::FeeAboveMax`], [`Error::InputTooLarge`], [`Error::InputCountMismatch`],
+//!   [`Error::InputDTypeMismatch`], [`Error::InputRankMismatch`], [`Error::InputShapeMismatch`],
+//!   [`Error::InputLengthMismatch`], [`Error::InputSymbolMismatch`], [`Error::OutputsTooLarge`],
+//!   [`Error::TooManyJobsInBlock`],
 //!   [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`], [`Error::CannotAffordFee`]; events
 //!   [`Event::JobSubmitted`], [`Event::ExecutorsAssigned`].
 //! - [`Call::cancel_job`] (signed, the submitter): errors [`Error::UnknownJob`],
@@ -92,15 +104,16 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{
 		fungible::{self, MutateHold},
-		tokens::{Fortitude, Precision, Restriction},
+		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Randomness,
 	},
 };
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
 	job::{
-		check_inputs, AgreedOutcome, FailureReason, FeeQuote, InferenceOutput, InputTensor, JobId,
-		JobResult, JobStatus, QuoteError, TensorError,
+		check_inputs, check_shapes, data_len, AgreedOutcome, ExpectedOutputs, FailureReason,
+		FeeQuote, InferenceOutput, InputTensors, JobId, JobResult, JobStatus, QuoteError,
+		SymbolSizes, TensorError, MAX_OUTPUT_BYTES,
 	},
 	model::{ModelId, ModelInfo, ModelStatus},
 	traits::{
@@ -152,7 +165,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type ExecutorFee: Get<BalanceOf<Self>>;
 
-		/// The most bytes of input data a job may carry; at most
+		/// The data fee per byte of tensor data a job puts in blocks (its inputs, and the outputs
+		/// its executors may reveal); burnt.
+		#[pallet::constant]
+		type FeePerByte: Get<BalanceOf<Self>>;
+
+		/// The most bytes of input data a job may carry, all inputs together; at most
 		/// [`gateless_primitives::job::MAX_INPUT_BYTES`].
 		#[pallet::constant]
 		type MaxInputBytes: Get<u32>;
@@ -213,9 +231,9 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobInfoOf<T>>;
 
-	/// The input of each running job (dropped when the job ends).
+	/// The inputs of each running job (dropped when the job ends).
 	#[pallet::storage]
-	pub type JobInputs<T> = StorageMap<_, Twox64Concat, JobId, InputTensor>;
+	pub type JobInputs<T> = StorageMap<_, Twox64Concat, JobId, InputTensors>;
 
 	/// The verified result of each finalized job, until pruned.
 	#[pallet::storage]
@@ -245,7 +263,7 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A job was submitted and its fee held.
+		/// A job was submitted: its data fee burnt and its escrow held.
 		JobSubmitted {
 			job: JobId,
 			submitter: T::AccountId,
@@ -277,7 +295,7 @@ pub mod pallet {
 		UnknownModel,
 		/// The model is not active (pending, rejected, deprecated or banned).
 		ModelNotActive,
-		/// The model takes more than one input tensor, which jobs cannot supply.
+		/// Unused since spec 107 (every model's inputs can be supplied); kept for its index.
 		UnsupportedModel,
 		/// `replicas` is 0 or above `MaxReplicas`.
 		BadReplicas,
@@ -285,15 +303,15 @@ pub mod pallet {
 		FeeOverflow,
 		/// The fee is above the `max_fee` the submitter accepts.
 		FeeAboveMax,
-		/// The input has more bytes than `MaxInputBytes`.
+		/// The inputs hold more bytes than `MaxInputBytes` together.
 		InputTooLarge,
-		/// The input's dtype is not the model's.
+		/// An input's dtype is not the one the model declares.
 		InputDTypeMismatch,
-		/// The input's rank is not the model's.
+		/// An input's rank is not the one the model declares.
 		InputRankMismatch,
-		/// A dimension of the input is 0 or differs from the model's fixed one.
+		/// A dimension of an input is 0 or differs from the model's fixed one.
 		InputShapeMismatch,
-		/// The input's data is not exactly `product(shape) × element size` bytes.
+		/// An input's data is not exactly `product(shape) × element size` bytes.
 		InputLengthMismatch,
 		/// This block already has `MaxJobsPerBlock` new jobs; submit in a later block.
 		TooManyJobsInBlock,
@@ -315,8 +333,11 @@ pub mod pallet {
 		TooManyExecutors,
 		/// Not one input tensor per declared input.
 		InputCountMismatch,
-		/// A symbolic dimension of the model (e.g. `batch`) has two different sizes in the input.
+		/// A symbolic dimension of the model (e.g. `batch`) has two different sizes in the inputs.
 		InputSymbolMismatch,
+		/// The model's outputs at these input shapes hold more than `MAX_OUTPUT_BYTES`: no
+		/// executor could reveal them.
+		OutputsTooLarge,
 	}
 
 	#[pallet::hooks]
@@ -334,6 +355,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxInputBytes::get() <= gateless_primitives::job::MAX_INPUT_BYTES);
+			assert!(T::MaxInputBytes::get() > 0, "MaxInputBytes must not be zero");
 			assert!(T::DefaultReplicas::get() >= 1, "DefaultReplicas must be at least 1");
 			assert!(T::DefaultReplicas::get() <= T::MaxReplicas::get());
 			assert!(T::MaxReplicas::get() <= T::MaxExecutorsPerJob::get());
@@ -344,34 +366,34 @@ pub mod pallet {
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
-		/// Submits a job: runs `model` on `input` with `replicas` executors (`None`:
-		/// `DefaultReplicas`), holding at most `max_fee`.
+		/// Submits a job: runs `model` on `inputs` (one tensor per declared input, in declared
+		/// order) with `replicas` executors (`None`: `DefaultReplicas`), charging at most
+		/// `max_fee` (data fee burnt, escrow held).
 		///
 		/// The origin must be signed. Emits [`Event::JobSubmitted`] and
 		/// [`Event::ExecutorsAssigned`]. Charged for a draw over `MaxValidators` and refunded to
 		/// the active set's size.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_job(input.data.len() as u32, T::MaxValidators::get()))]
+		#[pallet::weight(T::WeightInfo::submit_job(
+			inputs.data_len().saturated_into(),
+			T::MaxValidators::get()
+		))]
 		pub fn submit_job(
 			origin: OriginFor<T>,
 			model: ModelId,
-			input: InputTensor,
+			inputs: InputTensors,
 			replicas: Option<u32>,
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
 			let info = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
-			let fee = Self::quote_for(&info, replicas).map_err(Error::<T>::from)?;
+			ensure!(info.status == ModelStatus::Active, Error::<T>::ModelNotActive);
+			let input_bytes = inputs.data_len();
+			ensure!(input_bytes <= u64::from(T::MaxInputBytes::get()), Error::<T>::InputTooLarge);
+			let sizes = check_inputs(&info.signature, &inputs).map_err(Error::<T>::from)?;
+			let (fee, outputs) =
+				Self::quote_for(&info, replicas, input_bytes, &sizes).map_err(Error::<T>::from)?;
 			ensure!(fee.total <= max_fee, Error::<T>::FeeAboveMax);
-			let (input_spec, output_spec) =
-				match (info.signature.inputs.as_slice(), info.signature.outputs.first()) {
-					([input_spec], Some(output_spec)) => (input_spec, output_spec.clone()),
-					_ => return Err(Error::<T>::UnsupportedModel.into()),
-				};
-			ensure!(input.data.len() as u32 <= T::MaxInputBytes::get(), Error::<T>::InputTooLarge);
-			input.check_against(input_spec).map_err(Error::<T>::from)?;
-			check_inputs(&info.signature, core::slice::from_ref(&input))
-				.map_err(Error::<T>::from)?;
 
 			let now = frame_system::Pallet::<T>::block_number();
 			let (last_block, submitted) = SubmittedInBlock::<T>::get();
@@ -380,9 +402,17 @@ pub mod pallet {
 
 			let job = NextJobId::<T>::get();
 			let (committee, active) = Self::draw_committee(job, 0, fee.replicas, &[])?;
-			T::Currency::hold(&HoldReason::JobEscrow.into(), &submitter, fee.total)
+			<T::Currency as fungible::Mutate<T::AccountId>>::burn_from(
+				&submitter,
+				fee.data_fee,
+				Preservation::Preserve,
+				Precision::Exact,
+				Fortitude::Polite,
+			)
+			.map_err(|_| Error::<T>::CannotAffordFee)?;
+			T::Currency::hold(&HoldReason::JobEscrow.into(), &submitter, fee.escrow())
 				.map_err(|_| Error::<T>::CannotAffordFee)?;
-			T::Verifier::open_round(job, 0, committee.clone(), info.determinism, output_spec)?;
+			T::Verifier::open_round(job, 0, committee.clone(), info.determinism, outputs)?;
 
 			let executors = BoundedVec::try_from(committee.clone())
 				.map_err(|_| Error::<T>::TooManyExecutors)?;
@@ -401,8 +431,7 @@ pub mod pallet {
 					expires_at: now.saturating_add(T::JobTtl::get()),
 				},
 			);
-			let input_bytes = input.data.len() as u32;
-			JobInputs::<T>::insert(job, input);
+			JobInputs::<T>::insert(job, inputs);
 			RunningJobsOfModel::<T>::mutate(model, |count| *count = count.saturating_add(1));
 			NextJobId::<T>::put(job.saturating_add(1));
 			SubmittedInBlock::<T>::put((now, submitted.saturating_add(1)));
@@ -410,7 +439,7 @@ pub mod pallet {
 			Self::deposit_event(Event::JobSubmitted { job, submitter, model, fee });
 			Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
 			// Charged up front for the largest validator set; the draw went over `active`.
-			Ok(Some(T::WeightInfo::submit_job(input_bytes, active)).into())
+			Ok(Some(T::WeightInfo::submit_job(input_bytes.saturated_into(), active)).into())
 		}
 
 		/// Cancels a job before any executor committed, refunding its whole fee.
@@ -443,6 +472,8 @@ pub mod pallet {
 				QuoteError::ModelNotActive => Error::ModelNotActive,
 				QuoteError::BadReplicas => Error::BadReplicas,
 				QuoteError::Overflow => Error::FeeOverflow,
+				QuoteError::BadInputs => Error::InputShapeMismatch,
+				QuoteError::OutputsTooLarge => Error::OutputsTooLarge,
 			}
 		}
 	}
@@ -465,26 +496,43 @@ pub mod pallet {
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<T: Config> {
 	/// Registers an active model owned by `owner`, taking one f32 input of `input_len` values
-	/// and giving one f32 output of 4 values, priced `price`.
+	/// (at least 1) and giving one f32 output of 4 values, priced `price`.
 	fn active_model(owner: T::AccountId, input_len: u32, price: BalanceOf<T>) -> ModelId;
 	/// Makes `validators` the active set, each bonded with `bond` (funded as needed).
 	fn staked_validators(validators: Vec<T::AccountId>, bond: BalanceOf<T>);
 }
 
 impl<T: Config> Pallet<T> {
-	/// The fee a job on `model` with `replicas` executors would hold now.
+	/// What a job on `model` with `replicas` executors and inputs of `input_shapes` would cost
+	/// now.
 	pub fn quote(
 		model: ModelId,
 		replicas: Option<u32>,
+		input_shapes: &[Vec<u32>],
 	) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
 		let info = T::Models::model(model).ok_or(QuoteError::UnknownModel)?;
-		Self::quote_for(&info, replicas)
+		if info.status != ModelStatus::Active {
+			return Err(QuoteError::ModelNotActive);
+		}
+		let sizes =
+			check_shapes(&info.signature, input_shapes).map_err(|_| QuoteError::BadInputs)?;
+		let input_bytes = input_shapes
+			.iter()
+			.zip(info.signature.inputs.iter())
+			.try_fold(0u64, |total, (shape, spec)| total.checked_add(data_len(spec.dtype, shape)?))
+			.filter(|bytes| *bytes <= u64::from(T::MaxInputBytes::get()))
+			.ok_or(QuoteError::BadInputs)?;
+		Self::quote_for(&info, replicas, input_bytes, &sizes).map(|(fee, _)| fee)
 	}
 
+	/// The fee of a job on the active model `info` with `replicas` executors and inputs of
+	/// `input_bytes` that bind its symbols to `sizes`, and the outputs its executors must reveal.
 	fn quote_for(
 		info: &ModelInfoOf<T>,
 		replicas: Option<u32>,
-	) -> Result<FeeQuote<BalanceOf<T>>, QuoteError> {
+		input_bytes: u64,
+		sizes: &SymbolSizes,
+	) -> Result<(FeeQuote<BalanceOf<T>>, ExpectedOutputs), QuoteError> {
 		if info.status != ModelStatus::Active {
 			return Err(QuoteError::ModelNotActive);
 		}
@@ -492,12 +540,28 @@ impl<T: Config> Pallet<T> {
 		if replicas == 0 || replicas > T::MaxReplicas::get() {
 			return Err(QuoteError::BadReplicas);
 		}
+		let outputs = ExpectedOutputs::new(&info.signature, sizes);
+		let output_bytes = match outputs.data_len() {
+			Some(bytes) if bytes > u64::from(MAX_OUTPUT_BYTES) => {
+				return Err(QuoteError::OutputsTooLarge)
+			},
+			Some(bytes) => bytes,
+			None => u64::from(MAX_OUTPUT_BYTES),
+		};
+		let data_bytes = output_bytes
+			.checked_mul(u64::from(replicas))
+			.and_then(|outputs| outputs.checked_add(input_bytes))
+			.ok_or(QuoteError::Overflow)?;
+		let data_fee = T::FeePerByte::get()
+			.checked_mul(&data_bytes.saturated_into())
+			.ok_or(QuoteError::Overflow)?;
 		let executor_fee = T::ExecutorFee::get();
 		let total = executor_fee
 			.checked_mul(&BalanceOf::<T>::from(replicas))
 			.and_then(|executors| executors.checked_add(&info.price))
+			.and_then(|escrow| escrow.checked_add(&data_fee))
 			.ok_or(QuoteError::Overflow)?;
-		Ok(FeeQuote { model_price: info.price, executor_fee, replicas, total })
+		Ok((FeeQuote { model_price: info.price, executor_fee, replicas, data_fee, total }, outputs))
 	}
 
 	/// A job's record, with its executors as a plain list, for the runtime API.
@@ -624,7 +688,7 @@ impl<T: Config> Pallet<T> {
 	/// Ends a running job with `status`, returning its whole escrow to the submitter (cancel,
 	/// expiry, failure); returns what was refunded.
 	fn refund_all_and_end(job: JobId, info: &mut JobInfoOf<T>, status: JobStatus) -> BalanceOf<T> {
-		let refunded = Self::refund_rest(info, info.fee.total);
+		let refunded = Self::refund_rest(info, info.fee.escrow());
 		Self::end_job(job, info, status);
 		refunded
 	}
@@ -713,7 +777,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(!(running && job < expiry), "a running job behind the expiry cursor");
 			let held = escrow.entry(info.submitter.clone()).or_default();
 			if running {
-				*held = held.saturating_add(info.fee.total);
+				*held = held.saturating_add(info.fee.escrow());
 				for executor in Self::committee(&info) {
 					*pending.entry(executor.clone()).or_default() += 1;
 				}
@@ -771,14 +835,14 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 			T::Records::note_agreed(executor, amount);
 		}
 		let owner_paid = match (&outcome.output, T::Models::model(info.model)) {
-			(InferenceOutput::Tensor(_), Some(model)) => {
+			(InferenceOutput::Tensors(_), Some(model)) => {
 				let amount = Self::pay(&info, &model.owner, fee.model_price);
 				paid = paid.saturating_add(amount);
 				amount
 			},
 			_ => Zero::zero(),
 		};
-		let refunded = Self::refund_rest(&info, fee.total.saturating_sub(paid));
+		let refunded = Self::refund_rest(&info, fee.escrow().saturating_sub(paid));
 		let agreeing = BoundedVec::truncate_from(outcome.agreeing);
 		JobResults::<T>::insert(
 			job,

@@ -11,10 +11,10 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gateless_primitives::{
-	job::{InputTensor, JobId, Tensor},
+	job::{ExpectedOutputs, InputTensor, InputTensors, JobId, Tensor},
 	model::{
 		DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelSignature, ModelStatus,
-		TensorSpec,
+		SymbolSpec, TensorSpec,
 	},
 	traits::{JobVerifier, ModelProvider, ValidatorRecords, ValidatorStakes},
 };
@@ -85,13 +85,19 @@ pub const RETENTION: u64 = 20;
 pub const MAX_JOBS_PER_BLOCK: u32 = 4;
 pub const MAX_PENDING: u32 = 2;
 pub const MAX_INPUT_BYTES: u32 = 1024;
+pub const FEE_PER_BYTE: Balance = 1;
 
 /// An active model taking `[batch, 4]` f32 and giving `[batch, 3]` f32.
 pub const MODEL: ModelId = 0;
 /// A pending model.
 pub const PENDING_MODEL: ModelId = 1;
-/// An active model with two inputs.
+/// An active model with two `[batch, 4]` f32 inputs, giving `[batch, 3]` f32.
 pub const TWO_INPUT_MODEL: ModelId = 2;
+/// An active model taking `[batch, 4]` f32 and giving `[?, 3]` f32: its output size is unknown
+/// before the run.
+pub const DYNAMIC_OUTPUT_MODEL: ModelId = 3;
+/// An active model taking `[batch, 4]` f32 and giving `[batch, 65536]` f32: 256 KiB per row.
+pub const WIDE_OUTPUT_MODEL: ModelId = 4;
 
 parameter_types! {
 	pub const ExistentialDeposit: Balance = 1;
@@ -118,19 +124,28 @@ pub struct OpenRound {
 	pub round: u8,
 	pub committee: Vec<AccountId>,
 	pub determinism: Determinism,
-	pub output: TensorSpec,
+	pub outputs: ExpectedOutputs,
 	pub committed: bool,
 }
 
+/// A `[batch, width]` f32 tensor.
 pub fn tensor_spec(name: &str, width: u32) -> TensorSpec {
 	TensorSpec {
 		name: name.as_bytes().to_vec().try_into().unwrap(),
 		dtype: DType::F32,
-		shape: vec![Dim::Dynamic, Dim::Fixed(width)].try_into().unwrap(),
+		shape: vec![Dim::Symbol(0), Dim::Fixed(width)].try_into().unwrap(),
 	}
 }
 
 fn model(status: ModelStatus, inputs: Vec<TensorSpec>) -> ModelInfo<AccountId, Balance, u64> {
+	model_giving(status, inputs, tensor_spec("output", 3))
+}
+
+fn model_giving(
+	status: ModelStatus,
+	inputs: Vec<TensorSpec>,
+	output: TensorSpec,
+) -> ModelInfo<AccountId, Balance, u64> {
 	ModelInfo {
 		owner: OWNER,
 		name: b"classifier".to_vec().try_into().unwrap(),
@@ -140,8 +155,10 @@ fn model(status: ModelStatus, inputs: Vec<TensorSpec>) -> ModelInfo<AccountId, B
 		location: ModelLocation::Inline,
 		signature: ModelSignature {
 			inputs: inputs.try_into().unwrap(),
-			outputs: vec![tensor_spec("output", 3)].try_into().unwrap(),
-			symbols: Default::default(),
+			outputs: vec![output].try_into().unwrap(),
+			symbols: vec![SymbolSpec { name: b"batch".to_vec().try_into().unwrap(), example: 1 }]
+				.try_into()
+				.unwrap(),
 		},
 		determinism: Determinism::Exact,
 		price: MODEL_PRICE,
@@ -226,9 +243,9 @@ impl JobVerifier<AccountId> for TestVerifier {
 		round: u8,
 		committee: Vec<AccountId>,
 		determinism: Determinism,
-		output: TensorSpec,
+		outputs: ExpectedOutputs,
 	) -> DispatchResult {
-		let open = OpenRound { round, committee, determinism, output, committed: false };
+		let open = OpenRound { round, committee, determinism, outputs, committed: false };
 		ROUNDS.with(|r| r.borrow_mut().insert(job, open));
 		Ok(())
 	}
@@ -261,6 +278,7 @@ impl pallet_inference_jobs::Config for Test {
 	type Verifier = TestVerifier;
 	type Randomness = TestRandomness;
 	type ExecutorFee = ConstU128<EXECUTOR_FEE>;
+	type FeePerByte = ConstU128<FEE_PER_BYTE>;
 	type MaxInputBytes = ConstU32<MAX_INPUT_BYTES>;
 	type DefaultReplicas = ConstU32<3>;
 	type MaxReplicas = ConstU32<5>;
@@ -327,6 +345,20 @@ impl ExtBuilder {
 				TWO_INPUT_MODEL,
 				model(ModelStatus::Active, vec![tensor_spec("a", 4), tensor_spec("b", 4)]),
 			);
+			let mut dynamic = tensor_spec("output", 3);
+			dynamic.shape[0] = Dim::Dynamic;
+			models.insert(
+				DYNAMIC_OUTPUT_MODEL,
+				model_giving(ModelStatus::Active, vec![tensor_spec("input", 4)], dynamic),
+			);
+			models.insert(
+				WIDE_OUTPUT_MODEL,
+				model_giving(
+					ModelStatus::Active,
+					vec![tensor_spec("input", 4)],
+					tensor_spec("output", 65_536),
+				),
+			);
 		});
 		TestStakes::set(
 			VALIDATORS
@@ -354,14 +386,29 @@ impl ExtBuilder {
 	}
 }
 
-/// A `[rows, 4]` f32 input for [`MODEL`].
-pub fn input(rows: u32) -> InputTensor {
+/// A `[rows, 4]` f32 tensor.
+pub fn tensor(rows: u32) -> InputTensor {
 	let data: Vec<u8> = (0..rows * 4).flat_map(|i| (i as f32 * 0.25).to_le_bytes()).collect();
 	Tensor {
 		dtype: DType::F32,
 		shape: vec![rows, 4].try_into().unwrap(),
 		data: data.try_into().unwrap(),
 	}
+}
+
+/// The inputs of a job on [`MODEL`]: one `[rows, 4]` f32 tensor.
+pub fn input(rows: u32) -> InputTensors {
+	inputs(vec![tensor(rows)])
+}
+
+/// A job's inputs.
+pub fn inputs(tensors: Vec<InputTensor>) -> InputTensors {
+	InputTensors::new(tensors).unwrap()
+}
+
+/// The data fee of a job on [`MODEL`] with `rows` rows and `replicas` executors.
+pub fn data_fee(rows: u32, replicas: u32) -> Balance {
+	FEE_PER_BYTE * Balance::from(rows * 16 + replicas * rows * 12)
 }
 
 /// Moves to block `n`, running the jobs pallet's `on_initialize` on the way.

@@ -3,8 +3,11 @@
 
 use frame_support::{assert_noop, assert_ok};
 use gateless_primitives::{
-	job::{AgreedOutcome, FailureReason, InferenceError, InferenceOutput, JobStatus, Tensor},
-	model::{DType, ModelStatus},
+	job::{
+		AgreedOutcome, ExpectedOutputs, FailureReason, InferenceError, InferenceOutput, JobStatus,
+		Tensor, TensorList, MAX_OUTPUT_BYTES,
+	},
+	model::{DType, Dim, ModelStatus},
 	traits::{JobSettlement, ModelUsage},
 };
 use sp_core::H256;
@@ -26,11 +29,14 @@ fn committee(job: u64) -> Vec<AccountId> {
 
 fn output() -> InferenceOutput {
 	let data: Vec<u8> = [0.1f32, 0.2, 0.7].iter().flat_map(|v| v.to_le_bytes()).collect();
-	InferenceOutput::Tensor(Tensor {
-		dtype: DType::F32,
-		shape: vec![1, 3].try_into().unwrap(),
-		data: data.try_into().unwrap(),
-	})
+	InferenceOutput::Tensors(
+		TensorList::new(vec![Tensor {
+			dtype: DType::F32,
+			shape: vec![1, 3].try_into().unwrap(),
+			data: data.try_into().unwrap(),
+		}])
+		.unwrap(),
+	)
 }
 
 fn finalize(job: u64, agreeing: Vec<AccountId>, output: InferenceOutput) {
@@ -48,13 +54,20 @@ fn free(who: AccountId) -> Balance {
 fn a_job_holds_its_quote_and_draws_distinct_staked_executors() {
 	ExtBuilder::default().build_and_execute(|| {
 		for replicas in [1, 3] {
-			let quote = Jobs::quote(MODEL, Some(replicas)).unwrap();
-			assert_eq!(quote.total, MODEL_PRICE + replicas as Balance * EXECUTOR_FEE);
+			let quote = Jobs::quote(MODEL, Some(replicas), &[vec![1, 4]]).unwrap();
+			// 16 input bytes, and a [1, 3] f32 output from each executor.
+			assert_eq!(quote.data_fee, data_fee(1, replicas));
+			assert_eq!(
+				quote.total,
+				MODEL_PRICE + replicas as Balance * EXECUTOR_FEE + data_fee(1, replicas)
+			);
 			let before = free(ALICE);
 			let held = escrow_of(ALICE);
+			let issuance = Balances::total_issuance();
 			let job = submit(ALICE, Some(replicas));
 			assert_eq!(free(ALICE), before - quote.total);
-			assert_eq!(escrow_of(ALICE), held + quote.total);
+			assert_eq!(escrow_of(ALICE), held + quote.total - quote.data_fee);
+			assert_eq!(Balances::total_issuance(), issuance - quote.data_fee, "data fee burnt");
 			let executors = committee(job);
 			assert_eq!(executors.len() as u32, replicas);
 			let mut unique = executors.clone();
@@ -65,7 +78,12 @@ fn a_job_holds_its_quote_and_draws_distinct_staked_executors() {
 			assert!(executors.iter().all(|who| PendingJobs::<Test>::get(who) >= 1));
 			let round = TestVerifier::round(job).expect("a round is opened");
 			assert_eq!(round.committee, executors);
-			assert_eq!(round.output, tensor_spec("output", 3));
+			let mut expected = tensor_spec("output", 3);
+			expected.shape[0] = Dim::Fixed(1);
+			assert_eq!(
+				round.outputs,
+				ExpectedOutputs { specs: vec![expected].try_into().unwrap(), symbols: 1 }
+			);
 			assert!(job_events().contains(&Event::JobSubmitted {
 				job,
 				submitter: ALICE,
@@ -99,28 +117,51 @@ fn bad_submissions_are_refused_with_their_error() {
 		);
 		assert_noop!(
 			submit_with(TWO_INPUT_MODEL, input(1), None, 1_000),
-			Error::<Test>::UnsupportedModel
+			Error::<Test>::InputCountMismatch
+		);
+		assert_noop!(
+			submit_with(TWO_INPUT_MODEL, inputs(vec![tensor(1), tensor(2)]), None, 1_000),
+			Error::<Test>::InputSymbolMismatch
+		);
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![tensor(1), tensor(1)]), None, 1_000),
+			Error::<Test>::InputCountMismatch
 		);
 		assert_noop!(submit_with(MODEL, input(1), Some(0), 1_000), Error::<Test>::BadReplicas);
 		assert_noop!(submit_with(MODEL, input(1), Some(6), 1_000), Error::<Test>::BadReplicas);
-		let quote = Jobs::quote(MODEL, Some(3)).unwrap().total;
+		let quote = Jobs::quote(MODEL, Some(3), &[vec![1, 4]]).unwrap().total;
 		assert_noop!(submit_with(MODEL, input(1), Some(3), quote - 1), Error::<Test>::FeeAboveMax);
 		assert_noop!(submit_with(MODEL, input(65), None, 1_000), Error::<Test>::InputTooLarge);
-		let mut wrong = input(1);
+		let mut wrong = tensor(1);
 		wrong.dtype = DType::I32;
-		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputDTypeMismatch);
-		let mut wrong = input(1);
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![wrong]), None, 1_000),
+			Error::<Test>::InputDTypeMismatch
+		);
+		let mut wrong = tensor(1);
 		wrong.shape = vec![4].try_into().unwrap();
-		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputRankMismatch);
-		let mut wrong = input(1);
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![wrong]), None, 1_000),
+			Error::<Test>::InputRankMismatch
+		);
+		let mut wrong = tensor(1);
 		wrong.shape = vec![2, 2].try_into().unwrap();
-		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputShapeMismatch);
-		let mut wrong = input(1);
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![wrong]), None, 1_000),
+			Error::<Test>::InputShapeMismatch
+		);
+		let mut wrong = tensor(1);
 		wrong.shape = vec![0, 4].try_into().unwrap();
-		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputShapeMismatch);
-		let mut wrong = input(1);
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![wrong]), None, 1_000),
+			Error::<Test>::InputShapeMismatch
+		);
+		let mut wrong = tensor(1);
 		wrong.data.pop();
-		assert_noop!(submit_with(MODEL, wrong, None, 1_000), Error::<Test>::InputLengthMismatch);
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![wrong]), None, 1_000),
+			Error::<Test>::InputLengthMismatch
+		);
 		assert_noop!(
 			Jobs::submit_job(RuntimeOrigin::signed(NOBODY), MODEL, input(1), None, 1_000),
 			Error::<Test>::CannotAffordFee
@@ -129,8 +170,58 @@ fn bad_submissions_are_refused_with_their_error() {
 }
 
 #[test]
+fn jobs_with_several_inputs_run_and_pay_for_every_byte() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = crate::NextJobId::<Test>::get();
+		let both = inputs(vec![tensor(2), tensor(2)]);
+		let quote = Jobs::quote(TWO_INPUT_MODEL, Some(1), &[vec![2, 4], vec![2, 4]]).unwrap();
+		assert_eq!(quote.data_fee, FEE_PER_BYTE * (2 * 32 + 24));
+		assert_ok!(Jobs::submit_job(
+			RuntimeOrigin::signed(ALICE),
+			TWO_INPUT_MODEL,
+			both.clone(),
+			Some(1),
+			quote.total
+		));
+		assert_eq!(JobInputs::<Test>::get(job), Some(both));
+		assert_eq!(Jobs_::get(job).unwrap().fee, quote);
+	});
+}
+
+#[test]
+fn outputs_of_unknown_size_are_charged_at_the_most_an_executor_may_reveal() {
+	ExtBuilder::default().build_and_execute(|| {
+		let quote = Jobs::quote(DYNAMIC_OUTPUT_MODEL, Some(2), &[vec![1, 4]]).unwrap();
+		assert_eq!(quote.data_fee, FEE_PER_BYTE * (16 + 2 * Balance::from(MAX_OUTPUT_BYTES)));
+		// 256 KiB of output per row: one row can be revealed, two cannot.
+		assert!(Jobs::quote(WIDE_OUTPUT_MODEL, Some(1), &[vec![1, 4]]).is_ok());
+		assert_eq!(
+			Jobs::quote(WIDE_OUTPUT_MODEL, Some(1), &[vec![2, 4]]),
+			Err(gateless_primitives::job::QuoteError::OutputsTooLarge)
+		);
+		assert_noop!(
+			Jobs::submit_job(
+				RuntimeOrigin::signed(ALICE),
+				WIDE_OUTPUT_MODEL,
+				input(2),
+				Some(1),
+				Balance::MAX
+			),
+			Error::<Test>::OutputsTooLarge
+		);
+		// Shapes that do not fit the model get no quote.
+		for shapes in [vec![vec![1, 5]], vec![vec![1, 4], vec![1, 4]], vec![vec![65, 4]]] {
+			assert_eq!(
+				Jobs::quote(MODEL, Some(1), &shapes),
+				Err(gateless_primitives::job::QuoteError::BadInputs)
+			);
+		}
+	});
+}
+
+#[test]
 fn a_user_who_cannot_hold_the_fee_is_refused() {
-	let fee = MODEL_PRICE + 3 * EXECUTOR_FEE;
+	let fee = MODEL_PRICE + 3 * EXECUTOR_FEE + data_fee(1, 3);
 	ExtBuilder::default().balance(ALICE, fee - 1).build_and_execute(|| {
 		assert_noop!(
 			Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(3), 1_000),
@@ -211,7 +302,8 @@ fn cancel_refunds_everything_before_any_commitment() {
 		);
 		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), 42), Error::<Test>::UnknownJob);
 		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), job));
-		assert_eq!(free(ALICE), before);
+		// All but the data fee, burnt for the block space the job took.
+		assert_eq!(free(ALICE), before - data_fee(1, 3));
 		assert_eq!(escrow_of(ALICE), 0);
 		assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Cancelled);
 		assert!(TestVerifier::round(job).is_none());
@@ -245,9 +337,9 @@ fn finalizing_pays_agreeing_executors_and_the_owner_and_refunds_the_rest() {
 		assert_eq!(free(executors[1]), executors_before[1] + EXECUTOR_FEE);
 		assert_eq!(free(executors[2]), executors_before[2]);
 		assert_eq!(free(OWNER), owner_before + MODEL_PRICE);
-		assert_eq!(free(ALICE), user_before - MODEL_PRICE - 2 * EXECUTOR_FEE);
+		assert_eq!(free(ALICE), user_before - MODEL_PRICE - 2 * EXECUTOR_FEE - data_fee(1, 3));
 		assert_eq!(escrow_of(ALICE), 0);
-		assert_eq!(Balances::total_issuance(), issuance);
+		assert_eq!(Balances::total_issuance(), issuance - data_fee(1, 3));
 		let result = JobResults::<Test>::get(job).unwrap();
 		assert_eq!(result.output, output());
 		assert_eq!(result.agreeing.into_inner(), executors[..2].to_vec());
@@ -282,7 +374,7 @@ fn an_agreed_error_pays_executors_but_not_the_owner() {
 		let executors = committee(job);
 		finalize(job, executors.clone(), InferenceOutput::Error(InferenceError::BadInput));
 		assert_eq!(free(OWNER), owner_before);
-		assert_eq!(free(ALICE), user_before - 3 * EXECUTOR_FEE);
+		assert_eq!(free(ALICE), user_before - 3 * EXECUTOR_FEE - data_fee(1, 3));
 		let result = JobResults::<Test>::get(job).unwrap();
 		assert_eq!(result.owner_paid, 0);
 		assert_eq!(result.refunded, MODEL_PRICE);
@@ -316,7 +408,7 @@ fn escalation_draws_fresh_executors_who_share_the_same_pool() {
 		finalize(job, next.clone(), output());
 		let result = JobResults::<Test>::get(job).unwrap();
 		assert_eq!(result.paid_each, EXECUTOR_FEE / 5);
-		assert_eq!(free(ALICE), user_before - MODEL_PRICE - EXECUTOR_FEE);
+		assert_eq!(free(ALICE), user_before - MODEL_PRICE - EXECUTOR_FEE - data_fee(1, 1));
 	});
 }
 
@@ -326,7 +418,7 @@ fn a_failed_job_refunds_everything() {
 		let before = free(ALICE);
 		let job = submit(ALICE, Some(3));
 		assert_ok!(<Jobs as JobSettlement<AccountId>>::fail(job, FailureReason::NoQuorum));
-		assert_eq!(free(ALICE), before);
+		assert_eq!(free(ALICE), before - data_fee(1, 3));
 		assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Failed(FailureReason::NoQuorum));
 		assert!(job_events().contains(&Event::JobFailed {
 			job,
@@ -371,7 +463,7 @@ fn running_jobs_expire_with_a_refund_and_ended_jobs_are_pruned_after_retention()
 		assert_eq!(Jobs_::get(expiring).unwrap().status, JobStatus::Running { round: 0 });
 		run_to_block(1 + JOB_TTL);
 		assert_eq!(Jobs_::get(expiring).unwrap().status, JobStatus::Expired);
-		assert_eq!(free(ALICE), before);
+		assert_eq!(free(ALICE), before - data_fee(1, 3));
 		assert!(TestVerifier::round(expiring).is_none());
 		assert!(job_events().contains(&Event::JobExpired {
 			job: expiring,
@@ -394,7 +486,7 @@ fn escrow_always_equals_the_fees_of_running_jobs() {
 		let running_fees = || {
 			crate::Jobs::<Test>::iter()
 				.filter(|(_, info)| !info.status.is_final())
-				.map(|(_, info)| info.fee.total)
+				.map(|(_, info)| info.fee.escrow())
 				.sum::<Balance>()
 		};
 		let check = || {
@@ -419,7 +511,8 @@ fn escrow_always_equals_the_fees_of_running_jobs() {
 		assert_eq!(Jobs_::get(a).unwrap().status, JobStatus::Expired);
 		check();
 		assert_eq!(escrow_of(ALICE) + escrow_of(BOB), 0);
-		assert_eq!(Balances::total_issuance(), issuance);
+		let data_fees = data_fee(1, 3) + data_fee(1, 2) + data_fee(1, 1) + data_fee(1, 3);
+		assert_eq!(Balances::total_issuance(), issuance - data_fees);
 	});
 }
 
@@ -456,7 +549,7 @@ fn a_submission_is_charged_for_the_active_set_not_the_largest() {
 		use frame_support::traits::Get;
 		let post = Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(3), 1_000)
 			.unwrap();
-		let bytes = input(1).data.len() as u32;
+		let bytes = input(1).data_len() as u32;
 		// The default set: six staked validators, of at most sixteen.
 		let active = VALIDATORS.len() as u32;
 		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::submit_job(bytes, active)));

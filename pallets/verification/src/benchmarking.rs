@@ -6,7 +6,7 @@ use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
 use frame_system::RawOrigin;
 use gateless_primitives::{
 	digest::{commitment, output_digest},
-	job::{Abstention, InferenceOutput, Tensor, MAX_OUTPUT_BYTES},
+	job::{Abstention, InferenceOutput, Tensor, TensorList, MAX_OUTPUT_BYTES},
 	model::{DType, Determinism},
 	traits::JobVerifier,
 };
@@ -38,11 +38,12 @@ fn output(values: u32, seed: u32) -> InferenceOutput {
 	let data: Vec<u8> = (0..values)
 		.flat_map(|index| (0x3f80_0000u32 + seed * 0x1_0000 + index).to_le_bytes())
 		.collect();
-	InferenceOutput::Tensor(Tensor {
+	let tensor = Tensor {
 		dtype: DType::F32,
 		shape: alloc::vec![values].try_into().expect("rank 1"),
 		data: data.try_into().expect("within MAX_OUTPUT_BYTES"),
-	})
+	};
+	InferenceOutput::Tensors(TensorList::new(alloc::vec![tensor]).expect("one tensor"))
 }
 
 fn salt() -> [u8; 32] {

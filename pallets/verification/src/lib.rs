@@ -16,9 +16,11 @@
 //!    [`gateless_primitives::digest`]), once, inside the commit window.
 //!    An executor whose node cannot reach a verdict submits [`Call::abstain`] instead, with the
 //!    cause (see **Verdicts and abstentions** below).
-//! 2. **Reveal.** Each executor that committed submits [`Call::reveal`] with its output (a tensor,
-//!    or the typed error it ran into) and the salt. The chain computes the digest itself from the
-//!    output under the model's determinism class; the reveal must match the commitment.
+//! 2. **Reveal.** Each executor that committed submits [`Call::reveal`] with its output (every
+//!    output the model declares, or the typed error it ran into) and the salt. The outputs must fit
+//!    the round's [`ExpectedOutputs`] (the declared outputs, with the symbols the job's inputs
+//!    bound fixed to their sizes). The chain computes the digest itself from the output under the
+//!    model's determinism class; the reveal must match the commitment.
 //! 3. **Tally**, when every executor has revealed or abstained, or when all that committed have
 //!    revealed after the commit window, or otherwise in the first block after the reveal window (by
 //!    `on_initialize`, at most [`Config::MaxTalliesPerBlock`] rounds per block, in deadline
@@ -110,8 +112,11 @@ use frame_system::pallet_prelude::*;
 use gateless_primitives::{
 	crypto::inference::Signature as InferenceSignature,
 	digest::{commitment as commitment_of, output_digest, outputs_agree},
-	job::{Abstention, AgreedOutcome, FailureReason, InferenceOutput, JobId, RoundProgress},
-	model::{Determinism, TensorSpec},
+	job::{
+		Abstention, AgreedOutcome, ExpectedOutputs, FailureReason, InferenceOutput, JobId,
+		RoundProgress,
+	},
+	model::Determinism,
 	traits::{
 		InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
 		ValidatorRecords,
@@ -281,7 +286,8 @@ pub mod pallet {
 		RevealWindowNotOpen,
 		/// The reveal window of the round has closed.
 		RevealWindowClosed,
-		/// The revealed tensor does not fit the model's declared output.
+		/// The revealed tensors do not fit the model's declared outputs (count, dtype, shape, the
+		/// symbols the job's inputs bound).
 		OutputMismatch,
 		/// The revealed output and salt do not match the commitment.
 		CommitmentMismatch,
@@ -412,12 +418,9 @@ pub mod pallet {
 	}
 }
 
-/// The element bytes of a revealed output, the size its weight depends on.
+/// The element bytes of a revealed output (all its tensors), the size its weight depends on.
 fn output_len(output: &InferenceOutput) -> u32 {
-	match output {
-		InferenceOutput::Tensor(tensor) => tensor.data.len() as u32,
-		InferenceOutput::Error(_) => 0,
-	}
+	output.data_len().saturated_into()
 }
 
 /// Opens rounds for the benchmarks, in a runtime-specific way.
@@ -569,8 +572,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::RevealWindowNotOpen
 		);
 		ensure!(now <= round.reveal_until, Error::<T>::RevealWindowClosed);
-		if let InferenceOutput::Tensor(tensor) = output {
-			tensor.check_against(&round.output).map_err(|_| Error::<T>::OutputMismatch)?;
+		if let InferenceOutput::Tensors(tensors) = output {
+			round.outputs.check(tensors).map_err(|_| Error::<T>::OutputMismatch)?;
 		}
 		let digest = output_digest(output, &round.determinism);
 		ensure!(
@@ -795,7 +798,7 @@ impl<T: Config> Pallet<T> {
 				.min(T::MaxCommittee::get());
 			let next = round.round.saturating_add(1);
 			match T::Jobs::escalate(job, size).and_then(|committee| {
-				Self::open(job, next, committee, round.determinism, round.output.clone())
+				Self::open(job, next, committee, round.determinism, round.outputs.clone())
 					.map_err(Into::into)
 			}) {
 				Ok(()) => return,
@@ -835,7 +838,7 @@ impl<T: Config> Pallet<T> {
 		round: u8,
 		committee: Vec<T::AccountId>,
 		determinism: Determinism,
-		output: TensorSpec,
+		outputs: ExpectedOutputs,
 	) -> Result<(), Error<T>> {
 		ensure!(!committee.is_empty(), Error::<T>::BadCommittee);
 		let committee = BoundedVec::try_from(committee).map_err(|_| Error::<T>::BadCommittee)?;
@@ -849,7 +852,7 @@ impl<T: Config> Pallet<T> {
 				round,
 				committee,
 				determinism,
-				output,
+				outputs,
 				commit_until,
 				reveal_until,
 				committed: 0,
@@ -958,9 +961,9 @@ impl<T: Config> JobVerifier<T::AccountId> for Pallet<T> {
 		round: u8,
 		committee: Vec<T::AccountId>,
 		determinism: Determinism,
-		output: TensorSpec,
+		outputs: ExpectedOutputs,
 	) -> DispatchResult {
-		Self::open(job, round, committee, determinism, output).map_err(Into::into)
+		Self::open(job, round, committee, determinism, outputs).map_err(Into::into)
 	}
 
 	fn has_commitments(job: JobId) -> bool {

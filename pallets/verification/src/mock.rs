@@ -11,7 +11,10 @@ use frame_support::{
 use gateless_primitives::{
 	crypto::{inference, InferenceId},
 	digest::{commitment, output_digest},
-	job::{Abstention, AgreedOutcome, FailureReason, InferenceOutput, JobId, Tensor},
+	job::{
+		Abstention, AgreedOutcome, ExpectedOutputs, FailureReason, InferenceOutput, JobId, Tensor,
+		TensorList,
+	},
 	model::{DType, Determinism, Dim, TensorSpec},
 	traits::{
 		InferenceKeys, JobSettlement, JobVerifier, SlashAmount, SlashReason, Slashing,
@@ -231,7 +234,7 @@ impl crate::BenchmarkHelper<Test> for TestBenchmarkHelper {
 			0,
 			committee,
 			determinism,
-			output,
+			ExpectedOutputs { specs: vec![output].try_into().unwrap(), symbols: 0 },
 		)
 		.unwrap();
 		job
@@ -250,13 +253,14 @@ impl crate::BenchmarkHelper<Test> for TestBenchmarkHelper {
 	}
 }
 
-/// The output spec of the test models: `[3]` f32.
-pub fn output_spec() -> TensorSpec {
-	TensorSpec {
+/// The outputs of the test models: `scores`, `[3]` f32.
+pub fn expected_outputs() -> ExpectedOutputs {
+	let scores = TensorSpec {
 		name: b"scores".to_vec().try_into().unwrap(),
 		dtype: DType::F32,
 		shape: vec![Dim::Fixed(3)].try_into().unwrap(),
-	}
+	};
+	ExpectedOutputs { specs: vec![scores].try_into().unwrap(), symbols: 0 }
 }
 
 /// A tolerance of 1e-4 absolute, nothing relative.
@@ -267,14 +271,17 @@ pub fn tolerance() -> Determinism {
 	}
 }
 
-/// An f32 output of [`output_spec`]'s shape (or any length, for mismatch tests).
+/// An f32 output of [`expected_outputs`]' shape (or any length, for mismatch tests).
 pub fn scores(values: &[f32]) -> InferenceOutput {
 	let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-	InferenceOutput::Tensor(Tensor {
-		dtype: DType::F32,
-		shape: vec![values.len() as u32].try_into().unwrap(),
-		data: data.try_into().unwrap(),
-	})
+	InferenceOutput::Tensors(
+		TensorList::new(vec![Tensor {
+			dtype: DType::F32,
+			shape: vec![values.len() as u32].try_into().unwrap(),
+			data: data.try_into().unwrap(),
+		}])
+		.unwrap(),
+	)
 }
 
 /// Opens round 0 of `job` for `committee`.
@@ -284,7 +291,7 @@ pub fn open(job: JobId, committee: &[AccountId], determinism: Determinism) {
 		0,
 		committee.to_vec(),
 		determinism,
-		output_spec(),
+		expected_outputs(),
 	)
 	.unwrap();
 }

@@ -947,7 +947,7 @@ fn a_round_needs_a_committee_within_the_bound() {
 				0,
 				committee,
 				Determinism::Exact,
-				output_spec(),
+				expected_outputs(),
 			)
 		};
 		assert_noop!(open_round(vec![]), Error::<Test>::BadCommittee);

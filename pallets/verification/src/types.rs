@@ -6,8 +6,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gateless_primitives::{
-	job::InferenceOutput,
-	model::{Determinism, TensorSpec},
+	job::{ExpectedOutputs, InferenceOutput},
+	model::Determinism,
 };
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -39,8 +39,8 @@ where
 	pub committee: BoundedVec<AccountId, MaxCommittee>,
 	/// How their outputs are compared.
 	pub determinism: Determinism,
-	/// The model output that revealed tensors must fit.
-	pub output: TensorSpec,
+	/// The outputs that revealed tensors must fit.
+	pub outputs: ExpectedOutputs,
 	/// The last block commitments are accepted in.
 	pub commit_until: BlockNumber,
 	/// The last block reveals are accepted in.

@@ -106,6 +106,9 @@ impl pallet_inference_jobs::Config for Runtime {
 	type Randomness = ParentHashRandomness;
 	/// 0.01 GATE per agreeing executor.
 	type ExecutorFee = ConstU128<{ 10 * token::MILLI_UNIT }>;
+	/// 0.01 GATE per MiB of tensor data (10 nano-GATE per byte): a 2 MiB input with three
+	/// replicas of a 1 KiB output costs 0.02 GATE, next to the executors' 0.03.
+	type FeePerByte = ConstU128<{ 10 * token::MICRO_UNIT / 1_000 }>;
 	type MaxInputBytes = ConstU32<MAX_INPUT_BYTES>;
 	type DefaultReplicas = ConstU32<3>;
 	type MaxReplicas = ConstU32<MAX_REPLICAS>;
@@ -162,7 +165,7 @@ pub mod benchmark_helpers {
 	use alloc::{vec, vec::Vec};
 	use gateless_primitives::{
 		crypto::inference,
-		job::{JobId, Tensor},
+		job::{ExpectedOutputs, InputTensors, JobId, Tensor},
 		model::{DType, Determinism, Dim, ModelId, ModelSignature, TensorSpec},
 		traits::JobVerifier,
 	};
@@ -233,6 +236,7 @@ pub mod benchmark_helpers {
 				shape: vec![1].try_into().expect("rank 1"),
 				data: 1f32.to_le_bytes().to_vec().try_into().expect("4 bytes"),
 			};
+			let input = InputTensors::new(vec![input]).expect("one small input");
 			InferenceJobs::submit_job(
 				RuntimeOrigin::signed(user),
 				model,
@@ -248,7 +252,7 @@ pub mod benchmark_helpers {
 				0,
 				committee,
 				determinism,
-				output,
+				ExpectedOutputs { specs: vec![output].try_into().expect("one output"), symbols: 0 },
 			)
 			.expect("a committee within MaxCommittee");
 			job

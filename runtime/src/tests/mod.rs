@@ -180,6 +180,19 @@ fn the_registry_defaults_are_valid_and_fit_a_transaction() {
 }
 
 #[test]
+fn a_job_with_the_largest_inputs_fits_a_transaction_and_a_full_reveal_fits_beside_it() {
+	use codec::MaxEncodedLen;
+	use gateless_primitives::job::{InputTensors, OutputTensors};
+	let normal_length = *crate::configs::RuntimeBlockLength::get()
+		.max
+		.get(frame_support::dispatch::DispatchClass::Normal);
+	let max_input: u32 = <Runtime as pallet_inference_jobs::Config>::MaxInputBytes::get();
+	let call_bound = InputTensors::max_encoded_len() + 1024;
+	assert!(max_input as usize <= InputTensors::max_encoded_len());
+	assert!(call_bound + OutputTensors::max_encoded_len() + 1024 < normal_length as usize);
+}
+
+#[test]
 fn metadata_is_readable_and_lists_the_pallets() {
 	let versions = Runtime::metadata_versions();
 	for version in [14, 15, 16] {
@@ -271,7 +284,7 @@ mod job_flow {
 	use gateless_primitives::{
 		crypto::inference,
 		digest::{commitment, output_digest},
-		job::{InferenceOutput, JobStatus, Tensor},
+		job::{InferenceOutput, InputTensors, JobStatus, Tensor, TensorList},
 		model::{DType, Determinism, Dim, ModelSignature, TensorSpec, Verdict},
 	};
 	use sp_core::Pair;
@@ -300,16 +313,19 @@ mod job_flow {
 	}
 
 	fn scores(values: &[f32]) -> InferenceOutput {
-		InferenceOutput::Tensor(Tensor {
-			dtype: DType::F32,
-			shape: vec![1, values.len() as u32].try_into().unwrap(),
-			data: values
-				.iter()
-				.flat_map(|v| v.to_le_bytes())
-				.collect::<Vec<_>>()
-				.try_into()
-				.unwrap(),
-		})
+		InferenceOutput::Tensors(
+			TensorList::new(vec![Tensor {
+				dtype: DType::F32,
+				shape: vec![1, values.len() as u32].try_into().unwrap(),
+				data: values
+					.iter()
+					.flat_map(|v| v.to_le_bytes())
+					.collect::<Vec<_>>()
+					.try_into()
+					.unwrap(),
+			}])
+			.unwrap(),
+		)
 	}
 
 	/// A general transaction: no signer, no fee; `AuthorizeCall` lets the call's own
@@ -402,7 +418,16 @@ mod job_flow {
 				shape: vec![1, 64].try_into().unwrap(),
 				data: vec![0u8; 256].try_into().unwrap(),
 			};
-			let quote = InferenceJobs::quote(0, Some(3)).expect("an active model");
+			let input = InputTensors::new(vec![input]).unwrap();
+			let quote = InferenceJobs::quote(0, Some(3), &[vec![1, 64]]).expect("an active model");
+			// 256 input bytes, and the most an executor may reveal from each of three: the
+			// output's first dimension is dynamic, so its size is unknown before the run.
+			let most = u128::from(gateless_primitives::job::MAX_OUTPUT_BYTES);
+			assert_eq!(
+				quote.data_fee,
+				<<Runtime as pallet_inference_jobs::Config>::FeePerByte as Get<crate::Balance>>::get(
+				) * (256 + 3 * most)
+			);
 			let issuance = Balances::total_issuance();
 			let user_before = Balances::free_balance(&user);
 			let owner_before = Balances::free_balance(&owner);
@@ -422,7 +447,7 @@ mod job_flow {
 					&pallet_inference_jobs::HoldReason::JobEscrow.into(),
 					&user
 				),
-				quote.total
+				quote.escrow()
 			);
 
 			let honest = scores(&[0.1, 0.2, 0.7]);
@@ -519,8 +544,11 @@ mod job_flow {
 				crate::genesis_config_presets::GENESIS_VALIDATOR_BOND - slash
 			);
 			assert_eq!(Balances::free_balance(&owner), owner_before + price);
-			// Eve paid the price and two executor fees; the third fee came back.
-			assert_eq!(Balances::free_balance(&user), user_before - price - 2 * fee);
+			// Eve paid the data fee, the price and two executor fees; the third fee came back.
+			assert_eq!(
+				Balances::free_balance(&user),
+				user_before - quote.data_fee - price - 2 * fee
+			);
 			assert_eq!(
 				Balances::balance_on_hold(
 					&pallet_inference_jobs::HoldReason::JobEscrow.into(),
@@ -528,8 +556,8 @@ mod job_flow {
 				),
 				0
 			);
-			// Only the slash (burnt) moved the total issuance.
-			assert_eq!(Balances::total_issuance(), issuance - slash);
+			// Only the data fee and the slash (both burnt) moved the total issuance.
+			assert_eq!(Balances::total_issuance(), issuance - quote.data_fee - slash);
 		});
 	}
 }

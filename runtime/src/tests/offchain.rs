@@ -11,13 +11,15 @@ use std::{
 use codec::Decode;
 use frame_support::assert_ok;
 use gateless_inference_engine::{
-	reference::{argmax_rows, bytes, declared, determinism, first_rows, reference, values},
+	reference::{
+		argmax_rows, bytes, declared, determinism, first_rows, reference, references, values,
+	},
 	Engine, EngineConfig,
 };
 use gateless_primitives::{
 	crypto::INFERENCE_KEY_TYPE,
 	inference::{InferenceExt, InferenceHost, ModelRef},
-	job::{Abstention, InferenceOutput, InputTensor, JobStatus},
+	job::{Abstention, InferenceOutput, InputTensors, JobStatus},
 	model::{model_hash, AttestationFailure, ModelId, ModelStatus, Verdict},
 };
 use sp_core::offchain::{
@@ -51,8 +53,12 @@ impl InferenceHost for NodeEngine {
 		self.0.lock().unwrap().discard_model(&hash)
 	}
 
-	fn run(&mut self, model: ModelRef, input: InputTensor) -> Result<InferenceOutput, Abstention> {
-		self.0.lock().unwrap().run(&model, &input)
+	fn run(
+		&mut self,
+		model: ModelRef,
+		inputs: InputTensors,
+	) -> Result<InferenceOutput, Abstention> {
+		self.0.lock().unwrap().run(&model, &inputs)
 	}
 }
 
@@ -156,6 +162,51 @@ fn apply(xt: UncheckedExtrinsic) {
 }
 
 #[test]
+fn a_job_carries_every_input_and_its_result_every_output() {
+	let Validator { mut ext, pool, _dir, .. } = alice_node();
+	ext.execute_with(|| {
+		start_block(1);
+		// x [batch, 16], state [2, batch, 8], sr (a rank-0 i64) -> y [batch, 1], state_next.
+		let file = "recurrent-cell.onnx";
+		let model = register(file);
+		apply(run_worker(&pool, 1).remove(0));
+		for (job, case) in references(file).into_iter().enumerate() {
+			start_block(2 + 2 * job as u32);
+			let inputs = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+			assert_ok!(InferenceJobs::submit_job(
+				RuntimeOrigin::signed(Sr25519Keyring::Charlie.to_account_id()),
+				model,
+				InputTensors::new(inputs).unwrap(),
+				Some(1),
+				UNIT,
+			));
+			let round = pallet_result_verification::Rounds::<Runtime>::get(job as u64).unwrap();
+			// The outputs follow the batch the inputs chose.
+			let batch = case.outputs[0].1.shape[0];
+			assert_eq!(
+				round.outputs.specs[0].shape[0],
+				gateless_primitives::model::Dim::Fixed(batch)
+			);
+			apply(run_worker(&pool, 1).remove(0));
+			start_block(3 + 2 * job as u32);
+			apply(run_worker(&pool, 1).remove(0));
+			let result = InferenceJobs::job_result(job as u64).expect("a verified result");
+			let outputs = result.output.tensors().expect("outputs, not an error");
+			assert_eq!(outputs.len(), case.outputs.len());
+			for (output, (name, expected)) in outputs.iter().zip(&case.outputs) {
+				assert_eq!(output.shape, expected.shape, "`{name}`");
+				let worst = values(output)
+					.iter()
+					.zip(values(expected))
+					.map(|(a, b)| (a - b).abs())
+					.fold(0.0, f64::max);
+				assert!(worst <= 1e-4, "`{name}` differs from onnxruntime by {worst}");
+			}
+		}
+	});
+}
+
+#[test]
 fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	let Validator { mut ext, offchain, pool, engine: node_engine, _dir } = alice_node();
@@ -184,7 +235,7 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		// A job of two images, assigned to Alice, the only validator.
 		start_block(2);
 		let (images, expected, predicted) = reference("digits-mlp");
-		let input = first_rows(&images, 2);
+		let input = InputTensors::new(vec![first_rows(&images, 2)]).unwrap();
 		assert!(run_worker(&pool, 1).is_empty(), "nothing to do before a job");
 		assert_ok!(InferenceJobs::submit_job(
 			RuntimeOrigin::signed(Sr25519Keyring::Charlie.to_account_id()),
@@ -231,12 +282,13 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		let sent = run_worker(&pool, 3);
 		assert_eq!(sent.len(), 1, "one reveal");
 		let RuntimeCall::Verification(pallet_result_verification::Call::reveal {
-			output: InferenceOutput::Tensor(output),
+			output: InferenceOutput::Tensors(outputs),
 			..
 		}) = &sent[0].function
 		else {
 			panic!("not a reveal of a tensor: {:?}", sent[0].function)
 		};
+		let [output] = outputs.as_slice() else { panic!("one output: {outputs:?}") };
 		let actual = values(output);
 		let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
 		assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
@@ -246,8 +298,8 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		let info = pallet_inference_jobs::Jobs::<Runtime>::get(job).unwrap();
 		assert_eq!(info.status, JobStatus::Finalized);
 		let result = pallet_inference_jobs::JobResults::<Runtime>::get(job).unwrap();
-		let InferenceOutput::Tensor(decided) = result.output else { panic!("an error") };
-		assert_eq!(argmax_rows(&values(&decided), 10), predicted[..2]);
+		let Some([decided]) = result.output.tensors() else { panic!("an error") };
+		assert_eq!(argmax_rows(&values(decided), 10), predicted[..2]);
 		assert!(run_worker(&pool, 2).is_empty());
 		start_block(4);
 		assert!(run_worker(&pool, 2).is_empty());
@@ -324,7 +376,7 @@ fn a_job_on_a_banned_model_is_not_run_and_ends_with_a_refund_and_no_slash() {
 		assert_ok!(InferenceJobs::submit_job(
 			RuntimeOrigin::signed(charlie.clone()),
 			model,
-			first_rows(&images, 1),
+			InputTensors::new(vec![first_rows(&images, 1)]).unwrap(),
 			Some(1),
 			UNIT,
 		));
@@ -343,7 +395,11 @@ fn a_job_on_a_banned_model_is_not_run_and_ends_with_a_refund_and_no_slash() {
 			job.status,
 			JobStatus::Failed(gateless_primitives::job::FailureReason::ModelWithdrawn)
 		);
-		assert_eq!(pallet_balances::Pallet::<Runtime>::free_balance(&charlie), before);
+		// Everything came back but the data fee, burnt for the block space the job took.
+		assert_eq!(
+			pallet_balances::Pallet::<Runtime>::free_balance(&charlie),
+			before - job.fee.data_fee
+		);
 		let summary = crate::Staking::validator_summary(&alice).unwrap();
 		assert_eq!(
 			(summary.counters.missed, summary.counters.abstained, summary.counters.slashed),

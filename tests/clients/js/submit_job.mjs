@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Submits one inference job to a Gateless node through polkadot.js, waits for its verified result
 // and prints one JSON line: {"client", "version", "job", "result"}. Errors go to stderr, exit 1.
+// INPUT.json is one tensor {"dtype", "shape", "values"} for a model with one input, or an object
+// naming a tensor for each of the model's inputs: {"x": {...}, "state": {...}}.
 //
 //   node submit_job.mjs --url ws://127.0.0.1:9944 --model 0 --input input.json --suri //Dave \
 //     [--replicas 1] [--timeout 120]
@@ -70,6 +72,12 @@ function describeError(api, error) {
   return `${section}.${name}`;
 }
 
+// The tensors of INPUT.json in the order of the model's declared inputs.
+function orderedInputs(input, declared) {
+  if (declared.length === 1 && 'dtype' in input) return [input];
+  return declared.map(({ name }) => input[name] ?? fail(`INPUT.json has no input \`${name}\``));
+}
+
 async function main() {
   const input = JSON.parse(readFileSync(opts.input, 'utf8'));
   const model = Number(opts.model);
@@ -85,17 +93,24 @@ async function main() {
     noInitWarn: true,
   });
   try {
-    const quote = await provider.send('gateless_quote', [model, replicas]);
+    const info = await provider.send('gateless_model', [model]);
+    if (info === null) fail(`no model ${model}`);
+    const inputs = orderedInputs(input, info.signature.inputs);
+    const shapes = inputs.map((tensor) => tensor.shape);
+    const quote = await provider.send('gateless_quote', [model, replicas, shapes]);
 
-    // DType variant names come from the metadata, so a reordered enum cannot mis-encode.
+    // DType variant names come from the metadata (the type named after its Rust path), so a
+    // reordered enum cannot mis-encode.
     const submitJob = api.tx.inferenceJobs.submitJob;
-    const tensorType = submitJob.meta.args.find((arg) => arg.name.eq('input')).type.toString();
-    const dtype = api.createType(tensorType).get('dtype').defKeys.find((name) => name.toLowerCase() === input.dtype);
-    if (!dtype) fail(`the runtime has no dtype ${input.dtype}`);
-    const tensor = { dtype, shape: input.shape, data: encodeValues(input.dtype, input.values) };
+    const dtypes = api.createType('GatelessPrimitivesModelDType').defKeys;
+    const tensors = inputs.map((tensor) => {
+      const dtype = dtypes.find((name) => name.toLowerCase() === tensor.dtype);
+      if (!dtype) fail(`the runtime has no dtype ${tensor.dtype}`);
+      return { dtype, shape: tensor.shape, data: encodeValues(tensor.dtype, tensor.values) };
+    });
 
     const signer = new Keyring({ type: 'sr25519' }).addFromUri(opts.suri);
-    const included = await submitAndWatch(submitJob(model, tensor, replicas, quote.total), signer);
+    const included = await submitAndWatch(submitJob(model, tensors, replicas, quote.total), signer);
     if (included.dispatchError) fail(`submit_job failed: ${describeError(api, included.dispatchError)}`);
     const submitted = included.events.find(({ event }) => api.events.inferenceJobs.JobSubmitted.is(event));
     if (!submitted) fail('no InferenceJobs.JobSubmitted event');

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Submits one inference job to a Gateless node through py-substrate-interface, waits for its
 verified result and prints one JSON line: {"client", "version", "job", "result"}. Errors go to
-stderr, exit 1.
+stderr, exit 1. INPUT.json is one tensor {"dtype", "shape", "values"} for a model with one input,
+or an object naming a tensor for each of the model's inputs: {"x": {...}, "state": {...}}.
 
     python submit_job.py --url ws://127.0.0.1:9944 --model 0 --input input.json --suri //Dave \\
         [--replicas 1] [--timeout 120]
@@ -36,31 +37,45 @@ def encode_values(dtype, values):
 
 def dtype_variant(substrate, dtype):
     """The runtime's DType variant for `dtype`, from the metadata, so a reordered enum cannot mis-encode."""
-    call = substrate.get_metadata_call_function('InferenceJobs', 'submit_job')
-    tensor_type = next(arg.type for arg in call.args if arg.name == 'input')
-    dtype_type = dict(substrate.create_scale_object(tensor_type).type_mapping)['dtype']
-    variants = [name for name, _ in substrate.create_scale_object(dtype_type).type_mapping if name]
+    # scalecodec registers every type of the metadata under its path too.
+    dtype_type = substrate.create_scale_object('gateless_primitives::model::DType')
+    variants = [name for name, _ in dtype_type.type_mapping if name]
     variant = next((name for name in variants if name.lower() == dtype), None)
     if variant is None:
         fail(f'the runtime has no dtype {dtype}')
     return variant
 
 
+def ordered_inputs(given, declared):
+    """The tensors of INPUT.json in the order of the model's declared inputs."""
+    if len(declared) == 1 and 'dtype' in given:
+        return [given]
+    missing = [spec['name'] for spec in declared if spec['name'] not in given]
+    if missing:
+        fail(f'INPUT.json has no input {", ".join(missing)}')
+    return [given[spec['name']] for spec in declared]
+
+
 def main(args):
     with open(args.input) as file:
-        tensor = json.load(file)
+        given = json.load(file)
     substrate = SubstrateInterface(url=args.url)
     substrate.init_runtime()
 
-    quote = substrate.rpc_request('gateless_quote', [args.model, args.replicas])['result']
+    model = substrate.rpc_request('gateless_model', [args.model])['result']
+    if model is None:
+        fail(f'no model {args.model}')
+    tensors = ordered_inputs(given, model['signature']['inputs'])
+    shapes = [tensor['shape'] for tensor in tensors]
+    quote = substrate.rpc_request('gateless_quote', [args.model, args.replicas, shapes])['result']
     call = substrate.compose_call('InferenceJobs', 'submit_job', {
         'model': args.model,
-        'input': {
+        # TensorList and BoundedVec are one-field tuple structs that scalecodec does not unwrap.
+        'inputs': (([{
             'dtype': dtype_variant(substrate, tensor['dtype']),
-            # TensorShape is a BoundedVec, a one-field tuple struct that scalecodec does not unwrap.
             'shape': (tensor['shape'],),
             'data': encode_values(tensor['dtype'], tensor['values']),
-        },
+        } for tensor in tensors],),),
         'replicas': args.replicas,
         'max_fee': int(quote['total']),
     })

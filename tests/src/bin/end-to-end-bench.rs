@@ -47,7 +47,7 @@ use gateless_e2e::{
 };
 use gateless_inference_engine::reference::{first_rows, reference};
 use gateless_primitives::{
-	job::{FeeQuote, InputTensor, JobId, QuoteError},
+	job::{FeeQuote, InputTensors, JobId, QuoteError},
 	model::{ModelId, ModelStatus},
 };
 use gateless_runtime::{
@@ -459,7 +459,7 @@ struct Bench {
 	rpc: Rpc,
 	context: ChainContext,
 	model: ModelId,
-	input: InputTensor,
+	inputs: InputTensors,
 	max_fee: Balance,
 	replicas: u32,
 	nonces: Vec<u32>,
@@ -484,7 +484,7 @@ impl Bench {
 			let user = (index as usize) % USERS.len();
 			let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 				model: self.model,
-				input: self.input.clone(),
+				inputs: self.inputs.clone(),
 				replicas: Some(self.replicas),
 				max_fee: self.max_fee,
 			});
@@ -709,15 +709,17 @@ async fn run(args: Args) -> Result<()> {
 	let context = rpc.chain_context().await?;
 	let model = register_model(&rpc, context).await?;
 	let at = rpc.best_hash().await?;
+	let (batch, ..) = reference("digits-mlp");
+	let input = first_rows(&batch, 1);
+	let shapes = vec![input.shape.to_vec()];
 	let quote: core::result::Result<FeeQuote<Balance>, QuoteError> = rpc
-		.runtime_api("InferenceJobsApi_quote", &(model, Some(args.replicas)).encode(), at)
+		.runtime_api("InferenceJobsApi_quote", &(model, Some(args.replicas), shapes).encode(), at)
 		.await?;
 	let quote = quote.map_err(|e| format!("no quote for {} replicas: {e:?}", args.replicas))?;
 	let mut nonces = Vec::new();
 	for user in USERS {
 		nonces.push(rpc.account_next_index(&user.to_account_id().to_ss58check()).await?);
 	}
-	let (batch, ..) = reference("digits-mlp");
 	let started = Instant::now();
 	let tracker = Arc::new(Mutex::new(Tracker::default()));
 	let stop = Arc::new(AtomicBool::new(false));
@@ -733,7 +735,7 @@ async fn run(args: Args) -> Result<()> {
 		rpc,
 		context,
 		model,
-		input: first_rows(&batch, 1),
+		inputs: InputTensors::new(vec![input]).map_err(|e| format!("{e:?}"))?,
 		max_fee: quote.total,
 		replicas: args.replicas,
 		nonces,
