@@ -1,5 +1,6 @@
-//! Job inputs from files: JSON, NumPy `.npy`, or an image for image models, turned into the
-//! model's declared input tensors (dtype, shape, little-endian bytes), one per declared input.
+//! Job inputs from files: JSON, NumPy `.npy` (or several named arrays in an `.npz`), or an image
+//! for image models, turned into the model's declared input tensors (dtype, shape, little-endian
+//! bytes), one per declared input.
 
 use std::path::Path;
 
@@ -58,45 +59,64 @@ fn check(tensor: &Tensor, spec: &TensorSpec) -> Result<()> {
 	Ok(())
 }
 
-/// Reads a job's inputs from `--input` arguments: `NAME=FILE` for each declared input, or a bare
-/// `FILE` for a model with a single input. Every declared input must be given once, and the inputs
-/// must agree on the sizes of the symbols they share (e.g. `batch`).
+/// Reads a job's inputs from `--input` arguments: `NAME=FILE` for each declared input, a bare
+/// `FILE` for a model with a single input, or a bare `FILE.npz` holding inputs by name (as
+/// `np.savez(path, x=..., state=...)` writes them). Every declared input must be given once, and
+/// the inputs must agree on the sizes of the symbols they share (e.g. `batch`).
 pub fn read_all(args: &[String], specs: &[TensorSpec], image: ImageOptions) -> Result<Vec<Tensor>> {
-	let mut files: Vec<Option<&Path>> = vec![None; specs.len()];
+	let names = || specs.iter().map(|spec| spec.name.as_str()).collect::<Vec<_>>().join(", ");
+	let mut given: Vec<Option<Tensor>> = vec![None; specs.len()];
+	let mut place = |position: usize, tensor: Tensor| -> Result<()> {
+		let slot = given.get_mut(position).ok_or_else(|| anyhow!("no input {position}"))?;
+		ensure!(slot.is_none(), "input `{}` is given twice", specs[position].name);
+		*slot = Some(tensor);
+		Ok(())
+	};
 	for arg in args {
+		if !arg.contains('=') && arg.to_lowercase().ends_with(".npz") {
+			let bytes = std::fs::read(arg).with_context(|| format!("cannot read {arg}"))?;
+			for (name, npy) in crate::npz::read(&bytes).with_context(|| format!("reading {arg}"))? {
+				let position =
+					specs.iter().position(|spec| spec.name == name).ok_or_else(|| {
+						anyhow!("{arg} holds `{name}`, which the model does not take; its inputs are {}", names())
+					})?;
+				let tensor = from_npy(&npy)
+					.and_then(|tensor| check(&tensor, &specs[position]).map(|()| tensor))
+					.with_context(|| format!("input `{name}` in {arg}"))?;
+				place(position, tensor)?;
+			}
+			continue;
+		}
 		let named = arg.split_once('=').and_then(|(name, file)| {
 			specs.iter().position(|spec| spec.name == name).map(|position| (position, file))
 		});
 		let (position, file) = match (named, specs) {
 			(Some(named), _) => named,
 			(None, [_]) => (0, arg.as_str()),
-			(None, _) => {
-				let names: Vec<&str> = specs.iter().map(|spec| spec.name.as_str()).collect();
-				match arg.split_once('=') {
-					Some((name, _)) => bail!(
-						"the model has no input `{name}`; its inputs are {}",
-						names.join(", ")
-					),
-					None => bail!(
-						"the model takes {} inputs: give each as --input NAME=FILE ({})",
-						specs.len(),
-						names.join(", ")
-					),
-				}
+			(None, _) => match arg.split_once('=') {
+				Some((name, _)) => {
+					bail!("the model has no input `{name}`; its inputs are {}", names())
+				},
+				None => bail!(
+					"the model takes {} inputs: give each as --input NAME=FILE ({}), or all in \
+					 one .npz",
+					specs.len(),
+					names()
+				),
 			},
 		};
-		let slot = files.get_mut(position).ok_or_else(|| anyhow!("no input {position}"))?;
-		ensure!(slot.is_none(), "input `{}` is given twice", specs[position].name);
-		*slot = Some(Path::new(file));
+		let spec = &specs[position];
+		let tensor =
+			read(Path::new(file), spec, image).with_context(|| format!("input `{}`", spec.name))?;
+		place(position, tensor)?;
 	}
 	let tensors = specs
 		.iter()
-		.zip(files)
-		.map(|(spec, file)| {
-			let file = file.ok_or_else(|| {
+		.zip(given)
+		.map(|(spec, tensor)| {
+			tensor.ok_or_else(|| {
 				anyhow!("input `{}` is missing: add --input {}=FILE", spec.name, spec.name)
-			})?;
-			read(file, spec, image).with_context(|| format!("input `{}`", spec.name))
+			})
 		})
 		.collect::<Result<Vec<_>>>()?;
 	check_symbols(&tensors, specs)?;

@@ -9,6 +9,8 @@ mod amount;
 mod chain;
 mod input;
 mod keys;
+mod npz;
+mod output;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -134,6 +136,9 @@ enum JobCommand {
 		/// Wait for the verified result and print it.
 		#[arg(long)]
 		wait: bool,
+		/// With `--wait`: also save every output to this `.json` or `.npz` file, by name.
+		#[arg(long, requires = "wait")]
+		output: Option<PathBuf>,
 		/// How long to wait, in seconds.
 		#[arg(long, default_value_t = 300)]
 		timeout: u64,
@@ -149,7 +154,12 @@ enum JobCommand {
 	/// Shows a job: status, executors, commits and reveals.
 	Show { id: u64 },
 	/// Shows a job's verified result.
-	Result { id: u64 },
+	Result {
+		id: u64,
+		/// Also save every output to this `.json` or `.npz` file, by name.
+		#[arg(long)]
+		output: Option<PathBuf>,
+	},
 	/// Follows a job until it ends.
 	Watch {
 		id: u64,
@@ -331,6 +341,7 @@ async fn job_command(
 			replicas,
 			max_fee,
 			wait,
+			output,
 			timeout,
 			pixel_scale,
 			invert,
@@ -382,11 +393,14 @@ async fn job_command(
 					line
 				})
 				.await?;
-			finish(chain, out, &job).await
+			finish(chain, out, &job, output.as_deref()).await
 		},
 		JobCommand::Show { id } => out.job(&chain.job(id).await?),
-		JobCommand::Result { id } => match chain.result(id).await? {
-			Some(result) => out.result(&result),
+		JobCommand::Result { id, output } => match chain.result(id).await? {
+			Some(result) => {
+				save_outputs(&result, output.as_deref())?;
+				out.result(&result)
+			},
 			None => {
 				let job = chain.job(id).await?;
 				bail!("job {id} has no verified result: it is {}", status_text(&job))
@@ -403,7 +417,21 @@ async fn job_command(
 					line
 				})
 				.await?;
-			finish(chain, out, &job).await
+			finish(chain, out, &job, None).await
+		},
+	}
+}
+
+/// Saves every output of `result` to `path`, if one is given: an agreed error has none.
+fn save_outputs(result: &types::JobResult, path: Option<&std::path::Path>) -> Result<()> {
+	let Some(path) = path else { return Ok(()) };
+	match &result.output {
+		types::Output::Tensors { tensors } => output::save(path, tensors),
+		types::Output::Error { error } => {
+			bail!(
+				"job {} has no outputs to save: its verified result is the error {error}",
+				result.job
+			)
 		},
 	}
 }
@@ -435,10 +463,19 @@ fn print_tensor(tensor: &types::Tensor) {
 	}
 }
 
-/// Prints the result of a job that ended, or fails with how it ended.
-async fn finish(chain: &Chain, out: &Output, job: &types::Job) -> Result<()> {
+/// Prints the result of a job that ended (saving its outputs to `output`, if given), or fails
+/// with how it ended.
+async fn finish(
+	chain: &Chain,
+	out: &Output,
+	job: &types::Job,
+	output: Option<&std::path::Path>,
+) -> Result<()> {
 	match chain.result(job.id).await? {
-		Some(result) => out.result(&result),
+		Some(result) => {
+			save_outputs(&result, output)?;
+			out.result(&result)
+		},
 		None => bail!("job {} ended without a result: {}", job.id, status_text(job)),
 	}
 }

@@ -1,6 +1,7 @@
 //! The clients people use, against a real dev node: our `gateless` command line registers the
-//! digits classifier and runs a job end to end, then a model with three named inputs and two
-//! outputs at two batch sizes; two third-party clients that no one here wrote, polkadot.js (npm,
+//! digits classifier and runs a job end to end, then four models with named inputs and outputs
+//! (state inputs, a rank-0 input, dynamic image sizes, several outputs) at two shapes each, from
+//! JSON files and from a NumPy `.npz`; two third-party clients that no one here wrote, polkadot.js (npm,
 //! the digits classifier's single input) and py-substrate-interface (PyPI, the named inputs of the
 //! recurrent cell), submit a job and read its verified result through `gateless_result`. Every
 //! verified output is checked against onnxruntime's reference.
@@ -353,37 +354,55 @@ fn assert_outputs_match(result: &Value, expected: &[Value]) {
 	}
 }
 
+/// Registers `file` inline as Bob at the example sizes `models.json` gives its symbols, waits
+/// until it is active, and checks that the client read the declared input and output names.
+fn register_dynamic_model(node: &Node, file: &str, inputs: &[&str], outputs: &[&str]) -> Value {
+	let models: Value =
+		serde_json::from_slice(&std::fs::read(repo_root().join("models/models.json")).unwrap())
+			.unwrap();
+	let mut command = gateless(node, &["--json", "model", "register"]);
+	command.arg(repo_root().join("models").join(file));
+	command.args(["--name", file.trim_end_matches(".onnx"), "--price", "0.1", "--inline"]);
+	for (symbol, size) in models[file]["signature"]["examples"].as_object().unwrap() {
+		command.args(["--example", &format!("{symbol}={size}")]);
+	}
+	command.args(["--wait-active", "--timeout", &CLIENT_TIMEOUT_SECS.to_string()]);
+	command.args(["--suri", "//Bob"]);
+	let model = json_of(command, node);
+	let names = |side: &str| -> Vec<String> {
+		model["signature"][side]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|spec| spec["name"].as_str().unwrap().to_string())
+			.collect()
+	};
+	assert_eq!(names("inputs"), inputs, "{file}");
+	assert_eq!(names("outputs"), outputs, "{file}");
+	model
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn the_client_runs_a_model_with_several_named_inputs_and_outputs_at_two_shapes() {
+async fn the_client_runs_models_with_named_inputs_and_outputs_at_two_shapes_each() {
 	let node = dev_node(&[]).await;
 	let dir = tempfile::tempdir().unwrap();
-	// x [batch, 16] f32, state [2, batch, 8] f32 and sr, a rank-0 i64 -> y, state_next.
-	let model = register_model(&node, "recurrent-cell.onnx", "recurrent-cell");
-	let id = model["id"].to_string();
-	let inputs: Vec<&str> = model["signature"]["inputs"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|spec| spec["name"].as_str().unwrap())
-		.collect();
-	assert_eq!(inputs, ["x", "state", "sr"]);
-	let runs = reference_runs("recurrent-cell.onnx");
-	// Each run's inputs as files, and the `--input NAME=FILE` arguments naming them.
-	let arguments = |run: usize| -> Vec<String> {
-		runs[run]["inputs"]
+	// Each reference run's inputs as JSON files, as `--input NAME=FILE` arguments.
+	let arguments = |file: &str, run: &Value| -> Vec<String> {
+		run["inputs"]
 			.as_array()
 			.unwrap()
 			.iter()
 			.map(|input| {
 				let name = input["name"].as_str().unwrap();
-				let path = dir.path().join(format!("{run}-{name}.json"));
+				let shape = input["shape"].to_string().replace([',', '[', ']'], "_");
+				let path = dir.path().join(format!("{file}-{name}-{shape}.json"));
 				std::fs::write(&path, input.to_string()).unwrap();
 				format!("{name}={}", path.display())
 			})
 			.collect()
 	};
-	let submit = |args: &[String], suri: &str| {
-		let mut command = gateless(&node, &["--json", "job", "submit", "--model", &id]);
+	let submit = |id: &str, args: &[String], suri: &str| {
+		let mut command = gateless(&node, &["--json", "job", "submit", "--model", id]);
 		for arg in args {
 			command.args(["--input", arg]);
 		}
@@ -392,27 +411,80 @@ async fn the_client_runs_a_model_with_several_named_inputs_and_outputs_at_two_sh
 		command
 	};
 
+	// The traits that broke real exports: a convolutional network with dynamic batch, height and
+	// width and a shape-computing subgraph; state inputs and outputs with a rank-0 i64 input; two
+	// outputs of different dtypes; an integer model whose two inputs share a dimension. Each at
+	// the example shapes it was attested at and at another, equal to onnxruntime's outputs.
+	let models: [(&str, &[&str], &[&str]); 4] = [
+		("recurrent-cell.onnx", &["x", "state", "sr"], &["y", "state_next"]),
+		("conv-dynamic.onnx", &["image"], &["mask", "score"]),
+		("two-outputs.onnx", &["logits"], &["probabilities", "label"]),
+		("int-pair.onnx", &["a", "b"], &["mixed", "total"]),
+	];
+	let mut recurrent = None;
+	for (file, inputs, outputs) in models {
+		let id = register_dynamic_model(&node, file, inputs, outputs)["id"].to_string();
+		for run in reference_runs(file) {
+			let result = json_of(submit(&id, &arguments(file, &run), "//Charlie"), &node);
+			assert_outputs_match(&result, run["outputs"].as_array().unwrap());
+		}
+		recurrent.get_or_insert(id);
+	}
+
 	// Mistakes are refused before anything is paid (the account has no funds at all).
-	let (batch_one, batch_three) = (arguments(0), arguments(1));
-	let missing = error_of(submit(&batch_one[..2], "//NoFunds"));
+	let id = recurrent.unwrap();
+	let runs = reference_runs("recurrent-cell.onnx");
+	let (batch_one, batch_three) =
+		(arguments("recurrent-cell.onnx", &runs[0]), arguments("recurrent-cell.onnx", &runs[1]));
+	let missing = error_of(submit(&id, &batch_one[..2], "//NoFunds"));
 	assert!(missing.contains("input `sr` is missing"), "{missing}");
 	let mut unknown = batch_one.clone();
 	unknown[2] = unknown[2].replacen("sr=", "rate=", 1);
-	let unknown = error_of(submit(&unknown, "//NoFunds"));
+	let unknown = error_of(submit(&id, &unknown, "//NoFunds"));
 	assert!(unknown.contains("no input `rate`"), "{unknown}");
 	let mixed = [batch_one[0].clone(), batch_three[1].clone(), batch_one[2].clone()];
-	let mixed = error_of(submit(&mixed, "//NoFunds"));
+	let mixed = error_of(submit(&id, &mixed, "//NoFunds"));
 	assert!(mixed.contains("inputs `x` and `state` disagree on `batch`: 1 and 3"), "{mixed}");
-	let swapped = [batch_one[0].clone(), batch_one[2].replacen("sr=", "state=", 1)];
-	let swapped = error_of(submit(&[swapped[0].clone(), swapped[1].clone()], "//NoFunds"));
-	assert!(swapped.contains("input `state`"), "{swapped}");
+	let wrong_type = [batch_one[0].clone(), batch_one[2].replacen("sr=", "state=", 1)];
+	let wrong_type = error_of(submit(&id, &wrong_type, "//NoFunds"));
+	assert!(wrong_type.contains("input `state`"), "{wrong_type}");
 
-	// Batch 1 (the example the model was attested at) and batch 3: both verified, every output
-	// equal to onnxruntime's.
-	for (run, args) in [batch_one, batch_three].iter().enumerate() {
-		let result = json_of(submit(args, "//Charlie"), &node);
-		assert_outputs_match(&result, runs[run]["outputs"].as_array().unwrap());
-	}
+	// NumPy in, NumPy out: the inputs in one .npz that NumPy wrote, every output saved to an .npz
+	// that NumPy reads back.
+	let python = repo_root().join("tests/clients/py/.venv/bin/python");
+	assert!(python.is_file(), "{}", setup_hint(&python));
+	let (inputs, outputs) = (dir.path().join("inputs.npz"), dir.path().join("outputs.npz"));
+	let numpy = |script: &str, args: &[&Path]| {
+		let mut command = Command::new(&python);
+		command.args(["-c", script]).args(args);
+		let ran = run(command);
+		assert!(ran.status.success(), "{}", text(&ran.stderr));
+		text(&ran.stdout)
+	};
+	let reference = dir.path().join("reference.json");
+	std::fs::write(&reference, runs[1]["inputs"].to_string()).unwrap();
+	numpy(
+		"import json, sys, numpy as np\n\
+		 inputs = json.load(open(sys.argv[1]))\n\
+		 types = {'f32': np.float32, 'i64': np.int64}\n\
+		 np.savez(sys.argv[2], **{i['name']: np.array(i['values'], dtype=types[i['dtype']])\
+		 .reshape(i['shape']) for i in inputs})",
+		&[&reference, &inputs],
+	);
+	let mut command = submit(&id, &[inputs.display().to_string()], "//Dave");
+	command.arg("--output").arg(&outputs);
+	let result = json_of(command, &node);
+	let saved = numpy(
+		"import json, sys, numpy as np\n\
+		 arrays = np.load(sys.argv[1])\n\
+		 print(json.dumps([{'name': name, 'shape': list(arrays[name].shape),\
+		 'values': arrays[name].ravel().tolist()} for name in arrays.files]))",
+		&[&outputs],
+	);
+	let saved: Value = serde_json::from_str(&saved).unwrap();
+	let saved = serde_json::json!({"output": {"kind": "tensors", "tensors": saved}});
+	assert_outputs_match(&saved, runs[1]["outputs"].as_array().unwrap());
+	assert_outputs_match(&result, runs[1]["outputs"].as_array().unwrap());
 	node.stop().unwrap();
 }
 

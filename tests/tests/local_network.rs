@@ -33,7 +33,9 @@ use gateless_e2e::{
 	network::{LocalNetwork, NetworkConfig},
 	rpc::Rpc,
 };
-use gateless_inference_engine::reference::{argmax_rows, first_rows, reference, values};
+use gateless_inference_engine::reference::{
+	argmax_rows, first_rows, reference, references, values,
+};
 use gateless_primitives::{
 	job::{InputTensor, InputTensors, JobDetails, JobId, JobResult, JobStatus},
 	model::{AttestationFailure, ModelId, ModelInfo, ModelStatus, RejectionReason},
@@ -220,7 +222,7 @@ async fn register(rpc: &Rpc, file: &str, name: &str, price: Balance) -> (ModelId
 async fn submit_job(
 	rpc: &Rpc,
 	model: ModelId,
-	input: InputTensor,
+	inputs: Vec<InputTensor>,
 	replicas: u32,
 ) -> (JobId, u32, Balance) {
 	let at = rpc.best_hash().await.unwrap();
@@ -230,14 +232,18 @@ async fn submit_job(
 	> = runtime_api(
 		rpc,
 		"InferenceJobsApi_quote",
-		(model, Some(replicas), vec![input.shape.to_vec()]),
+		(
+			model,
+			Some(replicas),
+			inputs.iter().map(|input| input.shape.to_vec()).collect::<Vec<_>>(),
+		),
 		at,
 	)
 	.await;
 	let quote = quote.expect("an active model with enough validators has a quote");
 	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model,
-		inputs: InputTensors::new(vec![input]).unwrap(),
+		inputs: InputTensors::new(inputs).unwrap(),
 		replicas: Some(replicas),
 		max_fee: quote.total,
 	});
@@ -385,6 +391,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let (truncated, _) =
 		register(&rpc, "digits-mlp-truncated.onnx", "digits-mlp-truncated", UNIT / 10).await;
 	let (bomb, _) = register(&rpc, "bomb-constant-of-shape.onnx", "bomb", UNIT / 10).await;
+	let (recurrent, _) = register(&rpc, "recurrent-cell.onnx", "recurrent-cell", UNIT / 10).await;
 	let decided = |model: ModelId| {
 		let rpc = &rpc;
 		move |at: H256| async move {
@@ -399,12 +406,17 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let (status, _) =
 		wait_for(&network, registered_at, window, "digits-int decided", decided(digits_int)).await;
 	assert_eq!(status, ModelStatus::Active);
+	let (status, _) =
+		wait_for(&network, registered_at, window, "recurrent-cell decided", decided(recurrent))
+			.await;
+	assert_eq!(status, ModelStatus::Active);
 	timings.push(("models registered and attested", step.elapsed()));
 
 	// 1. Honest: three replicas, onnxruntime's output, every balance moved by the fee split.
 	let step = Instant::now();
 	let (input, expected, predicted) = reference("digits-mlp");
-	let (job, submitted_at, tx_fee) = submit_job(&rpc, digits, first_rows(&input, 2), 3).await;
+	let (job, submitted_at, tx_fee) =
+		submit_job(&rpc, digits, vec![first_rows(&input, 2)], 3).await;
 	let (details, result, _) = finalized_result(&network, job, submitted_at).await;
 	let Some([output]) = result.output.tensors() else {
 		panic!("the honest job ended in an error: {:?}", result.output)
@@ -417,14 +429,14 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let before = finalized(&network, submitted_at - 1).await;
 	let after = finalized(&network, result.finalized_at).await;
 	let paid = result.owner_paid + result.paid_each * result.agreeing.len() as Balance;
-	assert_eq!(result.refunded, details.job.fee.total - paid);
+	assert_eq!(result.refunded, details.job.fee.escrow() - paid);
 	let (user_free, user_held) = balances(&rpc, USER, before).await;
 	let (user_free_after, user_held_after) = balances(&rpc, USER, after).await;
 	assert_eq!(user_held_after, user_held, "the user's escrow is released");
 	assert_eq!(
 		user_free - user_free_after,
-		tx_fee + paid,
-		"the user paid the fee split and the transaction"
+		tx_fee + details.job.fee.data_fee + paid,
+		"the user paid the transaction, the data fee and the fee split"
 	);
 	let (builder_free, _) = balances(&rpc, BUILDER, before).await;
 	let (builder_free_after, _) = balances(&rpc, BUILDER, after).await;
@@ -442,6 +454,28 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 		result.finalized_at - submitted_at,
 		result.agreeing
 	);
+	// Every input and every output: the recurrent cell's x, state and rank-0 sr at batch 3, its y
+	// and state_next agreed by the committee and equal to onnxruntime's.
+	let case = references("recurrent-cell.onnx").remove(1);
+	let inputs = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+	let (job, submitted_at, _) = submit_job(&rpc, recurrent, inputs, 3).await;
+	let (_, result, _) = finalized_result(&network, job, submitted_at).await;
+	let outputs = result.output.tensors().expect("outputs, not an error");
+	assert_eq!(outputs.len(), case.outputs.len());
+	for (output, (name, expected)) in outputs.iter().zip(&case.outputs) {
+		assert_eq!(output.shape, expected.shape, "`{name}`");
+		let worst = values(output)
+			.iter()
+			.zip(values(expected))
+			.map(|(a, b)| (a - b).abs())
+			.fold(0.0, f64::max);
+		assert!(worst <= 1e-4, "`{name}` differs from onnxruntime by {worst}");
+	}
+	assert!(result.agreeing.len() >= 2, "a quorum of three: {:?}", result.agreeing);
+	println!(
+		"honest, three inputs: job {job} verified in block {} by {:?}",
+		result.finalized_at, result.agreeing
+	);
 	funds = reconciled(&network, "honest", funds).await;
 	timings.push(("1. honest", step.elapsed()));
 
@@ -449,7 +483,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let step = Instant::now();
 	let at = rpc.best_hash().await.unwrap();
 	let dave_before = validator_summary(&rpc, Dave, at).await;
-	let (job, submitted_at, _) = submit_job(&rpc, digits, first_rows(&input, 3), 4).await;
+	let (job, submitted_at, _) = submit_job(&rpc, digits, vec![first_rows(&input, 3)], 4).await;
 	let (_, result, ended_at) = finalized_result(&network, job, submitted_at).await;
 	let at = rpc.best_hash().await.unwrap();
 	let mut agreeing = result.agreeing.clone();
@@ -634,10 +668,10 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	// and Bob agree, Dave dissents and Charlie never commits, so no two thirds agree and, with no
 	// fresh validator to escalate to, the job fails with a refund.
 	let step = Instant::now();
-	let (first, first_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 3).await;
+	let (first, first_at, _) = submit_job(&rpc, digits, vec![first_rows(&input, 1)], 3).await;
 	network.validator_mut(Charlie).unwrap().node.kill().unwrap();
 	let crashed_at = best(&rpc).await.1;
-	let (second, _, _) = submit_job(&rpc, digits, first_rows(&input, 2), 4).await;
+	let (second, _, _) = submit_job(&rpc, digits, vec![first_rows(&input, 2)], 4).await;
 	// Three of four GRANDPA voters are enough: finality goes on.
 	finalized(&network, crashed_at + 3).await;
 	let (first_details, first_end) =
@@ -680,7 +714,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	.await
 	.unwrap();
 	timings.push(("6. crash: Charlie restarted and synced", restart.elapsed()));
-	let (job, submitted_at, _) = submit_job(&rpc, digits, first_rows(&input, 1), 4).await;
+	let (job, submitted_at, _) = submit_job(&rpc, digits, vec![first_rows(&input, 1)], 4).await;
 	let (_, result, _) = finalized_result(&network, job, submitted_at).await;
 	assert!(
 		result.agreeing.contains(&account(Charlie)),
