@@ -430,7 +430,7 @@ mod tests {
 		assert_eq!((tensors[0].shape.clone(), tensors[1].shape.clone()), (vec![2, 3], vec![2]));
 		let error = |args: &[String]| format!("{:#}", read(args).unwrap_err());
 		assert!(error(&[format!("x={x}")]).contains("input `ids` is missing"));
-		assert!(error(&[x.clone()]).contains("give each as --input NAME=FILE (x, ids)"));
+		assert!(error(std::slice::from_ref(&x)).contains("give each as --input NAME=FILE (x, ids)"));
 		assert!(error(&[format!("x={x}"), format!("mask={ids}")]).contains("no input `mask`"));
 		assert!(error(&[format!("x={x}"), format!("x={x}")]).contains("`x` is given twice"));
 		assert!(error(&[format!("x={x}"), format!("ids={three}")])

@@ -35,7 +35,7 @@ use gateless_inference_engine::{
 };
 use gateless_primitives::{
 	inference::{self, InferenceExt, ModelRef},
-	job::{InputTensor, Tensor},
+	job::{InputTensor, InputTensors, Tensor},
 	model::model_hash,
 	model::DType,
 };
@@ -178,11 +178,12 @@ fn measure_tract(model: &str, file: &str, batches: &[u32]) -> Value {
 		let through_engine = time(runs, || {
 			engine.run(&stored, std::slice::from_ref(&input)).expect("a verdict");
 		});
+		let inputs = InputTensors::new(vec![input.clone()]).expect("one input within bounds");
 		let mut externalities = sp_io::TestExternalities::default();
 		externalities.register_extension(InferenceExt::new(engine.clone()));
 		let (through_interface, after_idle) = externalities.execute_with(|| {
 			let back_to_back = time(runs, || {
-				inference::run(stored.clone(), input.clone())
+				inference::run(stored.clone(), inputs.clone())
 					.expect("an engine")
 					.expect("a verdict");
 			});
@@ -191,7 +192,7 @@ fn measure_tract(model: &str, file: &str, batches: &[u32]) -> Value {
 					.map(|_| {
 						std::thread::sleep(Duration::from_millis(5));
 						let started = Instant::now();
-						inference::run(stored.clone(), input.clone())
+						inference::run(stored.clone(), inputs.clone())
 							.expect("an engine")
 							.expect("a verdict");
 						started.elapsed()

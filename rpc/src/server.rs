@@ -214,6 +214,18 @@ where
 		let api = self.client.runtime_api();
 		let unknown = || error(error_code::UNKNOWN_MODEL, format!("no model {model}"), None);
 		let input_shapes = match input_shapes {
+			// More inputs or dimensions than any model has: refused here, not decoded by the
+			// runtime.
+			Some(shapes)
+				if shapes.len() > model::MAX_MODEL_TENSORS as usize
+					|| shapes.iter().any(|shape| shape.len() > model::MAX_TENSOR_RANK as usize) =>
+			{
+				return Err(error(
+					error_code::NO_QUOTE,
+					"no quote: more input shapes, or dimensions, than a model can have",
+					Some("badInputs"),
+				))
+			},
 			Some(shapes) => shapes,
 			None => {
 				let info = api.model(at, model).map_err(runtime_error)?.ok_or_else(unknown)?;

@@ -67,7 +67,7 @@ pub async fn quote(
 	let quote: std::result::Result<FeeQuote<Balance>, QuoteError> = rpc
 		.runtime_api("InferenceJobsApi_quote", &(model, Some(replicas), shapes).encode(), at)
 		.await?;
-	Ok(quote.map_err(|error| format!("no quote for model {model}: {error:?}"))?)
+	quote.map_err(|error| format!("no quote for model {model}: {error:?}"))
 }
 
 /// `user` submits a job on `model` with `inputs` (one per declared input) and the fee quoted now;

@@ -421,18 +421,33 @@ async fn the_client_runs_models_with_named_inputs_and_outputs_at_two_shapes_each
 		("two-outputs.onnx", &["logits"], &["probabilities", "label"]),
 		("int-pair.onnx", &["a", "b"], &["mixed", "total"]),
 	];
-	let mut recurrent = None;
+	let mut ids = Vec::new();
 	for (file, inputs, outputs) in models {
 		let id = register_dynamic_model(&node, file, inputs, outputs)["id"].to_string();
 		for run in reference_runs(file) {
 			let result = json_of(submit(&id, &arguments(file, &run), "//Charlie"), &node);
 			assert_outputs_match(&result, run["outputs"].as_array().unwrap());
 		}
-		recurrent.get_or_insert(id);
+		ids.push(id);
 	}
 
-	// Mistakes are refused before anything is paid (the account has no funds at all).
-	let id = recurrent.unwrap();
+	// Mistakes are refused before anything is paid (the account has no funds at all): inputs
+	// over the 2 MiB a job may carry (two [70000, 4] i32, 2.1 MiB together)...
+	let rows = 70_000;
+	let oversize: Vec<String> = ["a", "b"]
+		.iter()
+		.map(|name| {
+			let path = dir.path().join(format!("oversize-{name}.json"));
+			let values = vec![1; rows * 4];
+			let tensor = serde_json::json!({"dtype": "i32", "shape": [rows, 4], "values": values});
+			std::fs::write(&path, tensor.to_string()).unwrap();
+			format!("{name}={}", path.display())
+		})
+		.collect();
+	let too_large = error_of(submit(&ids[3], &oversize, "//NoFunds"));
+	assert!(too_large.contains("badInputs"), "{too_large}");
+	// ... and a missing, an unknown, a disagreeing and a mistyped input.
+	let id = ids[0].clone();
 	let runs = reference_runs("recurrent-cell.onnx");
 	let (batch_one, batch_three) =
 		(arguments("recurrent-cell.onnx", &runs[0]), arguments("recurrent-cell.onnx", &runs[1]));
@@ -485,6 +500,24 @@ async fn the_client_runs_models_with_named_inputs_and_outputs_at_two_shapes_each
 	let saved = serde_json::json!({"output": {"kind": "tensors", "tensors": saved}});
 	assert_outputs_match(&saved, runs[1]["outputs"].as_array().unwrap());
 	assert_outputs_match(&result, runs[1]["outputs"].as_array().unwrap());
+
+	// Alice's worker optimised each model once per shape: at its example shapes to attest it
+	// (where each model's first reference run is), then once for its other shape; the last
+	// recurrent-cell job reused that plan.
+	let metrics = node.prometheus_metrics().unwrap();
+	let loads = |outcome: &str| {
+		let label = format!("outcome=\"{outcome}\"");
+		metrics
+			.lines()
+			.find_map(|line| {
+				let (series, value) = line.rsplit_once(' ')?;
+				let labels =
+					series.strip_prefix("gateless_inference_loads_total{")?.strip_suffix('}')?;
+				labels.split(',').any(|pair| pair == label).then(|| value.parse::<f64>().ok())?
+			})
+			.unwrap_or_else(|| panic!("no loads with {label} in the node's metrics:\n{metrics}"))
+	};
+	assert_eq!((loads("loaded"), loads("loaded_for_shapes")), (4.0, 4.0), "{metrics}");
 	node.stop().unwrap();
 }
 
