@@ -195,6 +195,25 @@ pub fn first_rows(input: &InputTensor, rows: u32) -> InputTensor {
 	}
 }
 
+/// Asserts that `outputs` are a reference run's `expected` outputs, in order: as many, each of the
+/// same shape and every value within `tolerance` of onnxruntime's.
+pub fn assert_outputs_match<const MAX_BYTES: u32>(
+	outputs: &[Tensor<MAX_BYTES>],
+	expected: &[(String, InputTensor)],
+	tolerance: f64,
+) {
+	assert_eq!(outputs.len(), expected.len());
+	for (output, (name, expected)) in outputs.iter().zip(expected) {
+		assert_eq!(output.shape, expected.shape, "`{name}`");
+		let worst = values(output)
+			.iter()
+			.zip(values(expected))
+			.map(|(a, b)| (a - b).abs())
+			.fold(0.0, f64::max);
+		assert!(worst <= tolerance, "`{name}` differs from onnxruntime by {worst}");
+	}
+}
+
 /// The values of an f32, i32 or i64 tensor, as f64.
 pub fn values<const MAX_BYTES: u32>(output: &Tensor<MAX_BYTES>) -> Vec<f64> {
 	match output.dtype {

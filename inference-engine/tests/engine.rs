@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use gateless_inference_engine::{
-	reference::{argmax_rows, bytes, declared, first_rows, reference, references, serve, values},
+	reference::{
+		argmax_rows, assert_outputs_match, bytes, declared, first_rows, reference, references,
+		serve, values,
+	},
 	store::{fetch, FetchPolicy, ModelStore, StoreError, FIRST_RETRY_AFTER, LAST_RETRY_AFTER},
 	Engine, EngineConfig, Metrics, WorkerCommand,
 };
@@ -522,15 +525,7 @@ fn the_engine_loads_a_model_once_per_input_shape_and_gives_every_output() {
 			let outputs = engine.run_all(&model, &inputs).unwrap().unwrap();
 			let names: Vec<&str> = case.outputs.iter().map(|(name, _)| name.as_str()).collect();
 			assert_eq!(names, ["y", "state_next"]);
-			for (output, (name, expected)) in outputs.iter().zip(&case.outputs) {
-				assert_eq!(output.shape, expected.shape, "`{name}`");
-				let worst = values(output)
-					.iter()
-					.zip(values(expected))
-					.map(|(a, b)| (a - b).abs())
-					.fold(0.0, f64::max);
-				assert!(worst <= 1e-4, "`{name}` differs from onnxruntime by {worst}");
-			}
+			assert_outputs_match(&outputs, &case.outputs, 1e-4);
 		}
 	}
 	// The first reference is at batch 1, the example: only batch 3 needed a plan of its own.

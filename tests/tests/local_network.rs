@@ -34,7 +34,7 @@ use gateless_e2e::{
 	rpc::Rpc,
 };
 use gateless_inference_engine::reference::{
-	argmax_rows, first_rows, reference, references, values,
+	argmax_rows, assert_outputs_match, first_rows, reference, references, values,
 };
 use gateless_primitives::{
 	job::{InputTensor, InputTensors, JobDetails, JobId, JobResult, JobStatus},
@@ -461,16 +461,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let (job, submitted_at, _) = submit_job(&rpc, recurrent, inputs, 3).await;
 	let (_, result, _) = finalized_result(&network, job, submitted_at).await;
 	let outputs = result.output.tensors().expect("outputs, not an error");
-	assert_eq!(outputs.len(), case.outputs.len());
-	for (output, (name, expected)) in outputs.iter().zip(&case.outputs) {
-		assert_eq!(output.shape, expected.shape, "`{name}`");
-		let worst = values(output)
-			.iter()
-			.zip(values(expected))
-			.map(|(a, b)| (a - b).abs())
-			.fold(0.0, f64::max);
-		assert!(worst <= 1e-4, "`{name}` differs from onnxruntime by {worst}");
-	}
+	assert_outputs_match(outputs, &case.outputs, 1e-4);
 	assert!(result.agreeing.len() >= 2, "a quorum of three: {:?}", result.agreeing);
 	println!(
 		"honest, three inputs: job {job} verified in block {} by {:?}",

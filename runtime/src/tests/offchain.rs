@@ -12,7 +12,8 @@ use codec::Decode;
 use frame_support::assert_ok;
 use gateless_inference_engine::{
 	reference::{
-		argmax_rows, bytes, declared, determinism, first_rows, reference, references, values,
+		argmax_rows, assert_outputs_match, bytes, declared, determinism, first_rows, reference,
+		references, values,
 	},
 	Engine, EngineConfig,
 };
@@ -192,16 +193,7 @@ fn a_job_carries_every_input_and_its_result_every_output() {
 			apply(run_worker(&pool, 1).remove(0));
 			let result = InferenceJobs::job_result(job as u64).expect("a verified result");
 			let outputs = result.output.tensors().expect("outputs, not an error");
-			assert_eq!(outputs.len(), case.outputs.len());
-			for (output, (name, expected)) in outputs.iter().zip(&case.outputs) {
-				assert_eq!(output.shape, expected.shape, "`{name}`");
-				let worst = values(output)
-					.iter()
-					.zip(values(expected))
-					.map(|(a, b)| (a - b).abs())
-					.fold(0.0, f64::max);
-				assert!(worst <= 1e-4, "`{name}` differs from onnxruntime by {worst}");
-			}
+			assert_outputs_match(outputs, &case.outputs, 1e-4);
 		}
 	});
 }
