@@ -60,6 +60,9 @@ Files written next to this script:
   intermediate shape annotations of real exports (`conv-dynamic.onnx`, `recurrent-cell.onnx`,
   `two-outputs.onnx`, `int-pair.onnx`), written by `dynamic_models.py` (see there), with
   onnxruntime's outputs at two concrete shapes each in `models.json`.
+- Models whose inputs travel off chain (`image-classifier.onnx`, 224x224 RGB plus an inline
+  temperature; `large-input.onnx`, 16 MiB), written by `data_plane_models.py` (see there); their
+  reference inputs are generated from a seed, not listed.
 - `models.json`: each model's declared signature, determinism class, blake2-256 hash and size.
 - `digits-mlp.reference.json`, `digits-int.reference.json`: inputs (the first 16 test images)
   and onnxruntime's outputs, with the true labels and the test accuracy.
@@ -79,6 +82,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
+from data_plane_models import add_data_plane_models
 from dynamic_models import add_dynamic_models
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -516,6 +520,7 @@ def main():
     truncated = mlp_bytes[: len(mlp_bytes) // 2]
     manifest["digits-mlp-truncated.onnx"] = entry(truncated, mlp_signature, "Exact")
     add_dynamic_models(manifest, entry, save, graph_model, SEED)
+    add_data_plane_models(manifest, entry, save, graph_model, SEED)
     add_hostile_models(manifest, entry)
     with open(path("models.json"), "w") as file:
         json.dump(manifest, file, indent=1, sort_keys=True)

@@ -260,6 +260,52 @@ fn explain(error: TransactionEventsError) -> anyhow::Error {
 	anyhow!("the chain refused it: {message}")
 }
 
+impl Chain {
+	/// The runtime's inline threshold: inputs of at most this many bytes go in the job itself,
+	/// larger ones are uploaded as content.
+	pub async fn max_inline_bytes(&self) -> Result<u32> {
+		let constant = runtime::constants().inference_jobs().max_inline_bytes();
+		self.api
+			.at_current_block()
+			.await
+			.context("cannot read the chain's current block")?
+			.constants()
+			.entry(constant)
+			.context("the runtime's metadata has no InferenceJobs.MaxInlineBytes")
+	}
+
+	/// Hands `bytes` to the node as content, 1 MiB chunk by chunk, and checks the hash it gives;
+	/// returns the content's hash. Shows how far it got while it takes more than a moment.
+	pub async fn upload(&self, what: &str, bytes: &[u8], progress: &Progress) -> Result<[u8; 32]> {
+		use gateless_primitives::content::{content_ref, CHUNK_BYTES};
+		let expected = content_ref(bytes).context("no content of 0 bytes")?;
+		let started = Instant::now();
+		let mut chunks = Vec::new();
+		let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+		for (index, chunk) in bytes.chunks(CHUNK_BYTES as usize).enumerate() {
+			let done = index * CHUNK_BYTES as usize;
+			progress.waiting(
+				&format!("uploading {what}: {:.1} of {:.1} MiB", mib(done), mib(bytes.len())),
+				started,
+			);
+			let hash: String = self
+				.call("gateless_putChunk", rpc_params![format!("0x{}", hex::encode(chunk))])
+				.await?;
+			chunks.push(hash);
+		}
+		let content: gateless_rpc::types::Content = self
+			.call("gateless_putContent", rpc_params![bytes.len() as u64, chunks])
+			.await?;
+		progress.clear();
+		let expected_hash = format!("0x{}", hex::encode(expected.hash.as_bytes()));
+		if content.hash != expected_hash {
+			bail!("the node named {what} {}, not {expected_hash}", content.hash);
+		}
+		progress.say(&format!("uploaded {what} ({} bytes) as {expected_hash}", bytes.len()));
+		Ok(expected.hash.0)
+	}
+}
+
 /// Progress on standard error while waiting, only when it is a terminal (and not with
 /// `--json`), so that scripts get clean output: a line for each step, and while blocks are
 /// awaited, a line rewritten in place with a spinner and the seconds waited.

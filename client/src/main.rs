@@ -370,9 +370,23 @@ async fn job_command(
 				described.join(", "),
 				amount::show_text(&quote.total, &chain.token)
 			));
+			// Small inputs go in the job; larger ones to the node first, named by content.
+			let threshold = chain.max_inline_bytes().await? as usize;
+			let mut placed = Vec::with_capacity(tensors.len());
+			for (spec, tensor) in info.signature.inputs.iter().zip(&tensors) {
+				placed.push(if tensor.data.len() <= threshold {
+					None
+				} else {
+					Some(
+						chain
+							.upload(&format!("input {}", spec.name), &tensor.data, progress)
+							.await?,
+					)
+				});
+			}
 			let call = runtime::transactions().inference_jobs().submit_job(
 				model,
-				input_tensors(&tensors)?,
+				job_inputs(&tensors, &placed)?,
 				replicas,
 				max_fee,
 			);
@@ -590,7 +604,8 @@ mod codec_types {
 	use runtime::runtime_types::{
 		bounded_collections::bounded_vec::BoundedVec,
 		gateless_primitives::{
-			job::{Tensor, TensorList},
+			content::ContentRef,
+			job::{InputData, JobInput, TensorList},
 			model,
 		},
 		pallet_model_registry::types::ModelSource,
@@ -615,15 +630,27 @@ mod codec_types {
 		})
 	}
 
-	/// A job's inputs, in the model's declared order.
-	pub fn input_tensors(tensors: &[input::Tensor]) -> Result<TensorList> {
+	/// A job's inputs, in the model's declared order: inline, or by the content hash each was
+	/// uploaded as (`placed`, one per tensor).
+	pub fn job_inputs(
+		tensors: &[input::Tensor],
+		placed: &[Option<[u8; 32]>],
+	) -> Result<TensorList> {
 		let tensors = tensors
 			.iter()
-			.map(|tensor| {
-				Ok(Tensor {
+			.zip(placed)
+			.map(|(tensor, content)| {
+				let data = match content {
+					None => InputData::Inline(BoundedVec(tensor.data.clone())),
+					Some(hash) => InputData::Content(ContentRef {
+						hash: subxt::utils::H256(*hash),
+						len: tensor.data.len() as u64,
+					}),
+				};
+				Ok(JobInput {
 					dtype: dtype(&tensor.dtype)?,
 					shape: BoundedVec(tensor.shape.clone()),
-					data: BoundedVec(tensor.data.clone()),
+					data,
 				})
 			})
 			.collect::<Result<Vec<_>>>()?;
@@ -674,7 +701,7 @@ mod codec_types {
 		))
 	}
 }
-use codec_types::{input_tensors, register_call};
+use codec_types::{job_inputs, register_call};
 
 /// Human or JSON output.
 struct Output {

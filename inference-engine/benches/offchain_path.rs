@@ -178,7 +178,8 @@ fn measure_tract(model: &str, file: &str, batches: &[u32]) -> Value {
 		let through_engine = time(runs, || {
 			engine.run(&stored, std::slice::from_ref(&input)).expect("a verdict");
 		});
-		let inputs = InputTensors::new(vec![input.clone()]).expect("one input within bounds");
+		let inline = input.clone().into_inline().expect("a small input");
+		let inputs = InputTensors::new(vec![inline]).expect("one input within bounds");
 		let mut externalities = sp_io::TestExternalities::default();
 		externalities.register_extension(InferenceExt::new(engine.clone()));
 		let (through_interface, after_idle) = externalities.execute_with(|| {

@@ -20,16 +20,19 @@ use std::{
 };
 
 use gateless_primitives::{
+	content::ContentRef,
 	inference::{InferenceHost, ModelRef},
 	job::{
-		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor,
-		OutputTensors, TensorListError,
+		Abstention, InferenceError, InferenceOutput, InputData, InputTensor, InputTensors,
+		OutputTensor, OutputTensors, TensorListError,
 	},
 	model::{model_hash, AttestationFailure, Verdict},
 };
 use sp_core::H256;
+use sp_runtime::BoundedVec;
 
 use crate::{
+	content::{ContentFetcher, ContentStore},
 	journal::LoadJournal,
 	metrics::{LoadOutcome, Metrics, RunOutcome},
 	store::{FetchPolicy, ModelStore, StoreError},
@@ -99,6 +102,18 @@ struct WorkerSlot {
 	starts: u64,
 }
 
+/// Where the engine gets the bytes of inputs given by content: the node's content store, and the
+/// network for what the store lacks.
+#[derive(Clone)]
+pub struct ContentSource {
+	/// The node's content store.
+	pub store: Arc<ContentStore>,
+	/// Fetches from peers what the store lacks (and keeps it in the store).
+	pub fetcher: Arc<dyn ContentFetcher>,
+	/// The longest one input may take to fetch.
+	pub timeout: Duration,
+}
+
 /// A handle on the node's inference engine; clones share it.
 #[derive(Clone)]
 pub struct Engine {
@@ -107,6 +122,7 @@ pub struct Engine {
 	journal: Arc<LoadJournal>,
 	worker: Arc<Mutex<WorkerSlot>>,
 	metrics: Metrics,
+	content: Option<ContentSource>,
 }
 
 impl Engine {
@@ -134,6 +150,47 @@ impl Engine {
 			journal: Arc::new(journal),
 			worker: Arc::new(Mutex::new(WorkerSlot::default())),
 			metrics,
+			content: None,
+		})
+	}
+
+	/// The engine, getting inputs given by content from `source`. Without one, such inputs are
+	/// unavailable.
+	pub fn with_content(mut self, source: ContentSource) -> Self {
+		self.content = Some(source);
+		self
+	}
+
+	/// The bytes of a job's inputs: inline ones as they are, the others from the content store
+	/// or fetched from peers; [`Abstention::InputUnavailable`] when one cannot be had.
+	pub fn fetch_inputs(&self, inputs: InputTensors) -> Result<Vec<InputTensor>, Abstention> {
+		inputs
+			.into_inner()
+			.into_iter()
+			.map(|input| {
+				let data = match input.data {
+					InputData::Inline(bytes) => bytes.into_inner(),
+					InputData::Content(content) => self.fetch_content(&content)?,
+				};
+				let data = BoundedVec::try_from(data).map_err(|_| Abstention::InputUnavailable)?;
+				Ok(InputTensor { dtype: input.dtype, shape: input.shape, data })
+			})
+			.collect()
+	}
+
+	fn fetch_content(&self, content: &ContentRef) -> Result<Vec<u8>, Abstention> {
+		let Some(source) = &self.content else {
+			log::warn!(target: "gateless::inference", "no content source for input {:?}", content.hash);
+			self.metrics.abstained(Abstention::InputUnavailable);
+			return Err(Abstention::InputUnavailable);
+		};
+		if let Some(bytes) = source.store.get(content) {
+			return Ok(bytes);
+		}
+		source.fetcher.fetch(content, source.timeout).map_err(|why| {
+			log::warn!(target: "gateless::inference", "input {:?} unavailable: {why}", content.hash);
+			self.metrics.abstained(Abstention::InputUnavailable);
+			Abstention::InputUnavailable
 		})
 	}
 
@@ -448,10 +505,14 @@ impl InferenceHost for Engine {
 		Engine::check_model(self, &model)
 	}
 
+	fn fetch_inputs(&mut self, inputs: InputTensors) -> Result<Vec<InputTensor>, Abstention> {
+		Engine::fetch_inputs(self, inputs)
+	}
+
 	fn run(
 		&mut self,
 		model: ModelRef,
-		inputs: InputTensors,
+		inputs: Vec<InputTensor>,
 	) -> Result<InferenceOutput, Abstention> {
 		Engine::run(self, &model, &inputs)
 	}

@@ -17,6 +17,9 @@
 //!   is optimised once per shape its jobs use, not per job.
 //! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs,
 //!   within a disk quota.
+//! - [`content::ContentStore`] keeps job inputs that travel off chain, by content hash, checked
+//!   chunk by chunk, for a time-to-live; a [`ContentFetcher`] (the node's network) gets what it
+//!   lacks from peers.
 //! - [`worker`]: the sandboxed processes that do the loading and running, so that a hostile model
 //!   can never stop the node.
 //! - [`journal`] remembers, across restarts, the models whose loading killed a worker.
@@ -70,6 +73,7 @@ impl From<InferenceError> for RunError {
 }
 
 pub mod address;
+pub mod content;
 pub mod engine;
 pub mod journal;
 pub mod metrics;
@@ -79,7 +83,8 @@ pub mod signature;
 pub mod store;
 pub mod worker;
 
-pub use engine::{Engine, EngineConfig};
+pub use content::{ContentFetcher, ContentLimits, ContentStore, ContentStoreError};
+pub use engine::{ContentSource, Engine, EngineConfig};
 pub use metrics::Metrics;
 pub use plan::{Plan, PlanCache, PlanKey};
 pub use signature::read_signature;

@@ -217,5 +217,6 @@ pub fn cause_label(cause: Abstention) -> &'static str {
 		Abstention::WorkerCrashed => "worker_crashed",
 		Abstention::ModelUnavailable => "model_unavailable",
 		Abstention::ModelTooLarge => "model_too_large",
+		Abstention::InputUnavailable => "input_unavailable",
 	}
 }

@@ -103,9 +103,38 @@ pub fn declared(file: &str) -> ModelSignature {
 	ModelSignature { inputs, outputs, symbols }
 }
 
-/// A tensor of the references' JSON: `{name?, dtype, shape, values}`, within a job input's bounds.
+/// The values of a reference input written as `{"generator": {"seed": s}}` (see
+/// `models/data_plane_models.py`): element i is `((i × 2654435761 + s × 40503) mod 2^32) / 2^32 -
+/// 0.5`, as f32.
+pub fn generated(count: usize, seed: u64) -> Vec<u8> {
+	(0..count as u64)
+		.flat_map(|i| {
+			let k = i.wrapping_mul(2_654_435_761).wrapping_add(seed * 40_503) % (1u64 << 32);
+			((k as f64 / (1u64 << 32) as f64 - 0.5) as f32).to_le_bytes()
+		})
+		.collect()
+}
+
+/// A tensor of the references' JSON: `{name?, dtype, shape, values}` (or an f32 `generator`
+/// instead of `values`), within a job input's bounds.
 fn reference_tensor(value: &Value) -> (String, InputTensor) {
 	let kind = dtype(value["dtype"].as_str().unwrap());
+	let shape: Vec<u32> = value["shape"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|d| d.as_u64().unwrap() as u32)
+		.collect();
+	if let Some(seed) = value["generator"]["seed"].as_u64() {
+		assert_eq!(kind, DType::F32, "generated reference inputs are f32");
+		let count = shape.iter().map(|d| *d as usize).product();
+		let tensor = Tensor {
+			dtype: kind,
+			shape: shape.try_into().unwrap(),
+			data: generated(count, seed).try_into().unwrap(),
+		};
+		return (value["name"].as_str().unwrap_or_default().to_owned(), tensor);
+	}
 	let values = value["values"].as_array().unwrap();
 	let data: Vec<u8> = match kind {
 		DType::F32 => {
@@ -117,12 +146,6 @@ fn reference_tensor(value: &Value) -> (String, InputTensor) {
 		DType::I64 => values.iter().flat_map(|v| v.as_i64().unwrap().to_le_bytes()).collect(),
 		other => panic!("no reference tensors of {other:?}"),
 	};
-	let shape: Vec<u32> = value["shape"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|d| d.as_u64().unwrap() as u32)
-		.collect();
 	let tensor =
 		Tensor { dtype: kind, shape: shape.try_into().unwrap(), data: data.try_into().unwrap() };
 	(value["name"].as_str().unwrap_or_default().to_owned(), tensor)

@@ -10,11 +10,16 @@ use gateless_inference_engine::{
 		serve, values,
 	},
 	store::{fetch, FetchPolicy, ModelStore, StoreError, FIRST_RETRY_AFTER, LAST_RETRY_AFTER},
-	Engine, EngineConfig, Metrics, WorkerCommand,
+	ContentFetcher, ContentLimits, ContentSource, ContentStore, Engine, EngineConfig, Metrics,
+	WorkerCommand,
 };
 use gateless_primitives::{
+	content::{content_ref, ContentRef},
 	inference::ModelRef,
-	job::{Abstention, InferenceError, InferenceOutput, InputTensor, Tensor},
+	job::{
+		Abstention, InferenceError, InferenceOutput, InputData, InputTensor, InputTensors,
+		JobInput, Tensor,
+	},
 	model::{model_hash, AttestationFailure, DType, Verdict},
 };
 use sp_core::H256;
@@ -537,4 +542,78 @@ fn the_engine_loads_a_model_once_per_input_shape_and_gives_every_output() {
 	mixed[0] = cases.remove(0).inputs.remove(0).1;
 	assert_eq!(engine.run_all(&model, &mixed), Ok(Err(InferenceError::BadInput)));
 	assert_eq!(engine.loads(), 2);
+}
+
+/// Serves content from memory, as peers would, counting the fetches.
+struct Peers {
+	held: std::collections::HashMap<H256, Vec<u8>>,
+	store: std::sync::Arc<ContentStore>,
+	fetches: std::sync::atomic::AtomicUsize,
+}
+
+impl ContentFetcher for Peers {
+	fn fetch(&self, content: &ContentRef, _: Duration) -> Result<Vec<u8>, String> {
+		self.fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+		let bytes = self.held.get(&content.hash).ok_or("no peer holds it")?;
+		self.store.put(bytes).map_err(|error| format!("{error:?}"))?;
+		Ok(bytes.clone())
+	}
+}
+
+#[test]
+fn inputs_given_by_content_come_from_the_store_or_from_peers_and_run_as_inline_ones() {
+	let dir = tempfile::tempdir().unwrap();
+	let limits = ContentLimits { ttl: Duration::from_secs(600), quota_bytes: 1 << 30 };
+	let store =
+		std::sync::Arc::new(ContentStore::open(dir.path().join("content"), limits).unwrap());
+	let large = references("large-input.onnx").remove(0);
+	let large_bytes = large.inputs[0].1.data.to_vec();
+	let peers = std::sync::Arc::new(Peers {
+		held: [(content_ref(&large_bytes).unwrap().hash, large_bytes.clone())].into(),
+		store: store.clone(),
+		fetches: Default::default(),
+	});
+	let engine = Engine::new(config(dir.path())).unwrap().with_content(ContentSource {
+		store: store.clone(),
+		fetcher: peers.clone(),
+		timeout: Duration::from_secs(5),
+	});
+	let by_content = |tensor: &InputTensor, content: ContentRef| JobInput {
+		dtype: tensor.dtype,
+		shape: tensor.shape.clone(),
+		data: InputData::Content(content),
+	};
+
+	// The 224x224 image the user uploaded to this node, and the temperature inline.
+	let classifier = references("image-classifier.onnx").remove(0);
+	let (_, image) = &classifier.inputs[0];
+	let uploaded = store.put(&image.data).unwrap();
+	let inputs = InputTensors::new(vec![
+		by_content(image, uploaded),
+		classifier.inputs[1].1.clone().into_inline().unwrap(),
+	])
+	.unwrap();
+	let inputs = engine.fetch_inputs(inputs).unwrap();
+	assert_eq!(inputs[0], *image);
+	let outputs = engine.run_all(&inline("image-classifier.onnx"), &inputs).unwrap().unwrap();
+	assert_outputs_match(&outputs, &classifier.outputs, 1e-4);
+	assert_eq!(peers.fetches.load(std::sync::atomic::Ordering::SeqCst), 0, "it was in the store");
+
+	// 16 MiB this node lacks: fetched, kept, and not fetched again.
+	let content = content_ref(&large_bytes).unwrap();
+	let job = || InputTensors::new(vec![by_content(&large.inputs[0].1, content)]).unwrap();
+	let inputs = engine.fetch_inputs(job()).unwrap();
+	let outputs = engine.run_all(&inline("large-input.onnx"), &inputs).unwrap().unwrap();
+	assert_outputs_match(&outputs, &large.outputs, 1e-4);
+	assert!(store.contains(&content.hash));
+	engine.fetch_inputs(job()).unwrap();
+	assert_eq!(peers.fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+	// Content nobody holds: this node abstains, it is not a verdict.
+	let missing = ContentRef { hash: H256::repeat_byte(9), len: content.len };
+	let unavailable = InputTensors::new(vec![by_content(&large.inputs[0].1, missing)]).unwrap();
+	assert_eq!(engine.fetch_inputs(unavailable), Err(Abstention::InputUnavailable));
+	// Nor is there any content without a source.
+	let without = Engine::new(config(dir.path())).unwrap();
+	assert_eq!(without.fetch_inputs(job()), Err(Abstention::InputUnavailable));
 }

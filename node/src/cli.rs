@@ -13,6 +13,54 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub inference: InferenceParams,
+
+	#[clap(flatten)]
+	pub content: ContentParams,
+}
+
+/// How this node keeps and fetches job inputs that travel off chain (every node: any node may be
+/// a user's entry point, and validators fetch what they run).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContentParams {
+	/// Where the content store keeps inputs, by hash [default: `content` in the chain's data
+	/// directory]. Emptied when the node starts.
+	#[arg(long, value_name = "PATH")]
+	pub content_dir: Option<std::path::PathBuf>,
+
+	/// How long content is kept after its last use (its upload, a fetch, serving it, a job run
+	/// on it), in seconds. A job ends within `JobTtl` blocks (10 minutes) of its submission, so
+	/// the default keeps a user's input until its job ended.
+	#[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+	pub content_ttl_secs: u64,
+
+	/// The disk quota of the content store, in MiB: the least recently used content is dropped
+	/// to stay within it.
+	#[arg(long, value_name = "MIB", default_value_t = 4096)]
+	pub content_store_mib: u64,
+
+	/// The longest fetching one input from peers may take, in seconds; the offchain worker
+	/// tries again at the next block until the commit window's end.
+	#[arg(long, value_name = "SECONDS", default_value_t = 30)]
+	pub content_fetch_timeout_secs: u64,
+
+	/// The most bytes one RPC connection may upload per minute, in MiB.
+	#[arg(long, value_name = "MIB", default_value_t = 256)]
+	pub content_upload_mib_per_minute: u64,
+}
+
+impl ContentParams {
+	/// The store's directory, in `data_path/content` unless given.
+	pub fn dir(&self, data_path: &std::path::Path) -> std::path::PathBuf {
+		self.content_dir.clone().unwrap_or_else(|| data_path.join("content"))
+	}
+
+	/// The store's limits.
+	pub fn limits(&self) -> gateless_inference_engine::ContentLimits {
+		gateless_inference_engine::ContentLimits {
+			ttl: std::time::Duration::from_secs(self.content_ttl_secs.max(1)),
+			quota_bytes: self.content_store_mib.saturating_mul(1024 * 1024),
+		}
+	}
 }
 
 /// How this node's offchain workers check and run models (validators only need them).

@@ -154,6 +154,7 @@ pub fn run() -> sc_cli::Result<()> {
 				std::env::set_var("TRACT_CPU_ISA", isa);
 			}
 			let inference = cli.inference.clone();
+			let content = cli.content.clone();
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
 				let fault = inference.test_fault;
@@ -181,12 +182,12 @@ pub fn run() -> sc_cli::Result<()> {
 								Block,
 								<Block as sp_runtime::traits::Block>::Hash,
 							>,
-						>(config, inference, fault)
+						>(config, inference, content, fault)
 						.map_err(sc_cli::Error::Service)
 					},
 					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(
-							config, inference, fault,
+							config, inference, content, fault,
 						)
 						.map_err(sc_cli::Error::Service)
 					},

@@ -10,7 +10,10 @@ use std::{ops::Add, str::FromStr, time::Duration};
 use gateless_inference_engine::Engine;
 use gateless_primitives::{
 	inference::{InferenceHost, ModelRef},
-	job::{Abstention, InferenceError, InferenceOutput, InputTensors, OutputTensor, OutputTensors},
+	job::{
+		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor,
+		OutputTensors,
+	},
 	model::{DType, Verdict},
 };
 use sp_core::H256;
@@ -24,6 +27,9 @@ pub enum TestFault {
 	PerturbOutput,
 	/// Each inference waits this long first (e.g. past the commit window).
 	Delay(Duration),
+	/// Every chunk of content this node serves to peers has its first byte flipped: peers must
+	/// refuse it, ban this node and fetch from another. Its own inference is honest.
+	CorruptContent,
 }
 
 impl FromStr for TestFault {
@@ -32,11 +38,12 @@ impl FromStr for TestFault {
 	fn from_str(text: &str) -> Result<Self, String> {
 		match text.split_once('=') {
 			None if text == "perturb-output" => Ok(TestFault::PerturbOutput),
+			None if text == "corrupt-content" => Ok(TestFault::CorruptContent),
 			Some(("delay", ms)) => ms
 				.parse::<u64>()
 				.map(|ms| TestFault::Delay(Duration::from_millis(ms)))
 				.map_err(|e| format!("`delay=MS` needs milliseconds: {e}")),
-			_ => Err(format!("unknown fault `{text}`: expected `perturb-output` or `delay=MS`")),
+			_ => Err(format!("unknown fault `{text}`: expected `perturb-output`, `corrupt-content` or `delay=MS`")),
 		}
 	}
 }
@@ -46,6 +53,7 @@ impl std::fmt::Display for TestFault {
 		match self {
 			TestFault::PerturbOutput => write!(f, "perturb-output"),
 			TestFault::Delay(delay) => write!(f, "delay={}", delay.as_millis()),
+			TestFault::CorruptContent => write!(f, "corrupt-content"),
 		}
 	}
 }
@@ -69,12 +77,17 @@ impl InferenceHost for FaultyEngine {
 		self.engine.discard_model(&hash)
 	}
 
+	fn fetch_inputs(&mut self, inputs: InputTensors) -> Result<Vec<InputTensor>, Abstention> {
+		self.engine.fetch_inputs(inputs)
+	}
+
 	fn run(
 		&mut self,
 		model: ModelRef,
-		inputs: InputTensors,
+		inputs: Vec<InputTensor>,
 	) -> Result<InferenceOutput, Abstention> {
 		match self.fault {
+			TestFault::CorruptContent => self.engine.run(&model, &inputs),
 			TestFault::Delay(delay) => {
 				std::thread::sleep(delay);
 				self.engine.run(&model, &inputs)
@@ -156,6 +169,7 @@ mod tests {
 	fn faults_parse_and_print_back() {
 		assert_eq!("perturb-output".parse(), Ok(TestFault::PerturbOutput));
 		assert_eq!("delay=1500".parse(), Ok(TestFault::Delay(Duration::from_millis(1500))));
+		assert_eq!("corrupt-content".parse(), Ok(TestFault::CorruptContent));
 		assert_eq!(TestFault::Delay(Duration::from_millis(7)).to_string(), "delay=7");
 		assert!("delay=soon".parse::<TestFault>().unwrap_err().contains("milliseconds"));
 		assert!("lie".parse::<TestFault>().unwrap_err().contains("unknown fault `lie`"));

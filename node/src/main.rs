@@ -7,6 +7,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod content_exchange;
 mod fault;
 mod rpc;
 mod service;

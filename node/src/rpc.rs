@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use gateless_inference_engine::Engine;
+use gateless_inference_engine::{ContentStore, Engine};
 use gateless_primitives::runtime_api::{InferenceJobsApi, ModelRegistryApi, ValidatorStakingApi};
-use gateless_rpc::{Gateless, GatelessApiServer, LocalModelStore};
+use gateless_rpc::{ContentUploads, Gateless, GatelessApiServer, LocalModelStore, UploadLimiter};
 use gateless_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use jsonrpsee::RpcModule;
 use sc_client_api::BlockchainEvents;
@@ -18,6 +18,8 @@ use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
 use sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata};
 use sp_core::H256;
+
+use crate::content_exchange::ContentExchange;
 
 /// What the RPC methods read from.
 pub struct FullDeps<C, P> {
@@ -30,6 +32,29 @@ pub struct FullDeps<C, P> {
 	/// The inference engine (with offchain workers), whose model store `gateless_putModel`
 	/// writes to.
 	pub engine: Option<Engine>,
+	/// Where `gateless_putChunk` and `gateless_putContent` put users' inputs.
+	pub uploads: Arc<ContentUploadsOf>,
+	/// How much each connection may upload.
+	pub limiter: Arc<UploadLimiter>,
+}
+
+/// `gateless_putChunk` and `gateless_putContent` write to the content store, and the content is
+/// provided to the network at once.
+pub struct ContentUploadsOf {
+	pub store: Arc<ContentStore>,
+	pub exchange: ContentExchange,
+}
+
+impl ContentUploads for ContentUploadsOf {
+	fn put_chunk(&self, bytes: &[u8]) -> Result<H256, String> {
+		self.store.put_chunk(bytes).map_err(|error| format!("{error:?}"))
+	}
+
+	fn put_content(&self, len: u64, chunks: &[H256]) -> Result<H256, String> {
+		let content = self.store.assemble(len, chunks).map_err(|error| format!("{error:?}"))?;
+		self.exchange.provide(content.hash);
+		Ok(content.hash)
+	}
 }
 
 /// `gateless_putModel` writes to the engine's model store.
@@ -64,7 +89,7 @@ where
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
-	let FullDeps { client, pool, subscription_executor, engine } = deps;
+	let FullDeps { client, pool, subscription_executor, engine, uploads, limiter } = deps;
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
@@ -75,6 +100,7 @@ where
 			subscription_executor,
 			store,
 		)
+		.with_content(uploads, limiter)
 		.into_rpc(),
 	)?;
 	Ok(module)

@@ -165,6 +165,7 @@ pub fn new_full<
 >(
 	config: Configuration,
 	inference: gateless_inference_engine::EngineConfig,
+	content: crate::cli::ContentParams,
 	fault: Option<crate::fault::TestFault>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
@@ -200,6 +201,21 @@ pub fn new_full<
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
 
+	// The data plane: every node keeps, serves and provides content (users' large inputs).
+	let content_dir = content.dir(&config.data_path);
+	let content_store = Arc::new(
+		gateless_inference_engine::ContentStore::open(content_dir.clone(), content.limits())
+			.map_err(|error| {
+				ServiceError::Other(format!(
+					"cannot open the content store in {content_dir:?}: {error}"
+				))
+			})?,
+	);
+	let content_protocol = crate::content_exchange::protocol_name(&genesis_hash);
+	let (content_protocol_config, content_requests) =
+		crate::content_exchange::protocol_config::<Block, N>(content_protocol.clone());
+	net_config.add_request_response_protocol(content_protocol_config);
+
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
 		grandpa_link.shared_authority_set().clone(),
@@ -222,6 +238,30 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
+	let content_exchange = crate::content_exchange::ContentExchange::new(
+		content_store.clone(),
+		network.clone(),
+		sync_service.clone(),
+		content_protocol,
+		tokio::runtime::Handle::current(),
+	);
+	let corrupt_content = fault == Some(crate::fault::TestFault::CorruptContent);
+	task_manager.spawn_handle().spawn(
+		"gateless-content-server",
+		Some("networking"),
+		crate::content_exchange::serve(content_store.clone(), content_requests, corrupt_content),
+	);
+	task_manager.spawn_handle().spawn(
+		"gateless-content-exchange",
+		Some("networking"),
+		content_exchange.clone().run(),
+	);
+	log::info!(
+		"📦 Content store in {content_dir:?} (quota {} MiB, kept {} s after last use)",
+		content.content_store_mib,
+		content.content_ttl_secs,
+	);
+
 	// The model store and inference engine serve the offchain workers, and `gateless_putModel`.
 	let engine = if config.offchain_worker.enabled {
 		let metrics = match config.prometheus_registry() {
@@ -235,7 +275,12 @@ pub fn new_full<
 					"cannot open the model store in {:?}: {error}",
 					inference.model_dir
 				))
-			})?;
+			})?
+			.with_content(gateless_inference_engine::ContentSource {
+				store: content_store.clone(),
+				fetcher: Arc::new(content_exchange.clone()),
+				timeout: Duration::from_secs(content.content_fetch_timeout_secs.max(1)),
+			});
 		log::info!(
 			"🧮 Inference engine: models in {:?} (quota {} MiB), up to {} MiB each, {} cached, {} \
 			 ms per run, {} thread(s), workers of {} MiB",
@@ -302,12 +347,21 @@ pub fn new_full<
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
+		let uploads = Arc::new(crate::rpc::ContentUploadsOf {
+			store: content_store.clone(),
+			exchange: content_exchange.clone(),
+		});
+		let limiter = Arc::new(gateless_rpc::UploadLimiter::new(
+			content.content_upload_mib_per_minute.saturating_mul(1024 * 1024),
+		));
 		Box::new(move |subscription_executor| {
 			let deps = crate::rpc::FullDeps {
 				client: client.clone(),
 				pool: pool.clone(),
 				subscription_executor,
 				engine: engine.clone(),
+				uploads: uploads.clone(),
+				limiter: limiter.clone(),
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})

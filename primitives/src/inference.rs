@@ -1,8 +1,9 @@
 //! The `inference` runtime interface: how offchain workers ask the node to check and run models.
 //!
 //! The runtime calls [`check_model`], [`run`], [`has_model`] and [`discard_model`] (`run` is at
-//! version 3: every input in, every output out; versions 1 and 2 serve runtimes before spec 107,
-//! which ran one input to the first output); the node
+//! version 4: every input in, inline or by content, every output out; version 3 serves runtimes of
+//! spec 107, whose inputs were all inline, and versions 1 and 2 runtimes before it, which ran one
+//! input to the first output); the node
 //! implements them natively with its inference engine (tract in sandboxed worker processes, a model
 //! store) and hands that implementation to offchain workers only, as the
 //! [`InferenceExt`] externalities extension. Every node registers the host functions (the runtime
@@ -19,7 +20,10 @@ use sp_runtime_interface::{
 };
 
 use crate::{
-	job::{Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor},
+	job::{
+		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, LegacyInputTensors,
+		OutputTensor, Tensor, LEGACY_MAX_INPUT_BYTES,
+	},
 	model::{ModelSignature, ModelUri, Verdict},
 };
 
@@ -74,11 +78,18 @@ pub trait InferenceHost: Send {
 	/// Gets the model's bytes (store, inline bytes or URIs), checks size and hash, loads it and
 	/// checks its signature: the verdict a validator attests.
 	fn check_model(&mut self, model: ModelRef) -> Verdict;
+	/// Gets the bytes of a job's inputs: the inline ones as they are, the others fetched by
+	/// content hash from the nodes that provide them, each checked against its hash.
+	/// [`Abstention::InputUnavailable`] when some cannot be had in time.
+	fn fetch_inputs(&mut self, inputs: InputTensors) -> Result<Vec<InputTensor>, Abstention>;
 	/// Runs the model on `inputs` (one per declared input): a verdict (every declared output, or
 	/// the deterministic error it ran into), or why this node abstains (its limits, a crashed
 	/// worker, no model bytes).
-	fn run(&mut self, model: ModelRef, inputs: InputTensors)
-		-> Result<InferenceOutput, Abstention>;
+	fn run(
+		&mut self,
+		model: ModelRef,
+		inputs: Vec<InputTensor>,
+	) -> Result<InferenceOutput, Abstention>;
 	/// Removes the model with `hash` from the node's store: it was rejected or banned.
 	fn discard_model(&mut self, hash: H256);
 }
@@ -105,13 +116,13 @@ use sp_externalities::ExternalitiesExt;
 fn run_first(
 	engine: &mut dyn InferenceHost,
 	model: ModelRef,
-	input: InputTensor,
+	input: LegacyInputTensor,
 ) -> Result<FirstOutput, Abstention> {
-	match InputTensors::new(alloc::vec![input]) {
-		Ok(inputs) => engine.run(model, inputs).map(FirstOutput::from),
-		Err(_) => Ok(FirstOutput::Error(InferenceError::BadInput)),
-	}
+	engine.run(model, alloc::vec![input.into_input()]).map(FirstOutput::from)
 }
+
+/// One input of a runtime before spec 108: inline, at most 2 MiB.
+type LegacyInputTensor = Tensor<LEGACY_MAX_INPUT_BYTES>;
 
 #[cfg(not(substrate_runtime))]
 pub use self::inference::HostFunctions;
@@ -138,7 +149,7 @@ pub trait Inference {
 	fn run(
 		&mut self,
 		model: PassFatPointerAndDecode<ModelRef>,
-		input: PassFatPointerAndDecode<InputTensor>,
+		input: PassFatPointerAndDecode<LegacyInputTensor>,
 	) -> AllocateAndReturnByCodec<Option<FirstOutput>> {
 		self.extension::<InferenceExt>().map(|engine| {
 			run_first(&mut *engine.0, model, input).unwrap_or_else(|abstention| {
@@ -156,21 +167,39 @@ pub trait Inference {
 	fn run(
 		&mut self,
 		model: PassFatPointerAndDecode<ModelRef>,
-		input: PassFatPointerAndDecode<InputTensor>,
+		input: PassFatPointerAndDecode<LegacyInputTensor>,
 	) -> AllocateAndReturnByCodec<Option<Result<FirstOutput, Abstention>>> {
 		self.extension::<InferenceExt>()
 			.map(|engine| run_first(&mut *engine.0, model, input))
 	}
 
-	/// The verdict of `model` on `inputs`, or why this node abstains (see
-	/// [`InferenceHost::run`]); `None` without an engine.
+	/// The verdict of `model` on `inputs`, all inline, or why this node abstains, for runtimes
+	/// of spec 107; `None` without an engine.
 	#[version(3)]
+	fn run(
+		&mut self,
+		model: PassFatPointerAndDecode<ModelRef>,
+		inputs: PassFatPointerAndDecode<LegacyInputTensors>,
+	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
+		self.extension::<InferenceExt>().map(|engine| {
+			let inputs = inputs.into_inner().into_iter().map(Tensor::into_input).collect();
+			engine.0.run(model, inputs)
+		})
+	}
+
+	/// The verdict of `model` on `inputs` (inline or by content, see
+	/// [`InferenceHost::fetch_inputs`] and [`InferenceHost::run`]), or why this node abstains;
+	/// `None` without an engine.
+	#[version(4)]
 	fn run(
 		&mut self,
 		model: PassFatPointerAndDecode<ModelRef>,
 		inputs: PassFatPointerAndDecode<InputTensors>,
 	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
-		self.extension::<InferenceExt>().map(|engine| engine.0.run(model, inputs))
+		self.extension::<InferenceExt>().map(|engine| {
+			let inputs = engine.0.fetch_inputs(inputs)?;
+			engine.0.run(model, inputs)
+		})
 	}
 
 	/// Removes the model with `hash` from the node's model store (it was rejected or banned);

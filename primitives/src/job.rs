@@ -12,6 +12,7 @@ use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
 
+use crate::content::ContentRef;
 use crate::model::{
 	DType, Dim, ModelId, ModelSignature, TensorSpec, MAX_MODEL_TENSORS, MAX_TENSOR_RANK,
 };
@@ -19,10 +20,16 @@ use crate::model::{
 /// The id of a job, given in submission order from 0.
 pub type JobId = u64;
 
-/// The most bytes of element data in all of a job's inputs together (2 MiB: a 3x416x416 f32
-/// image, or a second of 16 kHz audio many times over), what a block can carry beside others
-/// until the data plane moves tensors off chain.
-pub const MAX_INPUT_BYTES: u32 = 2 * 1024 * 1024;
+/// The most bytes a job's inputs carry inline, on chain, together (64 KiB); larger inputs travel
+/// off chain as [`ContentRef`]s. Each runtime sets its own, lower, per-tensor threshold (the jobs
+/// pallet's `MaxInlineBytes`).
+pub const MAX_INLINE_INPUT_BYTES: u32 = 64 * 1024;
+/// The most bytes of element data in one input tensor, as the engine runs it (64 MiB, the largest
+/// content).
+pub const MAX_TENSOR_BYTES: u32 = crate::content::MAX_CONTENT_BYTES as u32;
+/// The most bytes of element data in all the inputs of a job of a runtime before spec 108, which
+/// carried every input inline (2 MiB).
+pub const LEGACY_MAX_INPUT_BYTES: u32 = 2 * 1024 * 1024;
 /// The most bytes of element data in all the outputs one executor reveals together (256 KiB: 64 Ki
 /// f32 values, a detector's boxes or a recogniser's per-step scores).
 pub const MAX_OUTPUT_BYTES: u32 = 256 * 1024;
@@ -41,91 +48,251 @@ pub struct Tensor<const MAX_BYTES: u32> {
 	pub data: BoundedVec<u8, ConstU32<MAX_BYTES>>,
 }
 
-/// One of a job's inputs.
-pub type InputTensor = Tensor<MAX_INPUT_BYTES>;
+/// One of a job's inputs with its bytes, as the engine runs it.
+pub type InputTensor = Tensor<MAX_TENSOR_BYTES>;
 /// One of a revealed result's outputs.
 pub type OutputTensor = Tensor<MAX_OUTPUT_BYTES>;
 
-/// At most [`MAX_MODEL_TENSORS`] tensors holding at most `MAX_BYTES` bytes of element data
-/// together: a job's inputs, or an executor's outputs, in the model's declared order. Decoding
-/// refuses a list over either bound.
-#[derive(Clone, Encode, TypeInfo, PartialEq, Eq, Debug, Default)]
-pub struct TensorList<const MAX_BYTES: u32>(
-	BoundedVec<Tensor<MAX_BYTES>, ConstU32<MAX_MODEL_TENSORS>>,
+/// Where the bytes of one of a job's inputs are.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub enum InputData {
+	/// On chain, in the job itself (tensors up to the runtime's inline threshold).
+	#[codec(index = 0)]
+	Inline(BoundedVec<u8, ConstU32<MAX_INLINE_INPUT_BYTES>>),
+	/// Off chain: content that executors fetch from the nodes that provide it.
+	#[codec(index = 1)]
+	Content(ContentRef),
+}
+
+/// One of a job's inputs as the chain knows it: dtype, shape, and its bytes inline or by hash.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
+)]
+pub struct JobInput {
+	pub dtype: DType,
+	pub shape: TensorShape,
+	pub data: InputData,
+}
+
+impl JobInput {
+	/// The bytes it carries on chain (0 for content).
+	pub fn inline_len(&self) -> u64 {
+		match &self.data {
+			InputData::Inline(bytes) => bytes.len() as u64,
+			InputData::Content(_) => 0,
+		}
+	}
+
+	/// Its content, if its bytes are off chain.
+	pub fn content(&self) -> Option<&ContentRef> {
+		match &self.data {
+			InputData::Content(content) => Some(content),
+			InputData::Inline(_) => None,
+		}
+	}
+}
+
+/// A tensor's dtype, shape and the length of its element data, wherever the data are.
+pub trait TensorMeta {
+	/// The element type.
+	fn dtype(&self) -> DType;
+	/// The dimensions.
+	fn shape(&self) -> &[u32];
+	/// The bytes of element data.
+	fn data_len(&self) -> u64;
+
+	/// The number of elements its shape holds, `None` on overflow.
+	fn element_count(&self) -> Option<u64> {
+		self.shape()
+			.iter()
+			.try_fold(1u64, |count, dim| count.checked_mul(u64::from(*dim)))
+	}
+
+	/// Checks the tensor against a declared spec: same dtype and rank, every fixed dimension
+	/// equal, no dimension 0, and exactly as many data bytes as the shape needs.
+	fn check_against(&self, spec: &TensorSpec) -> Result<(), TensorError> {
+		if self.dtype() != spec.dtype {
+			return Err(TensorError::DTypeMismatch);
+		}
+		check_shape(self.shape(), spec)?;
+		let expected =
+			data_len(self.dtype(), self.shape()).ok_or(TensorError::DataLengthMismatch)?;
+		if expected != self.data_len() {
+			return Err(TensorError::DataLengthMismatch);
+		}
+		Ok(())
+	}
+}
+
+impl<const MAX_BYTES: u32> TensorMeta for Tensor<MAX_BYTES> {
+	fn dtype(&self) -> DType {
+		self.dtype
+	}
+	fn shape(&self) -> &[u32] {
+		&self.shape
+	}
+	fn data_len(&self) -> u64 {
+		self.data.len() as u64
+	}
+}
+
+impl TensorMeta for JobInput {
+	fn dtype(&self) -> DType {
+		self.dtype
+	}
+	fn shape(&self) -> &[u32] {
+		&self.shape
+	}
+	fn data_len(&self) -> u64 {
+		match &self.data {
+			InputData::Inline(bytes) => bytes.len() as u64,
+			InputData::Content(content) => content.len,
+		}
+	}
+}
+
+/// A tensor that a [`TensorList`] holds: the bytes it carries in the list, which the list bounds.
+pub trait ListedTensor:
+	Clone + Encode + Decode + MaxEncodedLen + TypeInfo + PartialEq + Eq + core::fmt::Debug + 'static
+{
+	/// The most bytes one tensor carries in the list's encoding.
+	const MAX_CARRIED: u32;
+	/// The bytes this one carries.
+	fn carried_len(&self) -> u64;
+}
+
+impl<const MAX_BYTES: u32> ListedTensor for Tensor<MAX_BYTES> {
+	const MAX_CARRIED: u32 = MAX_BYTES;
+	fn carried_len(&self) -> u64 {
+		self.data.len() as u64
+	}
+}
+
+impl ListedTensor for JobInput {
+	const MAX_CARRIED: u32 = MAX_INLINE_INPUT_BYTES;
+	fn carried_len(&self) -> u64 {
+		self.inline_len()
+	}
+}
+
+/// At most [`MAX_MODEL_TENSORS`] tensors carrying at most `MAX_BYTES` bytes together: a job's
+/// inputs, or an executor's outputs, in the model's declared order. Decoding refuses a list over
+/// either bound.
+#[derive(Clone, Encode, TypeInfo, PartialEq, Eq, Debug)]
+#[scale_info(skip_type_params(T))]
+pub struct TensorList<T: ListedTensor, const MAX_BYTES: u32>(
+	BoundedVec<T, ConstU32<MAX_MODEL_TENSORS>>,
 );
 
-/// A job's inputs, one per declared input.
-pub type InputTensors = TensorList<MAX_INPUT_BYTES>;
+/// A job's inputs, one per declared input: small ones inline, the others by content.
+pub type InputTensors = TensorList<JobInput, MAX_INLINE_INPUT_BYTES>;
+/// A job's inputs as runtimes before spec 108 carried them: every one inline.
+pub type LegacyInputTensors = TensorList<Tensor<LEGACY_MAX_INPUT_BYTES>, LEGACY_MAX_INPUT_BYTES>;
 /// An executor's outputs, one per declared output.
-pub type OutputTensors = TensorList<MAX_OUTPUT_BYTES>;
+pub type OutputTensors = TensorList<OutputTensor, MAX_OUTPUT_BYTES>;
+
+impl<T: ListedTensor, const MAX_BYTES: u32> Default for TensorList<T, MAX_BYTES> {
+	fn default() -> Self {
+		Self(BoundedVec::default())
+	}
+}
 
 /// Why tensors do not make a [`TensorList`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum TensorListError {
 	/// More than [`MAX_MODEL_TENSORS`] tensors.
 	TooMany,
-	/// More bytes of element data than the list's bound.
+	/// More bytes than the list's bound.
 	TooLarge,
 }
 
-impl<const MAX_BYTES: u32> TensorList<MAX_BYTES> {
-	/// The tensors, if there are at most [`MAX_MODEL_TENSORS`] of at most `MAX_BYTES` together.
-	pub fn new(tensors: alloc::vec::Vec<Tensor<MAX_BYTES>>) -> Result<Self, TensorListError> {
-		if total_data_len(&tensors) > u64::from(MAX_BYTES) {
+impl<T: ListedTensor, const MAX_BYTES: u32> TensorList<T, MAX_BYTES> {
+	/// The tensors, if there are at most [`MAX_MODEL_TENSORS`] carrying at most `MAX_BYTES`
+	/// together.
+	pub fn new(tensors: alloc::vec::Vec<T>) -> Result<Self, TensorListError> {
+		if carried_len(&tensors) > u64::from(MAX_BYTES) {
 			return Err(TensorListError::TooLarge);
 		}
 		BoundedVec::try_from(tensors).map(Self).map_err(|_| TensorListError::TooMany)
 	}
 
-	/// The bytes of element data of every tensor together.
-	pub fn data_len(&self) -> u64 {
-		total_data_len(&self.0)
+	/// The bytes every tensor carries in the list, together.
+	pub fn carried_len(&self) -> u64 {
+		carried_len(&self.0)
 	}
 
 	/// The tensors, in order.
-	pub fn as_slice(&self) -> &[Tensor<MAX_BYTES>] {
+	pub fn as_slice(&self) -> &[T] {
 		&self.0
 	}
 
 	/// The tensors, in order, as a plain list.
-	pub fn into_inner(self) -> alloc::vec::Vec<Tensor<MAX_BYTES>> {
+	pub fn into_inner(self) -> alloc::vec::Vec<T> {
 		self.0.into_inner()
 	}
 }
 
-fn total_data_len<const MAX_BYTES: u32>(tensors: &[Tensor<MAX_BYTES>]) -> u64 {
-	tensors.iter().map(|tensor| tensor.data.len() as u64).sum()
+impl<T: ListedTensor + TensorMeta, const MAX_BYTES: u32> TensorList<T, MAX_BYTES> {
+	/// The bytes of element data of every tensor together, wherever they are.
+	pub fn data_len(&self) -> u64 {
+		self.0.iter().map(|tensor| tensor.data_len()).fold(0u64, u64::saturating_add)
+	}
 }
 
-impl<const MAX_BYTES: u32> core::ops::Deref for TensorList<MAX_BYTES> {
-	type Target = [Tensor<MAX_BYTES>];
+fn carried_len<T: ListedTensor>(tensors: &[T]) -> u64 {
+	tensors
+		.iter()
+		.map(|tensor| tensor.carried_len())
+		.fold(0u64, u64::saturating_add)
+}
+
+impl<T: ListedTensor, const MAX_BYTES: u32> core::ops::Deref for TensorList<T, MAX_BYTES> {
+	type Target = [T];
 	fn deref(&self) -> &Self::Target {
 		&self.0
 	}
 }
 
-impl<const MAX_BYTES: u32> Decode for TensorList<MAX_BYTES> {
+impl<T: ListedTensor, const MAX_BYTES: u32> Decode for TensorList<T, MAX_BYTES> {
 	fn decode<I: codec::Input>(input: &mut I) -> Result<Self, codec::Error> {
-		let tensors = BoundedVec::<Tensor<MAX_BYTES>, ConstU32<MAX_MODEL_TENSORS>>::decode(input)?;
-		if total_data_len(&tensors) > u64::from(MAX_BYTES) {
+		let tensors = BoundedVec::<T, ConstU32<MAX_MODEL_TENSORS>>::decode(input)?;
+		if carried_len(&tensors) > u64::from(MAX_BYTES) {
 			return Err("tensors hold more bytes than their bound".into());
 		}
 		Ok(Self(tensors))
 	}
 }
 
-impl<const MAX_BYTES: u32> DecodeWithMemTracking for TensorList<MAX_BYTES> {}
+impl<T: ListedTensor, const MAX_BYTES: u32> DecodeWithMemTracking for TensorList<T, MAX_BYTES> {}
 
-impl<const MAX_BYTES: u32> MaxEncodedLen for TensorList<MAX_BYTES> {
-	/// The list's length, each tensor's dtype, shape and length prefix, and `MAX_BYTES` of data
-	/// between them (not `MAX_BYTES` each).
+impl<T: ListedTensor, const MAX_BYTES: u32> MaxEncodedLen for TensorList<T, MAX_BYTES> {
+	/// The list's length, each tensor's encoding without its carried bytes, and `MAX_BYTES` of
+	/// carried bytes between them (not `MAX_BYTES` each).
 	fn max_encoded_len() -> usize {
-		let tensor_overhead =
-			Tensor::<MAX_BYTES>::max_encoded_len().saturating_sub(MAX_BYTES as usize);
+		let tensor_overhead = T::max_encoded_len().saturating_sub(T::MAX_CARRIED as usize);
 		codec::Compact(MAX_MODEL_TENSORS)
 			.encoded_size()
 			.saturating_add(tensor_overhead.saturating_mul(MAX_MODEL_TENSORS as usize))
 			.saturating_add(MAX_BYTES as usize)
+	}
+}
+
+impl<const MAX_BYTES: u32> Tensor<MAX_BYTES> {
+	/// The tensor as a job's inline input (`None` above [`MAX_INLINE_INPUT_BYTES`]).
+	pub fn into_inline(self) -> Option<JobInput> {
+		let data = BoundedVec::try_from(self.data.into_inner()).ok()?;
+		Some(JobInput { dtype: self.dtype, shape: self.shape, data: InputData::Inline(data) })
+	}
+
+	/// The same tensor under the engine's bound (64 MiB, above every other tensor's bound).
+	pub fn into_input(self) -> InputTensor {
+		Tensor {
+			dtype: self.dtype,
+			shape: self.shape,
+			data: BoundedVec::truncate_from(self.data.into_inner()),
+		}
 	}
 }
 
@@ -206,9 +373,9 @@ pub fn check_shapes<S: AsRef<[u32]>>(
 
 /// Checks a job's inputs against a model's signature: [`check_shapes`], and each tensor of the
 /// declared dtype with exactly the bytes its shape needs. Returns the sizes they give the symbols.
-pub fn check_inputs<const MAX_BYTES: u32>(
+pub fn check_inputs<T: TensorMeta>(
 	signature: &ModelSignature,
-	inputs: &[Tensor<MAX_BYTES>],
+	inputs: &[T],
 ) -> Result<SymbolSizes, TensorError> {
 	if inputs.len() != signature.inputs.len() {
 		return Err(TensorError::CountMismatch);
@@ -216,7 +383,7 @@ pub fn check_inputs<const MAX_BYTES: u32>(
 	let mut sizes = SymbolSizes::new(signature);
 	for (tensor, spec) in inputs.iter().zip(signature.inputs.iter()) {
 		tensor.check_against(spec)?;
-		sizes.bind(spec, &tensor.shape)?;
+		sizes.bind(spec, tensor.shape())?;
 	}
 	Ok(sizes)
 }
@@ -279,17 +446,14 @@ impl ExpectedOutputs {
 
 	/// Checks revealed outputs: one per declared output, in order, each fitting its spec, and
 	/// each symbol left the same size wherever the outputs name it.
-	pub fn check<const MAX_BYTES: u32>(
-		&self,
-		outputs: &[Tensor<MAX_BYTES>],
-	) -> Result<(), TensorError> {
+	pub fn check<T: TensorMeta>(&self, outputs: &[T]) -> Result<(), TensorError> {
 		if outputs.len() != self.specs.len() {
 			return Err(TensorError::CountMismatch);
 		}
 		let mut sizes = SymbolSizes::unbound(usize::from(self.symbols));
 		for (tensor, spec) in outputs.iter().zip(self.specs.iter()) {
 			tensor.check_against(spec)?;
-			sizes.bind(spec, &tensor.shape)?;
+			sizes.bind(spec, tensor.shape())?;
 		}
 		Ok(())
 	}
@@ -305,29 +469,6 @@ impl ExpectedOutputs {
 			})?;
 			total.checked_add(elements.checked_mul(u64::from(spec.dtype.size_in_bytes()))?)
 		})
-	}
-}
-
-impl<const MAX_BYTES: u32> Tensor<MAX_BYTES> {
-	/// The number of elements its shape holds, `None` on overflow.
-	pub fn element_count(&self) -> Option<u64> {
-		self.shape
-			.iter()
-			.try_fold(1u64, |count, dim| count.checked_mul(u64::from(*dim)))
-	}
-
-	/// Checks the tensor against a declared spec: same dtype and rank, every fixed dimension
-	/// equal, no dimension 0, and exactly as many data bytes as the shape needs.
-	pub fn check_against(&self, spec: &TensorSpec) -> Result<(), TensorError> {
-		if self.dtype != spec.dtype {
-			return Err(TensorError::DTypeMismatch);
-		}
-		check_shape(&self.shape, spec)?;
-		let expected = data_len(self.dtype, &self.shape).ok_or(TensorError::DataLengthMismatch)?;
-		if expected != self.data.len() as u64 {
-			return Err(TensorError::DataLengthMismatch);
-		}
-		Ok(())
 	}
 }
 
@@ -390,6 +531,10 @@ pub enum Abstention {
 	ModelUnavailable,
 	/// The model is beyond this node's limits: its own attestation found it `TooLarge`.
 	ModelTooLarge,
+	/// The node could not get the bytes of an input given by content: no node provided them in
+	/// time, or every provider sent bytes that do not match the hash. When a quorum of the
+	/// committee says so, the job ends as [`FailureReason::InputUnavailable`].
+	InputUnavailable,
 }
 
 /// What an executor reveals: every declared output of the model, in order, or the error it ran
@@ -417,7 +562,7 @@ impl InferenceOutput {
 	/// The bytes of element data revealed (0 for an error).
 	pub fn data_len(&self) -> u64 {
 		match self {
-			InferenceOutput::Tensors(tensors) => tensors.data_len(),
+			InferenceOutput::Tensors(tensors) => tensors.carried_len(),
 			InferenceOutput::Error(_) => 0,
 		}
 	}
@@ -459,7 +604,8 @@ impl<Balance: sp_runtime::traits::Saturating + Copy> FeeQuote<Balance> {
 	}
 }
 
-/// Why a job failed. A failed job refunds its whole escrow.
+/// Why a job failed. A failed job refunds its whole escrow, but for
+/// [`FailureReason::InputUnavailable`].
 #[derive(
 	Clone,
 	Copy,
@@ -480,6 +626,10 @@ pub enum FailureReason {
 	/// The job's model was banned or rejected while the job ran: its round ended without a
 	/// verdict, nobody paid or slashed.
 	ModelWithdrawn,
+	/// A quorum of the committee could not get the bytes of an input given by content. The
+	/// executors that reported it are paid as if they had agreed, the model's owner is not, and
+	/// the rest of the escrow returns: withholding inputs costs the submitter the executors' fees.
+	InputUnavailable,
 }
 
 /// Where a job is in its life. It ends in exactly one of the last four.
@@ -765,22 +915,49 @@ mod tests {
 			shape: vec![bytes as u32].try_into().unwrap(),
 			data: vec![1u8; bytes].try_into().unwrap(),
 		};
-		let list = TensorList::<8>::new(vec![tensor(5), tensor(3)]).unwrap();
+		let list = TensorList::<Tensor<8>, 8>::new(vec![tensor(5), tensor(3)]).unwrap();
 		assert_eq!(list.data_len(), 8);
-		assert_eq!(TensorList::<8>::decode(&mut &list.encode()[..]), Ok(list));
+		assert_eq!(TensorList::<Tensor<8>, 8>::decode(&mut &list.encode()[..]), Ok(list));
 		assert_eq!(
-			TensorList::<8>::new(vec![tensor(5), tensor(4)]),
+			TensorList::<Tensor<8>, 8>::new(vec![tensor(5), tensor(4)]),
 			Err(TensorListError::TooLarge)
 		);
 		assert_eq!(
-			TensorList::<8>::new(vec![tensor(0); MAX_MODEL_TENSORS as usize + 1]),
+			TensorList::<Tensor<8>, 8>::new(vec![tensor(0); MAX_MODEL_TENSORS as usize + 1]),
 			Err(TensorListError::TooMany)
 		);
 		// Each tensor within its own bound, the two together above it.
 		let over = vec![tensor(5), tensor(4)].encode();
-		assert!(TensorList::<8>::decode(&mut &over[..]).is_err());
+		assert!(TensorList::<Tensor<8>, 8>::decode(&mut &over[..]).is_err());
 		// The encoded size never exceeds the declared maximum.
-		let full = TensorList::<8>::new(vec![tensor(1); MAX_MODEL_TENSORS as usize]).unwrap();
-		assert!(full.encode().len() <= TensorList::<8>::max_encoded_len());
+		let full =
+			TensorList::<Tensor<8>, 8>::new(vec![tensor(1); MAX_MODEL_TENSORS as usize]).unwrap();
+		assert!(full.encode().len() <= TensorList::<Tensor<8>, 8>::max_encoded_len());
+	}
+
+	#[test]
+	fn a_jobs_inputs_count_only_their_inline_bytes_against_the_bound() {
+		let inline = |bytes: usize| JobInput {
+			dtype: DType::U8,
+			shape: vec![bytes as u32].try_into().unwrap(),
+			data: InputData::Inline(vec![1u8; bytes].try_into().unwrap()),
+		};
+		let content = JobInput {
+			dtype: DType::U8,
+			shape: vec![1 << 24].try_into().unwrap(),
+			data: InputData::Content(ContentRef { hash: H256::repeat_byte(7), len: 1 << 24 }),
+		};
+		let half = MAX_INLINE_INPUT_BYTES as usize / 2;
+		let inputs = InputTensors::new(vec![inline(half), content.clone(), inline(half)]).unwrap();
+		assert_eq!(inputs.carried_len(), u64::from(MAX_INLINE_INPUT_BYTES));
+		assert_eq!(inputs.data_len(), u64::from(MAX_INLINE_INPUT_BYTES) + (1 << 24));
+		assert_eq!(InputTensors::decode(&mut &inputs.encode()[..]), Ok(inputs.clone()));
+		assert!(inputs.encode().len() <= InputTensors::max_encoded_len());
+		assert_eq!(
+			InputTensors::new(vec![inline(half), inline(half + 1)]),
+			Err(TensorListError::TooLarge)
+		);
+		assert_eq!(content.inline_len(), 0);
+		assert_eq!(content.data_len(), 1 << 24);
 	}
 }

@@ -7,6 +7,7 @@
 //! - [`crypto`]: the inference session key type.
 //! - [`model`]: models, their tensor signatures, determinism classes and attestation verdicts.
 //! - [`job`]: jobs, their input and output tensors, fees, statuses and results.
+//! - [`content`]: bytes exchanged off chain by hash, in checked chunks (large job inputs).
 //! - [`digest`]: digests, commitments and tolerance comparisons of revealed outputs.
 //! - [`inference`]: the runtime interface through which offchain workers run models on the node.
 //! - [`traits`]: how the pallets use each other ([`traits::ModelProvider`],
@@ -20,6 +21,7 @@
 
 extern crate alloc;
 
+pub mod content;
 pub mod crypto;
 pub mod digest;
 pub mod inference;

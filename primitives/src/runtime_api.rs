@@ -59,8 +59,9 @@ sp_api::decl_runtime_apis! {
 	}
 
 	/// Inference jobs and their verified results. Version 2 (spec 107): jobs carry every input
-	/// and results every output; a quote needs the inputs' shapes.
-	#[api_version(2)]
+	/// and results every output; a quote needs the inputs' shapes. Version 3 (spec 108): inputs
+	/// above the inline threshold are content references.
+	#[api_version(3)]
 	pub trait InferenceJobsApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -80,7 +81,7 @@ sp_api::decl_runtime_apis! {
 		/// stay readable for the runtime's retention period.
 		fn job(job: JobId) -> Option<JobDetails<AccountId, Balance, BlockNumber>>;
 
-		/// A running job's input tensors, one per declared input.
+		/// A running job's inputs, one per declared input: inline, or by content.
 		fn job_inputs(job: JobId) -> Option<InputTensors>;
 
 		/// A finalized job's verified result.

@@ -161,6 +161,11 @@ pub trait JobSettlement<AccountId> {
 	/// No quorum and no escalation left: refund and end the job.
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult;
 
+	/// A quorum of the committee could not get the job's inputs: pay each of `reporters` as an
+	/// agreeing executor (the submitter's node withheld the bytes, not they), refund the rest and
+	/// end the job as [`FailureReason::InputUnavailable`].
+	fn inputs_unavailable(job: JobId, reporters: Vec<AccountId>) -> DispatchResult;
+
 	/// Whether `job`'s model was banned or rejected since the job started (or is gone): its
 	/// round then ends with [`FailureReason::ModelWithdrawn`], nobody paid or slashed, since
 	/// executors may rightly have stopped running it.

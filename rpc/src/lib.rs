@@ -14,6 +14,13 @@
 //! | `gateless_validators` | `at?` | [`types::Validator`] list |
 //! | `gateless_subscribeJob` | `id` | [`types::Job`] messages (`gateless_jobUpdate`) |
 //! | `gateless_putModel` (unsafe) | `bytes` (hex) | the bytes' blake2-256 hash |
+//! | `gateless_putChunk` | `bytes` (hex, at most 1 MiB) | the chunk's blake2-256 hash |
+//! | `gateless_putContent` | `len`, `chunks` (hashes, in order) | [`types::Content`] |
+//!
+//! `gateless_putChunk` and `gateless_putContent` are how a user hands a job's large inputs to any
+//! node: upload each 1 MiB chunk, then assemble them into content, whose hash and length the job
+//! carries. The node keeps the content for its time-to-live and provides it to the validators
+//! that run the job. Uploads are capped per connection and per minute (`UPLOAD_RATE`).
 //!
 //! Errors carry the codes of [`types::error_code`]. The JSON shapes ([`types`]) are all this
 //! crate has by default, so clients share them without the node's dependencies; the
@@ -27,4 +34,6 @@ pub mod convert;
 #[cfg(feature = "server")]
 mod server;
 #[cfg(feature = "server")]
-pub use server::{Gateless, GatelessApiServer, LocalModelStore, DEFAULT_PAGE_SIZE};
+pub use server::{
+	ContentUploads, Gateless, GatelessApiServer, LocalModelStore, UploadLimiter, DEFAULT_PAGE_SIZE,
+};

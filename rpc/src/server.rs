@@ -88,6 +88,61 @@ pub trait GatelessApi<BlockHash> {
 	/// served with `--rpc-methods unsafe` (the default on `--dev` for local connections).
 	#[method(name = "gateless_putModel", with_extensions)]
 	fn put_model(&self, bytes: Bytes) -> RpcResult<String>;
+
+	/// Keeps one chunk of a user's input (at most 1 MiB) until it is assembled with
+	/// `gateless_putContent` or its time-to-live ends; returns its blake2-256 hash. Safe, but
+	/// each connection may upload only so many bytes a minute (`UPLOAD_RATE`).
+	#[method(name = "gateless_putChunk", with_extensions)]
+	fn put_chunk(&self, bytes: Bytes) -> RpcResult<String>;
+
+	/// Assembles uploaded chunks, in order, into content of `len` bytes (every chunk 1 MiB but
+	/// the last), keeps it and provides it to the network; returns its hash and length, which a
+	/// job names the input by.
+	#[method(name = "gateless_putContent")]
+	fn put_content(&self, len: u64, chunks: Vec<H256>) -> RpcResult<types::Content>;
+}
+
+/// Where `gateless_putChunk` and `gateless_putContent` put bytes: the node's content store.
+pub trait ContentUploads: Send + Sync {
+	/// Keeps an uploaded chunk; returns its hash, or why it was refused.
+	fn put_chunk(&self, bytes: &[u8]) -> Result<H256, String>;
+	/// Assembles uploaded chunks into content and provides it; returns its hash.
+	fn put_content(&self, len: u64, chunks: &[H256]) -> Result<H256, String>;
+}
+
+/// The bytes each RPC connection may upload per minute. A WebSocket connection keeps its id; each
+/// plain HTTP request is a connection of its own, so HTTP uploads are bounded by the server's
+/// request size and connection limits instead.
+pub struct UploadLimiter {
+	bytes_per_minute: u64,
+	windows: std::sync::Mutex<std::collections::HashMap<usize, (std::time::Instant, u64)>>,
+}
+
+impl UploadLimiter {
+	/// Allows `bytes_per_minute` per connection.
+	pub fn new(bytes_per_minute: u64) -> Self {
+		Self { bytes_per_minute, windows: Default::default() }
+	}
+
+	/// Counts `bytes` against `connection`'s minute; `false` when that goes over.
+	fn allow(&self, connection: usize, bytes: u64) -> bool {
+		const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
+		let now = std::time::Instant::now();
+		let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if windows.len() > 4096 {
+			windows.retain(|_, (started, _)| now.duration_since(*started) < MINUTE);
+		}
+		let (started, used) = windows.entry(connection).or_insert((now, 0));
+		if now.duration_since(*started) >= MINUTE {
+			*started = now;
+			*used = 0;
+		}
+		if used.saturating_add(bytes) > self.bytes_per_minute {
+			return false;
+		}
+		*used = used.saturating_add(bytes);
+		true
+	}
 }
 
 /// Where `gateless_putModel` puts bytes: the node's model store.
@@ -105,6 +160,7 @@ pub struct Gateless<C, Block, AccountId, Balance, BlockNumber> {
 	client: Arc<C>,
 	executor: SubscriptionTaskExecutor,
 	store: Option<Arc<dyn LocalModelStore>>,
+	content: Option<(Arc<dyn ContentUploads>, Arc<UploadLimiter>)>,
 	_types: PhantomData<ChainTypesOf<Block, AccountId, Balance, BlockNumber>>,
 }
 
@@ -117,7 +173,17 @@ impl<C, Block, AccountId, Balance, BlockNumber>
 		executor: SubscriptionTaskExecutor,
 		store: Option<Arc<dyn LocalModelStore>>,
 	) -> Self {
-		Self { client, executor, store, _types: PhantomData }
+		Self { client, executor, store, content: None, _types: PhantomData }
+	}
+
+	/// Takes users' inputs into `uploads`, within `limiter`'s allowance per connection.
+	pub fn with_content(
+		mut self,
+		uploads: Arc<dyn ContentUploads>,
+		limiter: Arc<UploadLimiter>,
+	) -> Self {
+		self.content = Some((uploads, limiter));
+		self
 	}
 }
 
@@ -150,6 +216,12 @@ where
 {
 	fn at(&self, at: Option<Block::Hash>) -> Block::Hash {
 		at.unwrap_or_else(|| self.client.info().best_hash)
+	}
+
+	fn content_uploads(&self) -> RpcResult<&(Arc<dyn ContentUploads>, Arc<UploadLimiter>)> {
+		self.content
+			.as_ref()
+			.ok_or_else(|| error(error_code::CONTENT_STORE, "this node takes no content", None))
 	}
 
 	fn read_job(&self, id: JobId, at: Block::Hash) -> RpcResult<Option<types::Job>> {
@@ -348,6 +420,31 @@ where
 		log::info!("gateless_putModel: stored {} bytes as {hash:?}", bytes.len());
 		Ok(hex_of(hash.as_bytes()))
 	}
+
+	fn put_chunk(&self, ext: &Extensions, bytes: Bytes) -> RpcResult<String> {
+		let (uploads, limiter) = self.content_uploads()?;
+		let connection = ext.get::<jsonrpsee::ConnectionId>().map_or(0, |id| id.0);
+		if !limiter.allow(connection, bytes.len() as u64) {
+			return Err(error(
+				error_code::UPLOAD_RATE,
+				"this connection uploaded its allowance for the minute",
+				None,
+			));
+		}
+		let hash = uploads.put_chunk(&bytes).map_err(|reason| {
+			error(error_code::CONTENT_STORE, "the content store refused the chunk", Some(&reason))
+		})?;
+		Ok(hex_of(hash.as_bytes()))
+	}
+
+	fn put_content(&self, len: u64, chunks: Vec<H256>) -> RpcResult<types::Content> {
+		let (uploads, _) = self.content_uploads()?;
+		let hash = uploads.put_content(len, &chunks).map_err(|reason| {
+			error(error_code::CONTENT_STORE, "the content store refused the content", Some(&reason))
+		})?;
+		log::info!("gateless_putContent: {len} bytes as {hash:?}");
+		Ok(types::Content { hash: hex_of(hash.as_bytes()), len })
+	}
 }
 
 fn pending_attestations<Api, Block, AccountId, Balance, BlockNumber>(
@@ -452,6 +549,9 @@ fn job_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 		},
 		job::JobStatus::Failed(job::FailureReason::ModelWithdrawn) => {
 			(types::JobStatus::Failed, Some("modelWithdrawn".into()))
+		},
+		job::JobStatus::Failed(job::FailureReason::InputUnavailable) => {
+			(types::JobStatus::Failed, Some("inputUnavailable".into()))
 		},
 		job::JobStatus::Expired => (types::JobStatus::Expired, None),
 		job::JobStatus::Cancelled => (types::JobStatus::Cancelled, None),

@@ -199,7 +199,8 @@ pub struct Job {
 	/// What it cost: the data fee burnt at submission, the rest held until it ends.
 	pub fee: Quote,
 	pub status: JobStatus,
-	/// Why a failed job failed: `noQuorum`, `noFreshExecutors` or `modelWithdrawn`.
+	/// Why a failed job failed: `noQuorum`, `noFreshExecutors`, `modelWithdrawn` or
+	/// `inputUnavailable`.
 	pub failure: Option<String>,
 	/// Every executor assigned so far, round after round.
 	pub executors: Vec<String>,
@@ -323,6 +324,16 @@ pub struct Counters {
 
 /// The `code` of the errors the `gateless_*` methods return; `message` says more and `data`
 /// carries the reason where there is one.
+/// Content stored by a node, as `gateless_putContent` returns it: what a job names an input by.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+	/// The content hash (`0x`-prefixed hex): the blake2-256 of its manifest.
+	pub hash: String,
+	/// Its length in bytes.
+	pub len: u64,
+}
+
 pub mod error_code {
 	/// The runtime API call failed (e.g. an unknown block hash in `at`).
 	pub const RUNTIME: i32 = 9000;
@@ -334,6 +345,12 @@ pub mod error_code {
 	pub const NO_QUOTE: i32 = 9003;
 	/// `gateless_putModel`: the bytes were refused by the node's model store.
 	pub const MODEL_STORE: i32 = 9004;
+	/// `gateless_putChunk`, `gateless_putContent`: refused by the node's content store (`data`
+	/// says why: too large, a chunk missing, the store full).
+	pub const CONTENT_STORE: i32 = 9005;
+	/// `gateless_putChunk`: this connection uploaded its allowance for the minute; try again
+	/// later.
+	pub const UPLOAD_RATE: i32 = 9006;
 }
 
 #[cfg(test)]

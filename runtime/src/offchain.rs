@@ -27,9 +27,9 @@
 //! Only verdicts are committed: an output, or an error that follows from the model and the input
 //! alone. When the engine abstains (the node's time or memory limit, a crashed worker, a model
 //! beyond this node's limits), the worker sends `Verification::abstain` with the cause instead:
-//! the validator is neither paid nor slashed. A job whose model cannot be obtained (its URIs are
-//! down, say) is retried at the next block, and abstained from in the last block of the commit
-//! window.
+//! the validator is neither paid nor slashed. A job whose model or inputs cannot be obtained (the
+//! model's URIs are down, no node provides an input's content yet) is retried at the next block,
+//! and abstained from in the last block of the commit window.
 
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
@@ -340,10 +340,12 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 					let output = match execute(job) {
 						None => continue,
 						Some(Ok(output)) => output,
-						Some(Err(Abstention::ModelUnavailable)) if !last_chance => {
+						Some(Err(
+							cause @ (Abstention::ModelUnavailable | Abstention::InputUnavailable),
+						)) if !last_chance => {
 							log::info!(
 								target: "gateless::offchain",
-								"job {job}: model unavailable, retrying at the next block"
+								"job {job}: {cause:?}, retrying at the next block"
 							);
 							continue;
 						},

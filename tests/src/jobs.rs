@@ -4,15 +4,62 @@
 use std::time::Duration;
 
 use codec::Encode;
+use frame_support::traits::Get;
 use gateless_primitives::{
-	job::{FeeQuote, InputTensor, InputTensors, JobDetails, JobId, JobResult, QuoteError},
+	content::{content_ref, ContentRef, CHUNK_BYTES},
+	job::{
+		FeeQuote, InputData, InputTensor, InputTensors, JobDetails, JobId, JobInput, JobResult,
+		QuoteError,
+	},
 	model::ModelId,
 };
 use gateless_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, RuntimeEvent};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 
-use crate::{node::Node, rpc::Rpc, tx::ChainContext, Result};
+use crate::{
+	node::Node,
+	rpc::{to_hex, Rpc},
+	tx::ChainContext,
+	Result,
+};
+
+/// Hands `bytes` to the node behind `rpc` as content, chunk by chunk (`gateless_putChunk`, then
+/// `gateless_putContent`); returns what a job names them by.
+pub async fn upload(rpc: &Rpc, bytes: &[u8]) -> Result<ContentRef> {
+	let mut chunks: Vec<serde_json::Value> = Vec::new();
+	for chunk in bytes.chunks(CHUNK_BYTES as usize) {
+		let hash = rpc.call("gateless_putChunk", jsonrpsee::rpc_params![to_hex(chunk)]).await?;
+		chunks.push(hash);
+	}
+	let content = rpc
+		.call("gateless_putContent", jsonrpsee::rpc_params![bytes.len() as u64, chunks])
+		.await?;
+	let hash: H256 = serde_json::from_value(content["hash"].clone())
+		.map_err(|error| format!("gateless_putContent gave {content}: {error}"))?;
+	let expected = content_ref(bytes).ok_or("no content of 0 bytes")?;
+	if hash != expected.hash {
+		return Err(format!("the node named the content {hash:?}, not {:?}", expected.hash));
+	}
+	Ok(expected)
+}
+
+/// A job's inputs as a user hands them in: those of at most the runtime's inline threshold in the
+/// job, the others uploaded to the node behind `rpc` and named by content.
+pub async fn place_inputs(rpc: &Rpc, inputs: Vec<InputTensor>) -> Result<InputTensors> {
+	let threshold: u32 =
+		<gateless_runtime::Runtime as pallet_inference_jobs::Config>::MaxInlineBytes::get();
+	let mut placed = Vec::with_capacity(inputs.len());
+	for input in inputs {
+		let data = if input.data.len() <= threshold as usize {
+			InputData::Inline(input.data.into_inner().try_into().map_err(|_| "too large inline")?)
+		} else {
+			InputData::Content(upload(rpc, &input.data).await?)
+		};
+		placed.push(JobInput { dtype: input.dtype, shape: input.shape, data });
+	}
+	InputTensors::new(placed).map_err(|error| format!("{error:?}"))
+}
 
 /// How long a submitted transaction may take to be included.
 pub const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -82,7 +129,7 @@ pub async fn submit_job(
 ) -> Result<(JobId, u32, FeeQuote<Balance>)> {
 	let at = rpc.best_hash().await?;
 	let quote = quote(rpc, model, replicas, &inputs, at).await?;
-	let inputs = InputTensors::new(inputs).map_err(|error| format!("{error:?}"))?;
+	let inputs = place_inputs(rpc, inputs).await?;
 	let submit = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model,
 		inputs,

@@ -241,9 +241,10 @@ async fn submit_job(
 	)
 	.await;
 	let quote = quote.expect("an active model with enough validators has a quote");
+	let inputs = gateless_e2e::jobs::place_inputs(rpc, inputs).await.unwrap();
 	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model,
-		inputs: InputTensors::new(inputs).unwrap(),
+		inputs,
 		replicas: Some(replicas),
 		max_fee: quote.total,
 	});
@@ -521,7 +522,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	}
 	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model: truncated,
-		inputs: InputTensors::new(vec![first_rows(&input, 1)]).unwrap(),
+		inputs: InputTensors::new(vec![first_rows(&input, 1).into_inline().unwrap()]).unwrap(),
 		replicas: Some(3),
 		max_fee: UNIT,
 	});
@@ -605,7 +606,8 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let job_call = |rows: u32| {
 		RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 			model: digits,
-			inputs: InputTensors::new(vec![first_rows(&input, rows)]).unwrap(),
+			inputs: InputTensors::new(vec![first_rows(&input, rows).into_inline().unwrap()])
+				.unwrap(),
 			replicas: Some(3),
 			max_fee: quote.total,
 		})

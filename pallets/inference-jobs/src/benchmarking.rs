@@ -6,7 +6,7 @@ use frame_support::traits::{
 	Hooks,
 };
 use frame_system::RawOrigin;
-use gateless_primitives::job::{InputTensors, JobStatus, Tensor};
+use gateless_primitives::job::{InputData, InputTensors, JobInput, JobStatus};
 use gateless_primitives::model::DType;
 use sp_runtime::traits::{Bounded, Saturating};
 
@@ -29,15 +29,18 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	who
 }
 
+/// One `[1, values]` f32 input, inline (`values × 4` at most `MaxInlineBytes`).
 fn input(values: u32) -> InputTensors {
-	let tensor = Tensor {
+	let tensor = JobInput {
 		dtype: DType::F32,
 		shape: alloc::vec![1, values].try_into().expect("rank 2"),
-		data: alloc::vec![0u8; values as usize * 4]
-			.try_into()
-			.expect("within MAX_INPUT_BYTES"),
+		data: InputData::Inline(
+			alloc::vec![0u8; values as usize * 4]
+				.try_into()
+				.expect("within MAX_INLINE_INPUT_BYTES"),
+		),
 	};
-	InputTensors::new(alloc::vec![tensor]).expect("within MAX_INPUT_BYTES")
+	InputTensors::new(alloc::vec![tensor]).expect("within MAX_INLINE_INPUT_BYTES")
 }
 
 #[benchmarks]
@@ -47,7 +50,7 @@ mod benchmarks {
 	/// A job with `b` input bytes, drawing `MaxReplicas` executors among `v` validators.
 	#[benchmark]
 	fn submit_job(
-		b: Linear<4, { T::MaxInputBytes::get() }>,
+		b: Linear<4, { T::MaxInlineBytes::get() }>,
 		v: Linear<{ T::MaxReplicas::get() }, { T::MaxValidators::get() }>,
 	) {
 		let values = (b / 4).max(1);

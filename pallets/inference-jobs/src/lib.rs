@@ -110,11 +110,13 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
+	content::MAX_CONTENT_BYTES,
 	job::{
 		check_inputs, check_shapes, data_len, AgreedOutcome, ExpectedOutputs, FailureReason,
 		FeeQuote, InferenceOutput, InputTensors, JobId, JobResult, JobStatus, QuoteError,
-		SymbolSizes, TensorError, MAX_OUTPUT_BYTES,
+		SymbolSizes, TensorError, TensorMeta, MAX_INLINE_INPUT_BYTES, MAX_OUTPUT_BYTES,
 	},
+	model::MAX_MODEL_TENSORS,
 	model::{ModelId, ModelInfo, ModelStatus},
 	traits::{
 		JobSettlement, JobVerifier, ModelProvider, ModelUsage, ValidatorRecords, ValidatorStakes,
@@ -165,15 +167,24 @@ pub mod pallet {
 		#[pallet::constant]
 		type ExecutorFee: Get<BalanceOf<Self>>;
 
-		/// The data fee per byte of tensor data a job puts in blocks (its inputs, and the outputs
-		/// its executors may reveal); burnt.
+		/// The data fee per byte of tensor data a job puts in blocks (its inline inputs, and the
+		/// outputs its executors may reveal); burnt.
 		#[pallet::constant]
 		type FeePerByte: Get<BalanceOf<Self>>;
 
-		/// The most bytes of input data a job may carry, all inputs together; at most
-		/// [`gateless_primitives::job::MAX_INPUT_BYTES`].
+		/// The data fee per byte of input content each executor fetches off chain (charged
+		/// `replicas ×`); burnt.
 		#[pallet::constant]
-		type MaxInputBytes: Get<u32>;
+		type FeePerContentByte: Get<BalanceOf<Self>>;
+
+		/// The inline threshold: an input of at most this many bytes goes inline, on chain; a
+		/// larger one by content. At most [`MAX_INLINE_INPUT_BYTES`] / [`MAX_MODEL_TENSORS`].
+		#[pallet::constant]
+		type MaxInlineBytes: Get<u32>;
+
+		/// The most bytes of input data a job may have, all inputs together, inline or not.
+		#[pallet::constant]
+		type MaxInputBytes: Get<u64>;
 
 		/// How many executors a job gets when the submitter does not say.
 		#[pallet::constant]
@@ -303,7 +314,8 @@ pub mod pallet {
 		FeeOverflow,
 		/// The fee is above the `max_fee` the submitter accepts.
 		FeeAboveMax,
-		/// The inputs hold more bytes than `MaxInputBytes` together.
+		/// The inputs hold more bytes than `MaxInputBytes` together, or one more than the largest
+		/// content.
 		InputTooLarge,
 		/// An input's dtype is not the one the model declares.
 		InputDTypeMismatch,
@@ -338,6 +350,9 @@ pub mod pallet {
 		/// The model's outputs at these input shapes hold more than `MAX_OUTPUT_BYTES`: no
 		/// executor could reveal them.
 		OutputsTooLarge,
+		/// An input of more than `MaxInlineBytes` is inline, or one of at most that many bytes is
+		/// given by content: each input's size decides where it goes.
+		InputPlacement,
 	}
 
 	#[pallet::hooks]
@@ -354,7 +369,11 @@ pub mod pallet {
 		}
 
 		fn integrity_test() {
-			assert!(T::MaxInputBytes::get() <= gateless_primitives::job::MAX_INPUT_BYTES);
+			assert!(
+				u64::from(T::MaxInlineBytes::get()) * u64::from(MAX_MODEL_TENSORS)
+					<= u64::from(MAX_INLINE_INPUT_BYTES),
+				"MaxInlineBytes must let every input of a job fit inline"
+			);
 			assert!(T::MaxInputBytes::get() > 0, "MaxInputBytes must not be zero");
 			assert!(T::DefaultReplicas::get() >= 1, "DefaultReplicas must be at least 1");
 			assert!(T::DefaultReplicas::get() <= T::MaxReplicas::get());
@@ -375,7 +394,7 @@ pub mod pallet {
 		/// the active set's size.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::submit_job(
-			inputs.data_len().saturated_into(),
+			inputs.carried_len().saturated_into(),
 			T::MaxValidators::get()
 		))]
 		pub fn submit_job(
@@ -388,8 +407,7 @@ pub mod pallet {
 			let submitter = ensure_signed(origin)?;
 			let info = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
 			ensure!(info.status == ModelStatus::Active, Error::<T>::ModelNotActive);
-			let input_bytes = inputs.data_len();
-			ensure!(input_bytes <= u64::from(T::MaxInputBytes::get()), Error::<T>::InputTooLarge);
+			let input_bytes = Self::check_placement(&inputs)?;
 			let sizes = check_inputs(&info.signature, &inputs).map_err(Error::<T>::from)?;
 			let (fee, outputs) =
 				Self::quote_for(&info, replicas, input_bytes, &sizes).map_err(Error::<T>::from)?;
@@ -439,7 +457,7 @@ pub mod pallet {
 			Self::deposit_event(Event::JobSubmitted { job, submitter, model, fee });
 			Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
 			// Charged up front for the largest validator set; the draw went over `active`.
-			Ok(Some(T::WeightInfo::submit_job(input_bytes.saturated_into(), active)).into())
+			Ok(Some(T::WeightInfo::submit_job(input_bytes.inline.saturated_into(), active)).into())
 		}
 
 		/// Cancels a job before any executor committed, refunding its whole fee.
@@ -519,10 +537,28 @@ impl<T: Config> Pallet<T> {
 		let input_bytes = input_shapes
 			.iter()
 			.zip(info.signature.inputs.iter())
-			.try_fold(0u64, |total, (shape, spec)| total.checked_add(data_len(spec.dtype, shape)?))
-			.filter(|bytes| *bytes <= u64::from(T::MaxInputBytes::get()))
+			.try_fold(InputBytes::default(), |total, (shape, spec)| {
+				total.add(data_len(spec.dtype, shape)?, T::MaxInlineBytes::get())
+			})
+			.filter(|bytes| bytes.total() <= T::MaxInputBytes::get())
 			.ok_or(QuoteError::BadInputs)?;
 		Self::quote_for(&info, replicas, input_bytes, &sizes).map(|(fee, _)| fee)
+	}
+
+	/// Checks that each input is where its size puts it (inline up to `MaxInlineBytes`, by
+	/// content above) and that they are not too large; returns their bytes.
+	fn check_placement(inputs: &InputTensors) -> Result<InputBytes, Error<T>> {
+		let threshold = T::MaxInlineBytes::get();
+		let mut bytes = InputBytes::default();
+		for input in inputs.iter() {
+			let len = input.data_len();
+			let inline = len <= u64::from(threshold);
+			ensure!(inline == input.content().is_none(), Error::<T>::InputPlacement);
+			ensure!(len <= MAX_CONTENT_BYTES, Error::<T>::InputTooLarge);
+			bytes = bytes.add(len, threshold).ok_or(Error::<T>::InputTooLarge)?;
+		}
+		ensure!(bytes.total() <= T::MaxInputBytes::get(), Error::<T>::InputTooLarge);
+		Ok(bytes)
 	}
 
 	/// The fee of a job on the active model `info` with `replicas` executors and inputs of
@@ -530,7 +566,7 @@ impl<T: Config> Pallet<T> {
 	fn quote_for(
 		info: &ModelInfoOf<T>,
 		replicas: Option<u32>,
-		input_bytes: u64,
+		input_bytes: InputBytes,
 		sizes: &SymbolSizes,
 	) -> Result<(FeeQuote<BalanceOf<T>>, ExpectedOutputs), QuoteError> {
 		if info.status != ModelStatus::Active {
@@ -548,12 +584,21 @@ impl<T: Config> Pallet<T> {
 			Some(bytes) => bytes,
 			None => u64::from(MAX_OUTPUT_BYTES),
 		};
-		let data_bytes = output_bytes
+		let block_bytes = output_bytes
 			.checked_mul(u64::from(replicas))
-			.and_then(|outputs| outputs.checked_add(input_bytes))
+			.and_then(|outputs| outputs.checked_add(input_bytes.inline))
+			.ok_or(QuoteError::Overflow)?;
+		let fetched_bytes = input_bytes
+			.content
+			.checked_mul(u64::from(replicas))
 			.ok_or(QuoteError::Overflow)?;
 		let data_fee = T::FeePerByte::get()
-			.checked_mul(&data_bytes.saturated_into())
+			.checked_mul(&block_bytes.saturated_into())
+			.and_then(|fee| {
+				T::FeePerContentByte::get()
+					.checked_mul(&fetched_bytes.saturated_into())?
+					.checked_add(&fee)
+			})
 			.ok_or(QuoteError::Overflow)?;
 		let executor_fee = T::ExecutorFee::get();
 		let total = executor_fee
@@ -653,6 +698,17 @@ impl<T: Config> Pallet<T> {
 			PendingJobs::<T>::mutate_exists(executor, |count| {
 				*count = count.map(|count| count.saturating_sub(1)).filter(|count| *count > 0);
 			});
+		}
+	}
+
+	/// What each of `count` executors that settle a job is paid: `min(ExecutorFee, pool / count)`,
+	/// where `pool = replicas × ExecutorFee` (an escalated committee shares the same pool).
+	fn executor_share(info: &JobInfoOf<T>, count: u32) -> BalanceOf<T> {
+		let fee = info.fee;
+		let pool = fee.executor_fee.saturating_mul(BalanceOf::<T>::from(fee.replicas));
+		match count {
+			0 => Zero::zero(),
+			count => fee.executor_fee.min(pool / BalanceOf::<T>::from(count)),
 		}
 	}
 
@@ -821,11 +877,7 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 		ensure!(!info.status.is_final(), Error::<T>::JobEnded);
 		let fee = info.fee;
 		let agreeing_count = outcome.agreeing.len() as u32;
-		let pool = fee.executor_fee.saturating_mul(BalanceOf::<T>::from(fee.replicas));
-		let share = match agreeing_count {
-			0 => Zero::zero(),
-			count => fee.executor_fee.min(pool / BalanceOf::<T>::from(count)),
-		};
+		let share = Self::executor_share(&info, agreeing_count);
 		let mut paid = BalanceOf::<T>::zero();
 		let mut paid_each = share;
 		for executor in &outcome.agreeing {
@@ -908,8 +960,45 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 		Self::deposit_event(Event::JobFailed { job, reason, refunded });
 		Ok(())
 	}
+
+	fn inputs_unavailable(job: JobId, reporters: Vec<T::AccountId>) -> DispatchResult {
+		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(!info.status.is_final(), Error::<T>::JobEnded);
+		let share = Self::executor_share(&info, reporters.len() as u32);
+		let mut paid = BalanceOf::<T>::zero();
+		for reporter in &reporters {
+			paid = paid.saturating_add(Self::pay(&info, reporter, share));
+		}
+		let refunded = Self::refund_rest(&info, info.fee.escrow().saturating_sub(paid));
+		let reason = FailureReason::InputUnavailable;
+		Self::end_job(job, &mut info, JobStatus::Failed(reason));
+		Self::deposit_event(Event::JobFailed { job, reason, refunded });
+		Ok(())
+	}
 }
 
 /// A model record as this runtime's registry gives it.
 pub type ModelInfoOf<T> =
 	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+/// A job's input bytes: on chain, and off chain as content.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+struct InputBytes {
+	inline: u64,
+	content: u64,
+}
+
+impl InputBytes {
+	/// With one more input of `len` bytes, inline when at most `threshold` (`None` on overflow).
+	fn add(self, len: u64, threshold: u32) -> Option<Self> {
+		Some(if len <= u64::from(threshold) {
+			Self { inline: self.inline.checked_add(len)?, ..self }
+		} else {
+			Self { content: self.content.checked_add(len)?, ..self }
+		})
+	}
+
+	fn total(&self) -> u64 {
+		self.inline.saturating_add(self.content)
+	}
+}

@@ -11,7 +11,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gateless_primitives::{
-	job::{ExpectedOutputs, InputTensor, InputTensors, JobId, Tensor},
+	content::content_ref,
+	job::{ExpectedOutputs, InputData, InputTensors, JobId, JobInput},
 	model::{
 		DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelSignature, ModelStatus,
 		SymbolSpec, TensorSpec,
@@ -84,8 +85,10 @@ pub const JOB_TTL: u64 = 50;
 pub const RETENTION: u64 = 20;
 pub const MAX_JOBS_PER_BLOCK: u32 = 4;
 pub const MAX_PENDING: u32 = 2;
-pub const MAX_INPUT_BYTES: u32 = 1024;
-pub const FEE_PER_BYTE: Balance = 1;
+pub const MAX_INPUT_BYTES: u64 = 1024;
+pub const MAX_INLINE_BYTES: u32 = 256;
+pub const FEE_PER_BYTE: Balance = 3;
+pub const FEE_PER_CONTENT_BYTE: Balance = 1;
 
 /// An active model taking `[batch, 4]` f32 and giving `[batch, 3]` f32.
 pub const MODEL: ModelId = 0;
@@ -279,7 +282,9 @@ impl pallet_inference_jobs::Config for Test {
 	type Randomness = TestRandomness;
 	type ExecutorFee = ConstU128<EXECUTOR_FEE>;
 	type FeePerByte = ConstU128<FEE_PER_BYTE>;
-	type MaxInputBytes = ConstU32<MAX_INPUT_BYTES>;
+	type FeePerContentByte = ConstU128<FEE_PER_CONTENT_BYTE>;
+	type MaxInlineBytes = ConstU32<MAX_INLINE_BYTES>;
+	type MaxInputBytes = ConstU64<MAX_INPUT_BYTES>;
 	type DefaultReplicas = ConstU32<3>;
 	type MaxReplicas = ConstU32<5>;
 	type MaxExecutorsPerJob = ConstU32<16>;
@@ -386,14 +391,15 @@ impl ExtBuilder {
 	}
 }
 
-/// A `[rows, 4]` f32 tensor.
-pub fn tensor(rows: u32) -> InputTensor {
+/// A `[rows, 4]` f32 tensor: inline up to [`MAX_INLINE_BYTES`], by content above.
+pub fn tensor(rows: u32) -> JobInput {
 	let data: Vec<u8> = (0..rows * 4).flat_map(|i| (i as f32 * 0.25).to_le_bytes()).collect();
-	Tensor {
-		dtype: DType::F32,
-		shape: vec![rows, 4].try_into().unwrap(),
-		data: data.try_into().unwrap(),
-	}
+	let data = if data.len() <= MAX_INLINE_BYTES as usize {
+		InputData::Inline(data.try_into().unwrap())
+	} else {
+		InputData::Content(content_ref(&data).unwrap())
+	};
+	JobInput { dtype: DType::F32, shape: vec![rows, 4].try_into().unwrap(), data }
 }
 
 /// The inputs of a job on [`MODEL`]: one `[rows, 4]` f32 tensor.
@@ -402,13 +408,19 @@ pub fn input(rows: u32) -> InputTensors {
 }
 
 /// A job's inputs.
-pub fn inputs(tensors: Vec<InputTensor>) -> InputTensors {
+pub fn inputs(tensors: Vec<JobInput>) -> InputTensors {
 	InputTensors::new(tensors).unwrap()
 }
 
 /// The data fee of a job on [`MODEL`] with `rows` rows and `replicas` executors.
 pub fn data_fee(rows: u32, replicas: u32) -> Balance {
-	FEE_PER_BYTE * Balance::from(rows * 16 + replicas * rows * 12)
+	let input = Balance::from(rows * 16);
+	let outputs = FEE_PER_BYTE * Balance::from(replicas * rows * 12);
+	if input <= Balance::from(MAX_INLINE_BYTES) {
+		FEE_PER_BYTE * input + outputs
+	} else {
+		FEE_PER_CONTENT_BYTE * input * Balance::from(replicas) + outputs
+	}
 }
 
 /// Moves to block `n`, running the jobs pallet's `on_initialize` on the way.

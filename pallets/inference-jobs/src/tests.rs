@@ -3,9 +3,10 @@
 
 use frame_support::{assert_noop, assert_ok};
 use gateless_primitives::{
+	content::{content_ref, ContentRef},
 	job::{
-		AgreedOutcome, ExpectedOutputs, FailureReason, InferenceError, InferenceOutput, JobStatus,
-		Tensor, TensorList, MAX_OUTPUT_BYTES,
+		AgreedOutcome, ExpectedOutputs, FailureReason, InferenceError, InferenceOutput, InputData,
+		JobInput, JobStatus, Tensor, TensorList, MAX_OUTPUT_BYTES,
 	},
 	model::{DType, Dim, ModelStatus},
 	traits::{JobSettlement, ModelUsage},
@@ -20,6 +21,15 @@ fn submit(who: AccountId, replicas: Option<u32>) -> u64 {
 	let job = crate::NextJobId::<Test>::get();
 	assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(who), MODEL, input(1), replicas, 1_000));
 	job
+}
+
+fn submit_with(
+	model: u64,
+	inputs: gateless_primitives::job::InputTensors,
+	replicas: Option<u32>,
+	max_fee: Balance,
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	Jobs::submit_job(RuntimeOrigin::signed(ALICE), model, inputs, replicas, max_fee)
 }
 
 fn committee(job: u64) -> Vec<AccountId> {
@@ -107,9 +117,6 @@ fn a_job_holds_its_quote_and_draws_distinct_staked_executors() {
 #[test]
 fn bad_submissions_are_refused_with_their_error() {
 	ExtBuilder::default().build_and_execute(|| {
-		let submit_with = |model, input, replicas, max_fee| {
-			Jobs::submit_job(RuntimeOrigin::signed(ALICE), model, input, replicas, max_fee)
-		};
 		assert_noop!(submit_with(9, input(1), None, 1_000), Error::<Test>::UnknownModel);
 		assert_noop!(
 			submit_with(PENDING_MODEL, input(1), None, 1_000),
@@ -157,7 +164,9 @@ fn bad_submissions_are_refused_with_their_error() {
 			Error::<Test>::InputShapeMismatch
 		);
 		let mut wrong = tensor(1);
-		wrong.data.pop();
+		if let InputData::Inline(bytes) = &mut wrong.data {
+			bytes.pop();
+		}
 		assert_noop!(
 			submit_with(MODEL, inputs(vec![wrong]), None, 1_000),
 			Error::<Test>::InputLengthMismatch
@@ -185,6 +194,93 @@ fn jobs_with_several_inputs_run_and_pay_for_every_byte() {
 		));
 		assert_eq!(JobInputs::<Test>::get(job), Some(both));
 		assert_eq!(Jobs_::get(job).unwrap().fee, quote);
+	});
+}
+
+#[test]
+fn large_inputs_go_by_content_and_small_ones_inline_and_each_is_charged_for_its_place() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = crate::NextJobId::<Test>::get();
+		// 16 rows (256 bytes) is the inline threshold; 20 rows go by content.
+		let mixed = inputs(vec![tensor(20), tensor(20)]);
+		assert!(mixed[0].content().is_some());
+		let quote = Jobs::quote(TWO_INPUT_MODEL, Some(2), &[vec![20, 4], vec![20, 4]]).unwrap();
+		assert_eq!(quote.data_fee, FEE_PER_CONTENT_BYTE * 2 * (2 * 320) + FEE_PER_BYTE * 2 * 240);
+		assert_ok!(Jobs::submit_job(
+			RuntimeOrigin::signed(ALICE),
+			TWO_INPUT_MODEL,
+			mixed.clone(),
+			Some(2),
+			quote.total
+		));
+		assert_eq!(JobInputs::<Test>::get(job), Some(mixed));
+		assert_eq!(quote.data_fee, data_fee(20, 2) * 2 - FEE_PER_BYTE * 2 * 240);
+
+		// Each input's size decides its place.
+		let small = tensor(16);
+		let mut small_by_content = small.clone();
+		if let InputData::Inline(bytes) = &small.data {
+			small_by_content.data = InputData::Content(content_ref(bytes).unwrap());
+		}
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![small_by_content]), None, 1_000),
+			Error::<Test>::InputPlacement
+		);
+		let mut large_inline = tensor(17);
+		large_inline.data = InputData::Inline(vec![0u8; 17 * 16].try_into().unwrap());
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![large_inline]), None, 1_000),
+			Error::<Test>::InputPlacement
+		);
+		// Content whose length is not the shape's, or beyond the largest content.
+		let mut wrong_length = tensor(20);
+		if let InputData::Content(content) = &mut wrong_length.data {
+			content.len -= 4;
+		}
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![wrong_length]), None, 1_000),
+			Error::<Test>::InputLengthMismatch
+		);
+		let huge = JobInput {
+			dtype: DType::F32,
+			shape: vec![1 << 23, 4].try_into().unwrap(),
+			data: InputData::Content(ContentRef { hash: H256::zero(), len: 1 << 27 }),
+		};
+		assert_noop!(
+			submit_with(MODEL, inputs(vec![huge]), None, 1_000),
+			Error::<Test>::InputTooLarge
+		);
+	});
+}
+
+#[test]
+fn a_job_whose_inputs_were_withheld_pays_its_reporters_and_refunds_the_rest() {
+	ExtBuilder::default().build_and_execute(|| {
+		let job = crate::NextJobId::<Test>::get();
+		let before = Balances::free_balance(ALICE);
+		let quote = Jobs::quote(MODEL, Some(3), &[vec![20, 4]]).unwrap();
+		assert_ok!(submit_with(MODEL, input(20), Some(3), quote.total));
+		let executors = Jobs_::get(job).unwrap().executors.to_vec();
+		let reporters = executors[..2].to_vec();
+		let earned: Vec<_> = reporters.iter().map(Balances::free_balance).collect();
+		assert_ok!(<Jobs as JobSettlement<AccountId>>::inputs_unavailable(job, reporters.clone()));
+		for (reporter, earned) in reporters.iter().zip(earned) {
+			assert_eq!(Balances::free_balance(reporter), earned + EXECUTOR_FEE);
+		}
+		assert_eq!(
+			Jobs_::get(job).unwrap().status,
+			JobStatus::Failed(FailureReason::InputUnavailable)
+		);
+		assert_eq!(Balances::free_balance(ALICE), before - quote.data_fee - 2 * EXECUTOR_FEE);
+		assert_eq!(JobInputs::<Test>::get(job), None);
+		System::assert_last_event(
+			Event::JobFailed {
+				job,
+				reason: FailureReason::InputUnavailable,
+				refunded: quote.escrow() - 2 * EXECUTOR_FEE,
+			}
+			.into(),
+		);
 	});
 }
 

@@ -54,6 +54,12 @@
 //! committee: abstentions count against it, so a committee whose verdicts are too few escalates,
 //! then fails with a refund, as without a quorum.
 //!
+//! One abstention ends a round differently: [`Abstention::InputUnavailable`], an input given by
+//! content that no node provided. When a round has no quorum of verdicts and at least the quorum
+//! of its committee reported the inputs unavailable, the job does not escalate (the bytes are
+//! missing for everyone): it ends through [`JobSettlement::inputs_unavailable`], which pays the
+//! reporters and fails the job (see the jobs pallet for the charges).
+//!
 //! Executors do not act by hand: their nodes' offchain workers run the model through the node's
 //! inference engine, commit, keep output and salt in persistent offchain storage and reveal (the
 //! runtime's `offchain` module composes this pallet with the jobs pallet and the registry).
@@ -735,6 +741,11 @@ impl<T: Config> Pallet<T> {
 		for executor in &abstainers {
 			T::Staking::note_abstained(executor);
 		}
+		let inputs_unavailable: Vec<T::AccountId> = abstainers
+			.iter()
+			.filter(|who| Abstentions::<T>::get(job, *who) == Some(Abstention::InputUnavailable))
+			.cloned()
+			.collect();
 		for executor in &no_shows {
 			Self::slash(job, executor, T::NoShowSlash::get(), SlashReason::NoShow);
 			T::Staking::note_missed(executor);
@@ -781,7 +792,14 @@ impl<T: Config> Pallet<T> {
 			},
 			_ => {
 				Self::deposit_event(Event::NoQuorum { job, round: round.round, no_shows });
-				Self::escalate_or_fail(job, &round);
+				if inputs_unavailable.len() as u32 >= threshold {
+					// The inputs were withheld: a larger committee would not get them either.
+					if let Err(error) = T::Jobs::inputs_unavailable(job, inputs_unavailable) {
+						log::error!(target: LOG_TARGET, "ending job {job} failed: {error:?}");
+					}
+				} else {
+					Self::escalate_or_fail(job, &round);
+				}
 			},
 		}
 		weight

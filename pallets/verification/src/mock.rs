@@ -92,6 +92,7 @@ pub enum Call {
 	Finalized(JobId, AgreedOutcome<AccountId>),
 	Escalated(JobId, u32),
 	Failed(JobId, FailureReason),
+	InputsUnavailable(JobId, Vec<AccountId>),
 }
 
 thread_local! {
@@ -175,6 +176,11 @@ impl JobSettlement<AccountId> for TestJobs {
 
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
 		record(Call::Failed(job, reason));
+		Ok(())
+	}
+
+	fn inputs_unavailable(job: JobId, reporters: Vec<AccountId>) -> DispatchResult {
+		record(Call::InputsUnavailable(job, reporters));
 		Ok(())
 	}
 

@@ -1197,6 +1197,46 @@ fn abstentions_count_against_the_quorum_and_a_round_everyone_abstained_from_ends
 }
 
 #[test]
+fn a_quorum_that_cannot_get_the_inputs_ends_the_job_without_escalating_or_slashing() {
+	build_and_execute(|| {
+		// Two of three could not fetch an input: the job ends, the reporters paid.
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		commit_all(0, &[(V1, good())]);
+		assert_ok!(submit(abstain_call(0, V2, Abstention::InputUnavailable)));
+		assert_ok!(submit(abstain_call(0, V3, Abstention::InputUnavailable)));
+		reveal_all(0, &[(V1, good())]);
+		let expected = vec![
+			Call::Abstained(V2),
+			Call::Abstained(V3),
+			Call::InputsUnavailable(0, vec![V2, V3]),
+		];
+		assert_eq!(take_calls(), expected, "no escalation, nobody slashed");
+		assert_cleared(0);
+
+		// One of three is no quorum: the others' verdicts decide, as with any abstention.
+		open(1, &[V1, V2, V3], Determinism::Exact);
+		let two = same(&[V1, V2], &good());
+		commit_all(1, &two);
+		assert_ok!(submit(abstain_call(1, V3, Abstention::InputUnavailable)));
+		reveal_all(1, &two);
+		let expected = vec![
+			Call::Abstained(V3),
+			Call::Finalized(1, outcome(&good(), &Determinism::Exact, &[V1, V2])),
+		];
+		assert_eq!(take_calls(), expected);
+
+		// Nor do two different causes make one: a timeout and an unavailable input escalate.
+		open(2, &[V1, V2, V3], Determinism::Exact);
+		commit_all(2, &[(V1, good())]);
+		assert_ok!(submit(abstain_call(2, V2, Abstention::Timeout)));
+		assert_ok!(submit(abstain_call(2, V3, Abstention::InputUnavailable)));
+		reveal_all(2, &[(V1, good())]);
+		let calls = take_calls();
+		assert!(calls.contains(&Call::Escalated(2, 7)), "{calls:?}");
+	});
+}
+
+#[test]
 fn an_executor_abstains_once_inside_the_commit_window_and_never_beside_a_commitment() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);

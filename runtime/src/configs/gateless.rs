@@ -2,9 +2,9 @@
 
 use frame_support::{
 	parameter_types,
-	traits::{ConstU128, ConstU32, ConstU8, Randomness},
+	traits::{ConstU128, ConstU32, ConstU64, ConstU8, Randomness},
 };
-use gateless_primitives::{crypto::InferenceId, job::MAX_INPUT_BYTES, traits::InferenceKeys};
+use gateless_primitives::{crypto::InferenceId, traits::InferenceKeys};
 use sp_runtime::{
 	traits::{BlakeTwo256, Hash as _},
 	Perbill,
@@ -106,10 +106,16 @@ impl pallet_inference_jobs::Config for Runtime {
 	type Randomness = ParentHashRandomness;
 	/// 0.01 GATE per agreeing executor.
 	type ExecutorFee = ConstU128<{ 10 * token::MILLI_UNIT }>;
-	/// 0.01 GATE per MiB of tensor data (10 nano-GATE per byte): a 2 MiB input with three
-	/// replicas of a 1 KiB output costs 0.02 GATE, next to the executors' 0.03.
+	/// 0.01 GATE per MiB of tensor data in blocks (10 nano-GATE per byte): three replicas of a
+	/// 1 KiB output cost 0.00003 GATE, next to the executors' 0.03.
 	type FeePerByte = ConstU128<{ 10 * token::MICRO_UNIT / 1_000 }>;
-	type MaxInputBytes = ConstU32<MAX_INPUT_BYTES>;
+	/// 0.001 GATE per MiB each executor fetches off chain (1 nano-GATE per byte): a 16 MiB input
+	/// with three replicas costs 0.05 GATE.
+	type FeePerContentByte = ConstU128<{ token::MICRO_UNIT / 1_000 }>;
+	/// Inputs of up to 4 KiB (a thousand f32 values) go inline; larger ones off chain.
+	type MaxInlineBytes = ConstU32<{ 4 * 1024 }>;
+	/// 64 MiB of inputs per job, all inputs together (the largest content is 64 MiB each).
+	type MaxInputBytes = ConstU64<{ 64 * 1024 * 1024 }>;
 	type DefaultReplicas = ConstU32<3>;
 	type MaxReplicas = ConstU32<MAX_REPLICAS>;
 	/// The first committee and two escalated ones.

@@ -182,16 +182,39 @@ fn the_registry_defaults_are_valid_and_fit_a_transaction() {
 #[test]
 fn a_job_with_the_largest_inputs_fits_a_transaction_and_a_full_reveal_fits_beside_it() {
 	use codec::MaxEncodedLen;
-	use gateless_primitives::job::{InputTensors, OutputTensors};
+	use gateless_primitives::{
+		job::{InputTensors, OutputTensors, MAX_INLINE_INPUT_BYTES},
+		model::MAX_MODEL_TENSORS,
+	};
 	let normal_length = *crate::configs::RuntimeBlockLength::get()
 		.max
 		.get(frame_support::dispatch::DispatchClass::Normal);
-	let max_input: u32 = <Runtime as pallet_inference_jobs::Config>::MaxInputBytes::get();
+	let inline: u32 = <Runtime as pallet_inference_jobs::Config>::MaxInlineBytes::get();
+	assert!(inline * MAX_MODEL_TENSORS <= MAX_INLINE_INPUT_BYTES);
 	let call_bound = InputTensors::max_encoded_len() + 1024;
-	assert!(max_input as usize <= InputTensors::max_encoded_len());
 	assert!(call_bound + OutputTensors::max_encoded_len() + 1024 < normal_length as usize);
 }
 
+#[test]
+fn a_job_puts_about_a_kibibyte_on_chain_beyond_its_inline_inputs() {
+	use codec::Encode;
+	use gateless_primitives::{
+		content::{ContentRef, MAX_CONTENT_BYTES},
+		job::{InputData, InputTensors, JobInput},
+		model::{DType, MAX_MODEL_TENSORS},
+	};
+	// Eight inputs of 64 MiB each, by content: what the call carries for them.
+	let by_content = JobInput {
+		dtype: DType::F32,
+		shape: vec![1, 4, 4096, 1024].try_into().unwrap(),
+		data: InputData::Content(ContentRef {
+			hash: sp_core::H256::repeat_byte(1),
+			len: MAX_CONTENT_BYTES,
+		}),
+	};
+	let inputs = InputTensors::new(vec![by_content; MAX_MODEL_TENSORS as usize]).unwrap();
+	assert!(inputs.encode().len() <= 1024, "{} bytes", inputs.encode().len());
+}
 #[test]
 fn metadata_is_readable_and_lists_the_pallets() {
 	let versions = Runtime::metadata_versions();
@@ -413,12 +436,12 @@ mod job_flow {
 				));
 			}
 
-			let input = Tensor {
+			let input = Tensor::<1024> {
 				dtype: DType::F32,
 				shape: vec![1, 64].try_into().unwrap(),
 				data: vec![0u8; 256].try_into().unwrap(),
 			};
-			let input = InputTensors::new(vec![input]).unwrap();
+			let input = InputTensors::new(vec![input.into_inline().unwrap()]).unwrap();
 			let quote = InferenceJobs::quote(0, Some(3), &[vec![1, 64]]).expect("an active model");
 			// 256 input bytes, and the most an executor may reveal from each of three: the
 			// output's first dimension is dynamic, so its size is unknown before the run.

@@ -20,7 +20,7 @@ use gateless_inference_engine::{
 use gateless_primitives::{
 	crypto::INFERENCE_KEY_TYPE,
 	inference::{InferenceExt, InferenceHost, ModelRef},
-	job::{Abstention, InferenceOutput, InputTensors, JobStatus},
+	job::{Abstention, InferenceOutput, InputTensor, InputTensors, JobStatus},
 	model::{model_hash, AttestationFailure, ModelId, ModelStatus, Verdict},
 };
 use sp_core::offchain::{
@@ -54,10 +54,14 @@ impl InferenceHost for NodeEngine {
 		self.0.lock().unwrap().discard_model(&hash)
 	}
 
+	fn fetch_inputs(&mut self, inputs: InputTensors) -> Result<Vec<InputTensor>, Abstention> {
+		self.0.lock().unwrap().fetch_inputs(inputs)
+	}
+
 	fn run(
 		&mut self,
 		model: ModelRef,
-		inputs: InputTensors,
+		inputs: Vec<InputTensor>,
 	) -> Result<InferenceOutput, Abstention> {
 		self.0.lock().unwrap().run(&model, &inputs)
 	}
@@ -173,7 +177,11 @@ fn a_job_carries_every_input_and_its_result_every_output() {
 		apply(run_worker(&pool, 1).remove(0));
 		for (job, case) in references(file).into_iter().enumerate() {
 			start_block(2 + 2 * job as u32);
-			let inputs = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+			let inputs = case
+				.inputs
+				.into_iter()
+				.map(|(_, tensor)| tensor.into_inline().unwrap())
+				.collect();
 			assert_ok!(InferenceJobs::submit_job(
 				RuntimeOrigin::signed(Sr25519Keyring::Charlie.to_account_id()),
 				model,
@@ -227,7 +235,7 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		// A job of two images, assigned to Alice, the only validator.
 		start_block(2);
 		let (images, expected, predicted) = reference("digits-mlp");
-		let input = InputTensors::new(vec![first_rows(&images, 2)]).unwrap();
+		let input = InputTensors::new(vec![first_rows(&images, 2).into_inline().unwrap()]).unwrap();
 		assert!(run_worker(&pool, 1).is_empty(), "nothing to do before a job");
 		assert_ok!(InferenceJobs::submit_job(
 			RuntimeOrigin::signed(Sr25519Keyring::Charlie.to_account_id()),
@@ -368,7 +376,7 @@ fn a_job_on_a_banned_model_is_not_run_and_ends_with_a_refund_and_no_slash() {
 		assert_ok!(InferenceJobs::submit_job(
 			RuntimeOrigin::signed(charlie.clone()),
 			model,
-			InputTensors::new(vec![first_rows(&images, 1)]).unwrap(),
+			InputTensors::new(vec![first_rows(&images, 1).into_inline().unwrap()]).unwrap(),
 			Some(1),
 			UNIT,
 		));

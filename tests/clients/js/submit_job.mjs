@@ -25,6 +25,18 @@ for (const flag of ['url', 'model', 'input', 'suri']) {
   if (!opts[flag]) fail(`--${flag} is required`);
 }
 
+// The data plane's upload: 1 MiB chunks with gateless_putChunk, then gateless_putContent; returns
+// the {hash, len} a job names the input by.
+const CHUNK_BYTES = 1024 * 1024;
+async function upload(provider, bytes) {
+  const chunks = [];
+  for (let start = 0; start < bytes.length; start += CHUNK_BYTES) {
+    const chunk = bytes.subarray(start, start + CHUNK_BYTES);
+    chunks.push(await provider.send('gateless_putChunk', [`0x${Buffer.from(chunk).toString('hex')}`]));
+  }
+  return provider.send('gateless_putContent', [bytes.length, chunks]);
+}
+
 // Little-endian writers for each dtype that INPUT.json may name; 64-bit integers go through BigInt.
 const WRITERS = {
   f32: [4, (buf, x, at) => buf.writeFloatLE(x, at)],
@@ -103,11 +115,19 @@ async function main() {
     // reordered enum cannot mis-encode.
     const submitJob = api.tx.inferenceJobs.submitJob;
     const dtypes = api.createType('GatelessPrimitivesModelDType').defKeys;
-    const tensors = inputs.map((tensor) => {
+    // Inputs up to the runtime's inline threshold go in the job; larger ones are uploaded to the
+    // node first, chunk by chunk, and named by their content hash.
+    const threshold = api.consts.inferenceJobs.maxInlineBytes.toNumber();
+    const tensors = [];
+    for (const tensor of inputs) {
       const dtype = dtypes.find((name) => name.toLowerCase() === tensor.dtype);
       if (!dtype) fail(`the runtime has no dtype ${tensor.dtype}`);
-      return { dtype, shape: tensor.shape, data: encodeValues(tensor.dtype, tensor.values) };
-    });
+      const bytes = encodeValues(tensor.dtype, tensor.values);
+      const data = bytes.length <= threshold
+        ? { Inline: bytes }
+        : { Content: await upload(provider, bytes) };
+      tensors.push({ dtype, shape: tensor.shape, data });
+    }
 
     const signer = new Keyring({ type: 'sr25519' }).addFromUri(opts.suri);
     const included = await submitAndWatch(submitJob(model, tensors, replicas, quote.total), signer);

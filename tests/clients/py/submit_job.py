@@ -35,6 +35,17 @@ def encode_values(dtype, values):
     return struct.pack(f'<{len(values)}{FORMATS[dtype]}', *values)
 
 
+CHUNK_BYTES = 1024 * 1024
+
+
+def upload(substrate, data):
+    """The data plane's upload: 1 MiB chunks with gateless_putChunk, then gateless_putContent;
+    returns the {hash, len} a job names the input by."""
+    chunks = [substrate.rpc_request('gateless_putChunk', ['0x' + data[start:start + CHUNK_BYTES].hex()])['result']
+              for start in range(0, len(data), CHUNK_BYTES)]
+    return substrate.rpc_request('gateless_putContent', [len(data), chunks])['result']
+
+
 def dtype_variant(substrate, dtype):
     """The runtime's DType variant for `dtype`, from the metadata, so a reordered enum cannot mis-encode."""
     # scalecodec registers every type of the metadata under its path too.
@@ -68,14 +79,21 @@ def main(args):
     tensors = ordered_inputs(given, model['signature']['inputs'])
     shapes = [tensor['shape'] for tensor in tensors]
     quote = substrate.rpc_request('gateless_quote', [args.model, args.replicas, shapes])['result']
+    # Inputs up to the runtime's inline threshold go in the job; larger ones are uploaded to the
+    # node first, chunk by chunk, and named by their content hash.
+    threshold = substrate.get_constant('InferenceJobs', 'MaxInlineBytes').value
+    placed = []
+    for tensor in tensors:
+        data = encode_values(tensor['dtype'], tensor['values'])
+        placed.append({
+            'dtype': dtype_variant(substrate, tensor['dtype']),
+            'shape': (tensor['shape'],),
+            'data': {'Inline': data} if len(data) <= threshold else {'Content': upload(substrate, data)},
+        })
     call = substrate.compose_call('InferenceJobs', 'submit_job', {
         'model': args.model,
         # TensorList and BoundedVec are one-field tuple structs that scalecodec does not unwrap.
-        'inputs': (([{
-            'dtype': dtype_variant(substrate, tensor['dtype']),
-            'shape': (tensor['shape'],),
-            'data': encode_values(tensor['dtype'], tensor['values']),
-        } for tensor in tensors],),),
+        'inputs': ((placed,),),
         'replicas': args.replicas,
         'max_fee': int(quote['total']),
     })

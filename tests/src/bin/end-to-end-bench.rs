@@ -730,12 +730,13 @@ async fn run(args: Args) -> Result<()> {
 		tracker.clone(),
 		stop.clone(),
 	));
+	let inputs = gateless_e2e::jobs::place_inputs(&rpc, vec![input]).await?;
 	let mut bench = Bench {
 		network,
 		rpc,
 		context,
 		model,
-		inputs: InputTensors::new(vec![input]).map_err(|e| format!("{e:?}"))?,
+		inputs,
 		max_fee: quote.total,
 		replicas: args.replicas,
 		nonces,

@@ -1,0 +1,347 @@
+//! The data plane's transport: content (job inputs above the inline threshold) exchanged between
+//! nodes over an `sc-network` request-response protocol, found through the network's Kademlia
+//! provider records.
+//!
+//! - **Serving.** `/gateless/<genesis>/content/1` answers two requests: a content's [`Manifest`]
+//!   by hash, and one chunk (at most [`CHUNK_BYTES`]) by hash and index, from the node's
+//!   [`ContentStore`]. Requests are a few dozen bytes; responses at most a chunk.
+//! - **Providing.** Every content the store holds (uploaded by a user through this node's RPC, or
+//!   fetched for a job) is announced with `start_providing(hash)`, again every
+//!   [`REPROVIDE_EVERY`] (a record started before the node had DHT peers is otherwise lost), and
+//!   withdrawn when the store drops it.
+//! - **Fetching.** An executor's node asks the DHT for providers (`get_providers`), adds the peers
+//!   it is connected to as a fallback, gets the manifest from the first that has it (checked
+//!   against the hash) and then each chunk (checked against the manifest), turning to the next
+//!   holder when one fails. A peer that sends a manifest or chunk that does not match is reported
+//!   with a fatal reputation change, which bans and disconnects it, and is not asked again.
+//!
+//! Like Polkadot's availability chunks, the bytes never touch the chain: only the hash and the
+//! length do, in the job.
+
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+	time::Duration,
+};
+
+use codec::{Decode, Encode};
+use futures::{channel::oneshot, StreamExt};
+use gateless_inference_engine::{ContentFetcher, ContentStore};
+use gateless_primitives::content::{ContentRef, Manifest, CHUNK_BYTES};
+use sc_network::{
+	config::{IncomingRequest, OutgoingResponse},
+	service::traits::NetworkService,
+	DhtEvent, Event, IfDisconnected, KademliaKey, NetworkBackend, PeerId, ProtocolName,
+	ReputationChange,
+};
+use sp_core::H256;
+use sp_runtime::traits::Block as BlockT;
+
+/// How long a peer has to answer one request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many inbound requests wait at most; more are refused.
+const INBOUND_QUEUE: usize = 64;
+/// The largest request: a tag, a hash and an index.
+const MAX_REQUEST_BYTES: u64 = 64;
+/// The largest response: a chunk, or a manifest of the largest content, with their encoding.
+const MAX_RESPONSE_BYTES: u64 = CHUNK_BYTES as u64 + 16 * 1024;
+/// How long a fetch waits for the DHT's providers before trying the connected peers alone.
+const PROVIDERS_WAIT: Duration = Duration::from_secs(5);
+/// How often the store's content is announced again, and expired content dropped.
+pub const REPROVIDE_EVERY: Duration = Duration::from_secs(30);
+/// How many holders of a content a fetch keeps to get its chunks from.
+const MAX_HOLDERS: usize = 4;
+
+/// What a peer asks.
+#[derive(Encode, Decode, Debug, PartialEq, Eq)]
+pub enum ContentRequest {
+	/// The manifest of the content with this hash.
+	#[codec(index = 0)]
+	Manifest(H256),
+	/// Chunk `index` of the content with this hash.
+	#[codec(index = 1)]
+	Chunk { hash: H256, index: u32 },
+}
+
+/// What a node answers.
+#[derive(Encode, Decode, Debug, PartialEq, Eq)]
+pub enum ContentResponse {
+	#[codec(index = 0)]
+	Manifest(Manifest),
+	#[codec(index = 1)]
+	Chunk(Vec<u8>),
+	/// This node does not hold it.
+	#[codec(index = 2)]
+	NotFound,
+}
+
+/// The cost of a request that does not decode.
+const BAD_REQUEST: ReputationChange =
+	ReputationChange::new(-(1 << 12), "gateless: bad content request");
+/// A peer that sent bytes that do not match their hash: banned.
+const WRONG_BYTES: ReputationChange =
+	ReputationChange::new_fatal("gateless: content does not match its hash");
+
+/// The protocol's name on the chain with `genesis`.
+pub fn protocol_name(genesis: &H256) -> ProtocolName {
+	format!("/gateless/{genesis:x}/content/1").into()
+}
+
+/// Makes the protocol's configuration for the network and the queue of its inbound requests.
+pub fn protocol_config<B: BlockT<Hash = H256>, N: NetworkBackend<B, H256>>(
+	name: ProtocolName,
+) -> (N::RequestResponseProtocolConfig, async_channel::Receiver<IncomingRequest>) {
+	let (sender, receiver) = async_channel::bounded(INBOUND_QUEUE);
+	let config = N::request_response_config(
+		name,
+		Vec::new(),
+		MAX_REQUEST_BYTES,
+		MAX_RESPONSE_BYTES,
+		REQUEST_TIMEOUT,
+		Some(sender),
+	);
+	(config, receiver)
+}
+
+/// Answers peers' requests from the store, until the network goes away. With `corrupt` (the
+/// `corrupt-content` test fault only), every chunk served has its first byte flipped.
+pub async fn serve(
+	store: Arc<ContentStore>,
+	requests: async_channel::Receiver<IncomingRequest>,
+	corrupt: bool,
+) {
+	let mut requests = std::pin::pin!(requests);
+	while let Some(IncomingRequest { peer, payload, pending_response }) = requests.next().await {
+		let (result, reputation_changes) = match ContentRequest::decode(&mut &payload[..]) {
+			Ok(request) => {
+				let mut response = answer(&store, request);
+				if let (true, ContentResponse::Chunk(chunk)) = (corrupt, &mut response) {
+					if let Some(first) = chunk.first_mut() {
+						*first ^= 0xff;
+					}
+				}
+				(Ok(response.encode()), Vec::new())
+			},
+			Err(_) => {
+				log::debug!(target: "gateless::content", "bad content request from {peer}");
+				(Err(()), vec![BAD_REQUEST])
+			},
+		};
+		let _ = pending_response.send(OutgoingResponse {
+			result,
+			reputation_changes,
+			sent_feedback: None,
+		});
+	}
+}
+
+fn answer(store: &ContentStore, request: ContentRequest) -> ContentResponse {
+	match request {
+		ContentRequest::Manifest(hash) => store
+			.manifest(&hash)
+			.map_or(ContentResponse::NotFound, ContentResponse::Manifest),
+		ContentRequest::Chunk { hash, index } => store
+			.chunk(&hash, index)
+			.map_or(ContentResponse::NotFound, ContentResponse::Chunk),
+	}
+}
+
+/// Waiters for the providers of a key, fed by the DHT events.
+type ProviderWaiters = Arc<Mutex<HashMap<Vec<u8>, Vec<oneshot::Sender<Vec<PeerId>>>>>>;
+
+/// The node's side of the data plane: provides the store's content and fetches content from
+/// peers. Clones share it.
+#[derive(Clone)]
+pub struct ContentExchange {
+	store: Arc<ContentStore>,
+	network: Arc<dyn NetworkService>,
+	sync: Arc<sc_network_sync::SyncingService<gateless_runtime::opaque::Block>>,
+	protocol: ProtocolName,
+	waiters: ProviderWaiters,
+	runtime: tokio::runtime::Handle,
+}
+
+impl ContentExchange {
+	/// The exchange over `network`; call [`ContentExchange::run`] in a task.
+	pub fn new(
+		store: Arc<ContentStore>,
+		network: Arc<dyn NetworkService>,
+		sync: Arc<sc_network_sync::SyncingService<gateless_runtime::opaque::Block>>,
+		protocol: ProtocolName,
+		runtime: tokio::runtime::Handle,
+	) -> Self {
+		Self { store, network, sync, protocol, waiters: Default::default(), runtime }
+	}
+
+	/// Announces that this node holds `hash`.
+	pub fn provide(&self, hash: H256) {
+		self.network.start_providing(KademliaKey::new(&hash.as_bytes()));
+	}
+
+	/// Hands DHT answers to waiting fetches, and announces the store's content again and drops
+	/// expired content every [`REPROVIDE_EVERY`].
+	pub async fn run(self) {
+		let mut events = self.network.event_stream("gateless-content");
+		let mut reprovide = tokio::time::interval(REPROVIDE_EVERY);
+		loop {
+			tokio::select! {
+				event = events.next() => match event {
+					Some(Event::Dht(event)) => self.on_dht_event(event),
+					Some(_) => {},
+					None => return,
+				},
+				_ = reprovide.tick() => {
+					for hash in self.store.prune() {
+						self.network.stop_providing(KademliaKey::new(&hash.as_bytes()));
+					}
+					for hash in self.store.hashes() {
+						self.provide(hash);
+					}
+				},
+			}
+		}
+	}
+
+	fn on_dht_event(&self, event: DhtEvent) {
+		let (key, providers) = match event {
+			DhtEvent::ProvidersFound(key, providers) => (key, providers),
+			DhtEvent::ProvidersNotFound(key) | DhtEvent::NoMoreProviders(key) => (key, Vec::new()),
+			_ => return,
+		};
+		let waiting = self
+			.waiters
+			.lock()
+			.unwrap_or_else(|poisoned| poisoned.into_inner())
+			.remove(&key.to_vec())
+			.unwrap_or_default();
+		for waiter in waiting {
+			let _ = waiter.send(providers.clone());
+		}
+	}
+
+	/// The peers the DHT says provide `hash`, within [`PROVIDERS_WAIT`].
+	async fn providers(&self, hash: &H256) -> Vec<PeerId> {
+		let key = KademliaKey::new(&hash.as_bytes());
+		let (sender, receiver) = oneshot::channel();
+		self.waiters
+			.lock()
+			.unwrap_or_else(|poisoned| poisoned.into_inner())
+			.entry(key.to_vec())
+			.or_default()
+			.push(sender);
+		self.network.get_providers(key);
+		tokio::time::timeout(PROVIDERS_WAIT, receiver)
+			.await
+			.ok()
+			.and_then(Result::ok)
+			.unwrap_or_default()
+	}
+
+	/// Who to ask for `hash`: its providers first, then every connected peer; never this node.
+	async fn candidates(&self, hash: &H256) -> Vec<PeerId> {
+		let local = self.network.local_peer_id();
+		let mut candidates = self.providers(hash).await;
+		if let Ok(peers) = self.sync.peers_info().await {
+			candidates.extend(peers.into_iter().map(|(peer, _)| peer));
+		}
+		let mut seen = std::collections::HashSet::new();
+		candidates.retain(|peer| *peer != local && seen.insert(*peer));
+		candidates
+	}
+
+	async fn ask(&self, peer: PeerId, request: &ContentRequest) -> Option<ContentResponse> {
+		let response = self
+			.network
+			.request(
+				peer,
+				self.protocol.clone(),
+				request.encode(),
+				None,
+				IfDisconnected::TryConnect,
+			)
+			.await;
+		match response {
+			Ok((bytes, _)) => ContentResponse::decode(&mut &bytes[..]).ok(),
+			Err(error) => {
+				log::debug!(target: "gateless::content", "{peer}: {request:?}: {error:?}");
+				None
+			},
+		}
+	}
+
+	fn punish(&self, peer: PeerId, what: &str, hash: &H256) {
+		log::warn!(target: "gateless::content", "{peer} sent a wrong {what} of {hash:?}: banned");
+		self.network.report_peer(peer, WRONG_BYTES);
+	}
+
+	/// Fetches `content` from peers, checking every byte, and keeps it in the store.
+	pub async fn fetch_async(&self, content: ContentRef) -> Result<Vec<u8>, String> {
+		if let Some(bytes) = self.store.get(&content) {
+			return Ok(bytes);
+		}
+		let hash = content.hash;
+		let candidates = self.candidates(&hash).await;
+		if candidates.is_empty() {
+			return Err("no peer to ask".into());
+		}
+		let mut manifest = None;
+		let mut holders = Vec::new();
+		for peer in candidates {
+			match self.ask(peer, &ContentRequest::Manifest(hash)).await {
+				Some(ContentResponse::Manifest(offered)) if offered.check(&content).is_ok() => {
+					manifest.get_or_insert(offered);
+					holders.push(peer);
+					if holders.len() >= MAX_HOLDERS {
+						break;
+					}
+				},
+				Some(ContentResponse::NotFound) | None => {},
+				Some(_) => self.punish(peer, "manifest", &hash),
+			}
+		}
+		let manifest = manifest.ok_or_else(|| "no peer holds it".to_string())?;
+		let mut chunks = Vec::with_capacity(manifest.chunks.len());
+		for index in 0..manifest.chunks.len() as u32 {
+			let chunk = loop {
+				// Spread the chunks over the holders; drop the ones that fail.
+				let Some(&peer) = holders.get(index as usize % holders.len().max(1)) else {
+					return Err(format!("no holder left for chunk {index}"));
+				};
+				match self.ask(peer, &ContentRequest::Chunk { hash, index }).await {
+					Some(ContentResponse::Chunk(chunk))
+						if manifest.check_chunk(index, &chunk).is_ok() =>
+					{
+						break chunk
+					},
+					Some(ContentResponse::Chunk(_)) => self.punish(peer, "chunk", &hash),
+					_ => {},
+				}
+				holders.retain(|holder| *holder != peer);
+			};
+			chunks.push(chunk);
+		}
+		let bytes = self
+			.store
+			.put_fetched(&content, &manifest, &chunks)
+			.map_err(|error| format!("{error:?}"))?;
+		self.provide(hash);
+		log::info!(
+			target: "gateless::content",
+			"fetched content {hash:?} ({} bytes in {} chunks)",
+			content.len,
+			chunks.len()
+		);
+		Ok(bytes)
+	}
+}
+
+impl ContentFetcher for ContentExchange {
+	fn fetch(&self, content: &ContentRef, timeout: Duration) -> Result<Vec<u8>, String> {
+		// Called from an offchain worker's thread, outside the async runtime.
+		// The timer is made inside the runtime: outside it, tokio has no clock to register with.
+		let fetch = self.fetch_async(*content);
+		self.runtime
+			.block_on(async move { tokio::time::timeout(timeout, fetch).await })
+			.map_err(|_| format!("not fetched within {timeout:?}"))?
+	}
+}

@@ -1,0 +1,212 @@
+//! The data plane on four validators of the `local` chain: inputs too large for a block travel
+//! between the nodes off chain, and only their hashes are in the job.
+//!
+//! 1. A 224×224 RGB image (588 KiB) uploaded to Alice's node, with an inline temperature, is run
+//!    by three validators that fetch it from her: onnxruntime's output, and no block from the
+//!    submission to the verdict carries the image.
+//! 2. An input nobody holds ends the job as `InputUnavailable`: the executors that reported it
+//!    are paid from the user's escrow, nobody is slashed.
+//! 3. A 16 MiB input held by Alice and by Dave, whose node serves corrupted chunks
+//!    (`--test-fault corrupt-content`): the fetching validators refuse Dave's chunks, ban him,
+//!    get them from Alice, and the job is verified.
+
+use std::time::Duration;
+
+use gateless_e2e::{
+	jobs::{self, job_details, job_result, upload, wait_for, INCLUSION_TIMEOUT},
+	models::{model_status, register_inline, registered_model},
+	network::{LocalNetwork, NetworkConfig, Validator},
+	rpc::Rpc,
+};
+use gateless_inference_engine::reference::{assert_outputs_match, references};
+use gateless_primitives::{
+	content::ContentRef,
+	job::{FailureReason, InputData, InputTensors, JobInput, JobStatus},
+	model::{ModelId, ModelStatus},
+};
+use gateless_runtime::{token::UNIT, RuntimeCall, RuntimeEvent};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
+
+/// One round: the commit and reveal windows (10 blocks each) and the tally.
+const MAX_BLOCKS_FOR_ONE_ROUND: u32 = 24;
+/// The most bytes of extrinsics in any block while the large-input jobs run: a job and a few
+/// commitments and reveals, far below the inputs' sizes.
+const MAX_BLOCK_BODY: usize = 32 * 1024;
+
+/// The bytes of the extrinsics of block `number`.
+async fn body_size(rpc: &Rpc, number: u32) -> usize {
+	let hash = rpc.block_hash(number).await.unwrap().unwrap();
+	let block = rpc.call("chain_getBlock", jsonrpsee::rpc_params![hash]).await.unwrap();
+	block["block"]["extrinsics"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|extrinsic| extrinsic.as_str().unwrap().len().saturating_sub(2) / 2)
+		.sum()
+}
+
+/// The largest block body from `from` to `to`, both included.
+async fn largest_body(rpc: &Rpc, from: u32, to: u32) -> usize {
+	let mut largest = 0;
+	for number in from..=to {
+		largest = largest.max(body_size(rpc, number).await);
+	}
+	largest
+}
+
+async fn register(alice: &Validator, file: &str) -> (ModelId, u32) {
+	let context = alice.rpc.chain_context().await.unwrap();
+	let call = register_inline(file, file, UNIT / 10, "a data plane test model").unwrap();
+	let (block, events) =
+		alice.rpc.submit_signed(context, Ferdie, call, INCLUSION_TIMEOUT).await.unwrap();
+	(registered_model(&events).unwrap(), alice.rpc.block_number(block).await.unwrap())
+}
+
+/// What each validator's log says about content and inputs, for a failure's message.
+fn content_lines(network: &LocalNetwork) -> String {
+	let mut lines = String::new();
+	for validator in &network.validators {
+		for line in validator.node.log().lines().filter(|line| {
+			["content", "input", "abstain", "fetch", "committed", "revealed"]
+				.iter()
+				.any(|word| line.contains(word))
+		}) {
+			lines.push_str(&format!("{:?}: {line}\n", validator.keyring));
+		}
+	}
+	lines
+}
+
+/// Waits for `job` to be verified; returns its result and the block it was seen in, or fails
+/// with what every validator's log says about content.
+async fn verified(network: &LocalNetwork, job: u64, from: u32) -> (jobs::VerifiedResult, u32) {
+	let alice = network.validator(Alice).unwrap();
+	let (status, ended_at) = job_end(alice, job, from).await;
+	let at = alice.rpc.block_hash(ended_at).await.unwrap().unwrap();
+	match job_result(&alice.rpc, job, at).await.unwrap() {
+		Some(result) => (result, ended_at),
+		None => panic!("job {job} ended {status:?}:\n{}", content_lines(network)),
+	}
+}
+
+/// Waits for `job` to end; returns its status and the block it was seen ended in.
+async fn job_end(alice: &Validator, job: u64, from: u32) -> (JobStatus, u32) {
+	wait_for(&alice.node, &alice.rpc, from, MAX_BLOCKS_FOR_ONE_ROUND, "the job's end", |at| {
+		let rpc = &alice.rpc;
+		async move {
+			let details = job_details(rpc, job, at).await.unwrap()?;
+			details.job.status.is_final().then_some(details.job.status)
+		}
+	})
+	.await
+}
+
+/// Every slash from block `from` to `to`.
+async fn slashes(rpc: &Rpc, from: u32, to: u32) -> Vec<RuntimeEvent> {
+	let mut found = Vec::new();
+	for number in from..=to {
+		let hash = rpc.block_hash(number).await.unwrap().unwrap();
+		found.extend(rpc.events(hash).await.unwrap().into_iter().filter(|event| {
+			matches!(
+				event,
+				RuntimeEvent::Verification(
+					pallet_result_verification::Event::ExecutorSlashed { .. }
+				)
+			)
+		}));
+	}
+	found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_inputs_travel_between_validators_off_chain() {
+	let network = LocalNetwork::start(NetworkConfig {
+		validators: 4,
+		extra_args: vec![(Dave, vec!["--test-fault".into(), "corrupt-content".into()])],
+		..NetworkConfig::default()
+	})
+	.await
+	.unwrap();
+	let alice = network.validator(Alice).unwrap();
+	let rpc = &alice.rpc;
+	let context = rpc.chain_context().await.unwrap();
+
+	let (classifier, registered_at) = register(alice, "image-classifier.onnx").await;
+	let (large, _) = register(alice, "large-input.onnx").await;
+	wait_for(&alice.node, rpc, registered_at, 10, "both models active", |at| async move {
+		let first = model_status(rpc, classifier, at).await.unwrap();
+		let second = model_status(rpc, large, at).await.unwrap();
+		(first == Some(ModelStatus::Active) && second == Some(ModelStatus::Active)).then_some(())
+	})
+	.await;
+
+	// 1. The image by content, the temperature inline.
+	let case = references("image-classifier.onnx").remove(0);
+	let inputs: Vec<_> = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+	let image_bytes = inputs[0].data.len();
+	let (job, submitted_at, _) =
+		jobs::submit_job(rpc, context, Eve, classifier, inputs, 3).await.unwrap();
+	let (result, verified_at) = verified(&network, job, submitted_at).await;
+	assert_outputs_match(result.output.tensors().expect("outputs"), &case.outputs, 1e-4);
+	assert!(result.agreeing.len() >= 2, "{:?}", result.agreeing);
+	let largest = largest_body(rpc, submitted_at, verified_at).await;
+	println!(
+		"classifier: job {job} verified by {:?}; a {image_bytes}-byte image, the largest block \
+		 body from submission to verdict {largest} bytes",
+		result.agreeing
+	);
+	assert!(largest < MAX_BLOCK_BODY, "a block carried {largest} bytes");
+
+	// 2. Content that no node holds: a quorum reports it unavailable; nobody is slashed.
+	let missing = JobInput {
+		dtype: gateless_primitives::model::DType::F32,
+		shape: vec![1, 4, 1024, 1024].try_into().unwrap(),
+		data: InputData::Content(ContentRef { hash: H256::repeat_byte(0x5a), len: 16 << 20 }),
+	};
+	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+		model: large,
+		inputs: InputTensors::new(vec![missing]).unwrap(),
+		replicas: Some(3),
+		max_fee: UNIT,
+	});
+	let (block, events) = rpc.submit_signed(context, Eve, call, INCLUSION_TIMEOUT).await.unwrap();
+	let submitted_at = rpc.block_number(block).await.unwrap();
+	let job = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
+				job, ..
+			}) => Some(*job),
+			_ => None,
+		})
+		.unwrap();
+	let (status, ended_at) = job_end(alice, job, submitted_at).await;
+	assert_eq!(status, JobStatus::Failed(FailureReason::InputUnavailable));
+	assert_eq!(slashes(rpc, submitted_at, ended_at).await, vec![], "nobody is slashed");
+	println!("unavailable: job {job} ended as {status:?} in block {ended_at}");
+
+	// 3. 16 MiB held by Alice and by Dave, who corrupts what he serves.
+	let case = references("large-input.onnx").remove(0);
+	let inputs: Vec<_> = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+	let dave = network.validator(Dave).unwrap();
+	upload(&dave.rpc, &inputs[0].data).await.unwrap();
+	let (job, submitted_at, _) =
+		jobs::submit_job(rpc, context, Eve, large, inputs, 3).await.unwrap();
+	let (result, verified_at) = verified(&network, job, submitted_at).await;
+	assert_outputs_match(result.output.tensors().expect("outputs"), &case.outputs, 1e-4);
+	let largest = largest_body(rpc, submitted_at, verified_at).await;
+	println!(
+		"16 MiB: job {job} verified by {:?}; the largest block body {largest} bytes",
+		result.agreeing
+	);
+	assert!(largest < MAX_BLOCK_BODY, "a block carried {largest} bytes");
+	// Whoever fetched asked Dave for some chunks, refused them and banned him.
+	let refused = [Alice, Bob, Charlie].iter().any(|who| {
+		let log = network.validator(*who).unwrap().node.log();
+		log.contains("sent a wrong chunk")
+	});
+	assert!(refused, "no validator refused Dave's corrupted chunks");
+	tokio::time::sleep(Duration::from_millis(100)).await;
+	network.stop().unwrap();
+}
