@@ -589,8 +589,9 @@ pub struct FeeQuote<Balance> {
 	pub executor_fee: Balance,
 	/// How many validators run the job.
 	pub replicas: u32,
-	/// The runtime's fee per byte times the job's input bytes plus `replicas x` the most output
-	/// bytes an executor may reveal: burnt at submission, whatever the job's outcome, as a
+	/// The runtime's fee per byte times the job's inline input bytes plus `replicas x` the most
+	/// output bytes an executor may reveal, and its fee per content byte times `replicas x` the
+	/// bytes of the inputs given by content: burnt at submission, whatever the job's outcome, as a
 	/// transaction's fee is.
 	pub data_fee: Balance,
 	/// `model_price + replicas x executor_fee + data_fee`: everything the job may cost.

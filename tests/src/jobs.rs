@@ -138,16 +138,18 @@ pub async fn submit_job(
 	});
 	let (submitted_in, events) =
 		rpc.submit_signed(context, user, submit, INCLUSION_TIMEOUT).await?;
-	let job = events
-		.iter()
-		.find_map(|event| match event {
-			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
-				job, ..
-			}) => Some(*job),
-			_ => None,
-		})
-		.ok_or_else(|| format!("no JobSubmitted event: {events:?}"))?;
+	let job = submitted_job(&events).ok_or_else(|| format!("no JobSubmitted event: {events:?}"))?;
 	Ok((job, rpc.block_number(submitted_in).await?, quote))
+}
+
+/// The id of the job submitted in a block, from the block's events.
+pub fn submitted_job(events: &[RuntimeEvent]) -> Option<JobId> {
+	events.iter().find_map(|event| match event {
+		RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted { job, .. }) => {
+			Some(*job)
+		},
+		_ => None,
+	})
 }
 
 /// A job's record and round at block `at`, if the job exists.

@@ -432,15 +432,23 @@ async fn the_client_runs_models_with_named_inputs_and_outputs_at_two_shapes_each
 	}
 
 	// Mistakes are refused before anything is paid (the account has no funds at all): inputs
-	// over the 2 MiB a job may carry (two [70000, 4] i32, 2.1 MiB together)...
-	let rows = 70_000;
+	// over the 64 MiB a job may have (two [2200000, 4] i32, 67 MiB together, as NumPy files)...
+	let rows = 2_200_000;
 	let oversize: Vec<String> = ["a", "b"]
 		.iter()
 		.map(|name| {
-			let path = dir.path().join(format!("oversize-{name}.json"));
-			let values = vec![1; rows * 4];
-			let tensor = serde_json::json!({"dtype": "i32", "shape": [rows, 4], "values": values});
-			std::fs::write(&path, tensor.to_string()).unwrap();
+			let path = dir.path().join(format!("oversize-{name}.npy"));
+			let mut header =
+				format!("{{'descr': '<i4', 'fortran_order': False, 'shape': ({rows}, 4), }}");
+			while (10 + header.len() + 1) % 64 != 0 {
+				header.push(' ');
+			}
+			header.push('\n');
+			let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+			npy.extend_from_slice(&(header.len() as u16).to_le_bytes());
+			npy.extend_from_slice(header.as_bytes());
+			npy.resize(npy.len() + rows * 16, 1);
+			std::fs::write(&path, npy).unwrap();
 			format!("{name}={}", path.display())
 		})
 		.collect();
@@ -521,6 +529,19 @@ async fn the_client_runs_models_with_named_inputs_and_outputs_at_two_shapes_each
 	node.stop().unwrap();
 }
 
+/// Writes a reference run's inputs as the JSON object the third-party scripts read, each tensor
+/// under its input's name; returns `path`.
+fn named_inputs_file(run: &Value, path: &Path) -> std::path::PathBuf {
+	let named: serde_json::Map<String, Value> = run["inputs"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|input| (input["name"].as_str().unwrap().to_string(), input.clone()))
+		.collect();
+	std::fs::write(path, Value::Object(named).to_string()).unwrap();
+	path.to_path_buf()
+}
+
 /// Runs a third-party client's script, which submits the job and prints one JSON line.
 fn third_party_result(node: &Node, mut command: Command, model: &Value, input: &Path) -> Value {
 	command
@@ -556,6 +577,16 @@ async fn polkadot_js_submits_a_job_and_reads_the_verified_result() {
 	let line = third_party_result(&node, command, &model, &input);
 	assert_eq!(line["client"], "polkadot.js", "{line}");
 	assert_verified_digits(&line["result"], &expected, &predicted);
+
+	// An 11,520-byte image, above the inline threshold: uploaded with gateless_putChunk and
+	// gateless_putContent on this safe-only node, then named by its content hash in the job.
+	let model = register_dynamic_model(&node, "conv-dynamic.onnx", &["image"], &["mask", "score"]);
+	let run = &reference_runs("conv-dynamic.onnx")[1];
+	let input = named_inputs_file(run, &dir.path().join("image.json"));
+	let mut command = Command::new("node");
+	command.arg(&script).args(["--suri", "//Dave"]);
+	let line = third_party_result(&node, command, &model, &input);
+	assert_outputs_match(&line["result"], run["outputs"].as_array().unwrap());
 	node.stop().unwrap();
 }
 
@@ -569,19 +600,21 @@ async fn py_substrate_interface_submits_a_job_and_reads_the_verified_result() {
 	// A model with three named inputs and two outputs, its inputs given by name.
 	let model = register_model(&node, "recurrent-cell.onnx", "recurrent-cell");
 	let run = &reference_runs("recurrent-cell.onnx")[1];
-	let named: serde_json::Map<String, Value> = run["inputs"]
-		.as_array()
-		.unwrap()
-		.iter()
-		.map(|input| (input["name"].as_str().unwrap().to_string(), input.clone()))
-		.collect();
-	let input = dir.path().join("inputs.json");
-	std::fs::write(&input, Value::Object(named).to_string()).unwrap();
+	let input = named_inputs_file(run, &dir.path().join("inputs.json"));
 
 	let mut command = Command::new(&python);
 	command.arg(&script).args(["--suri", "//Eve"]);
 	let line = third_party_result(&node, command, &model, &input);
 	assert_eq!(line["client"], "py-substrate-interface", "{line}");
+	assert_outputs_match(&line["result"], run["outputs"].as_array().unwrap());
+
+	// An image above the inline threshold, uploaded through the data plane first.
+	let model = register_dynamic_model(&node, "conv-dynamic.onnx", &["image"], &["mask", "score"]);
+	let run = &reference_runs("conv-dynamic.onnx")[1];
+	let input = named_inputs_file(run, &dir.path().join("image.json"));
+	let mut command = Command::new(&python);
+	command.arg(&script).args(["--suri", "//Eve"]);
+	let line = third_party_result(&node, command, &model, &input);
 	assert_outputs_match(&line["result"], run["outputs"].as_array().unwrap());
 	node.stop().unwrap();
 }

@@ -172,15 +172,7 @@ async fn large_inputs_travel_between_validators_off_chain() {
 	});
 	let (block, events) = rpc.submit_signed(context, Eve, call, INCLUSION_TIMEOUT).await.unwrap();
 	let submitted_at = rpc.block_number(block).await.unwrap();
-	let job = events
-		.iter()
-		.find_map(|event| match event {
-			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
-				job, ..
-			}) => Some(*job),
-			_ => None,
-		})
-		.unwrap();
+	let job = jobs::submitted_job(&events).unwrap();
 	let (status, ended_at) = job_end(alice, job, submitted_at).await;
 	assert_eq!(status, JobStatus::Failed(FailureReason::InputUnavailable));
 	assert_eq!(slashes(rpc, submitted_at, ended_at).await, vec![], "nobody is slashed");

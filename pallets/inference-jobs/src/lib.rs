@@ -1,22 +1,31 @@
 //! # Inference jobs pallet
 //!
 //! Users pay for inference here: a job names an active model and carries one tensor per input the
-//! model declares; the pallet charges the fee, draws the validators that run it, hands them to the
-//! verification pallet, and settles when verification decides.
+//! model declares (small ones inline, larger ones as the hash and length of content that travels
+//! between nodes off chain); the pallet charges the fee, draws the validators that run it, hands
+//! them to the verification pallet, and settles when verification decides.
 //!
 //! ## Overview
 //!
 //! [`Call::submit_job`] checks the inputs against the model's declared inputs (one per input, in
 //! declared order; dtype, rank, fixed dimensions, symbols shared between inputs, exact byte
-//! length) and [`Config::MaxInputBytes`], and that the outputs they give cannot exceed
-//! [`MAX_OUTPUT_BYTES`] per executor. Then it charges the [`FeeQuote`] that the
-//! `InferenceJobsApi::quote` runtime API shows beforehand (`max_fee` protects the user from a price
-//! raised in between):
-//! - the **data fee**, burnt at once: [`Config::FeePerByte`] times the input bytes plus
-//!   `replicas ×` the output bytes an executor may reveal (the outputs' size at the inputs' shapes
-//!   where the signature fixes it, [`MAX_OUTPUT_BYTES`] where an output has a dimension no input
-//!   decides). Tensors take block space and state whatever the job's outcome, so this part is
-//!   not refunded, as a transaction's fee is not;
+//! length, inline or by content), that each input is where its size puts it (inline up to
+//! [`Config::MaxInlineBytes`], by content above: [`Error::InputPlacement`]), against
+//! [`Config::MaxInputBytes`], and that the outputs they give cannot exceed [`MAX_OUTPUT_BYTES`]
+//! per executor. The chain cannot see content: an executor that cannot get it abstains with
+//! `InputUnavailable`, and when a quorum of the committee does, the job ends through
+//! [`JobSettlement::inputs_unavailable`]: the reporters are paid as agreeing executors would be,
+//! the owner nothing, the rest refunded, so that withholding inputs costs the submitter.
+//!
+//! Then it charges the [`FeeQuote`] that the `InferenceJobsApi::quote` runtime API shows
+//! beforehand (`max_fee` protects the user from a price raised in between):
+//! - the **data fee**, burnt at once: [`Config::FeePerByte`] times the inline input bytes plus
+//!   `replicas ×` the output bytes an executor may reveal (the outputs' size at the inputs'
+//!   shapes where the signature fixes it, [`MAX_OUTPUT_BYTES`] where an output has a dimension no
+//!   input decides), plus [`Config::FeePerContentByte`] times `replicas ×` the bytes of the inputs
+//!   given by content (each executor fetches them). Tensors take block space, state and
+//!   bandwidth whatever the job's outcome, so this part is not refunded, as a transaction's fee
+//!   is not;
 //! - the **escrow**, held under [`HoldReason::JobEscrow`] until the job ends: the model's price
 //!   plus `replicas ×` [`Config::ExecutorFee`].
 //!

@@ -122,9 +122,10 @@ async function main() {
     for (const tensor of inputs) {
       const dtype = dtypes.find((name) => name.toLowerCase() === tensor.dtype);
       if (!dtype) fail(`the runtime has no dtype ${tensor.dtype}`);
-      const bytes = encodeValues(tensor.dtype, tensor.values);
+      const hex = encodeValues(tensor.dtype, tensor.values);
+      const bytes = Buffer.from(hex.slice(2), 'hex');
       const data = bytes.length <= threshold
-        ? { Inline: bytes }
+        ? { Inline: hex }
         : { Content: await upload(provider, bytes) };
       tensors.push({ dtype, shape: tensor.shape, data });
     }
