@@ -94,13 +94,21 @@ fn hex(hash: &H256) -> String {
 }
 
 impl ContentStore {
-	/// Opens the store in `dir`, dropping whatever an earlier run left there: the time-to-live
-	/// of each item cannot be known across a restart, and every item is fetched again on demand.
+	/// Opens the store in `dir`, dropping the content and chunks an earlier run left there (and
+	/// nothing else): the time-to-live of each item cannot be known across a restart, and every
+	/// item is fetched again on demand.
 	pub fn open(dir: PathBuf, limits: ContentLimits) -> io::Result<Self> {
-		if dir.exists() {
-			fs::remove_dir_all(&dir)?;
-		}
 		fs::create_dir_all(dir.join("chunks"))?;
+		for entry in fs::read_dir(&dir)?.chain(fs::read_dir(dir.join("chunks"))?) {
+			let path = entry?.path();
+			let ours = path.parent() == Some(&dir.join("chunks"))
+				|| path
+					.extension()
+					.is_some_and(|ext| ext == "bin" || ext == "manifest" || ext == "partial");
+			if ours && path.is_file() {
+				fs::remove_file(&path)?;
+			}
+		}
 		Ok(Self { dir, limits, index: Mutex::new(Index::default()) })
 	}
 
@@ -428,6 +436,27 @@ mod tests {
 		fs::write(store.bytes_path(&content.hash), bytes(CHUNK_BYTES as usize + 10, 3)).unwrap();
 		assert_eq!(store.get(&content), None);
 		assert!(!store.contains(&content.hash));
+	}
+
+	#[test]
+	fn a_restart_drops_earlier_content_and_nothing_else() {
+		let dir = tempfile::tempdir().unwrap();
+		let limits = ContentLimits { ttl: Duration::from_secs(60), quota_bytes: 1 << 20 };
+		let store = ContentStore::open(dir.path().to_path_buf(), limits).unwrap();
+		let content = store.put(&bytes(100, 1)).unwrap();
+		store.put_chunk(&bytes(10, 2)).unwrap();
+		fs::write(dir.path().join("operator-notes.txt"), b"keep me").unwrap();
+		drop(store);
+		let store = ContentStore::open(dir.path().to_path_buf(), limits).unwrap();
+		assert!(!store.contains(&content.hash));
+		let left: Vec<_> = fs::read_dir(dir.path())
+			.unwrap()
+			.chain(fs::read_dir(dir.path().join("chunks")).unwrap())
+			.map(|entry| entry.unwrap().file_name().into_string().unwrap())
+			.collect();
+		let mut left = left;
+		left.sort();
+		assert_eq!(left, ["chunks", "operator-notes.txt"]);
 	}
 
 	#[test]

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ContentParams {
 	/// Where the content store keeps inputs, by hash [default: `content` in the chain's data
-	/// directory]. Emptied when the node starts.
+	/// directory]. The content an earlier run left there is dropped when the node starts.
 	#[arg(long, value_name = "PATH")]
 	pub content_dir: Option<std::path::PathBuf>,
 
