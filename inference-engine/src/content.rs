@@ -187,23 +187,11 @@ impl ContentStore {
 	}
 
 	fn drop_expired(&self, index: &mut Index) -> Vec<H256> {
-		let ttl = self.limits.ttl;
-		let expired: Vec<H256> = index
-			.content
-			.iter()
-			.filter(|(_, entry)| entry.last_used.elapsed() > ttl)
-			.map(|(hash, _)| *hash)
-			.collect();
+		let expired = unused_for(&index.content, self.limits.ttl);
 		for hash in &expired {
 			self.remove_content(index, hash);
 		}
-		let chunks: Vec<H256> = index
-			.chunks
-			.iter()
-			.filter(|(_, entry)| entry.last_used.elapsed() > ttl)
-			.map(|(hash, _)| *hash)
-			.collect();
-		for hash in chunks {
+		for hash in unused_for(&index.chunks, self.limits.ttl) {
 			index.chunks.remove(&hash);
 			let _ = fs::remove_file(self.chunk_path(&hash));
 		}
@@ -353,6 +341,15 @@ impl ContentStore {
 		}
 		Ok(content)
 	}
+}
+
+/// The entries not used for `ttl`.
+fn unused_for(entries: &HashMap<H256, Entry>, ttl: Duration) -> Vec<H256> {
+	entries
+		.iter()
+		.filter(|(_, entry)| entry.last_used.elapsed() > ttl)
+		.map(|(hash, _)| *hash)
+		.collect()
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a crash never leaves a partial file
