@@ -11,8 +11,8 @@
 //!   withdrawn when the store drops it.
 //! - **Fetching.** An executor's node asks the DHT for providers (`get_providers`), adds the peers
 //!   it is connected to as a fallback, gets the manifest from the first that has it (checked
-//!   against the hash) and then each chunk (checked against the manifest), turning to the next
-//!   holder when one fails. A peer that sends a manifest or chunk that does not match is reported
+//!   against the hash) and then the chunks, four at a time spread over up to four holders, each
+//!   checked against the manifest, turning to the other holders when one fails. A peer that sends a manifest or chunk that does not match is reported
 //!   with a fatal reputation change, which bans and disconnects it, and is not asked again.
 //!
 //! Like Polkadot's availability chunks, the bytes never touch the chain: only the hash and the
@@ -51,6 +51,8 @@ const PROVIDERS_WAIT: Duration = Duration::from_secs(5);
 pub const REPROVIDE_EVERY: Duration = Duration::from_secs(30);
 /// How many holders of a content a fetch keeps to get its chunks from.
 const MAX_HOLDERS: usize = 4;
+/// How many chunks a fetch asks for at once.
+const PARALLEL_CHUNKS: usize = 4;
 
 /// What a peer asks.
 #[derive(Encode, Decode, Debug, PartialEq, Eq)]
@@ -300,26 +302,42 @@ impl ContentExchange {
 			}
 		}
 		let manifest = manifest.ok_or_else(|| "no peer holds it".to_string())?;
-		let mut chunks = Vec::with_capacity(manifest.chunks.len());
-		for index in 0..manifest.chunks.len() as u32 {
-			let chunk = loop {
-				// Spread the chunks over the holders; drop the ones that fail.
-				let Some(&peer) = holders.get(index as usize % holders.len().max(1)) else {
-					return Err(format!("no holder left for chunk {index}"));
-				};
-				match self.ask(peer, &ContentRequest::Chunk { hash, index }).await {
+		// Up to PARALLEL_CHUNKS requests at a time, spread over the holders; a holder that fails
+		// is dropped (and banned, when what it sent is wrong), its chunks asked of the others.
+		let mut received: Vec<Option<Vec<u8>>> = vec![None; manifest.chunks.len()];
+		loop {
+			let missing: Vec<u32> = (0..received.len())
+				.filter(|index| received.get(*index).is_some_and(Option::is_none))
+				.take(PARALLEL_CHUNKS)
+				.map(|index| index as u32)
+				.collect();
+			if missing.is_empty() {
+				break;
+			}
+			if holders.is_empty() {
+				return Err(format!("no holder left for chunk {}", missing[0]));
+			}
+			let asks = missing.iter().map(|&index| {
+				let peer = holders[index as usize % holders.len()];
+				async move {
+					(index, peer, self.ask(peer, &ContentRequest::Chunk { hash, index }).await)
+				}
+			});
+			for (index, peer, response) in futures::future::join_all(asks).await {
+				match response {
 					Some(ContentResponse::Chunk(chunk))
 						if manifest.check_chunk(index, &chunk).is_ok() =>
 					{
-						break chunk
+						received[index as usize] = Some(chunk);
+						continue;
 					},
 					Some(ContentResponse::Chunk(_)) => self.punish(peer, "chunk", &hash),
 					_ => {},
 				}
 				holders.retain(|holder| *holder != peer);
-			};
-			chunks.push(chunk);
+			}
 		}
+		let chunks: Vec<Vec<u8>> = received.into_iter().flatten().collect();
 		let bytes = self
 			.store
 			.put_fetched(&content, &manifest, &chunks)
