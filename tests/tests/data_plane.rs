@@ -10,8 +10,6 @@
 //!    (`--test-fault corrupt-content`): the fetching validators refuse Dave's chunks, ban him,
 //!    get them from Alice, and the job is verified.
 
-use std::time::Duration;
-
 use gateless_e2e::{
 	jobs::{self, job_details, job_result, upload, wait_for, INCLUSION_TIMEOUT},
 	models::{model_status, register_inline, registered_model},
@@ -199,6 +197,5 @@ async fn large_inputs_travel_between_validators_off_chain() {
 		log.contains("sent a wrong chunk")
 	});
 	assert!(refused, "no validator refused Dave's corrupted chunks");
-	tokio::time::sleep(Duration::from_millis(100)).await;
 	network.stop().unwrap();
 }
