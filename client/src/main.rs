@@ -441,6 +441,12 @@ fn save_outputs(result: &types::JobResult, path: Option<&std::path::Path>) -> Re
 	let Some(path) = path else { return Ok(()) };
 	match &result.output {
 		types::Output::Tensors { tensors } => output::save(path, tensors),
+		types::Output::Content { .. } => {
+			bail!(
+				"job {}: its outputs are kept off chain; this client cannot read them yet",
+				result.job
+			)
+		},
 		types::Output::Error { error } => {
 			bail!(
 				"job {} has no outputs to save: its verified result is the error {error}",
@@ -452,8 +458,12 @@ fn save_outputs(result: &types::JobResult, path: Option<&std::path::Path>) -> Re
 
 /// Prints one output tensor: its first rows, and each row's argmax for a batch of scores.
 fn print_tensor(tensor: &types::Tensor) {
-	let types::Tensor { name, dtype, shape, values } = tensor;
+	let types::Tensor { name, dtype, shape, values, content } = tensor;
 	println!("  output       {} {dtype} {shape:?}", name.as_deref().unwrap_or("(unnamed)"));
+	if let Some(content) = content {
+		println!("               off chain: {} bytes, content {}", content.len, content.hash);
+		return;
+	}
 	let row = shape.last().copied().unwrap_or(1).max(1) as usize;
 	for chunk in values.chunks(row).take(16) {
 		let text: Vec<String> = chunk.iter().map(ToString::to_string).collect();
@@ -605,7 +615,7 @@ mod codec_types {
 		bounded_collections::bounded_vec::BoundedVec,
 		gateless_primitives::{
 			content::ContentRef,
-			job::{InputData, JobInput, TensorList},
+			job::{JobTensor, TensorData, TensorList},
 			model,
 		},
 		pallet_model_registry::types::ModelSource,
@@ -641,13 +651,13 @@ mod codec_types {
 			.zip(placed)
 			.map(|(tensor, content)| {
 				let data = match content {
-					None => InputData::Inline(BoundedVec(tensor.data.clone())),
-					Some(hash) => InputData::Content(ContentRef {
+					None => TensorData::Inline(BoundedVec(tensor.data.clone())),
+					Some(hash) => TensorData::Content(ContentRef {
 						hash: subxt::utils::H256(*hash),
 						len: tensor.data.len() as u64,
 					}),
 				};
-				Ok(JobInput {
+				Ok(JobTensor {
 					dtype: dtype(&tensor.dtype)?,
 					shape: BoundedVec(tensor.shape.clone()),
 					data,
@@ -845,7 +855,7 @@ impl Output {
 		}
 		println!("job {}: verified in block {}", result.job, result.finalized_at);
 		match &result.output {
-			types::Output::Tensors { tensors } => {
+			types::Output::Tensors { tensors } | types::Output::Content { tensors, .. } => {
 				for tensor in tensors {
 					print_tensor(tensor);
 				}

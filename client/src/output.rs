@@ -109,6 +109,7 @@ mod tests {
 			dtype: dtype.into(),
 			shape: shape.to_vec(),
 			values,
+			content: None,
 		}
 	}
 

@@ -23,8 +23,8 @@ use gateless_primitives::{
 	content::ContentRef,
 	inference::{InferenceHost, ModelRef},
 	job::{
-		Abstention, InferenceError, InferenceOutput, InputData, InputTensor, InputTensors,
-		OutputTensor, OutputTensors, TensorListError,
+		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor,
+		OutputTensors, TensorData, TensorListError,
 	},
 	model::{model_hash, AttestationFailure, Verdict},
 };
@@ -169,8 +169,8 @@ impl Engine {
 			.into_iter()
 			.map(|input| {
 				let data = match input.data {
-					InputData::Inline(bytes) => bytes.into_inner(),
-					InputData::Content(content) => self.fetch_content(&content)?,
+					TensorData::Inline(bytes) => bytes.into_inner(),
+					TensorData::Content(content) => self.fetch_content(&content)?,
 				};
 				let data = BoundedVec::try_from(data).map_err(|_| Abstention::InputUnavailable)?;
 				Ok(InputTensor { dtype: input.dtype, shape: input.shape, data })

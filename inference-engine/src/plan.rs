@@ -17,7 +17,7 @@ use std::{
 use gateless_primitives::{
 	job::{
 		check_inputs, ExpectedOutputs, InferenceError, InputTensor, OutputTensor, Tensor,
-		MAX_OUTPUT_BYTES,
+		MAX_INLINE_OUTPUT_BYTES,
 	},
 	model::{DType, Dim, ModelSignature, TensorSpec},
 };
@@ -268,7 +268,7 @@ impl Plan {
 	/// Runs the plan on `inputs` (one per declared input, of the plan's shapes) and returns every
 	/// declared output, in order. Outputs that do not fit the declared ones (with the symbols the
 	/// inputs bound fixed: the same check the chain makes of a reveal) are a
-	/// [`InferenceError::SignatureMismatch`]; outputs of more than [`MAX_OUTPUT_BYTES`] together an
+	/// [`InferenceError::SignatureMismatch`]; outputs of more than [`MAX_INLINE_OUTPUT_BYTES`] together an
 	/// [`InferenceError::OutputTooLarge`].
 	pub fn run(&self, inputs: &[InputTensor]) -> Result<Vec<OutputTensor>, RunError> {
 		let sizes = check_inputs(&self.signature, inputs).map_err(|_| InferenceError::BadInput)?;
@@ -298,7 +298,7 @@ impl Plan {
 			}
 			let bytes = output.as_bytes();
 			total_bytes = total_bytes.saturating_add(bytes.len());
-			if total_bytes > MAX_OUTPUT_BYTES as usize {
+			if total_bytes > MAX_INLINE_OUTPUT_BYTES as usize {
 				return Err(InferenceError::OutputTooLarge.into());
 			}
 			let shape = output

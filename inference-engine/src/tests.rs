@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use gateless_primitives::{
-	job::{InferenceError, InputTensor, MAX_OUTPUT_BYTES},
+	job::{InferenceError, InputTensor, MAX_INLINE_OUTPUT_BYTES},
 	model::{DType, Determinism, Dim},
 };
 use sp_core::H256;
@@ -213,7 +213,7 @@ fn an_output_over_what_an_executor_may_reveal_is_too_large() {
 		data: vec![0u8; count as usize * row].try_into().unwrap(),
 	};
 	let full = run_one(&plan_for("tiled-pixels.onnx", &rows(32)), &rows(32)).unwrap();
-	assert_eq!(full.data.len(), MAX_OUTPUT_BYTES as usize);
+	assert_eq!(full.data.len(), MAX_INLINE_OUTPUT_BYTES as usize);
 	assert_eq!(
 		run_one(&plan_for("tiled-pixels.onnx", &rows(33)), &rows(33)).err(),
 		Some(InferenceError::OutputTooLarge.into())

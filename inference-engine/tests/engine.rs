@@ -17,8 +17,8 @@ use gateless_primitives::{
 	content::{content_ref, ContentRef},
 	inference::ModelRef,
 	job::{
-		Abstention, InferenceError, InferenceOutput, InputData, InputTensor, InputTensors,
-		JobInput, Tensor,
+		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, JobInput, Tensor,
+		TensorData,
 	},
 	model::{model_hash, AttestationFailure, DType, Verdict},
 };
@@ -581,7 +581,7 @@ fn inputs_given_by_content_come_from_the_store_or_from_peers_and_run_as_inline_o
 	let by_content = |tensor: &InputTensor, content: ContentRef| JobInput {
 		dtype: tensor.dtype,
 		shape: tensor.shape.clone(),
-		data: InputData::Content(content),
+		data: TensorData::Content(content),
 	};
 
 	// The 224x224 image the user uploaded to this node, and the temperature inline.

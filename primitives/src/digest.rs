@@ -19,13 +19,23 @@
 //!   `|a - b| <= abs + rel x max(|a|, |b|)` for every element. Integer outputs are compared the
 //!   same way (a tolerance below 1 keeps them exact).
 //! - An error hashes its code, under either class, and agrees only with the same error.
+//!
+//! Outputs revealed by content ([`InferenceOutput::Content`]) are compared through leaves: each
+//! output's bytes are cut in [`LEAF_BYTES`] slices, in order, and each slice hashed (its exact
+//! bytes under `Exact`, its elements on the grid under `Tolerance`, as above) into a leaf of a
+//! Merkle tree ([`crate::merkle`]) over every leaf of every output. The digest hashes the outputs'
+//! dtypes and shapes with the tree's root, which the executor computed and the reveal names. Equal
+//! digests agree at once; otherwise, under `Tolerance`, two such outputs of the same dtypes and
+//! shapes agree only if someone proves it by revealing the leaves where they differ
+//! ([`crate::dispute`]), so [`agreement`] says [`Agreement::NeedsProof`].
 
+use alloc::vec::Vec;
 use codec::Encode;
 use sp_core::H256;
 use sp_runtime::traits::{BlakeTwo256, Hash};
 
 use crate::{
-	job::{InferenceOutput, OutputTensor},
+	job::InferenceOutput,
 	model::{DType, Determinism},
 };
 
@@ -94,11 +104,10 @@ fn element_from_int(value: i128) -> Element {
 	Element::Finite(value.saturating_mul(Q64_ONE).clamp(-Q64_CLAMP, Q64_CLAMP))
 }
 
-/// The elements of `tensor`, read from their little-endian bytes. A ragged tail (which
-/// [`OutputTensor::check_against`] refuses) is ignored.
-fn elements(tensor: &OutputTensor) -> impl Iterator<Item = Element> + '_ {
-	let dtype = tensor.dtype;
-	tensor.data.chunks_exact(dtype.size_in_bytes() as usize).map(move |chunk| {
+/// The elements of `dtype` in `bytes`. A ragged tail (which [`OutputTensor::check_against`]
+/// refuses) is ignored.
+fn elements_of(dtype: DType, bytes: &[u8]) -> impl Iterator<Item = Element> + '_ {
+	bytes.chunks_exact(dtype.size_in_bytes() as usize).map(move |chunk| {
 		let mut buffer = [0u8; 8];
 		if let Some(prefix) = buffer.get_mut(..chunk.len()) {
 			prefix.copy_from_slice(chunk);
@@ -136,6 +145,23 @@ fn quantise(value: i128, grid: u128) -> i128 {
 	shifted / grid
 }
 
+/// Appends the grid encoding of the elements of `dtype` in `bytes`: per element a tag and its
+/// quantised value, or its bits when not finite.
+fn encode_on_grid(dtype: DType, bytes: &[u8], grid: u128, preimage: &mut Vec<u8>) {
+	for element in elements_of(dtype, bytes) {
+		match element {
+			Element::Finite(value) => {
+				preimage.push(0);
+				preimage.extend_from_slice(&quantise(value, grid).to_le_bytes());
+			},
+			Element::NonFinite(bits) => {
+				preimage.push(1);
+				preimage.extend_from_slice(&bits.to_le_bytes());
+			},
+		}
+	}
+}
+
 /// The digest of a revealed output under `determinism`.
 pub fn output_digest(output: &InferenceOutput, determinism: &Determinism) -> H256 {
 	let preimage = match (output, determinism) {
@@ -148,23 +174,99 @@ pub fn output_digest(output: &InferenceOutput, determinism: &Determinism) -> H25
 			let mut preimage = (b"gateless/grid", codec::Compact(tensors.len() as u32)).encode();
 			for tensor in tensors.iter() {
 				(tensor.dtype, &tensor.shape).encode_to(&mut preimage);
-				for element in elements(tensor) {
-					match element {
-						Element::Finite(value) => {
-							preimage.push(0);
-							preimage.extend_from_slice(&quantise(value, grid).to_le_bytes());
-						},
-						Element::NonFinite(bits) => {
-							preimage.push(1);
-							preimage.extend_from_slice(&bits.to_le_bytes());
-						},
-					}
-				}
+				encode_on_grid(tensor.dtype, &tensor.data, grid, &mut preimage);
 			}
 			preimage
 		},
+		(InferenceOutput::Content { tensors, root }, _) => {
+			let metas: Vec<(DType, &[u32])> =
+				tensors.iter().map(|tensor| (tensor.dtype, &tensor.shape[..])).collect();
+			(b"gateless/tree", metas, root).encode()
+		},
 	};
 	BlakeTwo256::hash(&preimage)
+}
+
+/// The size of a leaf's slice of an output's bytes (64 KiB; the last slice of an output may be
+/// shorter). A multiple of every element size, so that no element straddles two leaves.
+pub const LEAF_BYTES: u32 = 64 * 1024;
+
+/// The most leaves outputs of [`crate::job::MAX_OUTPUT_BYTES`] together may have: one per full
+/// slice, and one partial slice per output at most.
+pub const MAX_LEAVES: u32 =
+	(crate::job::MAX_OUTPUT_BYTES / LEAF_BYTES as u64) as u32 + crate::model::MAX_MODEL_TENSORS;
+
+/// How many leaves outputs of these byte lengths have (at least one each); `None` beyond
+/// [`MAX_LEAVES`].
+pub fn leaf_count(lens: impl IntoIterator<Item = u64>) -> Option<u32> {
+	let count = lens.into_iter().try_fold(0u64, |count, len| {
+		count.checked_add(len.div_ceil(u64::from(LEAF_BYTES)).max(1))
+	})?;
+	u32::try_from(count).ok().filter(|count| *count <= MAX_LEAVES)
+}
+
+/// Where leaf `index` of outputs of these byte lengths is: the output and the byte range of its
+/// slice.
+pub fn locate_leaf(lens: &[u64], index: u32) -> Option<(usize, core::ops::Range<u64>)> {
+	let mut first = 0u64;
+	for (output, len) in lens.iter().enumerate() {
+		let leaves = len.div_ceil(u64::from(LEAF_BYTES)).max(1);
+		let within = u64::from(index).checked_sub(first)?;
+		if within < leaves {
+			let start = within.checked_mul(u64::from(LEAF_BYTES))?;
+			let end = start.saturating_add(u64::from(LEAF_BYTES)).min(*len);
+			return Some((output, start..end));
+		}
+		first = first.checked_add(leaves)?;
+	}
+	None
+}
+
+/// The leaf of a slice of an output of `dtype` under `determinism`.
+pub fn leaf(dtype: DType, slice: &[u8], determinism: &Determinism) -> H256 {
+	match determinism {
+		Determinism::Exact => crate::merkle::leaf_hash(slice),
+		Determinism::Tolerance { abs, .. } => {
+			let mut preimage = Vec::with_capacity(slice.len().saturating_mul(4));
+			encode_on_grid(dtype, slice, abs_tolerance_q64(*abs), &mut preimage);
+			crate::merkle::leaf_hash(&preimage)
+		},
+	}
+}
+
+/// The leaves of outputs (each its dtype and bytes), in order.
+pub fn output_leaves<'a>(
+	outputs: impl IntoIterator<Item = (DType, &'a [u8])>,
+	determinism: &Determinism,
+) -> Vec<H256> {
+	let mut leaves = Vec::new();
+	for (dtype, bytes) in outputs {
+		if bytes.is_empty() {
+			leaves.push(leaf(dtype, bytes, determinism));
+		}
+		for slice in bytes.chunks(LEAF_BYTES as usize) {
+			leaves.push(leaf(dtype, slice, determinism));
+		}
+	}
+	leaves
+}
+
+/// Whether two slices of outputs of `dtype` agree element by element under `determinism`: equal
+/// bytes, or under a tolerance every element within it of the other's.
+pub fn slices_agree(dtype: DType, a: &[u8], b: &[u8], determinism: &Determinism) -> bool {
+	if a == b {
+		return true;
+	}
+	match determinism {
+		Determinism::Exact => false,
+		Determinism::Tolerance { abs, rel } => {
+			let abs = abs_tolerance_q64(*abs);
+			a.len() == b.len()
+				&& elements_of(dtype, a)
+					.zip(elements_of(dtype, b))
+					.all(|(x, y)| elements_agree(x, y, abs, *rel))
+		},
+	}
 }
 
 /// What an executor commits to: `blake2_256(digest ++ salt ++ executor)`, so that the commitment
@@ -187,9 +289,59 @@ fn elements_agree(a: Element, b: Element, abs: u128, rel: sp_runtime::Perbill) -
 	}
 }
 
-/// Whether two reveals agree under `determinism`: equal digests, or, under
-/// [`Determinism::Tolerance`], as many outputs each of one dtype and shape as the other's, every
-/// element within the tolerance of the other's.
+/// How two reveals compare, as far as the reveals alone tell.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Agreement {
+	/// They agree.
+	Agree,
+	/// They do not.
+	Disagree,
+	/// Outputs by content, of the same dtypes and shapes, with different digests under a
+	/// tolerance: they agree only if a proof shows it ([`crate::dispute`]).
+	NeedsProof,
+}
+
+/// How two reveals compare under `determinism`: equal digests agree; under
+/// [`Determinism::Tolerance`], inline outputs agree when there are as many, each of one dtype and
+/// shape as the other's, every element within the tolerance of the other's, and outputs by
+/// content of the same dtypes and shapes need a proof.
+pub fn agreement(
+	a: &InferenceOutput,
+	a_digest: &H256,
+	b: &InferenceOutput,
+	b_digest: &H256,
+	determinism: &Determinism,
+) -> Agreement {
+	if a_digest == b_digest {
+		return Agreement::Agree;
+	}
+	let Determinism::Tolerance { .. } = determinism else { return Agreement::Disagree };
+	match (a, b) {
+		(InferenceOutput::Tensors(a), InferenceOutput::Tensors(b)) if a.len() == b.len() => {
+			let agree = a.iter().zip(b.iter()).all(|(a, b)| {
+				a.dtype == b.dtype
+					&& a.shape == b.shape
+					&& slices_agree(a.dtype, &a.data, &b.data, determinism)
+			});
+			if agree {
+				Agreement::Agree
+			} else {
+				Agreement::Disagree
+			}
+		},
+		(
+			InferenceOutput::Content { tensors: a, .. },
+			InferenceOutput::Content { tensors: b, .. },
+		) if a.len() == b.len()
+			&& a.iter().zip(b.iter()).all(|(a, b)| a.dtype == b.dtype && a.shape == b.shape) =>
+		{
+			Agreement::NeedsProof
+		},
+		_ => Agreement::Disagree,
+	}
+}
+
+/// Whether two reveals agree under `determinism` without a proof (see [`agreement`]).
 pub fn outputs_agree(
 	a: &InferenceOutput,
 	a_digest: &H256,
@@ -197,25 +349,7 @@ pub fn outputs_agree(
 	b_digest: &H256,
 	determinism: &Determinism,
 ) -> bool {
-	if a_digest == b_digest {
-		return true;
-	}
-	match (a, b, determinism) {
-		(
-			InferenceOutput::Tensors(a),
-			InferenceOutput::Tensors(b),
-			Determinism::Tolerance { abs, rel },
-		) if a.len() == b.len() => {
-			let abs = abs_tolerance_q64(*abs);
-			a.iter().zip(b.iter()).all(|(a, b)| {
-				a.dtype == b.dtype
-					&& a.shape == b.shape
-					&& a.data.len() == b.data.len()
-					&& elements(a).zip(elements(b)).all(|(x, y)| elements_agree(x, y, abs, *rel))
-			})
-		},
-		_ => false,
-	}
+	agreement(a, a_digest, b, b_digest, determinism) == Agreement::Agree
 }
 
 #[cfg(test)]

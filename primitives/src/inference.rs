@@ -48,6 +48,7 @@ impl From<InferenceOutput> for FirstOutput {
 				Some(_) => Self::Error(InferenceError::OutputTooLarge),
 				None => Self::Error(InferenceError::SignatureMismatch),
 			},
+			InferenceOutput::Content { .. } => Self::Error(InferenceError::OutputTooLarge),
 			InferenceOutput::Error(error) => Self::Error(error),
 		}
 	}

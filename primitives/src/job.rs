@@ -20,19 +20,22 @@ use crate::model::{
 /// The id of a job, given in submission order from 0.
 pub type JobId = u64;
 
-/// The most bytes a job's inputs carry inline, on chain, together (64 KiB); larger inputs travel
-/// off chain as [`ContentRef`]s. Each runtime sets its own, lower, per-tensor threshold (the jobs
-/// pallet's `MaxInlineBytes`).
-pub const MAX_INLINE_INPUT_BYTES: u32 = 64 * 1024;
-/// The most bytes of element data in one input tensor, as the engine runs it (64 MiB, the largest
-/// content).
+/// The most bytes a job's inputs, or an executor's outputs, carry inline, on chain, together
+/// (64 KiB); larger tensors travel off chain as [`ContentRef`]s. Each runtime sets its own, lower,
+/// per-tensor threshold (the jobs pallet's `MaxInlineBytes`).
+pub const MAX_INLINE_BYTES: u32 = 64 * 1024;
+/// The most bytes of element data in one tensor as a node holds it: an input the engine runs, an
+/// output it gives (64 MiB, the largest content).
 pub const MAX_TENSOR_BYTES: u32 = crate::content::MAX_CONTENT_BYTES as u32;
 /// The most bytes of element data in all the inputs of a job of a runtime before spec 108, which
 /// carried every input inline (2 MiB).
 pub const LEGACY_MAX_INPUT_BYTES: u32 = 2 * 1024 * 1024;
-/// The most bytes of element data in all the outputs one executor reveals together (256 KiB: 64 Ki
-/// f32 values, a detector's boxes or a recogniser's per-step scores).
-pub const MAX_OUTPUT_BYTES: u32 = 256 * 1024;
+/// The most bytes of element data in all the outputs of one run (64 MiB): beyond, the run's
+/// verdict is [`InferenceError::OutputTooLarge`].
+pub const MAX_OUTPUT_BYTES: u64 = crate::content::MAX_CONTENT_BYTES;
+/// The most bytes of element data in the outputs an executor reveals all inline, together
+/// (256 KiB; runtimes of spec 108 and before revealed every output so).
+pub const MAX_INLINE_OUTPUT_BYTES: u32 = 256 * 1024;
 
 /// The shape of a concrete tensor: every dimension known and at least 1.
 pub type TensorShape = BoundedVec<u32, ConstU32<MAX_TENSOR_RANK>>;
@@ -48,48 +51,55 @@ pub struct Tensor<const MAX_BYTES: u32> {
 	pub data: BoundedVec<u8, ConstU32<MAX_BYTES>>,
 }
 
+/// A tensor with all its bytes, as a node holds it: one of a job's inputs as the engine runs it,
+/// or one of the outputs it gives.
+pub type HostTensor = Tensor<MAX_TENSOR_BYTES>;
 /// One of a job's inputs with its bytes, as the engine runs it.
-pub type InputTensor = Tensor<MAX_TENSOR_BYTES>;
-/// One of a revealed result's outputs.
-pub type OutputTensor = Tensor<MAX_OUTPUT_BYTES>;
+pub type InputTensor = HostTensor;
+/// One of a revealed result's outputs, inline.
+pub type OutputTensor = Tensor<MAX_INLINE_OUTPUT_BYTES>;
 
-/// Where the bytes of one of a job's inputs are.
+/// Where the bytes of one of a job's inputs, or of an executor's outputs, are.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
 )]
-pub enum InputData {
+pub enum TensorData {
 	/// On chain, in the job itself (tensors up to the runtime's inline threshold).
 	#[codec(index = 0)]
-	Inline(BoundedVec<u8, ConstU32<MAX_INLINE_INPUT_BYTES>>),
-	/// Off chain: content that executors fetch from the nodes that provide it.
+	Inline(BoundedVec<u8, ConstU32<MAX_INLINE_BYTES>>),
+	/// Off chain: content fetched from the nodes that provide it (the user's node and executors
+	/// for an input, the executor and the nodes that read it for an output).
 	#[codec(index = 1)]
 	Content(ContentRef),
 }
 
-/// One of a job's inputs as the chain knows it: dtype, shape, and its bytes inline or by hash.
+/// A tensor as the chain knows it: dtype, shape, and its bytes inline or by hash.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
 )]
-pub struct JobInput {
+pub struct JobTensor {
 	pub dtype: DType,
 	pub shape: TensorShape,
-	pub data: InputData,
+	pub data: TensorData,
 }
 
-impl JobInput {
+/// One of a job's inputs as the chain knows it.
+pub type JobInput = JobTensor;
+
+impl JobTensor {
 	/// The bytes it carries on chain (0 for content).
 	pub fn inline_len(&self) -> u64 {
 		match &self.data {
-			InputData::Inline(bytes) => bytes.len() as u64,
-			InputData::Content(_) => 0,
+			TensorData::Inline(bytes) => bytes.len() as u64,
+			TensorData::Content(_) => 0,
 		}
 	}
 
 	/// Its content, if its bytes are off chain.
 	pub fn content(&self) -> Option<&ContentRef> {
 		match &self.data {
-			InputData::Content(content) => Some(content),
-			InputData::Inline(_) => None,
+			TensorData::Content(content) => Some(content),
+			TensorData::Inline(_) => None,
 		}
 	}
 }
@@ -138,7 +148,7 @@ impl<const MAX_BYTES: u32> TensorMeta for Tensor<MAX_BYTES> {
 	}
 }
 
-impl TensorMeta for JobInput {
+impl TensorMeta for JobTensor {
 	fn dtype(&self) -> DType {
 		self.dtype
 	}
@@ -147,8 +157,8 @@ impl TensorMeta for JobInput {
 	}
 	fn data_len(&self) -> u64 {
 		match &self.data {
-			InputData::Inline(bytes) => bytes.len() as u64,
-			InputData::Content(content) => content.len,
+			TensorData::Inline(bytes) => bytes.len() as u64,
+			TensorData::Content(content) => content.len,
 		}
 	}
 }
@@ -170,8 +180,8 @@ impl<const MAX_BYTES: u32> ListedTensor for Tensor<MAX_BYTES> {
 	}
 }
 
-impl ListedTensor for JobInput {
-	const MAX_CARRIED: u32 = MAX_INLINE_INPUT_BYTES;
+impl ListedTensor for JobTensor {
+	const MAX_CARRIED: u32 = MAX_INLINE_BYTES;
 	fn carried_len(&self) -> u64 {
 		self.inline_len()
 	}
@@ -187,11 +197,13 @@ pub struct TensorList<T: ListedTensor, const MAX_BYTES: u32>(
 );
 
 /// A job's inputs, one per declared input: small ones inline, the others by content.
-pub type InputTensors = TensorList<JobInput, MAX_INLINE_INPUT_BYTES>;
+pub type InputTensors = TensorList<JobInput, MAX_INLINE_BYTES>;
 /// A job's inputs as runtimes before spec 108 carried them: every one inline.
 pub type LegacyInputTensors = TensorList<Tensor<LEGACY_MAX_INPUT_BYTES>, LEGACY_MAX_INPUT_BYTES>;
-/// An executor's outputs, one per declared output.
-pub type OutputTensors = TensorList<OutputTensor, MAX_OUTPUT_BYTES>;
+/// An executor's outputs, one per declared output, all inline.
+pub type OutputTensors = TensorList<OutputTensor, MAX_INLINE_OUTPUT_BYTES>;
+/// An executor's outputs, one per declared output, small ones inline and the others by content.
+pub type OutputRefs = TensorList<JobTensor, MAX_INLINE_BYTES>;
 
 impl<T: ListedTensor, const MAX_BYTES: u32> Default for TensorList<T, MAX_BYTES> {
 	fn default() -> Self {
@@ -280,10 +292,10 @@ impl<T: ListedTensor, const MAX_BYTES: u32> MaxEncodedLen for TensorList<T, MAX_
 }
 
 impl<const MAX_BYTES: u32> Tensor<MAX_BYTES> {
-	/// The tensor as a job's inline input (`None` above [`MAX_INLINE_INPUT_BYTES`]).
+	/// The tensor as a job's inline input (`None` above [`MAX_INLINE_BYTES`]).
 	pub fn into_inline(self) -> Option<JobInput> {
 		let data = BoundedVec::try_from(self.data.into_inner()).ok()?;
-		Some(JobInput { dtype: self.dtype, shape: self.shape, data: InputData::Inline(data) })
+		Some(JobInput { dtype: self.dtype, shape: self.shape, data: TensorData::Inline(data) })
 	}
 
 	/// The same tensor under the engine's bound (64 MiB, above every other tensor's bound).
@@ -539,31 +551,74 @@ pub enum Abstention {
 
 /// What an executor reveals: every declared output of the model, in order, or the error it ran
 /// into.
+///
+/// Outputs that all fit the runtime's inline threshold are revealed as they are
+/// ([`InferenceOutput::Tensors`]). Otherwise the larger ones stay with the executor, which provides
+/// them as content, and the reveal names them by hash, with the root of the Merkle tree over the
+/// outputs' leaves ([`crate::digest`]) that lets the chain compare two such outputs by the few
+/// leaves where they differ ([`InferenceOutput::Content`]).
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
 )]
 pub enum InferenceOutput {
-	/// The outputs (variant 2: runtimes before spec 107 revealed a single tensor as variant 0).
+	/// The outputs, inline (variant 2: runtimes before spec 107 revealed a single tensor as
+	/// variant 0).
 	#[codec(index = 2)]
 	Tensors(OutputTensors),
+	/// The outputs, the small ones inline and the others by content, and the root of the tree over
+	/// their leaves.
+	#[codec(index = 3)]
+	Content { tensors: OutputRefs, root: H256 },
 	#[codec(index = 1)]
 	Error(InferenceError),
 }
 
 impl InferenceOutput {
-	/// The output tensors, unless this is an error.
+	/// The output tensors, unless this is an error or some are by content.
 	pub fn tensors(&self) -> Option<&[OutputTensor]> {
 		match self {
 			InferenceOutput::Tensors(tensors) => Some(tensors.as_slice()),
+			InferenceOutput::Content { .. } | InferenceOutput::Error(_) => None,
+		}
+	}
+
+	/// The bytes of element data revealed on chain (0 for an error, only the inline ones for
+	/// content).
+	pub fn data_len(&self) -> u64 {
+		match self {
+			InferenceOutput::Tensors(tensors) => tensors.carried_len(),
+			InferenceOutput::Content { tensors, .. } => tensors.carried_len(),
+			InferenceOutput::Error(_) => 0,
+		}
+	}
+
+	/// The outputs' dtypes, shapes and lengths, unless this is an error.
+	pub fn metas(&self) -> Option<alloc::vec::Vec<(DType, &[u32], u64)>> {
+		fn meta<T: TensorMeta>(tensor: &T) -> (DType, &[u32], u64) {
+			(tensor.dtype(), tensor.shape(), tensor.data_len())
+		}
+		match self {
+			InferenceOutput::Tensors(tensors) => Some(tensors.iter().map(meta).collect()),
+			InferenceOutput::Content { tensors, .. } => Some(tensors.iter().map(meta).collect()),
 			InferenceOutput::Error(_) => None,
 		}
 	}
 
-	/// The bytes of element data revealed (0 for an error).
-	pub fn data_len(&self) -> u64 {
+	/// Whether each output is where its size puts it: all inline when none is larger than
+	/// `threshold` bytes, else each by content exactly when it is.
+	pub fn placed_for(&self, threshold: u32) -> bool {
+		let inline = |len: u64| len <= u64::from(threshold);
 		match self {
-			InferenceOutput::Tensors(tensors) => tensors.carried_len(),
-			InferenceOutput::Error(_) => 0,
+			InferenceOutput::Tensors(tensors) => {
+				tensors.iter().all(|tensor| inline(tensor.data_len()))
+			},
+			InferenceOutput::Content { tensors, .. } => {
+				tensors.iter().any(|tensor| !inline(tensor.data_len()))
+					&& tensors
+						.iter()
+						.all(|tensor| inline(tensor.data_len()) == tensor.content().is_none())
+			},
+			InferenceOutput::Error(_) => true,
 		}
 	}
 }
@@ -941,17 +996,17 @@ mod tests {
 		let inline = |bytes: usize| JobInput {
 			dtype: DType::U8,
 			shape: vec![bytes as u32].try_into().unwrap(),
-			data: InputData::Inline(vec![1u8; bytes].try_into().unwrap()),
+			data: TensorData::Inline(vec![1u8; bytes].try_into().unwrap()),
 		};
 		let content = JobInput {
 			dtype: DType::U8,
 			shape: vec![1 << 24].try_into().unwrap(),
-			data: InputData::Content(ContentRef { hash: H256::repeat_byte(7), len: 1 << 24 }),
+			data: TensorData::Content(ContentRef { hash: H256::repeat_byte(7), len: 1 << 24 }),
 		};
-		let half = MAX_INLINE_INPUT_BYTES as usize / 2;
+		let half = MAX_INLINE_BYTES as usize / 2;
 		let inputs = InputTensors::new(vec![inline(half), content.clone(), inline(half)]).unwrap();
-		assert_eq!(inputs.carried_len(), u64::from(MAX_INLINE_INPUT_BYTES));
-		assert_eq!(inputs.data_len(), u64::from(MAX_INLINE_INPUT_BYTES) + (1 << 24));
+		assert_eq!(inputs.carried_len(), u64::from(MAX_INLINE_BYTES));
+		assert_eq!(inputs.data_len(), u64::from(MAX_INLINE_BYTES) + (1 << 24));
 		assert_eq!(InputTensors::decode(&mut &inputs.encode()[..]), Ok(inputs.clone()));
 		assert!(inputs.encode().len() <= InputTensors::max_encoded_len());
 		assert_eq!(

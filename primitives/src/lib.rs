@@ -7,8 +7,10 @@
 //! - [`crypto`]: the inference session key type.
 //! - [`model`]: models, their tensor signatures, determinism classes and attestation verdicts.
 //! - [`job`]: jobs, their input and output tensors, fees, statuses and results.
-//! - [`content`]: bytes exchanged off chain by hash, in checked chunks (large job inputs).
-//! - [`digest`]: digests, commitments and tolerance comparisons of revealed outputs.
+//! - [`content`]: bytes exchanged off chain by hash, in checked chunks (large inputs and outputs).
+//! - [`digest`]: digests, commitments, leaves and tolerance comparisons of revealed outputs.
+//! - [`merkle`]: the tree over an output's leaves and its proofs.
+//! - [`dispute`]: proofs that settle how two outputs revealed by content compare.
 //! - [`inference`]: the runtime interface through which offchain workers run models on the node.
 //! - [`traits`]: how the pallets use each other ([`traits::ModelProvider`],
 //!   [`traits::ValidatorSet`], [`traits::ModelUsage`], [`traits::Slashing`],
@@ -24,8 +26,10 @@ extern crate alloc;
 pub mod content;
 pub mod crypto;
 pub mod digest;
+pub mod dispute;
 pub mod inference;
 pub mod job;
+pub mod merkle;
 pub mod model;
 pub mod runtime_api;
 pub mod staking;

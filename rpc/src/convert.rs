@@ -3,7 +3,8 @@
 //! given as JSON to register a model with).
 
 use gateless_primitives::{
-	job::{InferenceError, InferenceOutput, OutputTensor},
+	content::ContentRef,
+	job::{InferenceError, InferenceOutput, JobTensor, OutputTensor, TensorData},
 	model::{self, AttestationFailure, DType, Dim},
 };
 
@@ -173,11 +174,20 @@ pub fn signature_json(signature: model::ModelSignature) -> types::Signature {
 
 /// Decodes an output tensor's little-endian bytes into JSON values, under its declared `name`.
 pub fn tensor_json(name: Option<String>, tensor: &OutputTensor) -> types::Tensor {
+	types::Tensor {
+		name,
+		dtype: dtype_name(tensor.dtype).into(),
+		shape: tensor.shape.to_vec(),
+		values: values_json(tensor.dtype, &tensor.data),
+		content: None,
+	}
+}
+
+/// Elements of `dtype` in little-endian `data` as JSON values.
+fn values_json(dtype: DType, data: &[u8]) -> Vec<serde_json::Value> {
 	use serde_json::Value;
-	let width = tensor.dtype.size_in_bytes() as usize;
-	let values = tensor
-		.data
-		.chunks_exact(width)
+	let width = dtype.size_in_bytes() as usize;
+	data.chunks_exact(width)
 		.map(|chunk| {
 			let mut bytes = [0u8; 8];
 			bytes[..width].copy_from_slice(chunk);
@@ -187,7 +197,7 @@ pub fn tensor_json(name: Option<String>, tensor: &OutputTensor) -> types::Tensor
 				let shift = 64 - 8 * width as u32;
 				((bits << shift) as i64) >> shift
 			};
-			match tensor.dtype {
+			match dtype {
 				DType::F32 => Value::from(f64::from(f32::from_bits(bits as u32))),
 				DType::F64 => Value::from(f64::from_bits(bits)),
 				DType::F16 => Value::from(f16_to_f64(bits as u16)),
@@ -196,13 +206,36 @@ pub fn tensor_json(name: Option<String>, tensor: &OutputTensor) -> types::Tensor
 				DType::Bool => Value::from(bits != 0),
 			}
 		})
-		.collect();
+		.collect()
+}
+
+/// A tensor of a result revealed by content as JSON: its values if inline, else its content.
+pub fn job_tensor_json(name: Option<String>, tensor: &JobTensor) -> types::Tensor {
+	let (values, content) = match &tensor.data {
+		TensorData::Inline(bytes) => (values_json(tensor.dtype, bytes), None),
+		TensorData::Content(content) => (Vec::new(), Some(content_json(content))),
+	};
 	types::Tensor {
 		name,
 		dtype: dtype_name(tensor.dtype).into(),
 		shape: tensor.shape.to_vec(),
 		values,
+		content,
 	}
+}
+
+/// A content reference as JSON.
+pub fn content_json(content: &ContentRef) -> types::Content {
+	types::Content { hash: hex_of(content.hash.as_bytes()), len: content.len }
+}
+
+/// Bytes as `0x`-prefixed hex.
+pub fn hex_of(bytes: &[u8]) -> String {
+	use core::fmt::Write;
+	bytes.iter().fold(String::from("0x"), |mut hex, byte| {
+		let _ = write!(hex, "{byte:02x}");
+		hex
+	})
 }
 
 /// A revealed output as JSON, its tensors named after `outputs` (the model's declared outputs,
@@ -211,18 +244,26 @@ pub fn output_json(
 	output: InferenceOutput,
 	outputs: Option<&[model::TensorSpec]>,
 ) -> types::Output {
+	let name = |position: usize| {
+		outputs
+			.and_then(|specs| specs.get(position))
+			.map(|spec| String::from_utf8_lossy(&spec.name).into_owned())
+	};
 	match output {
 		InferenceOutput::Tensors(tensors) => types::Output::Tensors {
 			tensors: tensors
 				.iter()
 				.enumerate()
-				.map(|(position, tensor)| {
-					let name = outputs
-						.and_then(|specs| specs.get(position))
-						.map(|spec| String::from_utf8_lossy(&spec.name).into_owned());
-					tensor_json(name, tensor)
-				})
+				.map(|(position, tensor)| tensor_json(name(position), tensor))
 				.collect(),
+		},
+		InferenceOutput::Content { tensors, root } => types::Output::Content {
+			tensors: tensors
+				.iter()
+				.enumerate()
+				.map(|(position, tensor)| job_tensor_json(name(position), tensor))
+				.collect(),
+			root: hex_of(root.as_bytes()),
 		},
 		InferenceOutput::Error(error) => {
 			types::Output::Error { error: inference_error_name(error).into() }
@@ -271,7 +312,8 @@ mod tests {
 				name: None,
 				dtype: "f32".into(),
 				shape: vec![2],
-				values: vec![json!(1.5), json!(-0.25)]
+				values: vec![json!(1.5), json!(-0.25)],
+				content: None,
 			}
 		);
 		let ints: Vec<u8> = [-3i32, 7].iter().flat_map(|v| v.to_le_bytes()).collect();

@@ -25,7 +25,7 @@ use sp_core::{Bytes, H256};
 use sp_runtime::traits::Block as BlockT;
 
 use crate::{
-	convert::{attestation_failure_name, output_json, signature_json, text},
+	convert::{attestation_failure_name, hex_of, output_json, signature_json, text},
 	types::{self, error_code},
 };
 
@@ -469,10 +469,6 @@ where
 		fails: tally.fails,
 		threshold: tally.threshold,
 	}))
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-	format!("0x{}", hex::encode(bytes))
 }
 
 fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(

@@ -273,6 +273,13 @@ pub enum Output {
 	Tensors {
 		tensors: Vec<Tensor>,
 	},
+	/// Some outputs were too large to reveal on chain: those have a `content` (read them with
+	/// `gateless_output`) and no `values`. `root` is the root of the tree over the outputs'
+	/// leaves that the executors compared.
+	Content {
+		tensors: Vec<Tensor>,
+		root: String,
+	},
 	/// `modelUnavailable`, `badModel`, `signatureMismatch`, `badInput`, `nonFiniteOutput`,
 	/// `outputTooLarge` or `timeout`.
 	Error {
@@ -288,8 +295,11 @@ pub struct Tensor {
 	pub name: Option<String>,
 	pub dtype: String,
 	pub shape: Vec<u32>,
-	/// Row-major: numbers (`true`/`false` for `bool`).
+	/// Row-major: numbers (`true`/`false` for `bool`); empty for an output kept off chain.
 	pub values: Vec<serde_json::Value>,
+	/// Where the bytes of an output kept off chain are.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub content: Option<Content>,
 }
 
 /// A validator or candidate.
@@ -322,9 +332,8 @@ pub struct Counters {
 	pub slashed: String,
 }
 
-/// The `code` of the errors the `gateless_*` methods return; `message` says more and `data`
-/// carries the reason where there is one.
-/// Content stored by a node, as `gateless_putContent` returns it: what a job names an input by.
+/// Content: bytes named by hash, as `gateless_putContent` returns it (what a job names an input
+/// by) and as a result names an output kept off chain.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Content {
@@ -334,6 +343,8 @@ pub struct Content {
 	pub len: u64,
 }
 
+/// The `code` of the errors the `gateless_*` methods return; `message` says more and `data`
+/// carries the reason where there is one.
 pub mod error_code {
 	/// The runtime API call failed (e.g. an unknown block hash in `at`).
 	pub const RUNTIME: i32 = 9000;

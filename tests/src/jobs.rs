@@ -8,8 +8,8 @@ use frame_support::traits::Get;
 use gateless_primitives::{
 	content::{content_ref, ContentRef, CHUNK_BYTES},
 	job::{
-		FeeQuote, InputData, InputTensor, InputTensors, JobDetails, JobId, JobInput, JobResult,
-		QuoteError,
+		FeeQuote, InputTensor, InputTensors, JobDetails, JobId, JobInput, JobResult, QuoteError,
+		TensorData,
 	},
 	model::ModelId,
 };
@@ -52,9 +52,9 @@ pub async fn place_inputs(rpc: &Rpc, inputs: Vec<InputTensor>) -> Result<InputTe
 	let mut placed = Vec::with_capacity(inputs.len());
 	for input in inputs {
 		let data = if input.data.len() <= threshold as usize {
-			InputData::Inline(input.data.into_inner().try_into().map_err(|_| "too large inline")?)
+			TensorData::Inline(input.data.into_inner().try_into().map_err(|_| "too large inline")?)
 		} else {
-			InputData::Content(upload(rpc, &input.data).await?)
+			TensorData::Content(upload(rpc, &input.data).await?)
 		};
 		placed.push(JobInput { dtype: input.dtype, shape: input.shape, data });
 	}

@@ -19,7 +19,7 @@ use gateless_e2e::{
 use gateless_inference_engine::reference::{assert_outputs_match, references};
 use gateless_primitives::{
 	content::ContentRef,
-	job::{FailureReason, InputData, InputTensors, JobInput, JobStatus},
+	job::{FailureReason, InputTensors, JobInput, JobStatus, TensorData},
 	model::{ModelId, ModelStatus},
 };
 use gateless_runtime::{token::UNIT, RuntimeCall, RuntimeEvent};
@@ -160,7 +160,7 @@ async fn large_inputs_travel_between_validators_off_chain() {
 	let missing = JobInput {
 		dtype: gateless_primitives::model::DType::F32,
 		shape: vec![1, 4, 1024, 1024].try_into().unwrap(),
-		data: InputData::Content(ContentRef { hash: H256::repeat_byte(0x5a), len: 16 << 20 }),
+		data: TensorData::Content(ContentRef { hash: H256::repeat_byte(0x5a), len: 16 << 20 }),
 	};
 	let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
 		model: large,

@@ -6,7 +6,7 @@ use frame_support::traits::{
 	Hooks,
 };
 use frame_system::RawOrigin;
-use gateless_primitives::job::{InputData, InputTensors, JobInput, JobStatus};
+use gateless_primitives::job::{InputTensors, JobInput, JobStatus, TensorData};
 use gateless_primitives::model::DType;
 use sp_runtime::traits::{Bounded, Saturating};
 
@@ -34,13 +34,13 @@ fn input(values: u32) -> InputTensors {
 	let tensor = JobInput {
 		dtype: DType::F32,
 		shape: alloc::vec![1, values].try_into().expect("rank 2"),
-		data: InputData::Inline(
+		data: TensorData::Inline(
 			alloc::vec![0u8; values as usize * 4]
 				.try_into()
-				.expect("within MAX_INLINE_INPUT_BYTES"),
+				.expect("within MAX_INLINE_BYTES"),
 		),
 	};
-	InputTensors::new(alloc::vec![tensor]).expect("within MAX_INLINE_INPUT_BYTES")
+	InputTensors::new(alloc::vec![tensor]).expect("within MAX_INLINE_BYTES")
 }
 
 #[benchmarks]

@@ -11,7 +11,7 @@
 //! declared order; dtype, rank, fixed dimensions, symbols shared between inputs, exact byte
 //! length, inline or by content), that each input is where its size puts it (inline up to
 //! [`Config::MaxInlineBytes`], by content above: [`Error::InputPlacement`]), against
-//! [`Config::MaxInputBytes`], and that the outputs they give cannot exceed [`MAX_OUTPUT_BYTES`]
+//! [`Config::MaxInputBytes`], and that the outputs they give cannot exceed [`MAX_INLINE_OUTPUT_BYTES`]
 //! per executor. The chain cannot see content: an executor that cannot get it abstains with
 //! `InputUnavailable`, and when a quorum of the committee does, the job ends through
 //! [`JobSettlement::inputs_unavailable`]: the reporters are paid as agreeing executors would be,
@@ -21,7 +21,7 @@
 //! beforehand (`max_fee` protects the user from a price raised in between):
 //! - the **data fee**, burnt at once: [`Config::FeePerByte`] times the inline input bytes plus
 //!   `replicas ×` the output bytes an executor may reveal (the outputs' size at the inputs'
-//!   shapes where the signature fixes it, [`MAX_OUTPUT_BYTES`] where an output has a dimension no
+//!   shapes where the signature fixes it, [`MAX_INLINE_OUTPUT_BYTES`] where an output has a dimension no
 //!   input decides), plus [`Config::FeePerContentByte`] times `replicas ×` the bytes of the inputs
 //!   given by content (each executor fetches them). Tensors take block space, state and
 //!   bandwidth whatever the job's outcome, so this part is not refunded, as a transaction's fee
@@ -123,7 +123,7 @@ use gateless_primitives::{
 	job::{
 		check_inputs, check_shapes, data_len, AgreedOutcome, ExpectedOutputs, FailureReason,
 		FeeQuote, InferenceOutput, InputTensors, JobId, JobResult, JobStatus, QuoteError,
-		SymbolSizes, TensorError, TensorMeta, MAX_INLINE_INPUT_BYTES, MAX_OUTPUT_BYTES,
+		SymbolSizes, TensorError, TensorMeta, MAX_INLINE_BYTES, MAX_INLINE_OUTPUT_BYTES,
 	},
 	model::MAX_MODEL_TENSORS,
 	model::{ModelId, ModelInfo, ModelStatus},
@@ -187,7 +187,7 @@ pub mod pallet {
 		type FeePerContentByte: Get<BalanceOf<Self>>;
 
 		/// The inline threshold: an input of at most this many bytes goes inline, on chain; a
-		/// larger one by content. At most [`MAX_INLINE_INPUT_BYTES`] / [`MAX_MODEL_TENSORS`].
+		/// larger one by content. At most [`MAX_INLINE_BYTES`] / [`MAX_MODEL_TENSORS`].
 		#[pallet::constant]
 		type MaxInlineBytes: Get<u32>;
 
@@ -356,7 +356,7 @@ pub mod pallet {
 		InputCountMismatch,
 		/// A symbolic dimension of the model (e.g. `batch`) has two different sizes in the inputs.
 		InputSymbolMismatch,
-		/// The model's outputs at these input shapes hold more than `MAX_OUTPUT_BYTES`: no
+		/// The model's outputs at these input shapes hold more than `MAX_INLINE_OUTPUT_BYTES`: no
 		/// executor could reveal them.
 		OutputsTooLarge,
 		/// An input of more than `MaxInlineBytes` is inline, or one of at most that many bytes is
@@ -380,7 +380,7 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(
 				u64::from(T::MaxInlineBytes::get()) * u64::from(MAX_MODEL_TENSORS)
-					<= u64::from(MAX_INLINE_INPUT_BYTES),
+					<= u64::from(MAX_INLINE_BYTES),
 				"MaxInlineBytes must let every input of a job fit inline"
 			);
 			assert!(T::MaxInputBytes::get() > 0, "MaxInputBytes must not be zero");
@@ -587,11 +587,11 @@ impl<T: Config> Pallet<T> {
 		}
 		let outputs = ExpectedOutputs::new(&info.signature, sizes);
 		let output_bytes = match outputs.data_len() {
-			Some(bytes) if bytes > u64::from(MAX_OUTPUT_BYTES) => {
+			Some(bytes) if bytes > u64::from(MAX_INLINE_OUTPUT_BYTES) => {
 				return Err(QuoteError::OutputsTooLarge)
 			},
 			Some(bytes) => bytes,
-			None => u64::from(MAX_OUTPUT_BYTES),
+			None => u64::from(MAX_INLINE_OUTPUT_BYTES),
 		};
 		let block_bytes = output_bytes
 			.checked_mul(u64::from(replicas))

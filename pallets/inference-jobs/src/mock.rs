@@ -12,7 +12,7 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use gateless_primitives::{
 	content::content_ref,
-	job::{ExpectedOutputs, InputData, InputTensors, JobId, JobInput},
+	job::{ExpectedOutputs, InputTensors, JobId, JobInput, TensorData},
 	model::{
 		DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelSignature, ModelStatus,
 		SymbolSpec, TensorSpec,
@@ -395,9 +395,9 @@ impl ExtBuilder {
 pub fn tensor(rows: u32) -> JobInput {
 	let data: Vec<u8> = (0..rows * 4).flat_map(|i| (i as f32 * 0.25).to_le_bytes()).collect();
 	let data = if data.len() <= MAX_INLINE_BYTES as usize {
-		InputData::Inline(data.try_into().unwrap())
+		TensorData::Inline(data.try_into().unwrap())
 	} else {
-		InputData::Content(content_ref(&data).unwrap())
+		TensorData::Content(content_ref(&data).unwrap())
 	};
 	JobInput { dtype: DType::F32, shape: vec![rows, 4].try_into().unwrap(), data }
 }

@@ -5,8 +5,8 @@ use frame_support::{assert_noop, assert_ok};
 use gateless_primitives::{
 	content::{content_ref, ContentRef},
 	job::{
-		AgreedOutcome, ExpectedOutputs, FailureReason, InferenceError, InferenceOutput, InputData,
-		JobInput, JobStatus, Tensor, TensorList, MAX_OUTPUT_BYTES,
+		AgreedOutcome, ExpectedOutputs, FailureReason, InferenceError, InferenceOutput, JobInput,
+		JobStatus, Tensor, TensorData, TensorList, MAX_INLINE_OUTPUT_BYTES,
 	},
 	model::{DType, Dim, ModelStatus},
 	traits::{JobSettlement, ModelUsage},
@@ -164,7 +164,7 @@ fn bad_submissions_are_refused_with_their_error() {
 			Error::<Test>::InputShapeMismatch
 		);
 		let mut wrong = tensor(1);
-		if let InputData::Inline(bytes) = &mut wrong.data {
+		if let TensorData::Inline(bytes) = &mut wrong.data {
 			bytes.pop();
 		}
 		assert_noop!(
@@ -219,22 +219,22 @@ fn large_inputs_go_by_content_and_small_ones_inline_and_each_is_charged_for_its_
 		// Each input's size decides its place.
 		let small = tensor(16);
 		let mut small_by_content = small.clone();
-		if let InputData::Inline(bytes) = &small.data {
-			small_by_content.data = InputData::Content(content_ref(bytes).unwrap());
+		if let TensorData::Inline(bytes) = &small.data {
+			small_by_content.data = TensorData::Content(content_ref(bytes).unwrap());
 		}
 		assert_noop!(
 			submit_with(MODEL, inputs(vec![small_by_content]), None, 1_000),
 			Error::<Test>::InputPlacement
 		);
 		let mut large_inline = tensor(17);
-		large_inline.data = InputData::Inline(vec![0u8; 17 * 16].try_into().unwrap());
+		large_inline.data = TensorData::Inline(vec![0u8; 17 * 16].try_into().unwrap());
 		assert_noop!(
 			submit_with(MODEL, inputs(vec![large_inline]), None, 1_000),
 			Error::<Test>::InputPlacement
 		);
 		// Content whose length is not the shape's, or beyond the largest content.
 		let mut wrong_length = tensor(20);
-		if let InputData::Content(content) = &mut wrong_length.data {
+		if let TensorData::Content(content) = &mut wrong_length.data {
 			content.len -= 4;
 		}
 		assert_noop!(
@@ -244,7 +244,7 @@ fn large_inputs_go_by_content_and_small_ones_inline_and_each_is_charged_for_its_
 		let huge = JobInput {
 			dtype: DType::F32,
 			shape: vec![1 << 23, 4].try_into().unwrap(),
-			data: InputData::Content(ContentRef { hash: H256::zero(), len: 1 << 27 }),
+			data: TensorData::Content(ContentRef { hash: H256::zero(), len: 1 << 27 }),
 		};
 		assert_noop!(
 			submit_with(MODEL, inputs(vec![huge]), None, 1_000),
@@ -288,7 +288,10 @@ fn a_job_whose_inputs_were_withheld_pays_its_reporters_and_refunds_the_rest() {
 fn outputs_of_unknown_size_are_charged_at_the_most_an_executor_may_reveal() {
 	ExtBuilder::default().build_and_execute(|| {
 		let quote = Jobs::quote(DYNAMIC_OUTPUT_MODEL, Some(2), &[vec![1, 4]]).unwrap();
-		assert_eq!(quote.data_fee, FEE_PER_BYTE * (16 + 2 * Balance::from(MAX_OUTPUT_BYTES)));
+		assert_eq!(
+			quote.data_fee,
+			FEE_PER_BYTE * (16 + 2 * Balance::from(MAX_INLINE_OUTPUT_BYTES))
+		);
 		// 256 KiB of output per row: one row can be revealed, two cannot.
 		assert!(Jobs::quote(WIDE_OUTPUT_MODEL, Some(1), &[vec![1, 4]]).is_ok());
 		assert_eq!(

@@ -6,7 +6,7 @@ use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
 use frame_system::RawOrigin;
 use gateless_primitives::{
 	digest::{commitment, output_digest},
-	job::{Abstention, InferenceOutput, Tensor, TensorList, MAX_OUTPUT_BYTES},
+	job::{Abstention, InferenceOutput, Tensor, TensorList, MAX_INLINE_OUTPUT_BYTES},
 	model::{DType, Determinism},
 	traits::JobVerifier,
 };
@@ -41,7 +41,7 @@ fn output(values: u32, seed: u32) -> InferenceOutput {
 	let tensor = Tensor {
 		dtype: DType::F32,
 		shape: alloc::vec![values].try_into().expect("rank 1"),
-		data: data.try_into().expect("within MAX_OUTPUT_BYTES"),
+		data: data.try_into().expect("within MAX_INLINE_OUTPUT_BYTES"),
 	};
 	InferenceOutput::Tensors(TensorList::new(alloc::vec![tensor]).expect("one tensor"))
 }
@@ -120,7 +120,7 @@ mod benchmarks {
 
 	/// The pool's check of a reveal of `b` bytes.
 	#[benchmark]
-	fn authorize_reveal(b: Linear<4, MAX_OUTPUT_BYTES>) -> Result<(), BenchmarkError> {
+	fn authorize_reveal(b: Linear<4, MAX_INLINE_OUTPUT_BYTES>) -> Result<(), BenchmarkError> {
 		let values = values_of(b);
 		let (job, executors) = committed_job::<T>(T::MaxCommittee::get(), values);
 		let call = reveal_call::<T>(
@@ -190,7 +190,7 @@ mod benchmarks {
 
 	/// A reveal of `b` bytes that does not complete the round.
 	#[benchmark]
-	fn reveal(b: Linear<4, MAX_OUTPUT_BYTES>) {
+	fn reveal(b: Linear<4, MAX_INLINE_OUTPUT_BYTES>) {
 		let values = values_of(b);
 		let (job, executors) = committed_job::<T>(3, values);
 		let who = executors[0].clone();
@@ -210,7 +210,7 @@ mod benchmarks {
 	/// revealers all disagree (every pair compared element by element over `b` bytes); one
 	/// no-show is slashed and the job escalates or fails.
 	#[benchmark]
-	fn tally(c: Linear<1, { T::MaxCommittee::get() }>, b: Linear<4, MAX_OUTPUT_BYTES>) {
+	fn tally(c: Linear<1, { T::MaxCommittee::get() }>, b: Linear<4, MAX_INLINE_OUTPUT_BYTES>) {
 		let values = values_of(b);
 		let (job, executors) = committed_job::<T>(c, values);
 		for (seed, who) in executors.iter().enumerate().skip(1) {

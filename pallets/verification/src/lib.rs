@@ -578,9 +578,12 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::RevealWindowNotOpen
 		);
 		ensure!(now <= round.reveal_until, Error::<T>::RevealWindowClosed);
-		if let InferenceOutput::Tensors(tensors) = output {
-			round.outputs.check(tensors).map_err(|_| Error::<T>::OutputMismatch)?;
+		match output {
+			InferenceOutput::Tensors(tensors) => round.outputs.check(tensors),
+			InferenceOutput::Content { tensors, .. } => round.outputs.check(tensors),
+			InferenceOutput::Error(_) => Ok(()),
 		}
+		.map_err(|_| Error::<T>::OutputMismatch)?;
 		let digest = output_digest(output, &round.determinism);
 		ensure!(
 			commitment_of(&digest, salt, executor) == committed,

@@ -183,14 +183,14 @@ fn the_registry_defaults_are_valid_and_fit_a_transaction() {
 fn a_job_with_the_largest_inputs_fits_a_transaction_and_a_full_reveal_fits_beside_it() {
 	use codec::MaxEncodedLen;
 	use gateless_primitives::{
-		job::{InputTensors, OutputTensors, MAX_INLINE_INPUT_BYTES},
+		job::{InputTensors, OutputTensors, MAX_INLINE_BYTES},
 		model::MAX_MODEL_TENSORS,
 	};
 	let normal_length = *crate::configs::RuntimeBlockLength::get()
 		.max
 		.get(frame_support::dispatch::DispatchClass::Normal);
 	let inline: u32 = <Runtime as pallet_inference_jobs::Config>::MaxInlineBytes::get();
-	assert!(inline * MAX_MODEL_TENSORS <= MAX_INLINE_INPUT_BYTES);
+	assert!(inline * MAX_MODEL_TENSORS <= MAX_INLINE_BYTES);
 	let call_bound = InputTensors::max_encoded_len() + 1024;
 	assert!(call_bound + OutputTensors::max_encoded_len() + 1024 < normal_length as usize);
 }
@@ -200,14 +200,14 @@ fn a_job_puts_about_a_kibibyte_on_chain_beyond_its_inline_inputs() {
 	use codec::Encode;
 	use gateless_primitives::{
 		content::{ContentRef, MAX_CONTENT_BYTES},
-		job::{InputData, InputTensors, JobInput},
+		job::{InputTensors, JobInput, TensorData},
 		model::{DType, MAX_MODEL_TENSORS},
 	};
 	// Eight inputs of 64 MiB each, by content: what the call carries for them.
 	let by_content = JobInput {
 		dtype: DType::F32,
 		shape: vec![1, 4, 4096, 1024].try_into().unwrap(),
-		data: InputData::Content(ContentRef {
+		data: TensorData::Content(ContentRef {
 			hash: sp_core::H256::repeat_byte(1),
 			len: MAX_CONTENT_BYTES,
 		}),
@@ -445,7 +445,7 @@ mod job_flow {
 			let quote = InferenceJobs::quote(0, Some(3), &[vec![1, 64]]).expect("an active model");
 			// 256 input bytes, and the most an executor may reveal from each of three: the
 			// output's first dimension is dynamic, so its size is unknown before the run.
-			let most = u128::from(gateless_primitives::job::MAX_OUTPUT_BYTES);
+			let most = u128::from(gateless_primitives::job::MAX_INLINE_OUTPUT_BYTES);
 			assert_eq!(
 				quote.data_fee,
 				<<Runtime as pallet_inference_jobs::Config>::FeePerByte as Get<crate::Balance>>::get(
