@@ -34,7 +34,7 @@ use gateless_inference_engine::{
 	Engine, EngineConfig, Plan,
 };
 use gateless_primitives::{
-	inference::{self, InferenceExt, ModelRef},
+	inference::{self, InferenceExt, ModelRef, OutputPlacement},
 	job::{InputTensor, InputTensors, Tensor},
 	model::model_hash,
 	model::DType,
@@ -180,11 +180,17 @@ fn measure_tract(model: &str, file: &str, batches: &[u32]) -> Value {
 		});
 		let inline = input.clone().into_inline().expect("a small input");
 		let inputs = InputTensors::new(vec![inline]).expect("one input within bounds");
+		// Every output inline, as before outputs went by content: the path measured here is the
+		// interface's, not the content store's.
+		let placement = OutputPlacement {
+			inline_limit: gateless_primitives::job::MAX_INLINE_OUTPUT_BYTES,
+			determinism: gateless_inference_engine::reference::determinism(file),
+		};
 		let mut externalities = sp_io::TestExternalities::default();
 		externalities.register_extension(InferenceExt::new(engine.clone()));
 		let (through_interface, after_idle) = externalities.execute_with(|| {
 			let back_to_back = time(runs, || {
-				inference::run(stored.clone(), inputs.clone())
+				inference::run(stored.clone(), inputs.clone(), placement.clone())
 					.expect("an engine")
 					.expect("a verdict");
 			});
@@ -193,7 +199,7 @@ fn measure_tract(model: &str, file: &str, batches: &[u32]) -> Value {
 					.map(|_| {
 						std::thread::sleep(Duration::from_millis(5));
 						let started = Instant::now();
-						inference::run(stored.clone(), inputs.clone())
+						inference::run(stored.clone(), inputs.clone(), placement.clone())
 							.expect("an engine")
 							.expect("a verdict");
 						started.elapsed()

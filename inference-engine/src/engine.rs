@@ -21,12 +21,13 @@ use std::{
 
 use gateless_primitives::{
 	content::ContentRef,
-	inference::{InferenceHost, ModelRef},
+	dispute::{self, DisputeProof},
+	inference::{inline_output, InferenceHost, ModelRef, OutputPlacement, RunOutputs},
 	job::{
-		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor,
-		OutputTensors, TensorData, TensorListError,
+		Abstention, HostTensor, InferenceError, InferenceOutput, InputTensor, InputTensors,
+		JobTensor, OutputRefs, TensorData, TensorListError,
 	},
-	model::{model_hash, AttestationFailure, Verdict},
+	model::{model_hash, AttestationFailure, DType, Determinism, Verdict},
 };
 use sp_core::H256;
 use sp_runtime::BoundedVec;
@@ -45,7 +46,7 @@ use crate::{
 };
 
 /// What a run gives: every declared output, or the deterministic error the model ran into.
-pub type Outputs = Result<Vec<OutputTensor>, InferenceError>;
+pub type Outputs = RunOutputs;
 
 /// The engine's limits, set from the node's command line.
 #[derive(Clone, Debug)]
@@ -102,8 +103,8 @@ struct WorkerSlot {
 	starts: u64,
 }
 
-/// Where the engine gets the bytes of inputs given by content: the node's content store, and the
-/// network for what the store lacks.
+/// Where the engine gets the bytes of inputs and outputs given by content, and keeps its own large
+/// outputs: the node's content store, and the network for what the store lacks.
 #[derive(Clone)]
 pub struct ContentSource {
 	/// The node's content store.
@@ -180,7 +181,7 @@ impl Engine {
 
 	fn fetch_content(&self, content: &ContentRef) -> Result<Vec<u8>, Abstention> {
 		let Some(source) = &self.content else {
-			log::warn!(target: "gateless::inference", "no content source for input {:?}", content.hash);
+			log::warn!(target: "gateless::inference", "no content source for {:?}", content.hash);
 			self.metrics.abstained(Abstention::InputUnavailable);
 			return Err(Abstention::InputUnavailable);
 		};
@@ -188,7 +189,7 @@ impl Engine {
 			return Ok(bytes);
 		}
 		source.fetcher.fetch(content, source.timeout).map_err(|why| {
-			log::warn!(target: "gateless::inference", "input {:?} unavailable: {why}", content.hash);
+			log::warn!(target: "gateless::inference", "content {:?} unavailable: {why}", content.hash);
 			self.metrics.abstained(Abstention::InputUnavailable);
 			Abstention::InputUnavailable
 		})
@@ -379,23 +380,91 @@ impl Engine {
 		outcome
 	}
 
-	/// [`Engine::run_all`] as an executor reveals it: every output, or the error.
+	/// [`Engine::run_all`] with every output inline, as runtimes before spec 110 revealed them.
 	pub fn run(
 		&self,
 		model: &ModelRef,
 		inputs: &[InputTensor],
 	) -> Result<InferenceOutput, Abstention> {
-		self.run_all(model, inputs).map(|outputs| {
-			match outputs.and_then(|tensors| {
-				OutputTensors::new(tensors).map_err(|error| match error {
-					TensorListError::TooLarge => InferenceError::OutputTooLarge,
-					TensorListError::TooMany => InferenceError::SignatureMismatch,
-				})
-			}) {
-				Ok(tensors) => InferenceOutput::Tensors(tensors),
-				Err(error) => InferenceOutput::Error(error),
-			}
+		self.run_all(model, inputs).map(inline_output)
+	}
+
+	/// Places `outputs` for the reveal as `placement` says: all inline when each is small
+	/// enough, else the large ones kept in the content store (which the node provides to its
+	/// peers) and named by content, with the root of their tree.
+	pub fn keep_outputs(
+		&self,
+		outputs: Vec<HostTensor>,
+		placement: &OutputPlacement,
+	) -> Result<InferenceOutput, Abstention> {
+		let inline =
+			|tensor: &HostTensor| tensor.data.len() as u64 <= u64::from(placement.inline_limit);
+		if outputs.iter().all(inline) {
+			return Ok(inline_output(Ok(outputs)));
+		}
+		let slices: Vec<(DType, &[u8])> =
+			outputs.iter().map(|tensor| (tensor.dtype, &tensor.data[..])).collect();
+		let Some(root) = dispute::output_root(&slices, &placement.determinism) else {
+			return Ok(InferenceOutput::Error(InferenceError::OutputTooLarge));
+		};
+		let Some(source) = &self.content else {
+			log::warn!(target: "gateless::inference", "no content store to keep large outputs in");
+			return Err(Abstention::ContentStoreFull);
+		};
+		let mut tensors = Vec::with_capacity(outputs.len());
+		for tensor in &outputs {
+			let data = if inline(tensor) {
+				match BoundedVec::try_from(tensor.data.to_vec()) {
+					Ok(bytes) => TensorData::Inline(bytes),
+					Err(_) => return Ok(InferenceOutput::Error(InferenceError::OutputTooLarge)),
+				}
+			} else {
+				let kept = source.store.put(&tensor.data).map_err(|why| {
+					log::warn!(target: "gateless::inference", "cannot keep an output: {why:?}");
+					Abstention::ContentStoreFull
+				})?;
+				TensorData::Content(kept)
+			};
+			tensors.push(JobTensor { dtype: tensor.dtype, shape: tensor.shape.clone(), data });
+		}
+		Ok(match OutputRefs::new(tensors) {
+			Ok(tensors) => InferenceOutput::Content { tensors, root },
+			Err(TensorListError::TooLarge) => {
+				InferenceOutput::Error(InferenceError::OutputTooLarge)
+			},
+			Err(TensorListError::TooMany) => {
+				InferenceOutput::Error(InferenceError::SignatureMismatch)
+			},
 		})
+	}
+
+	/// The bytes of every output of a reveal by content: inline ones as they are, the others
+	/// from the content store or fetched from peers.
+	fn output_bytes(&self, output: &InferenceOutput) -> Option<Vec<(DType, Vec<u8>)>> {
+		let InferenceOutput::Content { tensors, .. } = output else { return None };
+		tensors
+			.iter()
+			.map(|tensor| {
+				let bytes = match &tensor.data {
+					TensorData::Inline(bytes) => bytes.to_vec(),
+					TensorData::Content(content) => self.fetch_content(content).ok()?,
+				};
+				Some((tensor.dtype, bytes))
+			})
+			.collect()
+	}
+
+	/// The proof of how `other` compares with `reference` under `determinism`, from their bytes
+	/// (see [`dispute::prove`]); `None` when they cannot be had or are not comparable.
+	pub fn prove(
+		&self,
+		reference: &InferenceOutput,
+		other: &InferenceOutput,
+		determinism: &Determinism,
+	) -> Option<DisputeProof> {
+		let reference = self.output_bytes(reference)?;
+		let other = self.output_bytes(other)?;
+		dispute::prove(&borrowed(&reference), &borrowed(&other), determinism)
 	}
 
 	/// [`Engine::run_all`], loading the model first where the worker does not hold it.
@@ -481,6 +550,10 @@ impl Engine {
 	}
 }
 
+fn borrowed(outputs: &[(DType, Vec<u8>)]) -> Vec<(DType, &[u8])> {
+	outputs.iter().map(|(dtype, bytes)| (*dtype, &bytes[..])).collect()
+}
+
 /// What a job on a model that did not load gives: a verdict where the failure is the model's own
 /// (every honest node finds it), else this node's abstention.
 fn load_failure_outcome(failure: AttestationFailure) -> Result<Outputs, Abstention> {
@@ -509,12 +582,25 @@ impl InferenceHost for Engine {
 		Engine::fetch_inputs(self, inputs)
 	}
 
-	fn run(
+	fn run(&mut self, model: ModelRef, inputs: Vec<InputTensor>) -> Result<Outputs, Abstention> {
+		Engine::run_all(self, &model, &inputs)
+	}
+
+	fn keep_outputs(
 		&mut self,
-		model: ModelRef,
-		inputs: Vec<InputTensor>,
+		outputs: Vec<HostTensor>,
+		placement: &OutputPlacement,
 	) -> Result<InferenceOutput, Abstention> {
-		Engine::run(self, &model, &inputs)
+		Engine::keep_outputs(self, outputs, placement)
+	}
+
+	fn prove(
+		&mut self,
+		reference: InferenceOutput,
+		other: InferenceOutput,
+		determinism: Determinism,
+	) -> Option<DisputeProof> {
+		Engine::prove(self, &reference, &other, &determinism)
 	}
 
 	fn discard_model(&mut self, hash: H256) {

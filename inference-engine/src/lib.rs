@@ -8,8 +8,8 @@
 //! - [`Plan::load`] parses an ONNX file, checks it against the signature the model was
 //!   registered with, types it at one concrete shape of each input (as tract needs for real
 //!   exported graphs), optimises it and keeps the runnable plan.
-//! - [`Plan::run`] checks a job's inputs, runs the plan and returns every declared output as an
-//!   [`OutputTensor`](gateless_primitives::job::OutputTensor), or the typed
+//! - [`Plan::run`] checks a job's inputs, runs the plan and returns every declared output as a
+//!   [`HostTensor`](gateless_primitives::job::HostTensor), or the typed
 //!   [`InferenceError`](gateless_primitives::job::InferenceError) that validators reveal instead
 //!   (a panic inside tract is caught and reported as `BadModel`, or as [`RunError::OutOfMemory`],
 //!   this node's limit, when an allocation failed).
@@ -17,9 +17,9 @@
 //!   is optimised once per shape its jobs use, not per job.
 //! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs,
 //!   within a disk quota.
-//! - [`content::ContentStore`] keeps job inputs that travel off chain, by content hash, checked
-//!   chunk by chunk, for a time-to-live; a [`ContentFetcher`] (the node's network) gets what it
-//!   lacks from peers.
+//! - [`content::ContentStore`] keeps the job inputs and outputs that travel off chain, by content
+//!   hash, checked chunk by chunk, for a time-to-live; a [`ContentFetcher`] (the node's network)
+//!   gets what it lacks from peers.
 //! - [`worker`]: the sandboxed processes that do the loading and running, so that a hostile model
 //!   can never stop the node.
 //! - [`journal`] remembers, across restarts, the models whose loading killed a worker.
@@ -84,7 +84,7 @@ pub mod store;
 pub mod worker;
 
 pub use content::{ContentFetcher, ContentLimits, ContentStore, ContentStoreError};
-pub use engine::{ContentSource, Engine, EngineConfig};
+pub use engine::{ContentSource, Engine, EngineConfig, Outputs};
 pub use metrics::Metrics;
 pub use plan::{Plan, PlanCache, PlanKey};
 pub use signature::read_signature;

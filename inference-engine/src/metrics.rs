@@ -218,5 +218,6 @@ pub fn cause_label(cause: Abstention) -> &'static str {
 		Abstention::ModelUnavailable => "model_unavailable",
 		Abstention::ModelTooLarge => "model_too_large",
 		Abstention::InputUnavailable => "input_unavailable",
+		Abstention::ContentStoreFull => "content_store_full",
 	}
 }

@@ -16,8 +16,8 @@ use std::{
 
 use gateless_primitives::{
 	job::{
-		check_inputs, ExpectedOutputs, InferenceError, InputTensor, OutputTensor, Tensor,
-		MAX_INLINE_OUTPUT_BYTES,
+		check_inputs, ExpectedOutputs, HostTensor, InferenceError, InputTensor, Tensor,
+		MAX_OUTPUT_BYTES,
 	},
 	model::{DType, Dim, ModelSignature, TensorSpec},
 };
@@ -268,9 +268,9 @@ impl Plan {
 	/// Runs the plan on `inputs` (one per declared input, of the plan's shapes) and returns every
 	/// declared output, in order. Outputs that do not fit the declared ones (with the symbols the
 	/// inputs bound fixed: the same check the chain makes of a reveal) are a
-	/// [`InferenceError::SignatureMismatch`]; outputs of more than [`MAX_INLINE_OUTPUT_BYTES`] together an
+	/// [`InferenceError::SignatureMismatch`]; outputs of more than [`MAX_OUTPUT_BYTES`] together an
 	/// [`InferenceError::OutputTooLarge`].
-	pub fn run(&self, inputs: &[InputTensor]) -> Result<Vec<OutputTensor>, RunError> {
+	pub fn run(&self, inputs: &[InputTensor]) -> Result<Vec<HostTensor>, RunError> {
 		let sizes = check_inputs(&self.signature, inputs).map_err(|_| InferenceError::BadInput)?;
 		if inputs.iter().map(|input| input.shape.to_vec()).ne(self.shapes.iter().cloned()) {
 			return Err(InferenceError::BadInput.into());
@@ -298,7 +298,7 @@ impl Plan {
 			}
 			let bytes = output.as_bytes();
 			total_bytes = total_bytes.saturating_add(bytes.len());
-			if total_bytes > MAX_INLINE_OUTPUT_BYTES as usize {
+			if total_bytes as u64 > MAX_OUTPUT_BYTES {
 				return Err(InferenceError::OutputTooLarge.into());
 			}
 			let shape = output

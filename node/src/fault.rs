@@ -7,24 +7,29 @@
 
 use std::{ops::Add, str::FromStr, time::Duration};
 
-use gateless_inference_engine::Engine;
+use gateless_inference_engine::{Engine, Outputs};
 use gateless_primitives::{
-	inference::{InferenceHost, ModelRef},
-	job::{
-		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, OutputTensor,
-		OutputTensors,
-	},
-	model::{DType, Verdict},
+	dispute::DisputeProof,
+	inference::{InferenceHost, ModelRef, OutputPlacement},
+	job::{Abstention, HostTensor, InferenceOutput, InputTensor, InputTensors},
+	model::{DType, Determinism, Verdict},
 };
 use sp_core::H256;
+use sp_runtime::BoundedVec;
 
 /// How this validator misbehaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TestFault {
 	/// Every output tensor it computes is changed before it is committed and revealed: floats
 	/// get 1.0 added (f16 values are negated), integers 1 (wrapping), booleans are flipped.
 	/// Errors are left as they are.
 	PerturbOutput,
+	/// One f32 element of its large outputs (the middle one of the first f32 output of more than
+	/// 64 KiB; smaller outputs are left as they are) moves just across the nearest edge of the
+	/// tolerance grid of this step: still within the tolerance of the honest value, but rounded
+	/// to another grid point, so that its reveal differs from honest ones in one leaf, as an
+	/// honest executor on another CPU may.
+	NudgeOutput { grid: f64 },
 	/// Each inference waits this long first (e.g. past the commit window).
 	Delay(Duration),
 	/// Every chunk of content this node serves to peers has its first byte flipped: peers must
@@ -43,7 +48,11 @@ impl FromStr for TestFault {
 				.parse::<u64>()
 				.map(|ms| TestFault::Delay(Duration::from_millis(ms)))
 				.map_err(|e| format!("`delay=MS` needs milliseconds: {e}")),
-			_ => Err(format!("unknown fault `{text}`: expected `perturb-output`, `corrupt-content` or `delay=MS`")),
+			Some(("nudge-output", grid)) => match grid.parse::<f64>() {
+				Ok(grid) if grid > 0.0 && grid.is_finite() => Ok(TestFault::NudgeOutput { grid }),
+				_ => Err(format!("`nudge-output=GRID` needs a positive step, not `{grid}`")),
+			},
+			_ => Err(format!("unknown fault `{text}`: expected `perturb-output`, `nudge-output=GRID`, `corrupt-content` or `delay=MS`")),
 		}
 	}
 }
@@ -52,6 +61,7 @@ impl std::fmt::Display for TestFault {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		match self {
 			TestFault::PerturbOutput => write!(f, "perturb-output"),
+			TestFault::NudgeOutput { grid } => write!(f, "nudge-output={grid}"),
 			TestFault::Delay(delay) => write!(f, "delay={}", delay.as_millis()),
 			TestFault::CorruptContent => write!(f, "corrupt-content"),
 		}
@@ -81,41 +91,74 @@ impl InferenceHost for FaultyEngine {
 		self.engine.fetch_inputs(inputs)
 	}
 
-	fn run(
-		&mut self,
-		model: ModelRef,
-		inputs: Vec<InputTensor>,
-	) -> Result<InferenceOutput, Abstention> {
-		match self.fault {
-			TestFault::CorruptContent => self.engine.run(&model, &inputs),
-			TestFault::Delay(delay) => {
-				std::thread::sleep(delay);
-				self.engine.run(&model, &inputs)
-			},
-			TestFault::PerturbOutput => match self.engine.run(&model, &inputs) {
-				Ok(InferenceOutput::Tensors(tensors)) => {
-					let changed = tensors.into_inner().into_iter().map(perturbed).collect();
-					// The same tensors with the same lengths: within the same bounds.
-					Ok(OutputTensors::new(changed).map_or_else(
-						|_| InferenceOutput::Error(InferenceError::OutputTooLarge),
-						InferenceOutput::Tensors,
-					))
-				},
-				other => other,
-			},
+	fn run(&mut self, model: ModelRef, inputs: Vec<InputTensor>) -> Result<Outputs, Abstention> {
+		if let TestFault::Delay(delay) = self.fault {
+			std::thread::sleep(delay);
 		}
+		let outputs = self.engine.run_all(&model, &inputs)?;
+		Ok(match self.fault {
+			TestFault::PerturbOutput => {
+				outputs.map(|tensors| tensors.into_iter().map(perturbed).collect())
+			},
+			TestFault::NudgeOutput { grid } => outputs.map(|tensors| nudged(tensors, grid)),
+			TestFault::Delay(_) | TestFault::CorruptContent => outputs,
+		})
+	}
+
+	fn keep_outputs(
+		&mut self,
+		outputs: Vec<HostTensor>,
+		placement: &OutputPlacement,
+	) -> Result<InferenceOutput, Abstention> {
+		self.engine.keep_outputs(outputs, placement)
+	}
+
+	fn prove(
+		&mut self,
+		reference: InferenceOutput,
+		other: InferenceOutput,
+		determinism: Determinism,
+	) -> Option<DisputeProof> {
+		self.engine.prove(&reference, &other, &determinism)
 	}
 }
 
+/// `tensors` with one f32 element moved across a grid edge (see [`TestFault::NudgeOutput`]).
+fn nudged(mut tensors: Vec<HostTensor>, grid: f64) -> Vec<HostTensor> {
+	let large = tensors
+		.iter_mut()
+		.find(|tensor| tensor.data.len() > 64 * 1024 && tensor.dtype == DType::F32);
+	let Some(tensor) = large else { return tensors };
+	let middle = tensor.data.len() / 8 * 4;
+	let mut data = core::mem::take(&mut tensor.data).into_inner();
+	if let Some(element) = data.get_mut(middle..middle + 4) {
+		nudge(element, grid);
+	}
+	tensor.data = BoundedVec::truncate_from(data);
+	tensors
+}
+
+/// Moves one little-endian f32 across the nearest edge of the grid of step `grid`.
+fn nudge(element: &mut [u8], grid: f64) {
+	let mut bytes = [0u8; 4];
+	bytes.copy_from_slice(element);
+	let value = f64::from(f32::from_le_bytes(bytes));
+	// The nearest edge between grid points is half a step from the point the value rounds to;
+	// 0.1 step past it the value rounds to the neighbour, at most 0.6 step from where it was.
+	let point = (value / grid).round();
+	let beyond = if value / grid >= point { point + 0.6 } else { point - 0.6 };
+	element.copy_from_slice(&((beyond * grid) as f32).to_le_bytes());
+}
+
 /// `tensor` with every element changed (see [`TestFault::PerturbOutput`]).
-fn perturbed(tensor: OutputTensor) -> OutputTensor {
+fn perturbed(tensor: HostTensor) -> HostTensor {
 	let size = tensor.dtype.size_in_bytes() as usize;
 	let mut data = tensor.data.into_inner();
 	for element in data.chunks_exact_mut(size) {
 		perturb_element(tensor.dtype, element);
 	}
 	// Same length, so within the same bound.
-	OutputTensor { data: data.try_into().unwrap_or_default(), ..tensor }
+	HostTensor { data: BoundedVec::truncate_from(data), ..tensor }
 }
 
 fn perturb_element(dtype: DType, element: &mut [u8]) {
@@ -156,13 +199,9 @@ fn perturb_element(dtype: DType, element: &mut [u8]) {
 mod tests {
 	use super::*;
 
-	fn tensor(dtype: DType, data: Vec<u8>) -> OutputTensor {
+	fn tensor(dtype: DType, data: Vec<u8>) -> HostTensor {
 		let count = (data.len() / dtype.size_in_bytes() as usize) as u32;
-		OutputTensor {
-			dtype,
-			shape: vec![count].try_into().unwrap(),
-			data: data.try_into().unwrap(),
-		}
+		HostTensor { dtype, shape: vec![count].try_into().unwrap(), data: data.try_into().unwrap() }
 	}
 
 	#[test]
@@ -170,6 +209,8 @@ mod tests {
 		assert_eq!("perturb-output".parse(), Ok(TestFault::PerturbOutput));
 		assert_eq!("delay=1500".parse(), Ok(TestFault::Delay(Duration::from_millis(1500))));
 		assert_eq!("corrupt-content".parse(), Ok(TestFault::CorruptContent));
+		assert_eq!("nudge-output=0.0001".parse(), Ok(TestFault::NudgeOutput { grid: 0.0001 }));
+		assert!("nudge-output=0".parse::<TestFault>().is_err());
 		assert_eq!(TestFault::Delay(Duration::from_millis(7)).to_string(), "delay=7");
 		assert!("delay=soon".parse::<TestFault>().unwrap_err().contains("milliseconds"));
 		assert!("lie".parse::<TestFault>().unwrap_err().contains("unknown fault `lie`"));
@@ -196,5 +237,28 @@ mod tests {
 		assert_eq!(values, vec![i64::MIN, 5]);
 
 		assert_eq!(perturbed(tensor(DType::Bool, vec![0, 1])).data.to_vec(), vec![1, 0]);
+	}
+
+	#[test]
+	fn a_nudge_moves_one_value_to_the_next_grid_point_within_the_tolerance() {
+		let grid = 1e-4;
+		for value in [0.123_44f32, 0.123_46, 0.5, -0.000_05] {
+			let floats: Vec<u8> =
+				vec![value; 20_000].iter().flat_map(|v| v.to_le_bytes()).collect();
+			let small = tensor(DType::F32, floats[..400].to_vec());
+			let changed = nudged(vec![small.clone(), tensor(DType::F32, floats)], grid);
+			assert_eq!(changed[0], small, "small outputs are left as they are");
+			let values: Vec<f64> = changed[1]
+				.data
+				.chunks_exact(4)
+				.map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap())))
+				.collect();
+			let value = f64::from(value);
+			let moved: Vec<usize> = (0..values.len()).filter(|i| values[*i] != value).collect();
+			assert_eq!(moved, vec![10_000], "only the middle one moves");
+			let nudged = values[10_000];
+			assert!((nudged - value).abs() <= 0.61 * grid, "{value} -> {nudged}");
+			assert_ne!((nudged / grid).round(), (value / grid).round(), "{value}");
+		}
 	}
 }

@@ -1,9 +1,10 @@
 //! The `inference` runtime interface: how offchain workers ask the node to check and run models.
 //!
-//! The runtime calls [`check_model`], [`run`], [`has_model`] and [`discard_model`] (`run` is at
-//! version 4: every input in, inline or by content, every output out; version 3 serves runtimes of
-//! spec 107, whose inputs were all inline, and versions 1 and 2 runtimes before it, which ran one
-//! input to the first output); the node
+//! The runtime calls [`check_model`], [`run`], [`prove`], [`has_model`] and [`discard_model`]
+//! (`run` is at version 5: every input in, inline or by content, every output out, the large ones
+//! kept by the node as content; version 4 serves runtimes of spec 108 and 109, which revealed
+//! every output inline, version 3 runtimes of spec 107, whose inputs were all inline too, and
+//! versions 1 and 2 runtimes before it, which ran one input to the first output); the node
 //! implements them natively with its inference engine (tract in sandboxed worker processes, a model
 //! store) and hands that implementation to offchain workers only, as the
 //! [`InferenceExt`] externalities extension. Every node registers the host functions (the runtime
@@ -20,12 +21,58 @@ use sp_runtime_interface::{
 };
 
 use crate::{
+	dispute::DisputeProof,
 	job::{
-		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, LegacyInputTensors,
-		OutputTensor, Tensor, LEGACY_MAX_INPUT_BYTES,
+		Abstention, HostTensor, InferenceError, InferenceOutput, InputTensors, LegacyInputTensors,
+		OutputTensor, OutputTensors, Tensor, TensorListError, LEGACY_MAX_INPUT_BYTES,
 	},
-	model::{ModelSignature, ModelUri, Verdict},
+	model::{Determinism, ModelSignature, ModelUri, Verdict},
 };
+
+#[cfg(not(substrate_runtime))]
+use crate::job::InputTensor;
+
+/// What a run gives: every declared output with all its bytes, or the deterministic error it ran
+/// into.
+pub type RunOutputs = Result<Vec<HostTensor>, InferenceError>;
+
+/// How an executor reveals its outputs (the runtime's rule, which the chain checks): all inline
+/// when none holds more than `inline_limit` bytes, else the larger ones by content, named with
+/// the root of the tree of their leaves under `determinism`.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug)]
+pub struct OutputPlacement {
+	/// The most bytes an output revealed inline holds.
+	pub inline_limit: u32,
+	/// How the job's outputs are compared, which decides their leaves.
+	pub determinism: Determinism,
+}
+
+/// Outputs as runtimes before spec 110 revealed them, all inline:
+/// [`InferenceError::OutputTooLarge`] beyond [`crate::job::MAX_INLINE_OUTPUT_BYTES`].
+pub fn inline_output(outputs: RunOutputs) -> InferenceOutput {
+	let tensors = outputs.and_then(|tensors| {
+		let inline: Option<Vec<OutputTensor>> = tensors
+			.into_iter()
+			.map(|tensor| {
+				Some(Tensor {
+					dtype: tensor.dtype,
+					shape: tensor.shape,
+					data: tensor.data.into_inner().try_into().ok()?,
+				})
+			})
+			.collect();
+		OutputTensors::new(inline.ok_or(InferenceError::OutputTooLarge)?).map_err(|error| {
+			match error {
+				TensorListError::TooLarge => InferenceError::OutputTooLarge,
+				TensorListError::TooMany => InferenceError::SignatureMismatch,
+			}
+		})
+	});
+	match tensors {
+		Ok(tensors) => InferenceOutput::Tensors(tensors),
+		Err(error) => InferenceOutput::Error(error),
+	}
+}
 
 /// What runtimes before spec 107 take back from `run` (versions 1 and 2): the model's first
 /// output alone, of at most 16 KiB, encoded as they knew it.
@@ -86,11 +133,24 @@ pub trait InferenceHost: Send {
 	/// Runs the model on `inputs` (one per declared input): a verdict (every declared output, or
 	/// the deterministic error it ran into), or why this node abstains (its limits, a crashed
 	/// worker, no model bytes).
-	fn run(
+	fn run(&mut self, model: ModelRef, inputs: Vec<InputTensor>) -> Result<RunOutputs, Abstention>;
+	/// Places outputs for the reveal: inline, or the larger ones kept in the node's content store
+	/// (which provides them to peers) and named by content with their tree's root.
+	/// [`Abstention::ContentStoreFull`] when the store cannot keep them.
+	fn keep_outputs(
 		&mut self,
-		model: ModelRef,
-		inputs: Vec<InputTensor>,
+		outputs: Vec<HostTensor>,
+		placement: &OutputPlacement,
 	) -> Result<InferenceOutput, Abstention>;
+	/// The proof of how `other` compares with `reference` (two reveals by content) under
+	/// `determinism` (see [`crate::dispute::prove`]), from their bytes, fetched where the node
+	/// lacks them; `None` when they cannot be had or are not comparable.
+	fn prove(
+		&mut self,
+		reference: InferenceOutput,
+		other: InferenceOutput,
+		determinism: Determinism,
+	) -> Option<DisputeProof>;
 	/// Removes the model with `hash` from the node's store: it was rejected or banned.
 	fn discard_model(&mut self, hash: H256);
 }
@@ -119,7 +179,9 @@ fn run_first(
 	model: ModelRef,
 	input: LegacyInputTensor,
 ) -> Result<FirstOutput, Abstention> {
-	engine.run(model, alloc::vec![input.into_input()]).map(FirstOutput::from)
+	engine
+		.run(model, alloc::vec![input.into_input()])
+		.map(|outputs| FirstOutput::from(inline_output(outputs)))
 }
 
 /// One input of a runtime before spec 108: inline, at most 2 MiB.
@@ -127,7 +189,7 @@ type LegacyInputTensor = Tensor<LEGACY_MAX_INPUT_BYTES>;
 
 #[cfg(not(substrate_runtime))]
 pub use self::inference::HostFunctions;
-pub use self::inference::{check_model, discard_model, has_model, run};
+pub use self::inference::{check_model, discard_model, has_model, prove, run};
 
 /// Model checks and inference, served by the node to offchain workers.
 #[runtime_interface]
@@ -184,13 +246,13 @@ pub trait Inference {
 	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
 		self.extension::<InferenceExt>().map(|engine| {
 			let inputs = inputs.into_inner().into_iter().map(Tensor::into_input).collect();
-			engine.0.run(model, inputs)
+			engine.0.run(model, inputs).map(inline_output)
 		})
 	}
 
 	/// The verdict of `model` on `inputs` (inline or by content, see
-	/// [`InferenceHost::fetch_inputs`] and [`InferenceHost::run`]), or why this node abstains;
-	/// `None` without an engine.
+	/// [`InferenceHost::fetch_inputs`] and [`InferenceHost::run`]), every output inline, or why
+	/// this node abstains, for runtimes of spec 108 and 109; `None` without an engine.
 	#[version(4)]
 	fn run(
 		&mut self,
@@ -199,8 +261,39 @@ pub trait Inference {
 	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
 		self.extension::<InferenceExt>().map(|engine| {
 			let inputs = engine.0.fetch_inputs(inputs)?;
-			engine.0.run(model, inputs)
+			engine.0.run(model, inputs).map(inline_output)
 		})
+	}
+
+	/// The verdict of `model` on `inputs` (inline or by content), its outputs placed as
+	/// `placement` says ([`InferenceHost::keep_outputs`]), or why this node abstains; `None`
+	/// without an engine.
+	#[version(5)]
+	fn run(
+		&mut self,
+		model: PassFatPointerAndDecode<ModelRef>,
+		inputs: PassFatPointerAndDecode<InputTensors>,
+		placement: PassFatPointerAndDecode<OutputPlacement>,
+	) -> AllocateAndReturnByCodec<Option<Result<InferenceOutput, Abstention>>> {
+		self.extension::<InferenceExt>().map(|engine| {
+			let inputs = engine.0.fetch_inputs(inputs)?;
+			match engine.0.run(model, inputs)? {
+				Ok(outputs) => engine.0.keep_outputs(outputs, &placement),
+				Err(error) => Ok(InferenceOutput::Error(error)),
+			}
+		})
+	}
+
+	/// The proof of how `other` compares with `reference` (see [`InferenceHost::prove`]); `None`
+	/// without an engine or without the outputs' bytes.
+	fn prove(
+		&mut self,
+		reference: PassFatPointerAndDecode<InferenceOutput>,
+		other: PassFatPointerAndDecode<InferenceOutput>,
+		determinism: PassFatPointerAndDecode<Determinism>,
+	) -> AllocateAndReturnByCodec<Option<DisputeProof>> {
+		self.extension::<InferenceExt>()
+			.and_then(|engine| engine.0.prove(reference, other, determinism))
 	}
 
 	/// Removes the model with `hash` from the node's model store (it was rejected or banned);

@@ -474,13 +474,23 @@ impl ExpectedOutputs {
 	/// the run (`None` when an output has a dynamic dimension or a symbol no input binds, or on
 	/// overflow).
 	pub fn data_len(&self) -> Option<u64> {
-		self.specs.iter().try_fold(0u64, |total, spec| {
-			let elements = spec.shape.iter().try_fold(1u64, |count, dim| match dim {
-				Dim::Fixed(size) => count.checked_mul(u64::from(*size)),
-				Dim::Dynamic | Dim::Symbol(_) => None,
-			})?;
-			total.checked_add(elements.checked_mul(u64::from(spec.dtype.size_in_bytes()))?)
-		})
+		self.data_lens()?
+			.into_iter()
+			.try_fold(0u64, |total, len| total.checked_add(len))
+	}
+
+	/// The bytes of element data of each output, if every dimension is known before the run.
+	pub fn data_lens(&self) -> Option<alloc::vec::Vec<u64>> {
+		self.specs
+			.iter()
+			.map(|spec| {
+				let elements = spec.shape.iter().try_fold(1u64, |count, dim| match dim {
+					Dim::Fixed(size) => count.checked_mul(u64::from(*size)),
+					Dim::Dynamic | Dim::Symbol(_) => None,
+				})?;
+				elements.checked_mul(u64::from(spec.dtype.size_in_bytes()))
+			})
+			.collect()
 	}
 }
 
@@ -547,6 +557,8 @@ pub enum Abstention {
 	/// time, or every provider sent bytes that do not match the hash. When a quorum of the
 	/// committee says so, the job ends as [`FailureReason::InputUnavailable`].
 	InputUnavailable,
+	/// The node could not keep its large outputs for others to fetch: its content store is full.
+	ContentStoreFull,
 }
 
 /// What an executor reveals: every declared output of the model, in order, or the error it ran

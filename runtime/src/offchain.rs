@@ -11,9 +11,17 @@
 //!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and sends
 //!    `Verification::commit`.
 //! 3. **Reveal.** Once the reveal window is open, it sends `Verification::reveal` with the stored
-//!    output and salt: a node restarted between commit and reveal still reveals.
+//!    output and salt: a node restarted between commit and reveal still reveals. Outputs larger
+//!    than the inline threshold are not in it: the node's content store keeps (and provides) them,
+//!    and the output names them by content ([`inference::run`] places them).
+//! 4. **Settle.** While a dispute over outputs by content is open (see the verification pallet),
+//!    a validator whose reveal is disputed has the node prove how its output compares with the
+//!    reference's ([`inference::prove`], which fetches the reference's output) and sends
+//!    `Verification::settle`; the reference's validator does the same for every disputed reveal
+//!    not yet shown to disagree, and sends the proof only when it shows a disagreement (so that
+//!    a liar is caught before the window closes, and cannot hide behind an undecided).
 //!
-//! All three are general transactions authorized by a signature of the inference key (no account
+//! All four are general transactions authorized by a signature of the inference key (no account
 //! key, no fee). Workers of successive blocks may run at the same time, so each duty takes an
 //! offchain storage lock and records when it sent its transaction; it sends again only if the
 //! chain has not seen it [`RESEND_AFTER`] blocks later (the pool refuses duplicates anyway).
@@ -37,7 +45,8 @@ use frame_system::offchain::{CreateAuthorizedTransaction, SubmitTransaction};
 use gateless_primitives::{
 	crypto::{InferenceId, INFERENCE_KEY_TYPE},
 	digest::{commitment, output_digest},
-	inference::{self, ModelRef},
+	dispute::DisputeProof,
+	inference::{self, ModelRef, OutputPlacement},
 	job::{Abstention, InferenceOutput, JobId},
 	model::{ModelId, ModelLocation, ModelStatus},
 	traits::JobSettlement,
@@ -53,8 +62,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	AccountId, BlockNumber, InferenceJobs, ModelRegistry, Runtime, RuntimeCall, RuntimeEvent,
-	Session, Staking, System, Verification,
+	configs::MAX_INLINE_TENSOR_BYTES, AccountId, BlockNumber, InferenceJobs, ModelRegistry,
+	Runtime, RuntimeCall, RuntimeEvent, Session, Staking, System, Verification,
 };
 
 /// The most models one validator checks in one block's worker (loading a model takes a while).
@@ -103,6 +112,12 @@ pub fn abstention_key(job: JobId, round: u8, validator: &AccountId) -> Vec<u8> {
 	(b"gateless/abstention", job, round, validator).encode()
 }
 
+/// The offchain storage key of the block at which a validator last sent a proof in a job's
+/// round's dispute.
+pub fn settlement_key(job: JobId, round: u8, validator: &AccountId) -> Vec<u8> {
+	(b"gateless/settlement", job, round, validator).encode()
+}
+
 /// The offchain storage key of the block at which a validator sent its attestation of a model.
 pub fn attestation_key(model: ModelId, validator: &AccountId) -> Vec<u8> {
 	(b"gateless/attestation", model, validator).encode()
@@ -142,6 +157,7 @@ impl Duty {
 			Duty::Job { job, round, validator } => {
 				StorageValueRef::persistent(&execution_key(*job, *round, validator)).clear();
 				StorageValueRef::persistent(&abstention_key(*job, *round, validator)).clear();
+				StorageValueRef::persistent(&settlement_key(*job, *round, validator)).clear();
 			},
 			Duty::Attestation { model, validator } => {
 				StorageValueRef::persistent(&attestation_key(*model, validator)).clear();
@@ -239,6 +255,7 @@ pub fn run(now: BlockNumber) {
 		}
 		attest_pending_models(now, &key, &validator);
 		run_assigned_jobs(now, &key, &validator);
+		settle_disputes(now, &key, &validator);
 	}
 }
 
@@ -337,7 +354,7 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 				None => {
 					// Sent now, a duty is included from the next block on: keep a block spare.
 					let last_chance = now.saturating_add(2) >= round.commit_until;
-					let output = match execute(job) {
+					let output = match execute(job, &round.determinism) {
 						None => continue,
 						Some(Ok(output)) => output,
 						Some(Err(
@@ -436,13 +453,98 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 /// Runs `job`'s model on its inputs: a verdict, or why this node abstains; `None` when the job or
 /// the engine is not there, or the model was banned or rejected (the round then ends without a
 /// verdict).
-fn execute(job: JobId) -> Option<Result<InferenceOutput, Abstention>> {
+fn execute(
+	job: JobId,
+	determinism: &gateless_primitives::model::Determinism,
+) -> Option<Result<InferenceOutput, Abstention>> {
 	if <InferenceJobs as JobSettlement<AccountId>>::model_withdrawn(job) {
 		return None;
 	}
 	let info = pallet_inference_jobs::Jobs::<Runtime>::get(job)?;
 	let inputs = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
-	inference::run(model_ref(info.model)?, inputs)
+	let placement =
+		OutputPlacement { inline_limit: MAX_INLINE_TENSOR_BYTES, determinism: *determinism };
+	inference::run(model_ref(info.model)?, inputs, placement)
+}
+
+/// Sends proofs in the open disputes of rounds `validator` serves in: of its own reveal against
+/// the reference's while nothing settles it, and, as the reference, of a disagreement with
+/// disputed reveals not yet shown to disagree.
+fn settle_disputes(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
+	use gateless_primitives::dispute::Settlement;
+	for (job, dispute) in pallet_result_verification::Disputes::<Runtime>::iter() {
+		let Some(round) = pallet_result_verification::Rounds::<Runtime>::get(job) else { continue };
+		if !round.committee.contains(validator) || now > dispute.until {
+			continue;
+		}
+		let reveal =
+			|who: &AccountId| pallet_result_verification::Reveals::<Runtime>::get(job, who);
+		let Some(reference) = reveal(&dispute.reference) else { continue };
+		let others: Vec<AccountId> = if *validator == dispute.reference {
+			round
+				.committee
+				.iter()
+				.filter(|who| {
+					reveal(who).is_some_and(|other| {
+						matches!(
+							dispute.settled(&other.digest),
+							Some(None | Some(Settlement::Undecided))
+						)
+					})
+				})
+				.cloned()
+				.collect()
+		} else {
+			match reveal(validator) {
+				Some(own) if dispute.settled(&own.digest) == Some(None) => {
+					alloc::vec![validator.clone()]
+				},
+				_ => Vec::new(),
+			}
+		};
+		if others.is_empty() {
+			continue;
+		}
+		let lock_key = lock_key(b"settle", job, validator);
+		let mut lock = Lock::with_block_and_time_deadline(
+			&lock_key,
+			LOCK_BLOCKS,
+			Duration::from_millis(LOCK_MILLIS),
+		);
+		let Ok(_guard) = lock.try_lock() else { continue };
+		let sent_key = settlement_key(job, round.round, validator);
+		let sent = StorageValueRef::persistent(&sent_key);
+		if !due(sent.get::<BlockNumber>().ok().flatten(), now) {
+			continue;
+		}
+		for other in others {
+			let Some(theirs) = reveal(&other) else { continue };
+			let Some(proof) =
+				inference::prove(reference.output.clone(), theirs.output, round.determinism)
+			else {
+				log::warn!(target: "gateless::offchain", "job {job}: no proof against the reference");
+				continue;
+			};
+			let worth_sending =
+				*validator != dispute.reference || matches!(proof, DisputeProof::Disagree { .. });
+			if !worth_sending {
+				continue;
+			}
+			let payload = Verification::settle_payload(job, round.round, validator, &other, &proof);
+			let Some(signature) = key.sign(&payload) else { continue };
+			let call = pallet_result_verification::Call::settle {
+				job,
+				executor: validator.clone(),
+				other,
+				proof,
+				signature,
+			};
+			if submit(call.into()) {
+				log::info!(target: "gateless::offchain", "sent a proof in job {job}'s dispute");
+				sent.set(&now);
+			}
+		}
+	}
 }
 
 /// Sends `validator`'s abstention from `job`'s round, once (again only if the chain has not seen

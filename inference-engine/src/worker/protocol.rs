@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 
 use codec::{Decode, Encode};
 use gateless_primitives::{
-	job::{InputTensor, OutputTensor},
+	job::{HostTensor, InputTensor, MAX_OUTPUT_BYTES},
 	model::ModelSignature,
 };
 use sp_core::H256;
@@ -53,13 +53,13 @@ pub enum Response {
 	Loaded(Result<(), LoadError>),
 	/// The outcome of a [`Request::Run`]: every declared output, or why not; and whether a plan
 	/// was loaded for the inputs' shapes first.
-	Ran { outputs: Result<Vec<OutputTensor>, RunError>, loaded_plan: bool },
+	Ran { outputs: Result<Vec<HostTensor>, RunError>, loaded_plan: bool },
 	/// The worker does not keep the model of a [`Request::Run`]: send a `Load` first.
 	NotLoaded,
 }
 
 /// The largest frame the node reads from a worker: an output is capped far below this.
-pub const MAX_RESPONSE_BYTES: u32 = 64 << 20;
+pub const MAX_RESPONSE_BYTES: u32 = MAX_OUTPUT_BYTES as u32 + (1 << 20);
 
 /// Writes `message` as one frame.
 pub fn write_frame(writer: &mut impl Write, message: &impl Encode) -> io::Result<()> {

@@ -11,7 +11,7 @@
 //! declared order; dtype, rank, fixed dimensions, symbols shared between inputs, exact byte
 //! length, inline or by content), that each input is where its size puts it (inline up to
 //! [`Config::MaxInlineBytes`], by content above: [`Error::InputPlacement`]), against
-//! [`Config::MaxInputBytes`], and that the outputs they give cannot exceed [`MAX_INLINE_OUTPUT_BYTES`]
+//! [`Config::MaxInputBytes`], and that the outputs they give cannot exceed [`MAX_OUTPUT_BYTES`]
 //! per executor. The chain cannot see content: an executor that cannot get it abstains with
 //! `InputUnavailable`, and when a quorum of the committee does, the job ends through
 //! [`JobSettlement::inputs_unavailable`]: the reporters are paid as agreeing executors would be,
@@ -20,10 +20,11 @@
 //! Then it charges the [`FeeQuote`] that the `InferenceJobsApi::quote` runtime API shows
 //! beforehand (`max_fee` protects the user from a price raised in between):
 //! - the **data fee**, burnt at once: [`Config::FeePerByte`] times the inline input bytes plus
-//!   `replicas ×` the output bytes an executor may reveal (the outputs' size at the inputs'
-//!   shapes where the signature fixes it, [`MAX_INLINE_OUTPUT_BYTES`] where an output has a dimension no
-//!   input decides), plus [`Config::FeePerContentByte`] times `replicas ×` the bytes of the inputs
-//!   given by content (each executor fetches them). Tensors take block space, state and
+//!   `replicas ×` the output bytes an executor reveals inline, plus [`Config::FeePerContentByte`]
+//!   times `replicas ×` the bytes of the inputs given by content (each executor fetches them) and
+//!   of the outputs kept by content (each executor keeps and serves them). Outputs are placed by
+//!   their size at the inputs' shapes, as inputs are (inline up to [`Config::MaxInlineBytes`]);
+//!   outputs with a dimension no input decides are charged as [`MAX_INLINE_OUTPUT_BYTES`] inline. Tensors take block space, state and
 //!   bandwidth whatever the job's outcome, so this part is not refunded, as a transaction's fee
 //!   is not;
 //! - the **escrow**, held under [`HoldReason::JobEscrow`] until the job ends: the model's price
@@ -124,6 +125,7 @@ use gateless_primitives::{
 		check_inputs, check_shapes, data_len, AgreedOutcome, ExpectedOutputs, FailureReason,
 		FeeQuote, InferenceOutput, InputTensors, JobId, JobResult, JobStatus, QuoteError,
 		SymbolSizes, TensorError, TensorMeta, MAX_INLINE_BYTES, MAX_INLINE_OUTPUT_BYTES,
+		MAX_OUTPUT_BYTES,
 	},
 	model::MAX_MODEL_TENSORS,
 	model::{ModelId, ModelInfo, ModelStatus},
@@ -356,7 +358,7 @@ pub mod pallet {
 		InputCountMismatch,
 		/// A symbolic dimension of the model (e.g. `batch`) has two different sizes in the inputs.
 		InputSymbolMismatch,
-		/// The model's outputs at these input shapes hold more than `MAX_INLINE_OUTPUT_BYTES`: no
+		/// The model's outputs at these input shapes hold more than `MAX_OUTPUT_BYTES`: no
 		/// executor could reveal them.
 		OutputsTooLarge,
 		/// An input of more than `MaxInlineBytes` is inline, or one of at most that many bytes is
@@ -546,7 +548,7 @@ impl<T: Config> Pallet<T> {
 		let input_bytes = input_shapes
 			.iter()
 			.zip(info.signature.inputs.iter())
-			.try_fold(InputBytes::default(), |total, (shape, spec)| {
+			.try_fold(TensorBytes::default(), |total, (shape, spec)| {
 				total.add(data_len(spec.dtype, shape)?, T::MaxInlineBytes::get())
 			})
 			.filter(|bytes| bytes.total() <= T::MaxInputBytes::get())
@@ -556,9 +558,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Checks that each input is where its size puts it (inline up to `MaxInlineBytes`, by
 	/// content above) and that they are not too large; returns their bytes.
-	fn check_placement(inputs: &InputTensors) -> Result<InputBytes, Error<T>> {
+	fn check_placement(inputs: &InputTensors) -> Result<TensorBytes, Error<T>> {
 		let threshold = T::MaxInlineBytes::get();
-		let mut bytes = InputBytes::default();
+		let mut bytes = TensorBytes::default();
 		for input in inputs.iter() {
 			let len = input.data_len();
 			let inline = len <= u64::from(threshold);
@@ -575,7 +577,7 @@ impl<T: Config> Pallet<T> {
 	fn quote_for(
 		info: &ModelInfoOf<T>,
 		replicas: Option<u32>,
-		input_bytes: InputBytes,
+		input_bytes: TensorBytes,
 		sizes: &SymbolSizes,
 	) -> Result<(FeeQuote<BalanceOf<T>>, ExpectedOutputs), QuoteError> {
 		if info.status != ModelStatus::Active {
@@ -586,20 +588,31 @@ impl<T: Config> Pallet<T> {
 			return Err(QuoteError::BadReplicas);
 		}
 		let outputs = ExpectedOutputs::new(&info.signature, sizes);
-		let output_bytes = match outputs.data_len() {
-			Some(bytes) if bytes > u64::from(MAX_INLINE_OUTPUT_BYTES) => {
-				return Err(QuoteError::OutputsTooLarge)
+		// Each executor reveals small outputs inline and keeps large ones as content; outputs of
+		// a size unknown before the run are charged as much as all-inline outputs may hold.
+		let output_bytes = match outputs.data_lens() {
+			Some(lens) => {
+				let total = lens.iter().try_fold(0u64, |total, len| total.checked_add(*len));
+				if total.is_none_or(|total| total > MAX_OUTPUT_BYTES) {
+					return Err(QuoteError::OutputsTooLarge);
+				}
+				lens.iter()
+					.try_fold(TensorBytes::default(), |bytes, len| {
+						bytes.add(*len, T::MaxInlineBytes::get())
+					})
+					.ok_or(QuoteError::Overflow)?
 			},
-			Some(bytes) => bytes,
-			None => u64::from(MAX_INLINE_OUTPUT_BYTES),
+			None => TensorBytes { inline: u64::from(MAX_INLINE_OUTPUT_BYTES), content: 0 },
 		};
 		let block_bytes = output_bytes
+			.inline
 			.checked_mul(u64::from(replicas))
 			.and_then(|outputs| outputs.checked_add(input_bytes.inline))
 			.ok_or(QuoteError::Overflow)?;
 		let fetched_bytes = input_bytes
 			.content
-			.checked_mul(u64::from(replicas))
+			.checked_add(output_bytes.content)
+			.and_then(|bytes| bytes.checked_mul(u64::from(replicas)))
 			.ok_or(QuoteError::Overflow)?;
 		let data_fee = T::FeePerByte::get()
 			.checked_mul(&block_bytes.saturated_into())
@@ -990,15 +1003,16 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 pub type ModelInfoOf<T> =
 	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
-/// A job's input bytes: on chain, and off chain as content.
+/// Bytes of a job's tensors (its inputs, or an executor's outputs): on chain, and off chain as
+/// content.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-struct InputBytes {
+struct TensorBytes {
 	inline: u64,
 	content: u64,
 }
 
-impl InputBytes {
-	/// With one more input of `len` bytes, inline when at most `threshold` (`None` on overflow).
+impl TensorBytes {
+	/// With one more tensor of `len` bytes, inline when at most `threshold` (`None` on overflow).
 	fn add(self, len: u64, threshold: u32) -> Option<Self> {
 		Some(if len <= u64::from(threshold) {
 			Self { inline: self.inline.checked_add(len)?, ..self }

@@ -361,7 +361,7 @@ impl ExtBuilder {
 				model_giving(
 					ModelStatus::Active,
 					vec![tensor_spec("input", 4)],
-					tensor_spec("output", 65_536),
+					tensor_spec("output", 4 << 20),
 				),
 			);
 		});

@@ -285,24 +285,28 @@ fn a_job_whose_inputs_were_withheld_pays_its_reporters_and_refunds_the_rest() {
 }
 
 #[test]
-fn outputs_of_unknown_size_are_charged_at_the_most_an_executor_may_reveal() {
+fn outputs_are_charged_by_where_they_go_and_cannot_exceed_what_an_executor_may_keep() {
 	ExtBuilder::default().build_and_execute(|| {
+		// Of a size unknown before the run: as much as all-inline outputs may hold.
 		let quote = Jobs::quote(DYNAMIC_OUTPUT_MODEL, Some(2), &[vec![1, 4]]).unwrap();
 		assert_eq!(
 			quote.data_fee,
 			FEE_PER_BYTE * (16 + 2 * Balance::from(MAX_INLINE_OUTPUT_BYTES))
 		);
-		// 256 KiB of output per row: one row can be revealed, two cannot.
-		assert!(Jobs::quote(WIDE_OUTPUT_MODEL, Some(1), &[vec![1, 4]]).is_ok());
+		// 16 MiB of output per row, above the inline threshold: kept by content, each executor
+		// paid the content fee for it; 4 rows fill the 64 MiB an executor may keep.
+		let quote = Jobs::quote(WIDE_OUTPUT_MODEL, Some(2), &[vec![1, 4]]).unwrap();
+		assert_eq!(quote.data_fee, FEE_PER_BYTE * 16 + FEE_PER_CONTENT_BYTE * 2 * (16 << 20));
+		assert!(Jobs::quote(WIDE_OUTPUT_MODEL, Some(1), &[vec![4, 4]]).is_ok());
 		assert_eq!(
-			Jobs::quote(WIDE_OUTPUT_MODEL, Some(1), &[vec![2, 4]]),
+			Jobs::quote(WIDE_OUTPUT_MODEL, Some(1), &[vec![5, 4]]),
 			Err(gateless_primitives::job::QuoteError::OutputsTooLarge)
 		);
 		assert_noop!(
 			Jobs::submit_job(
 				RuntimeOrigin::signed(ALICE),
 				WIDE_OUTPUT_MODEL,
-				input(2),
+				input(5),
 				Some(1),
 				Balance::MAX
 			),

@@ -1,12 +1,14 @@
-//! Benchmarks of the result verification pallet: the pool checks of commits and reveals, the
-//! calls, the tally of a full committee of disagreeing tensors, and the hook.
+//! Benchmarks of the result verification pallet: the pool checks of commits, reveals and
+//! settlements, the calls, the tally of a full committee of disagreeing tensors, and the hook.
 
 use frame_benchmarking::v2::*;
 use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
 use frame_system::RawOrigin;
 use gateless_primitives::{
-	digest::{commitment, output_digest},
-	job::{Abstention, InferenceOutput, Tensor, TensorList, MAX_INLINE_OUTPUT_BYTES},
+	content::content_ref,
+	digest::{commitment, output_digest, LEAF_BYTES},
+	dispute::{output_root, prove, DisputeProof, MAX_DISPUTE_LEAVES},
+	job::{Abstention, InferenceOutput, JobTensor, Tensor, TensorData, TensorList},
 	model::{DType, Determinism},
 	traits::JobVerifier,
 };
@@ -41,7 +43,7 @@ fn output(values: u32, seed: u32) -> InferenceOutput {
 	let tensor = Tensor {
 		dtype: DType::F32,
 		shape: alloc::vec![values].try_into().expect("rank 1"),
-		data: data.try_into().expect("within MAX_INLINE_OUTPUT_BYTES"),
+		data: data.try_into().expect("within the inline threshold"),
 	};
 	InferenceOutput::Tensors(TensorList::new(alloc::vec![tensor]).expect("one tensor"))
 }
@@ -93,6 +95,68 @@ fn committed_job<T: Config>(size: u32, values: u32) -> (JobId, Vec<T::AccountId>
 	(job, executors)
 }
 
+/// The f32 values of a leaf.
+const LEAF_VALUES: u32 = LEAF_BYTES / 4;
+
+/// The bytes of an output of `leaves` full leaves by content: every value is
+/// `1 + 4 × 2^-23` (just below an edge of the one-millionth grid), except the first of each of
+/// the first `nudged` leaves, one step of f32 higher (just above it: within the tolerance, on
+/// the next grid point).
+fn wide_bytes(leaves: u32, nudged: u32) -> Vec<u8> {
+	(0..leaves * LEAF_VALUES)
+		.flat_map(|index| {
+			let above = index % LEAF_VALUES == 0 && index / LEAF_VALUES < nudged;
+			(0x3f80_0004u32 + u32::from(above)).to_le_bytes()
+		})
+		.collect()
+}
+
+/// `bytes` as one f32 output revealed by content.
+fn by_content(bytes: &[u8]) -> InferenceOutput {
+	let tensor = JobTensor {
+		dtype: DType::F32,
+		shape: alloc::vec![bytes.len() as u32 / 4].try_into().expect("rank 1"),
+		data: TensorData::Content(content_ref(bytes).expect("within the largest content")),
+	};
+	InferenceOutput::Content {
+		tensors: TensorList::new(alloc::vec![tensor]).expect("one tensor"),
+		root: output_root(&[(DType::F32, bytes)], &tolerance()).expect("a few leaves"),
+	}
+}
+
+/// A job of four executors in dispute: two revealed the reference output of
+/// [`MAX_DISPUTE_LEAVES`] leaves, the third one that differs from it in its first `nudged`
+/// leaves, the fourth one far from it; and the third's proof of its agreement, with its settle
+/// call (which leaves the fourth's reveal disputed).
+fn disputed_job<T: Config>(nudged: u32) -> (JobId, Call<T>) {
+	let executors = committee::<T>(4);
+	let job = T::BenchmarkHelper::open_job(
+		executors.clone(),
+		tolerance(),
+		MAX_DISPUTE_LEAVES * LEAF_VALUES,
+	);
+	let reference = wide_bytes(MAX_DISPUTE_LEAVES, 0);
+	let other = wide_bytes(MAX_DISPUTE_LEAVES, nudged);
+	let mut far = reference.clone();
+	far[0] ^= 0x80;
+	let outputs =
+		[by_content(&reference), by_content(&reference), by_content(&other), by_content(&far)];
+	for (who, output) in executors.iter().zip(&outputs) {
+		dispatch::<T>(commit_call::<T>(job, who, output));
+	}
+	for (who, output) in executors.iter().zip(&outputs) {
+		dispatch::<T>(reveal_call::<T>(job, who, output));
+	}
+	assert!(Disputes::<T>::contains_key(job), "the third reveal is disputed");
+	let proof = prove(&[(DType::F32, &reference)], &[(DType::F32, &other)], &tolerance())
+		.expect("comparable outputs");
+	assert!(matches!(&proof, DisputeProof::Agree { leaves, .. } if leaves.len() as u32 == nudged));
+	let who = executors[2].clone();
+	let signature =
+		T::BenchmarkHelper::sign(&who, &Pallet::<T>::settle_payload(job, 0, &who, &who, &proof));
+	(job, Call::<T>::settle { job, executor: who.clone(), other: who, proof, signature })
+}
+
 fn values_of(bytes: u32) -> u32 {
 	(bytes / 4).max(1)
 }
@@ -120,7 +184,9 @@ mod benchmarks {
 
 	/// The pool's check of a reveal of `b` bytes.
 	#[benchmark]
-	fn authorize_reveal(b: Linear<4, MAX_INLINE_OUTPUT_BYTES>) -> Result<(), BenchmarkError> {
+	fn authorize_reveal(
+		b: Linear<4, { T::MaxInlineOutputBytes::get() }>,
+	) -> Result<(), BenchmarkError> {
 		let values = values_of(b);
 		let (job, executors) = committed_job::<T>(T::MaxCommittee::get(), values);
 		let call = reveal_call::<T>(
@@ -190,7 +256,7 @@ mod benchmarks {
 
 	/// A reveal of `b` bytes that does not complete the round.
 	#[benchmark]
-	fn reveal(b: Linear<4, MAX_INLINE_OUTPUT_BYTES>) {
+	fn reveal(b: Linear<4, { T::MaxInlineOutputBytes::get() }>) {
 		let values = values_of(b);
 		let (job, executors) = committed_job::<T>(3, values);
 		let who = executors[0].clone();
@@ -210,7 +276,10 @@ mod benchmarks {
 	/// revealers all disagree (every pair compared element by element over `b` bytes); one
 	/// no-show is slashed and the job escalates or fails.
 	#[benchmark]
-	fn tally(c: Linear<1, { T::MaxCommittee::get() }>, b: Linear<4, MAX_INLINE_OUTPUT_BYTES>) {
+	fn tally(
+		c: Linear<1, { T::MaxCommittee::get() }>,
+		b: Linear<4, { T::MaxInlineOutputBytes::get() }>,
+	) {
 		let values = values_of(b);
 		let (job, executors) = committed_job::<T>(c, values);
 		for (seed, who) in executors.iter().enumerate().skip(1) {
@@ -226,6 +295,37 @@ mod benchmarks {
 		}
 
 		assert!(Rounds::<T>::get(job).is_none_or(|next| next.round == 1));
+	}
+
+	/// The pool's check of a proof of agreement that reveals `l` leaves of both outputs.
+	#[benchmark]
+	fn authorize_settle(l: Linear<1, MAX_DISPUTE_LEAVES>) -> Result<(), BenchmarkError> {
+		let (_, call) = disputed_job::<T>(l);
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("settle is authorized")?
+				.map_err(|_| "a valid proof")?;
+		}
+		Ok(())
+	}
+
+	/// A proof of agreement that reveals `l` leaves of both outputs (and leaves the dispute
+	/// open: a tally that follows is weighed apart).
+	#[benchmark]
+	fn settle(l: Linear<1, MAX_DISPUTE_LEAVES>) -> Result<(), BenchmarkError> {
+		let (job, call) = disputed_job::<T>(l);
+		let Call::<T>::settle { executor, other, proof, signature, .. } = call else {
+			return Err("a settle call".into());
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, job, executor, other, proof, signature);
+
+		let dispute = Disputes::<T>::get(job).ok_or("the dispute is still open")?;
+		assert!(dispute.pending.iter().any(|(_, settled)| *settled == Some(Settlement::Agree)));
+		Ok(())
 	}
 
 	/// The hook with nothing due.

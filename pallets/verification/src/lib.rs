@@ -60,6 +60,27 @@
 //! missing for everyone): it ends through [`JobSettlement::inputs_unavailable`], which pays the
 //! reporters and fails the job (see the jobs pallet for the charges).
 //!
+//! ## Outputs by content and disputes
+//!
+//! An executor reveals every output inline when none holds more than
+//! [`Config::MaxInlineOutputBytes`]; otherwise the larger ones stay with it (its node keeps them
+//! as content and provides them) and the reveal names them by hash, with the root of the Merkle
+//! tree over the outputs' leaves ([`InferenceOutput::Content`]; where each output sits is checked:
+//! [`Error::OutputPlacement`]). The chain cannot compare such outputs element by element, so the
+//! tally, under a tolerance, takes the largest group of equal digests as the **reference** and,
+//! if some reveals by content differ from it, opens a **dispute** of
+//! [`Config::DisputeWindow`] blocks instead of deciding ([`Event::DisputeOpened`]). Any executor
+//! of the round then submits [`Call::settle`] with a proof ([`DisputeProof`]) that a disputed
+//! digest agrees with the reference's (differing only in a few leaves, revealed, each within the
+//! tolerance), disagrees (one leaf beyond it), or is undecided (too many leaves differ to compare
+//! on chain). The round is tallied when every disputed digest is settled as agreeing or
+//! disagreeing, or when the window closes: reveals proven to agree count with the reference,
+//! undecided ones are neither paid nor slashed (counted as abstentions), and those that nobody
+//! proved anything of, or proven to disagree, are dissenters. An honest executor whose output
+//! rounds differently in a few leaves proves its agreement itself (its offchain worker fetches the
+//! reference's output and builds the proof through the node); the reference's executor proves the
+//! disagreement of outputs that claim to be undecided, when it finds a leaf beyond the tolerance.
+//!
 //! Executors do not act by hand: their nodes' offchain workers run the model through the node's
 //! inference engine, commit, keep output and salt in persistent offchain storage and reveal (the
 //! runtime's `offchain` module composes this pallet with the jobs pallet and the registry).
@@ -91,6 +112,12 @@
 //!   [`Error::BadSignature`], [`Error::CommitWindowClosed`], [`Error::AlreadyCommitted`],
 //!   [`Error::AlreadyAbstained`]; event [`Event::Abstained`], then, if every executor abstained,
 //!   the tally's.
+//! - [`Call::settle`] (authorized: an executor of the job's current round, over
+//!   `("gateless/settle", job, round, executor, other, proof)`): errors [`Error::NoRound`],
+//!   [`Error::NotExecutor`], [`Error::NoInferenceKey`], [`Error::BadSignature`],
+//!   [`Error::NoDispute`], [`Error::DisputeClosed`], [`Error::NotDisputed`],
+//!   [`Error::InvalidProof`], [`Error::NothingNew`]; event [`Event::DisputeSettled`], then, if it
+//!   concludes the dispute, the tally's.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -117,10 +144,11 @@ use frame_support::{
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
 	crypto::inference::Signature as InferenceSignature,
-	digest::{commitment as commitment_of, output_digest, outputs_agree},
+	digest::{agreement, commitment as commitment_of, output_digest, Agreement},
+	dispute::{judge, DisputeProof, Settlement},
 	job::{
 		Abstention, AgreedOutcome, ExpectedOutputs, FailureReason, InferenceOutput, JobId,
-		RoundProgress,
+		RoundProgress, MAX_INLINE_BYTES,
 	},
 	model::Determinism,
 	traits::{
@@ -168,6 +196,15 @@ pub mod pallet {
 		/// Blocks during which executors may reveal, after the commit window.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks during which proofs settle a dispute over outputs by content, from the tally
+		/// that opened it.
+		#[pallet::constant]
+		type DisputeWindow: Get<BlockNumberFor<Self>>;
+
+		/// The most bytes an output revealed inline holds: larger ones are revealed by content.
+		#[pallet::constant]
+		type MaxInlineOutputBytes: Get<u32>;
 
 		/// The share of a committee that must agree (rounded up).
 		#[pallet::constant]
@@ -224,6 +261,10 @@ pub mod pallet {
 	pub type Abstentions<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, JobId, Blake2_128Concat, T::AccountId, Abstention>;
 
+	/// Rounds waiting for proofs before their tally (see the module docs).
+	#[pallet::storage]
+	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, JobId, DisputeOf<T>>;
+
 	/// Rounds in the order of their reveal deadlines (which is the order they opened in), for
 	/// `on_initialize` to tally those nobody completed; entries of rounds that ended early are
 	/// skipped.
@@ -258,7 +299,21 @@ pub mod pallet {
 			agreeing: Vec<T::AccountId>,
 			dissenters: Vec<T::AccountId>,
 			no_shows: Vec<T::AccountId>,
+			/// Revealers whose outputs differ from the decided one in too many leaves to compare
+			/// on chain: neither paid nor slashed.
+			undecided: Vec<T::AccountId>,
 		},
+		/// Reveals by content with these digests differ from `reference`'s: the tally waits for
+		/// proofs until `until`.
+		DisputeOpened {
+			job: JobId,
+			round: u8,
+			reference: T::AccountId,
+			disputed: Vec<H256>,
+			until: BlockNumberFor<T>,
+		},
+		/// A proof settled how the reveals with `digest` compare with the reference's.
+		DisputeSettled { job: JobId, digest: H256, settlement: Settlement, by: T::AccountId },
 		/// No group reached the quorum; the job escalates or fails.
 		NoQuorum { job: JobId, round: u8, no_shows: Vec<T::AccountId> },
 		/// An executor was slashed.
@@ -301,6 +356,19 @@ pub mod pallet {
 		BadCommittee,
 		/// The executor has already abstained in this round.
 		AlreadyAbstained,
+		/// An output is not where its size puts it: all inline when none is larger than
+		/// `MaxInlineOutputBytes`, else exactly the larger ones by content.
+		OutputPlacement,
+		/// The job's round has no dispute under way.
+		NoDispute,
+		/// The dispute's window has closed.
+		DisputeClosed,
+		/// The other executor's reveal is not one of the disputed ones.
+		NotDisputed,
+		/// The proof does not check out against the two reveals.
+		InvalidProof,
+		/// The proof settles nothing that is not settled already.
+		NothingNew,
 	}
 
 	#[pallet::hooks]
@@ -317,6 +385,7 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(!T::CommitWindow::get().is_zero(), "CommitWindow must not be zero");
 			assert!(!T::RevealWindow::get().is_zero(), "RevealWindow must not be zero");
+			assert!(!T::DisputeWindow::get().is_zero(), "DisputeWindow must not be zero");
 			assert!(T::Quorum::get() > Perbill::from_percent(50), "Quorum must exceed half");
 			assert!(T::MaxCommittee::get() > 0 && T::MaxTalliesPerBlock::get() > 0);
 		}
@@ -421,7 +490,61 @@ pub mod pallet {
 			}
 			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
 		}
+
+		/// Settles, with `proof`, how `other`'s reveal compares with the reference's in `job`'s
+		/// dispute (see the module docs); tallies the round if that concludes the dispute.
+		///
+		/// Authorized: `executor` is an executor of the round and `signature` its inference key's
+		/// over `("gateless/settle", job, round, executor, other, proof)`. Emits
+		/// [`Event::DisputeSettled`] and, if the dispute is concluded, the tally's events.
+		#[pallet::call_index(3)]
+		#[pallet::weight(
+			T::WeightInfo::settle(proof_leaves(proof))
+				.saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), MAX_INLINE_BYTES))
+		)]
+		#[pallet::authorize(Pallet::<T>::authorize_settle)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_settle(proof_leaves(proof)))]
+		pub fn settle(
+			origin: OriginFor<T>,
+			job: JobId,
+			executor: T::AccountId,
+			other: T::AccountId,
+			proof: DisputeProof,
+			signature: InferenceSignature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			let (round, mut dispute, digest, settlement) =
+				Self::check_settle(job, &executor, &other, &proof, &signature)?;
+			for (pending, settled) in dispute.pending.iter_mut() {
+				if *pending == digest {
+					*settled = Some(settlement);
+				}
+			}
+			Self::deposit_event(Event::DisputeSettled { job, digest, settlement, by: executor });
+			let mut weight = T::WeightInfo::settle(proof_leaves(&proof));
+			let conclusive = dispute.conclusive();
+			Disputes::<T>::insert(job, dispute);
+			if conclusive {
+				weight.saturating_accrue(Self::tally(job, round));
+			}
+			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
+		}
 	}
+}
+
+/// The bytes of leaf slices a proof reveals, the size its weight depends on.
+fn proof_leaves(proof: &DisputeProof) -> u32 {
+	let bytes = match proof {
+		DisputeProof::Agree { leaves, .. } => leaves
+			.iter()
+			.map(|pair| pair.reference.len().saturating_add(pair.other.len()))
+			.fold(0usize, usize::saturating_add),
+		DisputeProof::Disagree { leaf, .. } => {
+			leaf.reference.len().saturating_add(leaf.other.len())
+		},
+		DisputeProof::Undecided { .. } => 0,
+	};
+	bytes.saturated_into()
 }
 
 /// The element bytes of a revealed output (all its tensors), the size its weight depends on.
@@ -453,6 +576,17 @@ impl<T: Config> Pallet<T> {
 		commitment: &H256,
 	) -> Vec<u8> {
 		(b"gateless/commit", job, round, executor, commitment).encode()
+	}
+
+	/// What a settlement's signature signs.
+	pub fn settle_payload(
+		job: JobId,
+		round: u8,
+		executor: &T::AccountId,
+		other: &T::AccountId,
+		proof: &DisputeProof,
+	) -> Vec<u8> {
+		(b"gateless/settle", job, round, executor, other, proof).encode()
 	}
 
 	/// What a reveal's signature signs.
@@ -584,12 +718,39 @@ impl<T: Config> Pallet<T> {
 			InferenceOutput::Error(_) => Ok(()),
 		}
 		.map_err(|_| Error::<T>::OutputMismatch)?;
+		ensure!(output.placed_for(T::MaxInlineOutputBytes::get()), Error::<T>::OutputPlacement);
 		let digest = output_digest(output, &round.determinism);
 		ensure!(
 			commitment_of(&digest, salt, executor) == committed,
 			Error::<T>::CommitmentMismatch
 		);
 		Ok((round, digest))
+	}
+
+	/// Everything a settlement must satisfy, in the pool and at dispatch; returns the round, the
+	/// dispute, the disputed digest and what the proof settles of it.
+	#[allow(clippy::type_complexity)]
+	fn check_settle(
+		job: JobId,
+		executor: &T::AccountId,
+		other: &T::AccountId,
+		proof: &DisputeProof,
+		signature: &InferenceSignature,
+	) -> Result<(RoundOf<T>, DisputeOf<T>, H256, Settlement), Error<T>> {
+		let round = Self::signed_by_executor(job, executor, signature, |round| {
+			Self::settle_payload(job, round, executor, other, proof)
+		})?;
+		let dispute = Disputes::<T>::get(job).ok_or(Error::<T>::NoDispute)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= dispute.until, Error::<T>::DisputeClosed);
+		let reveal = Reveals::<T>::get(job, other).ok_or(Error::<T>::NotDisputed)?;
+		let settled = dispute.settled(&reveal.digest).ok_or(Error::<T>::NotDisputed)?;
+		let reference =
+			Reveals::<T>::get(job, &dispute.reference).ok_or(Error::<T>::NotDisputed)?;
+		let settlement = judge(&reference.output, &reveal.output, proof, &round.determinism)
+			.map_err(|_| Error::<T>::InvalidProof)?;
+		ensure!(settles_more(settled, settlement), Error::<T>::NothingNew);
+		Ok((round, dispute, reveal.digest, settlement))
 	}
 
 	/// The transaction validity of a duty call that passed its checks: it provides its own tag,
@@ -600,8 +761,7 @@ impl<T: Config> Pallet<T> {
 		executor: &T::AccountId,
 		until: BlockNumberFor<T>,
 	) -> ValidTransaction {
-		let now = frame_system::Pallet::<T>::block_number();
-		let longevity: u64 = until.saturating_sub(now).saturating_add(1u32.into()).saturated_into();
+		let longevity = Self::blocks_until(until);
 		ValidTransaction::with_tag_prefix("GatelessVerification")
 			.priority(T::DutyPriority::get())
 			.and_provides((kind, job, executor))
@@ -642,6 +802,32 @@ impl<T: Config> Pallet<T> {
 		Ok((Self::duty_validity(b"reveal", *job, executor, round.reveal_until), Weight::zero()))
 	}
 
+	fn authorize_settle(
+		_source: TransactionSource,
+		job: &JobId,
+		executor: &T::AccountId,
+		other: &T::AccountId,
+		proof: &DisputeProof,
+		signature: &InferenceSignature,
+	) -> TransactionValidityWithRefund {
+		let (_, dispute, digest, settlement) =
+			Self::check_settle(*job, executor, other, proof, signature).map_err(Self::invalid)?;
+		let validity = ValidTransaction::with_tag_prefix("GatelessVerification")
+			.priority(T::DutyPriority::get())
+			.and_provides((b"settle", *job, digest, settlement))
+			.longevity(Self::blocks_until(dispute.until))
+			.propagate(true)
+			.build()
+			.unwrap_or_default();
+		Ok((validity, Weight::zero()))
+	}
+
+	/// Blocks from now until `until`, and one more: how long a duty stays in the pool.
+	fn blocks_until(until: BlockNumberFor<T>) -> u64 {
+		let now = frame_system::Pallet::<T>::block_number();
+		until.saturating_sub(now).saturating_add(1u32.into()).saturated_into()
+	}
+
 	fn authorize_abstain(
 		_source: TransactionSource,
 		job: &JobId,
@@ -672,9 +858,10 @@ impl<T: Config> Pallet<T> {
 			.map(|(_, reveal)| output_len(&reveal.output))
 			.max()
 			.unwrap_or_default();
-		// And the job and its model, read by `model_withdrawn`.
+		// And the job and its model, read by `model_withdrawn`, and a dispute read, or opened
+		// and queued.
 		let weight = T::WeightInfo::tally(round.committee.len() as u32, bytes)
-			.saturating_add(T::DbWeight::get().reads(2));
+			.saturating_add(T::DbWeight::get().reads_writes(3, 3));
 		if T::Jobs::model_withdrawn(job) {
 			// Executors may rightly have stopped running a banned model: no verdict, no slashes.
 			Self::clear(job);
@@ -703,32 +890,100 @@ impl<T: Config> Pallet<T> {
 			}
 			group_of.push(group);
 		}
-		// Whether group `a` agrees with group `b`, compared once per pair of groups.
-		let agrees: Vec<Vec<bool>> = groups
+		// The reference: the largest group (the first on ties).
+		let reference = groups
+			.iter()
+			.enumerate()
+			.fold(None, |best: Option<(usize, u32)>, (group, (_, size))| match best {
+				Some((_, top)) if top >= *size => best,
+				_ => Some((group, *size)),
+			})
+			.map(|(group, _)| group);
+		// How group `a` compares with group `b`, from the reveals, once per pair of groups.
+		let compared: Vec<Vec<Agreement>> = groups
 			.iter()
 			.map(|(a, _)| {
 				groups
 					.iter()
 					.map(|(b, _)| match (reveals.get(*a), reveals.get(*b)) {
-						(Some((_, a)), Some((_, b))) => outputs_agree(
+						(Some((_, a)), Some((_, b))) => agreement(
 							&a.output,
 							&a.digest,
 							&b.output,
 							&b.digest,
 							&round.determinism,
 						),
-						_ => false,
+						_ => Agreement::Disagree,
+					})
+					.collect()
+			})
+			.collect();
+		let first_digest = |group: usize| {
+			groups
+				.get(group)
+				.and_then(|(first, _)| reveals.get(*first))
+				.map(|(_, r)| r.digest)
+		};
+		let dispute = Disputes::<T>::get(job);
+		if dispute.is_none() {
+			let disputed: Vec<H256> = reference
+				.and_then(|reference| compared.get(reference))
+				.map(|row| {
+					row.iter()
+						.enumerate()
+						.filter(|(_, compared)| **compared == Agreement::NeedsProof)
+						.filter_map(|(group, _)| first_digest(group))
+						.collect()
+				})
+				.unwrap_or_default();
+			let reference_executor = reference
+				.and_then(|group| groups.get(group))
+				.and_then(|(first, _)| reveals.get(*first))
+				.map(|(who, _)| who.clone());
+			if let (false, Some(reference)) = (disputed.is_empty(), reference_executor) {
+				Self::open_dispute(job, &round, reference, disputed);
+				return weight;
+			}
+		}
+		// What was settled of each pair: proofs decide the pairs of the reference and a disputed
+		// group; other pairs that would need one disagree (no proof was asked of them).
+		let settled: Vec<Vec<Settlement>> = compared
+			.iter()
+			.enumerate()
+			.map(|(a, row)| {
+				row.iter()
+					.enumerate()
+					.map(|(b, compared)| match compared {
+						Agreement::Agree => Settlement::Agree,
+						Agreement::Disagree => Settlement::Disagree,
+						Agreement::NeedsProof => {
+							let other = if Some(a) == reference {
+								b
+							} else if Some(b) == reference {
+								a
+							} else {
+								return Settlement::Disagree;
+							};
+							let proven = first_digest(other).and_then(|digest| {
+								dispute.as_ref().and_then(|dispute| dispute.settled(&digest))
+							});
+							match proven {
+								Some(Some(Settlement::Agree)) => Settlement::Agree,
+								Some(Some(Settlement::Undecided)) => Settlement::Undecided,
+								_ => Settlement::Disagree,
+							}
+						},
 					})
 					.collect()
 			})
 			.collect();
 		// The group with the most reveals agreeing with it (the first on ties) and that support.
 		let mut best: Option<(usize, u32)> = None;
-		for (group, row) in agrees.iter().enumerate() {
+		for (group, row) in settled.iter().enumerate() {
 			let support = groups
 				.iter()
 				.zip(row)
-				.filter(|(_, agree)| **agree)
+				.filter(|(_, settled)| **settled == Settlement::Agree)
 				.fold(0u32, |sum, ((_, size), _)| sum.saturating_add(*size));
 			if best.is_none_or(|(_, top)| support > top) {
 				best = Some((group, support));
@@ -758,18 +1013,23 @@ impl<T: Config> Pallet<T> {
 		let threshold = Self::threshold(round.committee.len() as u32);
 		match best {
 			Some((winner, support)) if support >= threshold => {
-				let winning_row = agrees.get(winner);
-				let (agreeing, dissenters): (Vec<_>, Vec<_>) =
-					reveals.iter().zip(&group_of).partition(|(_, group)| {
-						winning_row.and_then(|row| row.get(**group)).copied().unwrap_or(false)
-					});
-				let agreeing: Vec<T::AccountId> =
-					agreeing.into_iter().map(|((who, _), _)| who.clone()).collect();
-				let dissenters: Vec<T::AccountId> =
-					dissenters.into_iter().map(|((who, _), _)| who.clone()).collect();
+				let winning_row = settled.get(winner);
+				let mut agreeing = Vec::new();
+				let mut dissenters = Vec::new();
+				let mut undecided = Vec::new();
+				for ((who, _), group) in reveals.iter().zip(&group_of) {
+					match winning_row.and_then(|row| row.get(*group)) {
+						Some(Settlement::Agree) => agreeing.push(who.clone()),
+						Some(Settlement::Undecided) => undecided.push(who.clone()),
+						_ => dissenters.push(who.clone()),
+					}
+				}
 				for executor in &dissenters {
 					Self::slash(job, executor, T::DissentSlash::get(), SlashReason::Dissent);
 					T::Staking::note_dissented(executor);
+				}
+				for executor in &undecided {
+					T::Staking::note_abstained(executor);
 				}
 				let Some((_, decided)) =
 					groups.get(winner).and_then(|(first, _)| reveals.get(*first))
@@ -783,6 +1043,7 @@ impl<T: Config> Pallet<T> {
 					agreeing: agreeing.clone(),
 					dissenters,
 					no_shows,
+					undecided,
 				});
 				let outcome = AgreedOutcome {
 					output: decided.output.clone(),
@@ -806,6 +1067,36 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		weight
+	}
+
+	/// Opens a dispute over `job`'s round: the reveals with the `disputed` digests wait for proofs
+	/// against `reference`'s until the dispute window closes; the deadline is queued.
+	fn open_dispute(job: JobId, round: &RoundOf<T>, reference: T::AccountId, disputed: Vec<H256>) {
+		let until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::DisputeWindow::get());
+		let queued_at = DeadlineQueueBounds::<T>::mutate(|(_, tail)| {
+			let at = *tail;
+			DeadlineQueue::<T>::insert(at, (job, round.round));
+			*tail = tail.saturating_add(1);
+			at
+		});
+		let pending = disputed.iter().map(|digest| (*digest, None)).collect();
+		Disputes::<T>::insert(
+			job,
+			DisputeOf::<T> {
+				reference: reference.clone(),
+				until,
+				queued_at,
+				pending: BoundedVec::truncate_from(pending),
+			},
+		);
+		Self::deposit_event(Event::DisputeOpened {
+			job,
+			round: round.round,
+			reference,
+			disputed,
+			until,
+		});
 	}
 
 	/// Opens the next round of a job without a quorum, or fails it.
@@ -844,13 +1135,14 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Drops a job's round, commitments and reveals.
+	/// Drops a job's round, commitments, reveals, abstentions and dispute.
 	fn clear(job: JobId) {
 		Rounds::<T>::remove(job);
 		let limit = T::MaxCommittee::get();
 		let _ = Commitments::<T>::clear_prefix(job, limit, None);
 		let _ = Reveals::<T>::clear_prefix(job, limit, None);
 		let _ = Abstentions::<T>::clear_prefix(job, limit, None);
+		Disputes::<T>::remove(job);
 	}
 
 	/// Opens round `round` of `job` for `committee`.
@@ -904,11 +1196,21 @@ impl<T: Config> Pallet<T> {
 			};
 			match Rounds::<T>::get(job) {
 				Some(round) if round.round == index => {
-					if round.reveal_until >= now {
-						break;
+					let deadline = match Disputes::<T>::get(job) {
+						// The round's reveal deadline, while its dispute runs: the dispute's own
+						// entry tallies it.
+						Some(dispute) if dispute.queued_at != head => None,
+						Some(dispute) => Some(dispute.until),
+						None => Some(round.reveal_until),
+					};
+					match deadline {
+						None => skipped += 1,
+						Some(deadline) if deadline >= now => break,
+						Some(_) => {
+							weight.saturating_accrue(Self::tally(job, round));
+							tallied += 1;
+						},
 					}
-					weight.saturating_accrue(Self::tally(job, round));
-					tallied += 1;
 				},
 				_ => skipped += 1,
 			}
@@ -969,6 +1271,18 @@ impl<T: Config> Pallet<T> {
 			Abstentions::<T>::iter_keys().all(|(job, _)| Rounds::<T>::contains_key(job)),
 			"an abstention without a round"
 		);
+		for (job, dispute) in Disputes::<T>::iter() {
+			let round = Rounds::<T>::get(job).ok_or("a dispute without a round")?;
+			ensure!(
+				Reveals::<T>::contains_key(job, &dispute.reference),
+				"a dispute's reference has not revealed"
+			);
+			ensure!(
+				DeadlineQueue::<T>::get(dispute.queued_at) == Some((job, round.round)),
+				"a dispute missing from the deadline queue"
+			);
+			ensure!(!dispute.pending.is_empty(), "a dispute over nothing");
+		}
 		Ok(())
 	}
 }

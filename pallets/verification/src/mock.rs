@@ -63,6 +63,9 @@ impl frame_system::Config for Test {
 pub const BOND: Balance = 1_000;
 pub const COMMIT_WINDOW: u64 = 5;
 pub const REVEAL_WINDOW: u64 = 5;
+pub const DISPUTE_WINDOW: u64 = 4;
+/// Outputs of more than 1 KiB (256 f32 values) are revealed by content.
+pub const MAX_INLINE_OUTPUT_BYTES: u32 = 1024;
 pub const MAX_ESCALATIONS: u8 = 2;
 pub const MAX_COMMITTEE: u32 = 7;
 /// Validators the tests use as executors (1 to 20 have inference keys).
@@ -210,6 +213,8 @@ impl pallet_result_verification::Config for Test {
 	type Keys = TestKeys;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type DisputeWindow = ConstU64<DISPUTE_WINDOW>;
+	type MaxInlineOutputBytes = ConstU32<MAX_INLINE_OUTPUT_BYTES>;
 	type Quorum = Quorum;
 	type MaxEscalations = ConstU8<MAX_ESCALATIONS>;
 	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
@@ -288,6 +293,62 @@ pub fn scores(values: &[f32]) -> InferenceOutput {
 		}])
 		.unwrap(),
 	)
+}
+
+/// The outputs of a wide test model: `map`, `[len]` f32.
+pub fn wide_outputs(len: u32) -> ExpectedOutputs {
+	let map = TensorSpec {
+		name: b"map".to_vec().try_into().unwrap(),
+		dtype: DType::F32,
+		shape: vec![Dim::Fixed(len)].try_into().unwrap(),
+	};
+	ExpectedOutputs { specs: vec![map].try_into().unwrap(), symbols: 0 }
+}
+
+/// Opens round 0 of `job` for `committee`, on a model of [`wide_outputs`].
+pub fn open_wide(job: JobId, committee: &[AccountId], determinism: Determinism, len: u32) {
+	<Verification as JobVerifier<AccountId>>::open_round(
+		job,
+		0,
+		committee.to_vec(),
+		determinism,
+		wide_outputs(len),
+	)
+	.unwrap();
+}
+
+/// The little-endian bytes of f32 values.
+pub fn f32_bytes(values: &[f32]) -> Vec<u8> {
+	values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// An f32 output revealed by content under `determinism`, as an executor's node places it.
+pub fn by_content(values: &[f32], determinism: &Determinism) -> InferenceOutput {
+	let bytes = f32_bytes(values);
+	let tensor = gateless_primitives::job::JobTensor {
+		dtype: DType::F32,
+		shape: vec![values.len() as u32].try_into().unwrap(),
+		data: gateless_primitives::job::TensorData::Content(
+			gateless_primitives::content::content_ref(&bytes).unwrap(),
+		),
+	};
+	InferenceOutput::Content {
+		tensors: TensorList::new(vec![tensor]).unwrap(),
+		root: gateless_primitives::dispute::output_root(&[(DType::F32, &bytes)], determinism)
+			.unwrap(),
+	}
+}
+
+/// The settle call `who` would submit about `other` with `proof`, signed by its inference key.
+pub fn settle_call(
+	job: JobId,
+	who: AccountId,
+	other: AccountId,
+	proof: gateless_primitives::dispute::DisputeProof,
+) -> crate::Call<Test> {
+	let payload = Verification::settle_payload(job, round_of(job), &who, &other, &proof);
+	let signature: inference::Signature = key_pair(who).sign(&payload).into();
+	crate::Call::settle { job, executor: who, other, proof, signature }
 }
 
 /// Opens round 0 of `job` for `committee`.

@@ -18,7 +18,7 @@ use frame_support::{
 use gateless_primitives::{
 	digest::output_digest,
 	job::{Abstention, AgreedOutcome, FailureReason, InferenceError, InferenceOutput, JobId},
-	model::Determinism,
+	model::{DType, Determinism},
 	traits::{JobVerifier, SlashReason},
 };
 use sp_core::{Pair, H256};
@@ -144,6 +144,7 @@ fn one_executor_decides_alone() {
 				agreeing: vec![V1],
 				dissenters: vec![],
 				no_shows: vec![],
+				undecided: vec![],
 			},
 		];
 		assert_eq!(verification_events(), expected);
@@ -183,6 +184,7 @@ fn three_agreeing_executors_finalize_without_slashes_under_either_class() {
 				agreeing: vec![V1, V2, V3],
 				dissenters: vec![],
 				no_shows: vec![],
+				undecided: vec![],
 			}));
 		}
 		assert!(!verification_events()
@@ -219,6 +221,7 @@ fn a_dissenter_is_slashed_and_the_majority_decides() {
 			agreeing: vec![V1, V3],
 			dissenters: vec![V2],
 			no_shows: vec![],
+			undecided: vec![],
 		}));
 	});
 }
@@ -264,6 +267,7 @@ fn an_executor_that_never_commits_is_a_no_show() {
 			agreeing: vec![V1, V2],
 			dissenters: vec![],
 			no_shows: vec![V3],
+			undecided: vec![],
 		}));
 		// Its queue entry is stale now and skipped.
 		run_to_block(TALLIED_AT);
@@ -515,6 +519,178 @@ fn a_round_escalated_by_the_hook_keeps_its_own_deadline() {
 		assert_eq!(take_calls(), expected);
 		assert_cleared(0);
 		assert_eq!(DeadlineQueueBounds::<Test>::get(), (2, 2));
+	});
+}
+
+// Outputs by content and disputes.
+
+/// Six leaves of f32 values.
+const WIDE: u32 = 6 * 16_384;
+
+/// An honest wide output: values far from the edges of the 1e-4 grid, but the first of each leaf
+/// just below the edge at 0.00015.
+fn honest() -> Vec<f32> {
+	(0..WIDE)
+		.map(|i| if i % 16_384 == 0 { 0.000_149_9 } else { (i % 1000) as f32 * 0.001 + 0.000_31 })
+		.collect()
+}
+
+/// [`honest`] from another CPU: the first value of each of `leaves` just above the edge, within
+/// the tolerance but on the next grid point.
+fn off_edge(leaves: &[usize]) -> Vec<f32> {
+	let mut values = honest();
+	for leaf in leaves {
+		values[leaf * 16_384] = 0.000_150_1;
+	}
+	values
+}
+
+/// [`honest`] with one value beyond the tolerance.
+fn lie() -> Vec<f32> {
+	let mut values = honest();
+	values[50_000] += 0.5;
+	values
+}
+
+fn proof(reference: &[f32], other: &[f32]) -> gateless_primitives::dispute::DisputeProof {
+	gateless_primitives::dispute::prove(
+		&[(DType::F32, &f32_bytes(reference))],
+		&[(DType::F32, &f32_bytes(other))],
+		&tolerance(),
+	)
+	.unwrap()
+}
+
+#[test]
+fn outputs_by_content_with_equal_roots_agree_at_once() {
+	build_and_execute(|| {
+		let class = tolerance();
+		open_wide(0, &[V1, V2, V3], class, WIDE);
+		let output = by_content(&honest(), &class);
+		let all = same(&[V1, V2, V3], &output);
+		commit_all(0, &all);
+		reveal_all(0, &all);
+		assert_eq!(take_calls(), vec![Call::Finalized(0, outcome(&output, &class, &[V1, V2, V3]))]);
+		assert!(!verification_events().iter().any(|e| matches!(e, Event::DisputeOpened { .. })));
+		assert_cleared(0);
+	});
+}
+
+#[test]
+fn outputs_are_revealed_where_their_size_puts_them() {
+	build_and_execute(|| {
+		let class = tolerance();
+		open_wide(0, &[V1], class, 2048);
+		let inline = scores(&[0.5; 2048]);
+		submit(commit_call(0, V1, &inline)).unwrap();
+		refused(reveal_call(0, V1, &inline), Error::<Test>::OutputPlacement);
+		open_wide(1, &[V1], class, 16);
+		let small = by_content(&[0.5; 16], &class);
+		submit(commit_call(1, V1, &small)).unwrap();
+		refused(reveal_call(1, V1, &small), Error::<Test>::OutputPlacement);
+	});
+}
+
+#[test]
+fn an_honest_output_off_a_grid_edge_proves_its_agreement_and_a_liar_is_slashed() {
+	build_and_execute(|| {
+		let class = tolerance();
+		open_wide(0, &[V1, V2, V3, V4], class, WIDE);
+		let (reference, edge, liar) = (
+			by_content(&honest(), &class),
+			by_content(&off_edge(&[2]), &class),
+			by_content(&lie(), &class),
+		);
+		let all = [
+			(V1, reference.clone()),
+			(V2, reference.clone()),
+			(V3, edge.clone()),
+			(V4, liar.clone()),
+		];
+		commit_all(0, &all);
+		reveal_all(0, &all);
+		// Two reveals by content differ from the reference's: no verdict yet.
+		assert_eq!(take_calls(), vec![]);
+		let opened_at = System::block_number();
+		assert!(verification_events().contains(&Event::DisputeOpened {
+			job: 0,
+			round: 0,
+			reference: V1,
+			disputed: vec![output_digest(&edge, &class), output_digest(&liar, &class)],
+			until: opened_at + DISPUTE_WINDOW,
+		}));
+		// V3 proves its agreement, revealing one leaf of each output.
+		let agreement = proof(&honest(), &off_edge(&[2]));
+		assert!(matches!(
+			&agreement,
+			gateless_primitives::dispute::DisputeProof::Agree { leaves, .. } if leaves.len() == 1
+		));
+		// Not about another's reveal, not twice, not about an undisputed one.
+		refused(settle_call(0, V3, V4, agreement.clone()), Error::<Test>::InvalidProof);
+		assert_ok!(submit(settle_call(0, V3, V3, agreement.clone())));
+		refused(settle_call(0, V2, V3, agreement.clone()), Error::<Test>::NothingNew);
+		refused(settle_call(0, V2, V2, agreement), Error::<Test>::NotDisputed);
+		refused(settle_call(0, STRANGER, V4, proof(&honest(), &lie())), Error::<Test>::NotExecutor);
+		assert_eq!(take_calls(), vec![]);
+		// The reference's executor proves the liar's disagreement: the dispute is concluded.
+		let disagreement = proof(&honest(), &lie());
+		assert!(matches!(
+			disagreement,
+			gateless_primitives::dispute::DisputeProof::Disagree { .. }
+		));
+		assert_ok!(submit(settle_call(0, V1, V4, disagreement)));
+		let expected = [
+			dissent(V4).to_vec(),
+			vec![Call::Finalized(0, outcome(&reference, &class, &[V1, V2, V3]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+		assert_cleared(0);
+		assert!(crate::Disputes::<Test>::get(0).is_none());
+	});
+}
+
+#[test]
+fn when_the_window_closes_unproven_reveals_dissent_and_undecided_ones_abstain() {
+	build_and_execute(|| {
+		let class = tolerance();
+		const V6: AccountId = 6;
+		open_wide(0, &[V1, V2, V3, V4, V5, V6], class, WIDE);
+		let reference = by_content(&honest(), &class);
+		// Off the edge in five leaves, more than a proof may reveal: undecided.
+		let many = off_edge(&[0, 1, 2, 3, 4]);
+		let all = [
+			(V1, reference.clone()),
+			(V2, reference.clone()),
+			(V3, by_content(&many, &class)),
+			(V4, by_content(&off_edge(&[1]), &class)),
+			(V5, reference.clone()),
+			(V6, reference.clone()),
+		];
+		commit_all(0, &all);
+		reveal_all(0, &all);
+		let until = System::block_number() + DISPUTE_WINDOW;
+		let undecided = proof(&honest(), &many);
+		assert!(matches!(undecided, gateless_primitives::dispute::DisputeProof::Undecided { .. }));
+		assert_ok!(submit(settle_call(0, V3, V3, undecided)));
+		// V4 could prove its agreement but does not; the window closes.
+		run_to_block(until);
+		assert_eq!(take_calls(), vec![]);
+		run_to_block(until + 1);
+		assert!(crate::Disputes::<Test>::get(0).is_none());
+		let expected = [
+			dissent(V4).to_vec(),
+			vec![Call::Abstained(V3)],
+			vec![Call::Finalized(0, outcome(&reference, &class, &[V1, V2, V5, V6]))],
+		]
+		.concat();
+		assert_eq!(take_calls(), expected);
+		assert!(verification_events().iter().any(|e| matches!(
+			e,
+			Event::RoundDecided { undecided, dissenters, .. }
+				if *undecided == vec![V3] && *dissenters == vec![V4]
+		)));
+		assert_cleared(0);
 	});
 }
 
@@ -1153,6 +1329,7 @@ fn an_abstainer_is_neither_paid_nor_slashed_and_reveals_open_once_everyone_answe
 			agreeing: vec![V1, V2],
 			dissenters: vec![],
 			no_shows: vec![],
+			undecided: vec![],
 		}));
 		assert_cleared(0);
 	});

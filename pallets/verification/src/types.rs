@@ -6,6 +6,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gateless_primitives::{
+	dispute::Settlement,
 	job::{ExpectedOutputs, InferenceOutput},
 	model::Determinism,
 };
@@ -77,3 +78,72 @@ pub struct RevealRecord {
 	pub digest: H256,
 	pub output: InferenceOutput,
 }
+
+/// A round whose outputs by content differ from the reference's under a tolerance: its tally
+/// waits until proofs settle how each compares, or until the dispute window closes.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxCommittee))]
+pub struct Dispute<AccountId, BlockNumber, MaxCommittee: Get<u32>>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// The executor whose reveal the others are compared with: the first of the largest group
+	/// of equal digests.
+	pub reference: AccountId,
+	/// The last block proofs are accepted in.
+	pub until: BlockNumber,
+	/// Where the dispute's deadline sits in the deadline queue.
+	pub queued_at: u64,
+	/// Each digest that needs a proof against the reference's, and what proofs have settled of
+	/// it so far.
+	pub pending: BoundedVec<(H256, Option<Settlement>), MaxCommittee>,
+}
+
+impl<AccountId, BlockNumber, MaxCommittee: Get<u32>> Dispute<AccountId, BlockNumber, MaxCommittee>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+{
+	/// What has been settled of the reveals with `digest`, if they are disputed.
+	pub fn settled(&self, digest: &H256) -> Option<Option<Settlement>> {
+		self.pending
+			.iter()
+			.find(|(pending, _)| pending == digest)
+			.map(|(_, settled)| *settled)
+	}
+
+	/// Whether every disputed digest is settled for good: an agreement or a disagreement (an
+	/// undecided may still be shown to disagree).
+	pub fn conclusive(&self) -> bool {
+		self.pending
+			.iter()
+			.all(|(_, settled)| matches!(settled, Some(Settlement::Agree | Settlement::Disagree)))
+	}
+}
+
+/// Whether `new` tells more than `old` about a disputed digest: a disagreement outweighs
+/// everything, an agreement an undecided, anything nothing.
+pub fn settles_more(old: Option<Settlement>, new: Settlement) -> bool {
+	match (old, new) {
+		(None, _) => true,
+		(Some(Settlement::Disagree), _) => false,
+		(Some(_), Settlement::Disagree) => true,
+		(Some(Settlement::Undecided), Settlement::Agree) => true,
+		_ => false,
+	}
+}
+
+/// A dispute as this runtime stores it.
+pub type DisputeOf<T> =
+	Dispute<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxCommittee>;

@@ -63,6 +63,12 @@ impl pallet_model_registry::Config for Runtime {
 pub const COMMIT_WINDOW: BlockNumber = 10;
 /// Blocks executors have to reveal after the commit window: one minute.
 pub const REVEAL_WINDOW: BlockNumber = 10;
+/// Blocks in which proofs settle a dispute over outputs revealed by content: one minute to fetch
+/// the reference's output and prove.
+pub const DISPUTE_WINDOW: BlockNumber = 10;
+/// The largest tensor a job carries inline, input or output (4 KiB: a thousand f32 values);
+/// larger ones travel off chain as content.
+pub const MAX_INLINE_TENSOR_BYTES: u32 = 4 * 1024;
 /// Escalations before a job without a quorum fails.
 pub const MAX_ESCALATIONS: u8 = 2;
 /// The most executors a submitter may ask for.
@@ -112,8 +118,7 @@ impl pallet_inference_jobs::Config for Runtime {
 	/// 0.001 GATE per MiB each executor fetches off chain (1 nano-GATE per byte): a 16 MiB input
 	/// with three replicas costs 0.05 GATE.
 	type FeePerContentByte = ConstU128<{ token::MICRO_UNIT / 1_000 }>;
-	/// Inputs of up to 4 KiB (a thousand f32 values) go inline; larger ones off chain.
-	type MaxInlineBytes = ConstU32<{ 4 * 1024 }>;
+	type MaxInlineBytes = ConstU32<MAX_INLINE_TENSOR_BYTES>;
 	/// 64 MiB of inputs per job, all inputs together (the largest content is 64 MiB each).
 	type MaxInputBytes = ConstU64<{ 64 * 1024 * 1024 }>;
 	type DefaultReplicas = ConstU32<3>;
@@ -153,6 +158,8 @@ impl pallet_result_verification::Config for Runtime {
 	type Keys = SessionInferenceKeys;
 	type CommitWindow = ConstU32<COMMIT_WINDOW>;
 	type RevealWindow = ConstU32<REVEAL_WINDOW>;
+	type DisputeWindow = ConstU32<DISPUTE_WINDOW>;
+	type MaxInlineOutputBytes = ConstU32<MAX_INLINE_TENSOR_BYTES>;
 	type Quorum = VerificationQuorum;
 	type MaxEscalations = ConstU8<MAX_ESCALATIONS>;
 	type MaxCommittee = ConstU32<MAX_COMMITTEE>;

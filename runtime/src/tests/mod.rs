@@ -321,7 +321,9 @@ mod job_flow {
 
 	use super::*;
 	use crate::{
-		configs::{DissentSlash, COMMIT_WINDOW, JOB_TTL, MAX_ESCALATIONS, REVEAL_WINDOW},
+		configs::{
+			DissentSlash, COMMIT_WINDOW, DISPUTE_WINDOW, JOB_TTL, MAX_ESCALATIONS, REVEAL_WINDOW,
+		},
 		token::UNIT,
 		Executive, InferenceJobs, ModelRegistry, RuntimeCall, RuntimeOrigin, System,
 		UncheckedExtrinsic,
@@ -388,7 +390,8 @@ mod job_flow {
 	#[test]
 	fn the_windows_fit_every_round_before_a_job_expires() {
 		let rounds = u32::from(MAX_ESCALATIONS) + 1;
-		assert!(rounds * (COMMIT_WINDOW + REVEAL_WINDOW + 1) < JOB_TTL);
+		// Each round may end in a dispute.
+		assert!(rounds * (COMMIT_WINDOW + REVEAL_WINDOW + DISPUTE_WINDOW + 1) < JOB_TTL);
 	}
 
 	#[test]

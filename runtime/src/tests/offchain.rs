@@ -62,8 +62,25 @@ impl InferenceHost for NodeEngine {
 		&mut self,
 		model: ModelRef,
 		inputs: Vec<InputTensor>,
+	) -> Result<gateless_inference_engine::Outputs, Abstention> {
+		self.0.lock().unwrap().run_all(&model, &inputs)
+	}
+
+	fn keep_outputs(
+		&mut self,
+		outputs: Vec<gateless_primitives::job::HostTensor>,
+		placement: &gateless_primitives::inference::OutputPlacement,
 	) -> Result<InferenceOutput, Abstention> {
-		self.0.lock().unwrap().run(&model, &inputs)
+		self.0.lock().unwrap().keep_outputs(outputs, placement)
+	}
+
+	fn prove(
+		&mut self,
+		reference: InferenceOutput,
+		other: InferenceOutput,
+		determinism: gateless_primitives::model::Determinism,
+	) -> Option<gateless_primitives::dispute::DisputeProof> {
+		self.0.lock().unwrap().prove(&reference, &other, &determinism)
 	}
 }
 
