@@ -7,12 +7,18 @@
   [1, 4, 8] and peak i64 [1, 4, 8]: in each of 8 bands of rows of each channel, the mean and the
   position of the largest value (which any changed byte of the input is likely to move). Class
   `Tolerance`.
+- `segmentation-map.onnx`: x f32 [1, 3, 128, 128] (192 KiB, off chain) -> map f32
+  [1, 16, 128, 128] (1 MiB, kept off chain by the executors): a 3×3 convolution to 16 channels and
+  a Sigmoid, a per-pixel class map like a segmentation model's. Class `Tolerance`.
 
 Their reference inputs are too large for `models.json`: each is written as a `generator`
 (`{"seed": s}`), element i being `((i * 2654435761 + s * 40503) mod 2^32) / 2^32 - 0.5`, rounded to
 f32; the tests compute the same values (integer arithmetic and a power-of-two division, exact in
-f64 on every machine).
+f64 on every machine). Reference outputs of more than 64 Ki elements are written beside the models
+as raw little-endian bytes (`{"file": NAME}` instead of `values`).
 """
+
+import os
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
@@ -82,6 +88,44 @@ def large_input_model(graph_model):
     )
 
 
+def segmentation_model(rng, graph_model):
+    initializers = [
+        numpy_helper.from_array((rng.standard_normal((16, 3, 3, 3)) * 0.5).astype(np.float32), "w"),
+        numpy_helper.from_array((rng.standard_normal(16) * 0.1).astype(np.float32), "b"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["logits"], pads=[1, 1, 1, 1]),
+        helper.make_node("Sigmoid", ["logits"], ["map"]),
+    ]
+    return graph_model(
+        "segmentation-map",
+        nodes,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 128, 128])],
+        [helper.make_tensor_value_info("map", TensorProto.FLOAT, [1, 16, 128, 128])],
+        initializers,
+    )
+
+
+# Reference outputs with more elements than this go to a file of their own.
+MAX_JSON_ELEMENTS = 64 * 1024
+
+
+def raw_outputs(model, documents):
+    """Moves the large outputs of `documents` to `<model stem>.<output>.bin` beside the models."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    stem = model.removesuffix(".onnx")
+    for document in documents:
+        for tensor in document["outputs"]:
+            if len(tensor["values"]) > MAX_JSON_ELEMENTS:
+                name = f"{stem}.{tensor['name']}.bin"
+                dtype = {"f32": "<f4", "i64": "<i8", "i32": "<i4"}[tensor["dtype"]]
+                with open(os.path.join(here, name), "wb") as file:
+                    file.write(np.array(tensor["values"], dtype=dtype).tobytes())
+                del tensor["values"]
+                tensor["file"] = name
+    return documents
+
+
 def generated_references(data, cases):
     """`references` of `cases`, each input either an array (written by its values) or a
     `(shape, seed)` pair (written as its generator)."""
@@ -105,7 +149,7 @@ def add_data_plane_models(manifest, entry, save, graph_model, seed):
 
     def add(name, data, signature, cases):
         manifest[name] = entry(data, signature, TOLERANCE)
-        manifest[name]["references"] = generated_references(data, cases)
+        manifest[name]["references"] = raw_outputs(name, generated_references(data, cases))
 
     add(
         "image-classifier.onnx",
@@ -129,4 +173,14 @@ def add_data_plane_models(manifest, entry, save, graph_model, seed):
             "examples": {},
         },
         [{"x": ((1, 4, 1024, 1024), 2)}],
+    )
+    add(
+        "segmentation-map.onnx",
+        save(segmentation_model(rng, graph_model), "segmentation-map.onnx"),
+        {
+            "inputs": [spec("x", "f32", [1, 3, 128, 128])],
+            "outputs": [spec("map", "f32", [1, 16, 128, 128])],
+            "examples": {},
+        },
+        [{"x": ((1, 3, 128, 128), 3)}],
     )

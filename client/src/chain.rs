@@ -8,6 +8,8 @@ use std::{
 
 use anyhow::{anyhow, bail, Context, Result};
 use gateless_rpc::types;
+
+use crate::output::SavedTensor;
 use serde::de::DeserializeOwned;
 use subxt::{
 	config::PolkadotConfig,
@@ -304,6 +306,63 @@ impl Chain {
 		progress.say(&format!("uploaded {what} ({} bytes) as {expected_hash}", bytes.len()));
 		Ok(expected.hash.0)
 	}
+}
+
+impl Chain {
+	/// A finalized job's outputs with their bytes (`gateless_output`): the node fetches and checks
+	/// those kept off chain; when they are too large for one answer they are read chunk by chunk
+	/// (`gateless_contentChunk`) and checked against their hash here. `None` without a result.
+	pub async fn outputs(&self, job: u64, progress: &Progress) -> Result<Option<Vec<SavedTensor>>> {
+		use gateless_primitives::content::{chunk_count, content_ref};
+		progress.say(&format!("reading job {job}'s outputs"));
+		let Some(outputs): Option<types::Outputs> =
+			self.call("gateless_output", rpc_params![job]).await?
+		else {
+			return Ok(None);
+		};
+		let mut saved = Vec::with_capacity(outputs.tensors.len());
+		for (position, tensor) in outputs.tensors.into_iter().enumerate() {
+			let name = tensor.name.unwrap_or_else(|| format!("output_{position}"));
+			let bytes = match (tensor.bytes, tensor.content) {
+				(Some(hex), _) => decode_hex(&hex).with_context(|| format!("output `{name}`"))?,
+				(None, Some(content)) => {
+					let started = Instant::now();
+					let chunks = chunk_count(content.len).context("an empty output")?;
+					let mut bytes = Vec::with_capacity(content.len as usize);
+					let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+					for index in 0..chunks {
+						progress.waiting(
+							&format!(
+								"reading output `{name}`: {:.1} of {:.1} MiB",
+								mib(bytes.len()),
+								mib(content.len as usize)
+							),
+							started,
+						);
+						let chunk: String = self
+							.call("gateless_contentChunk", rpc_params![&content.hash, index])
+							.await?;
+						bytes.extend(decode_hex(&chunk)?);
+					}
+					progress.clear();
+					let hash = content_ref(&bytes).map(|read| read.hash);
+					let expected = decode_hex(&content.hash)?;
+					if hash.map(|hash| hash.as_bytes().to_vec()) != Some(expected) {
+						bail!("output `{name}`: the node's bytes do not match {}", content.hash);
+					}
+					bytes
+				},
+				(None, None) => bail!("output `{name}`: the node gave neither bytes nor content"),
+			};
+			saved.push(SavedTensor { name, dtype: tensor.dtype, shape: tensor.shape, bytes });
+		}
+		Ok(Some(saved))
+	}
+}
+
+/// `0x`-prefixed hex to bytes.
+fn decode_hex(text: &str) -> Result<Vec<u8>> {
+	hex::decode(text.trim_start_matches("0x")).context("not hex")
 }
 
 /// Progress on standard error while waiting, only when it is a terminal (and not with

@@ -136,7 +136,8 @@ enum JobCommand {
 		/// Wait for the verified result and print it.
 		#[arg(long)]
 		wait: bool,
-		/// With `--wait`: also save every output to this `.json` or `.npz` file, by name.
+		/// With `--wait`: also save every output to this `.json`, `.npz` or (one output) `.npy`
+		/// file, by name; outputs kept off chain are read through the node.
 		#[arg(long, requires = "wait")]
 		output: Option<PathBuf>,
 		/// How long to wait, in seconds.
@@ -156,7 +157,8 @@ enum JobCommand {
 	/// Shows a job's verified result.
 	Result {
 		id: u64,
-		/// Also save every output to this `.json` or `.npz` file, by name.
+		/// Also save every output to this `.json`, `.npz` or (one output) `.npy` file, by name;
+		/// outputs kept off chain are read through the node.
 		#[arg(long)]
 		output: Option<PathBuf>,
 	},
@@ -407,12 +409,12 @@ async fn job_command(
 					line
 				})
 				.await?;
-			finish(chain, out, &job, output.as_deref()).await
+			finish(chain, progress, out, &job, output.as_deref()).await
 		},
 		JobCommand::Show { id } => out.job(&chain.job(id).await?),
 		JobCommand::Result { id, output } => match chain.result(id).await? {
 			Some(result) => {
-				save_outputs(&result, output.as_deref())?;
+				save_outputs(chain, progress, &result, output.as_deref()).await?;
 				out.result(&result)
 			},
 			None => {
@@ -431,21 +433,29 @@ async fn job_command(
 					line
 				})
 				.await?;
-			finish(chain, out, &job, None).await
+			finish(chain, &quiet, out, &job, None).await
 		},
 	}
 }
 
-/// Saves every output of `result` to `path`, if one is given: an agreed error has none.
-fn save_outputs(result: &types::JobResult, path: Option<&std::path::Path>) -> Result<()> {
+/// Saves every output of `result` to `path`, if one is given (an agreed error has none), with
+/// their bytes from `gateless_output`: those kept off chain fetched by the node from the executors.
+async fn save_outputs(
+	chain: &Chain,
+	progress: &Progress,
+	result: &types::JobResult,
+	path: Option<&std::path::Path>,
+) -> Result<()> {
 	let Some(path) = path else { return Ok(()) };
 	match &result.output {
-		types::Output::Tensors { tensors } => output::save(path, tensors),
-		types::Output::Content { .. } => {
-			bail!(
-				"job {}: its outputs are kept off chain; this client cannot read them yet",
-				result.job
-			)
+		types::Output::Tensors { .. } | types::Output::Content { .. } => {
+			let tensors = chain
+				.outputs(result.job, progress)
+				.await?
+				.with_context(|| format!("job {} has no result on this node", result.job))?;
+			output::save(path, &tensors)?;
+			progress.say(&format!("saved the outputs to {}", path.display()));
+			Ok(())
 		},
 		types::Output::Error { error } => {
 			bail!(
@@ -491,13 +501,14 @@ fn print_tensor(tensor: &types::Tensor) {
 /// with how it ended.
 async fn finish(
 	chain: &Chain,
+	progress: &Progress,
 	out: &Output,
 	job: &types::Job,
 	output: Option<&std::path::Path>,
 ) -> Result<()> {
 	match chain.result(job.id).await? {
 		Some(result) => {
-			save_outputs(&result, output)?;
+			save_outputs(chain, progress, &result, output).await?;
 			out.result(&result)
 		},
 		None => bail!("job {} ended without a result: {}", job.id, status_text(job)),

@@ -1,66 +1,89 @@
 //! A verified result's outputs saved to a file, every output under its declared name: `.json`
 //! (`{"NAME": {"dtype", "shape", "values"}, ...}`, which `gateless job submit --input` and the
-//! polkadot.js and Python scripts read back as inputs) or `.npz` (one array per name, for
-//! `np.load`).
+//! polkadot.js and Python scripts read back as inputs), `.npz` (one array per name, for
+//! `np.load`) or, for a model with one output, `.npy`.
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
-use gateless_rpc::types;
+use anyhow::{bail, ensure, Context, Result};
+use gateless_rpc::convert::{dtype_of_name, values_json};
 use serde_json::Value;
 
 use crate::npz;
 
-/// Writes `tensors` to `path`, in the format its extension names.
-pub fn save(path: &Path, tensors: &[types::Tensor]) -> Result<()> {
-	let named = tensors.iter().enumerate().map(|(position, tensor)| {
-		(tensor.name.clone().unwrap_or_else(|| format!("output_{position}")), tensor)
-	});
+/// One output with its bytes, as `gateless_output` gives them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedTensor {
+	/// The declared name (`output_N` when the model has since been removed).
+	pub name: String,
+	pub dtype: String,
+	pub shape: Vec<u32>,
+	/// Row-major, little-endian.
+	pub bytes: Vec<u8>,
+}
+
+/// Writes `tensors` to `path`, in the format its extension names: `.json`, `.npz`, or `.npy` for
+/// a model with a single output.
+pub fn save(path: &Path, tensors: &[SavedTensor]) -> Result<()> {
 	let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
 	let bytes = match extension.as_str() {
 		"json" => {
-			let object: serde_json::Map<String, Value> = named
-				.map(|(name, tensor)| {
-					let tensor = serde_json::json!({
-						"dtype": tensor.dtype, "shape": tensor.shape, "values": tensor.values,
+			let object = tensors
+				.iter()
+				.map(|tensor| {
+					let dtype = dtype_of_name(&tensor.dtype)
+						.with_context(|| format!("output `{}`: unknown dtype", tensor.name))?;
+					let tensor_json = serde_json::json!({
+						"dtype": tensor.dtype, "shape": tensor.shape,
+						"values": values_json(dtype, &tensor.bytes),
 					});
-					(name, tensor)
+					Ok((tensor.name.clone(), tensor_json))
 				})
-				.collect();
+				.collect::<Result<serde_json::Map<String, Value>>>()?;
 			serde_json::to_vec(&Value::Object(object))?
 		},
 		"npz" => {
-			let arrays = named
-				.map(|(name, tensor)| {
-					let npy = to_npy(tensor).with_context(|| format!("output `{name}`"))?;
-					Ok((name, npy))
+			let arrays = tensors
+				.iter()
+				.map(|tensor| {
+					let npy =
+						to_npy(tensor).with_context(|| format!("output `{}`", tensor.name))?;
+					Ok((tensor.name.clone(), npy))
 				})
 				.collect::<Result<Vec<_>>>()?;
 			npz::write(&arrays)?
 		},
-		other => bail!("unknown output format `.{other}`: use .json or .npz"),
+		"npy" => match tensors {
+			[tensor] => to_npy(tensor)?,
+			_ => bail!("the model has {} outputs: save them as .npz or .json", tensors.len()),
+		},
+		other => bail!("unknown output format `.{other}`: use .json, .npz or .npy"),
 	};
 	std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// A `.npy` file (format 1.0) of a tensor's values.
-pub fn to_npy(tensor: &types::Tensor) -> Result<Vec<u8>> {
-	let descr = match tensor.dtype.as_str() {
-		"f32" => "<f4",
-		"f64" => "<f8",
-		"i8" => "|i1",
-		"i16" => "<i2",
-		"i32" => "<i4",
-		"i64" => "<i8",
-		"u8" => "|u1",
-		"u16" => "<u2",
-		"u32" => "<u4",
-		"u64" => "<u8",
-		"bool" => "|b1",
+/// A `.npy` file (format 1.0) of a tensor.
+pub fn to_npy(tensor: &SavedTensor) -> Result<Vec<u8>> {
+	let (descr, width) = match tensor.dtype.as_str() {
+		"f32" => ("<f4", 4),
+		"f64" => ("<f8", 8),
+		"f16" => ("<f2", 2),
+		"i8" => ("|i1", 1),
+		"i16" => ("<i2", 2),
+		"i32" => ("<i4", 4),
+		"i64" => ("<i8", 8),
+		"u8" => ("|u1", 1),
+		"u16" => ("<u2", 2),
+		"u32" => ("<u4", 4),
+		"u64" => ("<u8", 8),
+		"bool" => ("|b1", 1),
 		other => bail!("{other} outputs cannot be saved as .npy; save them as .json"),
 	};
 	let count: u64 = tensor.shape.iter().map(|&size| u64::from(size)).product();
-	ensure!(count == tensor.values.len() as u64, "the shape does not match the values");
+	ensure!(
+		count.checked_mul(width) == Some(tensor.bytes.len() as u64),
+		"the shape does not match the bytes"
+	);
 	let dims: Vec<String> = tensor.shape.iter().map(ToString::to_string).collect();
 	let shape = match dims.as_slice() {
 		[one] => format!("({one},)"),
@@ -75,51 +98,33 @@ pub fn to_npy(tensor: &types::Tensor) -> Result<Vec<u8>> {
 	let mut npy = b"\x93NUMPY\x01\x00".to_vec();
 	npy.extend_from_slice(&u16::try_from(header.len())?.to_le_bytes());
 	npy.extend_from_slice(header.as_bytes());
-	for value in &tensor.values {
-		let float = || value.as_f64().ok_or_else(|| anyhow!("{value} is not a number"));
-		let signed = || value.as_i64().ok_or_else(|| anyhow!("{value} is not an integer"));
-		let unsigned = || value.as_u64().ok_or_else(|| anyhow!("{value} is not an integer"));
-		match tensor.dtype.as_str() {
-			"f32" => npy.extend((float()? as f32).to_le_bytes()),
-			"f64" => npy.extend(float()?.to_le_bytes()),
-			"i8" => npy.extend(i8::try_from(signed()?)?.to_le_bytes()),
-			"i16" => npy.extend(i16::try_from(signed()?)?.to_le_bytes()),
-			"i32" => npy.extend(i32::try_from(signed()?)?.to_le_bytes()),
-			"i64" => npy.extend(signed()?.to_le_bytes()),
-			"u8" => npy.extend(u8::try_from(unsigned()?)?.to_le_bytes()),
-			"u16" => npy.extend(u16::try_from(unsigned()?)?.to_le_bytes()),
-			"u32" => npy.extend(u32::try_from(unsigned()?)?.to_le_bytes()),
-			"u64" => npy.extend(unsigned()?.to_le_bytes()),
-			_ => {
-				npy.push(u8::from(value.as_bool().ok_or_else(|| anyhow!("{value} is not a bool"))?))
-			},
-		}
-	}
+	// Both are little-endian and row-major: the bytes go in as they are.
+	npy.extend_from_slice(&tensor.bytes);
 	Ok(npy)
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use gateless_rpc::types;
 	use serde_json::json;
 
-	fn tensor(name: &str, dtype: &str, shape: &[u32], values: Vec<Value>) -> types::Tensor {
-		types::Tensor {
-			name: Some(name.into()),
-			dtype: dtype.into(),
-			shape: shape.to_vec(),
-			values,
-			content: None,
-		}
+	fn tensor(name: &str, dtype: &str, shape: &[u32], bytes: Vec<u8>) -> SavedTensor {
+		SavedTensor { name: name.into(), dtype: dtype.into(), shape: shape.to_vec(), bytes }
 	}
 
 	#[test]
 	fn outputs_saved_as_npz_read_back_as_named_inputs() {
 		let dir = tempfile::tempdir().unwrap();
 		let outputs = [
-			tensor("y", "f32", &[2, 1], vec![json!(0.5), json!(-1.25)]),
-			tensor("label", "i64", &[2], vec![json!(3), json!(-9_000_000_000i64)]),
-			tensor("flag", "bool", &[], vec![json!(true)]),
+			tensor("y", "f32", &[2, 1], [0.5f32.to_le_bytes(), (-1.25f32).to_le_bytes()].concat()),
+			tensor(
+				"label",
+				"i64",
+				&[2],
+				[3i64.to_le_bytes(), (-9_000_000_000i64).to_le_bytes()].concat(),
+			),
+			tensor("flag", "bool", &[], vec![1]),
 		];
 		let path = dir.path().join("out.npz");
 		save(&path, &outputs).unwrap();
@@ -135,7 +140,7 @@ mod tests {
 		let specs: Vec<types::TensorSpec> = outputs
 			.iter()
 			.map(|output| types::TensorSpec {
-				name: output.name.clone().unwrap(),
+				name: output.name.clone(),
 				dtype: output.dtype.clone(),
 				shape: output
 					.shape
@@ -155,9 +160,26 @@ mod tests {
 	fn outputs_saved_as_json_name_each_tensor() {
 		let dir = tempfile::tempdir().unwrap();
 		let path = dir.path().join("out.json");
-		save(&path, &[tensor("y", "f32", &[1], vec![json!(0.25)])]).unwrap();
+		save(&path, &[tensor("y", "f32", &[1], 0.25f32.to_le_bytes().to_vec())]).unwrap();
 		let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
 		assert_eq!(saved, json!({"y": {"dtype": "f32", "shape": [1], "values": [0.25]}}));
 		assert!(save(&dir.path().join("out.csv"), &[]).is_err());
+	}
+
+	#[test]
+	fn a_single_output_saves_as_npy_and_a_wrong_length_is_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("out.npy");
+		let map = tensor("map", "f32", &[1, 2], [1f32.to_le_bytes(), 2f32.to_le_bytes()].concat());
+		save(&path, std::slice::from_ref(&map)).unwrap();
+		let npy = std::fs::read(&path).unwrap();
+		assert!(npy.starts_with(b"\x93NUMPY"));
+		assert_eq!(&npy[npy.len() - 8..], &map.bytes[..]);
+		assert!(save(&path, &[map.clone(), map.clone()])
+			.unwrap_err()
+			.to_string()
+			.contains(".npz"));
+		let short = SavedTensor { bytes: vec![0; 7], ..map };
+		assert!(to_npy(&short).is_err());
 	}
 }

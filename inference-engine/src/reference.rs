@@ -115,8 +115,9 @@ pub fn generated(count: usize, seed: u64) -> Vec<u8> {
 		.collect()
 }
 
-/// A tensor of the references' JSON: `{name?, dtype, shape, values}` (or an f32 `generator`
-/// instead of `values`), within a job input's bounds.
+/// A tensor of the references' JSON: `{name?, dtype, shape, values}` (or an f32 `generator`, or
+/// a `file` of raw little-endian bytes beside the models, instead of `values`), within a job
+/// input's bounds.
 fn reference_tensor(value: &Value) -> (String, InputTensor) {
 	let kind = dtype(value["dtype"].as_str().unwrap());
 	let shape: Vec<u32> = value["shape"]
@@ -132,6 +133,21 @@ fn reference_tensor(value: &Value) -> (String, InputTensor) {
 			dtype: kind,
 			shape: shape.try_into().unwrap(),
 			data: generated(count, seed).try_into().unwrap(),
+		};
+		return (value["name"].as_str().unwrap_or_default().to_owned(), tensor);
+	}
+	if let Some(file) = value["file"].as_str() {
+		let data = bytes(file);
+		let count: usize = shape.iter().map(|d| *d as usize).product();
+		assert_eq!(
+			data.len(),
+			count * kind.size_in_bytes() as usize,
+			"{file} does not fit its shape"
+		);
+		let tensor = Tensor {
+			dtype: kind,
+			shape: shape.try_into().unwrap(),
+			data: data.try_into().unwrap(),
 		};
 		return (value["name"].as_str().unwrap_or_default().to_owned(), tensor);
 	}

@@ -28,9 +28,11 @@ pub struct ContentParams {
 	pub content_dir: Option<std::path::PathBuf>,
 
 	/// How long content is kept after its last use (its upload, a fetch, serving it, a job run
-	/// on it), in seconds. A job ends within `JobTtl` blocks (10 minutes) of its submission, so
-	/// the default keeps a user's input until its job ended.
-	#[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+	/// on it, an executor's output), in seconds. A job ends within `JobTtl` blocks (10 minutes)
+	/// of its submission and its result is kept `ResultRetention` (an hour) after that, so the
+	/// default keeps a user's input until its job ended and an executor's outputs while the
+	/// result can be read.
+	#[arg(long, value_name = "SECONDS", default_value_t = 4200)]
 	pub content_ttl_secs: u64,
 
 	/// The disk quota of the content store, in MiB: the least recently used content is dropped
@@ -46,6 +48,11 @@ pub struct ContentParams {
 	/// The most bytes one RPC connection may upload per minute, in MiB.
 	#[arg(long, value_name = "MIB", default_value_t = 256)]
 	pub content_upload_mib_per_minute: u64,
+
+	/// The most bytes of content (jobs' outputs) one RPC connection may read per minute with
+	/// `gateless_contentChunk`, in MiB.
+	#[arg(long, value_name = "MIB", default_value_t = 1024)]
+	pub content_download_mib_per_minute: u64,
 }
 
 impl ContentParams {

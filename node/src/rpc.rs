@@ -2,13 +2,14 @@
 //! that sc-service serves: account nonces (`system_accountNextIndex`, `system_dryRun`), fee
 //! queries (`payment_queryInfo`, `payment_queryFeeDetails`) and Gateless' own `gateless_*`
 //! methods (crate `gateless-rpc`: models, quotes, jobs, verified results, validators, a job
-//! subscription, and the unsafe `gateless_putModel`).
+//! subscription, content uploads and output reads, and the unsafe `gateless_putModel`).
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use gateless_inference_engine::{ContentStore, Engine};
+use gateless_primitives::content::ContentRef;
 use gateless_primitives::runtime_api::{InferenceJobsApi, ModelRegistryApi, ValidatorStakingApi};
-use gateless_rpc::{ContentUploads, Gateless, GatelessApiServer, LocalModelStore, UploadLimiter};
+use gateless_rpc::{ContentService, Gateless, GatelessApiServer, LocalModelStore, TransferLimiter};
 use gateless_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use jsonrpsee::RpcModule;
 use sc_client_api::BlockchainEvents;
@@ -32,20 +33,36 @@ pub struct FullDeps<C, P> {
 	/// The inference engine (with offchain workers), whose model store `gateless_putModel`
 	/// writes to.
 	pub engine: Option<Engine>,
-	/// Where `gateless_putChunk` and `gateless_putContent` put users' inputs.
-	pub uploads: Arc<ContentUploadsOf>,
+	/// Where users' inputs go and outputs are read from.
+	pub content: Arc<NodeContent>,
 	/// How much each connection may upload.
-	pub limiter: Arc<UploadLimiter>,
+	pub uploads: Arc<TransferLimiter>,
+	/// How much each connection may read.
+	pub downloads: Arc<TransferLimiter>,
 }
 
-/// `gateless_putChunk` and `gateless_putContent` write to the content store, and the content is
-/// provided to the network at once.
-pub struct ContentUploadsOf {
-	pub store: Arc<ContentStore>,
-	pub exchange: ContentExchange,
+/// How many outputs `gateless_output` fetches from peers at once: each may hold 64 MiB in memory.
+const PARALLEL_OUTPUT_FETCHES: usize = 2;
+
+/// The content methods over the node's content store and exchange: uploads are provided to the
+/// network at once, and outputs are fetched from peers, a few at a time.
+pub struct NodeContent {
+	store: Arc<ContentStore>,
+	exchange: ContentExchange,
+	timeout: Duration,
+	fetches: tokio::sync::Semaphore,
 }
 
-impl ContentUploads for ContentUploadsOf {
+impl NodeContent {
+	/// Fetches take at most `timeout` each.
+	pub fn new(store: Arc<ContentStore>, exchange: ContentExchange, timeout: Duration) -> Self {
+		let fetches = tokio::sync::Semaphore::new(PARALLEL_OUTPUT_FETCHES);
+		Self { store, exchange, timeout, fetches }
+	}
+}
+
+#[jsonrpsee::core::async_trait]
+impl ContentService for NodeContent {
 	fn put_chunk(&self, bytes: &[u8]) -> Result<H256, String> {
 		self.store.put_chunk(bytes).map_err(|error| format!("{error:?}"))
 	}
@@ -54,6 +71,20 @@ impl ContentUploads for ContentUploadsOf {
 		let content = self.store.assemble(len, chunks).map_err(|error| format!("{error:?}"))?;
 		self.exchange.provide(content.hash);
 		Ok(content.hash)
+	}
+
+	async fn fetch(&self, content: ContentRef) -> Result<Vec<u8>, String> {
+		if let Some(bytes) = self.store.get(&content) {
+			return Ok(bytes);
+		}
+		let _permit = self.fetches.acquire().await.map_err(|_| "the node is stopping")?;
+		tokio::time::timeout(self.timeout, self.exchange.fetch_async(content))
+			.await
+			.map_err(|_| format!("not fetched within {:?}", self.timeout))?
+	}
+
+	fn chunk(&self, hash: &H256, index: u32) -> Option<Vec<u8>> {
+		self.store.chunk(hash, index)
 	}
 }
 
@@ -89,7 +120,8 @@ where
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
-	let FullDeps { client, pool, subscription_executor, engine, uploads, limiter } = deps;
+	let FullDeps { client, pool, subscription_executor, engine, content, uploads, downloads } =
+		deps;
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
@@ -100,7 +132,7 @@ where
 			subscription_executor,
 			store,
 		)
-		.with_content(uploads, limiter)
+		.with_content(content, uploads, downloads)
 		.into_rpc(),
 	)?;
 	Ok(module)

@@ -347,21 +347,25 @@ pub fn new_full<
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
-		let uploads = Arc::new(crate::rpc::ContentUploadsOf {
-			store: content_store.clone(),
-			exchange: content_exchange.clone(),
-		});
-		let limiter = Arc::new(gateless_rpc::UploadLimiter::new(
-			content.content_upload_mib_per_minute.saturating_mul(1024 * 1024),
+		let content_service = Arc::new(crate::rpc::NodeContent::new(
+			content_store.clone(),
+			content_exchange.clone(),
+			Duration::from_secs(content.content_fetch_timeout_secs.max(1)),
 		));
+		let mib_per_minute = |mib: u64| {
+			Arc::new(gateless_rpc::TransferLimiter::new(mib.saturating_mul(1024 * 1024)))
+		};
+		let uploads = mib_per_minute(content.content_upload_mib_per_minute);
+		let downloads = mib_per_minute(content.content_download_mib_per_minute);
 		Box::new(move |subscription_executor| {
 			let deps = crate::rpc::FullDeps {
 				client: client.clone(),
 				pool: pool.clone(),
 				subscription_executor,
 				engine: engine.clone(),
+				content: content_service.clone(),
 				uploads: uploads.clone(),
-				limiter: limiter.clone(),
+				downloads: downloads.clone(),
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})

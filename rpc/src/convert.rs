@@ -184,7 +184,7 @@ pub fn tensor_json(name: Option<String>, tensor: &OutputTensor) -> types::Tensor
 }
 
 /// Elements of `dtype` in little-endian `data` as JSON values.
-fn values_json(dtype: DType, data: &[u8]) -> Vec<serde_json::Value> {
+pub fn values_json(dtype: DType, data: &[u8]) -> Vec<serde_json::Value> {
 	use serde_json::Value;
 	let width = dtype.size_in_bytes() as usize;
 	data.chunks_exact(width)

@@ -6,7 +6,10 @@ use std::{fmt::Display, marker::PhantomData, sync::Arc};
 use codec::Codec;
 use futures::StreamExt;
 use gateless_primitives::{
-	job::{self, JobId, QuoteError},
+	content::ContentRef,
+	dispute,
+	job::{self, InferenceOutput, JobId, QuoteError, TensorData},
+	model::DType,
 	model::{self, ModelId, RejectionReason},
 	runtime_api::{InferenceJobsApi, ModelRegistryApi, ValidatorStakingApi},
 	staking::ValidatorSummary,
@@ -25,7 +28,10 @@ use sp_core::{Bytes, H256};
 use sp_runtime::traits::Block as BlockT;
 
 use crate::{
-	convert::{attestation_failure_name, hex_of, output_json, signature_json, text},
+	convert::{
+		attestation_failure_name, content_json, dtype_name, hex_of, inference_error_name,
+		output_json, signature_json, text,
+	},
 	types::{self, error_code},
 };
 
@@ -100,25 +106,52 @@ pub trait GatelessApi<BlockHash> {
 	/// job names the input by.
 	#[method(name = "gateless_putContent")]
 	fn put_content(&self, len: u64, chunks: Vec<H256>) -> RpcResult<types::Content>;
+
+	/// A finalized job's outputs with their bytes, or `null` while it runs or if it did not end
+	/// `finalized`. Outputs kept off chain are fetched from the executors that hold them (or
+	/// found in this node's content store), checked against their hashes and against the root
+	/// the executors agreed on, and kept here for the content time-to-live; their bytes are in
+	/// the answer when they hold at most 4 MiB together, else read them chunk by chunk with
+	/// `gateless_contentChunk`. Errors: `NO_OUTPUTS` (the result is an error),
+	/// `CONTENT_UNAVAILABLE`.
+	#[method(name = "gateless_output")]
+	async fn output(&self, job: u64, at: Option<BlockHash>) -> RpcResult<Option<types::Outputs>>;
+
+	/// Chunk `index` (1 MiB, the last one shorter) of content this node holds, as hex: how the
+	/// outputs `gateless_output` fetched are read when they are too large for one answer. Safe,
+	/// but each connection may read only so many bytes a minute (`DOWNLOAD_RATE`).
+	#[method(name = "gateless_contentChunk", with_extensions)]
+	fn content_chunk(&self, hash: H256, index: u32) -> RpcResult<String>;
 }
 
-/// Where `gateless_putChunk` and `gateless_putContent` put bytes: the node's content store.
-pub trait ContentUploads: Send + Sync {
+/// The node's content store and exchange, behind `gateless_putChunk`, `gateless_putContent`,
+/// `gateless_output` and `gateless_contentChunk`.
+#[async_trait]
+pub trait ContentService: Send + Sync {
 	/// Keeps an uploaded chunk; returns its hash, or why it was refused.
 	fn put_chunk(&self, bytes: &[u8]) -> Result<H256, String>;
 	/// Assembles uploaded chunks into content and provides it; returns its hash.
 	fn put_content(&self, len: u64, chunks: &[H256]) -> Result<H256, String>;
+	/// The bytes of `content`, from the store or fetched from the peers that provide it (checked
+	/// against the hash, then kept and provided); or why they cannot be had.
+	async fn fetch(&self, content: ContentRef) -> Result<Vec<u8>, String>;
+	/// Chunk `index` of content the store holds.
+	fn chunk(&self, hash: &H256, index: u32) -> Option<Vec<u8>>;
 }
 
-/// The bytes each RPC connection may upload per minute. A WebSocket connection keeps its id; each
-/// plain HTTP request is a connection of its own, so HTTP uploads are bounded by the server's
-/// request size and connection limits instead.
-pub struct UploadLimiter {
+/// The most bytes of outputs kept off chain that `gateless_output` puts in its answer (8 MiB of
+/// hex, within the server's default 10 MiB response limit).
+pub const MAX_OUTPUT_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The bytes each RPC connection may upload, or read, per minute. A WebSocket connection keeps its
+/// id; each plain HTTP request is a connection of its own, so HTTP transfers are bounded by the
+/// server's request size and connection limits instead.
+pub struct TransferLimiter {
 	bytes_per_minute: u64,
 	windows: std::sync::Mutex<std::collections::HashMap<usize, (std::time::Instant, u64)>>,
 }
 
-impl UploadLimiter {
+impl TransferLimiter {
 	/// Allows `bytes_per_minute` per connection.
 	pub fn new(bytes_per_minute: u64) -> Self {
 		Self { bytes_per_minute, windows: Default::default() }
@@ -151,6 +184,14 @@ pub trait LocalModelStore: Send + Sync {
 	fn put(&self, bytes: &[u8]) -> Result<H256, String>;
 }
 
+/// The content service and the allowances of each connection.
+#[derive(Clone)]
+struct ContentAccess {
+	service: Arc<dyn ContentService>,
+	uploads: Arc<TransferLimiter>,
+	downloads: Arc<TransferLimiter>,
+}
+
 /// Marks the chain's types without owning values of them.
 type ChainTypesOf<Block, AccountId, Balance, BlockNumber> =
 	fn() -> (Block, AccountId, Balance, BlockNumber);
@@ -160,7 +201,7 @@ pub struct Gateless<C, Block, AccountId, Balance, BlockNumber> {
 	client: Arc<C>,
 	executor: SubscriptionTaskExecutor,
 	store: Option<Arc<dyn LocalModelStore>>,
-	content: Option<(Arc<dyn ContentUploads>, Arc<UploadLimiter>)>,
+	content: Option<ContentAccess>,
 	_types: PhantomData<ChainTypesOf<Block, AccountId, Balance, BlockNumber>>,
 }
 
@@ -176,13 +217,15 @@ impl<C, Block, AccountId, Balance, BlockNumber>
 		Self { client, executor, store, content: None, _types: PhantomData }
 	}
 
-	/// Takes users' inputs into `uploads`, within `limiter`'s allowance per connection.
+	/// Takes users' inputs into `service` and reads outputs from it, within each connection's
+	/// allowances of `uploads` and `downloads`.
 	pub fn with_content(
 		mut self,
-		uploads: Arc<dyn ContentUploads>,
-		limiter: Arc<UploadLimiter>,
+		service: Arc<dyn ContentService>,
+		uploads: Arc<TransferLimiter>,
+		downloads: Arc<TransferLimiter>,
 	) -> Self {
-		self.content = Some((uploads, limiter));
+		self.content = Some(ContentAccess { service, uploads, downloads });
 		self
 	}
 }
@@ -218,7 +261,7 @@ where
 		at.unwrap_or_else(|| self.client.info().best_hash)
 	}
 
-	fn content_uploads(&self) -> RpcResult<&(Arc<dyn ContentUploads>, Arc<UploadLimiter>)> {
+	fn content_access(&self) -> RpcResult<&ContentAccess> {
 		self.content
 			.as_ref()
 			.ok_or_else(|| error(error_code::CONTENT_STORE, "this node takes no content", None))
@@ -422,29 +465,157 @@ where
 	}
 
 	fn put_chunk(&self, ext: &Extensions, bytes: Bytes) -> RpcResult<String> {
-		let (uploads, limiter) = self.content_uploads()?;
-		let connection = ext.get::<jsonrpsee::ConnectionId>().map_or(0, |id| id.0);
-		if !limiter.allow(connection, bytes.len() as u64) {
+		let access = self.content_access()?;
+		if !access.uploads.allow(connection_of(ext), bytes.len() as u64) {
 			return Err(error(
 				error_code::UPLOAD_RATE,
 				"this connection uploaded its allowance for the minute",
 				None,
 			));
 		}
-		let hash = uploads.put_chunk(&bytes).map_err(|reason| {
+		let hash = access.service.put_chunk(&bytes).map_err(|reason| {
 			error(error_code::CONTENT_STORE, "the content store refused the chunk", Some(&reason))
 		})?;
 		Ok(hex_of(hash.as_bytes()))
 	}
 
 	fn put_content(&self, len: u64, chunks: Vec<H256>) -> RpcResult<types::Content> {
-		let (uploads, _) = self.content_uploads()?;
-		let hash = uploads.put_content(len, &chunks).map_err(|reason| {
+		let access = self.content_access()?;
+		let hash = access.service.put_content(len, &chunks).map_err(|reason| {
 			error(error_code::CONTENT_STORE, "the content store refused the content", Some(&reason))
 		})?;
 		log::info!("gateless_putContent: {len} bytes as {hash:?}");
 		Ok(types::Content { hash: hex_of(hash.as_bytes()), len })
 	}
+
+	async fn output(&self, id: u64, at: Option<Block::Hash>) -> RpcResult<Option<types::Outputs>> {
+		let at = self.at(at);
+		// The runtime API calls first, all of them, before the fetch awaits.
+		let (result, model) = {
+			let api = self.client.runtime_api();
+			let Some(result) = api.job_result(at, id).map_err(runtime_error)? else {
+				return Ok(None);
+			};
+			let model = match api.job(at, id).map_err(runtime_error)? {
+				Some(details) => api.model(at, details.job.model).map_err(runtime_error)?,
+				None => None,
+			};
+			(result.output, model)
+		};
+		let names = |position: usize| {
+			model
+				.as_ref()
+				.and_then(|model| model.signature.outputs.get(position))
+				.map(|spec| text(&spec.name))
+		};
+		match result {
+			InferenceOutput::Tensors(tensors) => {
+				let tensors = tensors
+					.iter()
+					.enumerate()
+					.map(|(position, tensor)| types::TensorBytes {
+						name: names(position),
+						dtype: dtype_name(tensor.dtype).into(),
+						shape: tensor.shape.to_vec(),
+						content: None,
+						bytes: Some(hex_of(&tensor.data)),
+					})
+					.collect();
+				Ok(Some(types::Outputs { job: id, tensors, root_checked: true }))
+			},
+			InferenceOutput::Content { tensors, root } => {
+				let access = self.content_access()?;
+				let mut fetched = Vec::with_capacity(tensors.len());
+				for tensor in tensors.iter() {
+					let bytes = match &tensor.data {
+						TensorData::Inline(bytes) => bytes.to_vec(),
+						TensorData::Content(content) => {
+							access.service.fetch(*content).await.map_err(|why| {
+								error(
+									error_code::CONTENT_UNAVAILABLE,
+									format!("output content {:?} could not be had", content.hash),
+									Some(&why),
+								)
+							})?
+						},
+					};
+					fetched.push((tensor, bytes));
+				}
+				// Each content was checked against its hash; its leaves must also make the root
+				// the executors agreed on, under the model's determinism.
+				let root_checked = match &model {
+					Some(model) => {
+						let slices: Vec<(DType, &[u8])> = fetched
+							.iter()
+							.map(|(tensor, bytes)| (tensor.dtype, &bytes[..]))
+							.collect();
+						if dispute::output_root(&slices, &model.determinism) != Some(root) {
+							return Err(error(
+								error_code::CONTENT_UNAVAILABLE,
+								"the outputs' bytes do not make the root the executors agreed on",
+								Some("rootMismatch"),
+							));
+						}
+						true
+					},
+					None => false,
+				};
+				let off_chain: u64 = fetched
+					.iter()
+					.filter(|(tensor, _)| matches!(tensor.data, TensorData::Content(_)))
+					.map(|(_, bytes)| bytes.len() as u64)
+					.sum();
+				let answer_bytes = off_chain <= MAX_OUTPUT_ANSWER_BYTES;
+				let tensors = fetched
+					.into_iter()
+					.enumerate()
+					.map(|(position, (tensor, bytes))| {
+						let content = match &tensor.data {
+							TensorData::Content(content) => Some(content_json(content)),
+							TensorData::Inline(_) => None,
+						};
+						types::TensorBytes {
+							name: names(position),
+							dtype: dtype_name(tensor.dtype).into(),
+							shape: tensor.shape.to_vec(),
+							bytes: (content.is_none() || answer_bytes).then(|| hex_of(&bytes)),
+							content,
+						}
+					})
+					.collect();
+				Ok(Some(types::Outputs { job: id, tensors, root_checked }))
+			},
+			InferenceOutput::Error(failure) => Err(error(
+				error_code::NO_OUTPUTS,
+				format!("job {id}'s verified result is an error, not outputs"),
+				Some(inference_error_name(failure)),
+			)),
+		}
+	}
+
+	fn content_chunk(&self, ext: &Extensions, hash: H256, index: u32) -> RpcResult<String> {
+		let access = self.content_access()?;
+		let chunk = access.service.chunk(&hash, index).ok_or_else(|| {
+			error(
+				error_code::CONTENT_UNAVAILABLE,
+				format!("this node holds no chunk {index} of {hash:?}"),
+				Some("notHeld"),
+			)
+		})?;
+		if !access.downloads.allow(connection_of(ext), chunk.len() as u64) {
+			return Err(error(
+				error_code::DOWNLOAD_RATE,
+				"this connection read its allowance for the minute",
+				None,
+			));
+		}
+		Ok(hex_of(&chunk))
+	}
+}
+
+/// The id of the RPC connection a call came on (0 where the transport has none).
+fn connection_of(ext: &Extensions) -> usize {
+	ext.get::<jsonrpsee::ConnectionId>().map_or(0, |id| id.0)
 }
 
 fn pending_attestations<Api, Block, AccountId, Balance, BlockNumber>(

@@ -302,6 +302,36 @@ pub struct Tensor {
 	pub content: Option<Content>,
 }
 
+/// A finalized job's outputs with their bytes, as `gateless_output` returns them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outputs {
+	pub job: u64,
+	/// Every output the model declares, in declared order.
+	pub tensors: Vec<TensorBytes>,
+	/// Whether the bytes of the outputs kept off chain were also checked against the root the
+	/// executors agreed on (they always are against their hashes); `false` only when the model
+	/// has since been removed and its determinism class is unknown.
+	pub root_checked: bool,
+}
+
+/// One output with its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TensorBytes {
+	/// The output's name in the model's signature; `null` if the model has since been removed.
+	pub name: Option<String>,
+	pub dtype: String,
+	pub shape: Vec<u32>,
+	/// Where the bytes of an output kept off chain are; this node holds them now.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub content: Option<Content>,
+	/// The elements, row-major and little-endian, as `0x`-prefixed hex; `null` for an output kept
+	/// off chain when all of them hold more than `gateless_output` returns at once (4 MiB): read
+	/// those with `gateless_contentChunk`.
+	pub bytes: Option<String>,
+}
+
 /// A validator or candidate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -362,6 +392,14 @@ pub mod error_code {
 	/// `gateless_putChunk`: this connection uploaded its allowance for the minute; try again
 	/// later.
 	pub const UPLOAD_RATE: i32 = 9006;
+	/// `gateless_output`: the verified result is an error, not outputs (`data` names it).
+	pub const NO_OUTPUTS: i32 = 9007;
+	/// `gateless_output`, `gateless_contentChunk`: the content could not be had (`data` says why:
+	/// no peer holds it, it does not match the agreed root, this node does not hold that chunk).
+	pub const CONTENT_UNAVAILABLE: i32 = 9008;
+	/// `gateless_contentChunk`: this connection read its allowance for the minute; try again
+	/// later.
+	pub const DOWNLOAD_RATE: i32 = 9009;
 }
 
 #[cfg(test)]

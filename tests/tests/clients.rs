@@ -3,8 +3,10 @@
 //! (state inputs, a rank-0 input, dynamic image sizes, several outputs) at two shapes each, from
 //! JSON files and from a NumPy `.npz`; two third-party clients that no one here wrote, polkadot.js (npm,
 //! the digits classifier's single input) and py-substrate-interface (PyPI, the named inputs of the
-//! recurrent cell), submit a job and read its verified result through `gateless_result`. Every
-//! verified output is checked against onnxruntime's reference.
+//! recurrent cell), submit a job and read its verified result through `gateless_result`; both also
+//! hand in an input above the inline threshold and read a 1 MiB output kept off chain through the
+//! data plane (`gateless_output`). Every verified output is checked against onnxruntime's
+//! reference.
 //!
 //! The third-party clients are installed by `scripts/setup-clients.sh` (which `scripts/test.sh`
 //! runs); without them these tests fail and say so rather than skip.
@@ -19,7 +21,9 @@ use gateless_e2e::{
 	node::{node_binary, Node, NodeConfig},
 	rpc::wait_for_finalized,
 };
-use gateless_inference_engine::reference::{argmax_rows, declared, reference, serve};
+use gateless_inference_engine::reference::{
+	argmax_rows, declared, reference, references, serve, values,
+};
 use serde_json::Value;
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
@@ -553,6 +557,35 @@ fn third_party_result(node: &Node, mut command: Command, model: &Value, input: &
 	json_of(command, node)
 }
 
+/// The segmentation map's reference input as a named-inputs file (it is written as a generator in
+/// `models.json`), and onnxruntime's 1 MiB map.
+fn segmentation_case(dir: &Path) -> (PathBuf, Vec<f64>) {
+	let case = references("segmentation-map.onnx").remove(0);
+	let (name, input) = &case.inputs[0];
+	let inputs = serde_json::json!({ name: {
+		"dtype": "f32", "shape": input.shape.to_vec(), "values": values(input),
+	} });
+	let path = dir.join("segmentation-input.json");
+	std::fs::write(&path, inputs.to_string()).unwrap();
+	(path, values(&case.outputs[0].1))
+}
+
+/// Checks a third-party client's line for a job whose map was kept off chain and read back.
+fn assert_map_read_back(line: &Value, expected: &[f64]) {
+	let kind = &line["result"]["output"]["kind"];
+	assert_eq!(kind, "content", "the 1 MiB map is kept off chain");
+	assert_eq!(line["outputs"][0]["name"], "map");
+	let read: Vec<f64> = line["outputs"][0]["values"]
+		.as_array()
+		.expect("the map's values, read through gateless_output")
+		.iter()
+		.map(|v| v.as_f64().unwrap())
+		.collect();
+	assert_eq!(read.len(), expected.len());
+	let worst = read.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+	assert!(worst <= TOLERANCE, "the map differs from onnxruntime by {worst}");
+}
+
 fn setup_hint(what: &Path) -> String {
 	format!("{} is missing: run scripts/setup-clients.sh (scripts/test.sh does)", what.display())
 }
@@ -587,6 +620,13 @@ async fn polkadot_js_submits_a_job_and_reads_the_verified_result() {
 	command.arg(&script).args(["--suri", "//Dave"]);
 	let line = third_party_result(&node, command, &model, &input);
 	assert_outputs_match(&line["result"], run["outputs"].as_array().unwrap());
+
+	// A 1 MiB output: kept off chain by the executor, read back through the data plane.
+	let model = register_model(&node, "segmentation-map.onnx", "segmentation-map");
+	let (input, expected) = segmentation_case(dir.path());
+	let mut command = Command::new("node");
+	command.arg(&script).args(["--suri", "//Dave"]);
+	assert_map_read_back(&third_party_result(&node, command, &model, &input), &expected);
 	node.stop().unwrap();
 }
 
@@ -616,5 +656,12 @@ async fn py_substrate_interface_submits_a_job_and_reads_the_verified_result() {
 	command.arg(&script).args(["--suri", "//Eve"]);
 	let line = third_party_result(&node, command, &model, &input);
 	assert_outputs_match(&line["result"], run["outputs"].as_array().unwrap());
+
+	// A 1 MiB output: kept off chain by the executor, read back through the data plane.
+	let model = register_model(&node, "segmentation-map.onnx", "segmentation-map");
+	let (input, expected) = segmentation_case(dir.path());
+	let mut command = Command::new(&python);
+	command.arg(&script).args(["--suri", "//Eve"]);
+	assert_map_read_back(&third_party_result(&node, command, &model, &input), &expected);
 	node.stop().unwrap();
 }

@@ -9,6 +9,12 @@
 //! 3. A 16 MiB input held by Alice and by Dave, whose node serves corrupted chunks
 //!    (`--test-fault corrupt-content`): the fetching validators refuse Dave's chunks, ban him,
 //!    get them from Alice, and the job is verified.
+//! 4. A 1 MiB output (a segmentation-like map): the executors keep it and reveal its root; the
+//!    result names it by content; a node that did not execute reads it with `gateless_output`
+//!    (fetched from an executor and checked), and the `gateless` client saves it as `.npy`:
+//!    onnxruntime's values, and no block carries the map.
+
+use std::time::Instant;
 
 use gateless_e2e::{
 	jobs::{self, job_details, job_result, upload, wait_for, INCLUSION_TIMEOUT},
@@ -19,8 +25,10 @@ use gateless_e2e::{
 use gateless_inference_engine::reference::{assert_outputs_match, references};
 use gateless_primitives::{
 	content::ContentRef,
-	job::{FailureReason, InputTensors, JobInput, JobStatus, TensorData},
-	model::{ModelId, ModelStatus},
+	job::{
+		FailureReason, HostTensor, InferenceOutput, InputTensors, JobInput, JobStatus, TensorData,
+	},
+	model::{DType, ModelId, ModelStatus},
 };
 use gateless_runtime::{token::UNIT, RuntimeCall, RuntimeEvent};
 use sp_core::H256;
@@ -132,10 +140,14 @@ async fn large_inputs_travel_between_validators_off_chain() {
 
 	let (classifier, registered_at) = register(alice, "image-classifier.onnx").await;
 	let (large, _) = register(alice, "large-input.onnx").await;
-	wait_for(&alice.node, rpc, registered_at, 10, "both models active", |at| async move {
-		let first = model_status(rpc, classifier, at).await.unwrap();
-		let second = model_status(rpc, large, at).await.unwrap();
-		(first == Some(ModelStatus::Active) && second == Some(ModelStatus::Active)).then_some(())
+	let (segmentation, _) = register(alice, "segmentation-map.onnx").await;
+	wait_for(&alice.node, rpc, registered_at, 10, "the models active", |at| async move {
+		for model in [classifier, large, segmentation] {
+			if model_status(rpc, model, at).await.unwrap() != Some(ModelStatus::Active) {
+				return None;
+			}
+		}
+		Some(())
 	})
 	.await;
 
@@ -143,6 +155,7 @@ async fn large_inputs_travel_between_validators_off_chain() {
 	let case = references("image-classifier.onnx").remove(0);
 	let inputs: Vec<_> = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
 	let image_bytes = inputs[0].data.len();
+	let started = Instant::now();
 	let (job, submitted_at, _) =
 		jobs::submit_job(rpc, context, Eve, classifier, inputs, 3).await.unwrap();
 	let (result, verified_at) = verified(&network, job, submitted_at).await;
@@ -150,9 +163,12 @@ async fn large_inputs_travel_between_validators_off_chain() {
 	assert!(result.agreeing.len() >= 2, "{:?}", result.agreeing);
 	let largest = largest_body(rpc, submitted_at, verified_at).await;
 	println!(
-		"classifier: job {job} verified by {:?}; a {image_bytes}-byte image, the largest block \
-		 body from submission to verdict {largest} bytes",
-		result.agreeing
+		"classifier: job {job} verified by {:?} in {:.1} s ({} blocks from inclusion); a \
+		 {image_bytes}-byte image, the largest block body from submission to verdict {largest} \
+		 bytes",
+		result.agreeing,
+		seconds(started),
+		verified_at - submitted_at
 	);
 	assert!(largest < MAX_BLOCK_BODY, "a block carried {largest} bytes");
 
@@ -181,14 +197,18 @@ async fn large_inputs_travel_between_validators_off_chain() {
 	let inputs: Vec<_> = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
 	let dave = network.validator(Dave).unwrap();
 	upload(&dave.rpc, &inputs[0].data).await.unwrap();
+	let started = Instant::now();
 	let (job, submitted_at, _) =
 		jobs::submit_job(rpc, context, Eve, large, inputs, 3).await.unwrap();
 	let (result, verified_at) = verified(&network, job, submitted_at).await;
 	assert_outputs_match(result.output.tensors().expect("outputs"), &case.outputs, 1e-4);
 	let largest = largest_body(rpc, submitted_at, verified_at).await;
 	println!(
-		"16 MiB: job {job} verified by {:?}; the largest block body {largest} bytes",
-		result.agreeing
+		"16 MiB: job {job} verified by {:?} in {:.1} s ({} blocks from inclusion); the largest \
+		 block body {largest} bytes",
+		result.agreeing,
+		seconds(started),
+		verified_at - submitted_at
 	);
 	assert!(largest < MAX_BLOCK_BODY, "a block carried {largest} bytes");
 	// Whoever fetched asked Dave for some chunks, refused them and banned him.
@@ -197,5 +217,77 @@ async fn large_inputs_travel_between_validators_off_chain() {
 		log.contains("sent a wrong chunk")
 	});
 	assert!(refused, "no validator refused Dave's corrupted chunks");
+
+	// 4. A 1 MiB output, kept by the executors and read through any node.
+	let case = references("segmentation-map.onnx").remove(0);
+	let inputs: Vec<_> = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+	let started = Instant::now();
+	let (job, submitted_at, _) =
+		jobs::submit_job(rpc, context, Eve, segmentation, inputs, 3).await.unwrap();
+	let (result, verified_at) = verified(&network, job, submitted_at).await;
+	let to_verdict = seconds(started);
+	let InferenceOutput::Content { tensors, .. } = &result.output else {
+		panic!("a 1 MiB output revealed inline: {:?}", result.output.metas())
+	};
+	let Some(TensorData::Content(map)) = tensors.first().map(|tensor| &tensor.data) else {
+		panic!("the map is not kept off chain")
+	};
+	let largest = largest_body(rpc, submitted_at, verified_at).await;
+	assert!(largest < MAX_BLOCK_BODY, "a block carried {largest} bytes");
+	// Read through a node that did not execute, if any: it fetches the map from an executor.
+	let details = job_details(rpc, job, rpc.best_hash().await.unwrap()).await.unwrap().unwrap();
+	let reader = network
+		.validators
+		.iter()
+		.find(|validator| !details.job.executors.contains(&validator.keyring.to_account_id()))
+		.unwrap_or(alice);
+	let outputs = reader.rpc.call("gateless_output", jsonrpsee::rpc_params![job]).await.unwrap();
+	let shown: String = outputs.to_string().chars().take(300).collect();
+	assert_eq!(outputs["rootChecked"], true, "{shown}");
+	let tensor = &outputs["tensors"][0];
+	assert_eq!(tensor["name"], "map");
+	let bytes = from_hex(tensor["bytes"].as_str().expect("the map's bytes"));
+	assert_eq!(bytes.len() as u64, map.len);
+	let read = HostTensor {
+		dtype: DType::F32,
+		shape: vec![1, 16, 128, 128].try_into().unwrap(),
+		data: bytes.clone().try_into().unwrap(),
+	};
+	assert_outputs_match(&[read], &case.outputs, 1e-4);
+	// Its chunks too, as a client reads outputs too large for one answer.
+	let chunk = reader
+		.rpc
+		.call("gateless_contentChunk", jsonrpsee::rpc_params![map.hash, 0])
+		.await
+		.unwrap();
+	assert_eq!(from_hex(chunk.as_str().unwrap()), bytes[..1 << 20]);
+	// And the client saves it.
+	let saved = tempfile::tempdir().unwrap();
+	let file = saved.path().join("map.npy");
+	let client = gateless_e2e::node::node_binary().unwrap().with_file_name("gateless");
+	let status = std::process::Command::new(client)
+		.args(["--url", &reader.node.rpc_url(), "job", "result", &job.to_string(), "--output"])
+		.arg(&file)
+		.status()
+		.unwrap();
+	assert!(status.success(), "gateless job result --output failed");
+	let npy = std::fs::read(&file).unwrap();
+	assert!(npy.ends_with(&bytes), "the .npy file does not hold the map");
+	println!(
+		"1 MiB output: job {job} verified by {:?} in {to_verdict:.1} s ({} blocks from \
+		 inclusion), read through {:?}; the largest block body {largest} bytes",
+		result.agreeing,
+		verified_at - submitted_at,
+		reader.keyring
+	);
 	network.stop().unwrap();
+}
+
+/// Seconds since `started`, from the submission (upload included) to the verdict seen.
+fn seconds(started: Instant) -> f64 {
+	started.elapsed().as_secs_f64()
+}
+
+fn from_hex(text: &str) -> Vec<u8> {
+	hex::decode(text.trim_start_matches("0x")).unwrap()
 }

@@ -5,7 +5,10 @@
 //! 1. honest: a three-replica job is finalized with onnxruntime's output and every balance moves
 //!    by exactly the fee split;
 //! 2. liar: a four-replica job (Dave included) is finalized by the honest three, and Dave is
-//!    slashed and counted as a dissenter;
+//!    slashed and counted as a dissenter; then a four-replica job with a 1 MiB output kept off
+//!    chain, where Charlie's node (`--test-fault nudge-output=0.0001`) moves one element across a
+//!    rounding edge: the tally opens a dispute, Charlie's leaf proves his output agrees, a leaf of
+//!    Dave's proves it does not, and only Dave is slashed;
 //! 3. bad model: a truncated ONNX file is rejected by the validators' attestations and no job can
 //!    use it; an allocation bomb costs each validator an inference worker, not its node, and is
 //!    rejected as too large;
@@ -58,6 +61,8 @@ const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_BLOCKS_TO_DECIDE_A_MODEL: u32 = 8;
 /// One round: the commit and reveal windows (10 blocks each) and the tally.
 const MAX_BLOCKS_FOR_ONE_ROUND: u32 = 24;
+/// How long a dispute waits for proofs (the runtime's `DisputeWindow`).
+const DISPUTE_WINDOW: u32 = 10;
 /// Three rounds, or expiry: the job's time to live (100 blocks) and a margin.
 const MAX_BLOCKS_FOR_ANY_JOB: u32 = 105;
 
@@ -370,7 +375,11 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let mut timings: Vec<(&str, Duration)> = Vec::new();
 	let mut network = LocalNetwork::start(NetworkConfig {
 		validators: 4,
-		extra_args: vec![(Dave, vec!["--test-fault".into(), "perturb-output".into()])],
+		extra_args: vec![
+			(Dave, vec!["--test-fault".into(), "perturb-output".into()]),
+			// An honest edge case: within the tolerance, on the other side of a grid edge.
+			(Charlie, vec!["--test-fault".into(), "nudge-output=0.0001".into()]),
+		],
 		..NetworkConfig::default()
 	})
 	.await
@@ -393,6 +402,8 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 		register(&rpc, "digits-mlp-truncated.onnx", "digits-mlp-truncated", UNIT / 10).await;
 	let (bomb, _) = register(&rpc, "bomb-constant-of-shape.onnx", "bomb", UNIT / 10).await;
 	let (recurrent, _) = register(&rpc, "recurrent-cell.onnx", "recurrent-cell", UNIT / 10).await;
+	let (segmentation, _) =
+		register(&rpc, "segmentation-map.onnx", "segmentation-map", UNIT / 10).await;
 	let decided = |model: ModelId| {
 		let rpc = &rpc;
 		move |at: H256| async move {
@@ -410,6 +421,15 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let (status, _) =
 		wait_for(&network, registered_at, window, "recurrent-cell decided", decided(recurrent))
 			.await;
+	assert_eq!(status, ModelStatus::Active);
+	let (status, _) = wait_for(
+		&network,
+		registered_at,
+		window,
+		"segmentation-map decided",
+		decided(segmentation),
+	)
+	.await;
 	assert_eq!(status, ModelStatus::Active);
 	timings.push(("models registered and attested", step.elapsed()));
 
@@ -501,6 +521,73 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	);
 	funds = reconciled(&network, "liar", funds).await;
 	timings.push(("2. liar", step.elapsed()));
+
+	// 2b. A dispute over a large output: Alice and Bob reveal the same root, Charlie's differs in
+	// one leaf (an honest edge case), Dave's in all of them (a lie).
+	let step = Instant::now();
+	let at = rpc.best_hash().await.unwrap();
+	let (charlie_before, dave_before) =
+		(validator_summary(&rpc, Charlie, at).await, validator_summary(&rpc, Dave, at).await);
+	let case = references("segmentation-map.onnx").remove(0);
+	let inputs = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+	let (job, submitted_at, _) = submit_job(&rpc, segmentation, inputs, 4).await;
+	let (details, ended_at) =
+		job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND + DISPUTE_WINDOW + 4).await;
+	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+	let at = rpc.best_hash().await.unwrap();
+	let result: Option<Result_> = runtime_api(&rpc, "InferenceJobsApi_job_result", job, at).await;
+	let result = result.expect("a verified result");
+	assert!(
+		matches!(result.output, gateless_primitives::job::InferenceOutput::Content { .. }),
+		"the map is kept off chain"
+	);
+	let mut agreeing = result.agreeing.clone();
+	agreeing.sort();
+	assert_eq!(agreeing, honest, "Alice, Bob and the edge case Charlie agree");
+	let (mut opened, mut settled) = (Vec::new(), Vec::new());
+	for number in submitted_at..=ended_at {
+		let hash = rpc.block_hash(number).await.unwrap().unwrap();
+		for event in rpc.events(hash).await.unwrap() {
+			match event {
+				RuntimeEvent::Verification(pallet_result_verification::Event::DisputeOpened {
+					disputed,
+					..
+				}) => opened.push(disputed.len()),
+				RuntimeEvent::Verification(pallet_result_verification::Event::DisputeSettled {
+					settlement,
+					by,
+					..
+				}) => settled.push((by, settlement)),
+				_ => {},
+			}
+		}
+	}
+	assert_eq!(opened, vec![2], "one dispute over Charlie's and Dave's roots");
+	use gateless_primitives::dispute::Settlement;
+	assert!(
+		settled.iter().any(|(_, settlement)| *settlement == Settlement::Agree),
+		"Charlie's output was proven to agree: {settled:?}"
+	);
+	assert!(
+		settled.iter().any(|(_, settlement)| *settlement == Settlement::Disagree),
+		"Dave's output was proven to differ: {settled:?}"
+	);
+	let slashes = slashes_between(&rpc, submitted_at, ended_at).await;
+	assert_eq!(slashes, vec![(account(Dave), SlashReason::Dissent)], "only the liar");
+	let (charlie_after, dave_after) =
+		(validator_summary(&rpc, Charlie, at).await, validator_summary(&rpc, Dave, at).await);
+	assert_eq!(charlie_after.bond, charlie_before.bond, "the edge case keeps its bond");
+	assert!(charlie_after.counters.agreed > charlie_before.counters.agreed);
+	assert!(dave_after.bond < dave_before.bond, "Dave's bond was slashed");
+	println!(
+		"dispute: job {job} verified in block {} ({} blocks after submission) by {:?}; \
+		 settlements {settled:?}",
+		result.finalized_at,
+		result.finalized_at - submitted_at,
+		result.agreeing
+	);
+	funds = reconciled(&network, "dispute", funds).await;
+	timings.push(("2b. dispute", step.elapsed()));
 
 	// 3. Bad model: the truncated file was rejected, and a job on it is refused.
 	let step = Instant::now();

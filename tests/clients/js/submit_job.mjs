@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Submits one inference job to a Gateless node through polkadot.js, waits for its verified result
-// and prints one JSON line: {"client", "version", "job", "result"}. Errors go to stderr, exit 1.
+// and prints one JSON line: {"client", "version", "job", "result", "outputs"}, `outputs` being every
+// output with its values read through the data plane (gateless_output) when the result keeps some
+// off chain, else null. Errors go to stderr, exit 1.
 // INPUT.json is one tensor {"dtype", "shape", "values"} for a model with one input, or an object
 // naming a tensor for each of the model's inputs: {"x": {...}, "state": {...}}.
 //
@@ -31,10 +33,41 @@ const CHUNK_BYTES = 1024 * 1024;
 async function upload(provider, bytes) {
   const chunks = [];
   for (let start = 0; start < bytes.length; start += CHUNK_BYTES) {
+    if (bytes.length > CHUNK_BYTES) progress(`uploading an input: ${mib(start)} of ${mib(bytes.length)} MiB`);
     const chunk = bytes.subarray(start, start + CHUNK_BYTES);
     chunks.push(await provider.send('gateless_putChunk', [`0x${Buffer.from(chunk).toString('hex')}`]));
   }
   return provider.send('gateless_putContent', [bytes.length, chunks]);
+}
+
+// A verified job's outputs with their values: gateless_output has the node fetch (and check) those
+// kept off chain; when they are too large for one answer, their chunks are read with
+// gateless_contentChunk.
+async function readOutputs(provider, job) {
+  const answer = await provider.send('gateless_output', [job]);
+  const outputs = [];
+  for (const tensor of answer.tensors) {
+    let bytes;
+    if (tensor.bytes !== null) {
+      bytes = Buffer.from(tensor.bytes.slice(2), 'hex');
+    } else {
+      const parts = [];
+      for (let start = 0, index = 0; start < tensor.content.len; start += CHUNK_BYTES, index += 1) {
+        if (tensor.content.len > CHUNK_BYTES) progress(`reading output ${tensor.name}: ${mib(start)} of ${mib(tensor.content.len)} MiB`);
+        const chunk = await provider.send('gateless_contentChunk', [tensor.content.hash, index]);
+        parts.push(Buffer.from(chunk.slice(2), 'hex'));
+      }
+      bytes = Buffer.concat(parts);
+    }
+    outputs.push({ name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, values: decodeValues(tensor.dtype, bytes) });
+  }
+  return outputs;
+}
+
+const mib = (bytes) => (bytes / CHUNK_BYTES).toFixed(1);
+// How far a transfer got, on standard error.
+function progress(line) {
+  process.stderr.write(`${line}\n`);
 }
 
 // Little-endian writers for each dtype that INPUT.json may name; 64-bit integers go through BigInt.
@@ -51,6 +84,28 @@ const WRITERS = {
   u64: [8, (buf, x, at) => buf.writeBigUInt64LE(BigInt(x), at)],
   bool: [1, (buf, x, at) => buf.writeUInt8(x ? 1 : 0, at)],
 };
+
+// Little-endian readers, the other way round; 64-bit integers come back as Numbers.
+const READERS = {
+  f32: [4, (buf, at) => buf.readFloatLE(at)],
+  f64: [8, (buf, at) => buf.readDoubleLE(at)],
+  i8: [1, (buf, at) => buf.readInt8(at)],
+  i16: [2, (buf, at) => buf.readInt16LE(at)],
+  i32: [4, (buf, at) => buf.readInt32LE(at)],
+  i64: [8, (buf, at) => Number(buf.readBigInt64LE(at))],
+  u8: [1, (buf, at) => buf.readUInt8(at)],
+  u16: [2, (buf, at) => buf.readUInt16LE(at)],
+  u32: [4, (buf, at) => buf.readUInt32LE(at)],
+  u64: [8, (buf, at) => Number(buf.readBigUInt64LE(at))],
+  bool: [1, (buf, at) => buf.readUInt8(at) !== 0],
+};
+
+function decodeValues(dtype, bytes) {
+  const reader = READERS[dtype];
+  if (!reader) fail(`unsupported output dtype ${dtype}`);
+  const [size, read] = reader;
+  return Array.from({ length: bytes.length / size }, (_, i) => read(bytes, i * size));
+}
 
 function fail(message) {
   console.error(`submit_job: ${message}`);
@@ -139,7 +194,8 @@ async function main() {
 
     let result;
     while ((result = await provider.send('gateless_result', [job])) === null) await sleep(1000);
-    console.log(JSON.stringify({ client: 'polkadot.js', version: packageInfo.version, job, result }));
+    const outputs = result.output.kind === 'content' ? await readOutputs(provider, job) : null;
+    console.log(JSON.stringify({ client: 'polkadot.js', version: packageInfo.version, job, result, outputs }));
   } finally {
     await api.disconnect();
   }

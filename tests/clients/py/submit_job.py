@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Submits one inference job to a Gateless node through py-substrate-interface, waits for its
-verified result and prints one JSON line: {"client", "version", "job", "result"}. Errors go to
-stderr, exit 1. INPUT.json is one tensor {"dtype", "shape", "values"} for a model with one input,
+verified result and prints one JSON line: {"client", "version", "job", "result", "outputs"},
+`outputs` being every output with its values read through the data plane (gateless_output) when
+the result keeps some off chain, else null. Errors go to stderr, exit 1. INPUT.json is one tensor {"dtype", "shape", "values"} for a model with one input,
 or an object naming a tensor for each of the model's inputs: {"x": {...}, "state": {...}}.
 
     python submit_job.py --url ws://127.0.0.1:9944 --model 0 --input input.json --suri //Dave \\
@@ -41,9 +42,45 @@ CHUNK_BYTES = 1024 * 1024
 def upload(substrate, data):
     """The data plane's upload: 1 MiB chunks with gateless_putChunk, then gateless_putContent;
     returns the {hash, len} a job names the input by."""
-    chunks = [substrate.rpc_request('gateless_putChunk', ['0x' + data[start:start + CHUNK_BYTES].hex()])['result']
-              for start in range(0, len(data), CHUNK_BYTES)]
+    chunks = []
+    for start in range(0, len(data), CHUNK_BYTES):
+        if len(data) > CHUNK_BYTES:
+            progress(f'uploading an input: {mib(start)} of {mib(len(data))} MiB')
+        chunk = data[start:start + CHUNK_BYTES]
+        chunks.append(substrate.rpc_request('gateless_putChunk', ['0x' + chunk.hex()])['result'])
     return substrate.rpc_request('gateless_putContent', [len(data), chunks])['result']
+
+
+def read_outputs(substrate, job):
+    """A verified job's outputs with their values: gateless_output has the node fetch (and check)
+    those kept off chain; when they are too large for one answer, their chunks are read with
+    gateless_contentChunk."""
+    answer = substrate.rpc_request('gateless_output', [job])['result']
+    outputs = []
+    for tensor in answer['tensors']:
+        if tensor['bytes'] is not None:
+            data = bytes.fromhex(tensor['bytes'][2:])
+        else:
+            content, data = tensor['content'], b''
+            for index, start in enumerate(range(0, content['len'], CHUNK_BYTES)):
+                if content['len'] > CHUNK_BYTES:
+                    progress(f"reading output {tensor['name']}: {mib(start)} of {mib(content['len'])} MiB")
+                chunk = substrate.rpc_request('gateless_contentChunk', [content['hash'], index])['result']
+                data += bytes.fromhex(chunk[2:])
+        code = FORMATS[tensor['dtype']]
+        count = len(data) // struct.calcsize(code)
+        outputs.append({'name': tensor['name'], 'dtype': tensor['dtype'], 'shape': tensor['shape'],
+                        'values': list(struct.unpack(f'<{count}{code}', data))})
+    return outputs
+
+
+def mib(count):
+    return f'{count / CHUNK_BYTES:.1f}'
+
+
+def progress(line):
+    """How far a transfer got, on standard error."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def dtype_variant(substrate, dtype):
@@ -108,8 +145,9 @@ def main(args):
 
     while (result := substrate.rpc_request('gateless_result', [job])['result']) is None:
         time.sleep(1)
+    outputs = read_outputs(substrate, job) if result['output']['kind'] == 'content' else None
     print(json.dumps({'client': 'py-substrate-interface', 'version': version('substrate-interface'),
-                      'job': job, 'result': result}))
+                      'job': job, 'result': result, 'outputs': outputs}))
     substrate.close()
 
 
