@@ -532,6 +532,13 @@ fn settle_disputes(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
 			}
 			let payload = Verification::settle_payload(job, round.round, validator, &other, &proof);
 			let Some(signature) = key.sign(&payload) else { continue };
+			// The pool takes a refused duty without a word; say why here instead.
+			if let Err(error) =
+				Verification::check_settle(job, validator, &other, &proof, &signature)
+			{
+				log::warn!(target: "gateless::offchain", "job {job}: the chain would refuse this proof: {error:?}");
+				continue;
+			}
 			let call = pallet_result_verification::Call::settle {
 				job,
 				executor: validator.clone(),

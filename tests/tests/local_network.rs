@@ -352,6 +352,36 @@ async fn reconciled(network: &LocalNetwork, scenario: &str, before: (Funds, u32)
 	(funds, head)
 }
 
+/// What the chain and the validators' logs say about a dispute, for a failure's message.
+async fn dispute_story(network: &LocalNetwork, rpc: &Rpc, from: u32, to: u32) -> String {
+	let mut story = String::new();
+	for number in from..=to {
+		let hash = rpc.block_hash(number).await.unwrap().unwrap();
+		for event in rpc.events(hash).await.unwrap() {
+			match event {
+				RuntimeEvent::Verification(event) => {
+					story.push_str(&format!("#{number}: {event:?}\n"))
+				},
+				RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+					dispatch_error,
+					..
+				}) => story.push_str(&format!("#{number}: failed {dispatch_error:?}\n")),
+				_ => {},
+			}
+		}
+	}
+	for validator in &network.validators {
+		for line in validator.node.log().lines().filter(|line| {
+			["dispute", "proof", "settle", "gateless::offchain"]
+				.iter()
+				.any(|word| line.contains(word))
+		}) {
+			story.push_str(&format!("{:?}: {line}\n", validator.keyring));
+		}
+	}
+	story
+}
+
 /// The executors slashed in a range of blocks, with why.
 async fn slashes_between(rpc: &Rpc, from: u32, to: u32) -> Vec<(AccountId, SlashReason)> {
 	let mut slashes = Vec::new();
@@ -533,7 +563,13 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let (job, submitted_at, _) = submit_job(&rpc, segmentation, inputs, 4).await;
 	let (details, ended_at) =
 		job_end(&network, job, submitted_at, MAX_BLOCKS_FOR_ONE_ROUND + DISPUTE_WINDOW + 4).await;
-	assert_eq!(details.job.status, JobStatus::Finalized, "job {job}: {details:?}");
+	if details.job.status != JobStatus::Finalized {
+		panic!(
+			"job {job} ended {:?}\n{}",
+			details.job.status,
+			dispute_story(&network, &rpc, submitted_at, ended_at).await
+		);
+	}
 	let at = rpc.best_hash().await.unwrap();
 	let result: Option<Result_> = runtime_api(&rpc, "InferenceJobsApi_job_result", job, at).await;
 	let result = result.expect("a verified result");

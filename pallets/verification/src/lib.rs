@@ -532,19 +532,15 @@ pub mod pallet {
 	}
 }
 
-/// The bytes of leaf slices a proof reveals, the size its weight depends on.
+/// The leaves a proof compares element by element, what its weight depends on (each at most
+/// [`gateless_primitives::digest::LEAF_BYTES`] in each output, as benchmarked); an undecided
+/// proof compares none, it only checks leaf hashes.
 fn proof_leaves(proof: &DisputeProof) -> u32 {
-	let bytes = match proof {
-		DisputeProof::Agree { leaves, .. } => leaves
-			.iter()
-			.map(|pair| pair.reference.len().saturating_add(pair.other.len()))
-			.fold(0usize, usize::saturating_add),
-		DisputeProof::Disagree { leaf, .. } => {
-			leaf.reference.len().saturating_add(leaf.other.len())
-		},
+	match proof {
+		DisputeProof::Agree { leaves, .. } => leaves.len().saturated_into(),
+		DisputeProof::Disagree { .. } => 1,
 		DisputeProof::Undecided { .. } => 0,
-	};
-	bytes.saturated_into()
+	}
 }
 
 /// The element bytes of a revealed output (all its tensors), the size its weight depends on.
@@ -727,10 +723,11 @@ impl<T: Config> Pallet<T> {
 		Ok((round, digest))
 	}
 
-	/// Everything a settlement must satisfy, in the pool and at dispatch; returns the round, the
-	/// dispute, the disputed digest and what the proof settles of it.
+	/// Everything a settlement must satisfy, in the pool and at dispatch (and what an offchain
+	/// worker checks before it sends one); returns the round, the dispute, the disputed digest and
+	/// what the proof settles of it.
 	#[allow(clippy::type_complexity)]
-	fn check_settle(
+	pub fn check_settle(
 		job: JobId,
 		executor: &T::AccountId,
 		other: &T::AccountId,

@@ -587,3 +587,37 @@ mod job_flow {
 		});
 	}
 }
+
+/// The largest dispute proof (four leaves of 64 KiB in both outputs) is one transaction that fits
+/// in a block, by weight and by length, with the tally it may trigger: otherwise the pool refuses
+/// it (`ExhaustsResources`) and no dispute can ever be settled.
+#[test]
+fn the_largest_dispute_proof_fits_in_a_block() {
+	use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
+	use gateless_primitives::{
+		digest::LEAF_BYTES,
+		dispute::{DisputeProof, LeafPair, MAX_DISPUTE_LEAVES},
+	};
+	let slice = || vec![0x3f; LEAF_BYTES as usize].try_into().unwrap();
+	let leaves = (0..MAX_DISPUTE_LEAVES)
+		.map(|index| LeafPair { index, reference: slice(), other: slice() })
+		.collect::<Vec<_>>();
+	let proof =
+		DisputeProof::Agree { leaves: leaves.try_into().unwrap(), siblings: Default::default() };
+	let call = crate::RuntimeCall::Verification(pallet_result_verification::Call::settle {
+		job: 0,
+		executor: sp_keyring::Sr25519Keyring::Alice.to_account_id(),
+		other: sp_keyring::Sr25519Keyring::Bob.to_account_id(),
+		proof,
+		signature: Decode::decode(&mut &[0u8; 64][..]).unwrap(),
+	});
+	let weights = <Runtime as frame_system::Config>::BlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal);
+	let weight = call.get_dispatch_info().total_weight();
+	assert!(weight.all_lt(normal.max_extrinsic.unwrap()), "{weight:?} does not fit in a block");
+	let length = codec::Encode::encoded_size(&call) as u32;
+	let max_length = *<Runtime as frame_system::Config>::BlockLength::get()
+		.max
+		.get(DispatchClass::Normal);
+	assert!(length < max_length, "{length} bytes do not fit in a block");
+}
