@@ -8,8 +8,6 @@ use std::{
 
 use anyhow::{anyhow, bail, Context, Result};
 use gateless_rpc::types;
-
-use crate::output::SavedTensor;
 use serde::de::DeserializeOwned;
 use subxt::{
 	config::PolkadotConfig,
@@ -20,6 +18,8 @@ use subxt::{
 	OnlineClient,
 };
 use subxt_signer::sr25519::Keypair;
+
+use crate::output::SavedTensor;
 
 /// Calls, events and types of the Gateless runtime, generated from its metadata.
 #[subxt::subxt(
@@ -306,9 +306,7 @@ impl Chain {
 		progress.say(&format!("uploaded {what} ({} bytes) as {expected_hash}", bytes.len()));
 		Ok(expected.hash.0)
 	}
-}
 
-impl Chain {
 	/// A finalized job's outputs with their bytes (`gateless_output`): the node fetches and checks
 	/// those kept off chain; when they are too large for one answer they are read chunk by chunk
 	/// (`gateless_contentChunk`) and checked against their hash here. `None` without a result.

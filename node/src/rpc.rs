@@ -74,6 +74,7 @@ impl ContentService for NodeContent {
 	}
 
 	async fn fetch(&self, content: ContentRef) -> Result<Vec<u8>, String> {
+		// Held here already: no need to wait for a turn among the fetches from peers.
 		if let Some(bytes) = self.store.get(&content) {
 			return Ok(bytes);
 		}
