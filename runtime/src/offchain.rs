@@ -87,6 +87,12 @@ const LOCK_MILLIS: u64 = 30_000;
 
 type Lock<'a> = StorageLock<'a, BlockAndTime<System>>;
 
+/// The lock on the duty named `key`, which keeps the offchain workers of overlapping blocks from
+/// doing it twice; it lapses after [`LOCK_BLOCKS`] blocks or [`LOCK_MILLIS`].
+fn duty_lock(key: &[u8]) -> Lock<'_> {
+	Lock::with_block_and_time_deadline(key, LOCK_BLOCKS, Duration::from_millis(LOCK_MILLIS))
+}
+
 /// What a validator's node remembers of a job it ran: the output it committed to and the salt.
 /// Written once per job round (later writes only note when duties were sent).
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
@@ -289,11 +295,7 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 		});
 	for model in pending.take(MAX_ATTESTATIONS_PER_BLOCK) {
 		let lock_key = lock_key(b"attest", model, validator);
-		let mut lock = Lock::with_block_and_time_deadline(
-			&lock_key,
-			LOCK_BLOCKS,
-			Duration::from_millis(LOCK_MILLIS),
-		);
+		let mut lock = duty_lock(&lock_key);
 		let Ok(_guard) = lock.try_lock() else { continue };
 		let sent_key = attestation_key(model, validator);
 		let sent = StorageValueRef::persistent(&sent_key);
@@ -326,11 +328,7 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 			continue;
 		}
 		let lock_key = lock_key(b"job", job, validator);
-		let mut lock = Lock::with_block_and_time_deadline(
-			&lock_key,
-			LOCK_BLOCKS,
-			Duration::from_millis(LOCK_MILLIS),
-		);
+		let mut lock = duty_lock(&lock_key);
 		let Ok(_guard) = lock.try_lock() else { continue };
 		let record_key = execution_key(job, round.round, validator);
 		let mut record = StorageValueRef::persistent(&record_key);
@@ -506,11 +504,7 @@ fn settle_disputes(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
 			continue;
 		}
 		let lock_key = lock_key(b"settle", job, validator);
-		let mut lock = Lock::with_block_and_time_deadline(
-			&lock_key,
-			LOCK_BLOCKS,
-			Duration::from_millis(LOCK_MILLIS),
-		);
+		let mut lock = duty_lock(&lock_key);
 		let Ok(_guard) = lock.try_lock() else { continue };
 		let sent_key = settlement_key(job, round.round, validator);
 		let sent = StorageValueRef::persistent(&sent_key);
