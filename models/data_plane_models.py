@@ -7,6 +7,8 @@
   [1, 4, 8] and peak i64 [1, 4, 8]: in each of 8 bands of rows of each channel, the mean and the
   position of the largest value (which any changed byte of the input is likely to move). Class
   `Tolerance`.
+- `megabyte-input.onnx`: the same with x f32 [1, 4, 256, 256] (1 MiB, one chunk), for the data
+  plane's benchmark of submission to verdict by input size.
 - `segmentation-map.onnx`: x f32 [1, 3, 128, 128] (192 KiB, off chain) -> map f32
   [1, 16, 128, 128] (1 MiB, kept off chain by the executors): a 3×3 convolution to 16 channels and
   a Sigmoid, a per-pixel class map like a segmentation model's. Class `Tolerance`.
@@ -69,17 +71,18 @@ def classifier_model(rng, graph_model):
     )
 
 
-def large_input_model(graph_model):
-    shape = numpy_helper.from_array(np.array([1, 4, 8, 128 * 1024], dtype=np.int64), "bands")
+def large_input_model(graph_model, name="large-input", side=1024):
+    band = side * side // 8
+    shape = numpy_helper.from_array(np.array([1, 4, 8, band], dtype=np.int64), "bands")
     nodes = [
         helper.make_node("Reshape", ["x", "bands"], ["banded"]),
         helper.make_node("ReduceMean", ["banded"], ["mean"], axes=[3], keepdims=0),
         helper.make_node("ArgMax", ["banded"], ["peak"], axis=3, keepdims=0),
     ]
     return graph_model(
-        "large-input",
+        name,
         nodes,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 1024, 1024])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, side, side])],
         [
             helper.make_tensor_value_info("mean", TensorProto.FLOAT, [1, 4, 8]),
             helper.make_tensor_value_info("peak", TensorProto.INT64, [1, 4, 8]),
@@ -173,6 +176,16 @@ def add_data_plane_models(manifest, entry, save, graph_model, seed):
             "examples": {},
         },
         [{"x": ((1, 4, 1024, 1024), 2)}],
+    )
+    add(
+        "megabyte-input.onnx",
+        save(large_input_model(graph_model, "megabyte-input", 256), "megabyte-input.onnx"),
+        {
+            "inputs": [spec("x", "f32", [1, 4, 256, 256])],
+            "outputs": [spec("mean", "f32", [1, 4, 8]), spec("peak", "i64", [1, 4, 8])],
+            "examples": {},
+        },
+        [{"x": ((1, 4, 256, 256), 4)}],
     )
     add(
         "segmentation-map.onnx",

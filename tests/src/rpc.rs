@@ -206,11 +206,17 @@ impl Rpc {
 
 	/// The runtime events of block `at`.
 	pub async fn events(&self, at: H256) -> Result<Vec<gateless_runtime::RuntimeEvent>> {
+		Ok(self.event_records(at).await?.into_iter().map(|record| record.event).collect())
+	}
+
+	/// The runtime events of block `at` with their phases (which extrinsic emitted each).
+	pub async fn event_records(
+		&self,
+		at: H256,
+	) -> Result<Vec<frame_system::EventRecord<gateless_runtime::RuntimeEvent, H256>>> {
 		// `System::Events` is private to frame-system; its key is the plain storage prefix.
 		let key = frame_support::storage::storage_prefix(b"System", b"Events");
-		let records: Vec<frame_system::EventRecord<gateless_runtime::RuntimeEvent, H256>> =
-			self.storage_decoded(&key, at).await?.unwrap_or_default();
-		Ok(records.into_iter().map(|record| record.event).collect())
+		Ok(self.storage_decoded(&key, at).await?.unwrap_or_default())
 	}
 
 	/// Submits an encoded extrinsic with `author_submitAndWatchExtrinsic` and waits (at most

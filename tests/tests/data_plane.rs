@@ -291,3 +291,175 @@ fn seconds(started: Instant) -> f64 {
 fn from_hex(text: &str) -> Vec<u8> {
 	hex::decode(text.trim_start_matches("0x")).unwrap()
 }
+
+/// Whether `event` names `job`: the extrinsics that emit such events are the job's bytes on chain.
+fn names_job(event: &RuntimeEvent, job: u64) -> bool {
+	use pallet_result_verification::Event as Verification;
+	match event {
+		RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
+			job: named,
+			..
+		})
+		| RuntimeEvent::Verification(
+			Verification::Committed { job: named, .. }
+			| Verification::Revealed { job: named, .. }
+			| Verification::Abstained { job: named, .. }
+			| Verification::DisputeSettled { job: named, .. },
+		) => *named == job,
+		_ => false,
+	}
+}
+
+/// The transactions of blocks `from..=to` that concern `job` (its submission, commitments,
+/// reveals, abstentions, settlements): how many, the submission's bytes and all their bytes.
+async fn bytes_on_chain(rpc: &Rpc, job: u64, from: u32, to: u32) -> (usize, usize, usize) {
+	let (mut transactions, mut submission, mut total) = (0, 0, 0);
+	for number in from..=to {
+		let hash = rpc.block_hash(number).await.unwrap().unwrap();
+		let block = rpc.call("chain_getBlock", jsonrpsee::rpc_params![hash]).await.unwrap();
+		let extrinsics = block["block"]["extrinsics"].as_array().unwrap().clone();
+		let mut counted = std::collections::BTreeSet::new();
+		for record in rpc.event_records(hash).await.unwrap() {
+			let frame_system::Phase::ApplyExtrinsic(index) = record.phase else { continue };
+			if !names_job(&record.event, job) || !counted.insert(index) {
+				continue;
+			}
+			let bytes = from_hex(extrinsics[index as usize].as_str().unwrap()).len();
+			transactions += 1;
+			total += bytes;
+			if matches!(
+				record.event,
+				RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted { .. })
+			) {
+				submission = bytes;
+			}
+		}
+	}
+	(transactions, submission, total)
+}
+
+/// `tensor` with its first f32 changed by `delta`: the same job, but content no node holds yet.
+fn nudged(mut tensor: HostTensor, delta: f32) -> HostTensor {
+	let mut bytes = tensor.data.to_vec();
+	let first = f32::from_le_bytes(bytes[..4].try_into().unwrap()) + delta;
+	bytes[..4].copy_from_slice(&first.to_le_bytes());
+	tensor.data = bytes.try_into().unwrap();
+	tensor
+}
+
+fn median(values: &[f64]) -> f64 {
+	let mut sorted = values.to_vec();
+	sorted.sort_by(f64::total_cmp);
+	sorted[sorted.len() / 2]
+}
+
+/// The data plane's benchmark, not in the default suite (`scripts/bench-data-plane.sh` runs it):
+/// the time from submission to verified result and the bytes on chain per job for the digits MLP
+/// (one inline row), a 1 MiB and a 16 MiB input kept off chain, and a 1 MiB output, each
+/// `GATELESS_BENCH_RUNS` times (default 5) one job at a time on four validators with replicas 3.
+/// Every run changes the first element of the input, so that the executors fetch it anew rather
+/// than find it in their stores; the first run's outputs are checked against onnxruntime's.
+/// Prints a line per run and the medians per case, and writes them as JSON to
+/// `GATELESS_BENCH_OUTPUT` if that is set.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: scripts/bench-data-plane.sh runs it"]
+async fn submission_to_verdict_by_input_size() {
+	let runs: usize = std::env::var("GATELESS_BENCH_RUNS").map_or(5, |runs| runs.parse().unwrap());
+	let network = LocalNetwork::start(NetworkConfig::default()).await.unwrap();
+	let alice = network.validator(Alice).unwrap();
+	let rpc = &alice.rpc;
+	let context = rpc.chain_context().await.unwrap();
+
+	let (digits_input, _, _) = gateless_inference_engine::reference::reference("digits-mlp");
+	let digits_row = gateless_inference_engine::reference::first_rows(&digits_input, 1);
+	let mut cases = vec![("digits-mlp.onnx", "inline digits row", vec![digits_row], None)];
+	for (file, what) in [
+		("megabyte-input.onnx", "1 MiB input"),
+		("large-input.onnx", "16 MiB input"),
+		("segmentation-map.onnx", "1 MiB output"),
+	] {
+		let case = references(file).remove(0);
+		let inputs = case.inputs.into_iter().map(|(_, tensor)| tensor).collect();
+		cases.push((file, what, inputs, Some(case.outputs)));
+	}
+	let mut models = Vec::new();
+	let mut registered_at = 0;
+	for (file, ..) in &cases {
+		let (model, at) = register(alice, file).await;
+		models.push(model);
+		registered_at = at;
+	}
+	wait_for(&alice.node, rpc, registered_at, 10, "the models active", |at| {
+		let models = models.clone();
+		async move {
+			for model in models {
+				if model_status(rpc, model, at).await.unwrap() != Some(ModelStatus::Active) {
+					return None;
+				}
+			}
+			Some(())
+		}
+	})
+	.await;
+
+	let mut report = Vec::new();
+	for ((file, what, inputs, outputs), model) in cases.into_iter().zip(models) {
+		let mut jobs = Vec::new();
+		for run in 0..runs {
+			let mut inputs = inputs.clone();
+			inputs[0] = nudged(inputs[0].clone(), run as f32 / 1024.0);
+			let started = Instant::now();
+			let (job, submitted_at, _) =
+				jobs::submit_job(rpc, context, Eve, model, inputs, 3).await.unwrap();
+			let (result, verified_at) = verified(&network, job, submitted_at).await;
+			let seconds = seconds(started);
+			if let (0, Some(expected), Some(tensors)) = (run, &outputs, result.output.tensors()) {
+				assert_outputs_match(tensors, expected, 1e-4);
+			}
+			jobs.push((job, submitted_at, verified_at, seconds));
+		}
+		// Reveals that came after the verdict count too: a few more blocks.
+		let best = rpc.block_number(rpc.best_hash().await.unwrap()).await.unwrap();
+		wait_for(&alice.node, rpc, best, 4, "three more blocks", |at| async move {
+			(rpc.block_number(at).await.unwrap() >= best + 3).then_some(())
+		})
+		.await;
+		let mut runs_report = Vec::new();
+		for (job, submitted_at, verified_at, seconds) in jobs {
+			let (transactions, submission, total) =
+				bytes_on_chain(rpc, job, submitted_at, verified_at + 3).await;
+			let largest = largest_body(rpc, submitted_at, verified_at).await;
+			let blocks = verified_at - submitted_at;
+			println!(
+				"bench {what}: job {job} verified in {seconds:.1} s ({blocks} blocks from \
+				 inclusion); {total} bytes on chain in {transactions} transactions (submission \
+				 {submission}); largest block body {largest}"
+			);
+			runs_report.push(serde_json::json!({
+				"job": job, "seconds": seconds, "blocks": blocks, "transactions": transactions,
+				"submission_bytes": submission, "bytes_on_chain": total, "largest_body": largest,
+			}));
+		}
+		let figure = |key: &str| {
+			median(&runs_report.iter().map(|run| run[key].as_f64().unwrap()).collect::<Vec<_>>())
+		};
+		println!(
+			"bench {what} ({file}), median of {runs}: {:.1} s, {} blocks from inclusion, {} bytes \
+			 on chain per job (submission {})",
+			figure("seconds"),
+			figure("blocks"),
+			figure("bytes_on_chain"),
+			figure("submission_bytes")
+		);
+		report.push(serde_json::json!({
+			"case": what, "model": file, "runs": runs_report,
+			"median_seconds": figure("seconds"), "median_blocks": figure("blocks"),
+			"median_bytes_on_chain": figure("bytes_on_chain"),
+		}));
+	}
+	if let Ok(path) = std::env::var("GATELESS_BENCH_OUTPUT") {
+		std::fs::write(&path, serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+		println!("bench: written to {path}");
+	}
+	network.stop().unwrap();
+}

@@ -178,7 +178,7 @@ pub mod benchmark_helpers {
 	use alloc::{vec, vec::Vec};
 	use gateless_primitives::{
 		crypto::inference,
-		job::{ExpectedOutputs, InputTensors, JobId, Tensor},
+		job::{ExpectedOutputs, InputTensors, JobId, JobInput, TensorData},
 		model::{DType, Determinism, Dim, ModelId, ModelSignature, TensorSpec},
 		traits::JobVerifier,
 	};
@@ -244,10 +244,10 @@ pub mod benchmark_helpers {
 				token::UNIT,
 			);
 			let job = pallet_inference_jobs::NextJobId::<Runtime>::get();
-			let input = Tensor {
+			let input = JobInput {
 				dtype: DType::F32,
 				shape: vec![1].try_into().expect("rank 1"),
-				data: 1f32.to_le_bytes().to_vec().try_into().expect("4 bytes"),
+				data: TensorData::Inline(1f32.to_le_bytes().to_vec().try_into().expect("4 bytes")),
 			};
 			let input = InputTensors::new(vec![input]).expect("one small input");
 			InferenceJobs::submit_job(
