@@ -276,11 +276,29 @@ impl Chain {
 			.context("the runtime's metadata has no InferenceJobs.MaxInlineBytes")
 	}
 
-	/// Hands `bytes` to the node as content, 1 MiB chunk by chunk, and checks the hash it gives;
-	/// returns the content's hash. Shows how far it got while it takes more than a moment.
-	pub async fn upload(&self, what: &str, bytes: &[u8], progress: &Progress) -> Result<[u8; 32]> {
-		use gateless_primitives::content::{content_ref, CHUNK_BYTES};
-		let expected = content_ref(bytes).context("no content of 0 bytes")?;
+	/// The most bytes of a model stored on chain: larger ones are handed to the node, which
+	/// provides them to the validators.
+	pub async fn max_inline_model_bytes(&self) -> Result<u32> {
+		let constant = runtime::constants().model_registry().max_inline_model_bytes();
+		self.api
+			.at_current_block()
+			.await
+			.context("cannot read the chain's current block")?
+			.constants()
+			.entry(constant)
+			.context("the runtime's metadata has no ModelRegistry.MaxInlineModelBytes")
+	}
+
+	/// Hands `bytes` to the node, 1 MiB chunk by chunk (`gateless_putChunk`), checking the hash
+	/// it gives each; returns the chunks' hashes. Shows how far it got while it takes more than a
+	/// moment.
+	pub async fn upload_chunks(
+		&self,
+		what: &str,
+		bytes: &[u8],
+		progress: &Progress,
+	) -> Result<Vec<String>> {
+		use gateless_primitives::content::CHUNK_BYTES;
 		let started = Instant::now();
 		let mut chunks = Vec::new();
 		let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
@@ -293,8 +311,22 @@ impl Chain {
 			let hash: String = self
 				.call("gateless_putChunk", rpc_params![format!("0x{}", hex::encode(chunk))])
 				.await?;
+			let expected = gateless_primitives::model::model_hash(chunk);
+			if hash != format!("0x{}", hex::encode(expected.as_bytes())) {
+				bail!("the node named chunk {index} of {what} {hash}, not {expected:?}");
+			}
 			chunks.push(hash);
 		}
+		progress.clear();
+		Ok(chunks)
+	}
+
+	/// Hands `bytes` to the node as content, 1 MiB chunk by chunk, and checks the hash it gives;
+	/// returns the content's hash. Shows how far it got while it takes more than a moment.
+	pub async fn upload(&self, what: &str, bytes: &[u8], progress: &Progress) -> Result<[u8; 32]> {
+		use gateless_primitives::content::content_ref;
+		let expected = content_ref(bytes).context("no content of 0 bytes")?;
+		let chunks = self.upload_chunks(what, bytes, progress).await?;
 		let content: gateless_rpc::types::Content = self
 			.call("gateless_putContent", rpc_params![bytes.len() as u64, chunks])
 			.await?;

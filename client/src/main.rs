@@ -66,7 +66,9 @@ enum ModelCommand {
 		/// What each job pays you: whole tokens (`0.1`, `2 GATE`) or smallest units (`42`).
 		#[arg(long)]
 		price: String,
-		/// Store the bytes on chain (the default without --uri; a deposit per byte is held).
+		/// Store the bytes on chain (the default without --uri for files up to the chain's inline
+		/// limit, 256 KiB; a deposit per byte is held). Larger files without --uri are handed to
+		/// the node this client talks to, which keeps them and provides them to the validators.
 		#[arg(long, conflicts_with = "uri")]
 		inline: bool,
 		/// http(s) URIs serving the file, tried in order by validators.
@@ -206,7 +208,7 @@ async fn model_command(
 			name,
 			version,
 			price,
-			inline: _,
+			inline,
 			uri,
 			description,
 			exact,
@@ -234,6 +236,17 @@ async fn model_command(
 			let determinism = determinism(&signature, exact, tolerance.as_deref())?;
 			let price = amount::parse(&price, &chain.token)?;
 			let hash = gateless_primitives::model::model_hash(&bytes);
+			let by_peers = uri.is_empty()
+				&& !inline && bytes.len() as u64
+				> u64::from(chain.max_inline_model_bytes().await?);
+			// A model nodes provide: its chunks go to the node first (kept for the content
+			// time-to-live), then the registration names them, then the node puts them together.
+			let (content, chunks) = if by_peers {
+				let chunks = chain.upload_chunks("the model", &bytes, progress).await?;
+				(Some(chunk_list(&bytes).hash().0), chunks)
+			} else {
+				(None, Vec::new())
+			};
 			progress.say(&format!(
 				"registering {name} {version}: {} bytes, hash {hash:?}",
 				bytes.len()
@@ -244,6 +257,7 @@ async fn model_command(
 				hash.0,
 				&bytes,
 				&uri,
+				content,
 				&signature,
 				determinism,
 				price,
@@ -255,6 +269,14 @@ async fn model_command(
 				)
 				.await?;
 			let id = registered.model;
+			if by_peers {
+				let content: types::Content =
+					chain.call("gateless_putModelContent", rpc_params![id, chunks]).await?;
+				progress.say(&format!(
+					"model {id} handed to the node, which provides it to the validators as {}",
+					content.hash
+				));
+			}
 			let mut model = chain.model(id).await?;
 			if wait_active {
 				progress.say(&format!("model {id} registered; waiting for attestations"));
@@ -685,12 +707,18 @@ mod codec_types {
 		hash: [u8; 32],
 		bytes: &[u8],
 		uris: &[String],
+		content: Option<[u8; 32]>,
 		signature: &types::Signature,
 		determinism: types::Determinism,
 		price: u128,
 		description: &str,
 	) -> Result<impl subxt::transactions::Payload> {
-		let source = if uris.is_empty() {
+		let source = if let Some(content) = content {
+			ModelSource::Peers {
+				content: subxt::utils::H256(content),
+				uris: BoundedVec(Vec::new()),
+			}
+		} else if uris.is_empty() {
 			ModelSource::Inline(BoundedVec(bytes.to_vec()))
 		} else {
 			ModelSource::Uris(BoundedVec(
@@ -759,6 +787,12 @@ impl Output {
 		let location = match &model.location {
 			types::Location::Inline => "inline".to_owned(),
 			types::Location::Uris { uris } => uris.join(" "),
+			types::Location::Peers { content, uris } if uris.is_empty() => {
+				format!("provided by nodes as {content}")
+			},
+			types::Location::Peers { content, uris } => {
+				format!("provided by nodes as {content}, and at {}", uris.join(" "))
+			},
 		};
 		println!("  file         {} bytes, {} ({location})", model.size, model.hash);
 		for spec in &model.signature.inputs {
@@ -910,4 +944,14 @@ impl Output {
 		}
 		Ok(())
 	}
+}
+
+/// The chunk list of a model file: what its registration names when nodes provide it.
+fn chunk_list(bytes: &[u8]) -> gateless_primitives::content::Manifest {
+	use gateless_primitives::content::{Manifest, CHUNK_BYTES};
+	let chunks = bytes
+		.chunks(CHUNK_BYTES as usize)
+		.map(gateless_primitives::model::model_hash)
+		.collect();
+	Manifest::from_chunk_hashes(bytes.len() as u64, chunks)
 }

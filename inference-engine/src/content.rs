@@ -29,6 +29,22 @@ pub trait ContentFetcher: Send + Sync {
 	/// checked against the hash on arrival, and kept in the content store (which this node then
 	/// provides); or why not.
 	fn fetch(&self, content: &ContentRef, timeout: Duration) -> Result<Vec<u8>, String>;
+
+	/// The chunk list of `content` of at most `max` bytes (a model file), from a node that
+	/// provides it, checked against the hash; or why not.
+	fn fetch_manifest(&self, content: &ContentRef, max: u64) -> Result<Manifest, String>;
+
+	/// Chunks `indices` of `content`, whose chunk list is `manifest`, from the nodes that provide
+	/// it, each checked against the chunk list on arrival (a node that sends a wrong one is
+	/// penalised and another asked) and handed to `sink`, which may refuse it with an error that
+	/// stops the fetch. What arrived before an error stays handed over.
+	fn fetch_chunks(
+		&self,
+		content: &ContentRef,
+		manifest: &Manifest,
+		indices: &[u32],
+		sink: &mut (dyn FnMut(u32, Vec<u8>) -> Result<(), String> + Send),
+	) -> Result<(), String>;
 }
 
 /// Why content cannot be put into, or read from, the store.
@@ -312,6 +328,22 @@ impl ContentStore {
 			.chunks
 			.insert(hash, Entry { len: chunk.len() as u64, last_used: Instant::now() });
 		Ok(hash)
+	}
+
+	/// An uploaded chunk, if the store still has it intact.
+	pub fn uploaded_chunk(&self, hash: &H256) -> Option<Vec<u8>> {
+		let chunk = fs::read(self.chunk_path(hash)).ok()?;
+		(blake2_256(&chunk) == *hash).then_some(chunk)
+	}
+
+	/// Drops uploaded chunks that were used elsewhere (a model's, now in the model store).
+	pub fn discard_chunks(&self, hashes: &[H256]) {
+		let mut index = self.index();
+		for hash in hashes {
+			if index.chunks.remove(hash).is_some() {
+				let _ = fs::remove_file(self.chunk_path(hash));
+			}
+		}
 	}
 
 	/// Assembles uploaded chunks, in order, into content of `len` bytes and keeps it; returns its

@@ -22,7 +22,7 @@ use std::{
 use gateless_primitives::{
 	content::ContentRef,
 	dispute::{self, DisputeProof},
-	inference::{inline_output, InferenceHost, ModelRef, OutputPlacement, RunOutputs},
+	inference::{inline_output, InferenceHost, ModelFetch, ModelRef, OutputPlacement, RunOutputs},
 	job::{
 		Abstention, HostTensor, InferenceError, InferenceOutput, InputTensor, InputTensors,
 		JobTensor, OutputRefs, TensorData, TensorListError,
@@ -36,6 +36,7 @@ use crate::{
 	content::{ContentFetcher, ContentStore},
 	journal::LoadJournal,
 	metrics::{LoadOutcome, Metrics, RunOutcome},
+	model_fetch::ModelFetches,
 	store::{FetchPolicy, ModelStore, StoreError},
 	worker::{
 		host::{WorkerCommand, WorkerFailure, WorkerProcess},
@@ -124,6 +125,7 @@ pub struct Engine {
 	worker: Arc<Mutex<WorkerSlot>>,
 	metrics: Metrics,
 	content: Option<ContentSource>,
+	model_fetches: ModelFetches,
 }
 
 impl Engine {
@@ -134,6 +136,13 @@ impl Engine {
 
 	/// [`Engine::new`], counting into `metrics`.
 	pub fn with_metrics(config: EngineConfig, metrics: Metrics) -> std::io::Result<Self> {
+		let store = Self::open_store(&config, metrics.clone())?;
+		Self::with_store(config, store, metrics)
+	}
+
+	/// Opens the model store `config` describes: every node has one (it holds the models it
+	/// provides to peers), validators' engines use it.
+	pub fn open_store(config: &EngineConfig, metrics: Metrics) -> std::io::Result<Arc<ModelStore>> {
 		let store = ModelStore::open(
 			&config.model_dir,
 			FetchPolicy {
@@ -142,17 +151,39 @@ impl Engine {
 				allow_private: config.allow_private_uris,
 			},
 			config.store_quota_bytes,
-			metrics.clone(),
+			metrics,
 		)?;
+		Ok(Arc::new(store))
+	}
+
+	/// The engine over a model store opened with [`Engine::open_store`], counting into `metrics`.
+	pub fn with_store(
+		config: EngineConfig,
+		store: Arc<ModelStore>,
+		metrics: Metrics,
+	) -> std::io::Result<Self> {
 		let journal = LoadJournal::open(&config.model_dir.join("journal"))?;
 		Ok(Self {
 			config: Arc::new(config),
-			store: Arc::new(store),
+			store,
 			journal: Arc::new(journal),
 			worker: Arc::new(Mutex::new(WorkerSlot::default())),
 			metrics,
 			content: None,
+			model_fetches: ModelFetches::default(),
 		})
+	}
+
+	/// The model store the engine uses.
+	pub fn model_store(&self) -> &Arc<ModelStore> {
+		&self.store
+	}
+
+	/// Where the node stands with the model `hash` whose file nodes provide as `content` (see
+	/// [`ModelFetches::obtain`]); unavailable when not held and without a content source.
+	pub fn obtain_model(&self, hash: H256, content: ContentRef) -> ModelFetch {
+		let fetcher = self.content.as_ref().map(|source| &source.fetcher);
+		self.model_fetches.obtain(&self.store, fetcher, hash, content)
 	}
 
 	/// The engine, getting inputs given by content from `source`. Without one, such inputs are
@@ -576,6 +607,10 @@ impl InferenceHost for Engine {
 
 	fn check_model(&mut self, model: ModelRef) -> Verdict {
 		Engine::check_model(self, &model)
+	}
+
+	fn obtain_model(&mut self, hash: H256, content: ContentRef) -> ModelFetch {
+		Engine::obtain_model(self, hash, content)
 	}
 
 	fn fetch_inputs(&mut self, inputs: InputTensors) -> Result<Vec<InputTensor>, Abstention> {

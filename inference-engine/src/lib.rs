@@ -15,8 +15,9 @@
 //!   this node's limit, when an allocation failed).
 //! - [`PlanCache`] keeps the most recently used plans by model hash and input shapes, so a model
 //!   is optimised once per shape its jobs use, not per job.
-//! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes or fetched URIs,
-//!   within a disk quota.
+//! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes, fetched URIs or
+//!   peers, within a disk quota, and serves the chunks of those that nodes provide as content.
+//! - [`model_fetch`] fetches models that nodes provide as content from peers, in the background.
 //! - [`content::ContentStore`] keeps the job inputs and outputs that travel off chain, by content
 //!   hash, checked chunk by chunk, for a time-to-live; a [`ContentFetcher`] (the node's network)
 //!   gets what it lacks from peers.
@@ -77,6 +78,7 @@ pub mod content;
 pub mod engine;
 pub mod journal;
 pub mod metrics;
+pub mod model_fetch;
 pub mod plan;
 pub mod reference;
 pub mod signature;
@@ -88,6 +90,7 @@ pub use engine::{ContentSource, Engine, EngineConfig, Outputs};
 pub use metrics::Metrics;
 pub use plan::{Plan, PlanCache, PlanKey};
 pub use signature::read_signature;
+pub use store::ModelStore;
 pub use worker::{host::WorkerCommand, run_worker, WORKER_ARG};
 
 #[cfg(test)]

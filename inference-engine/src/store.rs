@@ -2,20 +2,28 @@
 //!
 //! A model's bytes come from the store, else from the chain (inline models, passed in by the
 //! offchain worker), else from the model's http(s) URIs, fetched natively with a timeout and a
-//! size cap. Bytes enter the store only when they have the registered size and hash, and are
-//! checked again when read, so a corrupted file is dropped rather than run. The store keeps
-//! within a disk quota by evicting the least recently used models, and backs off URIs that fail.
+//! size cap, else from peers as content (see [`crate::model_fetch`], which writes them into a
+//! `<content>.download` file here chunk by chunk). Bytes enter the store only when they have the
+//! registered size and hash, and are checked again when read, so a corrupted file is dropped
+//! rather than run. The store keeps within a disk quota by evicting the least recently used
+//! models, and backs off URIs that fail.
+//!
+//! A model that nodes provide as content also has its chunk list kept beside it
+//! (`<hash>.manifest`), so that the node serves its chunks to peers, each checked before it goes.
 
 use std::{
 	collections::HashMap,
 	fs,
-	io::{self, Write},
+	io::{self, Read, Write},
+	os::unix::fs::FileExt,
 	path::{Path, PathBuf},
-	sync::{mpsc, Mutex, MutexGuard},
+	sync::{mpsc, Arc, Mutex, MutexGuard},
 	time::{Duration, Instant},
 };
 
+use codec::{Decode, Encode};
 use gateless_primitives::{
+	content::{chunk_len, ContentRef, Manifest, CHUNK_BYTES, MAX_MODEL_CONTENT_BYTES},
 	inference::ModelRef,
 	model::{model_hash, AttestationFailure},
 };
@@ -89,6 +97,9 @@ struct BackOff {
 struct StoreState {
 	files: HashMap<H256, StoredFile>,
 	backed_off: HashMap<String, BackOff>,
+	/// The models the store holds as content: the hash of a chunk list, the model's hash and
+	/// the chunk list.
+	contents: HashMap<H256, (H256, Arc<Manifest>)>,
 }
 
 impl StoreState {
@@ -146,6 +157,37 @@ impl ModelStore {
 			let last_used = now.checked_sub(age).unwrap_or(now);
 			state.files.insert(hash, StoredFile { size: metadata.len(), last_used });
 		}
+		// The chunk lists of the files still there; downloads left for a day are given up.
+		for entry in fs::read_dir(dir)? {
+			let path = entry?.path();
+			let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+			let Some(name) = name else { continue };
+			if name.ends_with(".download") {
+				let age = fs::metadata(&path)
+					.and_then(|metadata| metadata.modified())
+					.ok()
+					.and_then(|at| at.elapsed().ok());
+				if age.is_some_and(|age| age > ABANDONED_DOWNLOAD) {
+					let _ = fs::remove_file(&path);
+				}
+				continue;
+			}
+			let Some(hash) = name.strip_suffix(".manifest").and_then(parse_hash) else { continue };
+			let manifest = fs::read(&path)
+				.ok()
+				.and_then(|bytes| Manifest::decode(&mut &bytes[..]).ok())
+				.filter(|manifest| {
+					state.files.get(&hash).is_some_and(|file| file.size == manifest.len)
+				});
+			match manifest {
+				Some(manifest) => {
+					state.contents.insert(manifest.hash(), (hash, Arc::new(manifest)));
+				},
+				None => {
+					let _ = fs::remove_file(&path);
+				},
+			}
+		}
 		let store = Self {
 			dir: dir.to_path_buf(),
 			max_bytes: fetch.max_bytes,
@@ -172,6 +214,20 @@ impl ModelStore {
 
 	fn path_of(&self, hash: &H256) -> PathBuf {
 		self.dir.join(format!("{}.onnx", hex(hash.as_bytes())))
+	}
+
+	fn manifest_path(&self, hash: &H256) -> PathBuf {
+		self.dir.join(format!("{}.manifest", hex(hash.as_bytes())))
+	}
+
+	/// Where the chunks of a model fetched as `content` are written as they arrive.
+	fn download_path(&self, content: &H256) -> PathBuf {
+		self.dir.join(format!("{}.download", hex(content.as_bytes())))
+	}
+
+	/// The largest model the store takes, in bytes.
+	pub fn max_bytes(&self) -> u64 {
+		self.max_bytes
 	}
 
 	/// Whether the store holds the model with `hash`.
@@ -216,8 +272,17 @@ impl ModelStore {
 
 	fn forget(&self, hash: &H256) {
 		let mut state = self.state();
-		state.files.remove(hash);
+		self.drop_file(&mut state, hash);
 		self.metrics.store_holds(state.files.len(), state.bytes());
+	}
+
+	/// Forgets the file of `hash` and removes its chunk list.
+	fn drop_file(&self, state: &mut StoreState, hash: &H256) {
+		state.files.remove(hash);
+		if state.contents.values().any(|(model, _)| model == hash) {
+			state.contents.retain(|_, (model, _)| model != hash);
+			let _ = fs::remove_file(self.manifest_path(hash));
+		}
 	}
 
 	/// Removes least recently used files, other than `keep`, until `incoming` more bytes fit in
@@ -233,7 +298,7 @@ impl ModelStore {
 			let Some(oldest) = oldest else { break };
 			log::debug!(target: "gateless::inference", "evicting model {oldest:?} from the store");
 			let _ = fs::remove_file(self.path_of(&oldest));
-			state.files.remove(&oldest);
+			self.drop_file(state, &oldest);
 			self.metrics.evicted();
 		}
 		self.metrics.store_holds(state.files.len(), state.bytes());
@@ -284,6 +349,148 @@ impl ModelStore {
 			return Err(StoreError::HashMismatch);
 		}
 		Ok(())
+	}
+
+	/// Makes the stored model with `hash` servable as `content`: its chunk list is computed from
+	/// the file (once) and kept beside it. `Ok(false)` when the file's chunk list is not
+	/// `content` (the registration names other bytes); an error when the store lacks the file or
+	/// it no longer hashes to `hash` (then it is removed).
+	pub fn index_content(&self, hash: &H256, content: &ContentRef) -> Result<bool, StoreError> {
+		if self.state().contents.get(&content.hash).is_some_and(|(model, _)| model == hash) {
+			return Ok(true);
+		}
+		let path = self.path_of(hash);
+		let (manifest, file_hash) = chunk_list(&path, MAX_MODEL_CONTENT_BYTES)
+			.map_err(|error| StoreError::Io(format!("reading {path:?}: {error}")))?;
+		if file_hash != *hash {
+			log::warn!(target: "gateless::inference", "removing corrupted model file {path:?}");
+			self.remove(hash);
+			return Err(StoreError::HashMismatch);
+		}
+		if manifest.content_ref() != *content {
+			return Ok(false);
+		}
+		write_atomically(&self.manifest_path(hash), &manifest.encode())
+			.map_err(|error| StoreError::Io(format!("writing the chunk list: {error}")))?;
+		let mut state = self.state();
+		if state.files.contains_key(hash) {
+			state.contents.insert(content.hash, (*hash, Arc::new(manifest)));
+		}
+		Ok(true)
+	}
+
+	/// The hashes of the chunk lists of the models the store holds as content.
+	pub fn content_hashes(&self) -> Vec<H256> {
+		self.state().contents.keys().copied().collect()
+	}
+
+	/// The chunk list `content` hashes to, if the store holds that model file.
+	pub fn content_manifest(&self, content: &H256) -> Option<Arc<Manifest>> {
+		self.state().contents.get(content).map(|(_, manifest)| manifest.clone())
+	}
+
+	/// Chunk `index` of the model file the store holds as `content`, checked against the chunk
+	/// list before it is served (a file corrupted on disk is removed instead).
+	pub fn content_chunk(&self, content: &H256, index: u32) -> Option<Vec<u8>> {
+		let (model, manifest) = self.state().contents.get(content).cloned()?;
+		let len = chunk_len(manifest.len, index)?;
+		let mut chunk = vec![0; len as usize];
+		let file = fs::File::open(self.path_of(&model)).ok()?;
+		file.read_exact_at(&mut chunk, u64::from(index) * u64::from(CHUNK_BYTES)).ok()?;
+		if manifest.check_chunk(index, &chunk).is_err() {
+			log::warn!(target: "gateless::inference", "removing corrupted model file of {model:?}");
+			self.remove(&model);
+			return None;
+		}
+		if let Some(file) = self.state().files.get_mut(&model) {
+			file.last_used = Instant::now();
+		}
+		Some(chunk)
+	}
+
+	/// Opens (creating it at its full length if needed) the file that a model fetched as the
+	/// content of `manifest` is written into, and says which of its chunks it already holds
+	/// intact: a fetch resumes where an earlier one, in this run of the node or the last, stopped.
+	pub fn open_download(&self, manifest: &Manifest) -> Result<(fs::File, Vec<bool>), StoreError> {
+		let io = |error: io::Error| StoreError::Io(format!("the download file: {error}"));
+		if manifest.len > self.max_bytes {
+			return Err(StoreError::TooLarge { size: manifest.len, limit: self.max_bytes });
+		}
+		let path = self.download_path(&manifest.hash());
+		let file = fs::OpenOptions::new()
+			.read(true)
+			.write(true)
+			.create(true)
+			.truncate(false)
+			.open(&path)
+			.map_err(io)?;
+		let mut had = vec![false; manifest.chunks.len()];
+		if file.metadata().map_err(io)?.len() == manifest.len {
+			let mut chunk = Vec::new();
+			for (index, had) in had.iter_mut().enumerate() {
+				let len = chunk_len(manifest.len, index as u32).unwrap_or(0);
+				chunk.resize(len as usize, 0);
+				*had = file
+					.read_exact_at(&mut chunk, index as u64 * u64::from(CHUNK_BYTES))
+					.is_ok() && manifest.check_chunk(index as u32, &chunk).is_ok();
+			}
+		} else {
+			file.set_len(manifest.len).map_err(io)?;
+		}
+		Ok((file, had))
+	}
+
+	/// Moves a model whose chunks were all written into its download file (see
+	/// [`ModelStore::open_download`]) into the store, once every chunk matches `manifest` and
+	/// the whole file hashes to `hash`, and keeps its chunk list. A file that does not hash to
+	/// `hash` is removed: [`StoreError::HashMismatch`].
+	pub fn insert_download(&self, hash: &H256, manifest: &Manifest) -> Result<(), StoreError> {
+		let partial = self.download_path(&manifest.hash());
+		let (found, file_hash) = chunk_list(&partial, MAX_MODEL_CONTENT_BYTES)
+			.map_err(|error| StoreError::Io(format!("reading {partial:?}: {error}")))?;
+		if found != *manifest || file_hash != *hash {
+			let _ = fs::remove_file(&partial);
+			return Err(if found == *manifest {
+				StoreError::HashMismatch
+			} else {
+				StoreError::Io("the download's chunks changed on disk".into())
+			});
+		}
+		let size = manifest.len;
+		let mut state = self.state();
+		if size > self.quota_bytes || !self.make_room(&mut state, size, Some(hash)) {
+			let _ = fs::remove_file(&partial);
+			return Err(StoreError::TooLarge { size, limit: self.quota_bytes });
+		}
+		let path = self.path_of(hash);
+		write_atomically(&self.manifest_path(hash), &manifest.encode())
+			.and_then(|()| fs::rename(&partial, &path))
+			.map_err(|error| StoreError::Io(format!("storing {path:?}: {error}")))?;
+		state.files.insert(*hash, StoredFile { size, last_used: Instant::now() });
+		state.contents.insert(manifest.hash(), (*hash, Arc::new(manifest.clone())));
+		self.metrics.store_holds(state.files.len(), state.bytes());
+		Ok(())
+	}
+
+	/// Stores a model handed over as the chunks of `manifest`, in order (`chunk(index)`, e.g.
+	/// from the content store's uploads): each checked as it is written, then as
+	/// [`ModelStore::insert_download`].
+	pub fn insert_chunks(
+		&self,
+		hash: &H256,
+		manifest: &Manifest,
+		mut chunk: impl FnMut(u32) -> Option<Vec<u8>>,
+	) -> Result<(), StoreError> {
+		let (file, _) = self.open_download(manifest)?;
+		for index in 0..manifest.chunks.len() as u32 {
+			let bytes = chunk(index)
+				.filter(|bytes| manifest.check_chunk(index, bytes).is_ok())
+				.ok_or_else(|| StoreError::Unavailable(format!("chunk {index} is missing")))?;
+			file.write_all_at(&bytes, u64::from(index) * u64::from(CHUNK_BYTES))
+				.map_err(|error| StoreError::Io(format!("writing chunk {index}: {error}")))?;
+		}
+		file.sync_all().map_err(|error| StoreError::Io(error.to_string()))?;
+		self.insert_download(hash, manifest)
 	}
 
 	/// The bytes of `model`: from the store, else its inline bytes, else its URIs in order
@@ -393,6 +600,32 @@ impl ModelStore {
 			.backed_off
 			.insert(uri, BackOff { failures: failures.saturating_add(1), retry_at, error });
 	}
+}
+
+/// How long a download file may wait for its fetch to resume before the store drops it.
+const ABANDONED_DOWNLOAD: Duration = Duration::from_secs(24 * 3600);
+
+/// The chunk list of the file at `path` (at most `max` bytes) and the blake2-256 of the whole
+/// file, read chunk by chunk: a model of gigabytes is checked without holding it in memory.
+pub fn chunk_list(path: &Path, max: u64) -> io::Result<(Manifest, H256)> {
+	let mut file = fs::File::open(path)?;
+	let len = file.metadata()?.len();
+	if len == 0 || len > max {
+		return Err(io::Error::other(format!("{len} bytes: empty or over {max}")));
+	}
+	let mut whole = blake2b_simd::Params::new().hash_length(32).to_state();
+	let mut chunks = Vec::new();
+	let mut chunk = vec![0u8; CHUNK_BYTES as usize];
+	let mut left = len;
+	while left > 0 {
+		let take = left.min(u64::from(CHUNK_BYTES)) as usize;
+		file.read_exact(&mut chunk[..take])?;
+		whole.update(&chunk[..take]);
+		chunks.push(model_hash(&chunk[..take]));
+		left -= take as u64;
+	}
+	let hash = H256::from_slice(whole.finalize().as_bytes());
+	Ok((Manifest::from_chunk_hashes(len, chunks), hash))
 }
 
 fn parse_hash(hex: &str) -> Option<H256> {

@@ -14,8 +14,8 @@ use gateless_inference_engine::{
 	WorkerCommand,
 };
 use gateless_primitives::{
-	content::{content_ref, ContentRef},
-	inference::ModelRef,
+	content::{content_ref, ContentRef, Manifest, CHUNK_BYTES},
+	inference::{ModelFetch, ModelRef},
 	job::{
 		Abstention, InferenceError, InferenceOutput, InputTensor, InputTensors, JobInput, Tensor,
 		TensorData,
@@ -558,6 +558,37 @@ impl ContentFetcher for Peers {
 		self.store.put(bytes).map_err(|error| format!("{error:?}"))?;
 		Ok(bytes.clone())
 	}
+
+	fn fetch_manifest(&self, content: &ContentRef, max: u64) -> Result<Manifest, String> {
+		let bytes = self.held.get(&content.hash).ok_or("no peer holds it")?;
+		let manifest = chunk_list_of(bytes);
+		manifest.check_within(content, max).map_err(|error| format!("{error:?}"))?;
+		Ok(manifest)
+	}
+
+	fn fetch_chunks(
+		&self,
+		content: &ContentRef,
+		manifest: &Manifest,
+		indices: &[u32],
+		sink: &mut (dyn FnMut(u32, Vec<u8>) -> Result<(), String> + Send),
+	) -> Result<(), String> {
+		self.fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+		let bytes = self.held.get(&content.hash).ok_or("no peer holds it")?;
+		for &index in indices {
+			let start = index as usize * CHUNK_BYTES as usize;
+			let chunk = bytes[start..(start + CHUNK_BYTES as usize).min(bytes.len())].to_vec();
+			manifest.check_chunk(index, &chunk).map_err(|error| format!("{error:?}"))?;
+			sink(index, chunk)?;
+		}
+		Ok(())
+	}
+}
+
+/// The chunk list of `bytes` of any size (`Manifest::of` stops at a tensor's 64 MiB).
+fn chunk_list_of(bytes: &[u8]) -> Manifest {
+	let chunks = bytes.chunks(CHUNK_BYTES as usize).map(model_hash).collect();
+	Manifest::from_chunk_hashes(bytes.len() as u64, chunks)
 }
 
 #[test]
@@ -616,4 +647,114 @@ fn inputs_given_by_content_come_from_the_store_or_from_peers_and_run_as_inline_o
 	// Nor is there any content without a source.
 	let without = Engine::new(config(dir.path())).unwrap();
 	assert_eq!(without.fetch_inputs(job()), Err(Abstention::InputUnavailable));
+}
+
+/// Waits (at most 20 s) until the engine holds `hash`, fetched as `content`; its last answer.
+fn until_fetched(engine: &Engine, hash: H256, content: ContentRef) -> ModelFetch {
+	let deadline = std::time::Instant::now() + Duration::from_secs(20);
+	loop {
+		let fetch = engine.obtain_model(hash, content);
+		if !matches!(fetch, ModelFetch::Fetching { .. }) || std::time::Instant::now() > deadline {
+			return fetch;
+		}
+		std::thread::sleep(Duration::from_millis(20));
+	}
+}
+
+#[test]
+fn a_model_that_nodes_provide_is_fetched_in_the_background_and_served_chunk_by_chunk() {
+	let dir = tempfile::tempdir().unwrap();
+	let limits = ContentLimits { ttl: Duration::from_secs(600), quota_bytes: 1 << 30 };
+	let store =
+		std::sync::Arc::new(ContentStore::open(dir.path().join("content"), limits).unwrap());
+	// 4.2 MiB: five chunks.
+	let onnx = bytes("slow-matmul.onnx");
+	let hash = model_hash(&onnx);
+	let manifest = chunk_list_of(&onnx);
+	let content = manifest.content_ref();
+	let peers = std::sync::Arc::new(Peers {
+		held: [(content.hash, onnx.clone())].into(),
+		store: store.clone(),
+		fetches: Default::default(),
+	});
+	let engine = Engine::new(EngineConfig { max_model_bytes: 8 << 20, ..config(dir.path()) })
+		.unwrap()
+		.with_content(ContentSource {
+			store: store.clone(),
+			fetcher: peers.clone(),
+			timeout: Duration::from_secs(5),
+		});
+
+	// The first ask starts the fetch and answers at once; the model is then held, its bytes the
+	// file's (this model is too slow to check here: `check_model` would run it).
+	assert_eq!(engine.obtain_model(hash, content), ModelFetch::Fetching { received: 0, chunks: 5 });
+	assert_eq!(until_fetched(&engine, hash, content), ModelFetch::Held);
+	assert!(engine.has_model(&hash));
+	let models = engine.model_store();
+	assert_eq!(models.read(&hash).unwrap(), onnx);
+	assert_eq!(peers.fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+	// The node serves it to peers as content, each chunk checked first.
+	assert_eq!(models.content_hashes(), vec![content.hash]);
+	assert_eq!(*models.content_manifest(&content.hash).unwrap(), manifest);
+	assert_eq!(models.content_chunk(&content.hash, 4).unwrap(), onnx[4 << 20..]);
+	assert_eq!(models.content_chunk(&content.hash, 5), None);
+
+	// Registered chunks that make other bytes than the model's: every node finds it, and does not
+	// fetch them again.
+	let other_hash = model_hash(&bytes("digits-mlp.onnx"));
+	assert!(matches!(engine.obtain_model(other_hash, content), ModelFetch::Fetching { .. }));
+	assert_eq!(until_fetched(&engine, other_hash, content), ModelFetch::HashMismatch);
+	assert_eq!(engine.obtain_model(other_hash, content), ModelFetch::HashMismatch);
+	assert!(!engine.has_model(&other_hash));
+
+	// Content nobody provides: unavailable, tried again after a while. Over this node's limit:
+	// too large, not fetched.
+	let nobody = ContentRef { hash: H256::repeat_byte(7), len: 3 << 20 };
+	assert!(matches!(
+		engine.obtain_model(H256::repeat_byte(8), nobody),
+		ModelFetch::Fetching { .. }
+	));
+	assert_eq!(until_fetched(&engine, H256::repeat_byte(8), nobody), ModelFetch::Unavailable);
+	let huge = ContentRef { hash: H256::repeat_byte(9), len: 9 << 20 };
+	assert_eq!(engine.obtain_model(H256::repeat_byte(10), huge), ModelFetch::TooLarge);
+
+	// A removed model stops being served.
+	engine.discard_model(&hash);
+	assert_eq!(models.content_hashes(), vec![]);
+	assert_eq!(models.content_chunk(&content.hash, 0), None);
+}
+
+#[test]
+fn a_model_download_resumes_from_the_chunks_already_on_disk() {
+	let dir = tempfile::tempdir().unwrap();
+	let policy =
+		FetchPolicy { max_bytes: 8 << 20, timeout: Duration::from_secs(1), allow_private: true };
+	let store = ModelStore::open(dir.path(), policy, 1 << 30, Metrics::disabled()).unwrap();
+	let onnx = bytes("slow-matmul.onnx");
+	let manifest = chunk_list_of(&onnx);
+	let (file, had) = store.open_download(&manifest).unwrap();
+	assert_eq!(had, vec![false; 5]);
+	use std::os::unix::fs::FileExt;
+	file.write_all_at(&onnx[..2 << 20], 0).unwrap();
+	// A chunk written wrong does not count.
+	file.write_all_at(&[1, 2, 3], 3 << 20).unwrap();
+	drop(file);
+	// After a restart too.
+	drop(store);
+	let store = ModelStore::open(dir.path(), policy, 1 << 30, Metrics::disabled()).unwrap();
+	let (file, had) = store.open_download(&manifest).unwrap();
+	assert_eq!(had, vec![true, true, false, false, false]);
+	file.write_all_at(&onnx[2 << 20..], 2 << 20).unwrap();
+	// Not the model with this hash: refused, and the download is dropped.
+	assert_eq!(
+		store.insert_download(&H256::repeat_byte(1), &manifest),
+		Err(StoreError::HashMismatch)
+	);
+	let (file, had) = store.open_download(&manifest).unwrap();
+	assert_eq!(had, vec![false; 5]);
+	file.write_all_at(&onnx, 0).unwrap();
+	store.insert_download(&model_hash(&onnx), &manifest).unwrap();
+	assert_eq!(store.read(&model_hash(&onnx)).unwrap(), onnx);
+	assert_eq!(store.content_hashes(), vec![manifest.hash()]);
 }

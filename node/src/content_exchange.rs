@@ -1,14 +1,15 @@
-//! The data plane's transport: content (job inputs above the inline threshold) exchanged between
-//! nodes over an `sc-network` request-response protocol, found through the network's Kademlia
-//! provider records.
+//! The data plane's transport: content (job tensors above the inline threshold, and model files)
+//! exchanged between nodes over an `sc-network` request-response protocol, found through the
+//! network's Kademlia provider records.
 //!
 //! - **Serving.** `/gateless/<genesis>/content/1` answers two requests: a content's [`Manifest`]
 //!   by hash, and one chunk (at most [`CHUNK_BYTES`]) by hash and index, from the node's
-//!   [`ContentStore`]. Requests are a few dozen bytes; responses at most a chunk.
-//! - **Providing.** Every content the store holds (uploaded by a user through this node's RPC, or
-//!   fetched for a job) is announced with `start_providing(hash)`, again every
-//!   [`REPROVIDE_EVERY`] (a record started before the node had DHT peers is otherwise lost), and
-//!   withdrawn when the store drops it.
+//!   [`ContentStore`], else from its [`ModelStore`] (the models it holds as content). Requests
+//!   are a few dozen bytes; responses at most a chunk, or the chunk list of a 2 GiB model (64 KiB).
+//! - **Providing.** Every content the stores hold (uploaded by a user or a model's builder through
+//!   this node's RPC, or fetched for a job or an attestation) is announced with
+//!   `start_providing(hash)`, again every [`REPROVIDE_EVERY`] (a record started before the node
+//!   had DHT peers is otherwise lost), and withdrawn when the store drops it.
 //! - **Fetching.** An executor's node asks the DHT for providers (`get_providers`), adds the peers
 //!   it is connected to as a fallback, gets the manifest from the first that has it (checked
 //!   against the hash) and then the chunks, four at a time spread over up to four holders, each
@@ -26,8 +27,8 @@ use std::{
 
 use codec::{Decode, Encode};
 use futures::{channel::oneshot, StreamExt};
-use gateless_inference_engine::{ContentFetcher, ContentStore};
-use gateless_primitives::content::{ContentRef, Manifest, CHUNK_BYTES};
+use gateless_inference_engine::{ContentFetcher, ContentStore, ModelStore};
+use gateless_primitives::content::{ContentRef, Manifest, CHUNK_BYTES, MAX_CONTENT_BYTES};
 use sc_network::{
 	config::{IncomingRequest, OutgoingResponse},
 	service::traits::NetworkService,
@@ -105,10 +106,11 @@ pub fn protocol_config<B: BlockT<Hash = H256>, N: NetworkBackend<B, H256>>(
 	(config, receiver)
 }
 
-/// Answers peers' requests from the store, until the network goes away. With `corrupt` (the
+/// Answers peers' requests from the stores, until the network goes away. With `corrupt` (the
 /// `corrupt-content` test fault only), every chunk served has its first byte flipped.
 pub async fn serve(
 	store: Arc<ContentStore>,
+	models: Arc<ModelStore>,
 	requests: async_channel::Receiver<IncomingRequest>,
 	corrupt: bool,
 ) {
@@ -116,7 +118,7 @@ pub async fn serve(
 	while let Some(IncomingRequest { peer, payload, pending_response }) = requests.next().await {
 		let (result, reputation_changes) = match ContentRequest::decode(&mut &payload[..]) {
 			Ok(request) => {
-				let mut response = answer(&store, request);
+				let mut response = answer(&store, &models, request);
 				if let (true, ContentResponse::Chunk(chunk)) = (corrupt, &mut response) {
 					if let Some(first) = chunk.first_mut() {
 						*first ^= 0xff;
@@ -137,13 +139,15 @@ pub async fn serve(
 	}
 }
 
-fn answer(store: &ContentStore, request: ContentRequest) -> ContentResponse {
+fn answer(store: &ContentStore, models: &ModelStore, request: ContentRequest) -> ContentResponse {
 	match request {
 		ContentRequest::Manifest(hash) => store
 			.manifest(&hash)
+			.or_else(|| models.content_manifest(&hash).map(|manifest| (*manifest).clone()))
 			.map_or(ContentResponse::NotFound, ContentResponse::Manifest),
 		ContentRequest::Chunk { hash, index } => store
 			.chunk(&hash, index)
+			.or_else(|| models.content_chunk(&hash, index))
 			.map_or(ContentResponse::NotFound, ContentResponse::Chunk),
 	}
 }
@@ -156,6 +160,7 @@ type ProviderWaiters = Arc<Mutex<HashMap<Vec<u8>, Vec<oneshot::Sender<Vec<PeerId
 #[derive(Clone)]
 pub struct ContentExchange {
 	store: Arc<ContentStore>,
+	models: Arc<ModelStore>,
 	network: Arc<dyn NetworkService>,
 	sync: Arc<sc_network_sync::SyncingService<gateless_runtime::opaque::Block>>,
 	protocol: ProtocolName,
@@ -167,12 +172,13 @@ impl ContentExchange {
 	/// The exchange over `network`; call [`ContentExchange::run`] in a task.
 	pub fn new(
 		store: Arc<ContentStore>,
+		models: Arc<ModelStore>,
 		network: Arc<dyn NetworkService>,
 		sync: Arc<sc_network_sync::SyncingService<gateless_runtime::opaque::Block>>,
 		protocol: ProtocolName,
 		runtime: tokio::runtime::Handle,
 	) -> Self {
-		Self { store, network, sync, protocol, waiters: Default::default(), runtime }
+		Self { store, models, network, sync, protocol, waiters: Default::default(), runtime }
 	}
 
 	/// Announces that this node holds `hash`.
@@ -180,11 +186,12 @@ impl ContentExchange {
 		self.network.start_providing(KademliaKey::new(&hash.as_bytes()));
 	}
 
-	/// Hands DHT answers to waiting fetches, and announces the store's content again and drops
+	/// Hands DHT answers to waiting fetches, and announces the stores' content again and drops
 	/// expired content every [`REPROVIDE_EVERY`].
 	pub async fn run(self) {
 		let mut events = self.network.event_stream("gateless-content");
 		let mut reprovide = tokio::time::interval(REPROVIDE_EVERY);
+		let mut provided_models = std::collections::HashSet::new();
 		loop {
 			tokio::select! {
 				event = events.next() => match event {
@@ -199,6 +206,15 @@ impl ContentExchange {
 					for hash in self.store.hashes() {
 						self.provide(hash);
 					}
+					let held: std::collections::HashSet<H256> =
+						self.models.content_hashes().into_iter().collect();
+					for gone in provided_models.difference(&held) {
+						self.network.stop_providing(KademliaKey::new(&gone.as_bytes()));
+					}
+					for hash in &held {
+						self.provide(*hash);
+					}
+					provided_models = held;
 				},
 			}
 		}
@@ -276,11 +292,13 @@ impl ContentExchange {
 		self.network.report_peer(peer, WRONG_BYTES);
 	}
 
-	/// Fetches `content` from peers, checking every byte, and keeps it in the store.
-	pub async fn fetch_async(&self, content: ContentRef) -> Result<Vec<u8>, String> {
-		if let Some(bytes) = self.store.get(&content) {
-			return Ok(bytes);
-		}
+	/// The chunk list of `content` (of at most `max` bytes), checked against its hash, and up to
+	/// [`MAX_HOLDERS`] peers that hold it.
+	async fn holders(
+		&self,
+		content: &ContentRef,
+		max: u64,
+	) -> Result<(Manifest, Vec<PeerId>), String> {
 		let hash = content.hash;
 		let candidates = self.candidates(&hash).await;
 		if candidates.is_empty() {
@@ -290,7 +308,9 @@ impl ContentExchange {
 		let mut holders = Vec::new();
 		for peer in candidates {
 			match self.ask(peer, &ContentRequest::Manifest(hash)).await {
-				Some(ContentResponse::Manifest(offered)) if offered.check(&content).is_ok() => {
+				Some(ContentResponse::Manifest(offered))
+					if offered.check_within(content, max).is_ok() =>
+				{
 					manifest.get_or_insert(offered);
 					holders.push(peer);
 					if holders.len() >= MAX_HOLDERS {
@@ -302,22 +322,28 @@ impl ContentExchange {
 			}
 		}
 		let manifest = manifest.ok_or_else(|| "no peer holds it".to_string())?;
-		// Up to PARALLEL_CHUNKS requests at a time, spread over the holders; a holder that fails
-		// is dropped (and banned, when what it sent is wrong), its chunks asked of the others.
-		let mut received: Vec<Option<Vec<u8>>> = vec![None; manifest.chunks.len()];
-		loop {
-			let missing: Vec<u32> = (0..received.len())
-				.filter(|index| received.get(*index).is_some_and(Option::is_none))
-				.take(PARALLEL_CHUNKS)
-				.map(|index| index as u32)
-				.collect();
-			if missing.is_empty() {
-				break;
-			}
+		Ok((manifest, holders))
+	}
+
+	/// Fetches chunks `indices` of the content `hash` whose chunk list is `manifest` from
+	/// `holders`, [`PARALLEL_CHUNKS`] at a time spread over them, and hands each to `sink` once it
+	/// matches the chunk list. A holder that fails is dropped (and banned, when what it sent is
+	/// wrong), its chunks asked of the others.
+	async fn chunks_from(
+		&self,
+		hash: H256,
+		manifest: &Manifest,
+		mut holders: Vec<PeerId>,
+		indices: &[u32],
+		sink: &mut (dyn FnMut(u32, Vec<u8>) -> Result<(), String> + Send),
+	) -> Result<(), String> {
+		let mut pending: std::collections::VecDeque<u32> = indices.iter().copied().collect();
+		while !pending.is_empty() {
 			if holders.is_empty() {
-				return Err(format!("no holder left for chunk {}", missing[0]));
+				return Err(format!("no holder left for chunk {}", pending[0]));
 			}
-			let asks = missing.iter().map(|&index| {
+			let batch: Vec<u32> = (0..PARALLEL_CHUNKS).map_while(|_| pending.pop_front()).collect();
+			let asks = batch.iter().map(|&index| {
 				let peer = holders[index as usize % holders.len()];
 				async move {
 					(index, peer, self.ask(peer, &ContentRequest::Chunk { hash, index }).await)
@@ -328,15 +354,35 @@ impl ContentExchange {
 					Some(ContentResponse::Chunk(chunk))
 						if manifest.check_chunk(index, &chunk).is_ok() =>
 					{
-						received[index as usize] = Some(chunk);
+						sink(index, chunk)?;
 						continue;
 					},
 					Some(ContentResponse::Chunk(_)) => self.punish(peer, "chunk", &hash),
 					_ => {},
 				}
 				holders.retain(|holder| *holder != peer);
+				pending.push_back(index);
 			}
 		}
+		Ok(())
+	}
+
+	/// Fetches `content` from peers, checking every byte, and keeps it in the store.
+	pub async fn fetch_async(&self, content: ContentRef) -> Result<Vec<u8>, String> {
+		if let Some(bytes) = self.store.get(&content) {
+			return Ok(bytes);
+		}
+		let hash = content.hash;
+		let (manifest, holders) = self.holders(&content, MAX_CONTENT_BYTES).await?;
+		let mut received: Vec<Option<Vec<u8>>> = vec![None; manifest.chunks.len()];
+		let indices: Vec<u32> = (0..manifest.chunks.len() as u32).collect();
+		let mut keep = |index: u32, chunk: Vec<u8>| -> Result<(), String> {
+			if let Some(slot) = received.get_mut(index as usize) {
+				*slot = Some(chunk);
+			}
+			Ok(())
+		};
+		self.chunks_from(hash, &manifest, holders, &indices, &mut keep).await?;
 		let chunks: Vec<Vec<u8>> = received.into_iter().flatten().collect();
 		let bytes = self
 			.store
@@ -361,5 +407,26 @@ impl ContentFetcher for ContentExchange {
 		self.runtime
 			.block_on(async move { tokio::time::timeout(timeout, fetch).await })
 			.map_err(|_| format!("not fetched within {timeout:?}"))?
+	}
+
+	fn fetch_manifest(&self, content: &ContentRef, max: u64) -> Result<Manifest, String> {
+		// Called from a model fetch's own thread: its requests have their own timeouts.
+		self.runtime.block_on(self.holders(content, max)).map(|(manifest, _)| manifest)
+	}
+
+	fn fetch_chunks(
+		&self,
+		content: &ContentRef,
+		manifest: &Manifest,
+		indices: &[u32],
+		sink: &mut (dyn FnMut(u32, Vec<u8>) -> Result<(), String> + Send),
+	) -> Result<(), String> {
+		let max = manifest.len;
+		self.runtime.block_on(async {
+			let (_, holders) = self.holders(content, max).await?;
+			self.chunks_from(content.hash, manifest, holders, indices, sink).await?;
+			self.provide(content.hash);
+			Ok(())
+		})
 	}
 }

@@ -9,8 +9,9 @@ use std::{ops::Add, str::FromStr, time::Duration};
 
 use gateless_inference_engine::{Engine, Outputs};
 use gateless_primitives::{
+	content::ContentRef,
 	dispute::DisputeProof,
-	inference::{InferenceHost, ModelRef, OutputPlacement},
+	inference::{InferenceHost, ModelFetch, ModelRef, OutputPlacement},
 	job::{Abstention, HostTensor, InferenceOutput, InputTensor, InputTensors},
 	model::{DType, Determinism, Verdict},
 };
@@ -81,6 +82,10 @@ impl InferenceHost for FaultyEngine {
 
 	fn check_model(&mut self, model: ModelRef) -> Verdict {
 		self.engine.check_model(&model)
+	}
+
+	fn obtain_model(&mut self, hash: H256, content: ContentRef) -> ModelFetch {
+		self.engine.obtain_model(hash, content)
 	}
 
 	fn discard_model(&mut self, hash: H256) {

@@ -6,8 +6,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use gateless_inference_engine::{ContentStore, Engine};
-use gateless_primitives::content::ContentRef;
+use gateless_inference_engine::{ContentStore, Engine, ModelStore};
+use gateless_primitives::content::{ContentRef, Manifest, MAX_MODEL_CONTENT_BYTES};
 use gateless_primitives::runtime_api::{InferenceJobsApi, ModelRegistryApi, ValidatorStakingApi};
 use gateless_rpc::{ContentService, Gateless, GatelessApiServer, LocalModelStore, TransferLimiter};
 use gateless_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
@@ -44,10 +44,11 @@ pub struct FullDeps<C, P> {
 /// How many outputs `gateless_output` fetches from peers at once: each may hold 64 MiB in memory.
 const PARALLEL_OUTPUT_FETCHES: usize = 2;
 
-/// The content methods over the node's content store and exchange: uploads are provided to the
-/// network at once, and outputs are fetched from peers, a few at a time.
+/// The content methods over the node's content and model stores and its exchange: uploads are
+/// provided to the network at once, and outputs are fetched from peers, a few at a time.
 pub struct NodeContent {
 	store: Arc<ContentStore>,
+	models: Arc<ModelStore>,
 	exchange: ContentExchange,
 	timeout: Duration,
 	fetches: tokio::sync::Semaphore,
@@ -55,9 +56,14 @@ pub struct NodeContent {
 
 impl NodeContent {
 	/// Fetches take at most `timeout` each.
-	pub fn new(store: Arc<ContentStore>, exchange: ContentExchange, timeout: Duration) -> Self {
+	pub fn new(
+		store: Arc<ContentStore>,
+		models: Arc<ModelStore>,
+		exchange: ContentExchange,
+		timeout: Duration,
+	) -> Self {
 		let fetches = tokio::sync::Semaphore::new(PARALLEL_OUTPUT_FETCHES);
-		Self { store, exchange, timeout, fetches }
+		Self { store, models, exchange, timeout, fetches }
 	}
 }
 
@@ -86,6 +92,40 @@ impl ContentService for NodeContent {
 
 	fn chunk(&self, hash: &H256, index: u32) -> Option<Vec<u8>> {
 		self.store.chunk(hash, index)
+	}
+
+	async fn put_model(
+		&self,
+		hash: H256,
+		content: ContentRef,
+		chunks: Vec<H256>,
+	) -> Result<(), String> {
+		let manifest = Manifest::from_chunk_hashes(content.len, chunks);
+		manifest
+			.check_within(&content, MAX_MODEL_CONTENT_BYTES)
+			.map_err(|_| "these chunks are not the registered model's chunk list")?;
+		let (models, store) = (self.models.clone(), self.store.clone());
+		// Up to 2 GiB read, checked and written: off the async threads.
+		tokio::task::spawn_blocking(move || {
+			if !models.contains(&hash) {
+				let chunks = manifest.chunks.clone();
+				models
+					.insert_chunks(&hash, &manifest, |index| {
+						store.uploaded_chunk(chunks.get(index as usize)?)
+					})
+					.map_err(|error| format!("{error:?}"))?;
+				store.discard_chunks(&manifest.chunks);
+			}
+			match models.index_content(&hash, &content) {
+				Ok(true) => Ok(()),
+				Ok(false) => Err("the model's file is not the registered chunk list".to_string()),
+				Err(error) => Err(format!("{error:?}")),
+			}
+		})
+		.await
+		.map_err(|_| "the node is stopping".to_string())??;
+		self.exchange.provide(content.hash);
+		Ok(())
 	}
 }
 

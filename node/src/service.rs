@@ -211,6 +211,21 @@ pub fn new_full<
 				))
 			})?,
 	);
+	// Every node has a model store: it holds the models it provides to peers (a builder's node
+	// the models handed to it, a validator's those it fetched); validators' engines use it too.
+	let inference_metrics = match config.prometheus_registry() {
+		Some(registry) => gateless_inference_engine::Metrics::register(registry)
+			.map_err(|error| ServiceError::Other(format!("inference metrics: {error}")))?,
+		None => gateless_inference_engine::Metrics::disabled(),
+	};
+	let model_store =
+		gateless_inference_engine::Engine::open_store(&inference, inference_metrics.clone())
+			.map_err(|error| {
+				ServiceError::Other(format!(
+					"cannot open the model store in {:?}: {error}",
+					inference.model_dir
+				))
+			})?;
 	let content_protocol = crate::content_exchange::protocol_name(&genesis_hash);
 	let (content_protocol_config, content_requests) =
 		crate::content_exchange::protocol_config::<Block, N>(content_protocol.clone());
@@ -240,6 +255,7 @@ pub fn new_full<
 
 	let content_exchange = crate::content_exchange::ContentExchange::new(
 		content_store.clone(),
+		model_store.clone(),
 		network.clone(),
 		sync_service.clone(),
 		content_protocol,
@@ -249,7 +265,12 @@ pub fn new_full<
 	task_manager.spawn_handle().spawn(
 		"gateless-content-server",
 		Some("networking"),
-		crate::content_exchange::serve(content_store.clone(), content_requests, corrupt_content),
+		crate::content_exchange::serve(
+			content_store.clone(),
+			model_store.clone(),
+			content_requests,
+			corrupt_content,
+		),
 	);
 	task_manager.spawn_handle().spawn(
 		"gateless-content-exchange",
@@ -264,23 +285,22 @@ pub fn new_full<
 
 	// The model store and inference engine serve the offchain workers, and `gateless_putModel`.
 	let engine = if config.offchain_worker.enabled {
-		let metrics = match config.prometheus_registry() {
-			Some(registry) => gateless_inference_engine::Metrics::register(registry)
-				.map_err(|error| ServiceError::Other(format!("inference metrics: {error}")))?,
-			None => gateless_inference_engine::Metrics::disabled(),
-		};
-		let engine = gateless_inference_engine::Engine::with_metrics(inference.clone(), metrics)
-			.map_err(|error| {
-				ServiceError::Other(format!(
-					"cannot open the model store in {:?}: {error}",
-					inference.model_dir
-				))
-			})?
-			.with_content(gateless_inference_engine::ContentSource {
-				store: content_store.clone(),
-				fetcher: Arc::new(content_exchange.clone()),
-				timeout: Duration::from_secs(content.content_fetch_timeout_secs.max(1)),
-			});
+		let engine = gateless_inference_engine::Engine::with_store(
+			inference.clone(),
+			model_store.clone(),
+			inference_metrics,
+		)
+		.map_err(|error| {
+			ServiceError::Other(format!(
+				"cannot open the load journal in {:?}: {error}",
+				inference.model_dir
+			))
+		})?
+		.with_content(gateless_inference_engine::ContentSource {
+			store: content_store.clone(),
+			fetcher: Arc::new(content_exchange.clone()),
+			timeout: Duration::from_secs(content.content_fetch_timeout_secs.max(1)),
+		});
 		log::info!(
 			"🧮 Inference engine: models in {:?} (quota {} MiB), up to {} MiB each, {} cached, {} \
 			 ms per run, {} thread(s), workers of {} MiB",
@@ -349,6 +369,7 @@ pub fn new_full<
 		let pool = transaction_pool.clone();
 		let content_service = Arc::new(crate::rpc::NodeContent::new(
 			content_store.clone(),
+			model_store.clone(),
 			content_exchange.clone(),
 			Duration::from_secs(content.content_fetch_timeout_secs.max(1)),
 		));

@@ -1,5 +1,5 @@
-//! Content: bytes that travel between nodes off chain (job inputs above the inline threshold),
-//! named on chain only by their hash and length.
+//! Content: bytes that travel between nodes off chain (job tensors above the inline threshold,
+//! and model files), named on chain only by their hash and length.
 //!
 //! Content is cut into [`CHUNK_BYTES`] chunks, the unit nodes exchange. Its [`ContentRef::hash`] is
 //! the blake2-256 of its [`Manifest`] (its length and each chunk's blake2-256), so a node that
@@ -20,11 +20,15 @@ fn blake2_256(bytes: &[u8]) -> H256 {
 /// The size of every chunk but the last (1 MiB): what one request-response exchange carries.
 pub const CHUNK_BYTES: u32 = 1024 * 1024;
 
-/// The largest content (64 MiB): one tensor's bytes.
+/// The largest content of a job (64 MiB): one tensor's bytes.
 pub const MAX_CONTENT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The most chunks of one content.
+/// The most chunks of one tensor's content.
 pub const MAX_CHUNKS: u32 = (MAX_CONTENT_BYTES / CHUNK_BYTES as u64) as u32;
+
+/// The largest model file that travels as content (2 GiB, 2,048 chunks; its manifest is 64 KiB,
+/// within one response).
+pub const MAX_MODEL_CONTENT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// Bytes named by their hash: what the chain knows of content.
 #[derive(
@@ -67,9 +71,16 @@ pub enum ContentError {
 	BadChunk,
 }
 
-/// How many chunks content of `len` bytes has (`None` when the length is 0 or too large).
+/// How many chunks a tensor's content of `len` bytes has (`None` when the length is 0 or over
+/// [`MAX_CONTENT_BYTES`]).
 pub fn chunk_count(len: u64) -> Option<u32> {
-	if len == 0 || len > MAX_CONTENT_BYTES {
+	chunk_count_within(len, MAX_CONTENT_BYTES)
+}
+
+/// How many chunks content of `len` bytes has, for content of at most `max` bytes (`None` when
+/// the length is 0 or over `max`).
+pub fn chunk_count_within(len: u64, max: u64) -> Option<u32> {
+	if len == 0 || len > max {
 		return None;
 	}
 	u32::try_from(len.div_ceil(u64::from(CHUNK_BYTES))).ok()
@@ -100,10 +111,22 @@ impl Manifest {
 		ContentRef { hash: self.hash(), len: self.len }
 	}
 
-	/// Checks that the manifest is the one of `content`: it hashes to its hash, and has one entry
-	/// per chunk of its length.
+	/// The manifest of content whose chunks hash to `chunks` (a model's, computed while reading
+	/// its file chunk by chunk).
+	pub fn from_chunk_hashes(len: u64, chunks: Vec<H256>) -> Self {
+		Self { len, chunks }
+	}
+
+	/// Checks that the manifest is the one of a tensor's `content`: it hashes to its hash, and
+	/// has one entry per chunk of its length, which is at most [`MAX_CONTENT_BYTES`].
 	pub fn check(&self, content: &ContentRef) -> Result<(), ContentError> {
-		let count = chunk_count(content.len).ok_or(ContentError::BadLength)?;
+		self.check_within(content, MAX_CONTENT_BYTES)
+	}
+
+	/// [`Manifest::check`] for content of at most `max` bytes (a model's:
+	/// [`MAX_MODEL_CONTENT_BYTES`]).
+	pub fn check_within(&self, content: &ContentRef, max: u64) -> Result<(), ContentError> {
+		let count = chunk_count_within(content.len, max).ok_or(ContentError::BadLength)?;
 		if self.len != content.len || self.chunks.len() != count as usize {
 			return Err(ContentError::BadManifest);
 		}
@@ -171,6 +194,13 @@ mod tests {
 		assert_eq!(chunk_count(0), None);
 		assert_eq!(chunk_count(MAX_CONTENT_BYTES + 1), None);
 		assert_eq!(chunk_count(MAX_CONTENT_BYTES), Some(MAX_CHUNKS));
+		// A model may be larger than a tensor.
+		assert_eq!(chunk_count_within(MAX_CONTENT_BYTES + 1, MAX_MODEL_CONTENT_BYTES), Some(65));
+		assert_eq!(
+			chunk_count_within(MAX_MODEL_CONTENT_BYTES, MAX_MODEL_CONTENT_BYTES),
+			Some(2048)
+		);
+		assert_eq!(chunk_count_within(MAX_MODEL_CONTENT_BYTES + 1, MAX_MODEL_CONTENT_BYTES), None);
 		assert_eq!(chunk_len(10, 0), Some(10));
 		assert_eq!(chunk_len(10, 1), None);
 		assert_eq!(chunk_len(u64::from(CHUNK_BYTES), 0), Some(CHUNK_BYTES));

@@ -1,6 +1,7 @@
 //! The `inference` runtime interface: how offchain workers ask the node to check and run models.
 //!
-//! The runtime calls [`check_model`], [`run`], [`prove`], [`has_model`] and [`discard_model`]
+//! The runtime calls [`check_model`], [`run`], [`prove`], [`has_model`], [`obtain_model`] and
+//! [`discard_model`]
 //! (`run` is at version 5: every input in, inline or by content, every output out, the large ones
 //! kept by the node as content; version 4 serves runtimes of spec 108 and 109, which revealed
 //! every output inline, version 3 runtimes of spec 107, whose inputs were all inline too, and
@@ -21,6 +22,7 @@ use sp_runtime_interface::{
 };
 
 use crate::{
+	content::ContentRef,
 	dispute::DisputeProof,
 	job::{
 		Abstention, HostTensor, InferenceError, InferenceOutput, InputTensors, LegacyInputTensors,
@@ -118,6 +120,24 @@ pub struct ModelRef {
 	pub inline: Option<Vec<u8>>,
 }
 
+/// Where a node stands with the bytes of a model that nodes provide as content
+/// ([`obtain_model`]).
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug)]
+pub enum ModelFetch {
+	/// The node holds them, checked against the model's hash: it can check and run the model,
+	/// and provides the file to its peers.
+	Held,
+	/// It is fetching them from peers in the background: `received` of `chunks` chunks so far.
+	Fetching { received: u32, chunks: u32 },
+	/// Its last attempt found no peer that served them; it tries again after a back-off.
+	Unavailable,
+	/// The model is larger than this node holds (`--max-model-mib`): it abstains.
+	TooLarge,
+	/// The chunks match the registered chunk list but the file does not hash to the model's
+	/// hash: the registration names other bytes, which every node finds.
+	HashMismatch,
+}
+
 /// The node's side of the interface, implemented by its inference engine.
 #[cfg(not(substrate_runtime))]
 pub trait InferenceHost: Send {
@@ -126,6 +146,10 @@ pub trait InferenceHost: Send {
 	/// Gets the model's bytes (store, inline bytes or URIs), checks size and hash, loads it and
 	/// checks its signature: the verdict a validator attests.
 	fn check_model(&mut self, model: ModelRef) -> Verdict;
+	/// Makes sure the node holds the model with `hash`, whose file nodes provide as `content`:
+	/// when it does not, starts fetching it from peers in the background (one fetch per model,
+	/// resumed where it stopped), and says where that stands without waiting for it.
+	fn obtain_model(&mut self, hash: H256, content: ContentRef) -> ModelFetch;
 	/// Gets the bytes of a job's inputs: the inline ones as they are, the others fetched by
 	/// content hash from the nodes that provide them, each checked against its hash.
 	/// [`Abstention::InputUnavailable`] when some cannot be had in time.
@@ -189,7 +213,7 @@ type LegacyInputTensor = Tensor<LEGACY_MAX_INPUT_BYTES>;
 
 #[cfg(not(substrate_runtime))]
 pub use self::inference::HostFunctions;
-pub use self::inference::{check_model, discard_model, has_model, prove, run};
+pub use self::inference::{check_model, discard_model, has_model, obtain_model, prove, run};
 
 /// Model checks and inference, served by the node to offchain workers.
 #[runtime_interface]
@@ -197,6 +221,17 @@ pub trait Inference {
 	/// Whether the node's model store holds the model with `hash`; `false` without an engine.
 	fn has_model(&mut self, hash: PassFatPointerAndDecode<H256>) -> bool {
 		self.extension::<InferenceExt>().is_some_and(|engine| engine.0.has_model(hash))
+	}
+
+	/// Where the node stands with a model that nodes provide as `content` (see
+	/// [`InferenceHost::obtain_model`]); `None` without an engine.
+	fn obtain_model(
+		&mut self,
+		hash: PassFatPointerAndDecode<H256>,
+		content: PassFatPointerAndDecode<ContentRef>,
+	) -> AllocateAndReturnByCodec<Option<ModelFetch>> {
+		self.extension::<InferenceExt>()
+			.map(|engine| engine.0.obtain_model(hash, content))
 	}
 
 	/// The verdict on `model` (see [`InferenceHost::check_model`]); `None` without an engine.

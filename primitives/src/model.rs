@@ -273,6 +273,30 @@ pub enum ModelLocation {
 	Inline,
 	/// At any of these http(s) URIs; the bytes must hash to the registered blake2-256 hash.
 	Uris(BoundedVec<ModelUri, ConstU32<MAX_URIS>>),
+	/// Held by nodes, which provide the file as content (see [`crate::content`]): `content` is
+	/// the hash of its chunk list, so that every chunk is checked as it arrives; the whole file
+	/// must still hash to the model's hash. The URIs, if any, are tried too.
+	Peers { content: H256, uris: BoundedVec<ModelUri, ConstU32<MAX_URIS>> },
+}
+
+impl ModelLocation {
+	/// The http(s) URIs that serve the model, if any.
+	pub fn uris(&self) -> &[ModelUri] {
+		match self {
+			ModelLocation::Inline => &[],
+			ModelLocation::Uris(uris) | ModelLocation::Peers { uris, .. } => uris,
+		}
+	}
+
+	/// The model file as content, when nodes provide it.
+	pub fn content(&self, size: u64) -> Option<crate::content::ContentRef> {
+		match self {
+			ModelLocation::Peers { content, .. } => {
+				Some(crate::content::ContentRef { hash: *content, len: size })
+			},
+			_ => None,
+		}
+	}
 }
 
 /// Why a validator could not attest that a model loads.

@@ -107,6 +107,17 @@ pub trait GatelessApi<BlockHash> {
 	#[method(name = "gateless_putContent")]
 	fn put_content(&self, len: u64, chunks: Vec<H256>) -> RpcResult<types::Content>;
 
+	/// Hands this node the file of model `model`, registered to be provided by nodes (location
+	/// `peers`), as chunks uploaded with `gateless_putChunk`, in order: checked against the
+	/// registered chunk list (the content hash) and the model's hash, kept in the node's model
+	/// store and provided to the network, from where validators fetch it. Safe: it takes only
+	/// the bytes a model registered on chain names, up to the node's largest model
+	/// (`--max-model-mib`). Returns the model's content hash and length. Errors:
+	/// `UNKNOWN_MODEL`, `MODEL_STORE` (not a model nodes provide, rejected or banned, chunks
+	/// missing or not the registered ones, too large for this node).
+	#[method(name = "gateless_putModelContent")]
+	async fn put_model_content(&self, model: u64, chunks: Vec<H256>) -> RpcResult<types::Content>;
+
 	/// A finalized job's outputs with their bytes, or `null` while it runs or if it did not end
 	/// `finalized`. Outputs kept off chain are fetched from the executors that hold them (or
 	/// found in this node's content store), checked against their hashes and against the root
@@ -137,6 +148,14 @@ pub trait ContentService: Send + Sync {
 	async fn fetch(&self, content: ContentRef) -> Result<Vec<u8>, String>;
 	/// Chunk `index` of content the store holds.
 	fn chunk(&self, hash: &H256, index: u32) -> Option<Vec<u8>>;
+	/// Stores the file of the model `hash`, provided as `content`, from uploaded `chunks` (in
+	/// order), checked against both, and provides it; or why not.
+	async fn put_model(
+		&self,
+		hash: H256,
+		content: ContentRef,
+		chunks: Vec<H256>,
+	) -> Result<(), String>;
 }
 
 /// The most bytes of outputs kept off chain that `gateless_output` puts in its answer (8 MiB of
@@ -488,6 +507,32 @@ where
 		Ok(types::Content { hash: hex_of(hash.as_bytes()), len })
 	}
 
+	async fn put_model_content(&self, id: u64, chunks: Vec<H256>) -> RpcResult<types::Content> {
+		let access = self.content_access()?;
+		let refused = |reason: &str| error(error_code::MODEL_STORE, reason, None);
+		let info = self
+			.client
+			.runtime_api()
+			.model(self.at(None), id)
+			.map_err(runtime_error)?
+			.ok_or_else(|| error(error_code::UNKNOWN_MODEL, "no model has this id", None))?;
+		let Some(content) = info.location.content(info.size) else {
+			return Err(refused("the model is not registered to be provided by nodes"));
+		};
+		if matches!(info.status, model::ModelStatus::Rejected(_) | model::ModelStatus::Banned) {
+			return Err(refused("the model was rejected or banned"));
+		}
+		access.service.put_model(info.hash, content, chunks).await.map_err(|reason| {
+			error(error_code::MODEL_STORE, "the model store refused the bytes", Some(&reason))
+		})?;
+		log::info!(
+			"gateless_putModelContent: model {id}, {} bytes as {:?}",
+			info.size,
+			content.hash
+		);
+		Ok(types::Content { hash: hex_of(content.hash.as_bytes()), len: content.len })
+	}
+
 	async fn output(&self, id: u64, at: Option<Block::Hash>) -> RpcResult<Option<types::Outputs>> {
 		let at = self.at(at);
 		// The runtime API calls first, all of them, before the fetch awaits.
@@ -670,6 +715,10 @@ fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 			model::ModelLocation::Inline => types::Location::Inline,
 			model::ModelLocation::Uris(uris) => {
 				types::Location::Uris { uris: uris.iter().map(|uri| text(uri)).collect() }
+			},
+			model::ModelLocation::Peers { content, uris } => types::Location::Peers {
+				content: hex_of(content.as_bytes()),
+				uris: uris.iter().map(|uri| text(uri)).collect(),
 			},
 		},
 		signature: signature_json(info.signature),

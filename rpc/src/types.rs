@@ -47,6 +47,9 @@ pub enum Location {
 	Inline,
 	/// Validators fetch these http(s) URIs in order.
 	Uris { uris: Vec<String> },
+	/// Nodes provide the file as content with this hash (of its chunk list); the URIs serve it
+	/// too.
+	Peers { content: String, uris: Vec<String> },
 }
 
 /// A model's declared inputs and outputs.

@@ -5,7 +5,12 @@
 //! 1. **Attest.** Each `Pending` model the validator has not attested yet is checked with
 //!    [`inference::check_model`] (bytes from the node's model store, the chain, or the model's
 //!    URIs; hash, size and signature checked; loaded by tract) and the verdict is sent with
-//!    `ModelRegistry::attest_model_as`, at most [`MAX_ATTESTATIONS_PER_BLOCK`] per block.
+//!    `ModelRegistry::attest_model_as`, at most [`MAX_ATTESTATIONS_PER_BLOCK`] per block. The file
+//!    of a model that nodes provide as content is first fetched from peers in the background
+//!    ([`inference::obtain_model`]): the model is checked once the node holds it; a node that
+//!    will not hold a model that large does not attest it; and a model that no peer served for
+//!    [`MODEL_FETCH_GRACE`] blocks after its registration is checked through its URIs, if any,
+//!    else attested `Unavailable`.
 //! 2. **Commit.** For each job whose current round has the validator in its committee and no
 //!    commitment from it, the worker runs the model on the job's inputs with [`inference::run`],
 //!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and sends
@@ -46,9 +51,9 @@ use gateless_primitives::{
 	crypto::{InferenceId, INFERENCE_KEY_TYPE},
 	digest::{commitment, output_digest},
 	dispute::DisputeProof,
-	inference::{self, ModelRef, OutputPlacement},
+	inference::{self, ModelFetch, ModelRef, OutputPlacement},
 	job::{Abstention, InferenceOutput, JobId},
-	model::{ModelId, ModelLocation, ModelStatus},
+	model::{AttestationFailure, ModelId, ModelLocation, ModelStatus, Verdict},
 	traits::JobSettlement,
 	traits::ValidatorSet,
 };
@@ -76,6 +81,12 @@ pub const MAX_ATTESTATIONS_PER_BLOCK: usize = 4;
 /// the sender's own blocks could include it, a few blocks later. Importing a block takes well
 /// under a second here; the end-to-end benchmark shows the difference (`BENCHMARKS.md`).
 pub const SEND_DUTIES_AFTER_MS: u64 = 1_000;
+
+/// Blocks after its registration (5 minutes) during which a model that nodes provide as content
+/// is not attested `Unavailable` when no peer serves it yet: its builder hands the bytes to a node
+/// once the registration is in a block (`gateless model register` does so at once), and a node
+/// that just started may not have found its peers.
+pub const MODEL_FETCH_GRACE: BlockNumber = 50;
 
 /// Blocks after which a duty whose transaction the chain has not seen is sent again.
 pub const RESEND_AFTER: BlockNumber = 5;
@@ -269,7 +280,7 @@ pub fn run(now: BlockNumber) {
 pub fn model_ref(model: ModelId) -> Option<ModelRef> {
 	let info = pallet_model_registry::Models::<Runtime>::get(model)?;
 	let (uris, inline) = match info.location {
-		ModelLocation::Uris(uris) => (uris.into_inner(), None),
+		ModelLocation::Uris(uris) | ModelLocation::Peers { uris, .. } => (uris.into_inner(), None),
 		ModelLocation::Inline => (
 			Vec::new(),
 			if inference::has_model(info.hash) { None } else { ModelRegistry::inline_bytes(model) },
@@ -303,9 +314,32 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 		if !due(sent_at, now) {
 			continue;
 		}
+		let Some(info) = pallet_model_registry::Models::<Runtime>::get(model) else { continue };
+		let mut verdict = None;
+		if let Some(content) = info.location.content(info.size) {
+			// `None`: this node runs no engine in its workers.
+			let Some(fetch) = inference::obtain_model(info.hash, content) else { return };
+			let grace_ended = now >= info.registered_at.saturating_add(MODEL_FETCH_GRACE);
+			verdict = match fetch {
+				// Checked below; after the grace, by its URIs if any (else `Unavailable`).
+				ModelFetch::Held => None,
+				ModelFetch::Unavailable if grace_ended => None,
+				ModelFetch::HashMismatch => Some(Verdict::Fails(AttestationFailure::HashMismatch)),
+				ModelFetch::Fetching { .. } | ModelFetch::Unavailable | ModelFetch::TooLarge => {
+					log::debug!(target: "gateless::offchain", "model {model}: {fetch:?}");
+					continue;
+				},
+			};
+		}
 		let Some(model_ref) = model_ref(model) else { continue };
-		// `None`: this node runs no engine in its workers.
-		let Some(verdict) = inference::check_model(model_ref) else { return };
+		let verdict = match verdict {
+			Some(verdict) => verdict,
+			// `None`: this node runs no engine in its workers.
+			None => match inference::check_model(model_ref) {
+				Some(verdict) => verdict,
+				None => return,
+			},
+		};
 		let payload = ModelRegistry::attestation_payload(model, verdict, validator);
 		let Some(signature) = key.sign(&payload) else { continue };
 		let call = pallet_model_registry::Call::attest_model_as {
@@ -460,6 +494,13 @@ fn execute(
 	}
 	let info = pallet_inference_jobs::Jobs::<Runtime>::get(job)?;
 	let inputs = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
+	// A model that nodes provide as content and this node lacks: fetched in the background, the
+	// run abstains until it is here (and is retried at the next block).
+	if let Some(model) = pallet_model_registry::Models::<Runtime>::get(info.model) {
+		if let Some(content) = model.location.content(model.size) {
+			inference::obtain_model(model.hash, content);
+		}
+	}
 	let placement =
 		OutputPlacement { inline_limit: MAX_INLINE_TENSOR_BYTES, determinism: *determinism };
 	inference::run(model_ref(info.model)?, inputs, placement)

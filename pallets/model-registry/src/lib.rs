@@ -101,6 +101,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
+	content::MAX_MODEL_CONTENT_BYTES,
 	crypto::inference::Signature as InferenceSignature,
 	model::{
 		AttestationFailure, AttestationTally, Determinism, ModelDescription, ModelId, ModelInfo,
@@ -393,7 +394,9 @@ pub mod pallet {
 		/// Registers a model, holding its deposit. It is `Pending` until validators attest it.
 		///
 		/// `hash` is the blake2-256 hash of the ONNX file of `size` bytes; `source` carries the
-		/// bytes themselves or the URIs that serve them.
+		/// bytes themselves, the URIs that serve them, or the hash of the file's chunk list when
+		/// nodes provide it (at most 2 GiB; the builder hands the bytes to a node, see
+		/// [`ModelSource::Peers`]).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_model(source.inline_len(), description.len() as u32))]
 		pub fn register_model(
@@ -431,6 +434,11 @@ pub mod pallet {
 					ensure!(!uris.is_empty(), Error::<T>::NoUris);
 					ensure!(uris.iter().all(|uri| is_http_uri(uri)), Error::<T>::InvalidUri);
 					(ModelLocation::Uris(uris), None)
+				},
+				ModelSource::Peers { content, uris } => {
+					ensure!(size <= MAX_MODEL_CONTENT_BYTES, Error::<T>::ModelTooLarge);
+					ensure!(uris.iter().all(|uri| is_http_uri(uri)), Error::<T>::InvalidUri);
+					(ModelLocation::Peers { content, uris }, None)
 				},
 			};
 			signature.validate().map_err(|_| Error::<T>::InvalidSignature)?;
@@ -790,7 +798,7 @@ impl<MaxInline: Get<u32>> ModelSource<MaxInline> {
 	pub fn inline_len(&self) -> u32 {
 		match self {
 			ModelSource::Inline(bytes) => bytes.len() as u32,
-			ModelSource::Uris(_) => 0,
+			ModelSource::Uris(_) | ModelSource::Peers { .. } => 0,
 		}
 	}
 }

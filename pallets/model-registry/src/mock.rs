@@ -316,6 +316,16 @@ impl Registration {
 		}
 	}
 
+	/// A model whose file nodes provide as content, with its chunk list's hash and no URI.
+	pub fn by_peers(seed: u8, size: u64) -> Self {
+		Self {
+			hash: blake2(&[seed]),
+			size,
+			source: ModelSource::Peers { content: blake2(&[seed, 0xc0]), uris: Default::default() },
+			..Self::inline(seed, 1)
+		}
+	}
+
 	pub fn named(mut self, name: &'static str, version: &'static str) -> Self {
 		self.name = name;
 		self.version = version;

@@ -152,6 +152,49 @@ mod register_model {
 	}
 
 	#[test]
+	fn registering_a_model_that_nodes_provide_keeps_its_chunk_list_hash() {
+		ExtBuilder::default().build_and_execute(|| {
+			let reg = Registration::by_peers(2, 5_000_000);
+			assert_ok!(reg.clone().register(ALICE));
+
+			assert_eq!(held(ALICE), expected_deposit(0, desc_len()));
+			let info = model(0);
+			let ModelSource::Peers { content, .. } = reg.source else { panic!("a peers source") };
+			assert_eq!(info.location, ModelLocation::Peers { content, uris: Default::default() });
+			assert_eq!(
+				info.location.content(info.size),
+				Some(gateless_primitives::content::ContentRef { hash: content, len: 5_000_000 })
+			);
+			assert!(ModelRegistry::inline_bytes(0).is_none());
+
+			// URIs that serve it too must be http(s).
+			let mut with_uri = Registration::by_peers(3, 1_000);
+			with_uri.source = ModelSource::Peers {
+				content,
+				uris: vec![b"ftp://models.example/m.onnx".to_vec().try_into().unwrap()]
+					.try_into()
+					.unwrap(),
+			};
+			assert_noop!(with_uri.register(ALICE), Error::<Test>::InvalidUri);
+		});
+	}
+
+	#[test]
+	fn models_that_nodes_provide_are_at_most_two_gib() {
+		ExtBuilder::default().build_and_execute(|| {
+			let mut params = Params::<Test>::get();
+			params.max_model_bytes = 4 << 30;
+			assert_ok!(ModelRegistry::set_params(root(), params));
+			let two_gib = gateless_primitives::content::MAX_MODEL_CONTENT_BYTES;
+			assert_noop!(
+				Registration::by_peers(1, two_gib + 1).register(ALICE),
+				Error::<Test>::ModelTooLarge
+			);
+			assert_ok!(Registration::by_peers(1, two_gib).register(ALICE));
+		});
+	}
+
+	#[test]
 	fn each_registration_gets_the_next_id_and_ids_are_not_reused() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::inline(1, 100).register(ALICE));

@@ -7,7 +7,7 @@ use frame_support::{
 };
 use gateless_primitives::model::{ModelUri, MAX_URIS};
 use scale_info::TypeInfo;
-use sp_core::ConstU32;
+use sp_core::{ConstU32, H256};
 use sp_runtime::Perbill;
 
 /// Where a model's bytes are, as given to `register_model`.
@@ -27,6 +27,10 @@ pub enum ModelSource<MaxInline: Get<u32>> {
 	Inline(BoundedVec<u8, MaxInline>),
 	/// http(s) URIs serving the ONNX file; validators try them in order.
 	Uris(BoundedVec<ModelUri, ConstU32<MAX_URIS>>),
+	/// The ONNX file as content that nodes provide (the builder's own node first; see
+	/// `gateless_putModelContent`): `content` is the hash of its chunk list
+	/// (`gateless_primitives::content::Manifest`). URIs that serve it too are optional.
+	Peers { content: H256, uris: BoundedVec<ModelUri, ConstU32<MAX_URIS>> },
 }
 
 /// The registry's parameters, set by the admin origin.

@@ -22,14 +22,14 @@ pub const MAX_INLINE_MODEL_BYTES: u32 = 256 * 1024;
 
 parameter_types! {
 	/// Until the admin sets others: two thirds of the active set decide a model; a model of up to
-	/// 256 MiB may be registered behind URIs; the deposit is 1 GATE plus 10 micro-GATE per byte
+	/// 2 GiB may be registered behind URIs or as content that nodes provide; the deposit is 1 GATE plus 10 micro-GATE per byte
 	/// stored on chain (a full 256 KiB inline model holds about 3.6 GATE); a rejected model loses
 	/// a tenth of its deposit.
 	pub DefaultRegistryParams: pallet_model_registry::RegistryParams<Balance> =
 		pallet_model_registry::RegistryParams {
 			attestation_quorum: Perbill::from_rational(2u32, 3),
 			max_inline_bytes: MAX_INLINE_MODEL_BYTES,
-			max_model_bytes: 256 * 1024 * 1024,
+			max_model_bytes: gateless_primitives::content::MAX_MODEL_CONTENT_BYTES,
 			deposit_base: token::UNIT,
 			deposit_per_byte: 10 * token::MICRO_UNIT,
 			rejection_penalty: Perbill::from_percent(10),

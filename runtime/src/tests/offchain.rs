@@ -50,6 +50,14 @@ impl InferenceHost for NodeEngine {
 		self.0.lock().unwrap().check_model(&model)
 	}
 
+	fn obtain_model(
+		&mut self,
+		hash: sp_core::H256,
+		content: gateless_primitives::content::ContentRef,
+	) -> gateless_primitives::inference::ModelFetch {
+		self.0.lock().unwrap().obtain_model(hash, content)
+	}
+
 	fn discard_model(&mut self, hash: sp_core::H256) {
 		self.0.lock().unwrap().discard_model(&hash)
 	}
@@ -139,6 +147,17 @@ fn start_block(number: u32) {
 /// Registers a committed model file inline, as Bob.
 fn register(file: &str) -> ModelId {
 	let onnx = bytes(file);
+	register_from(file, pallet_model_registry::ModelSource::Inline(onnx.try_into().unwrap()))
+}
+
+/// Registers a committed model file, as Bob, with its bytes where `source` says.
+fn register_from(
+	file: &str,
+	source: pallet_model_registry::ModelSource<
+		<Runtime as pallet_model_registry::Config>::MaxInlineModelBytes,
+	>,
+) -> ModelId {
+	let onnx = bytes(file);
 	let model = pallet_model_registry::NextModelId::<Runtime>::get();
 	ModelRegistry::register_model(
 		RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()),
@@ -146,7 +165,7 @@ fn register(file: &str) -> ModelId {
 		b"1.0.0".to_vec().try_into().unwrap(),
 		model_hash(&onnx),
 		onnx.len() as u64,
-		pallet_model_registry::ModelSource::Inline(onnx.try_into().unwrap()),
+		source,
 		declared(file),
 		determinism(file),
 		UNIT / 10,
@@ -421,6 +440,63 @@ fn a_job_on_a_banned_model_is_not_run_and_ends_with_a_refund_and_no_slash() {
 		assert_eq!(
 			(summary.counters.missed, summary.counters.abstained, summary.counters.slashed),
 			(0, 0, 0)
+		);
+	});
+}
+
+#[test]
+fn a_model_that_nodes_provide_is_attested_once_held_and_unavailable_only_after_a_grace() {
+	use gateless_primitives::content::Manifest;
+	let Validator { mut ext, pool, engine: node_engine, _dir, .. } = alice_node();
+	ext.execute_with(|| {
+		start_block(1);
+		let by_peers = |content| pallet_model_registry::ModelSource::Peers {
+			content,
+			uris: Default::default(),
+		};
+		let onnx = bytes("digits-mlp.onnx");
+		let held = register_from("digits-mlp.onnx", by_peers(Manifest::of(&onnx).unwrap().hash()));
+		let unserved = register_from("digits-int.onnx", by_peers(sp_core::H256::repeat_byte(3)));
+		// This node has no content source (no network): nothing can be fetched, and while the
+		// builder may still be handing the bytes over, nothing is attested.
+		assert!(run_worker(&pool, 1).is_empty());
+
+		// The builder hands the first to this node: it is checked and attested.
+		node_engine.0.lock().unwrap().store_model(&onnx).unwrap();
+		let sent = run_worker(&pool, 1);
+		assert_eq!(sent.len(), 1);
+		assert!(
+			matches!(
+				&sent[0].function,
+				RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
+					model,
+					verdict: Verdict::Loads,
+					..
+				}) if *model == held
+			),
+			"{:?}",
+			sent[0].function
+		);
+		apply(sent[0].clone());
+
+		// After the grace, the other is attested unavailable: nobody served it.
+		System::set_block_number(offchain::MODEL_FETCH_GRACE - 1);
+		start_block(offchain::MODEL_FETCH_GRACE);
+		assert!(run_worker(&pool, 1).is_empty());
+		start_block(1 + offchain::MODEL_FETCH_GRACE);
+		let sent = run_worker(&pool, 1);
+		assert_eq!(sent.len(), 1);
+		assert!(
+			matches!(
+				&sent[0].function,
+				RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
+					model,
+					verdict: Verdict::Fails(AttestationFailure::Unavailable),
+					..
+				}) if *model == unserved
+			),
+			"{:?}",
+			sent[0].function
 		);
 	});
 }
