@@ -68,13 +68,7 @@ impl Chain {
 
 	/// Calls a JSON-RPC method, turning the node's error into a readable one.
 	pub async fn call<T: DeserializeOwned>(&self, method: &str, params: RpcParams) -> Result<T> {
-		self.rpc.request(method, params).await.map_err(|error| match error {
-			subxt::rpcs::Error::User(error) => {
-				let data = error.data.map(|data| format!(" ({})", data.get())).unwrap_or_default();
-				anyhow!("{}{data}", error.message)
-			},
-			other => anyhow!("{method}: {other}"),
-		})
+		self.rpc.request(method, params).await.map_err(|error| rpc_error(method, error))
 	}
 
 	pub async fn model(&self, id: u64) -> Result<types::Model> {
@@ -262,6 +256,21 @@ fn explain(error: TransactionEventsError) -> anyhow::Error {
 	anyhow!("the chain refused it: {message}")
 }
 
+/// How long an upload waits before it tries again when the node's allowance for the minute is
+/// used up.
+const UPLOAD_RETRY: Duration = Duration::from_secs(2);
+
+/// A JSON-RPC error as the user should read it: the node's message and data.
+fn rpc_error(method: &str, error: subxt::rpcs::Error) -> anyhow::Error {
+	match error {
+		subxt::rpcs::Error::User(error) => {
+			let data = error.data.map(|data| format!(" ({})", data.get())).unwrap_or_default();
+			anyhow!("{}{data}", error.message)
+		},
+		other => anyhow!("{method}: {other}"),
+	}
+}
+
 impl Chain {
 	/// The runtime's inline threshold: inputs of at most this many bytes go in the job itself,
 	/// larger ones are uploaded as content.
@@ -308,9 +317,29 @@ impl Chain {
 				&format!("uploading {what}: {:.1} of {:.1} MiB", mib(done), mib(bytes.len())),
 				started,
 			);
-			let hash: String = self
-				.call("gateless_putChunk", rpc_params![format!("0x{}", hex::encode(chunk))])
-				.await?;
+			// The node lets each connection upload so much a minute: beyond, wait for it.
+			let hex = format!("0x{}", hex::encode(chunk));
+			let hash: String = loop {
+				match self.rpc.request("gateless_putChunk", rpc_params![hex.clone()]).await {
+					Err(subxt::rpcs::Error::User(error))
+						if error.code == gateless_rpc::types::error_code::UPLOAD_RATE =>
+					{
+						progress.waiting(
+							&format!(
+								"uploading {what}: {:.1} of {:.1} MiB, waiting for the node's \
+								 upload allowance",
+								mib(done),
+								mib(bytes.len())
+							),
+							started,
+						);
+						tokio::time::sleep(UPLOAD_RETRY).await;
+					},
+					answer => {
+						break answer.map_err(|error| rpc_error("gateless_putChunk", error))?
+					},
+				}
+			};
 			let expected = gateless_primitives::model::model_hash(chunk);
 			if hash != format!("0x{}", hex::encode(expected.as_bytes())) {
 				bail!("the node named chunk {index} of {what} {hash}, not {expected:?}");

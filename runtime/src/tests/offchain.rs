@@ -187,6 +187,20 @@ fn run_worker(pool: &parking_lot::RwLock<PoolState>, times: usize) -> Vec<Unchec
 		.collect()
 }
 
+/// The models and verdicts of the attestations among `sent`.
+fn attestations(sent: &[UncheckedExtrinsic]) -> Vec<(ModelId, Verdict)> {
+	sent.iter()
+		.filter_map(|xt| match &xt.function {
+			RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
+				model,
+				verdict,
+				..
+			}) => Some((*model, *verdict)),
+			_ => None,
+		})
+		.collect()
+}
+
 /// Checks `xt` as the pool does (on a state it then throws away), then applies it.
 fn apply(xt: UncheckedExtrinsic) {
 	use frame_support::storage::{with_transaction, TransactionOutcome};
@@ -353,18 +367,9 @@ fn a_broken_model_is_attested_with_its_failure_and_a_node_without_engine_stays_s
 		start_block(1);
 		let truncated = register("digits-mlp-truncated.onnx");
 		let sent = run_worker(&pool, 2);
-		assert_eq!(sent.len(), 1);
-		assert!(
-			matches!(
-				&sent[0].function,
-				RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
-					model,
-					verdict: Verdict::Fails(AttestationFailure::Malformed),
-					..
-				}) if *model == truncated
-			),
-			"{:?}",
-			sent[0].function
+		assert_eq!(
+			attestations(&sent),
+			vec![(truncated, Verdict::Fails(AttestationFailure::Malformed))]
 		);
 		let hash = pallet_model_registry::Models::<Runtime>::get(truncated).unwrap().hash;
 		assert!(gateless_primitives::inference::has_model(hash), "stored while it was checked");
@@ -464,19 +469,7 @@ fn a_model_that_nodes_provide_is_attested_once_held_and_unavailable_only_after_a
 		// The builder hands the first to this node: it is checked and attested.
 		node_engine.0.lock().unwrap().store_model(&onnx).unwrap();
 		let sent = run_worker(&pool, 1);
-		assert_eq!(sent.len(), 1);
-		assert!(
-			matches!(
-				&sent[0].function,
-				RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
-					model,
-					verdict: Verdict::Loads,
-					..
-				}) if *model == held
-			),
-			"{:?}",
-			sent[0].function
-		);
+		assert_eq!(attestations(&sent), vec![(held, Verdict::Loads)]);
 		apply(sent[0].clone());
 
 		// After the grace, the other is attested unavailable: nobody served it.
@@ -485,18 +478,9 @@ fn a_model_that_nodes_provide_is_attested_once_held_and_unavailable_only_after_a
 		assert!(run_worker(&pool, 1).is_empty());
 		start_block(1 + offchain::MODEL_FETCH_GRACE);
 		let sent = run_worker(&pool, 1);
-		assert_eq!(sent.len(), 1);
-		assert!(
-			matches!(
-				&sent[0].function,
-				RuntimeCall::ModelRegistry(pallet_model_registry::Call::attest_model_as {
-					model,
-					verdict: Verdict::Fails(AttestationFailure::Unavailable),
-					..
-				}) if *model == unserved
-			),
-			"{:?}",
-			sent[0].function
+		assert_eq!(
+			attestations(&sent),
+			vec![(unserved, Verdict::Fails(AttestationFailure::Unavailable))]
 		);
 	});
 }
