@@ -272,30 +272,33 @@ fn rpc_error(method: &str, error: subxt::rpcs::Error) -> anyhow::Error {
 }
 
 impl Chain {
-	/// The runtime's inline threshold: inputs of at most this many bytes go in the job itself,
-	/// larger ones are uploaded as content.
-	pub async fn max_inline_bytes(&self) -> Result<u32> {
-		let constant = runtime::constants().inference_jobs().max_inline_bytes();
+	/// A constant of the runtime at the current block; `name` says which, for the error.
+	async fn constant<Addr: subxt::constants::Address>(
+		&self,
+		address: Addr,
+		name: &str,
+	) -> Result<Addr::Target> {
 		self.api
 			.at_current_block()
 			.await
 			.context("cannot read the chain's current block")?
 			.constants()
-			.entry(constant)
-			.context("the runtime's metadata has no InferenceJobs.MaxInlineBytes")
+			.entry(address)
+			.with_context(|| format!("the runtime's metadata has no {name}"))
+	}
+
+	/// The runtime's inline threshold: inputs of at most this many bytes go in the job itself,
+	/// larger ones are uploaded as content.
+	pub async fn max_inline_bytes(&self) -> Result<u32> {
+		let constant = runtime::constants().inference_jobs().max_inline_bytes();
+		self.constant(constant, "InferenceJobs.MaxInlineBytes").await
 	}
 
 	/// The most bytes of a model stored on chain: larger ones are handed to the node, which
 	/// provides them to the validators.
 	pub async fn max_inline_model_bytes(&self) -> Result<u32> {
 		let constant = runtime::constants().model_registry().max_inline_model_bytes();
-		self.api
-			.at_current_block()
-			.await
-			.context("cannot read the chain's current block")?
-			.constants()
-			.entry(constant)
-			.context("the runtime's metadata has no ModelRegistry.MaxInlineModelBytes")
+		self.constant(constant, "ModelRegistry.MaxInlineModelBytes").await
 	}
 
 	/// Hands `bytes` to the node, 1 MiB chunk by chunk (`gateless_putChunk`), checking the hash
