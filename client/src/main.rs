@@ -39,6 +39,8 @@ struct Cli {
 	command: Command,
 }
 
+// Parsed once per run: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
 	/// Models: register, list, show, and put bytes into a node's model store.
@@ -89,6 +91,30 @@ enum ModelCommand {
 		/// shapes validators load and run the model at before they attest it; 1 where not given.
 		#[arg(long = "example", value_name = "NAME=SIZE")]
 		examples: Vec<String>,
+		/// A reference vector: inputs, and the outputs the model must give for them (each a
+		/// `.npz` by tensor name, or a `.npy`/`.json` where the model has one input or one
+		/// output). Validators run it before they attest the model and reject the model if
+		/// their outputs differ beyond its tolerance. Without OUTPUTS, this client computes
+		/// them with tract (catching nothing that validators' tract would not); give your
+		/// framework's outputs to catch a conversion that drifted. Up to 4.
+		#[arg(long = "reference", value_name = "INPUTS[,OUTPUTS]")]
+		references: Vec<String>,
+		/// Model card: what the model does, e.g. `image-classification`.
+		#[arg(long, default_value = "")]
+		task: String,
+		/// Model card: its license, as an SPDX identifier, e.g. `Apache-2.0`.
+		#[arg(long, default_value = "")]
+		license: String,
+		/// Model card: its labels file (one label per line, in class order); its hash is
+		/// registered.
+		#[arg(long)]
+		labels: Option<PathBuf>,
+		/// Model card: what the inputs are and how to prepare them (e.g. `RGB 224x224, x/255`).
+		#[arg(long, default_value = "")]
+		input_semantics: String,
+		/// Model card: what the outputs mean (e.g. `logits over the labels`).
+		#[arg(long, default_value = "")]
+		output_semantics: String,
 		/// Wait until the validators have attested the model.
 		#[arg(long)]
 		wait_active: bool,
@@ -215,6 +241,12 @@ async fn model_command(
 			tolerance,
 			signature,
 			examples,
+			references,
+			task,
+			license,
+			labels,
+			input_semantics,
+			output_semantics,
 			wait_active,
 			timeout,
 			keys,
@@ -234,6 +266,25 @@ async fn model_command(
 			};
 			check_loads(&bytes, &signature)?;
 			let determinism = determinism(&signature, exact, tolerance.as_deref())?;
+			let labels = match labels {
+				Some(path) => Some(
+					gateless_primitives::model::model_hash(
+						&std::fs::read(&path)
+							.with_context(|| format!("cannot read {}", path.display()))?,
+					)
+					.0,
+				),
+				None => None,
+			};
+			let card = types::ModelCard {
+				task,
+				license,
+				labels: labels.map(|hash| format!("0x{}", hex::encode(hash))),
+				inputs: input_semantics,
+				outputs: output_semantics,
+			};
+			let card = (card != empty_card()).then_some(card);
+			let references = read_references(&bytes, &signature, &references, progress)?;
 			let price = amount::parse(&price, &chain.token)?;
 			let hash = gateless_primitives::model::model_hash(&bytes);
 			let by_peers = uri.is_empty()
@@ -247,6 +298,7 @@ async fn model_command(
 			} else {
 				(None, Vec::new())
 			};
+			let references = place_references(chain, progress, references).await?;
 			progress.say(&format!(
 				"registering {name} {version}: {} bytes, hash {hash:?}",
 				bytes.len()
@@ -262,6 +314,8 @@ async fn model_command(
 				determinism,
 				price,
 				&description,
+				card.as_ref(),
+				&references,
 			)?;
 			let registered = chain
 				.submit_then_event::<_, runtime::model_registry::events::ModelRegistered>(
@@ -311,7 +365,10 @@ async fn model_command(
 					bail!(
 						"model {id} was not activated: {:?} ({})",
 						model.status,
-						model.rejection.as_deref().unwrap_or("no reason given")
+						model.rejection.as_deref().map_or_else(
+							|| "no reason given".to_owned(),
+							|reason| format!("{reason}: {}", rejection_text(reason))
+						)
 					);
 				}
 			}
@@ -650,10 +707,34 @@ mod codec_types {
 			content::ContentRef,
 			job::{JobTensor, TensorData, TensorList},
 			model,
+			reference::ReferenceVector,
 		},
 		pallet_model_registry::types::ModelSource,
 		sp_arithmetic::{fixed_point::FixedU64, per_things::Perbill},
 	};
+
+	/// The card as the call takes it.
+	fn card(card: &types::ModelCard) -> Result<model::ModelCard> {
+		let field = |text: &str, max: u32, what: &str| -> Result<BoundedVec<u8>> {
+			ensure!(text.len() <= max as usize, "the card's {what} is over {max} bytes");
+			Ok(BoundedVec(text.as_bytes().to_vec()))
+		};
+		use gateless_primitives::model::{MAX_CARD_FIELD_LEN, MAX_SEMANTICS_LEN};
+		let labels = match &card.labels {
+			Some(hash) => {
+				let bytes = hex::decode(hash.trim_start_matches("0x"))?;
+				Some(subxt::utils::H256(bytes.try_into().map_err(|_| anyhow!("a 32-byte hash"))?))
+			},
+			None => None,
+		};
+		Ok(model::ModelCard {
+			task: field(&card.task, MAX_CARD_FIELD_LEN, "task")?,
+			license: field(&card.license, MAX_CARD_FIELD_LEN, "license")?,
+			labels,
+			inputs: field(&card.inputs, MAX_SEMANTICS_LEN, "input semantics")?,
+			outputs: field(&card.outputs, MAX_SEMANTICS_LEN, "output semantics")?,
+		})
+	}
 
 	fn dtype(name: &str) -> Result<model::DType> {
 		Ok(match name {
@@ -712,6 +793,8 @@ mod codec_types {
 		determinism: types::Determinism,
 		price: u128,
 		description: &str,
+		card: Option<&types::ModelCard>,
+		references: &[PlacedReference],
 	) -> Result<impl subxt::transactions::Payload> {
 		let source = if let Some(content) = content {
 			ModelSource::Peers {
@@ -747,6 +830,18 @@ mod codec_types {
 			determinism,
 			price,
 			BoundedVec(description.as_bytes().to_vec()),
+			card.map(self::card).transpose()?,
+			BoundedVec(
+				references
+					.iter()
+					.map(|reference| {
+						Ok(ReferenceVector {
+							inputs: job_inputs(&reference.inputs, &reference.placed_inputs)?,
+							outputs: job_inputs(&reference.outputs, &reference.placed_outputs)?,
+						})
+					})
+					.collect::<Result<Vec<_>>>()?,
+			),
 		))
 	}
 }
@@ -773,7 +868,7 @@ impl Output {
 			return self.print_json(model);
 		}
 		let status = match &model.rejection {
-			Some(reason) => format!("{:?} ({reason})", model.status),
+			Some(reason) => format!("{:?}: {}", model.status, rejection_text(reason)),
 			None => format!("{:?}", model.status),
 		};
 		println!(
@@ -821,6 +916,27 @@ impl Output {
 		}
 		if !model.description.is_empty() {
 			println!("  description  {}", model.description);
+		}
+		if let Some(card) = &model.card {
+			for (label, text) in [
+				("task", &card.task),
+				("license", &card.license),
+				("inputs are", &card.inputs),
+				("outputs are", &card.outputs),
+			] {
+				if !text.is_empty() {
+					println!("  {label:<12} {text}");
+				}
+			}
+			if let Some(labels) = &card.labels {
+				println!("  labels       file with hash {labels}");
+			}
+		}
+		if let Some(references) = &model.references {
+			println!(
+				"  references   {} vector(s), checked by {} validator(s)",
+				references.count, references.checked_by
+			);
 		}
 		Ok(())
 	}
@@ -954,4 +1070,152 @@ fn chunk_list(bytes: &[u8]) -> gateless_primitives::content::Manifest {
 		.map(gateless_primitives::model::model_hash)
 		.collect();
 	Manifest::from_chunk_hashes(bytes.len() as u64, chunks)
+}
+
+/// A reference vector read from `--reference`: its tensors in declared order.
+struct Reference {
+	inputs: Vec<input::Tensor>,
+	outputs: Vec<input::Tensor>,
+}
+
+/// A reference vector with each tensor placed: `Some(hash)` for the ones uploaded as content.
+pub struct PlacedReference {
+	inputs: Vec<input::Tensor>,
+	placed_inputs: Vec<Option<[u8; 32]>>,
+	outputs: Vec<input::Tensor>,
+	placed_outputs: Vec<Option<[u8; 32]>>,
+}
+
+/// Reads `--reference INPUTS[,OUTPUTS]` arguments; outputs not given are computed with tract.
+fn read_references(
+	bytes: &[u8],
+	signature: &types::Signature,
+	args: &[String],
+	progress: &Progress,
+) -> Result<Vec<Reference>> {
+	let max = gateless_primitives::reference::MAX_REFERENCES as usize;
+	ensure!(args.len() <= max, "at most {max} reference vectors, not {}", args.len());
+	let image = input::ImageOptions { scale: 1.0, invert: false };
+	args.iter()
+		.map(|arg| {
+			let (inputs_file, outputs_file) = match arg.split_once(',') {
+				Some((inputs, outputs)) => (inputs, Some(outputs)),
+				None => (arg.as_str(), None),
+			};
+			let inputs = input::read_all(&[inputs_file.to_owned()], &signature.inputs, image)
+				.with_context(|| format!("reference inputs {inputs_file}"))?;
+			let outputs = match outputs_file {
+				Some(file) => input::read_all(&[file.to_owned()], &signature.outputs, image)
+					.with_context(|| format!("reference outputs {file}"))?,
+				None => {
+					progress.say(&format!("computing the outputs of reference {inputs_file}"));
+					run_locally(bytes, signature, &inputs)
+						.with_context(|| format!("running the model on {inputs_file}"))?
+				},
+			};
+			Ok(Reference { inputs, outputs })
+		})
+		.collect()
+}
+
+/// Runs the model with tract on `inputs`, as a validator would.
+fn run_locally(
+	bytes: &[u8],
+	signature: &types::Signature,
+	inputs: &[input::Tensor],
+) -> Result<Vec<input::Tensor>> {
+	use gateless_primitives::job::InputTensor;
+	let declared =
+		gateless_rpc::convert::signature_from_json(signature).map_err(|error| anyhow!(error))?;
+	let tensors = inputs
+		.iter()
+		.map(|tensor| {
+			Ok(InputTensor {
+				dtype: gateless_rpc::convert::dtype_of_name(&tensor.dtype)
+					.ok_or_else(|| anyhow!("unknown dtype {}", tensor.dtype))?,
+				shape: tensor
+					.shape
+					.clone()
+					.try_into()
+					.map_err(|_| anyhow!("too many dimensions"))?,
+				data: tensor.data.clone().try_into().map_err(|_| anyhow!("too large"))?,
+			})
+		})
+		.collect::<Result<Vec<_>>>()?;
+	let shapes: Vec<Vec<u32>> = inputs.iter().map(|tensor| tensor.shape.clone()).collect();
+	let plan = gateless_inference_engine::Plan::load(bytes, &declared, &shapes)
+		.map_err(|error| anyhow!("{error:?}"))?;
+	let outputs = plan.run(&tensors).map_err(|error| anyhow!("{error:?}"))?;
+	Ok(outputs
+		.into_iter()
+		.map(|tensor| input::Tensor {
+			dtype: gateless_rpc::convert::dtype_name(tensor.dtype).to_owned(),
+			shape: tensor.shape.into_inner(),
+			data: tensor.data.into_inner(),
+		})
+		.collect())
+}
+
+/// Uploads the reference tensors above the chain's inline threshold to the node, as a job's
+/// inputs are; the validators fetch them from it while they attest the model.
+async fn place_references(
+	chain: &Chain,
+	progress: &Progress,
+	references: Vec<Reference>,
+) -> Result<Vec<PlacedReference>> {
+	let threshold = chain.max_inline_bytes().await? as usize;
+	let mut placed = Vec::with_capacity(references.len());
+	for (index, reference) in references.into_iter().enumerate() {
+		let place = async |tensors: &[input::Tensor], side: &str| -> Result<Vec<_>> {
+			let mut places = Vec::with_capacity(tensors.len());
+			for (position, tensor) in tensors.iter().enumerate() {
+				places.push(if tensor.data.len() <= threshold {
+					None
+				} else {
+					let what = format!("reference {index} {side} {position}");
+					Some(chain.upload(&what, &tensor.data, progress).await?)
+				});
+			}
+			Ok(places)
+		};
+		let placed_inputs = place(&reference.inputs, "input").await?;
+		let placed_outputs = place(&reference.outputs, "output").await?;
+		placed.push(PlacedReference {
+			inputs: reference.inputs,
+			placed_inputs,
+			outputs: reference.outputs,
+			placed_outputs,
+		});
+	}
+	Ok(placed)
+}
+
+/// A card that says nothing.
+fn empty_card() -> types::ModelCard {
+	types::ModelCard {
+		task: String::new(),
+		license: String::new(),
+		labels: None,
+		inputs: String::new(),
+		outputs: String::new(),
+	}
+}
+
+/// Why a model was rejected, in words, from the reason `gateless_model` gives.
+fn rejection_text(reason: &str) -> &str {
+	match reason {
+		"admin" => "rejected by the registry's admin",
+		"unavailable" => "validators could not get its bytes",
+		"sizeMismatch" => "its bytes do not have the registered size",
+		"hashMismatch" => "its bytes do not hash to the registered hash",
+		"malformed" => "not an ONNX model tract can read",
+		"unsupported" => "it uses operators or types the engine does not support",
+		"signatureMismatch" => "its graph's inputs or outputs differ from the declared signature",
+		"tooLarge" => "beyond the validators' limits (size, memory or time)",
+		"referenceMismatch" => {
+			"its outputs for a reference vector differ from the registered ones beyond its \
+			 declared tolerance (a drifted conversion, a tolerance too tight, or a wrong reference)"
+		},
+		other => other,
+	}
 }

@@ -589,9 +589,10 @@ fn borrowed(outputs: &[(DType, Vec<u8>)]) -> Vec<(DType, &[u8])> {
 /// (every honest node finds it), else this node's abstention.
 fn load_failure_outcome(failure: AttestationFailure) -> Result<Outputs, Abstention> {
 	match failure {
-		AttestationFailure::Malformed | AttestationFailure::Unsupported => {
-			Ok(Err(InferenceError::BadModel))
-		},
+		// A reference mismatch is never the engine's own finding; it is a bad model all the same.
+		AttestationFailure::Malformed
+		| AttestationFailure::Unsupported
+		| AttestationFailure::ReferenceMismatch => Ok(Err(InferenceError::BadModel)),
 		AttestationFailure::SignatureMismatch => Ok(Err(InferenceError::SignatureMismatch)),
 		AttestationFailure::Unavailable
 		| AttestationFailure::SizeMismatch

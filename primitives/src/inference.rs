@@ -29,6 +29,7 @@ use crate::{
 		OutputTensor, OutputTensors, Tensor, TensorListError, LEGACY_MAX_INPUT_BYTES,
 	},
 	model::{Determinism, ModelSignature, ModelUri, Verdict},
+	reference::{ReferenceOutcome, ReferenceVector},
 };
 
 #[cfg(not(substrate_runtime))]
@@ -213,7 +214,9 @@ type LegacyInputTensor = Tensor<LEGACY_MAX_INPUT_BYTES>;
 
 #[cfg(not(substrate_runtime))]
 pub use self::inference::HostFunctions;
-pub use self::inference::{check_model, discard_model, has_model, obtain_model, prove, run};
+pub use self::inference::{
+	check_model, check_reference, discard_model, has_model, obtain_model, prove, run,
+};
 
 /// Model checks and inference, served by the node to offchain workers.
 #[runtime_interface]
@@ -333,6 +336,24 @@ pub trait Inference {
 
 	/// Removes the model with `hash` from the node's model store (it was rejected or banned);
 	/// nothing without an engine.
+	/// Runs `model` on a reference vector's inputs and compares its outputs with the vector's
+	/// (inputs and outputs by content are fetched as a job's inputs are). `None` where the node
+	/// runs no engine; an abstention where the content or the model is not at hand, or a limit
+	/// of this node stopped the run.
+	fn check_reference(
+		&mut self,
+		model: PassFatPointerAndDecode<ModelRef>,
+		reference: PassFatPointerAndDecode<ReferenceVector>,
+		determinism: PassFatPointerAndDecode<Determinism>,
+	) -> AllocateAndReturnByCodec<Option<Result<ReferenceOutcome, Abstention>>> {
+		self.extension::<InferenceExt>().map(|engine| {
+			let expected = engine.0.fetch_inputs(reference.outputs)?;
+			let inputs = engine.0.fetch_inputs(reference.inputs)?;
+			let outputs = engine.0.run(model, inputs)?;
+			Ok(crate::reference::compare(outputs, &expected, &determinism))
+		})
+	}
+
 	fn discard_model(&mut self, hash: PassFatPointerAndDecode<H256>) {
 		if let Some(engine) = self.extension::<InferenceExt>() {
 			engine.0.discard_model(hash)

@@ -31,6 +31,7 @@ pub mod inference;
 pub mod job;
 pub mod merkle;
 pub mod model;
+pub mod reference;
 pub mod runtime_api;
 pub mod staking;
 pub mod traits;

@@ -48,6 +48,54 @@ pub type ModelUri = BoundedVec<u8, ConstU32<MAX_URI_LEN>>;
 /// A tensor's name, as in the ONNX graph.
 pub type TensorName = BoundedVec<u8, ConstU32<MAX_TENSOR_NAME_LEN>>;
 
+/// The most bytes in a short field of a model card (its task, its license).
+pub const MAX_CARD_FIELD_LEN: u32 = 64;
+/// The most bytes in a model card's account of what its inputs or its outputs mean.
+pub const MAX_SEMANTICS_LEN: u32 = 256;
+
+/// A short field of a model card.
+pub type CardField = BoundedVec<u8, ConstU32<MAX_CARD_FIELD_LEN>>;
+/// What a model's inputs or outputs mean, in a model card.
+pub type Semantics = BoundedVec<u8, ConstU32<MAX_SEMANTICS_LEN>>;
+
+/// What a client needs to find a model and use it without reading its source. Every field is
+/// UTF-8 text, or empty where the builder says nothing.
+#[derive(
+	Clone,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct ModelCard {
+	/// What it does, e.g. `image-classification`, `object-detection`, `text-recognition`.
+	pub task: CardField,
+	/// Its license, as an SPDX identifier, e.g. `Apache-2.0`.
+	pub license: CardField,
+	/// The blake2-256 hash of its labels file (one label per line, in the order of the outputs'
+	/// classes), if its outputs are classes.
+	pub labels: Option<H256>,
+	/// What its inputs are and how to prepare them, e.g. `RGB 224x224, x/255, mean 0.485,0.456,
+	/// 0.406, std 0.229,0.224,0.225, NCHW`.
+	pub inputs: Semantics,
+	/// What its outputs mean, e.g. `logits over the 1000 labels`.
+	pub outputs: Semantics,
+}
+
+impl ModelCard {
+	/// Whether every text field is UTF-8.
+	pub fn is_text(&self) -> bool {
+		[&self.task[..], &self.license[..], &self.inputs[..], &self.outputs[..]]
+			.iter()
+			.all(|field| core::str::from_utf8(field).is_ok())
+	}
+}
+
 /// The element type of a tensor, as ONNX names them.
 #[derive(
 	Clone,
@@ -327,6 +375,9 @@ pub enum AttestationFailure {
 	SignatureMismatch,
 	/// The model exceeds the validator's resource limits (size, memory, time).
 	TooLarge,
+	/// The model's outputs for one of its reference vectors differ from the reference's, beyond
+	/// its declared determinism (see [`crate::reference`]).
+	ReferenceMismatch,
 }
 
 /// A validator's verdict on a pending model.

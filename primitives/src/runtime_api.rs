@@ -6,12 +6,14 @@ use codec::Codec;
 
 use crate::{
 	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, QuoteError},
-	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
+	model::{AttestationTally, ModelCard, ModelId, ModelInfo, ModelPage},
+	reference::ModelReferences,
 	staking::ValidatorSummary,
 };
 
 sp_api::decl_runtime_apis! {
-	/// The model registry.
+	/// The model registry. Version 2 (spec 112): model cards and reference vectors.
+	#[api_version(2)]
 	pub trait ModelRegistryApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -38,9 +40,19 @@ sp_api::decl_runtime_apis! {
 		/// The ids of the models `owner` owns, in id order.
 		fn models_of(owner: AccountId) -> Vec<ModelId>;
 
-		/// The deposit that registering a model would hold, given its inline byte count and
-		/// description length.
+		/// The deposit that registering a model would hold, given the bytes it stores on chain
+		/// besides its record (inline ONNX bytes, the encoded card and reference vectors) and
+		/// its description's length.
 		fn registration_deposit(inline_bytes: u32, description_len: u32) -> Balance;
+
+		/// A model's card, if it was registered with one.
+		#[api_version(2)]
+		fn model_card(model: ModelId) -> Option<ModelCard>;
+
+		/// A model's reference vectors, with how many validators checked them, if it was
+		/// registered with some.
+		#[api_version(2)]
+		fn model_references(model: ModelId) -> Option<ModelReferences>;
 	}
 
 	/// Validator staking.

@@ -124,6 +124,7 @@ pub fn attestation_failure_name(failure: AttestationFailure) -> &'static str {
 		AttestationFailure::Unsupported => "unsupported",
 		AttestationFailure::SignatureMismatch => "signatureMismatch",
 		AttestationFailure::TooLarge => "tooLarge",
+		AttestationFailure::ReferenceMismatch => "referenceMismatch",
 	}
 }
 

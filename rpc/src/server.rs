@@ -323,8 +323,8 @@ where
 			.map_err(runtime_error)?;
 		let mut models = Vec::with_capacity(page.models.len());
 		for (id, info) in page.models {
-			let attestations = pending_attestations(&*api, at, id, &info)?;
-			models.push(model_json(id, info, attestations));
+			let extras = model_extras(&*api, at, id, &info)?;
+			models.push(model_json(id, info, extras));
 		}
 		Ok(types::ModelPage { models, next: page.next })
 	}
@@ -333,8 +333,8 @@ where
 		let at = self.at(at);
 		let api = self.client.runtime_api();
 		let Some(info) = api.model(at, id).map_err(runtime_error)? else { return Ok(None) };
-		let attestations = pending_attestations(&*api, at, id, &info)?;
-		Ok(Some(model_json(id, info, attestations)))
+		let extras = model_extras(&*api, at, id, &info)?;
+		Ok(Some(model_json(id, info, extras)))
 	}
 
 	fn quote(
@@ -663,34 +663,65 @@ fn connection_of(ext: &Extensions) -> usize {
 	ext.get::<jsonrpsee::ConnectionId>().map_or(0, |id| id.0)
 }
 
-fn pending_attestations<Api, Block, AccountId, Balance, BlockNumber>(
+/// What the model JSON shows beside the record: a pending model's attestations, the card and
+/// the reference vectors (runtimes before version 2 of the registry's API have neither).
+struct ModelExtras {
+	attestations: Option<types::Attestations>,
+	card: Option<types::ModelCard>,
+	references: Option<types::References>,
+}
+
+fn model_extras<Api, Block, AccountId, Balance, BlockNumber>(
 	api: &Api,
 	at: Block::Hash,
 	id: ModelId,
 	info: &model::ModelInfo<AccountId, Balance, BlockNumber>,
-) -> RpcResult<Option<types::Attestations>>
+) -> RpcResult<ModelExtras>
 where
 	Block: BlockT,
-	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber> + ?Sized,
+	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber> + sp_api::ApiExt<Block>,
 	AccountId: Codec,
 	Balance: Codec,
 	BlockNumber: Codec,
 {
-	if info.status != model::ModelStatus::Pending {
-		return Ok(None);
+	let attestations = if info.status == model::ModelStatus::Pending {
+		api.attestations(at, id)
+			.map_err(runtime_error)?
+			.map(|tally| types::Attestations {
+				loads: tally.loads,
+				fails: tally.fails,
+				threshold: tally.threshold,
+			})
+	} else {
+		None
+	};
+	let version = api
+		.api_version::<dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>>(at)
+		.map_err(runtime_error)?;
+	if version.unwrap_or(1) < 2 {
+		return Ok(ModelExtras { attestations, card: None, references: None });
 	}
-	let tally = api.attestations(at, id).map_err(runtime_error)?;
-	Ok(tally.map(|tally| types::Attestations {
-		loads: tally.loads,
-		fails: tally.fails,
-		threshold: tally.threshold,
-	}))
+	let card = api.model_card(at, id).map_err(runtime_error)?.map(|card| types::ModelCard {
+		task: text(&card.task),
+		license: text(&card.license),
+		labels: card.labels.map(|hash| hex_of(hash.as_bytes())),
+		inputs: text(&card.inputs),
+		outputs: text(&card.outputs),
+	});
+	let references =
+		api.model_references(at, id)
+			.map_err(runtime_error)?
+			.map(|references| types::References {
+				count: references.vectors.len() as u32,
+				checked_by: references.checked_by,
+			});
+	Ok(ModelExtras { attestations, card, references })
 }
 
 fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 	id: ModelId,
 	info: model::ModelInfo<AccountId, Balance, BlockNumber>,
-	attestations: Option<types::Attestations>,
+	extras: ModelExtras,
 ) -> types::Model {
 	let (status, rejection) = match info.status {
 		model::ModelStatus::Pending => (types::ModelStatus::Pending, None),
@@ -735,7 +766,9 @@ fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 		rejection,
 		deposit: info.deposit.to_string(),
 		registered_at: info.registered_at.into(),
-		attestations,
+		attestations: extras.attestations,
+		card: extras.card,
+		references: extras.references,
 	}
 }
 

@@ -30,13 +30,46 @@ pub struct Model {
 	pub status: ModelStatus,
 	/// Why a rejected model was rejected: `admin`, or the attested failure (`malformed`,
 	/// `unsupported`, `signatureMismatch`, `hashMismatch`, `sizeMismatch`, `unavailable`,
-	/// `tooLarge`).
+	/// `tooLarge`, `referenceMismatch`: its outputs for a reference vector differ from the registered ones).
 	pub rejection: Option<String>,
 	/// What the owner has held for the registration.
 	pub deposit: String,
 	pub registered_at: u64,
 	/// Present while the model is pending.
 	pub attestations: Option<Attestations>,
+	/// What the model is for, if its builder said.
+	#[serde(default)]
+	pub card: Option<ModelCard>,
+	/// Its reference vectors, if it has some.
+	#[serde(default)]
+	pub references: Option<References>,
+}
+
+/// A model's card: what a client needs to use it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelCard {
+	/// E.g. `image-classification`.
+	pub task: String,
+	/// An SPDX identifier, e.g. `Apache-2.0`.
+	pub license: String,
+	/// The blake2-256 hash of its labels file (one label per line), if its outputs are classes.
+	pub labels: Option<String>,
+	/// What its inputs are and how to prepare them.
+	pub inputs: String,
+	/// What its outputs mean.
+	pub outputs: String,
+}
+
+/// A model's reference vectors: inputs with the outputs it must give, which validators run
+/// before they attest it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct References {
+	/// How many vectors it has.
+	pub count: u32,
+	/// How many validators ran them all and attested that the model gives their outputs.
+	pub checked_by: u32,
 }
 
 /// Where validators get a model's bytes.

@@ -186,6 +186,16 @@ impl_runtime_apis! {
 		fn registration_deposit(inline_bytes: u32, description_len: u32) -> Balance {
 			ModelRegistry::registration_deposit(inline_bytes, description_len)
 		}
+
+		fn model_card(model: ModelId) -> Option<gateless_primitives::model::ModelCard> {
+			pallet_model_registry::Cards::<Runtime>::get(model)
+		}
+
+		fn model_references(
+			model: ModelId,
+		) -> Option<gateless_primitives::reference::ModelReferences> {
+			pallet_model_registry::ModelReferenceVectors::<Runtime>::get(model)
+		}
 	}
 
 	impl gateless_primitives::runtime_api::ValidatorStakingApi<Block, AccountId, Balance> for Runtime {

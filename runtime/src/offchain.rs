@@ -10,7 +10,10 @@
 //!    ([`inference::obtain_model`]): the model is checked once the node holds it; a node that
 //!    will not hold a model that large does not attest it; and a model that no peer served for
 //!    [`MODEL_FETCH_GRACE`] blocks after its registration is checked through its URIs, if any,
-//!    else attested `Unavailable`.
+//!    else attested `Unavailable`. A model that loads and has reference vectors is run on each
+//!    ([`inference::check_reference`]) and attested `ReferenceMismatch` if one's outputs differ
+//!    beyond its determinism; a vector this node cannot run now (content not found, a limit of
+//!    its own) leaves the model unattested until the next block.
 //! 2. **Commit.** For each job whose current round has the validator in its committee and no
 //!    commitment from it, the worker runs the model on the job's inputs with [`inference::run`],
 //!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and sends
@@ -53,7 +56,8 @@ use gateless_primitives::{
 	dispute::DisputeProof,
 	inference::{self, ModelFetch, ModelRef, OutputPlacement},
 	job::{Abstention, InferenceOutput, JobId},
-	model::{AttestationFailure, ModelId, ModelLocation, ModelStatus, Verdict},
+	model::{AttestationFailure, Determinism, ModelId, ModelLocation, ModelStatus, Verdict},
+	reference::ReferenceOutcome,
 	traits::JobSettlement,
 	traits::ValidatorSet,
 };
@@ -335,7 +339,20 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 		let verdict = match verdict {
 			Some(verdict) => verdict,
 			// `None`: this node runs no engine in its workers.
-			None => match inference::check_model(model_ref) {
+			None => match inference::check_model(model_ref.clone()) {
+				Some(Verdict::Loads) => match check_references(model, model_ref, &info.determinism)
+				{
+					Some(Ok(verdict)) => verdict,
+					None => return,
+					Some(Err(cause)) => {
+						// Node-local: not attested now, tried again at the next block.
+						log::info!(
+							target: "gateless::offchain",
+							"model {model}: reference vectors not checked: {cause:?}"
+						);
+						continue;
+					},
+				},
 				Some(verdict) => verdict,
 				None => return,
 			},
@@ -354,6 +371,35 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 			note_duty(Duty::Attestation { model, validator: validator.clone() });
 		}
 	}
+}
+
+/// Runs a loaded model's reference vectors, if it has any: [`Verdict::Loads`] when it gives every
+/// one's outputs within its determinism, [`AttestationFailure::ReferenceMismatch`] as soon as one
+/// differs or fails. An abstention when this node could not run one (content or model not at
+/// hand, a limit of its own); `None` when it runs no engine.
+fn check_references(
+	model: ModelId,
+	model_ref: ModelRef,
+	determinism: &Determinism,
+) -> Option<Result<Verdict, Abstention>> {
+	let Some(references) = pallet_model_registry::ModelReferenceVectors::<Runtime>::get(model)
+	else {
+		return Some(Ok(Verdict::Loads));
+	};
+	for (index, reference) in references.vectors.into_iter().enumerate() {
+		match inference::check_reference(model_ref.clone(), reference, *determinism)? {
+			Ok(ReferenceOutcome::Matches) => {},
+			Ok(outcome) => {
+				log::info!(
+					target: "gateless::offchain",
+					"model {model}: reference vector {index}: {outcome:?}"
+				);
+				return Some(Ok(Verdict::Fails(AttestationFailure::ReferenceMismatch)));
+			},
+			Err(abstention) => return Some(Err(abstention)),
+		}
+	}
+	Some(Ok(Verdict::Loads))
 }
 
 fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId) {

@@ -32,10 +32,12 @@ pub fn register_inline(
 		hash: model_hash(&onnx),
 		size: onnx.len() as u64,
 		source: ModelSource::Inline(bounded(onnx)?),
-		signature: declared(file),
+		signature: Box::new(declared(file)),
 		determinism: determinism(file),
 		price,
 		description: bounded(description.as_bytes().to_vec())?,
+		card: None,
+		references: Default::default(),
 	}))
 }
 

@@ -110,13 +110,15 @@ async fn a_model_is_registered_attested_by_the_validator_and_listed() {
 		hash,
 		size: onnx.len() as u64,
 		source: ModelSource::Inline(bounded(onnx.clone())),
-		signature: signature(),
+		signature: Box::new(signature()),
 		determinism: Determinism::Tolerance {
 			abs: sp_runtime::FixedU64::from_rational(1, 100_000),
 			rel: sp_runtime::Perbill::from_parts(1_000),
 		},
 		price: UNIT / 10,
 		description: bounded(description),
+		card: None,
+		references: Default::default(),
 	});
 	let account_key = frame_system::Account::<Runtime>::hashed_key_for(builder.to_account_id());
 	let before: AccountInfo = rpc.storage_decoded(&account_key, at).await.unwrap().unwrap();

@@ -6,7 +6,11 @@
 //!    fetch it from there and attest it; Dave, over his limit, abstains.
 //! 2. The builder's node stops; Charlie comes back and fetches the model from Alice and Bob: it
 //!    becomes active, and a job on it is verified with the values its weights give.
-//! 3. `gateless_putModelContent` refuses bytes for an unknown model, for a model registered
+//!    It was registered with a model card and a reference vector, which every validator that
+//!    attested it ran first.
+//! 3. A model registered through the client with a tampered reference vector is rejected
+//!    (`referenceMismatch`), and the client says why.
+//! 4. `gateless_putModelContent` refuses bytes for an unknown model, for a model registered
 //!    inline, chunks that are not the registered ones, and a model over the node's limit.
 
 use std::{process::Command, time::Instant};
@@ -32,6 +36,11 @@ fn gateless(node: &Node, args: &[&str]) -> Command {
 	let mut command = Command::new(node_binary().unwrap().with_file_name("gateless"));
 	command.args(["--url", node.rpc_url().as_str()]).args(args);
 	command
+}
+
+/// Alice's node.
+fn alice_node(network: &LocalNetwork) -> &Node {
+	&network.validator(Alice).unwrap().node
 }
 
 /// The model as `gateless_model` shows it on `rpc`.
@@ -82,12 +91,35 @@ async fn a_model_handed_to_a_builders_node_reaches_every_validator_from_its_peer
 	.unwrap();
 	network.validator_mut(Charlie).unwrap().node.kill().unwrap();
 
-	// 1. Registered through the builder's node, which gets the file.
+	// 1. Registered through the builder's node, which gets the file, with a card and a reference
+	// vector: an input of ones and what the weights give for it (computed here, not by tract).
+	let dir = tempfile::tempdir().unwrap();
+	let reference_in = dir.path().join("ones.json");
+	let reference_out = dir.path().join("expected.json");
+	std::fs::write(&reference_in, serde_json::json!([vec![1.0; 1024]]).to_string()).unwrap();
+	let expected = bulk_model_output_for_ones(MIB);
+	std::fs::write(&reference_out, serde_json::json!([expected]).to_string()).unwrap();
+	let reference = format!("{},{}", reference_in.display(), reference_out.display());
 	let started = Instant::now();
 	let mut register = gateless(&builder, &["--json", "model", "register"]);
-	register
-		.arg(&file)
-		.args(["--name", "bulk", "--price", "0.1", "--suri", "//Eve"]);
+	register.arg(&file).args([
+		"--name",
+		"bulk",
+		"--price",
+		"0.1",
+		"--suri",
+		"//Eve",
+		"--tolerance",
+		"0.001,0.0001",
+		"--reference",
+		&reference,
+		"--task",
+		"band-maxima",
+		"--license",
+		"CC0-1.0",
+		"--input-semantics",
+		"1024 features",
+	]);
 	let output = register.output().unwrap();
 	assert!(
 		output.status.success(),
@@ -97,6 +129,9 @@ async fn a_model_handed_to_a_builders_node_reaches_every_validator_from_its_peer
 	let registered: Value = serde_json::from_slice(&output.stdout).unwrap();
 	let model = registered["id"].as_u64().unwrap();
 	assert_eq!(registered["location"]["kind"], "peers", "{registered}");
+	assert_eq!(registered["card"]["task"], "band-maxima", "{registered}");
+	assert_eq!(registered["card"]["inputs"], "1024 features", "{registered}");
+	assert_eq!(registered["references"]["count"], 1, "{registered}");
 	assert_eq!(registered["hash"].as_str().unwrap(), to_hex(model_hash(&onnx).as_bytes()));
 	let alice = network.validator(Alice).unwrap();
 	let from = alice.rpc.block_number(alice.rpc.best_hash().await.unwrap()).await.unwrap();
@@ -127,6 +162,8 @@ async fn a_model_handed_to_a_builders_node_reaches_every_validator_from_its_peer
 		 {:.1} s after",
 		started.elapsed().as_secs_f64()
 	);
+	// Every validator that attested it ran the reference first.
+	assert_eq!(model_json(&alice.rpc, model).await["references"]["checkedBy"], 3);
 	let charlie_log = network.validator(Charlie).unwrap().node.log();
 	assert!(charlie_log.contains("fetched model"), "Charlie did not fetch the model");
 	let dave_log = network.validator(Dave).unwrap().node.log();
@@ -165,7 +202,25 @@ async fn a_model_handed_to_a_builders_node_reaches_every_validator_from_its_peer
 		);
 	}
 
-	// 3. What the safe method refuses.
+	// 3. A model registered with a tampered reference is rejected, and the client says why.
+	let zeros = dir.path().join("zeros.json");
+	let wrong = dir.path().join("wrong.json");
+	std::fs::write(&zeros, serde_json::json!([vec![0.0; 64]]).to_string()).unwrap();
+	std::fs::write(&wrong, serde_json::json!([vec![0.5; 10]]).to_string()).unwrap();
+	let digits = gateless_inference_engine::reference::models_dir().join("digits-mlp.onnx");
+	let output = gateless(alice_node(&network), &["model", "register"])
+		.arg(&digits)
+		.args(["--name", "digits-tampered", "--price", "0.1", "--suri", "//Ferdie"])
+		.args(["--reference", &format!("{},{}", zeros.display(), wrong.display())])
+		.args(["--wait-active", "--timeout", "90"])
+		.output()
+		.unwrap();
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(!output.status.success(), "a tampered reference was accepted: {stderr}");
+	assert!(stderr.contains("referenceMismatch"), "{stderr}");
+	assert!(stderr.contains("differ from the registered ones"), "{stderr}");
+
+	// 4. What the safe method refuses.
 	let error = refusal(
 		&alice.rpc,
 		"gateless_putModelContent",

@@ -5,9 +5,9 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
 use gateless_primitives::model::{
-	DType, Dim, ModelUri, SymbolSpec, TensorSpec, MAX_DESCRIPTION_LEN, MAX_MODEL_NAME_LEN,
-	MAX_MODEL_TENSORS, MAX_MODEL_VERSION_LEN, MAX_SYMBOLS, MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK,
-	MAX_URIS, MAX_URI_LEN,
+	DType, Dim, ModelUri, SymbolSpec, TensorSpec, MAX_CARD_FIELD_LEN, MAX_DESCRIPTION_LEN,
+	MAX_MODEL_NAME_LEN, MAX_MODEL_TENSORS, MAX_MODEL_VERSION_LEN, MAX_SEMANTICS_LEN, MAX_SYMBOLS,
+	MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK, MAX_URIS, MAX_URI_LEN,
 };
 use sp_runtime::{transaction_validity::TransactionSource, FixedU64};
 
@@ -17,7 +17,7 @@ fn funded<T: Config>(who: &T::AccountId) {
 	let max_deposit =
 		Pallet::<T>::deposit_for(&params, T::MaxInlineModelBytes::get(), MAX_DESCRIPTION_LEN);
 	let amount =
-		T::Currency::minimum_balance().saturating_add(max_deposit.saturating_mul(100u32.into()));
+		T::Currency::minimum_balance().saturating_add(max_deposit.saturating_mul(1000u32.into()));
 	T::Currency::set_balance(who, amount);
 }
 
@@ -31,6 +31,18 @@ fn allow_largest_inline<T: Config>() {
 
 fn bounded<S: Get<u32>>(byte: u8, len: u32) -> BoundedVec<u8, S> {
 	BoundedVec::truncate_from(alloc::vec![byte; len as usize])
+}
+
+/// The longest model card, every field full. Its bytes are checked as text, so the cost does not
+/// depend on them otherwise; the reference vectors' inline bytes count with the model's own (`b`).
+fn largest_card() -> ModelCard {
+	ModelCard {
+		task: bounded(b't', MAX_CARD_FIELD_LEN),
+		license: bounded(b'l', MAX_CARD_FIELD_LEN),
+		labels: Some(H256::repeat_byte(1)),
+		inputs: bounded(b'i', MAX_SEMANTICS_LEN),
+		outputs: bounded(b'o', MAX_SEMANTICS_LEN),
+	}
 }
 
 /// The largest signature: every tensor at the maximal rank with the longest names, all distinct
@@ -96,10 +108,12 @@ fn register<T: Config>(owner: &T::AccountId, seed: u8, len: u32) -> ModelId {
 		hash,
 		bytes.len() as u64,
 		ModelSource::Inline(BoundedVec::truncate_from(bytes)),
-		largest_signature(),
+		Box::new(largest_signature()),
 		Determinism::Exact,
 		1u32.into(),
 		bounded(b'd', MAX_DESCRIPTION_LEN),
+		None,
+		Default::default(),
 	);
 	assert!(result.is_ok(), "registering a benchmark model failed: {result:?}");
 	model
@@ -142,10 +156,12 @@ mod benchmarks {
 			hash,
 			size,
 			source,
-			largest_signature(),
+			Box::new(largest_signature()),
 			determinism,
 			1u32.into(),
 			bounded(b'd', d),
+			Some(Box::new(largest_card())),
+			Default::default(),
 		);
 
 		assert!(Models::<T>::contains_key(0));

@@ -7,10 +7,13 @@
 //! ## Overview
 //!
 //! A model builder registers a model with [`Call::register_model`]. The registry holds a deposit
-//! from the owner, `deposit_base + deposit_per_byte × (inline bytes + description bytes)` (see
-//! [`RegistryParams`]), under [`HoldReason::ModelDeposit`]. The model starts
-//! [`ModelStatus::Pending`]: no job may use it until the active validators have fetched its bytes,
-//! checked the hash and loaded it with the declared signature. Each does so from its offchain
+//! from the owner, `deposit_base + deposit_per_byte × (bytes stored on chain)` (see
+//! [`RegistryParams`]): inline ONNX bytes, the description, the model card and the reference
+//! vectors, under [`HoldReason::ModelDeposit`]. The model starts [`ModelStatus::Pending`]: no job
+//! may use it until the active validators have fetched its bytes, checked the hash, loaded it with
+//! the declared signature and, when it has reference vectors ([`gateless_primitives::reference`]),
+//! run them and found the outputs the builder registered, within the model's determinism (a
+//! mismatch is the failure [`AttestationFailure::ReferenceMismatch`]). Each does so from its offchain
 //! worker and reports with [`Call::attest_model`]; when the share
 //! [`RegistryParams::attestation_quorum`] of the active set agrees (rounded up), the model becomes
 //! [`ModelStatus::Active`] or [`ModelStatus::Rejected`]. A rejected model's inline bytes are
@@ -36,7 +39,8 @@
 //! - [`Call::register_model`] (signed): errors [`Error::EmptyName`], [`Error::EmptyVersion`],
 //!   [`Error::ZeroSize`], [`Error::ModelTooLarge`], [`Error::InlineTooLarge`],
 //!   [`Error::InlineSizeMismatch`], [`Error::InlineHashMismatch`], [`Error::NoUris`],
-//!   [`Error::InvalidUri`], [`Error::InvalidSignature`], [`Error::HashBanned`],
+//!   [`Error::InvalidUri`], [`Error::InvalidSignature`], [`Error::InvalidCard`],
+//!   [`Error::InvalidReference`], [`Error::ReferencesTooLarge`], [`Error::HashBanned`],
 //!   [`Error::DuplicateVersion`], [`Error::DuplicateHash`], [`Error::TooManyModels`],
 //!   [`Error::InsufficientDeposit`]; event [`Event::ModelRegistered`].
 //! - [`Call::attest_model`] (signed, an active validator): errors [`Error::NotValidator`],
@@ -89,7 +93,7 @@ mod tests;
 mod types;
 pub mod weights;
 
-use alloc::vec::Vec;
+use alloc::{boxed::Box, vec::Vec};
 use codec::Encode;
 use frame_support::{
 	pallet_prelude::*,
@@ -104,10 +108,11 @@ use gateless_primitives::{
 	content::MAX_MODEL_CONTENT_BYTES,
 	crypto::inference::Signature as InferenceSignature,
 	model::{
-		AttestationFailure, AttestationTally, Determinism, ModelDescription, ModelId, ModelInfo,
-		ModelLocation, ModelName, ModelPage, ModelSignature, ModelStatus, ModelVersion,
+		AttestationFailure, AttestationTally, Determinism, ModelCard, ModelDescription, ModelId,
+		ModelInfo, ModelLocation, ModelName, ModelPage, ModelSignature, ModelStatus, ModelVersion,
 		RejectionReason, Verdict,
 	},
+	reference::{ModelReferences, References},
 	traits::{InferenceKeys, ModelProvider, ModelUsage, ValidatorSet},
 };
 use sp_core::H256;
@@ -186,6 +191,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxModelsPerOwner: Get<u32>;
 
+		/// The most bytes a model's reference vectors carry inline, together; larger tensors go
+		/// by content.
+		#[pallet::constant]
+		type MaxReferenceBytes: Get<u32>;
+
 		/// The most attestations a pending model collects; at least the size of the largest
 		/// active set, so that every validator can attest.
 		#[pallet::constant]
@@ -223,6 +233,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type InlineBytes<T: Config> =
 		StorageMap<_, Twox64Concat, ModelId, BoundedVec<u8, T::MaxInlineModelBytes>>;
+
+	/// The cards of the models registered with one.
+	#[pallet::storage]
+	pub type Cards<T: Config> = StorageMap<_, Twox64Concat, ModelId, ModelCard>;
+
+	/// The reference vectors of the models registered with some, kept apart from the record so
+	/// that jobs do not read them.
+	#[pallet::storage]
+	pub type ModelReferenceVectors<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, ModelReferences>;
 
 	/// The attestations of pending models; removed once the model is decided.
 	#[pallet::storage]
@@ -334,6 +354,14 @@ pub mod pallet {
 		/// The signature needs at least one input and one output, non-empty unique tensor names
 		/// and no zero-sized fixed dimension.
 		InvalidSignature,
+		/// A text field of the model card is not UTF-8.
+		InvalidCard,
+		/// A reference vector does not fit the signature: one tensor per declared input and
+		/// output, of its dtype and shape.
+		InvalidReference,
+		/// The reference vectors carry more than `MaxReferenceBytes` inline: give the larger
+		/// tensors by content.
+		ReferencesTooLarge,
 		/// These bytes were banned.
 		HashBanned,
 		/// The owner already has a model with this name and version.
@@ -396,9 +424,13 @@ pub mod pallet {
 		/// `hash` is the blake2-256 hash of the ONNX file of `size` bytes; `source` carries the
 		/// bytes themselves, the URIs that serve them, or the hash of the file's chunk list when
 		/// nodes provide it (at most 2 GiB; the builder hands the bytes to a node, see
-		/// [`ModelSource::Peers`]).
+		/// [`ModelSource::Peers`]). `card` says what the model is for; `references` are inputs
+		/// with the outputs the model must give, which validators check before they attest it.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register_model(source.inline_len(), description.len() as u32))]
+		#[pallet::weight(T::WeightInfo::register_model(
+			source.inline_len().saturating_add(references_inline_len(references)),
+			description.len() as u32,
+		))]
 		pub fn register_model(
 			origin: OriginFor<T>,
 			name: ModelName,
@@ -406,10 +438,12 @@ pub mod pallet {
 			hash: H256,
 			size: u64,
 			source: ModelSource<T::MaxInlineModelBytes>,
-			signature: ModelSignature,
+			signature: Box<ModelSignature>,
 			determinism: Determinism,
 			price: BalanceOf<T>,
 			description: ModelDescription,
+			card: Option<Box<ModelCard>>,
+			references: References,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let params = Params::<T>::get();
@@ -442,6 +476,15 @@ pub mod pallet {
 				},
 			};
 			signature.validate().map_err(|_| Error::<T>::InvalidSignature)?;
+			ensure!(card.as_deref().is_none_or(ModelCard::is_text), Error::<T>::InvalidCard);
+			ensure!(
+				references.iter().all(|reference| reference.check(&signature).is_ok()),
+				Error::<T>::InvalidReference
+			);
+			ensure!(
+				references_inline_len(&references) <= T::MaxReferenceBytes::get(),
+				Error::<T>::ReferencesTooLarge
+			);
 			ensure!(!BannedHashes::<T>::contains_key(hash), Error::<T>::HashBanned);
 			ensure!(
 				!ModelByName::<T>::contains_key((&owner, &name, &version)),
@@ -451,8 +494,14 @@ pub mod pallet {
 			let owned = OwnedModelCount::<T>::get(&owner);
 			ensure!(owned < T::MaxModelsPerOwner::get(), Error::<T>::TooManyModels);
 
-			let inline_len = inline.as_ref().map_or(0, |bytes| bytes.len() as u32);
-			let deposit = Self::deposit_for(&params, inline_len, description.len() as u32);
+			let references = (!references.is_empty())
+				.then_some(ModelReferences { vectors: references, checked_by: 0 });
+			let stored_len = inline
+				.as_ref()
+				.map_or(0, |bytes| bytes.len() as u32)
+				.saturating_add(encoded_len(&card))
+				.saturating_add(encoded_len(&references));
+			let deposit = Self::deposit_for(&params, stored_len, description.len() as u32);
 			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)
 				.map_err(|_| Error::<T>::InsufficientDeposit)?;
 
@@ -461,6 +510,12 @@ pub mod pallet {
 			if let Some(bytes) = inline {
 				InlineBytes::<T>::insert(model, bytes);
 			}
+			if let Some(card) = card {
+				Cards::<T>::insert(model, *card);
+			}
+			if let Some(references) = references {
+				ModelReferenceVectors::<T>::insert(model, references);
+			}
 			let info = ModelInfo {
 				owner: owner.clone(),
 				name: name.clone(),
@@ -468,7 +523,7 @@ pub mod pallet {
 				hash,
 				size,
 				location,
-				signature,
+				signature: *signature,
 				determinism,
 				price,
 				description,
@@ -520,9 +575,11 @@ pub mod pallet {
 				info.price = price;
 			}
 			if let Some(description) = description {
-				let inline_len = InlineBytes::<T>::decode_len(model).unwrap_or(0) as u32;
-				let deposit =
-					Self::deposit_for(&Params::<T>::get(), inline_len, description.len() as u32);
+				let deposit = Self::deposit_for(
+					&Params::<T>::get(),
+					Self::stored_len(model),
+					description.len() as u32,
+				);
 				let reason = HoldReason::ModelDeposit.into();
 				if deposit > info.deposit {
 					T::Currency::hold(&reason, &owner, deposit.saturating_sub(info.deposit))
@@ -624,6 +681,8 @@ pub mod pallet {
 			Self::unindex_model(model, &info);
 			Models::<T>::remove(model);
 			InlineBytes::<T>::remove(model);
+			Cards::<T>::remove(model);
+			ModelReferenceVectors::<T>::remove(model);
 			Attestations::<T>::remove(model);
 			Self::deposit_event(Event::ModelRemoved { model, returned });
 			Ok(())
@@ -776,6 +835,13 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::TooManyAttestations)?;
 		Self::deposit_event(Event::ModelAttested { model, validator, verdict });
 
+		if verdict == Verdict::Loads {
+			ModelReferenceVectors::<T>::mutate(model, |references| {
+				if let Some(references) = references {
+					references.checked_by = references.checked_by.saturating_add(1);
+				}
+			});
+		}
 		let tally = Self::tally(&attestations);
 		if tally.loads >= tally.threshold {
 			Attestations::<T>::remove(model);
@@ -848,23 +914,50 @@ fn most_reported_failure<AccountId>(attestations: &[(AccountId, Verdict)]) -> At
 	best.map_or(AttestationFailure::Malformed, |(failure, _)| failure)
 }
 
+/// The bytes a value takes in storage (0 for `None`).
+fn encoded_len<V: Encode>(value: &Option<V>) -> u32 {
+	value
+		.as_ref()
+		.map_or(0, |value| value.encoded_size().try_into().unwrap_or(u32::MAX))
+}
+
+/// The bytes reference vectors carry inline, together.
+fn references_inline_len(references: &References) -> u32 {
+	let total = references
+		.iter()
+		.map(|reference| reference.inline_len())
+		.fold(0u64, u64::saturating_add);
+	total.try_into().unwrap_or(u32::MAX)
+}
+
 impl<T: Config> Pallet<T> {
-	/// The deposit for a model storing `inline_len` ONNX bytes and a description of
-	/// `description_len` bytes on chain, under `params`.
+	/// The deposit for a model storing `stored_len` bytes on chain besides its record (inline
+	/// ONNX bytes, card, reference vectors) and a description of `description_len` bytes, under
+	/// `params`.
 	pub fn deposit_for(
 		params: &RegistryParams<BalanceOf<T>>,
-		inline_len: u32,
+		stored_len: u32,
 		description_len: u32,
 	) -> BalanceOf<T> {
-		let stored_bytes: BalanceOf<T> = inline_len.saturating_add(description_len).into();
+		let stored_bytes: BalanceOf<T> = stored_len.saturating_add(description_len).into();
 		params
 			.deposit_base
 			.saturating_add(params.deposit_per_byte.saturating_mul(stored_bytes))
 	}
 
-	/// The deposit that registering a model would hold now.
-	pub fn registration_deposit(inline_len: u32, description_len: u32) -> BalanceOf<T> {
-		Self::deposit_for(&Params::<T>::get(), inline_len, description_len)
+	/// The bytes a model stores on chain besides its record: inline ONNX bytes, card and
+	/// reference vectors.
+	fn stored_len(model: ModelId) -> u32 {
+		let inline_len = InlineBytes::<T>::decode_len(model).unwrap_or(0) as u32;
+		inline_len
+			.saturating_add(encoded_len(&Cards::<T>::get(model)))
+			.saturating_add(encoded_len(&ModelReferenceVectors::<T>::get(model)))
+	}
+
+	/// The deposit that registering a model would hold now, storing `stored_len` bytes besides
+	/// its record (see [`Self::deposit_for`]).
+	pub fn registration_deposit(stored_len: u32, description_len: u32) -> BalanceOf<T> {
+		Self::deposit_for(&Params::<T>::get(), stored_len, description_len)
 	}
 
 	/// Whether `params` are acceptable (see [`Error::InvalidParams`]).
@@ -946,7 +1039,9 @@ impl<T: Config> Pallet<T> {
 		let params = Params::<T>::get();
 		let penalty_due = params.rejection_penalty * info.deposit;
 		let penalty = Self::slash_deposit(&mut info, penalty_due);
-		let record_deposit = Self::deposit_for(&params, 0, info.description.len() as u32);
+		InlineBytes::<T>::remove(model);
+		let record_deposit =
+			Self::deposit_for(&params, Self::stored_len(model), info.description.len() as u32);
 		let keep = record_deposit.min(info.deposit);
 		let returned = T::Currency::release(
 			&HoldReason::ModelDeposit.into(),
@@ -957,7 +1052,6 @@ impl<T: Config> Pallet<T> {
 		.unwrap_or_else(|_| Zero::zero());
 		info.deposit = info.deposit.saturating_sub(returned);
 		info.status = ModelStatus::Rejected(reason);
-		InlineBytes::<T>::remove(model);
 		Models::<T>::insert(model, info);
 		Self::deposit_event(Event::ModelRejected { model, reason, penalty, returned });
 	}
@@ -1083,6 +1177,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			Attestations::<T>::iter_keys().all(Models::<T>::contains_key),
 			"attestations of a removed model"
+		);
+		ensure!(Cards::<T>::iter_keys().all(Models::<T>::contains_key), "card of a removed model");
+		ensure!(
+			ModelReferenceVectors::<T>::iter_keys().all(Models::<T>::contains_key),
+			"reference vectors of a removed model"
 		);
 		ensure!(
 			ModelByHash::<T>::iter_values().count() == Models::<T>::iter_keys().count()

@@ -9,8 +9,10 @@ use frame_support::{
 use gateless_primitives::crypto::InferenceId;
 use gateless_primitives::{
 	model::{
-		DType, Determinism, Dim, ModelDescription, ModelSignature, TensorSpec, MAX_DESCRIPTION_LEN,
+		DType, Determinism, Dim, ModelCard, ModelDescription, ModelSignature, TensorSpec,
+		MAX_DESCRIPTION_LEN,
 	},
+	reference::References,
 	traits::{InferenceKeys, ModelUsage, ValidatorSet},
 };
 use sp_core::H256;
@@ -176,6 +178,7 @@ impl pallet_model_registry::Config for Test {
 	type OnPenalty = ();
 	type MaxInlineModelBytes = ConstU32<MAX_INLINE>;
 	type MaxModelsPerOwner = ConstU32<4>;
+	type MaxReferenceBytes = ConstU32<64>;
 	type MaxAttestations = ConstU32<5>;
 	type DefaultParams = DefaultParams;
 	type WeightInfo = ();
@@ -287,6 +290,8 @@ pub struct Registration {
 	pub determinism: Determinism,
 	pub price: Balance,
 	pub description: ModelDescription,
+	pub card: Option<ModelCard>,
+	pub references: References,
 }
 
 impl Registration {
@@ -303,6 +308,8 @@ impl Registration {
 			determinism: tolerance(),
 			price: 50,
 			description: description("MIT; a test classifier"),
+			card: None,
+			references: Default::default(),
 		}
 	}
 
@@ -340,10 +347,12 @@ impl Registration {
 			self.hash,
 			self.size,
 			self.source,
-			self.signature,
+			Box::new(self.signature),
 			self.determinism,
 			self.price,
 			self.description,
+			self.card.map(Box::new),
+			self.references,
 		)
 	}
 }

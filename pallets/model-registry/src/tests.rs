@@ -386,6 +386,163 @@ mod register_model {
 	}
 }
 
+mod cards_and_references {
+	use super::*;
+	use gateless_primitives::{
+		job::{InputTensors, JobTensor, TensorData},
+		model::ModelCard,
+		reference::{ModelReferences, ReferenceVector},
+	};
+
+	/// A tensor of `rows` x `width` f32 zeros, inline.
+	fn zeros(rows: u32, width: u32) -> JobTensor {
+		JobTensor {
+			dtype: DType::F32,
+			shape: vec![rows, width].try_into().unwrap(),
+			data: TensorData::Inline(vec![0u8; (rows * width * 4) as usize].try_into().unwrap()),
+		}
+	}
+
+	/// A reference of the mock signature (inputs `[n, 4]`, outputs `[n, 3]`) with `rows` rows.
+	fn reference(rows: u32) -> ReferenceVector {
+		ReferenceVector {
+			inputs: InputTensors::new(vec![zeros(rows, 4)]).unwrap(),
+			outputs: InputTensors::new(vec![zeros(rows, 3)]).unwrap(),
+		}
+	}
+
+	fn card() -> ModelCard {
+		ModelCard {
+			task: b"image-classification".to_vec().try_into().unwrap(),
+			license: b"Apache-2.0".to_vec().try_into().unwrap(),
+			labels: Some(H256::repeat_byte(9)),
+			inputs: b"4 features, standardised".to_vec().try_into().unwrap(),
+			outputs: b"logits over 3 classes".to_vec().try_into().unwrap(),
+		}
+	}
+
+	fn with_extras(references: Vec<ReferenceVector>) -> Registration {
+		Registration {
+			card: Some(card()),
+			references: references.try_into().unwrap(),
+			..Registration::inline(1, 100)
+		}
+	}
+
+	#[test]
+	fn the_card_and_references_are_kept_beside_the_record_and_covered_by_the_deposit() {
+		ExtBuilder::default().build_and_execute(|| {
+			let references = vec![reference(1), reference(1)];
+			let stored = card().encoded_size()
+				+ ModelReferences {
+					vectors: references.clone().try_into().unwrap(),
+					checked_by: 0,
+				}
+				.encoded_size();
+			assert_ok!(with_extras(references.clone()).register(ALICE));
+
+			assert_eq!(Cards::<Test>::get(0), Some(card()));
+			let kept = ModelReferenceVectors::<Test>::get(0).unwrap();
+			assert_eq!(kept.vectors.into_inner(), references);
+			assert_eq!(kept.checked_by, 0);
+			let deposit = expected_deposit(100 + stored, desc_len());
+			assert_eq!(model(0).deposit, deposit);
+			assert_eq!(held(ALICE), deposit);
+
+			// Changing the description keeps the card's and references' share of the deposit.
+			assert_ok!(ModelRegistry::update_model(signed(ALICE), 0, None, Some(description("x"))));
+			assert_eq!(held(ALICE), expected_deposit(100 + stored, 1));
+
+			assert_ok!(ModelRegistry::remove(signed(ALICE), 0));
+			assert_eq!(Cards::<Test>::get(0), None);
+			assert_eq!(ModelReferenceVectors::<Test>::get(0), None);
+			assert_eq!(held(ALICE), 0);
+		});
+	}
+
+	#[test]
+	fn a_model_without_references_stores_nothing_beside_its_record() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Registration::inline(1, 100).register(ALICE));
+			assert_eq!(Cards::<Test>::get(0), None);
+			assert_eq!(ModelReferenceVectors::<Test>::get(0), None);
+			assert_eq!(held(ALICE), expected_deposit(100, desc_len()));
+		});
+	}
+
+	#[test]
+	fn each_validator_that_attests_the_model_loads_is_counted_as_having_checked_its_references() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(with_extras(vec![reference(2)]).register(ALICE));
+			attest(V1, 0, Verdict::Loads);
+			attest(V2, 0, fails(AttestationFailure::Unavailable));
+			assert_eq!(ModelReferenceVectors::<Test>::get(0).unwrap().checked_by, 1);
+			attest(V3, 0, Verdict::Loads);
+			assert_eq!(model(0).status, ModelStatus::Active);
+			assert_eq!(ModelReferenceVectors::<Test>::get(0).unwrap().checked_by, 2);
+		});
+	}
+
+	#[test]
+	fn references_that_the_model_does_not_give_reject_it_with_that_reason() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(with_extras(vec![reference(1)]).register(ALICE));
+			attest(V1, 0, fails(AttestationFailure::ReferenceMismatch));
+			attest(V2, 0, fails(AttestationFailure::ReferenceMismatch));
+			let reason = RejectionReason::Attested(AttestationFailure::ReferenceMismatch);
+			assert_eq!(model(0).status, ModelStatus::Rejected(reason));
+			assert_eq!(ModelReferenceVectors::<Test>::get(0).unwrap().checked_by, 0);
+			// The record keeps what covers the card and the references until it is removed.
+			assert_eq!(held(ALICE), model(0).deposit);
+		});
+	}
+
+	#[test]
+	fn references_must_fit_the_signature() {
+		ExtBuilder::default().build_and_execute(|| {
+			let wrong_width = ReferenceVector {
+				inputs: InputTensors::new(vec![zeros(1, 5)]).unwrap(),
+				outputs: InputTensors::new(vec![zeros(1, 3)]).unwrap(),
+			};
+			let wrong_output = ReferenceVector {
+				inputs: InputTensors::new(vec![zeros(1, 4)]).unwrap(),
+				outputs: InputTensors::new(vec![zeros(1, 4)]).unwrap(),
+			};
+			let no_outputs = ReferenceVector {
+				inputs: InputTensors::new(vec![zeros(1, 4)]).unwrap(),
+				outputs: InputTensors::default(),
+			};
+			for bad in [wrong_width, wrong_output, no_outputs] {
+				assert_noop!(
+					with_extras(vec![reference(1), bad]).register(ALICE),
+					Error::<Test>::InvalidReference
+				);
+			}
+		});
+	}
+
+	#[test]
+	fn references_carry_at_most_max_reference_bytes_inline() {
+		ExtBuilder::default().build_and_execute(|| {
+			// 28 bytes a row: two rows fit the mock's 64 bytes, three do not.
+			assert_noop!(
+				with_extras(vec![reference(1), reference(1), reference(1)]).register(ALICE),
+				Error::<Test>::ReferencesTooLarge
+			);
+			assert_ok!(with_extras(vec![reference(1), reference(1)]).register(ALICE));
+		});
+	}
+
+	#[test]
+	fn a_card_is_text() {
+		ExtBuilder::default().build_and_execute(|| {
+			let mut registration = with_extras(vec![]);
+			registration.card.as_mut().unwrap().license = vec![0xff, 0xfe].try_into().unwrap();
+			assert_noop!(registration.register(ALICE), Error::<Test>::InvalidCard);
+		});
+	}
+}
+
 mod attest_model {
 	use super::*;
 

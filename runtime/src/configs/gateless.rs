@@ -49,6 +49,7 @@ impl pallet_model_registry::Config for Runtime {
 	type OnPenalty = ();
 	type MaxInlineModelBytes = ConstU32<MAX_INLINE_MODEL_BYTES>;
 	type MaxModelsPerOwner = ConstU32<64>;
+	type MaxReferenceBytes = ConstU32<{ 64 * 1024 }>;
 	type MaxAttestations = ConstU32<MAX_AUTHORITIES>;
 	type DefaultParams = DefaultRegistryParams;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;

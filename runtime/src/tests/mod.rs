@@ -418,7 +418,7 @@ mod job_flow {
 						.try_into()
 						.unwrap()
 				),
-				ModelSignature {
+				Box::new(ModelSignature {
 					inputs: vec![spec("image", vec![Dim::Dynamic, Dim::Fixed(64)])]
 						.try_into()
 						.unwrap(),
@@ -426,9 +426,11 @@ mod job_flow {
 						.try_into()
 						.unwrap(),
 					symbols: Default::default(),
-				},
+				}),
 				determinism,
 				price,
+				Default::default(),
+				None,
 				Default::default(),
 			));
 			for validator in [alice, bob] {

@@ -166,9 +166,11 @@ fn register_from(
 		model_hash(&onnx),
 		onnx.len() as u64,
 		source,
-		declared(file),
+		Box::new(declared(file)),
 		determinism(file),
 		UNIT / 10,
+		Default::default(),
+		None,
 		Default::default(),
 	)
 	.unwrap();
@@ -482,5 +484,94 @@ fn a_model_that_nodes_provide_is_attested_once_held_and_unavailable_only_after_a
 			attestations(&sent),
 			vec![(unserved, Verdict::Fails(AttestationFailure::Unavailable))]
 		);
+	});
+}
+
+/// onnxruntime's reference runs of `file` as reference vectors, inline, with `nudge` added to the
+/// first element of each run's first output (an f32).
+fn reference_vectors(file: &str, nudge: f32) -> gateless_primitives::reference::References {
+	let inline = |tensors: Vec<(String, InputTensor)>| {
+		InputTensors::new(tensors.into_iter().map(|(_, t)| t.into_inline().unwrap()).collect())
+			.unwrap()
+	};
+	references(file)
+		.into_iter()
+		.map(|mut case| {
+			let first = &mut case.outputs[0].1;
+			let mut data = first.data.to_vec();
+			let value = f32::from_le_bytes(data[..4].try_into().unwrap()) + nudge;
+			data[..4].copy_from_slice(&value.to_le_bytes());
+			first.data = data.try_into().unwrap();
+			gateless_primitives::reference::ReferenceVector {
+				inputs: inline(case.inputs),
+				outputs: inline(case.outputs),
+			}
+		})
+		.collect::<Vec<_>>()
+		.try_into()
+		.unwrap()
+}
+
+#[test]
+fn reference_vectors_decide_the_attestation_within_the_declared_determinism() {
+	let Validator { mut ext, pool, _dir, .. } = alice_node();
+	ext.execute_with(|| {
+		start_block(1);
+		let file = "recurrent-cell.onnx";
+		let onnx = bytes(file);
+		let register_as = |owner: Sr25519Keyring, determinism, references| {
+			let model = pallet_model_registry::NextModelId::<Runtime>::get();
+			assert_ok!(ModelRegistry::register_model(
+				RuntimeOrigin::signed(owner.to_account_id()),
+				b"recurrent-cell".to_vec().try_into().unwrap(),
+				b"1.0.0".to_vec().try_into().unwrap(),
+				model_hash(&onnx),
+				onnx.len() as u64,
+				pallet_model_registry::ModelSource::Inline(onnx.clone().try_into().unwrap()),
+				Box::new(declared(file)),
+				determinism,
+				UNIT / 10,
+				Default::default(),
+				None,
+				references,
+			));
+			model
+		};
+		let declared_tolerance = determinism(file);
+		let loose = gateless_primitives::model::Determinism::Tolerance {
+			abs: sp_runtime::FixedU64::from_rational(1, 1_000),
+			rel: Default::default(),
+		};
+		// onnxruntime's outputs, within the declared tolerance of tract's.
+		let matching =
+			register_as(Sr25519Keyring::Bob, declared_tolerance, reference_vectors(file, 0.0));
+		// Off by 5e-4: beyond the declared tolerance, within the looser one.
+		let off = reference_vectors(file, 5e-4);
+		let too_tight = register_as(Sr25519Keyring::Dave, declared_tolerance, off.clone());
+		let loose_enough = register_as(Sr25519Keyring::Eve, loose, off);
+		// A tampered reference: far from anything the model gives.
+		let tampered = register_as(Sr25519Keyring::Ferdie, loose, reference_vectors(file, 1.0));
+
+		let sent = run_worker(&pool, 1);
+		let mut verdicts = attestations(&sent);
+		verdicts.sort_by_key(|(model, _)| *model);
+		assert_eq!(
+			verdicts,
+			vec![
+				(matching, Verdict::Loads),
+				(too_tight, Verdict::Fails(AttestationFailure::ReferenceMismatch)),
+				(loose_enough, Verdict::Loads),
+				(tampered, Verdict::Fails(AttestationFailure::ReferenceMismatch)),
+			]
+		);
+		for xt in sent {
+			apply(xt);
+		}
+		let checked_by = |model| {
+			pallet_model_registry::ModelReferenceVectors::<Runtime>::get(model)
+				.unwrap()
+				.checked_by
+		};
+		assert_eq!((checked_by(matching), checked_by(too_tight)), (1, 0));
 	});
 }
