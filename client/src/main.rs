@@ -294,7 +294,9 @@ async fn model_command(
 			// time-to-live), then the registration names them, then the node puts them together.
 			let (content, chunks) = if by_peers {
 				let chunks = chain.upload_chunks("the model", &bytes, progress).await?;
-				(Some(chunk_list(&bytes).hash().0), chunks)
+				let chunk_list = gateless_primitives::content::Manifest::of_model(&bytes)
+					.context("a model file of at most 2 GiB")?;
+				(Some(chunk_list.hash().0), chunks)
 			} else {
 				(None, Vec::new())
 			};
@@ -1060,16 +1062,6 @@ impl Output {
 		}
 		Ok(())
 	}
-}
-
-/// The chunk list of a model file: what its registration names when nodes provide it.
-fn chunk_list(bytes: &[u8]) -> gateless_primitives::content::Manifest {
-	use gateless_primitives::content::{Manifest, CHUNK_BYTES};
-	let chunks = bytes
-		.chunks(CHUNK_BYTES as usize)
-		.map(gateless_primitives::model::model_hash)
-		.collect();
-	Manifest::from_chunk_hashes(bytes.len() as u64, chunks)
 }
 
 /// A reference vector read from `--reference`: its tensors in declared order.

@@ -585,10 +585,9 @@ impl ContentFetcher for Peers {
 	}
 }
 
-/// The chunk list of `bytes` of any size (`Manifest::of` stops at a tensor's 64 MiB).
+/// The chunk list of a model file of any size.
 fn chunk_list_of(bytes: &[u8]) -> Manifest {
-	let chunks = bytes.chunks(CHUNK_BYTES as usize).map(model_hash).collect();
-	Manifest::from_chunk_hashes(bytes.len() as u64, chunks)
+	Manifest::of_model(bytes).unwrap()
 }
 
 #[test]

@@ -96,7 +96,18 @@ pub fn chunk_len(len: u64, index: u32) -> Option<u32> {
 impl Manifest {
 	/// The manifest of `bytes` (`None` when empty or larger than [`MAX_CONTENT_BYTES`]).
 	pub fn of(bytes: &[u8]) -> Option<Self> {
-		chunk_count(bytes.len() as u64)?;
+		Self::of_within(bytes, MAX_CONTENT_BYTES)
+	}
+
+	/// The chunk list of a model file (`None` when empty or larger than
+	/// [`MAX_MODEL_CONTENT_BYTES`]): what its registration names when nodes provide it.
+	pub fn of_model(bytes: &[u8]) -> Option<Self> {
+		Self::of_within(bytes, MAX_MODEL_CONTENT_BYTES)
+	}
+
+	/// The manifest of `bytes` if they are content of at most `max` bytes.
+	pub fn of_within(bytes: &[u8], max: u64) -> Option<Self> {
+		chunk_count_within(bytes.len() as u64, max)?;
 		let chunks = bytes.chunks(CHUNK_BYTES as usize).map(blake2_256).collect();
 		Some(Self { len: bytes.len() as u64, chunks })
 	}

@@ -34,8 +34,8 @@ pub struct ReferenceVector {
 /// A model's reference vectors.
 pub type References = BoundedVec<ReferenceVector, ConstU32<MAX_REFERENCES>>;
 
-/// A model's reference vectors as the registry keeps them, with how many validators ran them and
-/// attested that the model gives them.
+/// A model's reference vectors, as the registry's runtime API gives them, with how many validators
+/// ran them and attested that the model gives them.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,
 )]

@@ -194,7 +194,7 @@ impl_runtime_apis! {
 		fn model_references(
 			model: ModelId,
 		) -> Option<gateless_primitives::reference::ModelReferences> {
-			pallet_model_registry::ModelReferenceVectors::<Runtime>::get(model)
+			ModelRegistry::model_references(model)
 		}
 	}
 

@@ -9,8 +9,8 @@
 //!    of a model that nodes provide as content is first fetched from peers in the background
 //!    ([`inference::obtain_model`]): the model is checked once the node holds it; a node that
 //!    will not hold a model that large does not attest it; and a model that no peer served for
-//!    [`MODEL_FETCH_GRACE`] blocks after its registration is checked through its URIs, if any,
-//!    else attested `Unavailable`. A model that loads and has reference vectors is run on each
+//!    [`MODEL_FETCH_GRACE`] blocks after its registration is attested `Unavailable` (its URIs, if
+//!    it has any, are tried whenever no peer serves it, and decide once the grace is over). A model that loads and has reference vectors is run on each
 //!    ([`inference::check_reference`]) and attested `ReferenceMismatch` if one's outputs differ
 //!    beyond its determinism; a vector this node cannot run now (content not found, a limit of
 //!    its own) leaves the model unattested until the next block.
@@ -320,6 +320,8 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 		}
 		let Some(info) = pallet_model_registry::Models::<Runtime>::get(model) else { continue };
 		let mut verdict = None;
+		// No peer has served it yet, the grace runs, and its URIs are tried meanwhile.
+		let mut peers_awaited = false;
 		if let Some(content) = info.location.content(info.size) {
 			// `None`: this node runs no engine in its workers.
 			let Some(fetch) = inference::obtain_model(info.hash, content) else { return };
@@ -328,6 +330,10 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 				// Checked below; after the grace, by its URIs if any (else `Unavailable`).
 				ModelFetch::Held => None,
 				ModelFetch::Unavailable if grace_ended => None,
+				ModelFetch::Unavailable if !info.location.uris().is_empty() => {
+					peers_awaited = true;
+					None
+				},
 				ModelFetch::HashMismatch => Some(Verdict::Fails(AttestationFailure::HashMismatch)),
 				ModelFetch::Fetching { .. } | ModelFetch::Unavailable | ModelFetch::TooLarge => {
 					log::debug!(target: "gateless::offchain", "model {model}: {fetch:?}");
@@ -357,6 +363,10 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 				None => return,
 			},
 		};
+		if peers_awaited && verdict == Verdict::Fails(AttestationFailure::Unavailable) {
+			// Neither peers nor URIs yet: peers may still come within the grace.
+			continue;
+		}
 		let payload = ModelRegistry::attestation_payload(model, verdict, validator);
 		let Some(signature) = key.sign(&payload) else { continue };
 		let call = pallet_model_registry::Call::attest_model_as {
@@ -386,7 +396,7 @@ fn check_references(
 	else {
 		return Some(Ok(Verdict::Loads));
 	};
-	for (index, reference) in references.vectors.into_iter().enumerate() {
+	for (index, reference) in references.into_iter().enumerate() {
 		match inference::check_reference(model_ref.clone(), reference, *determinism)? {
 			Ok(ReferenceOutcome::Matches) => {},
 			Ok(outcome) => {

@@ -1,7 +1,8 @@
 //! Models that nodes provide peer to peer, on four validators of the `local` chain and a builder's
-//! node that does not validate. Dave's node takes models of at most 16 MiB (`--max-model-mib`).
+//! node that does not validate. Alice, Bob and Charlie take models of up to 128 MiB
+//! (`--max-model-mib`); Dave's node keeps the default 64 MiB.
 //!
-//! 1. A 24 MiB model (written by `models/bulk_model.sh`) is registered with no URI through the
+//! 1. A 100 MiB model (written by `models/bulk_model.sh`) is registered with no URI through the
 //!    builder's node while Charlie is down: the client hands the file to that node, Alice and Bob
 //!    fetch it from there and attest it; Dave, over his limit, abstains.
 //! 2. The builder's node stops; Charlie comes back and fetches the model from Alice and Bob: it
@@ -30,7 +31,7 @@ use gateless_runtime::token::UNIT;
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve};
 
-const MIB: u32 = 24;
+const MIB: u32 = 100;
 
 fn gateless(node: &Node, args: &[&str]) -> Command {
 	let mut command = Command::new(node_binary().unwrap().with_file_name("gateless"));
@@ -72,7 +73,13 @@ async fn upload_chunks(rpc: &Rpc, bytes: &[u8]) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_model_handed_to_a_builders_node_reaches_every_validator_from_its_peers() {
 	let mut network = LocalNetwork::start(NetworkConfig {
-		extra_args: vec![(Dave, vec!["--max-model-mib".into(), "16".into()])],
+		// Loading 100 MiB of weights in a debug build takes longer than the default 5 s.
+		extra_args: [Alice, Bob, Charlie]
+			.map(|who| {
+				let limits = ["--max-model-mib", "128", "--inference-time-limit-ms", "60000"];
+				(who, limits.map(String::from).into())
+			})
+			.into(),
 		..NetworkConfig::default()
 	})
 	.await
@@ -85,7 +92,7 @@ async fn a_model_handed_to_a_builders_node_reaches_every_validator_from_its_peer
 		name: "builder".into(),
 		chain_args: vec!["--chain".into(), "local".into()],
 		ports: Ports::free().unwrap(),
-		extra_args: vec!["--bootnodes".into(), bootnode],
+		extra_args: vec!["--bootnodes".into(), bootnode, "--max-model-mib".into(), "128".into()],
 	})
 	.await
 	.unwrap();

@@ -239,10 +239,14 @@ pub mod pallet {
 	pub type Cards<T: Config> = StorageMap<_, Twox64Concat, ModelId, ModelCard>;
 
 	/// The reference vectors of the models registered with some, kept apart from the record so
-	/// that jobs do not read them.
+	/// that jobs do not read them; only validators' offchain workers and clients do.
 	#[pallet::storage]
-	pub type ModelReferenceVectors<T: Config> =
-		StorageMap<_, Twox64Concat, ModelId, ModelReferences>;
+	pub type ModelReferenceVectors<T: Config> = StorageMap<_, Twox64Concat, ModelId, References>;
+
+	/// How many bytes each model's reference vectors store and how many validators checked them,
+	/// so that deposits and attestations need not read the vectors.
+	#[pallet::storage]
+	pub type ReferenceRecords<T: Config> = StorageMap<_, Twox64Concat, ModelId, ReferenceRecord>;
 
 	/// The attestations of pending models; removed once the model is decided.
 	#[pallet::storage]
@@ -494,13 +498,15 @@ pub mod pallet {
 			let owned = OwnedModelCount::<T>::get(&owner);
 			ensure!(owned < T::MaxModelsPerOwner::get(), Error::<T>::TooManyModels);
 
-			let references = (!references.is_empty())
-				.then_some(ModelReferences { vectors: references, checked_by: 0 });
+			let references = (!references.is_empty()).then(|| {
+				let stored_len = references.encoded_size().try_into().unwrap_or(u32::MAX);
+				(references, ReferenceRecord { stored_len, checked_by: 0 })
+			});
 			let stored_len = inline
 				.as_ref()
 				.map_or(0, |bytes| bytes.len() as u32)
 				.saturating_add(encoded_len(&card))
-				.saturating_add(encoded_len(&references));
+				.saturating_add(references.as_ref().map_or(0, |(_, record)| record.stored_len));
 			let deposit = Self::deposit_for(&params, stored_len, description.len() as u32);
 			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)
 				.map_err(|_| Error::<T>::InsufficientDeposit)?;
@@ -513,8 +519,9 @@ pub mod pallet {
 			if let Some(card) = card {
 				Cards::<T>::insert(model, *card);
 			}
-			if let Some(references) = references {
+			if let Some((references, record)) = references {
 				ModelReferenceVectors::<T>::insert(model, references);
+				ReferenceRecords::<T>::insert(model, record);
 			}
 			let info = ModelInfo {
 				owner: owner.clone(),
@@ -683,6 +690,7 @@ pub mod pallet {
 			InlineBytes::<T>::remove(model);
 			Cards::<T>::remove(model);
 			ModelReferenceVectors::<T>::remove(model);
+			ReferenceRecords::<T>::remove(model);
 			Attestations::<T>::remove(model);
 			Self::deposit_event(Event::ModelRemoved { model, returned });
 			Ok(())
@@ -836,9 +844,9 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::ModelAttested { model, validator, verdict });
 
 		if verdict == Verdict::Loads {
-			ModelReferenceVectors::<T>::mutate(model, |references| {
-				if let Some(references) = references {
-					references.checked_by = references.checked_by.saturating_add(1);
+			ReferenceRecords::<T>::mutate(model, |record| {
+				if let Some(record) = record {
+					record.checked_by = record.checked_by.saturating_add(1);
 				}
 			});
 		}
@@ -951,7 +959,14 @@ impl<T: Config> Pallet<T> {
 		let inline_len = InlineBytes::<T>::decode_len(model).unwrap_or(0) as u32;
 		inline_len
 			.saturating_add(encoded_len(&Cards::<T>::get(model)))
-			.saturating_add(encoded_len(&ModelReferenceVectors::<T>::get(model)))
+			.saturating_add(ReferenceRecords::<T>::get(model).map_or(0, |record| record.stored_len))
+	}
+
+	/// A model's reference vectors with how many validators checked them, if it has some.
+	pub fn model_references(model: ModelId) -> Option<ModelReferences> {
+		let record = ReferenceRecords::<T>::get(model)?;
+		let vectors = ModelReferenceVectors::<T>::get(model)?;
+		Some(ModelReferences { vectors, checked_by: record.checked_by })
 	}
 
 	/// The deposit that registering a model would hold now, storing `stored_len` bytes besides
@@ -1182,6 +1197,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			ModelReferenceVectors::<T>::iter_keys().all(Models::<T>::contains_key),
 			"reference vectors of a removed model"
+		);
+		ensure!(
+			ModelReferenceVectors::<T>::iter_keys().all(ReferenceRecords::<T>::contains_key)
+				&& ReferenceRecords::<T>::iter_keys().all(ModelReferenceVectors::<T>::contains_key),
+			"reference vectors without their record, or a record without vectors"
 		);
 		ensure!(
 			ModelByHash::<T>::iter_values().count() == Models::<T>::iter_keys().count()

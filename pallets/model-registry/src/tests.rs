@@ -433,18 +433,16 @@ mod cards_and_references {
 	fn the_card_and_references_are_kept_beside_the_record_and_covered_by_the_deposit() {
 		ExtBuilder::default().build_and_execute(|| {
 			let references = vec![reference(1), reference(1)];
-			let stored = card().encoded_size()
-				+ ModelReferences {
-					vectors: references.clone().try_into().unwrap(),
-					checked_by: 0,
-				}
-				.encoded_size();
+			let vectors: gateless_primitives::reference::References =
+				references.clone().try_into().unwrap();
+			let stored = card().encoded_size() + vectors.encoded_size();
 			assert_ok!(with_extras(references.clone()).register(ALICE));
 
 			assert_eq!(Cards::<Test>::get(0), Some(card()));
-			let kept = ModelReferenceVectors::<Test>::get(0).unwrap();
-			assert_eq!(kept.vectors.into_inner(), references);
-			assert_eq!(kept.checked_by, 0);
+			assert_eq!(
+				ModelRegistry::model_references(0),
+				Some(ModelReferences { vectors, checked_by: 0 })
+			);
 			let deposit = expected_deposit(100 + stored, desc_len());
 			assert_eq!(model(0).deposit, deposit);
 			assert_eq!(held(ALICE), deposit);
@@ -455,7 +453,7 @@ mod cards_and_references {
 
 			assert_ok!(ModelRegistry::remove(signed(ALICE), 0));
 			assert_eq!(Cards::<Test>::get(0), None);
-			assert_eq!(ModelReferenceVectors::<Test>::get(0), None);
+			assert_eq!(ModelRegistry::model_references(0), None);
 			assert_eq!(held(ALICE), 0);
 		});
 	}
@@ -465,7 +463,7 @@ mod cards_and_references {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::inline(1, 100).register(ALICE));
 			assert_eq!(Cards::<Test>::get(0), None);
-			assert_eq!(ModelReferenceVectors::<Test>::get(0), None);
+			assert_eq!(ModelRegistry::model_references(0), None);
 			assert_eq!(held(ALICE), expected_deposit(100, desc_len()));
 		});
 	}
@@ -476,10 +474,10 @@ mod cards_and_references {
 			assert_ok!(with_extras(vec![reference(2)]).register(ALICE));
 			attest(V1, 0, Verdict::Loads);
 			attest(V2, 0, fails(AttestationFailure::Unavailable));
-			assert_eq!(ModelReferenceVectors::<Test>::get(0).unwrap().checked_by, 1);
+			assert_eq!(ModelRegistry::model_references(0).unwrap().checked_by, 1);
 			attest(V3, 0, Verdict::Loads);
 			assert_eq!(model(0).status, ModelStatus::Active);
-			assert_eq!(ModelReferenceVectors::<Test>::get(0).unwrap().checked_by, 2);
+			assert_eq!(ModelRegistry::model_references(0).unwrap().checked_by, 2);
 		});
 	}
 
@@ -491,7 +489,7 @@ mod cards_and_references {
 			attest(V2, 0, fails(AttestationFailure::ReferenceMismatch));
 			let reason = RejectionReason::Attested(AttestationFailure::ReferenceMismatch);
 			assert_eq!(model(0).status, ModelStatus::Rejected(reason));
-			assert_eq!(ModelReferenceVectors::<Test>::get(0).unwrap().checked_by, 0);
+			assert_eq!(ModelRegistry::model_references(0).unwrap().checked_by, 0);
 			// The record keeps what covers the card and the references until it is removed.
 			assert_eq!(held(ALICE), model(0).deposit);
 		});

@@ -33,6 +33,27 @@ pub enum ModelSource<MaxInline: Get<u32>> {
 	Peers { content: H256, uris: BoundedVec<ModelUri, ConstU32<MAX_URIS>> },
 }
 
+/// What the registry keeps of a model's reference vectors beside the vectors themselves.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct ReferenceRecord {
+	/// The bytes the vectors take in storage (their share of the deposit).
+	pub stored_len: u32,
+	/// Validators whose attestation that the model loads included matching every vector.
+	pub checked_by: u32,
+}
+
 /// The registry's parameters, set by the admin origin.
 #[derive(
 	Clone,

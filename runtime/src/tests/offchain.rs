@@ -487,6 +487,42 @@ fn a_model_that_nodes_provide_is_attested_once_held_and_unavailable_only_after_a
 	});
 }
 
+#[test]
+fn a_model_that_nodes_provide_is_fetched_from_its_uris_while_no_peer_serves_it() {
+	use gateless_inference_engine::reference::serve;
+	use gateless_primitives::content::Manifest;
+	let Validator { mut ext, pool, _dir, .. } = alice_node();
+	ext.execute_with(|| {
+		start_block(1);
+		let by_peers_and = |onnx: &[u8], uri: String| pallet_model_registry::ModelSource::Peers {
+			content: Manifest::of(onnx).unwrap().hash(),
+			uris: vec![uri.into_bytes().try_into().unwrap()].try_into().unwrap(),
+		};
+		let onnx = bytes("digits-int.onnx");
+		let served = register_from(
+			"digits-int.onnx",
+			by_peers_and(&onnx, serve(onnx.clone(), "200 OK", Duration::ZERO)),
+		);
+		let mlp = bytes("digits-mlp.onnx");
+		let down = register_from(
+			"digits-mlp.onnx",
+			by_peers_and(&mlp, serve(Vec::new(), "503 Service Unavailable", Duration::ZERO)),
+		);
+		// No peer (this node has no network): the first is checked from its URI at once; the
+		// second's URI is down, and it waits for peers until the grace is over.
+		let sent = run_worker(&pool, 1);
+		assert_eq!(attestations(&sent), vec![(served, Verdict::Loads)]);
+		apply(sent[0].clone());
+		System::set_block_number(offchain::MODEL_FETCH_GRACE);
+		start_block(1 + offchain::MODEL_FETCH_GRACE);
+		let sent = run_worker(&pool, 1);
+		assert_eq!(
+			attestations(&sent),
+			vec![(down, Verdict::Fails(AttestationFailure::Unavailable))]
+		);
+	});
+}
+
 /// onnxruntime's reference runs of `file` as reference vectors, inline, with `nudge` added to the
 /// first element of each run's first output (an f32).
 fn reference_vectors(file: &str, nudge: f32) -> gateless_primitives::reference::References {
@@ -567,11 +603,7 @@ fn reference_vectors_decide_the_attestation_within_the_declared_determinism() {
 		for xt in sent {
 			apply(xt);
 		}
-		let checked_by = |model| {
-			pallet_model_registry::ModelReferenceVectors::<Runtime>::get(model)
-				.unwrap()
-				.checked_by
-		};
+		let checked_by = |model| ModelRegistry::model_references(model).unwrap().checked_by;
 		assert_eq!((checked_by(matching), checked_by(too_tight)), (1, 0));
 	});
 }
