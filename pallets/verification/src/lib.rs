@@ -23,8 +23,9 @@
 //!    model's determinism class; the reveal must match the commitment.
 //! 3. **Tally**, when every executor has revealed or abstained, or when all that committed have
 //!    revealed after the commit window, or otherwise in the first block after the reveal window (by
-//!    `on_initialize`, at most [`Config::MaxTalliesPerBlock`] rounds per block, in deadline
-//!    order). Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
+//!    `on_initialize`, which tallies the rounds due by then within [`Config::MaxTallyWeight`],
+//!    oldest deadline first, and leaves the rest for the next block; a round that ends earlier
+//!    leaves the queue of due rounds as it ends). Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
 //!    within it element by element. The largest group (the first in committee order on ties) decides if
 //!    it has at least `ceil(Quorum × committee)` members; an error revealed by a quorum is an
 //!    agreed result too. Then revealers outside the group are slashed [`Config::DissentSlash`] of
@@ -158,7 +159,7 @@ use gateless_primitives::{
 };
 use sp_core::H256;
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{One, Saturating, Zero},
 	transaction_validity::{InvalidTransaction, TransactionPriority, ValidTransaction},
 	Perbill, RuntimeAppPublic, SaturatedConversion,
 };
@@ -226,9 +227,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type NoShowSlash: Get<Perbill>;
 
-		/// The most rounds `on_initialize` tallies in one block.
+		/// The most weight `on_initialize` spends on tallying the rounds whose deadline passed;
+		/// at least one tally of the largest committee. The rounds it leaves wait for the next
+		/// block. Set it well above the tallies the chain's job rate can make due per block.
 		#[pallet::constant]
-		type MaxTalliesPerBlock: Get<u32>;
+		type MaxTallyWeight: Get<Weight>;
 
 		/// The priority of executors' commits and reveals in the transaction pool.
 		#[pallet::constant]
@@ -265,15 +268,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, JobId, DisputeOf<T>>;
 
-	/// Rounds in the order of their reveal deadlines (which is the order they opened in), for
-	/// `on_initialize` to tally those nobody completed; entries of rounds that ended early are
-	/// skipped.
+	/// The running rounds by the block their deadline has passed in (the block after the reveal
+	/// window, or after a dispute's window): `(due block, job) -> round`, for `on_initialize` to
+	/// tally those nobody completed. A round leaves it when it ends.
 	#[pallet::storage]
-	pub type DeadlineQueue<T> = StorageMap<_, Twox64Concat, u64, (JobId, u8)>;
+	pub type DueRounds<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, u8>;
 
-	/// The queue's first position still in use and the position after its last entry.
+	/// The first block whose due rounds `on_initialize` may not have tallied yet.
 	#[pallet::storage]
-	pub type DeadlineQueueBounds<T> = StorageValue<_, (u64, u64), ValueQuery>;
+	pub type TallyCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -387,7 +391,14 @@ pub mod pallet {
 			assert!(!T::RevealWindow::get().is_zero(), "RevealWindow must not be zero");
 			assert!(!T::DisputeWindow::get().is_zero(), "DisputeWindow must not be zero");
 			assert!(T::Quorum::get() > Perbill::from_percent(50), "Quorum must exceed half");
-			assert!(T::MaxCommittee::get() > 0 && T::MaxTalliesPerBlock::get() > 0);
+			assert!(T::MaxCommittee::get() > 0, "MaxCommittee must not be zero");
+			let one_tally = T::WeightInfo::on_initialize_idle()
+				.saturating_add(Self::worst_tally_weight())
+				.saturating_add(T::DbWeight::get().reads_writes(2, 1));
+			assert!(
+				one_tally.all_lte(T::MaxTallyWeight::get()),
+				"MaxTallyWeight must fit a tally of the largest committee"
+			);
 		}
 	}
 
@@ -1071,19 +1082,14 @@ impl<T: Config> Pallet<T> {
 	fn open_dispute(job: JobId, round: &RoundOf<T>, reference: T::AccountId, disputed: Vec<H256>) {
 		let until =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::DisputeWindow::get());
-		let queued_at = DeadlineQueueBounds::<T>::mutate(|(_, tail)| {
-			let at = *tail;
-			DeadlineQueue::<T>::insert(at, (job, round.round));
-			*tail = tail.saturating_add(1);
-			at
-		});
+		DueRounds::<T>::remove(due_after(round.reveal_until), job);
+		DueRounds::<T>::insert(due_after(until), job, round.round);
 		let pending = disputed.iter().map(|digest| (*digest, None)).collect();
 		Disputes::<T>::insert(
 			job,
 			DisputeOf::<T> {
 				reference: reference.clone(),
 				until,
-				queued_at,
 				pending: BoundedVec::truncate_from(pending),
 			},
 		);
@@ -1132,14 +1138,18 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Drops a job's round, commitments, reveals, abstentions and dispute.
+	/// Drops a job's round, commitments, reveals, abstentions and dispute, and their deadlines.
 	fn clear(job: JobId) {
-		Rounds::<T>::remove(job);
+		if let Some(round) = Rounds::<T>::take(job) {
+			DueRounds::<T>::remove(due_after(round.reveal_until), job);
+		}
 		let limit = T::MaxCommittee::get();
 		let _ = Commitments::<T>::clear_prefix(job, limit, None);
 		let _ = Reveals::<T>::clear_prefix(job, limit, None);
 		let _ = Abstentions::<T>::clear_prefix(job, limit, None);
-		Disputes::<T>::remove(job);
+		if let Some(dispute) = Disputes::<T>::take(job) {
+			DueRounds::<T>::remove(due_after(dispute.until), job);
+		}
 	}
 
 	/// Opens round `round` of `job` for `committee`.
@@ -1170,62 +1180,73 @@ impl<T: Config> Pallet<T> {
 				abstained: 0,
 			},
 		);
-		DeadlineQueueBounds::<T>::mutate(|(_, tail)| {
-			DeadlineQueue::<T>::insert(*tail, (job, round));
-			*tail = tail.saturating_add(1);
-		});
+		DueRounds::<T>::insert(due_after(reveal_until), job, round);
 		Self::deposit_event(Event::RoundOpened { job, round, commit_until, reveal_until });
 		Ok(())
 	}
 
-	/// Tallies the rounds whose reveal window has closed, in deadline order, at most
-	/// `MaxTalliesPerBlock` of them (and skips at most as many again stale entries).
+	/// The most weight one tally takes: the largest committee, each revealing the most bytes.
+	pub fn worst_tally_weight() -> Weight {
+		T::WeightInfo::tally(T::MaxCommittee::get(), MAX_INLINE_BYTES)
+			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
+	}
+
+	/// Tallies the rounds due by `now` (their deadline has passed), oldest deadline first, within
+	/// [`Config::MaxTallyWeight`]: a due round is taken only if a tally of the largest committee
+	/// still fits, and the rest wait for the next block. Looking at a block's due rounds costs a
+	/// read, and taking one off the queue a read and a write.
 	fn tally_due_rounds(now: BlockNumberFor<T>) -> Weight {
-		let (mut head, tail) = DeadlineQueueBounds::<T>::get();
+		let limit = T::MaxTallyWeight::get();
+		let look = T::DbWeight::get().reads(1);
+		let take = T::DbWeight::get().reads_writes(1, 1);
+		let worst = Self::worst_tally_weight().saturating_add(take);
 		let mut weight = T::WeightInfo::on_initialize_idle();
-		let limit = T::MaxTalliesPerBlock::get();
-		let (mut tallied, mut skipped) = (0u32, 0u32);
-		while head < tail && tallied < limit && skipped < limit {
-			let Some((job, index)) = DeadlineQueue::<T>::get(head) else {
-				head = head.saturating_add(1);
-				skipped += 1;
-				continue;
-			};
-			match Rounds::<T>::get(job) {
-				Some(round) if round.round == index => {
-					let deadline = match Disputes::<T>::get(job) {
-						// The round's reveal deadline, while its dispute runs: the dispute's own
-						// entry tallies it.
-						Some(dispute) if dispute.queued_at != head => None,
-						Some(dispute) => Some(dispute.until),
-						None => Some(round.reveal_until),
-					};
-					match deadline {
-						None => skipped += 1,
-						Some(deadline) if deadline >= now => break,
-						Some(_) => {
-							weight.saturating_accrue(Self::tally(job, round));
-							tallied += 1;
-						},
-					}
-				},
-				_ => skipped += 1,
+		let mut cursor = TallyCursor::<T>::get();
+		'blocks: while cursor <= now {
+			loop {
+				if !weight.saturating_add(look).all_lte(limit) {
+					break 'blocks;
+				}
+				weight.saturating_accrue(look);
+				let Some((job, index)) = DueRounds::<T>::iter_prefix(cursor).next() else { break };
+				if !weight.saturating_add(worst).all_lte(limit) {
+					break 'blocks;
+				}
+				DueRounds::<T>::remove(cursor, job);
+				weight.saturating_accrue(take);
+				let Some(round) = Rounds::<T>::get(job) else { continue };
+				let due = match Disputes::<T>::get(job) {
+					Some(dispute) => due_after(dispute.until),
+					None => due_after(round.reveal_until),
+				};
+				// Only a round's current deadline tallies it (defensive: ending a round, or
+				// opening its dispute, takes its earlier entry off).
+				if round.round == index && due == cursor {
+					weight.saturating_accrue(Self::tally(job, round));
+				}
 			}
-			DeadlineQueue::<T>::remove(head);
-			head = head.saturating_add(1);
+			cursor = cursor.saturating_add(One::one());
 		}
-		// Tallies may have queued escalated rounds: keep the tail as they left it.
-		DeadlineQueueBounds::<T>::mutate(|(first, _)| *first = head);
-		weight.saturating_add(T::WeightInfo::skip_stale(skipped))
+		TallyCursor::<T>::put(cursor);
+		weight
 	}
 
 	/// Checks the pallet's invariants: each round's counts match its commitments and reveals, only
 	/// executors commit, every reveal has a commitment and its stored digest, no commitment or
-	/// reveal outlives its round, and every round is queued for its deadline.
+	/// reveal outlives its round, and every running round, and nothing else, is due at its
+	/// current deadline, not before the tally cursor.
 	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		let (head, tail) = DeadlineQueueBounds::<T>::get();
-		ensure!(head <= tail, "deadline queue bounds reversed");
+		let cursor = TallyCursor::<T>::get();
+		for (due, job, index) in DueRounds::<T>::iter() {
+			let round = Rounds::<T>::get(job).ok_or("a due round that is not running")?;
+			let deadline = Disputes::<T>::get(job).map_or(round.reveal_until, |d| d.until);
+			ensure!(
+				round.round == index && due == due_after(deadline),
+				"a due entry other than the round's current deadline"
+			);
+			ensure!(due >= cursor, "a due round behind the tally cursor");
+		}
 		for (job, round) in Rounds::<T>::iter() {
 			let commitments: Vec<_> = Commitments::<T>::iter_prefix(job).collect();
 			let reveals: Vec<_> = Reveals::<T>::iter_prefix(job).collect();
@@ -1250,10 +1271,10 @@ impl<T: Config> Pallet<T> {
 					"a stored digest differs from its output's"
 				);
 			}
+			let deadline = Disputes::<T>::get(job).map_or(round.reveal_until, |d| d.until);
 			ensure!(
-				(head..tail)
-					.any(|position| DeadlineQueue::<T>::get(position) == Some((job, round.round))),
-				"a round missing from the deadline queue"
+				DueRounds::<T>::get(due_after(deadline), job) == Some(round.round),
+				"a running round not due at its deadline"
 			);
 		}
 		ensure!(
@@ -1269,14 +1290,10 @@ impl<T: Config> Pallet<T> {
 			"an abstention without a round"
 		);
 		for (job, dispute) in Disputes::<T>::iter() {
-			let round = Rounds::<T>::get(job).ok_or("a dispute without a round")?;
+			ensure!(Rounds::<T>::contains_key(job), "a dispute without a round");
 			ensure!(
 				Reveals::<T>::contains_key(job, &dispute.reference),
 				"a dispute's reference has not revealed"
-			);
-			ensure!(
-				DeadlineQueue::<T>::get(dispute.queued_at) == Some((job, round.round)),
-				"a dispute missing from the deadline queue"
 			);
 			ensure!(!dispute.pending.is_empty(), "a dispute over nothing");
 		}
@@ -1286,6 +1303,11 @@ impl<T: Config> Pallet<T> {
 
 /// The log target of this pallet.
 pub const LOG_TARGET: &str = "runtime::verification";
+
+/// The block in which a round whose deadline is `deadline` (its last block) is due.
+fn due_after<BlockNumber: Saturating + One>(deadline: BlockNumber) -> BlockNumber {
+	deadline.saturating_add(One::one())
+}
 
 impl<T: Config> JobVerifier<T::AccountId> for Pallet<T> {
 	fn open_round(

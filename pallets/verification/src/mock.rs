@@ -83,6 +83,9 @@ parameter_types! {
 	pub const Quorum: Perbill = Perbill::from_parts(666_666_666);
 	pub const DissentSlash: Perbill = Perbill::from_percent(10);
 	pub const NoShowSlash: Perbill = Perbill::from_percent(5);
+	/// A quarter of two seconds, as the runtime; tests make it tighter.
+	pub static MaxTallyWeight: frame_support::weights::Weight =
+		frame_support::weights::Weight::from_parts(500_000_000_000, u64::MAX);
 }
 
 /// What the verification pallet told the staking and jobs pallets.
@@ -220,7 +223,7 @@ impl pallet_result_verification::Config for Test {
 	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
 	type DissentSlash = DissentSlash;
 	type NoShowSlash = NoShowSlash;
-	type MaxTalliesPerBlock = ConstU32<4>;
+	type MaxTallyWeight = MaxTallyWeight;
 	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

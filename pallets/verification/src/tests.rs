@@ -13,7 +13,7 @@ use frame_support::{
 	assert_noop, assert_ok,
 	dispatch::{GetDispatchInfo, Pays, PostDispatchInfo},
 	pallet_prelude::TransactionSource,
-	traits::Authorize,
+	traits::{Authorize, Get, Hooks},
 };
 use gateless_primitives::{
 	digest::output_digest,
@@ -25,8 +25,8 @@ use sp_core::{Pair, H256};
 use sp_runtime::{traits::Dispatchable, DispatchError, DispatchResultWithInfo};
 
 use crate::{
-	mock::*, weights::WeightInfo, Abstentions, Commitments, DeadlineQueue, DeadlineQueueBounds,
-	Error, Event, Reveals, Rounds,
+	mock::*, weights::WeightInfo, Abstentions, Commitments, DueRounds, Error, Event, Reveals,
+	Rounds, TallyCursor,
 };
 
 /// The block `build_and_execute` starts in, where the tests open their rounds.
@@ -99,6 +99,25 @@ fn failed_alone(job: JobId, who: AccountId) -> Vec<Call> {
 	calls.push(Call::Escalated(job, 3));
 	calls.push(Call::Failed(job, FailureReason::NoFreshExecutors));
 	calls
+}
+
+/// The rounds due for the hook: `(due block, job, round)`, in block and job order.
+fn due() -> Vec<(u64, JobId, u8)> {
+	let mut due: Vec<_> = DueRounds::<Test>::iter().collect();
+	due.sort();
+	due
+}
+
+/// Asserts that `calls` are `expected` in some order (the hook takes the rounds due in one block
+/// in no particular order).
+fn assert_same_calls(calls: Vec<Call>, expected: Vec<Call>) {
+	let mut left = calls.clone();
+	for call in &expected {
+		let position = left.iter().position(|other| other == call);
+		assert!(position.is_some(), "{call:?} missing from {calls:?}");
+		left.remove(position.unwrap());
+	}
+	assert!(left.is_empty(), "unexpected {left:?} in {calls:?}");
 }
 
 /// Nothing of `job`'s round is left.
@@ -269,10 +288,10 @@ fn an_executor_that_never_commits_is_a_no_show() {
 			no_shows: vec![V3],
 			undecided: vec![],
 		}));
-		// Its queue entry is stale now and skipped.
+		// It left the queue of due rounds as it ended.
+		assert_eq!(due(), vec![]);
 		run_to_block(TALLIED_AT);
 		assert!(take_calls().is_empty());
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 1));
 	});
 }
 
@@ -315,7 +334,7 @@ fn a_committed_executor_that_never_reveals_is_a_no_show_tallied_by_the_hook() {
 		.concat();
 		assert_eq!(take_calls(), expected);
 		assert_cleared(0);
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 1));
+		assert_eq!(due(), vec![]);
 	});
 }
 
@@ -370,8 +389,8 @@ fn a_tie_escalates_to_a_larger_fresh_committee_without_slashing_revealers() {
 			reveal_until: REVEAL_UNTIL,
 		}));
 		assert!(!events.iter().any(|event| matches!(event, Event::ExecutorSlashed { .. })));
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (0, 2));
-		assert_eq!(DeadlineQueue::<Test>::get(1), Some((0, 1)));
+		let next = Rounds::<Test>::get(0).unwrap();
+		assert_eq!(due(), vec![(next.reveal_until + 1, 0, 1)]);
 
 		// The old committee is out, and a signature over round 0 is no good in round 1.
 		refused(commit_call(0, V1, &good()), Error::NotExecutor);
@@ -390,10 +409,9 @@ fn a_tie_escalates_to_a_larger_fresh_committee_without_slashing_revealers() {
 			.iter()
 			.any(|event| matches!(event, Event::RoundDecided { job: 0, round: 1, .. })));
 		assert_cleared(0);
-		// Both queue entries are stale and skipped.
+		assert_eq!(due(), vec![]);
 		run_to_block(TALLIED_AT);
 		assert!(take_calls().is_empty());
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (2, 2));
 	});
 }
 
@@ -469,7 +487,7 @@ fn after_the_last_escalation_the_job_fails_without_quorum() {
 			reveal_until: second + 1 + COMMIT_WINDOW + REVEAL_WINDOW,
 		}));
 		assert_cleared(1);
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (3, 3));
+		assert_eq!(due(), vec![]);
 	});
 }
 
@@ -506,8 +524,7 @@ fn a_round_escalated_by_the_hook_keeps_its_own_deadline() {
 			(round.round, round.commit_until, round.reveal_until),
 			(1, TALLIED_AT + COMMIT_WINDOW, TALLIED_AT + COMMIT_WINDOW + REVEAL_WINDOW)
 		);
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 2));
-		assert_eq!(DeadlineQueue::<Test>::get(1), Some((0, 1)));
+		assert_eq!(due(), vec![(TALLIED_AT + COMMIT_WINDOW + REVEAL_WINDOW + 1, 0, 1)]);
 
 		// Nobody shows up in the new round either: the hook tallies it at its own deadline.
 		run_to_block(round.reveal_until);
@@ -518,7 +535,7 @@ fn a_round_escalated_by_the_hook_keeps_its_own_deadline() {
 		expected.push(Call::Failed(0, FailureReason::NoFreshExecutors));
 		assert_eq!(take_calls(), expected);
 		assert_cleared(0);
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (2, 2));
+		assert_eq!(due(), vec![]);
 	});
 }
 
@@ -1156,10 +1173,10 @@ fn closing_a_round_drops_everything() {
 		assert!(!has_commitments(0));
 		assert!(Verification::round_progress(0).is_none());
 		refused(late, Error::NoRound);
-		// Its stale queue entry is skipped by the hook.
+		// It left the queue of due rounds as it ended.
+		assert_eq!(due(), vec![]);
 		run_to_block(20);
 		assert!(take_calls().is_empty());
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 1));
 	});
 }
 
@@ -1218,51 +1235,66 @@ fn the_hook_tallies_the_rounds_nobody_completed_in_deadline_order() {
 			take_calls(),
 			vec![Call::Finalized(3, outcome(&output, &Determinism::Exact, &[V2]))]
 		);
-		// The hook of block 2 already skipped job 0's stale entry.
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (1, 5));
-		assert_eq!(DeadlineQueue::<Test>::get(0), None);
-		assert_eq!(DeadlineQueue::<Test>::get(4), Some((4, 0)));
+		// Jobs 0 and 3 ended: only the others wait for their deadlines.
+		let later_until = later + COMMIT_WINDOW + REVEAL_WINDOW;
+		assert_eq!(due(), vec![(TALLIED_AT, 1, 0), (TALLIED_AT, 2, 0), (later_until + 1, 4, 0)]);
 
 		run_to_block(REVEAL_UNTIL);
 		assert!(take_calls().is_empty());
-		// Jobs 1 and 2 are due, job 0's and job 3's entries are stale, job 4 is not yet due.
 		run_to_block(TALLIED_AT);
-		assert_eq!(take_calls(), [failed_alone(1, V1), failed_alone(2, V1)].concat());
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (4, 5));
-		assert!(Rounds::<Test>::contains_key(4));
+		assert_same_calls(take_calls(), [failed_alone(1, V1), failed_alone(2, V1)].concat());
+		assert_eq!(due(), vec![(later_until + 1, 4, 0)]);
+		assert_eq!(TallyCursor::<Test>::get(), TALLIED_AT + 1);
 
-		let later_until = later + COMMIT_WINDOW + REVEAL_WINDOW;
 		run_to_block(later_until);
 		assert!(take_calls().is_empty());
 		run_to_block(later_until + 1);
 		assert_eq!(take_calls(), failed_alone(4, V2));
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (5, 5));
-		assert_eq!(DeadlineQueue::<Test>::iter().count(), 0);
+		assert_eq!(due(), vec![]);
 		assert_eq!(Rounds::<Test>::iter().count(), 0);
 	});
 }
 
 #[test]
-fn the_hook_tallies_at_most_max_tallies_per_block() {
+fn the_hook_stays_within_max_tally_weight_and_leaves_the_rest_for_the_next_block() {
 	build_and_execute(|| {
-		for job in 0..6 {
+		// Room for one tally of the largest committee, and no more.
+		let db: frame_support::weights::RuntimeDbWeight =
+			<Test as frame_system::Config>::DbWeight::get();
+		let one = <() as WeightInfo>::on_initialize_idle()
+			.saturating_add(Verification::worst_tally_weight())
+			.saturating_add(db.reads_writes(2, 1));
+		MaxTallyWeight::set(one);
+		for job in 0..3 {
 			open(job, &[V1], Determinism::Exact);
 		}
-		assert_eq!(Rounds::<Test>::get(0).unwrap().reveal_until, REVEAL_UNTIL);
-		run_to_block(TALLIED_AT);
-		let failed =
-			|calls: &[Call]| calls.iter().filter(|call| matches!(call, Call::Failed(..))).count();
-		assert_eq!(failed(&take_calls()), 4);
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (4, 6));
-		assert!(Rounds::<Test>::contains_key(4) && Rounds::<Test>::contains_key(5));
-		run_to_block(TALLIED_AT + 1);
-		assert_eq!(take_calls(), [failed_alone(4, V1), failed_alone(5, V1)].concat());
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (6, 6));
+		run_to_block(REVEAL_UNTIL);
+		let mut ended = Vec::new();
+		for block in TALLIED_AT..TALLIED_AT + 3 {
+			System::set_block_number(block);
+			let weight = Verification::on_initialize(block);
+			assert!(weight.all_lte(one), "{weight:?} over {one:?}");
+			let failed: Vec<JobId> = take_calls()
+				.into_iter()
+				.filter_map(|call| match call {
+					Call::Failed(job, _) => Some(job),
+					_ => None,
+				})
+				.collect();
+			assert_eq!(failed.len(), 1, "one round a block");
+			ended.extend(failed);
+			// The cursor waits at the deadline's block while rounds are left there.
+			let left = 2 - (block - TALLIED_AT);
+			assert_eq!(TallyCursor::<Test>::get(), if left > 0 { TALLIED_AT } else { block + 1 });
+		}
+		ended.sort();
+		assert_eq!(ended, vec![0, 1, 2]);
+		assert_eq!(due(), vec![]);
 	});
 }
 
 #[test]
-fn the_hook_skips_at_most_max_tallies_per_block_stale_entries() {
+fn rounds_that_end_early_leave_the_queue_of_due_rounds() {
 	build_and_execute(|| {
 		for job in 0..6 {
 			open(job, &[V1], Determinism::Exact);
@@ -1271,13 +1303,45 @@ fn the_hook_skips_at_most_max_tallies_per_block_stale_entries() {
 		for job in 0..5 {
 			<Verification as JobVerifier<AccountId>>::close(job);
 		}
-		// Four stale entries are skipped, and the due round behind them waits a block.
+		assert_eq!(due(), vec![(TALLIED_AT, 5, 0)]);
 		run_to_block(TALLIED_AT);
-		assert!(take_calls().is_empty());
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (4, 6));
-		run_to_block(TALLIED_AT + 1);
 		assert_eq!(take_calls(), failed_alone(5, V1));
-		assert_eq!(DeadlineQueueBounds::<Test>::get(), (6, 6));
+		assert_eq!(due(), vec![]);
+	});
+}
+
+#[test]
+fn a_sustained_load_of_rounds_that_time_out_drains_as_it_comes() {
+	build_and_execute(|| {
+		// Forty rounds a block for six blocks, five times the eight a block the hook used to
+		// take, all reaching their deadline: the runtime's quarter of a block tallies each
+		// block's share in the block it is due.
+		let db: frame_support::weights::RuntimeDbWeight =
+			<Test as frame_system::Config>::DbWeight::get();
+		let per_round = Verification::worst_tally_weight().saturating_add(db.reads_writes(2, 1));
+		let room = (MaxTallyWeight::get().ref_time()
+			- <() as WeightInfo>::on_initialize_idle().ref_time())
+			/ per_round.ref_time();
+		assert!(room >= 40, "the mock's limit fits {room} worst-case tallies");
+		let mut job = 0;
+		for block in OPENED..OPENED + 6 {
+			run_to_block(block);
+			for _ in 0..40 {
+				open(job, &[V1], Determinism::Exact);
+				job += 1;
+			}
+		}
+		take_calls();
+		for block in TALLIED_AT..TALLIED_AT + 6 {
+			System::set_block_number(block);
+			let weight = Verification::on_initialize(block);
+			assert!(weight.all_lte(MaxTallyWeight::get()));
+			let failed =
+				take_calls().into_iter().filter(|call| matches!(call, Call::Failed(..))).count();
+			assert_eq!(failed, 40, "block {block}");
+		}
+		assert_eq!(due(), vec![]);
+		assert_eq!(Rounds::<Test>::iter().count(), 0);
 	});
 }
 

@@ -103,8 +103,6 @@ where
 	pub reference: AccountId,
 	/// The last block proofs are accepted in.
 	pub until: BlockNumber,
-	/// Where the dispute's deadline sits in the deadline queue.
-	pub queued_at: u64,
 	/// Each digest that needs a proof against the reference's, and what proofs have settled of
 	/// it so far.
 	pub pending: BoundedVec<(H256, Option<Settlement>), MaxCommittee>,

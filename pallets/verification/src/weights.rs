@@ -27,7 +27,6 @@ pub trait WeightInfo {
 	fn authorize_settle(l: u32, ) -> Weight;
 	fn settle(l: u32, ) -> Weight;
 	fn on_initialize_idle() -> Weight;
-	fn skip_stale(n: u32, ) -> Weight;
 }
 
 /// Weights measured for `pallet_result_verification`, with the runtime's database weights.
@@ -42,9 +41,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn authorize_commit() -> Weight {
-		// Proof size: measured `1060`, estimated `4734`.
-		// Minimum execution time: 436_651_000 picoseconds.
-		Weight::from_parts(496_673_000, 4734)
+		// Proof size: measured `1027`, estimated `4734`.
+		// Minimum execution time: 417_596_000 picoseconds.
+		Weight::from_parts(484_586_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
@@ -57,10 +56,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[4, 4096]`.
 	fn authorize_reveal(b: u32, ) -> Weight {
-		// Proof size: measured `1421`, estimated `266011`.
-		// Minimum execution time: 497_267_000 picoseconds.
-		Weight::from_parts(602_845_116, 266011)
-			.saturating_add(Weight::from_parts(243_623, 0).saturating_mul(b.into()))
+		// Proof size: measured `1388`, estimated `266011`.
+		// Minimum execution time: 505_618_000 picoseconds.
+		Weight::from_parts(662_855_066, 266011)
+			.saturating_add(Weight::from_parts(120_532, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:1)
@@ -72,9 +71,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
-		// Proof size: measured `1060`, estimated `4734`.
-		// Minimum execution time: 511_674_000 picoseconds.
-		Weight::from_parts(655_336_000, 4734)
+		// Proof size: measured `1027`, estimated `4734`.
+		// Minimum execution time: 551_339_000 picoseconds.
+		Weight::from_parts(618_587_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -87,9 +86,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn authorize_abstain() -> Weight {
-		// Proof size: measured `1060`, estimated `4734`.
-		// Minimum execution time: 413_620_000 picoseconds.
-		Weight::from_parts(472_938_000, 4734)
+		// Proof size: measured `1027`, estimated `4734`.
+		// Minimum execution time: 427_529_000 picoseconds.
+		Weight::from_parts(468_658_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:1)
@@ -101,9 +100,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:1)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn abstain() -> Weight {
-		// Proof size: measured `1060`, estimated `4734`.
-		// Minimum execution time: 512_197_000 picoseconds.
-		Weight::from_parts(648_547_000, 4734)
+		// Proof size: measured `1027`, estimated `4734`.
+		// Minimum execution time: 607_865_000 picoseconds.
+		Weight::from_parts(671_578_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -117,27 +116,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[4, 4096]`.
 	fn reveal(b: u32, ) -> Weight {
-		// Proof size: measured `830`, estimated `266011`.
-		// Minimum execution time: 572_802_000 picoseconds.
-		Weight::from_parts(608_544_736, 266011)
-			.saturating_add(Weight::from_parts(225_265, 0).saturating_mul(b.into()))
+		// Proof size: measured `797`, estimated `266011`.
+		// Minimum execution time: 678_153_000 picoseconds.
+		Weight::from_parts(783_113_609, 266011)
+			.saturating_add(Weight::from_parts(132_130, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
-	/// Storage: `Verification::DeadlineQueueBounds` (r:1 w:1)
-	/// Proof: `Verification::DeadlineQueueBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::DeadlineQueue` (r:2 w:2)
-	/// Proof: `Verification::DeadlineQueue` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::TallyCursor` (r:1 w:1)
+	/// Proof: `Verification::TallyCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::DueRounds` (r:2 w:1)
+	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Rounds` (r:1 w:1)
 	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::Disputes` (r:1 w:1)
-	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(435), added: 2910, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Disputes` (r:1 w:0)
+	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Reveals` (r:11 w:10)
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// Storage: `InferenceJobs::Jobs` (r:1 w:1)
 	/// Proof: `InferenceJobs::Jobs` (`max_values`: None, `max_size`: Some(1035), added: 3510, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(4638), added: 7113, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(4670), added: 7145, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:11 w:1)
@@ -164,15 +163,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `InferenceJobs::JobInputs` (`max_values`: None, `max_size`: Some(65865), added: 68340, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[1, 11]`.
 	/// The range of component `b` is `[4, 4096]`.
-	fn tally(c: u32, b: u32, ) -> Weight {
-		// Proof size: measured `0 + b * (10 ±0) + c * (4448 ±0)`, estimated `8103 + c * (265021 ±0)`.
-		// Minimum execution time: 2_317_014_000 picoseconds.
-		Weight::from_parts(2_105_388_287, 8103)
-			.saturating_add(Weight::from_parts(188_865_068, 0).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(35_180, 0).saturating_mul(b.into()))
+	fn tally(c: u32, _b: u32, ) -> Weight {
+		// Proof size: measured `0 + b * (10 ±0) + c * (4448 ±0)`, estimated `8135 + c * (265021 ±0)`.
+		// Minimum execution time: 2_107_212_000 picoseconds.
+		Weight::from_parts(2_209_249_360, 8135)
+			.saturating_add(Weight::from_parts(159_410_485, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
-			.saturating_add(T::DbWeight::get().writes(15))
+			.saturating_add(T::DbWeight::get().writes(13))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(c.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(c.into()))
 	}
@@ -181,15 +179,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Disputes` (r:1 w:0)
-	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(435), added: 2910, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Reveals` (r:2 w:0)
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `l` is `[1, 4]`.
 	fn authorize_settle(l: u32, ) -> Weight {
-		// Proof size: measured `1302`, estimated `531032`.
-		// Minimum execution time: 24_927_527_000 picoseconds.
-		Weight::from_parts(3_937_195_416, 531032)
-			.saturating_add(Weight::from_parts(25_925_793_749, 0).saturating_mul(l.into()))
+		// Proof size: measured `1261`, estimated `531032`.
+		// Minimum execution time: 20_106_314_000 picoseconds.
+		Weight::from_parts(20_972_143_000, 531032)
+			.saturating_add(Weight::from_parts(16_144_014_787, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
@@ -197,111 +195,85 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Disputes` (r:1 w:1)
-	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(435), added: 2910, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Reveals` (r:2 w:0)
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `l` is `[1, 4]`.
 	fn settle(l: u32, ) -> Weight {
-		// Proof size: measured `1302`, estimated `531032`.
-		// Minimum execution time: 25_051_585_000 picoseconds.
-		Weight::from_parts(3_287_518_152, 531032)
-			.saturating_add(Weight::from_parts(24_247_120_763, 0).saturating_mul(l.into()))
+		// Proof size: measured `1261`, estimated `531032`.
+		// Minimum execution time: 24_043_777_000 picoseconds.
+		Weight::from_parts(2_978_731_548, 531032)
+			.saturating_add(Weight::from_parts(26_139_252_326, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
-	/// Storage: `Verification::DeadlineQueueBounds` (r:1 w:1)
-	/// Proof: `Verification::DeadlineQueueBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::TallyCursor` (r:1 w:1)
+	/// Proof: `Verification::TallyCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::DueRounds` (r:1 w:0)
+	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
-		// Proof size: measured `6`, estimated `1501`.
-		// Minimum execution time: 48_576_000 picoseconds.
-		Weight::from_parts(60_528_000, 1501)
-			.saturating_add(T::DbWeight::get().reads(1))
+		// Proof size: measured `32`, estimated `3494`.
+		// Minimum execution time: 113_335_000 picoseconds.
+		Weight::from_parts(147_583_000, 3494)
+			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
-	}
-	/// Storage: `Verification::DeadlineQueueBounds` (r:1 w:1)
-	/// Proof: `Verification::DeadlineQueueBounds` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::DeadlineQueue` (r:8 w:8)
-	/// Proof: `Verification::DeadlineQueue` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::Rounds` (r:4 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 8]`.
-	fn skip_stale(n: u32, ) -> Weight {
-		// Proof size: measured `58 + n * (59 ±0)`, estimated `8133 + n * (2024 ±266)`.
-		// Minimum execution time: 54_056_000 picoseconds.
-		Weight::from_parts(179_973_778, 8133)
-			.saturating_add(Weight::from_parts(102_735_714, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2024).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
 impl WeightInfo for () {
 	fn authorize_commit() -> Weight {
-		Weight::from_parts(496_673_000, 4734)
+		Weight::from_parts(484_586_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn authorize_reveal(b: u32, ) -> Weight {
-		Weight::from_parts(602_845_116, 266011)
-			.saturating_add(Weight::from_parts(243_623, 0).saturating_mul(b.into()))
+		Weight::from_parts(662_855_066, 266011)
+			.saturating_add(Weight::from_parts(120_532, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn commit() -> Weight {
-		Weight::from_parts(655_336_000, 4734)
+		Weight::from_parts(618_587_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn authorize_abstain() -> Weight {
-		Weight::from_parts(472_938_000, 4734)
+		Weight::from_parts(468_658_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn abstain() -> Weight {
-		Weight::from_parts(648_547_000, 4734)
+		Weight::from_parts(671_578_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn reveal(b: u32, ) -> Weight {
-		Weight::from_parts(608_544_736, 266011)
-			.saturating_add(Weight::from_parts(225_265, 0).saturating_mul(b.into()))
+		Weight::from_parts(783_113_609, 266011)
+			.saturating_add(Weight::from_parts(132_130, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
-	fn tally(c: u32, b: u32, ) -> Weight {
-		Weight::from_parts(2_105_388_287, 8103)
-			.saturating_add(Weight::from_parts(188_865_068, 0).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(35_180, 0).saturating_mul(b.into()))
+	fn tally(c: u32, _b: u32, ) -> Weight {
+		Weight::from_parts(2_209_249_360, 8135)
+			.saturating_add(Weight::from_parts(159_410_485, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(18))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
-			.saturating_add(ParityDbWeight::get().writes(15))
+			.saturating_add(ParityDbWeight::get().writes(13))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(c.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(c.into()))
 	}
 	fn authorize_settle(l: u32, ) -> Weight {
-		Weight::from_parts(3_937_195_416, 531032)
-			.saturating_add(Weight::from_parts(25_925_793_749, 0).saturating_mul(l.into()))
+		Weight::from_parts(20_972_143_000, 531032)
+			.saturating_add(Weight::from_parts(16_144_014_787, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 	}
 	fn settle(l: u32, ) -> Weight {
-		Weight::from_parts(3_287_518_152, 531032)
-			.saturating_add(Weight::from_parts(24_247_120_763, 0).saturating_mul(l.into()))
+		Weight::from_parts(2_978_731_548, 531032)
+			.saturating_add(Weight::from_parts(26_139_252_326, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(60_528_000, 1501)
-			.saturating_add(ParityDbWeight::get().reads(1))
+		Weight::from_parts(147_583_000, 3494)
+			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
-	}
-	fn skip_stale(n: u32, ) -> Weight {
-		Weight::from_parts(179_973_778, 8133)
-			.saturating_add(Weight::from_parts(102_735_714, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(3))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(3))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2024).saturating_mul(n.into()))
 	}
 }

@@ -150,6 +150,10 @@ parameter_types! {
 	pub const NoShowSlash: Perbill = Perbill::from_perthousand(1);
 	/// Executors' duties go before ordinary transactions.
 	pub const DutyPriority: u64 = u64::MAX / 2;
+	/// A quarter of a block for the rounds that reach their deadline: tens of worst-case tallies,
+	/// above the `MaxJobsPerBlock` jobs that can be submitted in a block.
+	pub MaxTallyWeight: frame_support::weights::Weight =
+		Perbill::from_percent(25) * crate::configs::RuntimeBlockWeights::get().max_block;
 }
 
 impl pallet_result_verification::Config for Runtime {
@@ -166,7 +170,7 @@ impl pallet_result_verification::Config for Runtime {
 	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
 	type DissentSlash = DissentSlash;
 	type NoShowSlash = NoShowSlash;
-	type MaxTalliesPerBlock = ConstU32<8>;
+	type MaxTallyWeight = MaxTallyWeight;
 	type DutyPriority = DutyPriority;
 	type WeightInfo = pallet_result_verification::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
