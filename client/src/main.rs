@@ -453,20 +453,10 @@ async fn job_command(
 				described.join(", "),
 				amount::show_text(&quote.total, &chain.token)
 			));
-			// Small inputs go in the job; larger ones to the node first, named by content.
-			let threshold = chain.max_inline_bytes().await? as usize;
-			let mut placed = Vec::with_capacity(tensors.len());
-			for (spec, tensor) in info.signature.inputs.iter().zip(&tensors) {
-				placed.push(if tensor.data.len() <= threshold {
-					None
-				} else {
-					Some(
-						chain
-							.upload(&format!("input {}", spec.name), &tensor.data, progress)
-							.await?,
-					)
-				});
-			}
+			let placed = place_tensors(chain, progress, &tensors, |position| {
+				format!("input {}", info.signature.inputs[position].name)
+			})
+			.await?;
 			let call = runtime::transactions().inference_jobs().submit_job(
 				model,
 				job_inputs(&tensors, &placed)?,
@@ -1148,6 +1138,27 @@ fn run_locally(
 		.collect())
 }
 
+/// Where each of `tensors` goes: `None` for those that stay inline (up to the chain's inline
+/// threshold), else the content hash they were uploaded to the node as (`what(position)` names
+/// one in the progress lines). Jobs' inputs and reference vectors are placed so.
+async fn place_tensors(
+	chain: &Chain,
+	progress: &Progress,
+	tensors: &[input::Tensor],
+	what: impl Fn(usize) -> String,
+) -> Result<Vec<Option<[u8; 32]>>> {
+	let threshold = chain.max_inline_bytes().await? as usize;
+	let mut placed = Vec::with_capacity(tensors.len());
+	for (position, tensor) in tensors.iter().enumerate() {
+		placed.push(if tensor.data.len() <= threshold {
+			None
+		} else {
+			Some(chain.upload(&what(position), &tensor.data, progress).await?)
+		});
+	}
+	Ok(placed)
+}
+
 /// Uploads the reference tensors above the chain's inline threshold to the node, as a job's
 /// inputs are; the validators fetch them from it while they attest the model.
 async fn place_references(
@@ -1155,23 +1166,16 @@ async fn place_references(
 	progress: &Progress,
 	references: Vec<Reference>,
 ) -> Result<Vec<PlacedReference>> {
-	let threshold = chain.max_inline_bytes().await? as usize;
 	let mut placed = Vec::with_capacity(references.len());
 	for (index, reference) in references.into_iter().enumerate() {
-		let place = async |tensors: &[input::Tensor], side: &str| -> Result<Vec<_>> {
-			let mut places = Vec::with_capacity(tensors.len());
-			for (position, tensor) in tensors.iter().enumerate() {
-				places.push(if tensor.data.len() <= threshold {
-					None
-				} else {
-					let what = format!("reference {index} {side} {position}");
-					Some(chain.upload(&what, &tensor.data, progress).await?)
-				});
-			}
-			Ok(places)
-		};
-		let placed_inputs = place(&reference.inputs, "input").await?;
-		let placed_outputs = place(&reference.outputs, "output").await?;
+		let placed_inputs = place_tensors(chain, progress, &reference.inputs, |position| {
+			format!("reference {index} input {position}")
+		})
+		.await?;
+		let placed_outputs = place_tensors(chain, progress, &reference.outputs, |position| {
+			format!("reference {index} output {position}")
+		})
+		.await?;
 		placed.push(PlacedReference {
 			inputs: reference.inputs,
 			placed_inputs,

@@ -10,9 +10,9 @@
 //!    ([`inference::obtain_model`]): the model is checked once the node holds it; a node that
 //!    will not hold a model that large does not attest it; and a model that no peer served for
 //!    [`MODEL_FETCH_GRACE`] blocks after its registration is attested `Unavailable` (its URIs, if
-//!    it has any, are tried whenever no peer serves it, and decide once the grace is over). A model that loads and has reference vectors is run on each
-//!    ([`inference::check_reference`]) and attested `ReferenceMismatch` if one's outputs differ
-//!    beyond its determinism; a vector this node cannot run now (content not found, a limit of
+//!    it has any, are tried whenever no peer serves it, and decide once the grace is over). A
+//!    model that loads and has reference vectors is run on each ([`inference::check_reference`])
+//!    and attested `ReferenceMismatch` if one's outputs differ beyond its determinism; a vector this node cannot run now (content not found, a limit of
 //!    its own) leaves the model unattested until the next block.
 //! 2. **Commit.** For each job whose current round has the validator in its committee and no
 //!    commitment from it, the worker runs the model on the job's inputs with [`inference::run`],
