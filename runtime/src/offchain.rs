@@ -16,10 +16,11 @@
 //!    its own) leaves the model unattested until the next block.
 //! 2. **Commit.** For each job whose current round has the validator in its committee and no
 //!    commitment from it, the worker runs the model on the job's inputs with [`inference::run`],
-//!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and sends
-//!    `Verification::commit`.
-//! 3. **Reveal.** Once the reveal window is open, it sends `Verification::reveal` with the stored
-//!    output and salt: a node restarted between commit and reveal still reveals. Outputs larger
+//!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and adds
+//!    the commitment to the block's `Verification::commit_batch`.
+//! 3. **Reveal.** Once the reveal window is open, it adds the stored output and salt to the
+//!    block's `Verification::reveal_batch`: a node restarted between commit and reveal still
+//!    reveals. Outputs larger
 //!    than the inline threshold are not in it: the node's content store keeps (and provides) them,
 //!    and the output names them by content ([`inference::run`] places them).
 //! 4. **Settle.** While a dispute over outputs by content is open (see the verification pallet),
@@ -28,6 +29,10 @@
 //!    `Verification::settle`; the reference's validator does the same for every disputed reveal
 //!    not yet shown to disagree, and sends the proof only when it shows a disagreement (so that
 //!    a liar is caught before the window closes, and cannot hide behind an undecided).
+//!
+//! Commits and reveals go in batches: one transaction of each per validator and block (more only
+//! beyond [`MAX_DUTY_BATCH`] items or [`MAX_REVEAL_BATCH_BYTES`]), so that a validator's duties
+//! cost the pool and the block one signature check per block rather than one per job.
 //!
 //! All four are general transactions authorized by a signature of the inference key (no account
 //! key, no fee). Workers of successive blocks may run at the same time, so each duty takes an
@@ -70,9 +75,12 @@ use sp_runtime::{
 	RuntimeAppPublic,
 };
 
+use pallet_result_verification::{CommitItem, RevealItem};
+
 use crate::{
-	configs::MAX_INLINE_TENSOR_BYTES, AccountId, BlockNumber, InferenceJobs, ModelRegistry,
-	Runtime, RuntimeCall, RuntimeEvent, Session, Staking, System, Verification,
+	configs::{MAX_DUTY_BATCH, MAX_INLINE_TENSOR_BYTES},
+	AccountId, BlockNumber, InferenceJobs, ModelRegistry, Runtime, RuntimeCall, RuntimeEvent,
+	Session, Staking, System, Verification,
 };
 
 /// The most models one validator checks in one block's worker (loading a model takes a while).
@@ -412,7 +420,13 @@ fn check_references(
 	Some(Ok(Verdict::Loads))
 }
 
+/// The most bytes of items in one batch of duties a worker sends (each item's encoding): a
+/// reveal batch of [`MAX_DUTY_BATCH`] outputs of 16 KiB would not fit a transaction.
+pub const MAX_REVEAL_BATCH_BYTES: usize = 1024 * 1024;
+
 fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
+	let mut commits = Batches::<CommitItem>::new();
+	let mut reveals = Batches::<RevealItem>::new();
 	for (job, round) in pallet_result_verification::Rounds::<Runtime>::iter() {
 		if !round.committee.contains(validator) {
 			continue;
@@ -486,19 +500,14 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 			}
 			let digest = output_digest(&execution.output, &round.determinism);
 			let commitment = commitment(&digest, &execution.salt, validator);
-			let payload = Verification::commit_payload(job, round.round, validator, &commitment);
-			let Some(signature) = key.sign(&payload) else { continue };
-			let call = pallet_result_verification::Call::commit {
-				job,
-				executor: validator.clone(),
-				commitment,
-				signature,
-			};
-			if submit(call.into()) {
-				log::info!(target: "gateless::offchain", "committed to job {job}");
-				execution.committed_at = Some(now);
-				record.set(&execution);
-			}
+			// Noted as sent while the lock is held, so that an overlapping worker does not send
+			// it too; put back if the batch is not sent.
+			let sent_before = execution.committed_at.replace(now);
+			record.set(&execution);
+			commits.push(
+				CommitItem { job, round: round.round, commitment },
+				Sent { record_key, before: sent_before },
+			);
 		} else {
 			let all_committed = round.committed as usize == round.committee.len();
 			if !(all_committed || now > round.commit_until) || now > round.reveal_until {
@@ -514,24 +523,137 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 			if !due(execution.revealed_at, now) {
 				continue;
 			}
-			let payload = Verification::reveal_payload(
-				job,
-				round.round,
-				validator,
-				&execution.output,
-				&execution.salt,
+			let sent_before = execution.revealed_at.replace(now);
+			record.set(&execution);
+			reveals.push(
+				RevealItem {
+					job,
+					round: round.round,
+					output: execution.output,
+					salt: execution.salt,
+				},
+				Sent { record_key, before: sent_before },
 			);
-			let Some(signature) = key.sign(&payload) else { continue };
-			let call = pallet_result_verification::Call::reveal {
-				job,
-				executor: validator.clone(),
-				output: execution.output.clone(),
-				salt: execution.salt,
-				signature,
-			};
-			if submit(call.into()) {
-				log::info!(target: "gateless::offchain", "revealed job {job}");
-				execution.revealed_at = Some(now);
+		}
+	}
+	commits.send(key, validator);
+	reveals.send(key, validator);
+}
+
+/// Where a batched duty's sending is noted: the execution record's key, and when the duty was
+/// sent before (put back if its batch is not sent).
+struct Sent {
+	record_key: Vec<u8>,
+	before: Option<BlockNumber>,
+}
+
+/// A kind of batched duty: how its batch is signed and sent, and where its items note when
+/// they were sent.
+trait BatchedDuty: Encode + Sized {
+	/// What the log calls the duty.
+	const NAME: &'static str;
+	/// The job the item is for.
+	fn job(&self) -> JobId;
+	/// The call sending `items`, signed by `key` for `validator`.
+	fn call(
+		key: &InferenceId,
+		validator: &AccountId,
+		items: Vec<Self>,
+	) -> Option<pallet_result_verification::Call<Runtime>>;
+	/// Puts back when the duty of `execution` was sent.
+	fn put_back(execution: &mut Execution, before: Option<BlockNumber>);
+}
+
+impl BatchedDuty for CommitItem {
+	const NAME: &'static str = "committed to";
+	fn job(&self) -> JobId {
+		self.job
+	}
+	fn call(
+		key: &InferenceId,
+		validator: &AccountId,
+		items: Vec<Self>,
+	) -> Option<pallet_result_verification::Call<Runtime>> {
+		let signature = key.sign(&Verification::commit_batch_payload(validator, &items))?;
+		Some(pallet_result_verification::Call::commit_batch {
+			executor: validator.clone(),
+			items: items.try_into().ok()?,
+			signature,
+		})
+	}
+	fn put_back(execution: &mut Execution, before: Option<BlockNumber>) {
+		execution.committed_at = before;
+	}
+}
+
+impl BatchedDuty for RevealItem {
+	const NAME: &'static str = "revealed";
+	fn job(&self) -> JobId {
+		self.job
+	}
+	fn call(
+		key: &InferenceId,
+		validator: &AccountId,
+		items: Vec<Self>,
+	) -> Option<pallet_result_verification::Call<Runtime>> {
+		let signature = key.sign(&Verification::reveal_batch_payload(validator, &items))?;
+		Some(pallet_result_verification::Call::reveal_batch {
+			executor: validator.clone(),
+			items: items.try_into().ok()?,
+			signature,
+		})
+	}
+	fn put_back(execution: &mut Execution, before: Option<BlockNumber>) {
+		execution.revealed_at = before;
+	}
+}
+
+/// The items of one kind of duty a worker has to send for one validator, sent as few batches:
+/// at most [`MAX_DUTY_BATCH`] items and [`MAX_REVEAL_BATCH_BYTES`] each.
+struct Batches<Item> {
+	items: Vec<(Item, Sent)>,
+}
+
+impl<Item: BatchedDuty> Batches<Item> {
+	fn new() -> Self {
+		Self { items: Vec::new() }
+	}
+
+	fn push(&mut self, item: Item, sent: Sent) {
+		self.items.push((item, sent));
+	}
+
+	fn send(self, key: &InferenceId, validator: &AccountId) {
+		let mut batch: Vec<(Item, Sent)> = Vec::new();
+		let mut bytes = 0usize;
+		for (item, sent) in self.items {
+			let size = item.encoded_size();
+			let full = batch.len() >= MAX_DUTY_BATCH as usize
+				|| (!batch.is_empty() && bytes.saturating_add(size) > MAX_REVEAL_BATCH_BYTES);
+			if full {
+				Self::send_batch(key, validator, core::mem::take(&mut batch));
+				bytes = 0;
+			}
+			bytes = bytes.saturating_add(size);
+			batch.push((item, sent));
+		}
+		if !batch.is_empty() {
+			Self::send_batch(key, validator, batch);
+		}
+	}
+
+	fn send_batch(key: &InferenceId, validator: &AccountId, batch: Vec<(Item, Sent)>) {
+		let (items, sent): (Vec<Item>, Vec<Sent>) = batch.into_iter().unzip();
+		let jobs: Vec<JobId> = items.iter().map(BatchedDuty::job).collect();
+		if Item::call(key, validator, items).is_some_and(|call| submit(call.into())) {
+			log::info!(target: "gateless::offchain", "{} jobs {jobs:?}", Item::NAME);
+			return;
+		}
+		log::warn!(target: "gateless::offchain", "could not send the batch for jobs {jobs:?}");
+		for Sent { record_key, before } in sent {
+			let record = StorageValueRef::persistent(&record_key);
+			if let Ok(Some(mut execution)) = record.get::<Execution>() {
+				Item::put_back(&mut execution, before);
 				record.set(&execution);
 			}
 		}

@@ -97,7 +97,8 @@ async fn the_validator_attests_runs_and_verifies_the_digits_model_from_its_offch
 
 	// Nothing else was ever committed for the job: the worker acted once.
 	let log = node.log();
-	assert_eq!(log.matches(&format!("committed to job {job}")).count(), 1, "one commit");
-	assert_eq!(log.matches(&format!("revealed job {job}")).count(), 1, "one reveal");
+	// (The only job: its batches hold it alone.)
+	assert_eq!(log.matches(&format!("committed to jobs [{job}]")).count(), 1, "one commit");
+	assert_eq!(log.matches(&format!("revealed jobs [{job}]")).count(), 1, "one reveal");
 	node.stop().unwrap();
 }

@@ -80,6 +80,9 @@
 //! - [`Call::cancel_job`] (signed, the submitter): errors [`Error::UnknownJob`],
 //!   [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]; event
 //!   [`Event::JobCancelled`].
+//! - [`Call::submit_jobs`] (signed): up to `MaxJobsPerBlock` jobs, each as `submit_job` with its
+//!   own events; a job that fails is refused alone with [`Event::JobRefused`]. Error
+//!   [`Error::NoJobs`].
 //!
 //! Settlement comes from the verification pallet through [`JobSettlement`], with events
 //! [`Event::JobFinalized`], [`Event::ExecutorsAssigned`] (escalation) and [`Event::JobFailed`];
@@ -309,6 +312,9 @@ pub mod pallet {
 		JobExpired { job: JobId, refunded: BalanceOf<T> },
 		/// The submitter cancelled the job; the escrow was refunded.
 		JobCancelled { job: JobId, refunded: BalanceOf<T> },
+		/// The job at `index` of a [`Call::submit_jobs`] was refused for `error`, and changed
+		/// nothing; the others stand.
+		JobRefused { submitter: T::AccountId, index: u32, error: DispatchError },
 	}
 
 	#[pallet::error]
@@ -364,6 +370,8 @@ pub mod pallet {
 		/// An input of more than `MaxInlineBytes` is inline, or one of at most that many bytes is
 		/// given by content: each input's size decides where it goes.
 		InputPlacement,
+		/// A batch of jobs has no job.
+		NoJobs,
 	}
 
 	#[pallet::hooks]
@@ -404,10 +412,7 @@ pub mod pallet {
 		/// [`Event::ExecutorsAssigned`]. Charged for a draw over `MaxValidators` and refunded to
 		/// the active set's size.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_job(
-			inputs.carried_len().saturated_into(),
-			T::MaxValidators::get()
-		))]
+		#[pallet::weight(Pallet::<T>::submit_job_weight(inputs))]
 		pub fn submit_job(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -416,6 +421,98 @@ pub mod pallet {
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
+			let used = Self::submit(&submitter, model, inputs, replicas, max_fee)?;
+			// Charged up front for the largest validator set; the draw went over the active one.
+			Ok(Some(used).into())
+		}
+
+		/// Cancels a job before any executor committed, refunding its whole fee.
+		///
+		/// The origin must be the job's submitter. Emits [`Event::JobCancelled`].
+		#[pallet::call_index(1)]
+		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			ensure!(info.submitter == who, Error::<T>::NotSubmitter);
+			ensure!(
+				info.status == JobStatus::Running { round: 0 },
+				match info.status {
+					JobStatus::Running { .. } => Error::<T>::AlreadyCommitted,
+					_ => Error::<T>::JobEnded,
+				}
+			);
+			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
+			T::Verifier::close(job);
+			let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Cancelled);
+			Self::deposit_event(Event::JobCancelled { job, refunded });
+			Ok(())
+		}
+
+		/// Submits several jobs in one transaction, each as [`Call::submit_job`] would: its own
+		/// checks, fee check against its own `max_fee`, charges and events. A job that fails is
+		/// refused alone and changes nothing ([`Event::JobRefused`], with its index in `jobs`
+		/// and the error); the others stand.
+		///
+		/// The origin must be signed. Errors: [`Error::NoJobs`]; each job's errors are those of
+		/// [`Call::submit_job`], in [`Event::JobRefused`]. Charged as that many `submit_job`s
+		/// and refunded as each one's.
+		#[pallet::call_index(2)]
+		#[pallet::weight(Pallet::<T>::submit_jobs_weight(jobs))]
+		pub fn submit_jobs(
+			origin: OriginFor<T>,
+			jobs: BoundedVec<JobRequest<BalanceOf<T>>, T::MaxJobsPerBlock>,
+		) -> DispatchResultWithPostInfo {
+			let submitter = ensure_signed(origin)?;
+			ensure!(!jobs.is_empty(), Error::<T>::NoJobs);
+			let mut used = Weight::zero();
+			for (index, request) in jobs.into_iter().enumerate() {
+				let charged = Self::submit_job_weight(&request.inputs);
+				let JobRequest { model, inputs, replicas, max_fee } = request;
+				// Each job in a layer of its own: a refused one leaves no trace.
+				match frame_support::storage::with_storage_layer(|| {
+					Self::submit(&submitter, model, inputs, replicas, max_fee)
+				}) {
+					Ok(weight) => used.saturating_accrue(weight),
+					Err(error) => {
+						used.saturating_accrue(charged);
+						Self::deposit_event(Event::JobRefused {
+							submitter: submitter.clone(),
+							index: index.saturated_into(),
+							error,
+						});
+					},
+				}
+			}
+			Ok(Some(used).into())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// A job's weight as [`Call::submit_job`] charges it: its draw over `MaxValidators`.
+		fn submit_job_weight(inputs: &InputTensors) -> Weight {
+			T::WeightInfo::submit_job(
+				inputs.carried_len().saturated_into(),
+				T::MaxValidators::get(),
+			)
+		}
+
+		/// The weight of [`Call::submit_jobs`]: each job's.
+		fn submit_jobs_weight(jobs: &[JobRequest<BalanceOf<T>>]) -> Weight {
+			jobs.iter().fold(Weight::zero(), |weight, request| {
+				weight.saturating_add(Self::submit_job_weight(&request.inputs))
+			})
+		}
+
+		/// Checks, charges and starts one job for `submitter` (see [`Call::submit_job`]);
+		/// returns the weight it used. Changes storage before it may fail: callers run it in a
+		/// storage layer (a call's own, or one per job).
+		fn submit(
+			submitter: &T::AccountId,
+			model: ModelId,
+			inputs: InputTensors,
+			replicas: Option<u32>,
+			max_fee: BalanceOf<T>,
+		) -> Result<Weight, DispatchError> {
 			let info = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
 			ensure!(info.status == ModelStatus::Active, Error::<T>::ModelNotActive);
 			let input_bytes = Self::check_placement(&inputs)?;
@@ -432,14 +529,14 @@ pub mod pallet {
 			let job = NextJobId::<T>::get();
 			let (committee, active) = Self::draw_committee(job, 0, fee.replicas, &[])?;
 			<T::Currency as fungible::Mutate<T::AccountId>>::burn_from(
-				&submitter,
+				submitter,
 				fee.data_fee,
 				Preservation::Preserve,
 				Precision::Exact,
 				Fortitude::Polite,
 			)
 			.map_err(|_| Error::<T>::CannotAffordFee)?;
-			T::Currency::hold(&HoldReason::JobEscrow.into(), &submitter, fee.escrow())
+			T::Currency::hold(&HoldReason::JobEscrow.into(), submitter, fee.escrow())
 				.map_err(|_| Error::<T>::CannotAffordFee)?;
 			T::Verifier::open_round(job, 0, committee.clone(), info.determinism, outputs)?;
 
@@ -465,32 +562,14 @@ pub mod pallet {
 			NextJobId::<T>::put(job.saturating_add(1));
 			SubmittedInBlock::<T>::put((now, submitted.saturating_add(1)));
 
-			Self::deposit_event(Event::JobSubmitted { job, submitter, model, fee });
+			Self::deposit_event(Event::JobSubmitted {
+				job,
+				submitter: submitter.clone(),
+				model,
+				fee,
+			});
 			Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
-			// Charged up front for the largest validator set; the draw went over `active`.
-			Ok(Some(T::WeightInfo::submit_job(input_bytes.inline.saturated_into(), active)).into())
-		}
-
-		/// Cancels a job before any executor committed, refunding its whole fee.
-		///
-		/// The origin must be the job's submitter. Emits [`Event::JobCancelled`].
-		#[pallet::call_index(1)]
-		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-			ensure!(info.submitter == who, Error::<T>::NotSubmitter);
-			ensure!(
-				info.status == JobStatus::Running { round: 0 },
-				match info.status {
-					JobStatus::Running { .. } => Error::<T>::AlreadyCommitted,
-					_ => Error::<T>::JobEnded,
-				}
-			);
-			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
-			T::Verifier::close(job);
-			let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Cancelled);
-			Self::deposit_event(Event::JobCancelled { job, refunded });
-			Ok(())
+			Ok(T::WeightInfo::submit_job(input_bytes.inline.saturated_into(), active))
 		}
 	}
 

@@ -664,3 +664,116 @@ fn a_submission_is_charged_for_the_active_set_not_the_largest() {
 		);
 	});
 }
+
+mod submit_jobs {
+	use super::*;
+	use crate::JobRequest;
+	use frame_support::{dispatch::GetDispatchInfo, BoundedVec};
+	use sp_runtime::DispatchError;
+
+	fn request(model: u64, replicas: u32, max_fee: Balance) -> JobRequest<Balance> {
+		JobRequest { model, inputs: input(1), replicas: Some(replicas), max_fee }
+	}
+
+	fn submit_jobs(
+		who: AccountId,
+		requests: Vec<JobRequest<Balance>>,
+	) -> frame_support::dispatch::DispatchResultWithPostInfo {
+		Jobs::submit_jobs(RuntimeOrigin::signed(who), BoundedVec::try_from(requests).unwrap())
+	}
+
+	/// The refusals of `who`'s batches: `(index, error)`.
+	fn refused(who: AccountId) -> Vec<(u32, DispatchError)> {
+		System::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Jobs(Event::JobRefused { submitter, index, error })
+					if submitter == who =>
+				{
+					Some((index, error))
+				},
+				_ => None,
+			})
+			.collect()
+	}
+
+	fn submitted() -> Vec<u64> {
+		System::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Jobs(Event::JobSubmitted { job, .. }) => Some(job),
+				_ => None,
+			})
+			.collect()
+	}
+
+	#[test]
+	fn each_job_of_a_batch_is_checked_and_charged_on_its_own_and_refused_alone() {
+		ExtBuilder::default().build_and_execute(|| {
+			let one = Jobs::quote(MODEL, Some(1), &[vec![1, 4]]).unwrap().total;
+			let three = Jobs::quote(MODEL, Some(3), &[vec![1, 4]]).unwrap().total;
+			let before = free(ALICE);
+			let call = crate::Call::<Test>::submit_jobs {
+				jobs: BoundedVec::try_from(vec![
+					request(MODEL, 1, one),
+					request(99, 1, 1_000),
+					// Its own max_fee, below its own quote.
+					request(MODEL, 3, three - 1),
+					request(MODEL, 3, three),
+				])
+				.unwrap(),
+			};
+			let declared = call.get_dispatch_info().call_weight;
+			let crate::Call::<Test>::submit_jobs { jobs } = call else { unreachable!() };
+			let post = Jobs::submit_jobs(RuntimeOrigin::signed(ALICE), jobs).unwrap();
+			assert!(post.actual_weight.unwrap().all_lte(declared));
+
+			assert_eq!(submitted(), vec![0, 1]);
+			assert_eq!(committee(0).len(), 1);
+			assert_eq!(committee(1).len(), 3);
+			assert_eq!(
+				refused(ALICE),
+				vec![
+					(1, Error::<Test>::UnknownModel.into()),
+					(2, Error::<Test>::FeeAboveMax.into())
+				]
+			);
+			assert_eq!(free(ALICE), before - one - three);
+		});
+	}
+
+	#[test]
+	fn a_job_refused_after_part_of_its_charge_leaves_no_trace() {
+		let fee = MODEL_PRICE + 3 * EXECUTOR_FEE + data_fee(1, 3);
+		ExtBuilder::default().balance(ALICE, 2 * fee - 1).build_and_execute(|| {
+			let issuance = Balances::total_issuance();
+			assert_ok!(submit_jobs(ALICE, vec![request(MODEL, 3, fee), request(MODEL, 3, fee)]));
+			assert_eq!(submitted(), vec![0]);
+			assert_eq!(refused(ALICE), vec![(1, Error::<Test>::CannotAffordFee.into())]);
+			assert_eq!(free(ALICE), fee - 1);
+			assert_eq!(Balances::total_issuance(), issuance - data_fee(1, 3), "one data fee burnt");
+			assert_eq!(crate::NextJobId::<Test>::get(), 1);
+			assert!(Jobs_::get(1).is_none());
+		});
+	}
+
+	#[test]
+	fn batches_count_against_the_blocks_jobs_and_cannot_be_empty() {
+		ExtBuilder::default().build_and_execute(|| {
+			for _ in 1..MAX_JOBS_PER_BLOCK {
+				submit(ALICE, Some(1));
+			}
+			assert_ok!(submit_jobs(BOB, vec![request(MODEL, 1, 1_000), request(MODEL, 1, 1_000)]));
+			assert_eq!(refused(BOB), vec![(1, Error::<Test>::TooManyJobsInBlock.into())]);
+			assert_noop!(submit_jobs(BOB, vec![]), Error::<Test>::NoJobs);
+			// At most MaxJobsPerBlock jobs in one batch.
+			let over: Vec<_> = (0..=MAX_JOBS_PER_BLOCK).map(|_| request(MODEL, 1, 1_000)).collect();
+			assert!(
+				BoundedVec::<_, frame_support::traits::ConstU32<MAX_JOBS_PER_BLOCK>>::try_from(
+					over
+				)
+				.is_err()
+			);
+		});
+	}
+}

@@ -1,9 +1,14 @@
 //! Types of the inference jobs pallet as this runtime stores them; the job record, result and fee
 //! types themselves are in [`gateless_primitives::job`], shared with the other pallets and clients.
 
+use codec::{Decode, DecodeWithMemTracking, Encode};
 use frame_support::traits::fungible::Inspect;
 use frame_system::pallet_prelude::BlockNumberFor;
-use gateless_primitives::job::{JobInfo, JobResult};
+use gateless_primitives::{
+	job::{InputTensors, JobInfo, JobResult},
+	model::ModelId,
+};
+use scale_info::TypeInfo;
 use sp_runtime::BoundedVec;
 
 use crate::Config;
@@ -41,3 +46,16 @@ pub type JobResultView<T> = JobResult<
 	BlockNumberFor<T>,
 	alloc::vec::Vec<<T as frame_system::Config>::AccountId>,
 >;
+
+/// One job of a [`crate::Call::submit_jobs`]: what [`crate::Call::submit_job`] takes.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub struct JobRequest<Balance> {
+	/// The model to run.
+	pub model: ModelId,
+	/// One tensor per declared input, in declared order.
+	pub inputs: InputTensors,
+	/// How many executors (`None`: `DefaultReplicas`).
+	pub replicas: Option<u32>,
+	/// The most this job may be charged.
+	pub max_fee: Balance,
+}

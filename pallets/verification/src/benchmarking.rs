@@ -33,11 +33,16 @@ fn committee<T: Config>(size: u32) -> Vec<T::AccountId> {
 		.collect()
 }
 
-/// An f32 tensor of `values` elements, different for each `seed` (built from bit patterns, so
-/// that no float arithmetic runs in the runtime).
+/// An f32 tensor of `values` elements, the same for every `seed` but in its last element, where
+/// outputs of different seeds are far apart: comparing two of them under a tolerance reads every
+/// element, the worst case of a tally (built from bit patterns, so that no float arithmetic runs
+/// in the runtime).
 fn output(values: u32, seed: u32) -> InferenceOutput {
 	let data: Vec<u8> = (0..values)
-		.flat_map(|index| (0x3f80_0000u32 + seed * 0x1_0000 + index).to_le_bytes())
+		.flat_map(|index| {
+			let apart = if index + 1 == values { seed * 0x1_0000 } else { 0 };
+			(0x3f80_0000u32 + apart + index).to_le_bytes()
+		})
 		.collect();
 	let tensor = Tensor {
 		dtype: DType::F32,
@@ -160,6 +165,54 @@ fn values_of(bytes: u32) -> u32 {
 	(bytes / 4).max(1)
 }
 
+/// `n` jobs whose rounds have `executors` as their committee and expect one output of `values`
+/// elements: the first a job of the jobs pallet, the others rounds opened beside it (duties do
+/// not read the jobs pallet).
+fn open_rounds<T: Config>(n: u32, executors: &[T::AccountId], values: u32) -> Vec<JobId> {
+	let first = T::BenchmarkHelper::open_job(executors.to_vec(), tolerance(), values);
+	let outputs = Rounds::<T>::get(first).expect("an open round").outputs;
+	let mut jobs = alloc::vec![first];
+	for index in 1..n {
+		let job = first + JobId::from(index);
+		Pallet::<T>::open(job, 0, executors.to_vec(), tolerance(), outputs.clone())
+			.expect("a committee within MaxCommittee");
+		jobs.push(job);
+	}
+	jobs
+}
+
+/// `who`'s batch of commits to the same output in each of `jobs`, and its signature.
+fn commit_batch_of<T: Config>(jobs: &[JobId], who: &T::AccountId) -> Call<T> {
+	let digest = output_digest(&output(3, 0), &tolerance());
+	let commitment = commitment(&digest, &salt(), who);
+	let items: Vec<CommitItem> =
+		jobs.iter().map(|job| CommitItem { job: *job, round: 0, commitment }).collect();
+	let signature = T::BenchmarkHelper::sign(who, &Pallet::<T>::commit_batch_payload(who, &items));
+	let items = items.try_into().expect("within MaxDutyBatch");
+	Call::<T>::commit_batch { executor: who.clone(), items, signature }
+}
+
+/// A committee of one that committed to a one-value output in each of `n` jobs, and its batch
+/// of reveals, each of which completes its round.
+fn reveal_batch_of<T: Config>(n: u32) -> (Vec<JobId>, T::AccountId, Call<T>) {
+	let executors = committee::<T>(1);
+	let who = executors[0].clone();
+	let jobs = open_rounds::<T>(n, &executors, 1);
+	let revealed = output(1, 0);
+	for job in &jobs {
+		dispatch::<T>(commit_call::<T>(*job, &who, &revealed));
+	}
+	let items: Vec<RevealItem> = jobs
+		.iter()
+		.map(|job| RevealItem { job: *job, round: 0, output: revealed.clone(), salt: salt() })
+		.collect();
+	let signature =
+		T::BenchmarkHelper::sign(&who, &Pallet::<T>::reveal_batch_payload(&who, &items));
+	let items = items.try_into().expect("within MaxDutyBatch");
+	let call = Call::<T>::reveal_batch { executor: who.clone(), items, signature };
+	(jobs, who, call)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -272,8 +325,8 @@ mod benchmarks {
 	}
 
 	/// The tally, by the hook after the reveal window, of a committee of `c` whose `c - 1`
-	/// revealers all disagree (every pair compared element by element over `b` bytes); one
-	/// no-show is slashed and the job escalates or fails.
+	/// revealers all disagree in their last element only (every pair compared element by element
+	/// over all `b` bytes); one no-show is slashed and the job escalates or fails.
 	#[benchmark]
 	fn tally(
 		c: Linear<1, { T::MaxCommittee::get() }>,
@@ -340,6 +393,74 @@ mod benchmarks {
 		{
 			Pallet::<T>::on_initialize(now);
 		}
+	}
+
+	/// The pool's check of a batch of `n` commits by the last member of the largest committee.
+	#[benchmark]
+	fn authorize_commit_batch(
+		n: Linear<1, { T::MaxDutyBatch::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let executors = committee::<T>(T::MaxCommittee::get());
+		let jobs = open_rounds::<T>(n, &executors, 3);
+		let call = commit_batch_of::<T>(&jobs, executors.last().expect("a committee"));
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("commit_batch is authorized")?
+				.map_err(|_| "a valid batch")?;
+		}
+		Ok(())
+	}
+
+	/// A batch of `n` commits by the last member of the largest committee.
+	#[benchmark]
+	fn commit_batch(n: Linear<1, { T::MaxDutyBatch::get() }>) -> Result<(), BenchmarkError> {
+		let executors = committee::<T>(T::MaxCommittee::get());
+		let jobs = open_rounds::<T>(n, &executors, 3);
+		let who = executors.last().expect("a committee").clone();
+		let Call::<T>::commit_batch { items, signature, .. } = commit_batch_of::<T>(&jobs, &who)
+		else {
+			return Err("a commit_batch call".into());
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, who.clone(), items, signature);
+
+		assert!(jobs.iter().all(|job| Commitments::<T>::contains_key(job, &who)));
+		Ok(())
+	}
+
+	/// The pool's check of a batch of `n` reveals of the smallest output.
+	#[benchmark]
+	fn authorize_reveal_batch(
+		n: Linear<1, { T::MaxDutyBatch::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let (_, _, call) = reveal_batch_of::<T>(n);
+
+		#[block]
+		{
+			call.authorize(TransactionSource::External)
+				.ok_or("reveal_batch is authorized")?
+				.map_err(|_| "a valid batch")?;
+		}
+		Ok(())
+	}
+
+	/// A batch of `n` reveals of the smallest output, each completing its round, which is then
+	/// queued for its tally.
+	#[benchmark]
+	fn reveal_batch(n: Linear<1, { T::MaxDutyBatch::get() }>) -> Result<(), BenchmarkError> {
+		let (jobs, who, call) = reveal_batch_of::<T>(n);
+		let Call::<T>::reveal_batch { items, signature, .. } = call else {
+			return Err("a reveal_batch call".into());
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, who.clone(), items, signature);
+
+		assert!(jobs.iter().all(|job| Reveals::<T>::contains_key(job, &who)));
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -25,7 +25,11 @@
 //!    revealed after the commit window, or otherwise in the first block after the reveal window (by
 //!    `on_initialize`, which tallies the rounds due by then within [`Config::MaxTallyWeight`],
 //!    oldest deadline first, and leaves the rest for the next block; a round that ends earlier
-//!    leaves the queue of due rounds as it ends). Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
+//!    leaves the queue of due rounds as it ends). A round completed by a single reveal is tallied
+//!    in that reveal; one completed by a batch of reveals ([`Call::reveal_batch`]) has its reveal
+//!    window closed at once and is tallied with the block's spare weight (`on_idle`), or else by
+//!    the next block's `on_initialize`, so that a batch's weight does not carry a worst-case tally
+//!    per item. Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
 //!    within it element by element. The largest group (the first in committee order on ties) decides if
 //!    it has at least `ceil(Quorum × committee)` members; an error revealed by a quorum is an
 //!    agreed result too. Then revealers outside the group are slashed [`Config::DissentSlash`] of
@@ -95,6 +99,15 @@
 //! `InvalidTransaction::Custom(code)`, `code` being the index of the [`Error`] variant. Executors pay
 //! no fee for them.
 //!
+//! **Batches.** An executor's offchain worker sends all the commitments of a block as one
+//! [`Call::commit_batch`] and all its reveals as one [`Call::reveal_batch`] (up to
+//! [`Config::MaxDutyBatch`] items each, each item naming its job and round), under one signature
+//! over `("gateless/commit-batch", executor, items)` or `("gateless/reveal-batch", executor,
+//! items)`. The pool takes a batch whose signature is right while at least one item passes the
+//! checks of the single call; at dispatch each item is applied or refused alone
+//! ([`Event::DutyRefused`]), so that a stale or duplicate item does not cost the executor the
+//! rest of its duty. The weight is linear in the items (and, for reveals, their bytes).
+//!
 //! ## Calls
 //!
 //! - [`Call::commit`] (authorized: an executor of the job's current round): errors
@@ -113,6 +126,10 @@
 //!   [`Error::BadSignature`], [`Error::CommitWindowClosed`], [`Error::AlreadyCommitted`],
 //!   [`Error::AlreadyAbstained`]; event [`Event::Abstained`], then, if every executor abstained,
 //!   the tally's.
+//! - [`Call::commit_batch`], [`Call::reveal_batch`] (authorized, see **Batches**): errors
+//!   [`Error::EmptyBatch`], [`Error::NoInferenceKey`], [`Error::BadSignature`]; each item's
+//!   errors are those of [`Call::commit`] or [`Call::reveal`], in [`Event::DutyRefused`]; events
+//!   [`Event::Committed`], [`Event::Revealed`] per item applied.
 //! - [`Call::settle`] (authorized: an executor of the job's current round, over
 //!   `("gateless/settle", job, round, executor, other, proof)`): errors [`Error::NoRound`],
 //!   [`Error::NotExecutor`], [`Error::NoInferenceKey`], [`Error::BadSignature`],
@@ -237,6 +254,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type DutyPriority: Get<TransactionPriority>;
 
+		/// The most items in one [`Call::commit_batch`] or [`Call::reveal_batch`].
+		#[pallet::constant]
+		type MaxDutyBatch: Get<u32>;
+
 		/// Weights of the calls and hooks, from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -327,11 +348,14 @@ pub mod pallet {
 			reason: SlashReason,
 			amount: T::Balance,
 		},
+		/// An item of a batch of duties was refused, for `error` (the batch's other items stand).
+		DutyRefused { job: JobId, executor: T::AccountId, error: DispatchError },
 	}
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The job has no round under way (unknown, not yet assigned, or ended).
+		/// The job has no round under way (unknown, not yet assigned, or ended), or, for an item
+		/// of a batch, not the round the item names.
 		NoRound,
 		/// The account is not an executor of the job's current round.
 		NotExecutor,
@@ -373,12 +397,28 @@ pub mod pallet {
 		InvalidProof,
 		/// The proof settles nothing that is not settled already.
 		NothingNew,
+		/// A batch of duties has no item.
+		EmptyBatch,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::tally_due_rounds(now)
+			Self::tally_due_rounds(now, T::MaxTallyWeight::get())
+		}
+
+		/// Tallies, with the block's spare weight, the rounds that are due at the next block: the
+		/// rounds that batched reveals completed in this block (see [`Call::reveal_batch`]), and
+		/// those whose reveal window ends with this block. What does not fit waits for
+		/// `on_initialize`.
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			let one_tally = T::WeightInfo::on_initialize_idle()
+				.saturating_add(Self::worst_tally_weight())
+				.saturating_add(T::DbWeight::get().reads_writes(2, 1));
+			if !one_tally.all_lte(remaining) {
+				return Weight::zero();
+			}
+			Self::tally_due_rounds(now.saturating_add(One::one()), remaining)
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -419,11 +459,8 @@ pub mod pallet {
 			signature: InferenceSignature,
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
-			let mut round = Self::check_commit(job, &executor, &commitment, &signature)?;
-			Commitments::<T>::insert(job, &executor, commitment);
-			round.committed = round.committed.saturating_add(1);
-			Rounds::<T>::insert(job, round);
-			Self::deposit_event(Event::Committed { job, executor });
+			let round = Self::check_commit(job, &executor, &commitment, &signature)?;
+			Self::apply_commit(job, &executor, commitment, round);
 			Ok(())
 		}
 
@@ -450,19 +487,10 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let bytes = output_len(&output);
-			let (mut round, digest) =
-				Self::check_reveal(job, &executor, &output, &salt, &signature)?;
-			Reveals::<T>::insert(job, &executor, RevealRecord { digest, output });
-			round.revealed = round.revealed.saturating_add(1);
-			Self::deposit_event(Event::Revealed { job, executor, digest });
-			let now = frame_system::Pallet::<T>::block_number();
-			let complete = round.revealed == round.committed
-				&& (round.everyone_answered() || now > round.commit_until);
+			let (round, digest) = Self::check_reveal(job, &executor, &output, &salt, &signature)?;
 			let mut weight = T::WeightInfo::reveal(bytes);
-			if complete {
-				weight.saturating_accrue(Self::tally(job, round));
-			} else {
-				Rounds::<T>::insert(job, round);
+			if let Some(complete) = Self::apply_reveal(job, &executor, output, digest, round) {
+				weight.saturating_accrue(Self::tally(job, complete));
 			}
 			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
 		}
@@ -540,6 +568,79 @@ pub mod pallet {
 			}
 			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
 		}
+
+		/// Commits an executor to its outputs of several jobs at once: each item as
+		/// [`Call::commit`] would, under one signature.
+		///
+		/// Authorized: `signature` is the executor's inference key's over
+		/// `("gateless/commit-batch", executor, items)`, and the pool takes the batch while at
+		/// least one item passes a commit's checks (each item names the round it commits in). An
+		/// item that does not pass (its round moved on, an earlier item of the batch committed to
+		/// the same job, ...) is refused alone with [`Event::DutyRefused`]; the others emit
+		/// [`Event::Committed`]. Errors: [`Error::EmptyBatch`], [`Error::NoInferenceKey`],
+		/// [`Error::BadSignature`] (and, in the pool, the first item's error when no item passes).
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::commit_batch(items.len() as u32))]
+		#[pallet::authorize(Pallet::<T>::authorize_commit_batch)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit_batch(items.len() as u32))]
+		pub fn commit_batch(
+			origin: OriginFor<T>,
+			executor: T::AccountId,
+			items: BoundedVec<CommitItem, T::MaxDutyBatch>,
+			signature: InferenceSignature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			ensure!(!items.is_empty(), Error::<T>::EmptyBatch);
+			let payload = Self::commit_batch_payload(&executor, &items);
+			Self::check_signature(&executor, &payload, &signature)?;
+			for item in items {
+				match Self::check_commit_item(&executor, &item) {
+					Ok(round) => Self::apply_commit(item.job, &executor, item.commitment, round),
+					Err(error) => Self::refuse(item.job, &executor, error),
+				}
+			}
+			Ok(Pays::No.into())
+		}
+
+		/// Reveals an executor's outputs (or errors) and salts in several jobs at once: each item
+		/// as [`Call::reveal`] would, under one signature. A round that an item completes is not
+		/// tallied here but at the end of the block, or at the start of the next
+		/// (`on_idle`, else `on_initialize`): its reveal window closes at once.
+		///
+		/// Authorized: `signature` is the executor's inference key's over
+		/// `("gateless/reveal-batch", executor, items)`, and the pool takes the batch while at
+		/// least one item passes a reveal's checks. An item that does not pass is refused alone
+		/// with [`Event::DutyRefused`]; the others emit [`Event::Revealed`]. Errors:
+		/// [`Error::EmptyBatch`], [`Error::NoInferenceKey`], [`Error::BadSignature`] (and, in the
+		/// pool, the first item's error when no item passes).
+		#[pallet::call_index(5)]
+		#[pallet::weight(Pallet::<T>::reveal_batch_weight(items))]
+		#[pallet::authorize(Pallet::<T>::authorize_reveal_batch)]
+		#[pallet::weight_of_authorize(Pallet::<T>::authorize_reveal_batch_weight(items))]
+		pub fn reveal_batch(
+			origin: OriginFor<T>,
+			executor: T::AccountId,
+			items: BoundedVec<RevealItem, T::MaxDutyBatch>,
+			signature: InferenceSignature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			ensure!(!items.is_empty(), Error::<T>::EmptyBatch);
+			let payload = Self::reveal_batch_payload(&executor, &items);
+			Self::check_signature(&executor, &payload, &signature)?;
+			for item in items {
+				match Self::check_reveal_item(&executor, &item) {
+					Ok((round, digest)) => {
+						if let Some(complete) =
+							Self::apply_reveal(item.job, &executor, item.output, digest, round)
+						{
+							Self::tally_soon(item.job, complete);
+						}
+					},
+					Err(error) => Self::refuse(item.job, &executor, error),
+				}
+			}
+			Ok(Pays::No.into())
+		}
 	}
 }
 
@@ -607,6 +708,16 @@ impl<T: Config> Pallet<T> {
 		(b"gateless/reveal", job, round, executor, output, salt).encode()
 	}
 
+	/// What the signature of a batch of commits signs.
+	pub fn commit_batch_payload(executor: &T::AccountId, items: &[CommitItem]) -> Vec<u8> {
+		(b"gateless/commit-batch", executor, items).encode()
+	}
+
+	/// What the signature of a batch of reveals signs.
+	pub fn reveal_batch_payload(executor: &T::AccountId, items: &[RevealItem]) -> Vec<u8> {
+		(b"gateless/reveal-batch", executor, items).encode()
+	}
+
 	/// What an abstention's signature signs.
 	pub fn abstain_payload(
 		job: JobId,
@@ -649,68 +760,57 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// The current round of `job`, if `executor` is in its committee.
+	fn round_served_by(job: JobId, executor: &T::AccountId) -> Result<RoundOf<T>, Error<T>> {
+		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		ensure!(round.committee.contains(executor), Error::<T>::NotExecutor);
+		Ok(round)
+	}
+
+	/// Whether `executor`'s inference key signed `payload`.
+	fn check_signature(
+		executor: &T::AccountId,
+		payload: &[u8],
+		signature: &InferenceSignature,
+	) -> Result<(), Error<T>> {
+		let key = T::Keys::inference_key(executor).ok_or(Error::<T>::NoInferenceKey)?;
+		ensure!(key.verify(&payload, signature), Error::<T>::BadSignature);
+		Ok(())
+	}
+
 	/// The current round of `job`, if `executor` is in its committee and its inference key signed
-	/// the payload `payload(round index)`: the checks commits and reveals share.
+	/// the payload `payload(round index)`: the checks that single duties share.
 	fn signed_by_executor(
 		job: JobId,
 		executor: &T::AccountId,
 		signature: &InferenceSignature,
 		payload: impl FnOnce(u8) -> Vec<u8>,
 	) -> Result<RoundOf<T>, Error<T>> {
-		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
-		ensure!(round.committee.contains(executor), Error::<T>::NotExecutor);
-		let key = T::Keys::inference_key(executor).ok_or(Error::<T>::NoInferenceKey)?;
-		ensure!(key.verify(&payload(round.round), signature), Error::<T>::BadSignature);
+		let round = Self::round_served_by(job, executor)?;
+		Self::check_signature(executor, &payload(round.round), signature)?;
 		Ok(round)
 	}
 
-	/// Everything a commit must satisfy, in the pool and at dispatch; returns the round.
-	fn check_commit(
-		job: JobId,
-		executor: &T::AccountId,
-		commitment: &H256,
-		signature: &InferenceSignature,
-	) -> Result<RoundOf<T>, Error<T>> {
-		let round = Self::signed_by_executor(job, executor, signature, |round| {
-			Self::commit_payload(job, round, executor, commitment)
-		})?;
+	/// Whether `executor` may still commit (or abstain) in `job`'s `round`: inside the commit
+	/// window, and only once.
+	fn may_commit(job: JobId, executor: &T::AccountId, round: &RoundOf<T>) -> Result<(), Error<T>> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= round.commit_until, Error::<T>::CommitWindowClosed);
 		ensure!(!Commitments::<T>::contains_key(job, executor), Error::<T>::AlreadyCommitted);
 		ensure!(!Abstentions::<T>::contains_key(job, executor), Error::<T>::AlreadyAbstained);
-		Ok(round)
+		Ok(())
 	}
 
-	/// Everything an abstention must satisfy, in the pool and at dispatch; returns the round.
-	/// Like a commitment: once, inside the commit window, and not beside a commitment.
-	fn check_abstain(
+	/// Whether `executor` may reveal `output` with `salt` in `job`'s `round`: once, inside the
+	/// reveal window, fitting the expected outputs and placed by size, and matching its
+	/// commitment; returns the output's digest.
+	fn may_reveal(
 		job: JobId,
 		executor: &T::AccountId,
-		cause: &Abstention,
-		signature: &InferenceSignature,
-	) -> Result<RoundOf<T>, Error<T>> {
-		let round = Self::signed_by_executor(job, executor, signature, |round| {
-			Self::abstain_payload(job, round, executor, cause)
-		})?;
-		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now <= round.commit_until, Error::<T>::CommitWindowClosed);
-		ensure!(!Commitments::<T>::contains_key(job, executor), Error::<T>::AlreadyCommitted);
-		ensure!(!Abstentions::<T>::contains_key(job, executor), Error::<T>::AlreadyAbstained);
-		Ok(round)
-	}
-
-	/// Everything a reveal must satisfy, in the pool and at dispatch; returns the round and the
-	/// output's digest.
-	fn check_reveal(
-		job: JobId,
-		executor: &T::AccountId,
+		round: &RoundOf<T>,
 		output: &InferenceOutput,
 		salt: &[u8; 32],
-		signature: &InferenceSignature,
-	) -> Result<(RoundOf<T>, H256), Error<T>> {
-		let round = Self::signed_by_executor(job, executor, signature, |round| {
-			Self::reveal_payload(job, round, executor, output, salt)
-		})?;
+	) -> Result<H256, Error<T>> {
 		let committed = Commitments::<T>::get(job, executor).ok_or(Error::<T>::NotCommitted)?;
 		ensure!(!Reveals::<T>::contains_key(job, executor), Error::<T>::AlreadyRevealed);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -731,6 +831,155 @@ impl<T: Config> Pallet<T> {
 			commitment_of(&digest, salt, executor) == committed,
 			Error::<T>::CommitmentMismatch
 		);
+		Ok(digest)
+	}
+
+	/// Everything an item of a batch of commits must satisfy besides the batch's signature;
+	/// returns the round. An item naming another round than the job's current one finds no
+	/// round.
+	fn check_commit_item(
+		executor: &T::AccountId,
+		item: &CommitItem,
+	) -> Result<RoundOf<T>, Error<T>> {
+		let round = Self::round_served_by(item.job, executor)?;
+		ensure!(round.round == item.round, Error::<T>::NoRound);
+		Self::may_commit(item.job, executor, &round)?;
+		Ok(round)
+	}
+
+	/// Everything an item of a batch of reveals must satisfy besides the batch's signature;
+	/// returns the round and the output's digest.
+	fn check_reveal_item(
+		executor: &T::AccountId,
+		item: &RevealItem,
+	) -> Result<(RoundOf<T>, H256), Error<T>> {
+		let round = Self::round_served_by(item.job, executor)?;
+		ensure!(round.round == item.round, Error::<T>::NoRound);
+		let digest = Self::may_reveal(item.job, executor, &round, &item.output, &item.salt)?;
+		Ok((round, digest))
+	}
+
+	/// Records `executor`'s commitment in `job`'s `round`, which passed its checks.
+	fn apply_commit(job: JobId, executor: &T::AccountId, commitment: H256, mut round: RoundOf<T>) {
+		Commitments::<T>::insert(job, executor, commitment);
+		round.committed = round.committed.saturating_add(1);
+		Rounds::<T>::insert(job, round);
+		Self::deposit_event(Event::Committed { job, executor: executor.clone() });
+	}
+
+	/// Records `executor`'s reveal in `job`'s `round`, which passed its checks; returns the round
+	/// if the reveal completes it (every executor that committed has revealed, and nobody else
+	/// can commit), for the caller to tally, and stores it otherwise.
+	fn apply_reveal(
+		job: JobId,
+		executor: &T::AccountId,
+		output: InferenceOutput,
+		digest: H256,
+		mut round: RoundOf<T>,
+	) -> Option<RoundOf<T>> {
+		Reveals::<T>::insert(job, executor, RevealRecord { digest, output });
+		round.revealed = round.revealed.saturating_add(1);
+		Self::deposit_event(Event::Revealed { job, executor: executor.clone(), digest });
+		let now = frame_system::Pallet::<T>::block_number();
+		let complete = round.revealed == round.committed
+			&& (round.everyone_answered() || now > round.commit_until);
+		if complete {
+			Some(round)
+		} else {
+			Rounds::<T>::insert(job, round);
+			None
+		}
+	}
+
+	/// Queues a complete round for its tally at the end of this block or at the start of the
+	/// next ([`Hooks::on_idle`], else [`Hooks::on_initialize`]): its reveal window closes now.
+	fn tally_soon(job: JobId, mut round: RoundOf<T>) {
+		let now = frame_system::Pallet::<T>::block_number();
+		DueRounds::<T>::remove(due_after(round.reveal_until), job);
+		round.reveal_until = now;
+		DueRounds::<T>::insert(due_after(now), job, round.round);
+		Rounds::<T>::insert(job, round);
+	}
+
+	/// Refuses an item of a batch of duties.
+	fn refuse(job: JobId, executor: &T::AccountId, error: Error<T>) {
+		Self::deposit_event(Event::DutyRefused {
+			job,
+			executor: executor.clone(),
+			error: error.into(),
+		});
+	}
+
+	/// The weight of a batch of reveals: per item as benchmarked with the smallest outputs, and
+	/// the bytes of each item's output as in a single reveal.
+	fn reveal_batch_weight(items: &[RevealItem]) -> Weight {
+		let smallest = T::WeightInfo::reveal(0);
+		items
+			.iter()
+			.fold(T::WeightInfo::reveal_batch(items.len() as u32), |weight, item| {
+				weight.saturating_add(
+					T::WeightInfo::reveal(output_len(&item.output)).saturating_sub(smallest),
+				)
+			})
+	}
+
+	/// The weight of the pool's check of a batch of reveals, composed as
+	/// [`Self::reveal_batch_weight`].
+	fn authorize_reveal_batch_weight(items: &[RevealItem]) -> Weight {
+		let smallest = T::WeightInfo::authorize_reveal(0);
+		items.iter().fold(
+			T::WeightInfo::authorize_reveal_batch(items.len() as u32),
+			|weight, item| {
+				weight.saturating_add(
+					T::WeightInfo::authorize_reveal(output_len(&item.output))
+						.saturating_sub(smallest),
+				)
+			},
+		)
+	}
+
+	/// Everything a commit must satisfy, in the pool and at dispatch; returns the round.
+	fn check_commit(
+		job: JobId,
+		executor: &T::AccountId,
+		commitment: &H256,
+		signature: &InferenceSignature,
+	) -> Result<RoundOf<T>, Error<T>> {
+		let round = Self::signed_by_executor(job, executor, signature, |round| {
+			Self::commit_payload(job, round, executor, commitment)
+		})?;
+		Self::may_commit(job, executor, &round)?;
+		Ok(round)
+	}
+
+	/// Everything an abstention must satisfy, in the pool and at dispatch; returns the round.
+	/// Like a commitment: once, inside the commit window, and not beside a commitment.
+	fn check_abstain(
+		job: JobId,
+		executor: &T::AccountId,
+		cause: &Abstention,
+		signature: &InferenceSignature,
+	) -> Result<RoundOf<T>, Error<T>> {
+		let round = Self::signed_by_executor(job, executor, signature, |round| {
+			Self::abstain_payload(job, round, executor, cause)
+		})?;
+		Self::may_commit(job, executor, &round)?;
+		Ok(round)
+	}
+
+	/// Everything a reveal must satisfy, in the pool and at dispatch; returns the round and the
+	/// output's digest.
+	fn check_reveal(
+		job: JobId,
+		executor: &T::AccountId,
+		output: &InferenceOutput,
+		salt: &[u8; 32],
+		signature: &InferenceSignature,
+	) -> Result<(RoundOf<T>, H256), Error<T>> {
+		let round = Self::signed_by_executor(job, executor, signature, |round| {
+			Self::reveal_payload(job, round, executor, output, salt)
+		})?;
+		let digest = Self::may_reveal(job, executor, &round, output, salt)?;
 		Ok((round, digest))
 	}
 
@@ -824,6 +1073,67 @@ impl<T: Config> Pallet<T> {
 			.priority(T::DutyPriority::get())
 			.and_provides((b"settle", *job, digest, settlement))
 			.longevity(Self::blocks_until(dispute.until))
+			.propagate(true)
+			.build()
+			.unwrap_or_default();
+		Ok((validity, Weight::zero()))
+	}
+
+	fn authorize_commit_batch(
+		_source: TransactionSource,
+		executor: &T::AccountId,
+		items: &BoundedVec<CommitItem, T::MaxDutyBatch>,
+		signature: &InferenceSignature,
+	) -> TransactionValidityWithRefund {
+		let payload = Self::commit_batch_payload(executor, items);
+		let checks = items
+			.iter()
+			.map(|item| Self::check_commit_item(executor, item).map(|round| round.commit_until));
+		Self::authorize_batch(b"commit-batch", executor, &payload, signature, checks)
+	}
+
+	fn authorize_reveal_batch(
+		_source: TransactionSource,
+		executor: &T::AccountId,
+		items: &BoundedVec<RevealItem, T::MaxDutyBatch>,
+		signature: &InferenceSignature,
+	) -> TransactionValidityWithRefund {
+		let payload = Self::reveal_batch_payload(executor, items);
+		let checks = items.iter().map(|item| {
+			Self::check_reveal_item(executor, item).map(|(round, _)| round.reveal_until)
+		});
+		Self::authorize_batch(b"reveal-batch", executor, &payload, signature, checks)
+	}
+
+	/// The pool's verdict on a batch of duties: its signature over `payload` must be the
+	/// executor's, and at least one item must pass its checks (`checks`: the last block each item
+	/// may be included in, or why it is refused). The batch provides a tag of its own and lives
+	/// until its last passing item's window closes; its items that fail then are refused at
+	/// dispatch.
+	fn authorize_batch(
+		kind: &'static [u8],
+		executor: &T::AccountId,
+		payload: &[u8],
+		signature: &InferenceSignature,
+		checks: impl Iterator<Item = Result<BlockNumberFor<T>, Error<T>>>,
+	) -> TransactionValidityWithRefund {
+		Self::check_signature(executor, payload, signature).map_err(Self::invalid)?;
+		let mut until: Option<BlockNumberFor<T>> = None;
+		let mut first_error = None;
+		for check in checks {
+			match check {
+				Ok(last) => until = Some(until.map_or(last, |until| until.max(last))),
+				Err(error) => {
+					first_error.get_or_insert(error);
+				},
+			}
+		}
+		let until =
+			until.ok_or_else(|| Self::invalid(first_error.unwrap_or(Error::<T>::EmptyBatch)))?;
+		let validity = ValidTransaction::with_tag_prefix("GatelessVerification")
+			.priority(T::DutyPriority::get())
+			.and_provides((kind, executor, sp_io::hashing::blake2_256(payload)))
+			.longevity(Self::blocks_until(until))
 			.propagate(true)
 			.build()
 			.unwrap_or_default();
@@ -1191,18 +1501,17 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
 	}
 
-	/// Tallies the rounds due by `now` (their deadline has passed), oldest deadline first, within
-	/// [`Config::MaxTallyWeight`]: a due round is taken only if a tally of the largest committee
-	/// still fits, and the rest wait for the next block. Looking at a block's due rounds costs a
-	/// read, and taking one off the queue a read and a write.
-	fn tally_due_rounds(now: BlockNumberFor<T>) -> Weight {
-		let limit = T::MaxTallyWeight::get();
+	/// Tallies the rounds due by `up_to` (their deadline has passed by then), oldest deadline
+	/// first, within `limit`: a due round is taken only if a tally of the largest committee still
+	/// fits, and the rest wait for the next call. Looking at a block's due rounds costs a read,
+	/// and taking one off the queue a read and a write.
+	fn tally_due_rounds(up_to: BlockNumberFor<T>, limit: Weight) -> Weight {
 		let look = T::DbWeight::get().reads(1);
 		let take = T::DbWeight::get().reads_writes(1, 1);
 		let worst = Self::worst_tally_weight().saturating_add(take);
 		let mut weight = T::WeightInfo::on_initialize_idle();
 		let mut cursor = TallyCursor::<T>::get();
-		'blocks: while cursor <= now {
+		'blocks: while cursor <= up_to {
 			loop {
 				if !weight.saturating_add(look).all_lte(limit) {
 					break 'blocks;

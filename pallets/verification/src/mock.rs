@@ -68,6 +68,8 @@ pub const DISPUTE_WINDOW: u64 = 4;
 pub const MAX_INLINE_OUTPUT_BYTES: u32 = 1024;
 pub const MAX_ESCALATIONS: u8 = 2;
 pub const MAX_COMMITTEE: u32 = 7;
+/// The most items in a batch of duties.
+pub const MAX_DUTY_BATCH: u32 = 5;
 /// Validators the tests use as executors (1 to 20 have inference keys).
 pub const V1: AccountId = 1;
 pub const V2: AccountId = 2;
@@ -225,6 +227,7 @@ impl pallet_result_verification::Config for Test {
 	type NoShowSlash = NoShowSlash;
 	type MaxTallyWeight = MaxTallyWeight;
 	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
+	type MaxDutyBatch = ConstU32<MAX_DUTY_BATCH>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestBenchmarkHelper;
@@ -391,6 +394,58 @@ pub fn reveal_call(job: JobId, who: AccountId, output: &InferenceOutput) -> crat
 	let payload = Verification::reveal_payload(job, round_of(job), &who, output, &salt(who));
 	let signature: inference::Signature = key_pair(who).sign(&payload).into();
 	crate::Call::reveal { job, executor: who, output: output.clone(), salt: salt(who), signature }
+}
+
+/// The batch of commits `who` would submit for its `(job, round, output)`s, signed by its
+/// inference key.
+pub fn commit_batch_call(
+	who: AccountId,
+	items: &[(JobId, u8, InferenceOutput)],
+) -> crate::Call<Test> {
+	let items: Vec<crate::CommitItem> = items
+		.iter()
+		.map(|(job, round, output)| {
+			let determinism =
+				crate::Rounds::<Test>::get(job).map_or(Determinism::Exact, |r| r.determinism);
+			let digest = output_digest(output, &determinism);
+			crate::CommitItem {
+				job: *job,
+				round: *round,
+				commitment: commitment(&digest, &salt(who), &who),
+			}
+		})
+		.collect();
+	let payload = Verification::commit_batch_payload(&who, &items);
+	let signature: inference::Signature = key_pair(who).sign(&payload).into();
+	crate::Call::commit_batch {
+		executor: who,
+		items: items.try_into().expect("within the bound"),
+		signature,
+	}
+}
+
+/// The batch of reveals `who` would submit for its `(job, round, output)`s, signed by its
+/// inference key.
+pub fn reveal_batch_call(
+	who: AccountId,
+	items: &[(JobId, u8, InferenceOutput)],
+) -> crate::Call<Test> {
+	let items: Vec<crate::RevealItem> = items
+		.iter()
+		.map(|(job, round, output)| crate::RevealItem {
+			job: *job,
+			round: *round,
+			output: output.clone(),
+			salt: salt(who),
+		})
+		.collect();
+	let payload = Verification::reveal_batch_payload(&who, &items);
+	let signature: inference::Signature = key_pair(who).sign(&payload).into();
+	crate::Call::reveal_batch {
+		executor: who,
+		items: items.try_into().expect("within the bound"),
+		signature,
+	}
 }
 
 /// The abstain call `who` would submit for `cause`, signed by its inference key.

@@ -1504,3 +1504,238 @@ fn an_executor_abstains_once_inside_the_commit_window_and_never_beside_a_commitm
 		assert!(!calls.contains(&Call::Missed(V2)));
 	});
 }
+
+mod batched_duties {
+	use super::*;
+	use crate::CommitItem;
+
+	/// The items of `executor`'s batches that were refused, with their errors.
+	fn refusals(executor: AccountId) -> Vec<(JobId, DispatchError)> {
+		verification_events()
+			.into_iter()
+			.filter_map(|event| match event {
+				Event::DutyRefused { job, executor: who, error } if who == executor => {
+					Some((job, error))
+				},
+				_ => None,
+			})
+			.collect()
+	}
+
+	#[test]
+	fn a_batch_of_commits_applies_its_valid_items_and_refuses_the_others_alone() {
+		build_and_execute(|| {
+			for job in 0..3 {
+				open(job, &[V1, V2, V3], Determinism::Exact);
+			}
+			open(3, &[V2, V3], Determinism::Exact);
+			let call = commit_batch_call(
+				V1,
+				&[(0, 0, good()), (1, 0, good()), (3, 0, good()), (9, 0, good()), (0, 0, bad())],
+			);
+			assert_eq!(pool_verdict(&call), Ok(()));
+			let info = submit(call).unwrap();
+			assert_eq!(info.pays_fee, Pays::No);
+
+			assert!(Commitments::<Test>::contains_key(0, V1));
+			assert!(Commitments::<Test>::contains_key(1, V1));
+			assert!(!Commitments::<Test>::contains_key(2, V1));
+			assert_eq!(Rounds::<Test>::get(0).unwrap().committed, 1);
+			assert_eq!(
+				refusals(V1),
+				vec![
+					(3, Error::<Test>::NotExecutor.into()),
+					(9, Error::<Test>::NoRound.into()),
+					// The duplicate: the first item for job 0 committed already.
+					(0, Error::<Test>::AlreadyCommitted.into()),
+				]
+			);
+			let committed = verification_events()
+				.into_iter()
+				.filter(|event| matches!(event, Event::Committed { executor: V1, .. }))
+				.count();
+			assert_eq!(committed, 2);
+		});
+	}
+
+	#[test]
+	fn a_batch_that_no_item_passes_is_refused_by_the_pool_with_the_first_items_error() {
+		build_and_execute(|| {
+			open(0, &[V1, V2, V3], Determinism::Exact);
+			submit(commit_call(0, V1, &good())).unwrap();
+			// Committed already, then a round that is not the job's current one.
+			let call = commit_batch_call(V1, &[(0, 0, good()), (0, 1, good())]);
+			assert_eq!(pool_verdict(&call), Err(Error::<Test>::AlreadyCommitted.encode()[0]));
+			// Dispatched anyway (the pool is bypassed), it refuses each item and changes nothing
+			// else.
+			assert_ok!(dispatch(call));
+			assert_eq!(
+				refusals(V1),
+				vec![
+					(0, Error::<Test>::AlreadyCommitted.into()),
+					(0, Error::<Test>::NoRound.into())
+				]
+			);
+			assert_eq!(Rounds::<Test>::get(0).unwrap().committed, 1);
+
+			let empty = crate::Call::<Test>::commit_batch {
+				executor: V2,
+				items: Default::default(),
+				signature: key_pair(V2).sign(&Verification::commit_batch_payload(&V2, &[])).into(),
+			};
+			refused(empty, Error::<Test>::EmptyBatch);
+		});
+	}
+
+	#[test]
+	fn a_batch_is_refused_whole_without_its_executors_signature() {
+		build_and_execute(|| {
+			open(0, &[V1, V2, V3], Determinism::Exact);
+			open(1, &[V1, V2, V3], Determinism::Exact);
+			let crate::Call::<Test>::commit_batch { items, .. } =
+				commit_batch_call(V1, &[(0, 0, good()), (1, 0, good())])
+			else {
+				unreachable!()
+			};
+			// Signed by V2's key for V1, or by V1 over other items.
+			let by_other = key_pair(V2).sign(&Verification::commit_batch_payload(&V1, &items));
+			refused(
+				crate::Call::commit_batch {
+					executor: V1,
+					items: items.clone(),
+					signature: by_other.into(),
+				},
+				Error::<Test>::BadSignature,
+			);
+			let fewer: Vec<CommitItem> = items.iter().take(1).cloned().collect();
+			let over_fewer = key_pair(V1).sign(&Verification::commit_batch_payload(&V1, &fewer));
+			refused(
+				crate::Call::commit_batch { executor: V1, items, signature: over_fewer.into() },
+				Error::<Test>::BadSignature,
+			);
+			let crate::Call::<Test>::commit_batch { items, signature, .. } =
+				commit_batch_call(KEYLESS, &[(0, 0, good())])
+			else {
+				unreachable!()
+			};
+			refused(
+				crate::Call::commit_batch { executor: KEYLESS, items, signature },
+				Error::<Test>::NoInferenceKey,
+			);
+			assert_eq!(Commitments::<Test>::iter().count(), 0);
+		});
+	}
+
+	#[test]
+	fn a_batch_holds_at_most_max_duty_batch_items_and_its_weight_grows_with_them() {
+		build_and_execute(|| {
+			for job in 0..MAX_DUTY_BATCH as JobId {
+				open(job, &[V1, V2, V3], Determinism::Exact);
+			}
+			let items: Vec<(JobId, u8, InferenceOutput)> =
+				(0..MAX_DUTY_BATCH as JobId).map(|job| (job, 0, good())).collect();
+			let full = commit_batch_call(V1, &items);
+			let one = commit_batch_call(V1, &items[..1]);
+			assert!(
+				full.get_dispatch_info().call_weight.ref_time()
+					> one.get_dispatch_info().call_weight.ref_time()
+			);
+			assert_ok!(submit(full));
+			assert_eq!(Commitments::<Test>::iter().count(), MAX_DUTY_BATCH as usize);
+
+			// One item more does not decode.
+			let over: Vec<CommitItem> = (0..=MAX_DUTY_BATCH as JobId)
+				.map(|job| CommitItem { job, round: 0, commitment: H256::zero() })
+				.collect();
+			let encoded = (V1, over, [0u8; 64]).encode();
+			let mut input = &encoded[..];
+			assert!(<(
+				AccountId,
+				frame_support::BoundedVec<
+					CommitItem,
+					frame_support::traits::ConstU32<MAX_DUTY_BATCH>,
+				>,
+				[u8; 64]
+			) as codec::Decode>::decode(&mut input)
+			.is_err());
+		});
+	}
+
+	#[test]
+	fn a_batch_of_reveals_refuses_a_mismatch_alone_and_queues_the_rounds_it_completes() {
+		build_and_execute(|| {
+			open(0, &[V1, V2, V3], Determinism::Exact);
+			open(1, &[V1, V2, V3], Determinism::Exact);
+			for who in [V1, V2, V3] {
+				submit(commit_batch_call(who, &[(0, 0, good()), (1, 0, good())])).unwrap();
+			}
+			run_to_block(2);
+			// V1: job 0 with an output it did not commit to (refused alone), then job 1, then
+			// job 0 as committed.
+			let call = reveal_batch_call(V1, &[(0, 0, bad()), (1, 0, good()), (0, 0, good())]);
+			assert_eq!(pool_verdict(&call), Ok(()));
+			submit(call).unwrap();
+			assert_eq!(refusals(V1), vec![(0, Error::<Test>::CommitmentMismatch.into())]);
+			assert!(Reveals::<Test>::contains_key(0, V1) && Reveals::<Test>::contains_key(1, V1));
+
+			submit(reveal_batch_call(V2, &[(0, 0, good()), (1, 0, good())])).unwrap();
+			submit(reveal_batch_call(V3, &[(0, 0, good()), (1, 0, good())])).unwrap();
+			// Complete, but not tallied in the reveal: queued for the end of the block, their
+			// reveal windows closed.
+			assert!(take_calls().is_empty());
+			assert_eq!(due(), vec![(3, 0, 0), (3, 1, 0)]);
+			assert_eq!(Rounds::<Test>::get(0).unwrap().reveal_until, 2);
+			refused(reveal_call(0, V1, &good()), Error::<Test>::AlreadyRevealed);
+
+			// The block's spare weight tallies them.
+			let weight = Verification::on_idle(2, frame_support::weights::Weight::MAX);
+			assert!(weight.ref_time() > 0);
+			assert_same_calls(
+				take_calls(),
+				vec![
+					Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V2, V3])),
+					Call::Finalized(1, outcome(&good(), &Determinism::Exact, &[V1, V2, V3])),
+				],
+			);
+			assert_cleared(0);
+			assert_cleared(1);
+			assert_eq!(due(), vec![]);
+		});
+	}
+
+	#[test]
+	fn rounds_completed_by_batches_wait_for_the_next_block_when_the_block_has_no_room() {
+		build_and_execute(|| {
+			open(0, &[V1], Determinism::Exact);
+			submit(commit_batch_call(V1, &[(0, 0, good())])).unwrap();
+			submit(reveal_batch_call(V1, &[(0, 0, good())])).unwrap();
+			assert_eq!(due(), vec![(OPENED + 1, 0, 0)]);
+			// Too little room for a tally: nothing done, nothing spent.
+			assert_eq!(
+				Verification::on_idle(OPENED, Verification::worst_tally_weight()),
+				frame_support::weights::Weight::zero()
+			);
+			assert!(take_calls().is_empty());
+			run_to_block(OPENED + 1);
+			assert_eq!(
+				take_calls(),
+				vec![Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1]))]
+			);
+			assert_eq!(due(), vec![]);
+		});
+	}
+
+	#[test]
+	fn an_item_naming_a_past_round_is_refused_after_an_escalation() {
+		build_and_execute(|| {
+			open(0, &[V1, V2, V3], Determinism::Exact);
+			TestJobs::escalate_to(0, vec![V1, V4, V5]);
+			run_to_block(TALLIED_AT);
+			assert_eq!(round_of(0), 1);
+			let call = commit_batch_call(V4, &[(0, 0, good()), (0, 1, good())]);
+			submit(call).unwrap();
+			assert_eq!(refusals(V4), vec![(0, Error::<Test>::NoRound.into())]);
+			assert!(Commitments::<Test>::contains_key(0, V4));
+		});
+	}
+}

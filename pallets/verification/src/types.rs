@@ -7,7 +7,7 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use gateless_primitives::{
 	dispute::Settlement,
-	job::{ExpectedOutputs, InferenceOutput},
+	job::{ExpectedOutputs, InferenceOutput, JobId},
 	model::Determinism,
 };
 use scale_info::TypeInfo;
@@ -145,3 +145,22 @@ pub fn settles_more(old: Option<Settlement>, new: Settlement) -> bool {
 /// A dispute as this runtime stores it.
 pub type DisputeOf<T> =
 	Dispute<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxCommittee>;
+
+/// One commitment of a batch ([`crate::Call::commit_batch`]): the executor's commitment in `job`'s
+/// round `round`.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub struct CommitItem {
+	pub job: JobId,
+	pub round: u8,
+	pub commitment: H256,
+}
+
+/// One reveal of a batch ([`crate::Call::reveal_batch`]): the executor's output (or error) and
+/// salt in `job`'s round `round`.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
+pub struct RevealItem {
+	pub job: JobId,
+	pub round: u8,
+	pub output: InferenceOutput,
+	pub salt: [u8; 32],
+}

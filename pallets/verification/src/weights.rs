@@ -27,6 +27,10 @@ pub trait WeightInfo {
 	fn authorize_settle(l: u32, ) -> Weight;
 	fn settle(l: u32, ) -> Weight;
 	fn on_initialize_idle() -> Weight;
+	fn authorize_commit_batch(n: u32, ) -> Weight;
+	fn commit_batch(n: u32, ) -> Weight;
+	fn authorize_reveal_batch(n: u32, ) -> Weight;
+	fn reveal_batch(n: u32, ) -> Weight;
 }
 
 /// Weights measured for `pallet_result_verification`, with the runtime's database weights.
@@ -218,6 +222,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	fn authorize_commit_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(150_000_000, 3744).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+	}
+	fn commit_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(250_000_000, 3744).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	}
+	fn authorize_reveal_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(250_000_000, 266011).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+	}
+	fn reveal_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(350_000_000, 266011).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+	}
 }
 
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
@@ -275,5 +305,31 @@ impl WeightInfo for () {
 		Weight::from_parts(147_583_000, 3494)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
+	}
+	fn authorize_commit_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(150_000_000, 3744).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(1))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+	}
+	fn commit_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(250_000_000, 3744).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(1))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+	}
+	fn authorize_reveal_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(250_000_000, 266011).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(1))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+	}
+	fn reveal_batch(n: u32, ) -> Weight {
+		Weight::from_parts(500_000_000, 4734)
+			.saturating_add(Weight::from_parts(350_000_000, 266011).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(1))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 	}
 }

@@ -76,6 +76,10 @@ pub const MAX_ESCALATIONS: u8 = 2;
 pub const MAX_REPLICAS: u32 = 5;
 /// The largest (escalated) committee: `2 × 5 + 1`.
 pub const MAX_COMMITTEE: u32 = 2 * MAX_REPLICAS + 1;
+/// The most jobs one batch of an executor's commits or reveals covers: more than the jobs one
+/// validator can be assigned in a block (`MaxJobsPerBlock`); offchain workers also split reveal
+/// batches by size ([`crate::offchain::MAX_REVEAL_BATCH_BYTES`]).
+pub const MAX_DUTY_BATCH: u32 = 256;
 /// Blocks until a running job expires: ten minutes, more than the three rounds a job can take
 /// (checked in the runtime tests), so expiry only catches jobs that a stalled hook left behind.
 pub const JOB_TTL: BlockNumber = 100;
@@ -172,6 +176,7 @@ impl pallet_result_verification::Config for Runtime {
 	type NoShowSlash = NoShowSlash;
 	type MaxTallyWeight = MaxTallyWeight;
 	type DutyPriority = DutyPriority;
+	type MaxDutyBatch = ConstU32<MAX_DUTY_BATCH>;
 	type WeightInfo = pallet_result_verification::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::Helper;

@@ -144,6 +144,15 @@ fn start_block(number: u32) {
 	));
 }
 
+/// Ends the current block as far as the tallies go: the hooks' `on_idle` with the block's spare
+/// weight (rounds that batched reveals completed are tallied there).
+fn end_block() {
+	use frame_support::traits::OnIdle;
+	let limit = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+	let spare = limit.saturating_sub(System::block_weight().total());
+	crate::AllPalletsWithSystem::on_idle(System::block_number(), spare);
+}
+
 /// Registers a committed model file inline, as Bob.
 fn register(file: &str) -> ModelId {
 	let onnx = bytes(file);
@@ -251,6 +260,7 @@ fn a_job_carries_every_input_and_its_result_every_output() {
 			apply(run_worker(&pool, 1).remove(0));
 			start_block(3 + 2 * job as u32);
 			apply(run_worker(&pool, 1).remove(0));
+			end_block();
 			let result = InferenceJobs::job_result(job as u64).expect("a verified result");
 			let outputs = result.output.tensors().expect("outputs, not an error");
 			assert_outputs_match(outputs, &case.outputs, 1e-4);
@@ -303,8 +313,8 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		assert_eq!(sent.len(), 1, "one commit");
 		assert!(matches!(
 			&sent[0].function,
-			RuntimeCall::Verification(pallet_result_verification::Call::commit { job: 0, executor, .. })
-				if *executor == alice
+			RuntimeCall::Verification(pallet_result_verification::Call::commit_batch { executor, items, .. })
+				if *executor == alice && items.len() == 1 && items[0].job == 0
 		));
 		apply(sent[0].clone());
 		let execution = offchain::execution_key(job, 0, &alice);
@@ -333,18 +343,26 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		start_block(3);
 		let sent = run_worker(&pool, 3);
 		assert_eq!(sent.len(), 1, "one reveal");
-		let RuntimeCall::Verification(pallet_result_verification::Call::reveal {
-			output: InferenceOutput::Tensors(outputs),
-			..
+		let RuntimeCall::Verification(pallet_result_verification::Call::reveal_batch {
+			items, ..
 		}) = &sent[0].function
 		else {
-			panic!("not a reveal of a tensor: {:?}", sent[0].function)
+			panic!("not a batch of reveals: {:?}", sent[0].function)
+		};
+		let [pallet_result_verification::RevealItem {
+			job: 0,
+			output: InferenceOutput::Tensors(outputs),
+			..
+		}] = items.as_slice()
+		else {
+			panic!("one reveal of a tensor: {items:?}")
 		};
 		let [output] = outputs.as_slice() else { panic!("one output: {outputs:?}") };
 		let actual = values(output);
 		let worst = actual.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
 		assert!(worst <= 1e-4, "largest difference from onnxruntime: {worst}");
 		apply(sent[0].clone());
+		end_block();
 
 		// Decided: the right classes, and nothing more to send.
 		let info = pallet_inference_jobs::Jobs::<Runtime>::get(job).unwrap();
