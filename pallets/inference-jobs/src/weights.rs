@@ -61,9 +61,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[5, 100]`.
 	fn submit_job(_b: u32, v: u32, ) -> Weight {
 		// Proof size: measured `1115 + v * (107 ±0)`, estimated `13825 + v * (2860 ±0)`.
-		// Minimum execution time: 2_501_481_000 picoseconds.
-		Weight::from_parts(6_186_603_270, 13825)
-			.saturating_add(Weight::from_parts(63_916_861, 0).saturating_mul(v.into()))
+		// Minimum execution time: 2_655_125_000 picoseconds.
+		Weight::from_parts(2_816_077_670, 13825)
+			.saturating_add(Weight::from_parts(83_274_260, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(19))
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
 		// Proof size: measured `1494`, estimated `13625`.
-		// Minimum execution time: 1_124_212_000 picoseconds.
-		Weight::from_parts(1_557_625_000, 13625)
+		// Minimum execution time: 1_242_404_000 picoseconds.
+		Weight::from_parts(1_453_066_000, 13625)
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(12))
 	}
@@ -124,10 +124,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 32]`.
 	fn on_initialize(e: u32, p: u32, ) -> Weight {
 		// Proof size: measured `2291 + e * (121 ±0) + p * (52 ±0)`, estimated `8793 + e * (3744 ±0) + p * (3510 ±0)`.
-		// Minimum execution time: 2_890_534_000 picoseconds.
-		Weight::from_parts(651_723_313, 8793)
-			.saturating_add(Weight::from_parts(891_576_593, 0).saturating_mul(e.into()))
-			.saturating_add(Weight::from_parts(92_977_511, 0).saturating_mul(p.into()))
+		// Minimum execution time: 2_543_039_000 picoseconds.
+		Weight::from_parts(2_638_661_000, 8793)
+			.saturating_add(Weight::from_parts(822_151_891, 0).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(810_683, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
@@ -142,22 +142,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
 impl WeightInfo for () {
 	fn submit_job(_b: u32, v: u32, ) -> Weight {
-		Weight::from_parts(6_186_603_270, 13825)
-			.saturating_add(Weight::from_parts(63_916_861, 0).saturating_mul(v.into()))
+		Weight::from_parts(2_816_077_670, 13825)
+			.saturating_add(Weight::from_parts(83_274_260, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(19))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(1_557_625_000, 13625)
+		Weight::from_parts(1_453_066_000, 13625)
 			.saturating_add(ParityDbWeight::get().reads(11))
 			.saturating_add(ParityDbWeight::get().writes(12))
 	}
 	fn on_initialize(e: u32, p: u32, ) -> Weight {
-		Weight::from_parts(651_723_313, 8793)
-			.saturating_add(Weight::from_parts(891_576_593, 0).saturating_mul(e.into()))
-			.saturating_add(Weight::from_parts(92_977_511, 0).saturating_mul(p.into()))
+		Weight::from_parts(2_638_661_000, 8793)
+			.saturating_add(Weight::from_parts(822_151_891, 0).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(810_683, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))

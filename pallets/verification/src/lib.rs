@@ -412,10 +412,9 @@ pub mod pallet {
 		/// those whose reveal window ends with this block. What does not fit waits for
 		/// `on_initialize`.
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			let one_tally = T::WeightInfo::on_initialize_idle()
-				.saturating_add(Self::worst_tally_weight())
+			let least = T::WeightInfo::on_initialize_idle()
 				.saturating_add(T::DbWeight::get().reads_writes(2, 1));
-			if !one_tally.all_lte(remaining) {
+			if !least.all_lte(remaining) {
 				return Weight::zero();
 			}
 			Self::tally_due_rounds(now.saturating_add(One::one()), remaining)
@@ -877,6 +876,7 @@ impl<T: Config> Pallet<T> {
 		digest: H256,
 		mut round: RoundOf<T>,
 	) -> Option<RoundOf<T>> {
+		round.largest_reveal = round.largest_reveal.max(output_len(&output));
 		Reveals::<T>::insert(job, executor, RevealRecord { digest, output });
 		round.revealed = round.revealed.saturating_add(1);
 		Self::deposit_event(Event::Revealed { job, executor: executor.clone(), digest });
@@ -1171,15 +1171,7 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.filter_map(|who| Reveals::<T>::get(job, who).map(|reveal| (who.clone(), reveal)))
 			.collect();
-		let bytes = reveals
-			.iter()
-			.map(|(_, reveal)| output_len(&reveal.output))
-			.max()
-			.unwrap_or_default();
-		// And the job and its model, read by `model_withdrawn`, and a dispute read, or opened
-		// and queued.
-		let weight = T::WeightInfo::tally(round.committee.len() as u32, bytes)
-			.saturating_add(T::DbWeight::get().reads_writes(3, 3));
+		let weight = Self::tally_weight(round.committee.len() as u32, round.largest_reveal);
 		if T::Jobs::model_withdrawn(job) {
 			// Executors may rightly have stopped running a banned model: no verdict, no slashes.
 			Self::clear(job);
@@ -1488,6 +1480,7 @@ impl<T: Config> Pallet<T> {
 				committed: 0,
 				revealed: 0,
 				abstained: 0,
+				largest_reveal: 0,
 			},
 		);
 		DueRounds::<T>::insert(due_after(reveal_until), job, round);
@@ -1497,18 +1490,23 @@ impl<T: Config> Pallet<T> {
 
 	/// The most weight one tally takes: the largest committee, each revealing the most bytes.
 	pub fn worst_tally_weight() -> Weight {
-		T::WeightInfo::tally(T::MaxCommittee::get(), MAX_INLINE_BYTES)
-			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
+		Self::tally_weight(T::MaxCommittee::get(), MAX_INLINE_BYTES)
+	}
+
+	/// The weight of the tally of a round of `committee` executors whose largest reveal holds
+	/// `bytes` element bytes, with its reads and writes of the job, its model and a dispute.
+	pub fn tally_weight(committee: u32, bytes: u32) -> Weight {
+		T::WeightInfo::tally(committee, bytes).saturating_add(T::DbWeight::get().reads_writes(3, 3))
 	}
 
 	/// Tallies the rounds due by `up_to` (their deadline has passed by then), oldest deadline
-	/// first, within `limit`: a due round is taken only if a tally of the largest committee still
-	/// fits, and the rest wait for the next call. Looking at a block's due rounds costs a read,
-	/// and taking one off the queue a read and a write.
+	/// first, within `limit`: a due round is taken only if its tally still fits (its committee
+	/// and its largest reveal say what the tally weighs), and the rest wait for the next call.
+	/// Looking at a block's next due round and reading it costs two reads, and taking it off the
+	/// queue a write.
 	fn tally_due_rounds(up_to: BlockNumberFor<T>, limit: Weight) -> Weight {
-		let look = T::DbWeight::get().reads(1);
-		let take = T::DbWeight::get().reads_writes(1, 1);
-		let worst = Self::worst_tally_weight().saturating_add(take);
+		let look = T::DbWeight::get().reads(2);
+		let take = T::DbWeight::get().writes(1);
 		let mut weight = T::WeightInfo::on_initialize_idle();
 		let mut cursor = TallyCursor::<T>::get();
 		'blocks: while cursor <= up_to {
@@ -1518,12 +1516,16 @@ impl<T: Config> Pallet<T> {
 				}
 				weight.saturating_accrue(look);
 				let Some((job, index)) = DueRounds::<T>::iter_prefix(cursor).next() else { break };
-				if !weight.saturating_add(worst).all_lte(limit) {
+				let round = Rounds::<T>::get(job);
+				let tally = round.as_ref().map_or(Weight::zero(), |round| {
+					Self::tally_weight(round.committee.len() as u32, round.largest_reveal)
+				});
+				if !weight.saturating_add(take).saturating_add(tally).all_lte(limit) {
 					break 'blocks;
 				}
 				DueRounds::<T>::remove(cursor, job);
 				weight.saturating_accrue(take);
-				let Some(round) = Rounds::<T>::get(job) else { continue };
+				let Some(round) = round else { continue };
 				let due = match Disputes::<T>::get(job) {
 					Some(dispute) => due_after(dispute.until),
 					None => due_after(round.reveal_until),

@@ -52,6 +52,9 @@ where
 	pub revealed: u32,
 	/// How many executors have abstained (instead of committing).
 	pub abstained: u32,
+	/// The element bytes of the largest output revealed so far, which the tally's weight
+	/// depends on.
+	pub largest_reveal: u32,
 }
 
 impl<AccountId, BlockNumber, MaxCommittee: Get<u32>> Round<AccountId, BlockNumber, MaxCommittee>

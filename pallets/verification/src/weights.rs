@@ -46,8 +46,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn authorize_commit() -> Weight {
 		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 417_596_000 picoseconds.
-		Weight::from_parts(484_586_000, 4734)
+		// Minimum execution time: 375_851_000 picoseconds.
+		Weight::from_parts(395_119_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
@@ -61,9 +61,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[4, 4096]`.
 	fn authorize_reveal(b: u32, ) -> Weight {
 		// Proof size: measured `1388`, estimated `266011`.
-		// Minimum execution time: 505_618_000 picoseconds.
-		Weight::from_parts(662_855_066, 266011)
-			.saturating_add(Weight::from_parts(120_532, 0).saturating_mul(b.into()))
+		// Minimum execution time: 449_753_000 picoseconds.
+		Weight::from_parts(494_580_979, 266011)
+			.saturating_add(Weight::from_parts(183_287, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:1)
@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 551_339_000 picoseconds.
-		Weight::from_parts(618_587_000, 4734)
+		// Minimum execution time: 520_309_000 picoseconds.
+		Weight::from_parts(595_998_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -91,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn authorize_abstain() -> Weight {
 		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 427_529_000 picoseconds.
-		Weight::from_parts(468_658_000, 4734)
+		// Minimum execution time: 393_864_000 picoseconds.
+		Weight::from_parts(430_908_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:1)
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn abstain() -> Weight {
 		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 607_865_000 picoseconds.
-		Weight::from_parts(671_578_000, 4734)
+		// Minimum execution time: 526_571_000 picoseconds.
+		Weight::from_parts(582_732_000, 4734)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -121,9 +121,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[4, 4096]`.
 	fn reveal(b: u32, ) -> Weight {
 		// Proof size: measured `797`, estimated `266011`.
-		// Minimum execution time: 678_153_000 picoseconds.
-		Weight::from_parts(783_113_609, 266011)
-			.saturating_add(Weight::from_parts(132_130, 0).saturating_mul(b.into()))
+		// Minimum execution time: 560_777_000 picoseconds.
+		Weight::from_parts(676_287_374, 266011)
+			.saturating_add(Weight::from_parts(150_446, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -167,11 +167,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `InferenceJobs::JobInputs` (`max_values`: None, `max_size`: Some(65865), added: 68340, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[1, 11]`.
 	/// The range of component `b` is `[4, 4096]`.
-	fn tally(c: u32, _b: u32, ) -> Weight {
+	fn tally(c: u32, b: u32, ) -> Weight {
 		// Proof size: measured `0 + b * (10 ±0) + c * (4448 ±0)`, estimated `8135 + c * (265021 ±0)`.
-		// Minimum execution time: 2_107_212_000 picoseconds.
-		Weight::from_parts(2_209_249_360, 8135)
-			.saturating_add(Weight::from_parts(159_410_485, 0).saturating_mul(c.into()))
+		// Minimum execution time: 2_223_973_000 picoseconds.
+		Weight::from_parts(2_232_386_000, 8135)
+			.saturating_add(Weight::from_parts(351_217_303, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(264_077, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(18))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(13))
@@ -189,9 +190,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `l` is `[1, 4]`.
 	fn authorize_settle(l: u32, ) -> Weight {
 		// Proof size: measured `1261`, estimated `531032`.
-		// Minimum execution time: 20_106_314_000 picoseconds.
-		Weight::from_parts(20_972_143_000, 531032)
-			.saturating_add(Weight::from_parts(16_144_014_787, 0).saturating_mul(l.into()))
+		// Minimum execution time: 19_749_107_000 picoseconds.
+		Weight::from_parts(2_097_818_006, 531032)
+			.saturating_add(Weight::from_parts(20_402_443_118, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
@@ -205,9 +206,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `l` is `[1, 4]`.
 	fn settle(l: u32, ) -> Weight {
 		// Proof size: measured `1261`, estimated `531032`.
-		// Minimum execution time: 24_043_777_000 picoseconds.
-		Weight::from_parts(2_978_731_548, 531032)
-			.saturating_add(Weight::from_parts(26_139_252_326, 0).saturating_mul(l.into()))
+		// Minimum execution time: 19_059_408_000 picoseconds.
+		Weight::from_parts(20_256_281_000, 531032)
+			.saturating_add(Weight::from_parts(14_250_693_798, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -217,73 +218,124 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured `32`, estimated `3494`.
-		// Minimum execution time: 113_335_000 picoseconds.
-		Weight::from_parts(147_583_000, 3494)
+		// Minimum execution time: 98_595_000 picoseconds.
+		Weight::from_parts(125_820_000, 3494)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Verification::Rounds` (r:256 w:0)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Commitments` (r:256 w:0)
+	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Abstentions` (r:256 w:0)
+	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
 	fn authorize_commit_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(150_000_000, 3744).saturating_mul(n.into()))
+		// Proof size: measured `979 + n * (51 ±0)`, estimated `4446 + n * (3744 ±0)`.
+		// Minimum execution time: 430_794_000 picoseconds.
+		Weight::from_parts(1_279_458_787, 4446)
+			.saturating_add(Weight::from_parts(105_181_823, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
 	}
+	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Verification::Rounds` (r:256 w:256)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Commitments` (r:256 w:256)
+	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Abstentions` (r:256 w:0)
+	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
 	fn commit_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(250_000_000, 3744).saturating_mul(n.into()))
+		// Proof size: measured `979 + n * (51 ±0)`, estimated `4446 + n * (3744 ±0)`.
+		// Minimum execution time: 510_922_000 picoseconds.
+		Weight::from_parts(963_586_351, 4446)
+			.saturating_add(Weight::from_parts(169_491_047, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
 	}
+	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Verification::Rounds` (r:256 w:0)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Commitments` (r:256 w:0)
+	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Reveals` (r:256 w:0)
+	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
 	fn authorize_reveal_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(250_000_000, 266011).saturating_mul(n.into()))
+		// Proof size: measured `446 + n * (154 ±0)`, estimated `3915 + n * (265021 ±0)`.
+		// Minimum execution time: 392_644_000 picoseconds.
+		Weight::from_parts(782_478_941, 3915)
+			.saturating_add(Weight::from_parts(159_087_218, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
 	}
+	/// Storage: `Session::NextKeys` (r:1 w:0)
+	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Verification::Rounds` (r:256 w:256)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Commitments` (r:256 w:0)
+	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Reveals` (r:256 w:256)
+	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::DueRounds` (r:0 w:512)
+	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 256]`.
 	fn reveal_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(350_000_000, 266011).saturating_mul(n.into()))
+		// Proof size: measured `446 + n * (154 ±0)`, estimated `3915 + n * (265021 ±0)`.
+		// Minimum execution time: 607_156_000 picoseconds.
+		Weight::from_parts(184_968_083, 3915)
+			.saturating_add(Weight::from_parts(298_049_569, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
 impl WeightInfo for () {
 	fn authorize_commit() -> Weight {
-		Weight::from_parts(484_586_000, 4734)
+		Weight::from_parts(395_119_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn authorize_reveal(b: u32, ) -> Weight {
-		Weight::from_parts(662_855_066, 266011)
-			.saturating_add(Weight::from_parts(120_532, 0).saturating_mul(b.into()))
+		Weight::from_parts(494_580_979, 266011)
+			.saturating_add(Weight::from_parts(183_287, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn commit() -> Weight {
-		Weight::from_parts(618_587_000, 4734)
+		Weight::from_parts(595_998_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn authorize_abstain() -> Weight {
-		Weight::from_parts(468_658_000, 4734)
+		Weight::from_parts(430_908_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn abstain() -> Weight {
-		Weight::from_parts(671_578_000, 4734)
+		Weight::from_parts(582_732_000, 4734)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn reveal(b: u32, ) -> Weight {
-		Weight::from_parts(783_113_609, 266011)
-			.saturating_add(Weight::from_parts(132_130, 0).saturating_mul(b.into()))
+		Weight::from_parts(676_287_374, 266011)
+			.saturating_add(Weight::from_parts(150_446, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
-	fn tally(c: u32, _b: u32, ) -> Weight {
-		Weight::from_parts(2_209_249_360, 8135)
-			.saturating_add(Weight::from_parts(159_410_485, 0).saturating_mul(c.into()))
+	fn tally(c: u32, b: u32, ) -> Weight {
+		Weight::from_parts(2_232_386_000, 8135)
+			.saturating_add(Weight::from_parts(351_217_303, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(264_077, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(18))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(13))
@@ -291,45 +343,49 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(c.into()))
 	}
 	fn authorize_settle(l: u32, ) -> Weight {
-		Weight::from_parts(20_972_143_000, 531032)
-			.saturating_add(Weight::from_parts(16_144_014_787, 0).saturating_mul(l.into()))
+		Weight::from_parts(2_097_818_006, 531032)
+			.saturating_add(Weight::from_parts(20_402_443_118, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 	}
 	fn settle(l: u32, ) -> Weight {
-		Weight::from_parts(2_978_731_548, 531032)
-			.saturating_add(Weight::from_parts(26_139_252_326, 0).saturating_mul(l.into()))
+		Weight::from_parts(20_256_281_000, 531032)
+			.saturating_add(Weight::from_parts(14_250_693_798, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(147_583_000, 3494)
+		Weight::from_parts(125_820_000, 3494)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn authorize_commit_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(150_000_000, 3744).saturating_mul(n.into()))
+		Weight::from_parts(1_279_458_787, 4446)
+			.saturating_add(Weight::from_parts(105_181_823, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
 	}
 	fn commit_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(250_000_000, 3744).saturating_mul(n.into()))
+		Weight::from_parts(963_586_351, 4446)
+			.saturating_add(Weight::from_parts(169_491_047, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
 	}
 	fn authorize_reveal_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(250_000_000, 266011).saturating_mul(n.into()))
+		Weight::from_parts(782_478_941, 3915)
+			.saturating_add(Weight::from_parts(159_087_218, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
 	}
 	fn reveal_batch(n: u32, ) -> Weight {
-		Weight::from_parts(500_000_000, 4734)
-			.saturating_add(Weight::from_parts(350_000_000, 266011).saturating_mul(n.into()))
+		Weight::from_parts(184_968_083, 3915)
+			.saturating_add(Weight::from_parts(298_049_569, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
 	}
 }

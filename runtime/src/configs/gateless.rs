@@ -154,8 +154,10 @@ parameter_types! {
 	pub const NoShowSlash: Perbill = Perbill::from_perthousand(1);
 	/// Executors' duties go before ordinary transactions.
 	pub const DutyPriority: u64 = u64::MAX / 2;
-	/// A quarter of a block for the rounds that reach their deadline: tens of worst-case tallies,
-	/// above the `MaxJobsPerBlock` jobs that can be submitted in a block.
+	/// A quarter of a block for the rounds that reach their deadline. The hook weighs each round
+	/// by its own committee and largest reveal: at the measured weights about 40 worst-case
+	/// tallies (11 executors revealing 16 KiB, 12.6 ms), or 110 of three executors with small
+	/// outputs (4.5 ms), above the `MaxJobsPerBlock` jobs that can be submitted in a block.
 	pub MaxTallyWeight: frame_support::weights::Weight =
 		Perbill::from_percent(25) * crate::configs::RuntimeBlockWeights::get().max_block;
 }

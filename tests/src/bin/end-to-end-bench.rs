@@ -3,13 +3,15 @@
 //!
 //! ```text
 //! cargo run -p gateless-e2e --bin end-to-end-bench -- [--loads 1,2,4,8,16] [--blocks 12]
-//!     [--drain-blocks 20] [--replicas 3] [--output benchmarks/end-to-end.json] [--logs DIR]
+//!     [--drain-blocks 20] [--replicas 3] [--batch 1] [--output benchmarks/end-to-end.json]
+//!     [--logs DIR]
 //! ```
 //!
 //! Starts three validators (Alice, Bob, Charlie) on loopback with the `local` genesis minus Dave,
 //! so that every job with three replicas runs on all three; registers the digits MLP inline and
 //! waits until it is attested. Then, for each load (jobs per 6-second block), eight user accounts
-//! take turns submitting one-image jobs at evenly spaced times for `--blocks` blocks, and the
+//! take turns submitting one-image jobs at evenly spaced times for `--blocks` blocks (with
+//! `--batch N` above 1, `N` jobs per `submit_jobs` transaction), and the
 //! benchmark follows Alice's best chain block by block: which of its transactions are in which
 //! block, the job each one opened (or the error it failed with), the executors' commits and
 //! reveals, and the block that finalized the job. After the submissions it waits until the jobs
@@ -75,6 +77,8 @@ struct Args {
 	blocks: u32,
 	drain_blocks: u32,
 	replicas: u32,
+	/// Jobs per transaction: 1 sends `submit_job`, more `submit_jobs`.
+	batch: u32,
 	output: PathBuf,
 	/// Where to copy the nodes' logs at the end, if anywhere.
 	logs: Option<PathBuf>,
@@ -86,6 +90,7 @@ fn parse_args() -> Result<Args> {
 		blocks: 12,
 		drain_blocks: 20,
 		replicas: 3,
+		batch: 1,
 		output: PathBuf::from("benchmarks/end-to-end.json"),
 		logs: None,
 	};
@@ -101,12 +106,13 @@ fn parse_args() -> Result<Args> {
 			"--blocks" => args.blocks = number(value()?)?,
 			"--drain-blocks" => args.drain_blocks = number(value()?)?,
 			"--replicas" => args.replicas = number(value()?)?,
+			"--batch" => args.batch = number(value()?)?,
 			"--output" => args.output = PathBuf::from(value()?),
 			"--logs" => args.logs = Some(PathBuf::from(value()?)),
 			"--help" | "-h" => {
 				return Err("usage: end-to-end-bench [--loads 1,2,4,8,16] [--blocks 12] \
-					[--drain-blocks 20] [--replicas 3] [--output benchmarks/end-to-end.json] \
-					[--logs DIR]"
+					[--drain-blocks 20] [--replicas 3] [--batch 1] \
+					[--output benchmarks/end-to-end.json] [--logs DIR]"
 					.into())
 			},
 			other => return Err(format!("unknown argument {other}; see --help")),
@@ -114,6 +120,9 @@ fn parse_args() -> Result<Args> {
 	}
 	if args.loads.is_empty() || args.loads.contains(&0) || args.blocks <= WARM_UP_BLOCKS {
 		return Err(format!("loads must be positive and --blocks above {WARM_UP_BLOCKS}"));
+	}
+	if args.batch == 0 {
+		return Err("--batch must be positive".into());
 	}
 	Ok(args)
 }
@@ -324,6 +333,11 @@ async fn follow_block(
 					.entry((submission.load, error_name(dispatch_error)))
 					.or_default() += 1;
 			},
+			RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobRefused {
+				error, ..
+			}) => {
+				*tracker.failed.entry((submission.load, error_name(error))).or_default() += 1;
+			},
 			_ => {},
 		}
 	}
@@ -462,6 +476,7 @@ struct Bench {
 	inputs: InputTensors,
 	max_fee: Balance,
 	replicas: u32,
+	batch: u32,
 	nonces: Vec<u32>,
 	tracker: Arc<Mutex<Tracker>>,
 }
@@ -476,18 +491,34 @@ impl Bench {
 		let reasons_before = end_proposal_reasons(&self.network)?;
 		let first_block = self.best_number().await? + 1;
 		let total = load * blocks;
-		let interval = SLOT / load;
+		// Transactions of `batch` jobs (the last one what is left), evenly spaced.
+		let transactions = total.div_ceil(self.batch);
+		let interval = SLOT * blocks / transactions;
 		let started = Instant::now();
 		let mut refused_by_pool = 0;
-		for index in 0..total {
+		for index in 0..transactions {
 			tokio::time::sleep_until((started + interval * index).into()).await;
 			let user = (index as usize) % USERS.len();
-			let call = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
-				model: self.model,
-				inputs: self.inputs.clone(),
-				replicas: Some(self.replicas),
-				max_fee: self.max_fee,
-			});
+			let jobs = self.batch.min(total - index * self.batch);
+			let call = if self.batch == 1 {
+				RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+					model: self.model,
+					inputs: self.inputs.clone(),
+					replicas: Some(self.replicas),
+					max_fee: self.max_fee,
+				})
+			} else {
+				let request = pallet_inference_jobs::JobRequest {
+					model: self.model,
+					inputs: self.inputs.clone(),
+					replicas: Some(self.replicas),
+					max_fee: self.max_fee,
+				};
+				let requests = vec![request; jobs as usize];
+				RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_jobs {
+					jobs: requests.try_into().map_err(|_| "--batch above MaxJobsPerBlock")?,
+				})
+			};
 			let nonce = self.nonces[user];
 			let extrinsic = signed_extrinsic(call, &USERS[user].pair(), nonce, self.context);
 			let hash = H256(sp_io::hashing::blake2_256(&extrinsic));
@@ -500,7 +531,7 @@ impl Bench {
 			match self.rpc.call("author_submitExtrinsic", rpc_params![to_hex(&extrinsic)]).await {
 				Ok(_) => self.nonces[user] += 1,
 				Err(error) => {
-					refused_by_pool += 1;
+					refused_by_pool += jobs;
 					eprintln!("load {load}: the pool refused a job: {error}");
 					self.tracker.lock().map_err(|_| "tracker poisoned")?.pending.remove(&hash);
 				},
@@ -739,6 +770,7 @@ async fn run(args: Args) -> Result<()> {
 		inputs,
 		max_fee: quote.total,
 		replicas: args.replicas,
+		batch: args.batch,
 		nonces,
 		tracker: tracker.clone(),
 	};
@@ -759,6 +791,7 @@ async fn run(args: Args) -> Result<()> {
 	let report = serde_json::json!({
 		"validators": 3,
 		"replicas": args.replicas,
+		"jobs_per_transaction": args.batch,
 		"blocks_per_load": args.blocks,
 		"warm_up_blocks": WARM_UP_BLOCKS,
 		"loads": results,
