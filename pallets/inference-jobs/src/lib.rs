@@ -80,7 +80,7 @@
 //! - [`Call::cancel_job`] (signed, the submitter): errors [`Error::UnknownJob`],
 //!   [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]; event
 //!   [`Event::JobCancelled`].
-//! - [`Call::submit_jobs`] (signed): up to `MaxJobsPerBlock` jobs, each as `submit_job` with its
+//! - [`Call::submit_jobs`] (signed): up to `MaxJobsPerCall` jobs, each as `submit_job` with its
 //!   own events; a job that fails is refused alone with [`Event::JobRefused`]. Error
 //!   [`Error::NoJobs`].
 //!
@@ -219,6 +219,11 @@ pub mod pallet {
 		/// The most jobs submitted in one block.
 		#[pallet::constant]
 		type MaxJobsPerBlock: Get<u32>;
+
+		/// The most jobs in one [`Call::submit_jobs`]; at most `MaxJobsPerBlock`, and few enough
+		/// that a full call's weight fits a transaction.
+		#[pallet::constant]
+		type MaxJobsPerCall: Get<u32>;
 
 		/// The most running jobs one validator is assigned at once.
 		#[pallet::constant]
@@ -398,6 +403,7 @@ pub mod pallet {
 			assert!(T::DefaultReplicas::get() <= T::MaxReplicas::get());
 			assert!(T::MaxReplicas::get() <= T::MaxExecutorsPerJob::get());
 			assert!(T::MaxJobsPerBlock::get() > 0 && T::MaxPendingPerValidator::get() > 0);
+			assert!(T::MaxJobsPerCall::get() <= T::MaxJobsPerBlock::get());
 			assert!(!T::JobTtl::get().is_zero(), "JobTtl must not be zero");
 		}
 	}
@@ -460,7 +466,7 @@ pub mod pallet {
 		#[pallet::weight(Pallet::<T>::submit_jobs_weight(jobs))]
 		pub fn submit_jobs(
 			origin: OriginFor<T>,
-			jobs: BoundedVec<JobRequest<BalanceOf<T>>, T::MaxJobsPerBlock>,
+			jobs: BoundedVec<JobRequest<BalanceOf<T>>, T::MaxJobsPerCall>,
 		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
 			ensure!(!jobs.is_empty(), Error::<T>::NoJobs);

@@ -290,6 +290,7 @@ impl pallet_inference_jobs::Config for Test {
 	type MaxExecutorsPerJob = ConstU32<16>;
 	type MaxValidators = ConstU32<16>;
 	type MaxJobsPerBlock = ConstU32<MAX_JOBS_PER_BLOCK>;
+	type MaxJobsPerCall = ConstU32<MAX_JOBS_PER_BLOCK>;
 	type MaxPendingPerValidator = ConstU32<MAX_PENDING>;
 	type JobTtl = ConstU64<JOB_TTL>;
 	type ResultRetention = ConstU64<RETENTION>;

@@ -766,7 +766,7 @@ mod submit_jobs {
 			assert_ok!(submit_jobs(BOB, vec![request(MODEL, 1, 1_000), request(MODEL, 1, 1_000)]));
 			assert_eq!(refused(BOB), vec![(1, Error::<Test>::TooManyJobsInBlock.into())]);
 			assert_noop!(submit_jobs(BOB, vec![]), Error::<Test>::NoJobs);
-			// At most MaxJobsPerBlock jobs in one batch.
+			// At most MaxJobsPerCall jobs in one batch.
 			let over: Vec<_> = (0..=MAX_JOBS_PER_BLOCK).map(|_| request(MODEL, 1, 1_000)).collect();
 			assert!(
 				BoundedVec::<_, frame_support::traits::ConstU32<MAX_JOBS_PER_BLOCK>>::try_from(

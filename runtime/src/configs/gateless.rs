@@ -131,12 +131,15 @@ impl pallet_inference_jobs::Config for Runtime {
 	/// The first committee and two escalated ones.
 	type MaxExecutorsPerJob = ConstU32<{ MAX_REPLICAS + 2 * MAX_COMMITTEE }>;
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
-	/// Block weight would allow about 46 jobs per block at the measured weights; 16 was the
-	/// throughput ceiling on three validators (`BENCHMARKS.md`).
-	type MaxJobsPerBlock = ConstU32<32>;
-	/// What a full block of jobs keeps in flight per validator for three blocks (a job is verified
+	/// With batched duties, block weight allows about 160 jobs per block at the weights measured
+	/// on a debug node (`BENCHMARKS.md`, part 6); the jobs hook's worst case at 128 is under a
+	/// tenth of a block.
+	type MaxJobsPerBlock = ConstU32<128>;
+	/// A full `submit_jobs` is charged 64 draws over `MaxValidators`: under half a block.
+	type MaxJobsPerCall = ConstU32<64>;
+	/// What a full block of jobs keeps in flight per validator for four blocks (a job is verified
 	/// two blocks after its inclusion, three across a session rotation).
-	type MaxPendingPerValidator = ConstU32<96>;
+	type MaxPendingPerValidator = ConstU32<512>;
 	type JobTtl = ConstU32<JOB_TTL>;
 	/// Results stay readable for an hour after the job's deadline.
 	type ResultRetention = ConstU32<HOURS>;

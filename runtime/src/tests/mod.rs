@@ -388,6 +388,48 @@ mod job_flow {
 	}
 
 	#[test]
+	fn full_batches_of_jobs_and_of_small_duties_fit_in_a_transaction() {
+		use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
+		use gateless_primitives::job::{JobInput, TensorData};
+		let max = crate::configs::RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_extrinsic
+			.expect("a normal-class limit");
+		let input = JobInput {
+			dtype: gateless_primitives::model::DType::F32,
+			shape: vec![1].try_into().unwrap(),
+			data: TensorData::Inline(vec![0; 4].try_into().unwrap()),
+		};
+		let request = pallet_inference_jobs::JobRequest {
+			model: 0,
+			inputs: gateless_primitives::job::InputTensors::new(vec![input]).unwrap(),
+			replicas: Some(crate::configs::MAX_REPLICAS),
+			max_fee: 0,
+		};
+		let per_call: u32 =
+			<crate::Runtime as pallet_inference_jobs::Config>::MaxJobsPerCall::get();
+		let jobs = vec![request; per_call as usize].try_into().unwrap();
+		let submit = RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_jobs { jobs });
+		let weight = submit.get_dispatch_info().total_weight();
+		assert!(weight.all_lte(max), "{weight:?} above {max:?}");
+
+		// A full batch of reveals of a small output (the offchain workers split larger ones).
+		let output = gateless_primitives::job::InferenceOutput::Error(
+			gateless_primitives::job::InferenceError::BadInput,
+		);
+		let item =
+			pallet_result_verification::RevealItem { job: 0, round: 0, output, salt: [0; 32] };
+		let items = vec![item; crate::configs::MAX_DUTY_BATCH as usize].try_into().unwrap();
+		let reveal = RuntimeCall::Verification(pallet_result_verification::Call::reveal_batch {
+			executor: Sr25519Keyring::Alice.to_account_id(),
+			items,
+			signature: sp_core::sr25519::Signature::from_raw([0; 64]).into(),
+		});
+		let weight = reveal.get_dispatch_info().total_weight();
+		assert!(weight.all_lte(max), "{weight:?} above {max:?}");
+	}
+
+	#[test]
 	fn the_windows_fit_every_round_before_a_job_expires() {
 		let rounds = u32::from(MAX_ESCALATIONS) + 1;
 		// Each round may end in a dispute.
