@@ -424,11 +424,38 @@ fn check_references(
 /// reveal batch of [`MAX_DUTY_BATCH`] outputs of 16 KiB would not fit a transaction.
 pub const MAX_REVEAL_BATCH_BYTES: usize = 1024 * 1024;
 
+/// Sends `validator`'s duties in the jobs it serves: first the reveals of the jobs it committed
+/// to (from offchain storage, at once), then the commitments of the others (each run first), so
+/// that a block's reveals do not wait for its inferences.
 fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
 	let mut commits = Batches::<CommitItem>::new();
 	let mut reveals = Batches::<RevealItem>::new();
+	for revealing in [true, false] {
+		run_assigned_jobs_pass(now, key, validator, revealing, &mut commits, &mut reveals);
+		if revealing {
+			reveals.send(key, validator);
+		}
+	}
+	commits.send(key, validator);
+}
+
+/// One pass of [`run_assigned_jobs`]: the jobs `validator` has committed to when `revealing`,
+/// else the others.
+fn run_assigned_jobs_pass(
+	now: BlockNumber,
+	key: &InferenceId,
+	validator: &AccountId,
+	revealing: bool,
+	commits: &mut Batches<CommitItem>,
+	reveals: &mut Batches<RevealItem>,
+) {
 	for (job, round) in pallet_result_verification::Rounds::<Runtime>::iter() {
 		if !round.committee.contains(validator) {
+			continue;
+		}
+		let committed =
+			pallet_result_verification::Commitments::<Runtime>::contains_key(job, validator);
+		if committed != revealing {
 			continue;
 		}
 		let lock_key = lock_key(b"job", job, validator);
@@ -445,8 +472,6 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 			continue;
 		}
 		let stored = record.get::<Execution>().ok().flatten();
-		let committed =
-			pallet_result_verification::Commitments::<Runtime>::contains_key(job, validator);
 		if !committed {
 			if now > round.commit_until {
 				continue;
@@ -536,8 +561,6 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 			);
 		}
 	}
-	commits.send(key, validator);
-	reveals.send(key, validator);
 }
 
 /// Where a batched duty's sending is noted: the execution record's key, and when the duty was
@@ -623,10 +646,11 @@ impl<Item: BatchedDuty> Batches<Item> {
 		self.items.push((item, sent));
 	}
 
-	fn send(self, key: &InferenceId, validator: &AccountId) {
+	/// Sends the items gathered so far.
+	fn send(&mut self, key: &InferenceId, validator: &AccountId) {
 		let mut batch: Vec<(Item, Sent)> = Vec::new();
 		let mut bytes = 0usize;
-		for (item, sent) in self.items {
+		for (item, sent) in core::mem::take(&mut self.items) {
 			let size = item.encoded_size();
 			let full = batch.len() >= MAX_DUTY_BATCH as usize
 				|| (!batch.is_empty() && bytes.saturating_add(size) > MAX_REVEAL_BATCH_BYTES);
