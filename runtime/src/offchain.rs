@@ -12,17 +12,18 @@
 //!    [`MODEL_FETCH_GRACE`] blocks after its registration is attested `Unavailable` (its URIs, if
 //!    it has any, are tried whenever no peer serves it, and decide once the grace is over). A
 //!    model that loads and has reference vectors is run on each ([`inference::check_reference`])
-//!    and attested `ReferenceMismatch` if one's outputs differ beyond its determinism; a vector this node cannot run now (content not found, a limit of
-//!    its own) leaves the model unattested until the next block.
+//!    and attested `ReferenceMismatch` if one's outputs differ beyond its determinism; a vector
+//!    this node cannot run now (content not found, a limit of its own) leaves the model
+//!    unattested until the next block.
 //! 2. **Commit.** For each job whose current round has the validator in its committee and no
 //!    commitment from it, the worker runs the model on the job's inputs with [`inference::run`],
 //!    draws a salt, stores output and salt in the node's *persistent* offchain storage, and adds
 //!    the commitment to the block's `Verification::commit_batch`.
 //! 3. **Reveal.** Once the reveal window is open, it adds the stored output and salt to the
-//!    block's `Verification::reveal_batch`: a node restarted between commit and reveal still
-//!    reveals. Outputs larger
-//!    than the inline threshold are not in it: the node's content store keeps (and provides) them,
-//!    and the output names them by content ([`inference::run`] places them).
+//!    block's `Verification::reveal_batch`, sent before the block's new jobs run: a node restarted
+//!    between commit and reveal still reveals. Outputs larger than the inline threshold are not
+//!    in it: the node's content store keeps (and provides) them, and the output names them by
+//!    content ([`inference::run`] places them).
 //! 4. **Settle.** While a dispute over outputs by content is open (see the verification pallet),
 //!    a validator whose reveal is disputed has the node prove how its output compares with the
 //!    reference's ([`inference::prove`], which fetches the reference's output) and sends
@@ -430,12 +431,9 @@ pub const MAX_REVEAL_BATCH_BYTES: usize = 1024 * 1024;
 fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
 	let mut commits = Batches::<CommitItem>::new();
 	let mut reveals = Batches::<RevealItem>::new();
-	for revealing in [true, false] {
-		run_assigned_jobs_pass(now, key, validator, revealing, &mut commits, &mut reveals);
-		if revealing {
-			reveals.send(key, validator);
-		}
-	}
+	run_assigned_jobs_pass(now, key, validator, true, &mut commits, &mut reveals);
+	reveals.send(key, validator);
+	run_assigned_jobs_pass(now, key, validator, false, &mut commits, &mut reveals);
 	commits.send(key, validator);
 }
 

@@ -659,6 +659,15 @@ fn output_len(output: &InferenceOutput) -> u32 {
 	output.data_len().saturated_into()
 }
 
+/// `batch`, a batch's weight benchmarked with the smallest outputs, plus what each item's output
+/// bytes add to `single`, the weight of one reveal of that many bytes.
+fn with_output_bytes(batch: Weight, items: &[RevealItem], single: fn(u32) -> Weight) -> Weight {
+	let smallest = single(0);
+	items.iter().fold(batch, |weight, item| {
+		weight.saturating_add(single(output_len(&item.output)).saturating_sub(smallest))
+	})
+}
+
 /// Opens rounds for the benchmarks, in a runtime-specific way.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<T: Config> {
@@ -913,28 +922,20 @@ impl<T: Config> Pallet<T> {
 	/// The weight of a batch of reveals: per item as benchmarked with the smallest outputs, and
 	/// the bytes of each item's output as in a single reveal.
 	fn reveal_batch_weight(items: &[RevealItem]) -> Weight {
-		let smallest = T::WeightInfo::reveal(0);
-		items
-			.iter()
-			.fold(T::WeightInfo::reveal_batch(items.len() as u32), |weight, item| {
-				weight.saturating_add(
-					T::WeightInfo::reveal(output_len(&item.output)).saturating_sub(smallest),
-				)
-			})
+		with_output_bytes(
+			T::WeightInfo::reveal_batch(items.len() as u32),
+			items,
+			T::WeightInfo::reveal,
+		)
 	}
 
 	/// The weight of the pool's check of a batch of reveals, composed as
 	/// [`Self::reveal_batch_weight`].
 	fn authorize_reveal_batch_weight(items: &[RevealItem]) -> Weight {
-		let smallest = T::WeightInfo::authorize_reveal(0);
-		items.iter().fold(
+		with_output_bytes(
 			T::WeightInfo::authorize_reveal_batch(items.len() as u32),
-			|weight, item| {
-				weight.saturating_add(
-					T::WeightInfo::authorize_reveal(output_len(&item.output))
-						.saturating_sub(smallest),
-				)
-			},
+			items,
+			T::WeightInfo::authorize_reveal,
 		)
 	}
 
