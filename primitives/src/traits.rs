@@ -66,12 +66,14 @@ pub trait ValidatorSet<AccountId> {
 pub enum SlashReason {
 	/// Revealed an output that the quorum disagreed with.
 	Dissent,
-	/// Was assigned a job and did not commit or reveal in time.
+	/// Was assigned a job and neither committed nor abstained in time.
 	NoShow,
 	/// Revealed something that does not match its commitment.
 	BadReveal,
 	/// Slashed by the admin origin.
 	Admin,
+	/// Committed to an output and did not reveal it in time.
+	Withheld,
 }
 
 /// How much of a validator's bond to slash.

@@ -58,8 +58,9 @@
 //! - `Failed`, when no quorum could be reached even after escalation: the whole escrow returns.
 //! - `Expired`, when still running [`Config::JobTtl`] blocks after submission (a safety net: the
 //!   runtime sizes `JobTtl` to cover every verification round): the whole escrow returns.
-//! - `Cancelled`, by the submitter before any executor committed ([`Call::cancel_job`]): the whole
-//!   escrow returns.
+//! - `Cancelled`, by the submitter before any executor committed ([`Call::cancel_job`]): the
+//!   executors drawn for it are paid their fee (they started running it when it was drawn), the
+//!   rest of the escrow returns.
 //!
 //! **Hooks.** `on_initialize` walks job ids in order with two cursors: one expires running jobs
 //! whose `expires_at` has come, the other prunes ended jobs (record and result)
@@ -315,8 +316,9 @@ pub mod pallet {
 		JobFailed { job: JobId, reason: FailureReason, refunded: BalanceOf<T> },
 		/// The job was still running at its deadline; the escrow was refunded.
 		JobExpired { job: JobId, refunded: BalanceOf<T> },
-		/// The submitter cancelled the job; the escrow was refunded.
-		JobCancelled { job: JobId, refunded: BalanceOf<T> },
+		/// The submitter cancelled the job: each executor drawn for it was paid `paid_each` (they
+		/// had started running it), the rest of the escrow was refunded.
+		JobCancelled { job: JobId, paid_each: BalanceOf<T>, refunded: BalanceOf<T> },
 		/// The job at `index` of a [`Call::submit_jobs`] was refused for `error`, and changed
 		/// nothing; the others stand.
 		JobRefused { submitter: T::AccountId, index: u32, error: DispatchError },
@@ -432,9 +434,13 @@ pub mod pallet {
 			Ok(Some(used).into())
 		}
 
-		/// Cancels a job before any executor committed, refunding its whole fee.
+		/// Cancels a job before any executor committed. Its executors were drawn when it was
+		/// submitted and started running it at once, so each is paid its executor fee; the rest
+		/// of the escrow (the model's price, the fees of replicas never drawn) returns.
 		///
-		/// The origin must be the job's submitter. Emits [`Event::JobCancelled`].
+		/// The origin must be the job's submitter. Errors: [`Error::UnknownJob`],
+		/// [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]. Emits
+		/// [`Event::JobCancelled`].
 		#[pallet::call_index(1)]
 		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -449,8 +455,18 @@ pub mod pallet {
 			);
 			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
 			T::Verifier::close(job);
-			let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Cancelled);
-			Self::deposit_event(Event::JobCancelled { job, refunded });
+			let committee = Self::committee(&info);
+			let share = Self::executor_share(&info, committee.len().saturated_into());
+			let mut paid = BalanceOf::<T>::zero();
+			let mut paid_each = share;
+			for executor in committee {
+				let amount = Self::pay(&info, executor, share);
+				paid = paid.saturating_add(amount);
+				paid_each = paid_each.min(amount);
+			}
+			let refunded = Self::refund_rest(&info, info.fee.escrow().saturating_sub(paid));
+			Self::end_job(job, &mut info, JobStatus::Cancelled);
+			Self::deposit_event(Event::JobCancelled { job, paid_each, refunded });
 			Ok(())
 		}
 

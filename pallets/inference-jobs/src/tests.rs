@@ -395,24 +395,33 @@ fn executors_are_drawn_in_proportion_to_their_bond() {
 }
 
 #[test]
-fn cancel_refunds_everything_before_any_commitment() {
+fn cancel_before_any_commitment_pays_the_drawn_executors_and_refunds_the_rest() {
 	ExtBuilder::default().build_and_execute(|| {
 		let before = free(ALICE);
 		let job = submit(ALICE, Some(3));
+		let executors = Jobs_::get(job).unwrap().executors.into_inner();
+		let executors_before: Vec<_> = executors.iter().map(|who| free(*who)).collect();
 		assert_noop!(
 			Jobs::cancel_job(RuntimeOrigin::signed(BOB), job),
 			Error::<Test>::NotSubmitter
 		);
 		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), 42), Error::<Test>::UnknownJob);
 		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), job));
-		// All but the data fee, burnt for the block space the job took.
-		assert_eq!(free(ALICE), before - data_fee(1, 3));
+		// The executors started running the job when it was drawn: each gets its fee. The model's
+		// price returns; the data fee was burnt for the block space the job took.
+		assert_eq!(free(ALICE), before - data_fee(1, 3) - 3 * EXECUTOR_FEE);
+		for (who, was) in executors.iter().zip(executors_before) {
+			assert_eq!(free(*who), was + EXECUTOR_FEE, "executor {who}");
+		}
 		assert_eq!(escrow_of(ALICE), 0);
 		assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Cancelled);
 		assert!(TestVerifier::round(job).is_none());
 		assert!(JobInputs::<Test>::get(job).is_none());
-		assert!(job_events()
-			.contains(&Event::JobCancelled { job, refunded: MODEL_PRICE + 3 * EXECUTOR_FEE }));
+		assert!(job_events().contains(&Event::JobCancelled {
+			job,
+			paid_each: EXECUTOR_FEE,
+			refunded: MODEL_PRICE
+		}));
 		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), job), Error::<Test>::JobEnded);
 
 		let job = submit(ALICE, Some(3));

@@ -5,7 +5,7 @@
 //! Machine `vm`, CPU `Intel(R) Xeon(R) Processor`; WASM execution `Compiled`, chain
 //! `Some("dev")`, DB cache 1024 MiB.
 //!
-//! Command: `/root/.cache/gateless-target/debug/gateless-node benchmark pallet --chain dev --pallet pallet_inference_jobs --extrinsic * --wasm-execution compiled --steps 10 --repeat 5 --template scripts/pallet-weight-template.hbs --output pallets/inference-jobs/src/weights.rs`
+//! Command: `/root/.cache/gateless-target/release/gateless-node benchmark pallet --chain dev --pallet pallet_inference_jobs --extrinsic * --wasm-execution compiled --steps 10 --repeat 5 --template scripts/pallet-weight-template.hbs --output pallets/inference-jobs/src/weights.rs`
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -44,7 +44,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Rounds` (r:1 w:1)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Disputes` (r:1 w:0)
 	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Counters` (r:5 w:5)
@@ -59,11 +59,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[4, 4096]`.
 	/// The range of component `v` is `[5, 100]`.
-	fn submit_job(_b: u32, v: u32, ) -> Weight {
+	fn submit_job(b: u32, v: u32, ) -> Weight {
 		// Proof size: measured `1115 + v * (107 ±0)`, estimated `13825 + v * (2860 ±0)`.
-		// Minimum execution time: 2_655_125_000 picoseconds.
-		Weight::from_parts(2_816_077_670, 13825)
-			.saturating_add(Weight::from_parts(83_274_260, 0).saturating_mul(v.into()))
+		// Minimum execution time: 250_131_000 picoseconds.
+		Weight::from_parts(231_742_045, 13825)
+			.saturating_add(Weight::from_parts(869, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(8_429_479, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(19))
@@ -72,13 +73,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `InferenceJobs::Jobs` (r:1 w:1)
 	/// Proof: `InferenceJobs::Jobs` (`max_values`: None, `max_size`: Some(1035), added: 3510, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Rounds` (r:1 w:1)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Disputes` (r:1 w:0)
 	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:6 w:6)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `InferenceJobs::PendingJobs` (r:5 w:5)
 	/// Proof: `InferenceJobs::PendingJobs` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `InferenceJobs::RunningJobsOfModel` (r:1 w:1)
@@ -88,21 +89,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::DueRounds` (r:0 w:1)
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		// Proof size: measured `1494`, estimated `13625`.
-		// Minimum execution time: 1_242_404_000 picoseconds.
-		Weight::from_parts(1_453_066_000, 13625)
-			.saturating_add(T::DbWeight::get().reads(11))
-			.saturating_add(T::DbWeight::get().writes(12))
+		// Proof size: measured `1883`, estimated `16608`.
+		// Minimum execution time: 363_103_000 picoseconds.
+		Weight::from_parts(413_791_000, 16608)
+			.saturating_add(T::DbWeight::get().reads(16))
+			.saturating_add(T::DbWeight::get().writes(17))
 	}
 	/// Storage: `InferenceJobs::NextJobId` (r:1 w:0)
 	/// Proof: `InferenceJobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `InferenceJobs::ExpiryCursor` (r:1 w:1)
 	/// Proof: `InferenceJobs::ExpiryCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `InferenceJobs::Jobs` (r:64 w:64)
+	/// Storage: `InferenceJobs::Jobs` (r:512 w:512)
 	/// Proof: `InferenceJobs::Jobs` (`max_values`: None, `max_size`: Some(1035), added: 3510, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::Rounds` (r:32 w:32)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::Disputes` (r:32 w:0)
+	/// Storage: `Verification::Rounds` (r:256 w:256)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Disputes` (r:256 w:0)
 	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -114,57 +115,58 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `InferenceJobs::RunningJobsOfModel` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `InferenceJobs::PruneCursor` (r:1 w:1)
 	/// Proof: `InferenceJobs::PruneCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `InferenceJobs::JobInputs` (r:0 w:32)
+	/// Storage: `InferenceJobs::JobInputs` (r:0 w:256)
 	/// Proof: `InferenceJobs::JobInputs` (`max_values`: None, `max_size`: Some(65865), added: 68340, mode: `MaxEncodedLen`)
-	/// Storage: `InferenceJobs::JobResults` (r:0 w:32)
+	/// Storage: `InferenceJobs::JobResults` (r:0 w:256)
 	/// Proof: `InferenceJobs::JobResults` (`max_values`: None, `max_size`: Some(263415), added: 265890, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::DueRounds` (r:0 w:32)
+	/// Storage: `Verification::DueRounds` (r:0 w:256)
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// The range of component `e` is `[0, 32]`.
-	/// The range of component `p` is `[0, 32]`.
+	/// The range of component `e` is `[0, 256]`.
+	/// The range of component `p` is `[0, 256]`.
 	fn on_initialize(e: u32, p: u32, ) -> Weight {
-		// Proof size: measured `2291 + e * (121 ±0) + p * (52 ±0)`, estimated `8793 + e * (3744 ±0) + p * (3510 ±0)`.
-		// Minimum execution time: 2_543_039_000 picoseconds.
-		Weight::from_parts(2_638_661_000, 8793)
-			.saturating_add(Weight::from_parts(822_151_891, 0).saturating_mul(e.into()))
-			.saturating_add(Weight::from_parts(810_683, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
+		// Proof size: measured `2827 + e * (103 ±0) + p * (51 ±0)`, estimated `13625 + e * (3748 ±0) + p * (3510 ±0)`.
+		// Minimum execution time: 1_958_291_000 picoseconds.
+		Weight::from_parts(1_960_162_000, 13625)
+			.saturating_add(Weight::from_parts(89_450_559, 0).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(3_191_104, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes(7))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 3748).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 3510).saturating_mul(p.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
 impl WeightInfo for () {
-	fn submit_job(_b: u32, v: u32, ) -> Weight {
-		Weight::from_parts(2_816_077_670, 13825)
-			.saturating_add(Weight::from_parts(83_274_260, 0).saturating_mul(v.into()))
+	fn submit_job(b: u32, v: u32, ) -> Weight {
+		Weight::from_parts(231_742_045, 13825)
+			.saturating_add(Weight::from_parts(869, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(8_429_479, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(15))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(19))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(1_453_066_000, 13625)
-			.saturating_add(ParityDbWeight::get().reads(11))
-			.saturating_add(ParityDbWeight::get().writes(12))
+		Weight::from_parts(413_791_000, 16608)
+			.saturating_add(ParityDbWeight::get().reads(16))
+			.saturating_add(ParityDbWeight::get().writes(17))
 	}
 	fn on_initialize(e: u32, p: u32, ) -> Weight {
-		Weight::from_parts(2_638_661_000, 8793)
-			.saturating_add(Weight::from_parts(822_151_891, 0).saturating_mul(e.into()))
-			.saturating_add(Weight::from_parts(810_683, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(7))
+		Weight::from_parts(1_960_162_000, 13625)
+			.saturating_add(Weight::from_parts(89_450_559, 0).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(3_191_104, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(8))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(ParityDbWeight::get().writes(6))
+			.saturating_add(ParityDbWeight::get().writes(7))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(e.into()))
+			.saturating_add(Weight::from_parts(0, 3748).saturating_mul(e.into()))
 			.saturating_add(Weight::from_parts(0, 3510).saturating_mul(p.into()))
 	}
 }

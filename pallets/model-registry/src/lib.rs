@@ -748,7 +748,7 @@ pub mod pallet {
 		/// `("gateless/attest", model, verdict, validator)`. The pool runs the same checks, so an
 		/// attestation that would not count never reaches a block.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::attest_model())]
+		#[pallet::weight((T::WeightInfo::attest_model(), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_attestation)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_attestation())]
 		pub fn attest_model_as(

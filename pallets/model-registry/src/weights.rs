@@ -5,7 +5,7 @@
 //! Machine `vm`, CPU `Intel(R) Xeon(R) Processor`; WASM execution `Compiled`, chain
 //! `Some("dev")`, DB cache 1024 MiB.
 //!
-//! Command: `/root/.cache/gateless-target/debug/gateless-node benchmark pallet --chain dev --pallet pallet_model_registry --extrinsic * --wasm-execution compiled --steps 10 --repeat 5 --template scripts/pallet-weight-template.hbs --output pallets/model-registry/src/weights.rs`
+//! Command: `/root/.cache/gateless-target/release/gateless-node benchmark pallet --chain dev --pallet pallet_model_registry --extrinsic * --wasm-execution compiled --steps 10 --repeat 5 --template scripts/pallet-weight-template.hbs --output pallets/model-registry/src/weights.rs`
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -58,10 +58,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `d` is `[0, 512]`.
 	fn register_model(b: u32, d: u32, ) -> Weight {
 		// Proof size: measured `175`, estimated `3652`.
-		// Minimum execution time: 874_723_000 picoseconds.
-		Weight::from_parts(1_160_516_316, 3652)
-			.saturating_add(Weight::from_parts(1_834, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(7_571, 0).saturating_mul(d.into()))
+		// Minimum execution time: 120_392_000 picoseconds.
+		Weight::from_parts(135_827_059, 3652)
+			.saturating_add(Weight::from_parts(1_794, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(17_854, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(9))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::InlineBytes` (`max_values`: None, `max_size`: Some(262164), added: 264639, mode: `MaxEncodedLen`)
 	fn attest_model() -> Weight {
 		// Proof size: measured `10558`, estimated `8135`.
-		// Minimum execution time: 1_391_416_000 picoseconds.
-		Weight::from_parts(1_666_295_000, 8135)
+		// Minimum execution time: 160_208_000 picoseconds.
+		Weight::from_parts(194_886_000, 8135)
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	fn authorize_attestation() -> Weight {
 		// Proof size: measured `10494`, estimated `13959`.
-		// Minimum execution time: 504_859_000 picoseconds.
-		Weight::from_parts(593_874_000, 13959)
+		// Minimum execution time: 106_652_000 picoseconds.
+		Weight::from_parts(123_295_000, 13959)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
@@ -118,8 +118,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn update_model() -> Weight {
 		// Proof size: measured `3100`, estimated `265629`.
-		// Minimum execution time: 608_365_000 picoseconds.
-		Weight::from_parts(724_956_000, 265629)
+		// Minimum execution time: 67_942_000 picoseconds.
+		Weight::from_parts(90_465_000, 265629)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -139,8 +139,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ModelsByOwner` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn transfer_ownership() -> Weight {
 		// Proof size: measured `4001`, estimated `8135`.
-		// Minimum execution time: 970_957_000 picoseconds.
-		Weight::from_parts(1_088_706_000, 8135)
+		// Minimum execution time: 119_455_000 picoseconds.
+		Weight::from_parts(150_564_000, 8135)
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(12))
 	}
@@ -150,8 +150,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Attestations` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
 	fn deprecate() -> Weight {
 		// Proof size: measured `3437`, estimated `8135`.
-		// Minimum execution time: 276_762_000 picoseconds.
-		Weight::from_parts(300_052_000, 8135)
+		// Minimum execution time: 29_954_000 picoseconds.
+		Weight::from_parts(40_610_000, 8135)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -181,8 +181,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ModelReferenceVectors` (`max_values`: None, `max_size`: Some(526809), added: 529284, mode: `MaxEncodedLen`)
 	fn remove() -> Weight {
 		// Proof size: measured `3620`, estimated `8135`.
-		// Minimum execution time: 857_821_000 picoseconds.
-		Weight::from_parts(945_456_000, 8135)
+		// Minimum execution time: 92_133_000 picoseconds.
+		Weight::from_parts(125_357_000, 8135)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(11))
 	}
@@ -204,8 +204,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Attestations` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
 	fn force_reject() -> Weight {
 		// Proof size: measured `3711`, estimated `8135`.
-		// Minimum execution time: 805_049_000 picoseconds.
-		Weight::from_parts(1_133_259_000, 8135)
+		// Minimum execution time: 115_751_000 picoseconds.
+		Weight::from_parts(141_596_000, 8135)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -223,8 +223,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::BannedHashes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn ban_model() -> Weight {
 		// Proof size: measured `3633`, estimated `8135`.
-		// Minimum execution time: 568_823_000 picoseconds.
-		Weight::from_parts(666_137_000, 8135)
+		// Minimum execution time: 74_778_000 picoseconds.
+		Weight::from_parts(87_337_000, 8135)
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -232,8 +232,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 82_006_000 picoseconds.
-		Weight::from_parts(92_391_000, 0)
+		// Minimum execution time: 7_612_000 picoseconds.
+		Weight::from_parts(9_823_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }
@@ -241,53 +241,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
 impl WeightInfo for () {
 	fn register_model(b: u32, d: u32, ) -> Weight {
-		Weight::from_parts(1_160_516_316, 3652)
-			.saturating_add(Weight::from_parts(1_834, 0).saturating_mul(b.into()))
-			.saturating_add(Weight::from_parts(7_571, 0).saturating_mul(d.into()))
+		Weight::from_parts(135_827_059, 3652)
+			.saturating_add(Weight::from_parts(1_794, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(17_854, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(7))
 			.saturating_add(ParityDbWeight::get().writes(9))
 	}
 	fn attest_model() -> Weight {
-		Weight::from_parts(1_666_295_000, 8135)
+		Weight::from_parts(194_886_000, 8135)
 			.saturating_add(ParityDbWeight::get().reads(8))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn authorize_attestation() -> Weight {
-		Weight::from_parts(593_874_000, 13959)
+		Weight::from_parts(123_295_000, 13959)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn update_model() -> Weight {
-		Weight::from_parts(724_956_000, 265629)
+		Weight::from_parts(90_465_000, 265629)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn transfer_ownership() -> Weight {
-		Weight::from_parts(1_088_706_000, 8135)
+		Weight::from_parts(150_564_000, 8135)
 			.saturating_add(ParityDbWeight::get().reads(8))
 			.saturating_add(ParityDbWeight::get().writes(12))
 	}
 	fn deprecate() -> Weight {
-		Weight::from_parts(300_052_000, 8135)
+		Weight::from_parts(40_610_000, 8135)
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn remove() -> Weight {
-		Weight::from_parts(945_456_000, 8135)
+		Weight::from_parts(125_357_000, 8135)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(11))
 	}
 	fn force_reject() -> Weight {
-		Weight::from_parts(1_133_259_000, 8135)
+		Weight::from_parts(141_596_000, 8135)
 			.saturating_add(ParityDbWeight::get().reads(6))
 			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 	fn ban_model() -> Weight {
-		Weight::from_parts(666_137_000, 8135)
+		Weight::from_parts(87_337_000, 8135)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(6))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(92_391_000, 0)
+		Weight::from_parts(9_823_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 }

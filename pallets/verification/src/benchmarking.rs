@@ -463,5 +463,19 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let mut params = Params::<T>::get();
+		params.withhold_slash = params.dissent_slash;
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(Params::<T>::get(), params);
+		Ok(())
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -32,18 +32,31 @@
 //!    per item. Reveals are grouped by agreement: equal digests, or, under a tolerance, outputs
 //!    within it element by element. The largest group (the first in committee order on ties) decides if
 //!    it has at least `ceil(Quorum × committee)` members; an error revealed by a quorum is an
-//!    agreed result too. Then revealers outside the group are slashed [`Config::DissentSlash`] of
-//!    their bond, executors that did not reveal are slashed [`Config::NoShowSlash`], and the jobs
-//!    pallet pays and stores the result ([`JobSettlement::finalize`]).
+//!    agreed result too. Then the penalties of [`Params`] apply (see **Penalties**): revealers
+//!    outside the group lose `dissent_slash` of their bond, executors that committed and did not
+//!    reveal `withhold_slash`, those that neither committed nor abstained `no_show_slash`; and
+//!    the jobs pallet pays and stores the result ([`JobSettlement::finalize`]).
 //!    If the job's model was banned or rejected meanwhile ([`JobSettlement::model_withdrawn`]),
 //!    the round ends there instead: the job fails with
 //!    [`FailureReason::ModelWithdrawn`], its fee returns
 //!    in full, and nobody is paid, slashed or counted.
-//! 4. **Escalation.** Without a quorum, no-shows are still slashed, but no revealer is (nothing
-//!    says who was right); the jobs pallet draws a fresh committee of `2 × committee + 1`
+//! 4. **Escalation.** Without a quorum, withholders and no-shows are still slashed, but no
+//!    revealer is (nothing says who was right); the jobs pallet draws a fresh committee of `2 × committee + 1`
 //!    validators (at most [`Config::MaxCommittee`]) that have not served on the job, and a new
 //!    round starts. After [`Config::MaxEscalations`] escalations, or when too few fresh validators
 //!    are free, the job fails with a full refund ([`JobSettlement::fail`]).
+//!
+//! ## Penalties
+//!
+//! Honesty is each executor's best reply, whatever it sees of the others. Outputs stay hidden
+//! until every executor has committed or abstained (or the commit window closed), so an executor
+//! chooses to abstain or commit knowing nothing of them. Once reveals are in the pool it can see
+//! that its own output will be outvoted; revealing it costs `dissent_slash`, withholding it costs
+//! `withhold_slash`, which is never less ([`VerificationParams::are_valid`]), and withholding also
+//! stops being a way to force an escalation for free (two withholders in a committee of five used
+//! to cost 0.1 % of a bond each). Governance ([`Config::AdminOrigin`]) sets the three shares with
+//! [`Call::set_params`]: each above zero and at most [`Config::MaxSlash`], and `withhold_slash`
+//! at least `dissent_slash`. Abstentions (below) are not penalised: they are counted.
 //!
 //! ## Verdicts and abstentions
 //!
@@ -136,6 +149,8 @@
 //!   [`Error::NoDispute`], [`Error::DisputeClosed`], [`Error::NotDisputed`],
 //!   [`Error::InvalidProof`], [`Error::NothingNew`]; event [`Event::DisputeSettled`], then, if it
 //!   concludes the dispute, the tally's.
+//! - [`Call::set_params`] ([`Config::AdminOrigin`]): error [`Error::InvalidParams`]; event
+//!   [`Event::ParamsSet`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -236,13 +251,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxCommittee: Get<u32>;
 
-		/// The share of its bond a dissenter loses.
-		#[pallet::constant]
-		type DissentSlash: Get<Perbill>;
+		/// The penalties until governance sets others with [`Call::set_params`].
+		type DefaultParams: Get<VerificationParams>;
 
-		/// The share of its bond an executor that did not reveal loses.
+		/// The largest share of its bond that any one penalty may take: the upper bound of
+		/// [`Call::set_params`].
 		#[pallet::constant]
-		type NoShowSlash: Get<Perbill>;
+		type MaxSlash: Get<Perbill>;
+
+		/// Who may set the penalties.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The most weight `on_initialize` spends on tallying the rounds whose deadline passed;
 		/// at least one tally of the largest committee. The rounds it leaves wait for the next
@@ -296,6 +314,10 @@ pub mod pallet {
 	pub type DueRounds<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, u8>;
 
+	/// The penalties of a tally (see [`VerificationParams`]).
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, VerificationParams, ValueQuery, T::DefaultParams>;
+
 	/// The first block whose due rounds `on_initialize` may not have tallied yet.
 	#[pallet::storage]
 	pub type TallyCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
@@ -323,6 +345,9 @@ pub mod pallet {
 			digest: H256,
 			agreeing: Vec<T::AccountId>,
 			dissenters: Vec<T::AccountId>,
+			/// Executors that committed and did not reveal.
+			withheld: Vec<T::AccountId>,
+			/// Executors that neither committed nor abstained.
 			no_shows: Vec<T::AccountId>,
 			/// Revealers whose outputs differ from the decided one in too many leaves to compare
 			/// on chain: neither paid nor slashed.
@@ -340,7 +365,7 @@ pub mod pallet {
 		/// A proof settled how the reveals with `digest` compare with the reference's.
 		DisputeSettled { job: JobId, digest: H256, settlement: Settlement, by: T::AccountId },
 		/// No group reached the quorum; the job escalates or fails.
-		NoQuorum { job: JobId, round: u8, no_shows: Vec<T::AccountId> },
+		NoQuorum { job: JobId, round: u8, withheld: Vec<T::AccountId>, no_shows: Vec<T::AccountId> },
 		/// An executor was slashed.
 		ExecutorSlashed {
 			job: JobId,
@@ -350,6 +375,8 @@ pub mod pallet {
 		},
 		/// An item of a batch of duties was refused, for `error` (the batch's other items stand).
 		DutyRefused { job: JobId, executor: T::AccountId, error: DispatchError },
+		/// Governance set the penalties.
+		ParamsSet { params: VerificationParams },
 	}
 
 	#[pallet::error]
@@ -399,6 +426,8 @@ pub mod pallet {
 		NothingNew,
 		/// A batch of duties has no item.
 		EmptyBatch,
+		/// A penalty is zero or above `MaxSlash`, or withholding would cost less than dissenting.
+		InvalidParams,
 	}
 
 	#[pallet::hooks]
@@ -431,6 +460,10 @@ pub mod pallet {
 			assert!(!T::DisputeWindow::get().is_zero(), "DisputeWindow must not be zero");
 			assert!(T::Quorum::get() > Perbill::from_percent(50), "Quorum must exceed half");
 			assert!(T::MaxCommittee::get() > 0, "MaxCommittee must not be zero");
+			assert!(
+				T::DefaultParams::get().are_valid(T::MaxSlash::get()),
+				"DefaultParams must be within their bounds"
+			);
 			let one_tally = T::WeightInfo::on_initialize_idle()
 				.saturating_add(Self::worst_tally_weight())
 				.saturating_add(T::DbWeight::get().reads_writes(2, 1));
@@ -448,6 +481,7 @@ pub mod pallet {
 		/// Authorized (see the module docs): `signature` is the executor's inference key's over
 		/// `("gateless/commit", job, round, executor, commitment)`. Emits [`Event::Committed`].
 		#[pallet::call_index(0)]
+		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_commit)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit())]
 		pub fn commit(
@@ -470,10 +504,11 @@ pub mod pallet {
 		/// `("gateless/reveal", job, round, executor, output, salt)`. Emits [`Event::Revealed`]
 		/// and, if the round completes, the tally's events.
 		#[pallet::call_index(1)]
-		#[pallet::weight(
+		#[pallet::weight((
 			T::WeightInfo::reveal(output_len(output))
-				.saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), output_len(output)))
-		)]
+				.saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), output_len(output))),
+			DispatchClass::Operational,
+		))]
 		#[pallet::authorize(Pallet::<T>::authorize_reveal)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_reveal(output_len(output)))]
 		pub fn reveal(
@@ -501,9 +536,10 @@ pub mod pallet {
 		/// `("gateless/abstain", job, round, executor, cause)`. Emits [`Event::Abstained`] and, if
 		/// the round completes, the tally's events.
 		#[pallet::call_index(2)]
-		#[pallet::weight(
-			T::WeightInfo::abstain().saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), 0))
-		)]
+		#[pallet::weight((
+			T::WeightInfo::abstain().saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), 0)),
+			DispatchClass::Operational,
+		))]
 		#[pallet::authorize(Pallet::<T>::authorize_abstain)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_abstain())]
 		pub fn abstain(
@@ -536,10 +572,11 @@ pub mod pallet {
 		/// over `("gateless/settle", job, round, executor, other, proof)`. Emits
 		/// [`Event::DisputeSettled`] and, if the dispute is concluded, the tally's events.
 		#[pallet::call_index(3)]
-		#[pallet::weight(
+		#[pallet::weight((
 			T::WeightInfo::settle(proof_leaves(proof))
-				.saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), MAX_INLINE_BYTES))
-		)]
+				.saturating_add(T::WeightInfo::tally(T::MaxCommittee::get(), MAX_INLINE_BYTES)),
+			DispatchClass::Operational,
+		))]
 		#[pallet::authorize(Pallet::<T>::authorize_settle)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_settle(proof_leaves(proof)))]
 		pub fn settle(
@@ -579,7 +616,7 @@ pub mod pallet {
 		/// [`Event::Committed`]. Errors: [`Error::EmptyBatch`], [`Error::NoInferenceKey`],
 		/// [`Error::BadSignature`] (and, in the pool, the first item's error when no item passes).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::commit_batch(items.len() as u32))]
+		#[pallet::weight((T::WeightInfo::commit_batch(items.len() as u32), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_commit_batch)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit_batch(items.len() as u32))]
 		pub fn commit_batch(
@@ -613,7 +650,7 @@ pub mod pallet {
 		/// [`Error::EmptyBatch`], [`Error::NoInferenceKey`], [`Error::BadSignature`] (and, in the
 		/// pool, the first item's error when no item passes).
 		#[pallet::call_index(5)]
-		#[pallet::weight(Pallet::<T>::reveal_batch_weight(items))]
+		#[pallet::weight((Pallet::<T>::reveal_batch_weight(items), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_reveal_batch)]
 		#[pallet::weight_of_authorize(Pallet::<T>::authorize_reveal_batch_weight(items))]
 		pub fn reveal_batch(
@@ -639,6 +676,20 @@ pub mod pallet {
 				}
 			}
 			Ok(Pays::No.into())
+		}
+
+		/// Sets the penalties of tallies from the next one on.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Error: [`Error::InvalidParams`] when a share is zero
+		/// or above [`Config::MaxSlash`], or `withhold_slash` is below `dissent_slash`. Emits
+		/// [`Event::ParamsSet`].
+		#[pallet::call_index(6)]
+		pub fn set_params(origin: OriginFor<T>, params: VerificationParams) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(params.are_valid(T::MaxSlash::get()), Error::<T>::InvalidParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
 		}
 	}
 }
@@ -1301,12 +1352,15 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 
-		let (abstainers, no_shows): (Vec<T::AccountId>, Vec<T::AccountId>) = round
+		let (abstainers, absent): (Vec<T::AccountId>, Vec<T::AccountId>) = round
 			.committee
 			.iter()
 			.filter(|who| !reveals.iter().any(|(revealer, _)| revealer == *who))
 			.cloned()
 			.partition(|who| Abstentions::<T>::contains_key(job, who));
+		let (withheld, no_shows): (Vec<T::AccountId>, Vec<T::AccountId>) =
+			absent.into_iter().partition(|who| Commitments::<T>::contains_key(job, who));
+		let penalties = Params::<T>::get();
 		for executor in &abstainers {
 			T::Staking::note_abstained(executor);
 		}
@@ -1315,8 +1369,12 @@ impl<T: Config> Pallet<T> {
 			.filter(|who| Abstentions::<T>::get(job, *who) == Some(Abstention::InputUnavailable))
 			.cloned()
 			.collect();
+		for executor in &withheld {
+			Self::slash(job, executor, penalties.withhold_slash, SlashReason::Withheld);
+			T::Staking::note_missed(executor);
+		}
 		for executor in &no_shows {
-			Self::slash(job, executor, T::NoShowSlash::get(), SlashReason::NoShow);
+			Self::slash(job, executor, penalties.no_show_slash, SlashReason::NoShow);
 			T::Staking::note_missed(executor);
 		}
 		Self::clear(job);
@@ -1336,7 +1394,7 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 				for executor in &dissenters {
-					Self::slash(job, executor, T::DissentSlash::get(), SlashReason::Dissent);
+					Self::slash(job, executor, penalties.dissent_slash, SlashReason::Dissent);
 					T::Staking::note_dissented(executor);
 				}
 				for executor in &undecided {
@@ -1353,6 +1411,7 @@ impl<T: Config> Pallet<T> {
 					digest: decided.digest,
 					agreeing: agreeing.clone(),
 					dissenters,
+					withheld,
 					no_shows,
 					undecided,
 				});
@@ -1366,7 +1425,12 @@ impl<T: Config> Pallet<T> {
 				}
 			},
 			_ => {
-				Self::deposit_event(Event::NoQuorum { job, round: round.round, no_shows });
+				Self::deposit_event(Event::NoQuorum {
+					job,
+					round: round.round,
+					withheld,
+					no_shows,
+				});
 				if inputs_unavailable.len() as u32 >= threshold {
 					// The inputs were withheld: a larger committee would not get them either.
 					if let Err(error) = T::Jobs::inputs_unavailable(job, inputs_unavailable) {

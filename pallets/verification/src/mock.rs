@@ -80,11 +80,17 @@ pub const V5: AccountId = 5;
 pub const STRANGER: AccountId = 20;
 /// Has no inference key.
 pub const KEYLESS: AccountId = 21;
+/// The bound of the penalties that governance may set.
+pub const MAX_SLASH: Perbill = Perbill::from_percent(50);
 
 parameter_types! {
 	pub const Quorum: Perbill = Perbill::from_parts(666_666_666);
-	pub const DissentSlash: Perbill = Perbill::from_percent(10);
-	pub const NoShowSlash: Perbill = Perbill::from_percent(5);
+	pub const MaxSlash: Perbill = MAX_SLASH;
+	pub const DefaultParams: crate::VerificationParams = crate::VerificationParams {
+		dissent_slash: Perbill::from_percent(10),
+		withhold_slash: Perbill::from_percent(20),
+		no_show_slash: Perbill::from_percent(5),
+	};
 	/// A quarter of two seconds, as the runtime; tests make it tighter.
 	pub static MaxTallyWeight: frame_support::weights::Weight =
 		frame_support::weights::Weight::from_parts(500_000_000_000, u64::MAX);
@@ -223,8 +229,9 @@ impl pallet_result_verification::Config for Test {
 	type Quorum = Quorum;
 	type MaxEscalations = ConstU8<MAX_ESCALATIONS>;
 	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
-	type DissentSlash = DissentSlash;
-	type NoShowSlash = NoShowSlash;
+	type DefaultParams = DefaultParams;
+	type MaxSlash = MaxSlash;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type MaxTallyWeight = MaxTallyWeight;
 	type DutyPriority = ConstU64<{ u64::MAX / 2 }>;
 	type MaxDutyBatch = ConstU32<MAX_DUTY_BATCH>;

@@ -22,11 +22,11 @@ use gateless_primitives::{
 	traits::{JobVerifier, SlashReason},
 };
 use sp_core::{Pair, H256};
-use sp_runtime::{traits::Dispatchable, DispatchError, DispatchResultWithInfo};
+use sp_runtime::{traits::Dispatchable, DispatchError, DispatchResultWithInfo, Perbill};
 
 use crate::{
-	mock::*, weights::WeightInfo, Abstentions, Commitments, DueRounds, Error, Event, Reveals,
-	Rounds, TallyCursor,
+	mock::*, weights::WeightInfo, Abstentions, Commitments, DueRounds, Error, Event, Params,
+	Reveals, Rounds, TallyCursor, VerificationParams,
 };
 
 /// The block `build_and_execute` starts in, where the tests open their rounds.
@@ -41,6 +41,8 @@ const TALLIED_AT: u64 = REVEAL_UNTIL + 1;
 const DISSENT_SLASH: Balance = BOND / 10;
 /// What a no-show loses: 5 % of its bond.
 const NO_SHOW_SLASH: Balance = BOND / 20;
+/// What an executor that committed and did not reveal loses: 20 % of its bond.
+const WITHHOLD_SLASH: Balance = BOND / 5;
 /// The element bytes of a `[3]` f32 output.
 const OUTPUT_BYTES: u32 = 12;
 
@@ -85,6 +87,11 @@ fn outcome(
 /// What the staking pallet hears of a no-show.
 fn no_show(who: AccountId) -> [Call; 2] {
 	[Call::Slashed(who, SlashReason::NoShow, NO_SHOW_SLASH), Call::Missed(who)]
+}
+
+/// What the staking pallet hears of an executor that committed and did not reveal.
+fn withheld(who: AccountId) -> [Call; 2] {
+	[Call::Slashed(who, SlashReason::Withheld, WITHHOLD_SLASH), Call::Missed(who)]
 }
 
 /// What the staking pallet hears of a dissenter.
@@ -162,6 +169,7 @@ fn one_executor_decides_alone() {
 				digest,
 				agreeing: vec![V1],
 				dissenters: vec![],
+				withheld: vec![],
 				no_shows: vec![],
 				undecided: vec![],
 			},
@@ -202,6 +210,7 @@ fn three_agreeing_executors_finalize_without_slashes_under_either_class() {
 				digest,
 				agreeing: vec![V1, V2, V3],
 				dissenters: vec![],
+				withheld: vec![],
 				no_shows: vec![],
 				undecided: vec![],
 			}));
@@ -239,6 +248,7 @@ fn a_dissenter_is_slashed_and_the_majority_decides() {
 			digest: output_digest(&good(), &Determinism::Exact),
 			agreeing: vec![V1, V3],
 			dissenters: vec![V2],
+			withheld: vec![],
 			no_shows: vec![],
 			undecided: vec![],
 		}));
@@ -285,6 +295,7 @@ fn an_executor_that_never_commits_is_a_no_show() {
 			digest: output_digest(&good(), &Determinism::Exact),
 			agreeing: vec![V1, V2],
 			dissenters: vec![],
+			withheld: vec![],
 			no_shows: vec![V3],
 			undecided: vec![],
 		}));
@@ -313,7 +324,7 @@ fn a_round_whose_model_was_withdrawn_ends_without_a_verdict_or_a_slash() {
 }
 
 #[test]
-fn a_committed_executor_that_never_reveals_is_a_no_show_tallied_by_the_hook() {
+fn a_committed_executor_that_never_reveals_withholds_and_is_tallied_by_the_hook() {
 	build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let round = Rounds::<Test>::get(0).unwrap();
@@ -328,13 +339,85 @@ fn a_committed_executor_that_never_reveals_is_a_no_show_tallied_by_the_hook() {
 		assert!(take_calls().is_empty());
 		run_to_block(TALLIED_AT);
 		let expected = [
-			no_show(V3).to_vec(),
+			withheld(V3).to_vec(),
 			vec![Call::Finalized(0, outcome(&good(), &Determinism::Exact, &[V1, V2]))],
 		]
 		.concat();
 		assert_eq!(take_calls(), expected);
+		assert!(verification_events().contains(&Event::RoundDecided {
+			job: 0,
+			round: 0,
+			digest: output_digest(&good(), &Determinism::Exact),
+			agreeing: vec![V1, V2],
+			dissenters: vec![],
+			withheld: vec![V3],
+			no_shows: vec![],
+			undecided: vec![],
+		}));
 		assert_cleared(0);
 		assert_eq!(due(), vec![]);
+	});
+}
+
+#[test]
+fn withholding_an_outvoted_output_costs_at_least_revealing_it() {
+	build_and_execute(|| {
+		// V3 sees in the pool that V1 and V2 agree on another output than its own.
+		let outvoted = scores(&[1.0, 0.0, 0.0]);
+		for (job, reveals_it) in [(0, true), (1, false)] {
+			open(job, &[V1, V2, V3], Determinism::Exact);
+			let mut all = same(&[V1, V2], &good());
+			all.push((V3, outvoted.clone()));
+			commit_all(job, &all);
+			let revealers = if reveals_it { &all[..] } else { &all[..2] };
+			reveal_all(job, revealers);
+		}
+		run_to_block(TALLIED_AT);
+		let slashed_for = |wanted: SlashReason| {
+			verification_events().into_iter().find_map(|event| match event {
+				Event::ExecutorSlashed { executor: V3, reason, amount, .. } if reason == wanted => {
+					Some(amount)
+				},
+				_ => None,
+			})
+		};
+		let dissent = slashed_for(SlashReason::Dissent).expect("revealing it dissents");
+		let withholding = slashed_for(SlashReason::Withheld).expect("withholding it is slashed");
+		assert!(withholding >= dissent, "withholding {withholding} < dissent {dissent}");
+		assert_eq!((dissent, withholding), (DISSENT_SLASH, WITHHOLD_SLASH));
+	});
+}
+
+#[test]
+fn governance_sets_the_penalties_within_their_bounds() {
+	build_and_execute(|| {
+		let params = |dissent, withhold, no_show| VerificationParams {
+			dissent_slash: Perbill::from_percent(dissent),
+			withhold_slash: Perbill::from_percent(withhold),
+			no_show_slash: Perbill::from_percent(no_show),
+		};
+		let set = |origin: RuntimeOrigin, params| Verification::set_params(origin, params);
+		assert_noop!(set(RuntimeOrigin::signed(V1), params(2, 3, 1)), DispatchError::BadOrigin);
+		// Withholding may not cost less than dissenting; nothing may be free or above the bound.
+		for invalid in [params(3, 2, 1), params(0, 3, 1), params(2, 3, 0), params(2, 51, 1)] {
+			assert_noop!(set(RuntimeOrigin::root(), invalid), Error::<Test>::InvalidParams);
+		}
+		assert_eq!(MAX_SLASH, Perbill::from_percent(50));
+		let new = params(2, 50, 1);
+		assert_ok!(set(RuntimeOrigin::root(), new));
+		assert_eq!(Params::<Test>::get(), new);
+		assert!(verification_events().contains(&Event::ParamsSet { params: new }));
+
+		// The next tally applies them: V3 never commits; V1 and V2 reveal after the commit
+		// window, which completes the round.
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		commit_all(0, &same(&[V1, V2], &good()));
+		run_to_block(COMMIT_UNTIL + 1);
+		reveal_all(0, &same(&[V1, V2], &good()));
+		assert_eq!(
+			take_calls()[..2],
+			[Call::Slashed(V3, SlashReason::NoShow, BOND / 100), Call::Missed(V3)]
+		);
 	});
 }
 
@@ -381,7 +464,12 @@ fn a_tie_escalates_to_a_larger_fresh_committee_without_slashing_revealers() {
 		assert_eq!(Commitments::<Test>::iter_prefix(0).count(), 0);
 		assert_eq!(Reveals::<Test>::iter_prefix(0).count(), 0);
 		let events = verification_events();
-		assert!(events.contains(&Event::NoQuorum { job: 0, round: 0, no_shows: vec![] }));
+		assert!(events.contains(&Event::NoQuorum {
+			job: 0,
+			round: 0,
+			withheld: vec![],
+			no_shows: vec![]
+		}));
 		assert!(events.contains(&Event::RoundOpened {
 			job: 0,
 			round: 1,
@@ -445,6 +533,7 @@ fn without_fresh_validators_the_job_fails_and_only_no_shows_are_slashed() {
 		assert!(verification_events().contains(&Event::NoQuorum {
 			job: 1,
 			round: 0,
+			withheld: vec![],
 			no_shows: vec![V2, V3],
 		}));
 		assert_cleared(1);
@@ -512,12 +601,13 @@ fn a_round_escalated_by_the_hook_keeps_its_own_deadline() {
 		reveal_all(0, &[(V1, good())]);
 		TestJobs::escalate_to(0, vec![V3, V4, V5]);
 		run_to_block(TALLIED_AT);
-		let expected = [no_show(V2).to_vec(), vec![Call::Escalated(0, 5)]].concat();
+		let expected = [withheld(V2).to_vec(), vec![Call::Escalated(0, 5)]].concat();
 		assert_eq!(take_calls(), expected);
 		assert!(verification_events().contains(&Event::NoQuorum {
 			job: 0,
 			round: 0,
-			no_shows: vec![V2],
+			withheld: vec![V2],
+			no_shows: vec![],
 		}));
 		let round = Rounds::<Test>::get(0).expect("the escalated round");
 		assert_eq!(
@@ -1411,6 +1501,7 @@ fn an_abstainer_is_neither_paid_nor_slashed_and_reveals_open_once_everyone_answe
 			digest: output_digest(&good(), &Determinism::Exact),
 			agreeing: vec![V1, V2],
 			dissenters: vec![],
+			withheld: vec![],
 			no_shows: vec![],
 			undecided: vec![],
 		}));
@@ -1437,6 +1528,7 @@ fn abstentions_count_against_the_quorum_and_a_round_everyone_abstained_from_ends
 		assert!(verification_events().contains(&Event::NoQuorum {
 			job: 0,
 			round: 0,
+			withheld: vec![],
 			no_shows: vec![],
 		}));
 		assert_cleared(0);

@@ -12,8 +12,45 @@ use gateless_primitives::{
 };
 use scale_info::TypeInfo;
 use sp_core::H256;
+use sp_runtime::Perbill;
 
 use crate::Config;
+
+/// What executors lose at a tally, as shares of their bonds. Governance sets them with
+/// [`crate::Call::set_params`], within the bounds of [`VerificationParams::are_valid`].
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct VerificationParams {
+	/// Lost by a revealer outside the group that decided.
+	pub dissent_slash: Perbill,
+	/// Lost by an executor that committed and did not reveal. At least `dissent_slash`: an
+	/// executor that sees (in the pool) that its output will be outvoted gains nothing by
+	/// withholding it.
+	pub withhold_slash: Perbill,
+	/// Lost by an executor that neither committed nor abstained: it learns nothing of the others'
+	/// outputs by staying away (commitments are hashes), so this only prices its absence.
+	pub no_show_slash: Perbill,
+}
+
+impl VerificationParams {
+	/// Every share is above zero and at most `max_slash`, and withholding costs at least as much
+	/// as dissenting.
+	pub fn are_valid(&self, max_slash: Perbill) -> bool {
+		let shares = [self.dissent_slash, self.withhold_slash, self.no_show_slash];
+		shares.iter().all(|share| !share.is_zero() && *share <= max_slash)
+			&& self.withhold_slash >= self.dissent_slash
+	}
+}
 
 /// One verification round of a job: its committee, how outputs are compared, its windows and how
 /// far it has got.

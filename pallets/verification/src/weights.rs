@@ -5,7 +5,7 @@
 //! Machine `vm`, CPU `Intel(R) Xeon(R) Processor`; WASM execution `Compiled`, chain
 //! `Some("dev")`, DB cache 1024 MiB.
 //!
-//! Command: `/root/.cache/gateless-target/debug/gateless-node benchmark pallet --chain dev --pallet pallet_result_verification --extrinsic * --wasm-execution compiled --steps 10 --repeat 5 --template scripts/pallet-weight-template.hbs --output pallets/verification/src/weights.rs`
+//! Command: `/root/.cache/gateless-target/release/gateless-node benchmark pallet --chain dev --pallet pallet_result_verification --extrinsic * --wasm-execution compiled --steps 10 --repeat 5 --template scripts/pallet-weight-template.hbs --output pallets/verification/src/weights.rs`
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -31,13 +31,14 @@ pub trait WeightInfo {
 	fn commit_batch(n: u32, ) -> Weight;
 	fn authorize_reveal_batch(n: u32, ) -> Weight;
 	fn reveal_batch(n: u32, ) -> Weight;
+	fn set_params() -> Weight;
 }
 
 /// Weights measured for `pallet_result_verification`, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Rounds` (r:1 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Commitments` (r:1 w:0)
@@ -45,13 +46,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn authorize_commit() -> Weight {
-		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 375_851_000 picoseconds.
-		Weight::from_parts(395_119_000, 4734)
+		// Proof size: measured `1031`, estimated `4738`.
+		// Minimum execution time: 93_049_000 picoseconds.
+		Weight::from_parts(108_865_000, 4738)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Commitments` (r:1 w:0)
@@ -60,14 +61,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[4, 4096]`.
 	fn authorize_reveal(b: u32, ) -> Weight {
-		// Proof size: measured `1388`, estimated `266011`.
-		// Minimum execution time: 449_753_000 picoseconds.
-		Weight::from_parts(494_580_979, 266011)
-			.saturating_add(Weight::from_parts(183_287, 0).saturating_mul(b.into()))
+		// Proof size: measured `1392`, estimated `266011`.
+		// Minimum execution time: 102_263_000 picoseconds.
+		Weight::from_parts(115_364_121, 266011)
+			.saturating_add(Weight::from_parts(25_014, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:1)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Commitments` (r:1 w:1)
@@ -75,14 +76,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
-		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 520_309_000 picoseconds.
-		Weight::from_parts(595_998_000, 4734)
+		// Proof size: measured `1031`, estimated `4738`.
+		// Minimum execution time: 115_186_000 picoseconds.
+		Weight::from_parts(132_559_000, 4738)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Commitments` (r:1 w:0)
@@ -90,13 +91,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn authorize_abstain() -> Weight {
-		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 393_864_000 picoseconds.
-		Weight::from_parts(430_908_000, 4734)
+		// Proof size: measured `1031`, estimated `4738`.
+		// Minimum execution time: 92_095_000 picoseconds.
+		Weight::from_parts(103_663_000, 4738)
 			.saturating_add(T::DbWeight::get().reads(4))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:1)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Commitments` (r:1 w:0)
@@ -104,14 +105,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Abstentions` (r:1 w:1)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	fn abstain() -> Weight {
-		// Proof size: measured `1027`, estimated `4734`.
-		// Minimum execution time: 526_571_000 picoseconds.
-		Weight::from_parts(582_732_000, 4734)
+		// Proof size: measured `1031`, estimated `4738`.
+		// Minimum execution time: 110_955_000 picoseconds.
+		Weight::from_parts(124_466_000, 4738)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:1)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Commitments` (r:1 w:0)
@@ -120,10 +121,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[4, 4096]`.
 	fn reveal(b: u32, ) -> Weight {
-		// Proof size: measured `797`, estimated `266011`.
-		// Minimum execution time: 560_777_000 picoseconds.
-		Weight::from_parts(676_287_374, 266011)
-			.saturating_add(Weight::from_parts(150_446, 0).saturating_mul(b.into()))
+		// Proof size: measured `801`, estimated `266011`.
+		// Minimum execution time: 115_209_000 picoseconds.
+		Weight::from_parts(130_134_353, 266011)
+			.saturating_add(Weight::from_parts(25_663, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -132,7 +133,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::DueRounds` (r:2 w:1)
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Rounds` (r:1 w:1)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Disputes` (r:1 w:0)
 	/// Proof: `Verification::Disputes` (`max_values`: None, `max_size`: Some(427), added: 2902, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Reveals` (r:11 w:10)
@@ -143,6 +144,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(4670), added: 7145, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Abstentions` (r:1 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Commitments` (r:11 w:11)
+	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Verification::Params` (r:1 w:0)
+	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:11 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
@@ -157,8 +162,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::OffencesInSession` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Params` (r:1 w:0)
 	/// Proof: `Staking::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
-	/// Storage: `Verification::Commitments` (r:11 w:11)
-	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `InferenceJobs::PendingJobs` (r:1 w:1)
 	/// Proof: `InferenceJobs::PendingJobs` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `InferenceJobs::RunningJobsOfModel` (r:1 w:1)
@@ -169,18 +172,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[4, 4096]`.
 	fn tally(c: u32, b: u32, ) -> Weight {
 		// Proof size: measured `0 + b * (10 ±0) + c * (4448 ±0)`, estimated `8135 + c * (265021 ±0)`.
-		// Minimum execution time: 2_223_973_000 picoseconds.
-		Weight::from_parts(2_232_386_000, 8135)
-			.saturating_add(Weight::from_parts(351_217_303, 0).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(264_077, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(18))
+		// Minimum execution time: 254_840_000 picoseconds.
+		Weight::from_parts(266_591_000, 8135)
+			.saturating_add(Weight::from_parts(324_372_868, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(284_930, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(19))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(13))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(c.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(c.into()))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Disputes` (r:1 w:0)
@@ -189,14 +192,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `l` is `[1, 4]`.
 	fn authorize_settle(l: u32, ) -> Weight {
-		// Proof size: measured `1261`, estimated `531032`.
-		// Minimum execution time: 19_749_107_000 picoseconds.
-		Weight::from_parts(2_097_818_006, 531032)
-			.saturating_add(Weight::from_parts(20_402_443_118, 0).saturating_mul(l.into()))
+		// Proof size: measured `1265`, estimated `531032`.
+		// Minimum execution time: 4_428_009_000 picoseconds.
+		Weight::from_parts(4_553_939_000, 531032)
+			.saturating_add(Weight::from_parts(2_919_161_339, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 	}
 	/// Storage: `Verification::Rounds` (r:1 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Disputes` (r:1 w:1)
@@ -205,10 +208,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `l` is `[1, 4]`.
 	fn settle(l: u32, ) -> Weight {
-		// Proof size: measured `1261`, estimated `531032`.
-		// Minimum execution time: 19_059_408_000 picoseconds.
-		Weight::from_parts(20_256_281_000, 531032)
-			.saturating_add(Weight::from_parts(14_250_693_798, 0).saturating_mul(l.into()))
+		// Proof size: measured `1265`, estimated `531032`.
+		// Minimum execution time: 4_443_160_000 picoseconds.
+		Weight::from_parts(4_610_376_000, 531032)
+			.saturating_add(Weight::from_parts(3_272_721_787, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -218,62 +221,62 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	fn on_initialize_idle() -> Weight {
 		// Proof size: measured `32`, estimated `3494`.
-		// Minimum execution time: 98_595_000 picoseconds.
-		Weight::from_parts(125_820_000, 3494)
+		// Minimum execution time: 8_809_000 picoseconds.
+		Weight::from_parts(10_884_000, 3494)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Rounds` (r:256 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Commitments` (r:256 w:0)
 	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Abstentions` (r:256 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn authorize_commit_batch(n: u32, ) -> Weight {
-		// Proof size: measured `979 + n * (51 ±0)`, estimated `4446 + n * (3744 ±0)`.
-		// Minimum execution time: 430_794_000 picoseconds.
-		Weight::from_parts(1_279_458_787, 4446)
-			.saturating_add(Weight::from_parts(105_181_823, 0).saturating_mul(n.into()))
+		// Proof size: measured `983 + n * (51 ±0)`, estimated `4450 + n * (3748 ±0)`.
+		// Minimum execution time: 100_983_000 picoseconds.
+		Weight::from_parts(235_666_018, 4450)
+			.saturating_add(Weight::from_parts(14_148_694, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3748).saturating_mul(n.into()))
 	}
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Rounds` (r:256 w:256)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Commitments` (r:256 w:256)
 	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Abstentions` (r:256 w:0)
 	/// Proof: `Verification::Abstentions` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn commit_batch(n: u32, ) -> Weight {
-		// Proof size: measured `979 + n * (51 ±0)`, estimated `4446 + n * (3744 ±0)`.
-		// Minimum execution time: 510_922_000 picoseconds.
-		Weight::from_parts(963_586_351, 4446)
-			.saturating_add(Weight::from_parts(169_491_047, 0).saturating_mul(n.into()))
+		// Proof size: measured `983 + n * (51 ±0)`, estimated `4450 + n * (3748 ±0)`.
+		// Minimum execution time: 116_225_000 picoseconds.
+		Weight::from_parts(137_374_422, 4450)
+			.saturating_add(Weight::from_parts(21_249_604, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3748).saturating_mul(n.into()))
 	}
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Rounds` (r:256 w:0)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Commitments` (r:256 w:0)
 	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Reveals` (r:256 w:0)
 	/// Proof: `Verification::Reveals` (`max_values`: None, `max_size`: Some(262546), added: 265021, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn authorize_reveal_batch(n: u32, ) -> Weight {
-		// Proof size: measured `446 + n * (154 ±0)`, estimated `3915 + n * (265021 ±0)`.
-		// Minimum execution time: 392_644_000 picoseconds.
-		Weight::from_parts(782_478_941, 3915)
-			.saturating_add(Weight::from_parts(159_087_218, 0).saturating_mul(n.into()))
+		// Proof size: measured `450 + n * (154 ±0)`, estimated `3919 + n * (265021 ±0)`.
+		// Minimum execution time: 94_839_000 picoseconds.
+		Weight::from_parts(58_080_056, 3919)
+			.saturating_add(Weight::from_parts(19_724_816, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
@@ -281,7 +284,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Session::NextKeys` (r:1 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Verification::Rounds` (r:256 w:256)
-	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1269), added: 3744, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Rounds` (`max_values`: None, `max_size`: Some(1273), added: 3748, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Commitments` (r:256 w:0)
 	/// Proof: `Verification::Commitments` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Reveals` (r:256 w:256)
@@ -290,102 +293,114 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::DueRounds` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn reveal_batch(n: u32, ) -> Weight {
-		// Proof size: measured `446 + n * (154 ±0)`, estimated `3915 + n * (265021 ±0)`.
-		// Minimum execution time: 607_156_000 picoseconds.
-		Weight::from_parts(184_968_083, 3915)
-			.saturating_add(Weight::from_parts(298_049_569, 0).saturating_mul(n.into()))
+		// Proof size: measured `450 + n * (154 ±0)`, estimated `3919 + n * (265021 ±0)`.
+		// Minimum execution time: 118_537_000 picoseconds.
+		Weight::from_parts(120_474_000, 3919)
+			.saturating_add(Weight::from_parts(39_974_755, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
+	}
+	/// Storage: `Verification::Params` (r:0 w:1)
+	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	fn set_params() -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 8_078_000 picoseconds.
+		Weight::from_parts(10_627_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mock runtimes in tests.
 impl WeightInfo for () {
 	fn authorize_commit() -> Weight {
-		Weight::from_parts(395_119_000, 4734)
+		Weight::from_parts(108_865_000, 4738)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn authorize_reveal(b: u32, ) -> Weight {
-		Weight::from_parts(494_580_979, 266011)
-			.saturating_add(Weight::from_parts(183_287, 0).saturating_mul(b.into()))
+		Weight::from_parts(115_364_121, 266011)
+			.saturating_add(Weight::from_parts(25_014, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn commit() -> Weight {
-		Weight::from_parts(595_998_000, 4734)
+		Weight::from_parts(132_559_000, 4738)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn authorize_abstain() -> Weight {
-		Weight::from_parts(430_908_000, 4734)
+		Weight::from_parts(103_663_000, 4738)
 			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn abstain() -> Weight {
-		Weight::from_parts(582_732_000, 4734)
+		Weight::from_parts(124_466_000, 4738)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn reveal(b: u32, ) -> Weight {
-		Weight::from_parts(676_287_374, 266011)
-			.saturating_add(Weight::from_parts(150_446, 0).saturating_mul(b.into()))
+		Weight::from_parts(130_134_353, 266011)
+			.saturating_add(Weight::from_parts(25_663, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn tally(c: u32, b: u32, ) -> Weight {
-		Weight::from_parts(2_232_386_000, 8135)
-			.saturating_add(Weight::from_parts(351_217_303, 0).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(264_077, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(18))
+		Weight::from_parts(266_591_000, 8135)
+			.saturating_add(Weight::from_parts(324_372_868, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(284_930, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(19))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(13))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(c.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(c.into()))
 	}
 	fn authorize_settle(l: u32, ) -> Weight {
-		Weight::from_parts(2_097_818_006, 531032)
-			.saturating_add(Weight::from_parts(20_402_443_118, 0).saturating_mul(l.into()))
+		Weight::from_parts(4_553_939_000, 531032)
+			.saturating_add(Weight::from_parts(2_919_161_339, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 	}
 	fn settle(l: u32, ) -> Weight {
-		Weight::from_parts(20_256_281_000, 531032)
-			.saturating_add(Weight::from_parts(14_250_693_798, 0).saturating_mul(l.into()))
+		Weight::from_parts(4_610_376_000, 531032)
+			.saturating_add(Weight::from_parts(3_272_721_787, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn on_initialize_idle() -> Weight {
-		Weight::from_parts(125_820_000, 3494)
+		Weight::from_parts(10_884_000, 3494)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn authorize_commit_batch(n: u32, ) -> Weight {
-		Weight::from_parts(1_279_458_787, 4446)
-			.saturating_add(Weight::from_parts(105_181_823, 0).saturating_mul(n.into()))
+		Weight::from_parts(235_666_018, 4450)
+			.saturating_add(Weight::from_parts(14_148_694, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3748).saturating_mul(n.into()))
 	}
 	fn commit_batch(n: u32, ) -> Weight {
-		Weight::from_parts(963_586_351, 4446)
-			.saturating_add(Weight::from_parts(169_491_047, 0).saturating_mul(n.into()))
+		Weight::from_parts(137_374_422, 4450)
+			.saturating_add(Weight::from_parts(21_249_604, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3744).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3748).saturating_mul(n.into()))
 	}
 	fn authorize_reveal_batch(n: u32, ) -> Weight {
-		Weight::from_parts(782_478_941, 3915)
-			.saturating_add(Weight::from_parts(159_087_218, 0).saturating_mul(n.into()))
+		Weight::from_parts(58_080_056, 3919)
+			.saturating_add(Weight::from_parts(19_724_816, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
 	}
 	fn reveal_batch(n: u32, ) -> Weight {
-		Weight::from_parts(184_968_083, 3915)
-			.saturating_add(Weight::from_parts(298_049_569, 0).saturating_mul(n.into()))
+		Weight::from_parts(120_474_000, 3919)
+			.saturating_add(Weight::from_parts(39_974_755, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 265021).saturating_mul(n.into()))
+	}
+	fn set_params() -> Weight {
+		Weight::from_parts(10_627_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 }

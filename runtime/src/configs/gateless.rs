@@ -76,9 +76,10 @@ pub const MAX_ESCALATIONS: u8 = 2;
 pub const MAX_REPLICAS: u32 = 5;
 /// The largest (escalated) committee: `2 × 5 + 1`.
 pub const MAX_COMMITTEE: u32 = 2 * MAX_REPLICAS + 1;
-/// The most jobs one batch of an executor's commits or reveals covers: more than the jobs one
-/// validator can be assigned in a block (`MaxJobsPerBlock`); offchain workers also split reveal
-/// batches by size ([`crate::offchain::MAX_REVEAL_BATCH_BYTES`]).
+/// The most jobs one batch of an executor's commits or reveals covers: as many as the jobs one
+/// validator can be assigned in a block (`MaxJobsPerBlock`); offchain workers split larger duties
+/// into several batches, and reveal batches by size
+/// ([`crate::offchain::MAX_REVEAL_BATCH_BYTES`]).
 pub const MAX_DUTY_BATCH: u32 = 256;
 /// Blocks until a running job expires: ten minutes, more than the three rounds a job can take
 /// (checked in the runtime tests), so expiry only catches jobs that a stalled hook left behind.
@@ -131,15 +132,15 @@ impl pallet_inference_jobs::Config for Runtime {
 	/// The first committee and two escalated ones.
 	type MaxExecutorsPerJob = ConstU32<{ MAX_REPLICAS + 2 * MAX_COMMITTEE }>;
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
-	/// With batched duties, block weight allows about 160 jobs per block at the weights measured
-	/// on a debug node (`BENCHMARKS.md`, part 6); the jobs hook's worst case at 128 is under a
-	/// tenth of a block.
-	type MaxJobsPerBlock = ConstU32<128>;
+	/// With batched duties and the weights of a release node, a block's weight holds several
+	/// hundred jobs (`BENCHMARKS.md`, part 6); the jobs hook's worst case at 256 is a few
+	/// percent of a block.
+	type MaxJobsPerBlock = ConstU32<256>;
 	/// A full `submit_jobs` is charged 64 draws over `MaxValidators`: under half a block.
 	type MaxJobsPerCall = ConstU32<64>;
 	/// What a full block of jobs keeps in flight per validator for four blocks (a job is verified
 	/// two blocks after its inclusion, three across a session rotation).
-	type MaxPendingPerValidator = ConstU32<512>;
+	type MaxPendingPerValidator = ConstU32<1024>;
 	type JobTtl = ConstU32<JOB_TTL>;
 	/// Results stay readable for an hour after the job's deadline.
 	type ResultRetention = ConstU32<HOURS>;
@@ -151,10 +152,18 @@ impl pallet_inference_jobs::Config for Runtime {
 parameter_types! {
 	/// Two thirds, rounded down so that 2 of 3 is enough.
 	pub const VerificationQuorum: Perbill = Perbill::from_parts(666_666_666);
-	/// A dissenter loses 1 % of its bond (100 GATE of the genesis bond).
-	pub const DissentSlash: Perbill = Perbill::from_percent(1);
-	/// An executor that does not reveal loses 0.1 % of its bond.
-	pub const NoShowSlash: Perbill = Perbill::from_perthousand(1);
+	/// Until governance sets others: a dissenter loses 1 % of its bond (100 GATE of the genesis
+	/// bond); an executor that committed and withheld its output 2 % (withholding also delays the
+	/// job, and must never be cheaper than dissenting); one that neither committed nor abstained
+	/// 0.1 % (it learnt nothing of the others' outputs: this prices an absence).
+	pub const DefaultVerificationParams: pallet_result_verification::VerificationParams =
+		pallet_result_verification::VerificationParams {
+			dissent_slash: Perbill::from_percent(1),
+			withhold_slash: Perbill::from_percent(2),
+			no_show_slash: Perbill::from_perthousand(1),
+		};
+	/// No single penalty may take more than a tenth of a bond, whatever governance votes.
+	pub const MaxSlash: Perbill = Perbill::from_percent(10);
 	/// Executors' duties go before ordinary transactions.
 	pub const DutyPriority: u64 = u64::MAX / 2;
 	/// A quarter of a block for the rounds that reach their deadline. The hook weighs each round
@@ -177,8 +186,10 @@ impl pallet_result_verification::Config for Runtime {
 	type Quorum = VerificationQuorum;
 	type MaxEscalations = ConstU8<MAX_ESCALATIONS>;
 	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
-	type DissentSlash = DissentSlash;
-	type NoShowSlash = NoShowSlash;
+	type DefaultParams = DefaultVerificationParams;
+	type MaxSlash = MaxSlash;
+	/// Root or two thirds of the Council.
+	type AdminOrigin = crate::configs::GovernanceOrigin;
 	type MaxTallyWeight = MaxTallyWeight;
 	type DutyPriority = DutyPriority;
 	type MaxDutyBatch = ConstU32<MAX_DUTY_BATCH>;

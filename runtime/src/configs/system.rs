@@ -5,7 +5,9 @@ use frame_support::{
 	dispatch::DispatchClass,
 	parameter_types,
 	weights::{
-		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		constants::{
+			BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND,
+		},
 		Weight,
 	},
 };
@@ -23,6 +25,13 @@ use crate::{
 /// transactions and the block's own hooks.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
+/// Operational transactions, above all validators' duties (commits, reveals, abstentions,
+/// settlements, attestations, all fee-free), may fill at most this share of a block's weight and
+/// may only join a block that is still below this share of its length: their own budget, so that
+/// a flood of duties (or of hostile models' outputs) cannot crowd users out. Users keep at least
+/// `1 - DUTY_RATIO - hooks` of the weight and `(NORMAL_DISPATCH_RATIO - DUTY_RATIO)` of the length.
+pub const DUTY_RATIO: Perbill = Perbill::from_percent(40);
+
 /// Two seconds of the six-second block are for execution: the rest is for propagation and import.
 const MAXIMUM_BLOCK_REF_TIME: u64 = 2 * WEIGHT_REF_TIME_PER_SECOND;
 
@@ -33,14 +42,41 @@ const MAXIMUM_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = crate::BLOCK_HASH_COUNT;
 	pub const Version: RuntimeVersion = VERSION;
-	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
-		Weight::from_parts(MAXIMUM_BLOCK_REF_TIME, u64::MAX),
-		NORMAL_DISPATCH_RATIO,
-	);
+	/// Normal transactions up to 75 % of the block and never past it; operational ones up to
+	/// `DUTY_RATIO`, of which the 25 % that normal ones cannot use is theirs even in a block full
+	/// of users' transactions. (The builder takes the largest class total as the block's, so the
+	/// two seconds are set afterwards.)
+	pub RuntimeBlockWeights: BlockWeights = {
+		let max_block = Weight::from_parts(MAXIMUM_BLOCK_REF_TIME, u64::MAX);
+		let initialization = Perbill::from_percent(10) * max_block;
+		let largest = |total: Weight| {
+			Some(total.saturating_sub(initialization).saturating_sub(ExtrinsicBaseWeight::get()))
+		};
+		let mut weights = BlockWeights::builder()
+			.base_block(BlockExecutionWeight::get())
+			.for_class(DispatchClass::all(), |weights| {
+				weights.base_extrinsic = ExtrinsicBaseWeight::get();
+			})
+			.for_class(DispatchClass::Normal, |weights| {
+				weights.max_total = Some(NORMAL_DISPATCH_RATIO * max_block);
+				weights.max_extrinsic = largest(NORMAL_DISPATCH_RATIO * max_block);
+			})
+			.for_class(DispatchClass::Operational, |weights| {
+				weights.max_total = Some(DUTY_RATIO * max_block);
+				weights.max_extrinsic = largest(DUTY_RATIO * max_block);
+				weights.reserved = Some(max_block.saturating_sub(NORMAL_DISPATCH_RATIO * max_block));
+			})
+			.build_or_panic();
+		weights.max_block = max_block;
+		weights.validate().expect("the block's weights are consistent")
+	};
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(MAXIMUM_BLOCK_LENGTH)
 		.modify_max_length_for_class(DispatchClass::Normal, |max| {
 			*max = NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_LENGTH
+		})
+		.modify_max_length_for_class(DispatchClass::Operational, |max| {
+			*max = DUTY_RATIO * MAXIMUM_BLOCK_LENGTH
 		})
 		.build();
 	pub const SS58Prefix: u16 = token::SS58_PREFIX;

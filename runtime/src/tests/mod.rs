@@ -193,6 +193,11 @@ fn a_job_with_the_largest_inputs_fits_a_transaction_and_a_full_reveal_fits_besid
 	assert!(inline * MAX_MODEL_TENSORS <= MAX_INLINE_BYTES);
 	let call_bound = InputTensors::max_encoded_len() + 1024;
 	assert!(call_bound + OutputTensors::max_encoded_len() + 1024 < normal_length as usize);
+	// A reveal is a duty: it joins a block only below the duties' share of its length.
+	let duty_length = *crate::configs::RuntimeBlockLength::get()
+		.max
+		.get(frame_support::dispatch::DispatchClass::Operational);
+	assert!(OutputTensors::max_encoded_len() + 1024 < duty_length as usize);
 }
 
 #[test]
@@ -322,7 +327,8 @@ mod job_flow {
 	use super::*;
 	use crate::{
 		configs::{
-			DissentSlash, COMMIT_WINDOW, DISPUTE_WINDOW, JOB_TTL, MAX_ESCALATIONS, REVEAL_WINDOW,
+			DefaultVerificationParams, COMMIT_WINDOW, DISPUTE_WINDOW, JOB_TTL, MAX_ESCALATIONS,
+			REVEAL_WINDOW,
 		},
 		token::UNIT,
 		Executive, InferenceJobs, ModelRegistry, RuntimeCall, RuntimeOrigin, System,
@@ -353,23 +359,27 @@ mod job_flow {
 		)
 	}
 
-	/// A general transaction: no signer, no fee; `AuthorizeCall` lets the call's own
-	/// authorization decide.
-	fn general(call: pallet_result_verification::Call<Runtime>) -> UncheckedExtrinsic {
-		let extension: crate::TxExtension = (
+	/// The runtime's transaction extensions: immortal, no tip, no metadata hash.
+	fn extension(nonce: u32) -> crate::TxExtension {
+		(
 			frame_system::AuthorizeCall::new(),
 			frame_system::CheckNonZeroSender::new(),
 			frame_system::CheckSpecVersion::new(),
 			frame_system::CheckTxVersion::new(),
 			frame_system::CheckGenesis::new(),
 			frame_system::CheckEra::from(Era::Immortal),
-			frame_system::CheckNonce::from(0),
+			frame_system::CheckNonce::from(nonce),
 			frame_system::CheckWeight::new(),
 			pallet_transaction_payment::ChargeTransactionPayment::from(0),
 			frame_metadata_hash_extension::CheckMetadataHash::new(false),
 			frame_system::WeightReclaim::new(),
-		);
-		UncheckedExtrinsic::new_transaction(RuntimeCall::Verification(call), extension)
+		)
+	}
+
+	/// A general transaction: no signer, no fee; `AuthorizeCall` lets the call's own
+	/// authorization decide.
+	fn general(call: pallet_result_verification::Call<Runtime>) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_transaction(RuntimeCall::Verification(call), extension(0))
 	}
 
 	fn start_block(number: u32) {
@@ -381,6 +391,47 @@ mod job_flow {
 			parent,
 			Default::default(),
 		));
+	}
+
+	/// Registers a model of `owner` (one input `[batch, 64]`, one output `[batch, 3]`) and
+	/// activates it with Alice's and Bob's attestations: model 0 on a fresh chain.
+	fn register_active_model(
+		owner: &crate::AccountId,
+		determinism: Determinism,
+		price: crate::Balance,
+	) {
+		let (alice, bob) = (Sr25519Keyring::Alice, Sr25519Keyring::Bob);
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(owner.clone()),
+			b"digits".to_vec().try_into().unwrap(),
+			b"1.0.0".to_vec().try_into().unwrap(),
+			sp_core::H256::repeat_byte(7),
+			10_000,
+			pallet_model_registry::ModelSource::Uris(
+				vec![b"https://models.example/digits.onnx".to_vec().try_into().unwrap()]
+					.try_into()
+					.unwrap()
+			),
+			Box::new(ModelSignature {
+				inputs: vec![spec("image", vec![Dim::Dynamic, Dim::Fixed(64)])].try_into().unwrap(),
+				outputs: vec![spec("scores", vec![Dim::Dynamic, Dim::Fixed(3)])]
+					.try_into()
+					.unwrap(),
+				symbols: Default::default(),
+			}),
+			determinism,
+			price,
+			Default::default(),
+			None,
+			Default::default(),
+		));
+		for validator in [alice, bob] {
+			assert_ok!(ModelRegistry::attest_model(
+				RuntimeOrigin::signed(validator.to_account_id()),
+				0,
+				Verdict::Loads
+			));
+		}
 	}
 
 	fn salt(who: Sr25519Keyring) -> [u8; 32] {
@@ -425,8 +476,123 @@ mod job_flow {
 			items,
 			signature: sp_core::sr25519::Signature::from_raw([0; 64]).into(),
 		});
-		let weight = reveal.get_dispatch_info().total_weight();
+		// Duties are operational: they have their own, smaller share of the block.
+		let info = reveal.get_dispatch_info();
+		assert_eq!(info.class, DispatchClass::Operational);
+		let max = crate::configs::RuntimeBlockWeights::get()
+			.get(DispatchClass::Operational)
+			.max_extrinsic
+			.expect("an operational-class limit");
+		let weight = info.total_weight();
 		assert!(weight.all_lte(max), "{weight:?} above {max:?}");
+	}
+
+	/// A transaction signed by `who` with `nonce`, as a wallet would send it.
+	fn signed(who: Sr25519Keyring, nonce: u32, call: RuntimeCall) -> UncheckedExtrinsic {
+		let extension = extension(nonce);
+		let payload = crate::SignedPayload::new(call.clone(), extension.clone()).unwrap();
+		let signature = payload.using_encoded(|bytes| who.pair().sign(bytes));
+		UncheckedExtrinsic::new_signed(
+			call,
+			sp_runtime::MultiAddress::Id(who.to_account_id()),
+			signature.into(),
+			extension,
+		)
+	}
+
+	/// Validators' duties are operational transactions with a budget of their own
+	/// (`DUTY_RATIO` of the block's weight, and only while the block is below that share of its
+	/// length): once duties have used it, the next duty waits for another block
+	/// (`ExhaustsResources`: the block builder skips it and the pool keeps it), and users'
+	/// transfers and job submissions still go in.
+	#[test]
+	fn a_block_full_of_duties_still_takes_users_transactions() {
+		use frame_support::dispatch::DispatchClass;
+		let (eve, ferdie) = (Sr25519Keyring::Eve, Sr25519Keyring::Ferdie);
+		build_with_three_validators().execute_with(|| {
+			start_block(1);
+			register_active_model(&Sr25519Keyring::Dave.to_account_id(), Determinism::Exact, UNIT);
+			let input = || {
+				let input = Tensor::<1024> {
+					dtype: DType::F32,
+					shape: vec![1, 64].try_into().unwrap(),
+					data: vec![0u8; 256].try_into().unwrap(),
+				};
+				InputTensors::new(vec![input.into_inline().unwrap()]).unwrap()
+			};
+			let max_fee = 10 * UNIT;
+			assert_ok!(InferenceJobs::submit_job(
+				RuntimeOrigin::signed(eve.to_account_id()),
+				0,
+				input(),
+				Some(3),
+				max_fee
+			));
+			let executor =
+				pallet_inference_jobs::Jobs::<Runtime>::get(0).unwrap().executors[0].clone();
+			let who = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+				.into_iter()
+				.find(|who| who.to_account_id() == executor)
+				.unwrap();
+			let commitment = sp_core::H256::repeat_byte(3);
+			let commit = || {
+				let payload = crate::Verification::commit_payload(0, 0, &executor, &commitment);
+				general(pallet_result_verification::Call::commit {
+					job: 0,
+					executor: executor.clone(),
+					commitment,
+					signature: who.pair().sign(&payload).into(),
+				})
+			};
+			let transfer = |nonce| {
+				signed(
+					eve,
+					nonce,
+					RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+						dest: ferdie.to_account_id().into(),
+						value: UNIT,
+					}),
+				)
+			};
+			let submission = |nonce| {
+				signed(
+					eve,
+					nonce,
+					RuntimeCall::InferenceJobs(pallet_inference_jobs::Call::submit_job {
+						model: 0,
+						inputs: input(),
+						replicas: Some(3),
+						max_fee,
+					}),
+				)
+			};
+			let exhausted =
+				Err(TransactionValidityError::Invalid(InvalidTransaction::ExhaustsResources));
+
+			// Duties have used their share of the block's weight.
+			let weights = crate::configs::RuntimeBlockWeights::get();
+			let budget = weights.get(DispatchClass::Operational).max_total.unwrap();
+			assert_eq!(budget, crate::configs::DUTY_RATIO * weights.max_block);
+			System::register_extra_weight_unchecked(budget, DispatchClass::Operational);
+			assert_eq!(Executive::apply_extrinsic(commit()), exhausted);
+			assert_ok!(Executive::apply_extrinsic(transfer(0)).expect("room for a transfer"));
+			assert_ok!(Executive::apply_extrinsic(submission(1)).expect("room for a job"));
+			assert_eq!(pallet_inference_jobs::NextJobId::<Runtime>::get(), 2);
+
+			// A new block; duties have filled their share of its length.
+			start_block(2);
+			let length = crate::configs::RuntimeBlockLength::get();
+			let duty_length = *length.max.get(DispatchClass::Operational);
+			assert_eq!(duty_length, crate::configs::DUTY_RATIO * 5 * 1024 * 1024);
+			frame_system::BlockSize::<Runtime>::put(duty_length);
+			assert_eq!(Executive::apply_extrinsic(commit()), exhausted);
+			assert_ok!(Executive::apply_extrinsic(transfer(2)).expect("room for a transfer"));
+			assert_ok!(Executive::apply_extrinsic(submission(3)).expect("room for a job"));
+
+			// Without the duties, the commit goes in.
+			start_block(3);
+			assert_ok!(Executive::apply_extrinsic(commit()).expect("a valid commit"));
+		});
 	}
 
 	#[test]
@@ -449,39 +615,7 @@ mod job_flow {
 				abs: FixedU64::from_rational(1, 10_000),
 				rel: Default::default(),
 			};
-			assert_ok!(ModelRegistry::register_model(
-				RuntimeOrigin::signed(owner.clone()),
-				b"digits".to_vec().try_into().unwrap(),
-				b"1.0.0".to_vec().try_into().unwrap(),
-				sp_core::H256::repeat_byte(7),
-				10_000,
-				pallet_model_registry::ModelSource::Uris(
-					vec![b"https://models.example/digits.onnx".to_vec().try_into().unwrap()]
-						.try_into()
-						.unwrap()
-				),
-				Box::new(ModelSignature {
-					inputs: vec![spec("image", vec![Dim::Dynamic, Dim::Fixed(64)])]
-						.try_into()
-						.unwrap(),
-					outputs: vec![spec("scores", vec![Dim::Dynamic, Dim::Fixed(3)])]
-						.try_into()
-						.unwrap(),
-					symbols: Default::default(),
-				}),
-				determinism,
-				price,
-				Default::default(),
-				None,
-				Default::default(),
-			));
-			for validator in [alice, bob] {
-				assert_ok!(ModelRegistry::attest_model(
-					RuntimeOrigin::signed(validator.to_account_id()),
-					0,
-					Verdict::Loads
-				));
-			}
+			register_active_model(&owner, determinism, price);
 
 			let input = Tensor::<1024> {
 				dtype: DType::F32,
@@ -606,7 +740,8 @@ mod job_flow {
 			assert_eq!(Balances::free_balance(alice.to_account_id()), free_before[0] + fee);
 			assert_eq!(Balances::free_balance(bob.to_account_id()), free_before[1] + fee);
 			assert_eq!(Balances::free_balance(charlie.to_account_id()), free_before[2]);
-			let slash = DissentSlash::get() * crate::genesis_config_presets::GENESIS_VALIDATOR_BOND;
+			let slash = DefaultVerificationParams::get().dissent_slash
+				* crate::genesis_config_presets::GENESIS_VALIDATOR_BOND;
 			assert_eq!(
 				pallet_validator_staking::Ledgers::<Runtime>::get(charlie.to_account_id())
 					.unwrap()
@@ -656,12 +791,14 @@ fn the_largest_dispute_proof_fits_in_a_block() {
 		signature: Decode::decode(&mut &[0u8; 64][..]).unwrap(),
 	});
 	let weights = <Runtime as frame_system::Config>::BlockWeights::get();
-	let normal = weights.get(DispatchClass::Normal);
-	let weight = call.get_dispatch_info().total_weight();
-	assert!(weight.all_lt(normal.max_extrinsic.unwrap()), "{weight:?} does not fit in a block");
+	let info = call.get_dispatch_info();
+	assert_eq!(info.class, DispatchClass::Operational, "a duty");
+	let duties = weights.get(DispatchClass::Operational);
+	let weight = info.total_weight();
+	assert!(weight.all_lt(duties.max_extrinsic.unwrap()), "{weight:?} does not fit in a block");
 	let length = codec::Encode::encoded_size(&call) as u32;
 	let max_length = *<Runtime as frame_system::Config>::BlockLength::get()
 		.max
-		.get(DispatchClass::Normal);
+		.get(DispatchClass::Operational);
 	assert!(length < max_length, "{length} bytes do not fit in a block");
 }
