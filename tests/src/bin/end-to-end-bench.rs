@@ -194,6 +194,8 @@ struct BlockStats {
 	length_bytes: usize,
 	/// Normal-class weight (ref time) used, against the normal-class limit.
 	normal_weight_percent: f64,
+	/// Operational-class weight (validators' duties) used, against the duties' budget.
+	duty_weight_percent: f64,
 	/// Mandatory-class weight (hooks and inherents), against the whole block's limit: a session
 	/// rotation counts the whole block (`pallet_session`), leaving no room for transactions.
 	mandatory_weight_percent: f64,
@@ -220,6 +222,8 @@ type Records = Vec<frame_system::EventRecord<RuntimeEvent, H256>>;
 struct WeightLimits {
 	/// What normal transactions may take.
 	normal: u64,
+	/// What operational transactions (duties) may take.
+	duties: u64,
 	/// The whole block, which mandatory work may fill.
 	block: u64,
 }
@@ -227,11 +231,12 @@ struct WeightLimits {
 impl WeightLimits {
 	fn of_runtime() -> Self {
 		let weights = RuntimeBlockWeights::get();
-		let normal = weights
-			.get(frame_support::dispatch::DispatchClass::Normal)
-			.max_total
-			.unwrap_or(weights.max_block);
-		Self { normal: normal.ref_time().max(1), block: weights.max_block.ref_time().max(1) }
+		let limit = |class| weights.get(class).max_total.unwrap_or(weights.max_block).ref_time();
+		Self {
+			normal: limit(frame_support::dispatch::DispatchClass::Normal).max(1),
+			duties: limit(frame_support::dispatch::DispatchClass::Operational).max(1),
+			block: weights.max_block.ref_time().max(1),
+		}
 	}
 }
 
@@ -289,6 +294,9 @@ async fn follow_block(
 		normal_weight_percent: 100.0
 			* weight.get(frame_support::dispatch::DispatchClass::Normal).ref_time() as f64
 			/ limits.normal as f64,
+		duty_weight_percent: 100.0
+			* weight.get(frame_support::dispatch::DispatchClass::Operational).ref_time() as f64
+			/ limits.duties as f64,
 		mandatory_weight_percent: 100.0
 			* weight.get(frame_support::dispatch::DispatchClass::Mandatory).ref_time() as f64
 			/ limits.block as f64,
@@ -438,6 +446,7 @@ struct LoadResult {
 	extrinsics_per_block_max: usize,
 	extrinsics_per_block_mean: f64,
 	normal_weight_percent_max: f64,
+	duty_weight_percent_max: f64,
 	length_percent_max: f64,
 	pool_max: usize,
 	/// `substrate_proposer_end_proposal_reason` of the three nodes during the load.
@@ -639,6 +648,10 @@ impl Bench {
 				.iter()
 				.map(|b| b.normal_weight_percent)
 				.fold(0.0, f64::max),
+			duty_weight_percent_max: load_blocks
+				.iter()
+				.map(|b| b.duty_weight_percent)
+				.fold(0.0, f64::max),
 			length_percent_max: load_blocks
 				.iter()
 				.map(|b| 100.0 * b.length_bytes as f64 / f64::from(max_length.max(1)))
@@ -665,7 +678,8 @@ fn print_table(results: &[LoadResult]) {
 	println!(
 		"| jobs/block | offered/min | opened | verified | failed in block | verified/min | \
 		 latency blocks (median, p95) | latency s (median, p95) | last commit, reveal (blocks) | \
-		 tx/block (mean, max) | weight % max | length % max | pool max | proposer stopped |"
+		 tx/block (mean, max) | weight % max (normal, duties) | length % max | pool max | \
+		 proposer stopped |"
 	);
 	println!("|{}", " --- |".repeat(14));
 	for r in results {
@@ -681,7 +695,7 @@ fn print_table(results: &[LoadResult]) {
 			.map(|(reason, count)| format!("{count} {reason}"))
 			.collect();
 		println!(
-			"| {} | {:.1} | {} | {} | {} | {:.1} | {}, {} | {}, {} | {}, {} | {:.1}, {} | {:.1} | {:.1} | {} | {} |",
+			"| {} | {:.1} | {} | {} | {} | {:.1} | {}, {} | {}, {} | {}, {} | {:.1}, {} | {:.1}, {:.1} | {:.1} | {} | {} |",
 			r.load,
 			r.offered_per_minute,
 			r.jobs_opened,
@@ -697,6 +711,7 @@ fn print_table(results: &[LoadResult]) {
 			r.extrinsics_per_block_mean,
 			r.extrinsics_per_block_max,
 			r.normal_weight_percent_max,
+			r.duty_weight_percent_max,
 			r.length_percent_max,
 			r.pool_max,
 			reasons.join(", "),
