@@ -455,16 +455,8 @@ pub mod pallet {
 			);
 			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
 			T::Verifier::close(job);
-			let committee = Self::committee(&info);
-			let share = Self::executor_share(&info, committee.len().saturated_into());
-			let mut paid = BalanceOf::<T>::zero();
-			let mut paid_each = share;
-			for executor in committee {
-				let amount = Self::pay(&info, executor, share);
-				paid = paid.saturating_add(amount);
-				paid_each = paid_each.min(amount);
-			}
-			let refunded = Self::refund_rest(&info, info.fee.escrow().saturating_sub(paid));
+			let (paid_each, refunded) =
+				Self::pay_executors_and_refund(&info, Self::committee(&info));
 			Self::end_job(job, &mut info, JobStatus::Cancelled);
 			Self::deposit_event(Event::JobCancelled { job, paid_each, refunded });
 			Ok(())
@@ -835,6 +827,24 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Pays each of `executors` its share of the job's pool ([`Self::executor_share`]) and returns
+	/// the rest of the escrow to the submitter; returns the least an executor was paid and what
+	/// was refunded.
+	fn pay_executors_and_refund(
+		info: &JobInfoOf<T>,
+		executors: &[T::AccountId],
+	) -> (BalanceOf<T>, BalanceOf<T>) {
+		let share = Self::executor_share(info, executors.len().saturated_into());
+		let mut paid = BalanceOf::<T>::zero();
+		let mut paid_each = share;
+		for executor in executors {
+			let amount = Self::pay(info, executor, share);
+			paid = paid.saturating_add(amount);
+			paid_each = paid_each.min(amount);
+		}
+		(paid_each, Self::refund_rest(info, info.fee.escrow().saturating_sub(paid)))
+	}
+
 	/// Returns `amount` of the job's escrow to its submitter; returns what was released.
 	fn refund_rest(info: &JobInfoOf<T>, amount: BalanceOf<T>) -> BalanceOf<T> {
 		T::Currency::release(
@@ -1087,12 +1097,7 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 	fn inputs_unavailable(job: JobId, reporters: Vec<T::AccountId>) -> DispatchResult {
 		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(!info.status.is_final(), Error::<T>::JobEnded);
-		let share = Self::executor_share(&info, reporters.len() as u32);
-		let mut paid = BalanceOf::<T>::zero();
-		for reporter in &reporters {
-			paid = paid.saturating_add(Self::pay(&info, reporter, share));
-		}
-		let refunded = Self::refund_rest(&info, info.fee.escrow().saturating_sub(paid));
+		let (_, refunded) = Self::pay_executors_and_refund(&info, &reporters);
 		let reason = FailureReason::InputUnavailable;
 		Self::end_job(job, &mut info, JobStatus::Failed(reason));
 		Self::deposit_event(Event::JobFailed { job, reason, refunded });
