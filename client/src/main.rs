@@ -141,12 +141,16 @@ enum ModelCommand {
 
 #[derive(Subcommand, Debug)]
 enum JobCommand {
-	/// The fee a job would hold now.
+	/// The fee a job would hold now, and its compute by the model's estimate.
 	Quote {
 		#[arg(long)]
 		model: u64,
 		#[arg(long)]
 		replicas: Option<u32>,
+		/// The shape of each input, in the model's declared order, e.g. `--shape 16,64`; the
+		/// model's example shapes when absent.
+		#[arg(long = "shape", value_name = "D,D,...")]
+		shapes: Vec<String>,
 	},
 	/// Submits inputs (`.json`, `.npy`, or a `.png` image) to a model.
 	Submit {
@@ -264,7 +268,12 @@ async fn model_command(
 				None => read_signature(&bytes, &examples)
 					.with_context(|| format!("cannot read the signature of {}", file.display()))?,
 			};
-			check_loads(&bytes, &signature)?;
+			let compute = check_loads(&bytes, &signature)?;
+			progress.say(&format!(
+				"it loads; compute per job: {} (validators estimate the same; executor fees \
+				 follow it)",
+				compute_text(compute.fixed, compute.per_element.to_float())
+			));
 			let determinism = determinism(&signature, exact, tolerance.as_deref())?;
 			let labels = match labels {
 				Some(path) => Some(
@@ -415,8 +424,23 @@ async fn job_command(
 	command: JobCommand,
 ) -> Result<()> {
 	match command {
-		JobCommand::Quote { model, replicas } => {
-			out.quote(&chain.quote(model, replicas, None).await?)
+		JobCommand::Quote { model, replicas, shapes } => {
+			let shapes = shapes
+				.iter()
+				.map(|shape| {
+					shape
+						.split(',')
+						.map(|size| {
+							size.trim().parse::<u32>().with_context(|| {
+								format!("--shape {shape}: `{size}` is not a dimension")
+							})
+						})
+						.collect::<Result<Vec<u32>>>()
+				})
+				.collect::<Result<Vec<_>>>()?;
+			let at_examples = shapes.is_empty();
+			let quote = chain.quote(model, replicas, (!at_examples).then_some(shapes)).await?;
+			out.quote(&quote, at_examples)
 		},
 		JobCommand::Submit {
 			model,
@@ -637,9 +661,13 @@ fn read_signature(bytes: &[u8], examples: &[String]) -> Result<types::Signature>
 	Ok(signature)
 }
 
-/// Loads the model at its example shapes and runs it once, as validators will before they attest
-/// it: a model that does not load gets tract's reason now, before any deposit is paid.
-fn check_loads(bytes: &[u8], signature: &types::Signature) -> Result<()> {
+/// Loads the model at its example shapes, estimates its compute and runs it once, as validators
+/// will before they attest it: a model that does not load gets tract's reason now, before any
+/// deposit is paid.
+fn check_loads(
+	bytes: &[u8],
+	signature: &types::Signature,
+) -> Result<gateless_primitives::model::ComputeCost> {
 	let declared =
 		gateless_rpc::convert::signature_from_json(signature).map_err(|error| anyhow!(error))?;
 	let examples: Vec<String> = signature
@@ -647,16 +675,30 @@ fn check_loads(bytes: &[u8], signature: &types::Signature) -> Result<()> {
 		.iter()
 		.map(|symbol| format!("{}={}", symbol.name, symbol.example))
 		.collect();
-	let plan =
-		gateless_inference_engine::Plan::load_example(bytes, &declared).map_err(|error| {
-			anyhow!(
-				"validators would reject this model: it does not load at the example sizes \
+	let (plan, compute) = gateless_inference_engine::Plan::load_example_with_compute(
+		bytes, &declared,
+	)
+	.map_err(|error| {
+		anyhow!(
+			"validators would reject this model: it does not load at the example sizes \
 			 {examples:?} (set them with --example NAME=SIZE): {error:?}"
-			)
-		})?;
+		)
+	})?;
 	plan.run_on_examples().map_err(|error| {
 		anyhow!("validators would reject this model: it does not run at {examples:?}: {error:?}")
-	})
+	})?;
+	Ok(compute)
+}
+
+/// A model's compute for the reader: its fixed operations and those per input element.
+fn compute_text(fixed: u64, per_element: f64) -> String {
+	if per_element == 0.0 {
+		format!("{fixed} operations")
+	} else if fixed == 0 {
+		format!("{per_element:.3} operations per input element")
+	} else {
+		format!("{fixed} operations + {per_element:.3} per input element")
+	}
 }
 
 /// `--exact`, `--tolerance ABS,REL`, or the default for the outputs' dtypes.
@@ -930,6 +972,9 @@ impl Output {
 				references.count, references.checked_by
 			);
 		}
+		if let Some(compute) = &model.compute {
+			println!("  compute      {}", compute_text(compute.fixed, compute.per_element));
+		}
 		Ok(())
 	}
 
@@ -956,18 +1001,26 @@ impl Output {
 		Ok(())
 	}
 
-	fn quote(&self, quote: &types::Quote) -> Result<()> {
+	fn quote(&self, quote: &types::Quote, at_examples: bool) -> Result<()> {
 		if self.json {
 			return self.print_json(quote);
 		}
 		println!(
-			"{} = model {} + {} x {} per executor + data {} (at the model's example shapes)",
+			"{} = model {} + {} x {} per executor + data {}{}",
 			self.amount(&quote.total),
 			self.amount(&quote.model_price),
 			quote.replicas,
 			self.amount(&quote.executor_fee),
-			self.amount(&quote.data_fee)
+			self.amount(&quote.data_fee),
+			if at_examples { " (at the model's example shapes)" } else { "" }
 		);
+		match quote.operations {
+			Some(operations) => println!(
+				"the job's compute: {operations} operations by the model's attested estimate; \
+				 the executor fee follows it above the runtime's floor"
+			),
+			None => println!("the model has no compute estimate: the executor fee is the floor"),
+		}
 		Ok(())
 	}
 

@@ -27,7 +27,7 @@ use gateless_primitives::{
 		Abstention, HostTensor, InferenceError, InferenceOutput, InputTensor, InputTensors,
 		JobTensor, OutputRefs, TensorData, TensorListError,
 	},
-	model::{model_hash, AttestationFailure, DType, Determinism, Verdict},
+	model::{model_hash, AttestationFailure, ComputeCost, DType, Determinism, Verdict},
 };
 use sp_core::H256;
 use sp_runtime::BoundedVec;
@@ -301,15 +301,16 @@ impl Engine {
 		}
 	}
 
-	/// Has the worker load `model` from `bytes` at its example shapes (and run it there, to
-	/// attest it): `Ok` once its plan is there, or why not.
+	/// Has the worker load `model` from `bytes` at its example shapes (and run it there and
+	/// estimate its compute, to attest it): `Ok` once its plan is there, with the estimate when
+	/// asked, or why not.
 	fn load(
 		&self,
 		slot: &mut WorkerSlot,
 		model: &ModelRef,
 		bytes: Vec<u8>,
 		run_examples: bool,
-	) -> Result<(), AttestationFailure> {
+	) -> Result<Option<ComputeCost>, AttestationFailure> {
 		self.journal.begin(&model.hash)?;
 		let started = Instant::now();
 		let request = Request::Load {
@@ -326,16 +327,17 @@ impl Engine {
 			(Err(failure), LoadOutcome::OverLimits)
 		};
 		let (result, outcome) = match answer {
-			Ok(Response::Loaded(Ok(()))) => {
+			Ok(Response::Loaded(Ok(compute))) => {
 				self.journal.end(&model.hash);
 				slot.loads += 1;
 				log::info!(
 					target: "gateless::inference",
-					"model {:?} loaded and optimised in {} ms",
+					"model {:?} loaded and optimised in {} ms{}",
 					model.hash,
-					started.elapsed().as_millis()
+					started.elapsed().as_millis(),
+					compute.map_or(String::new(), |compute| format!(", compute {compute:?}"))
 				);
-				(Ok(()), LoadOutcome::Loaded)
+				(Ok(compute), LoadOutcome::Loaded)
 			},
 			Ok(Response::Loaded(Err(error @ LoadError::ResourceLimit(_)))) => {
 				fail_for_good(error.attestation_failure(), format!("{error:?}"))
@@ -388,7 +390,9 @@ impl Engine {
 			Err(failure) => return Verdict::Fails(failure),
 		};
 		match self.load(&mut self.worker(), model, bytes, true) {
-			Ok(()) => Verdict::Loads,
+			// A worker always estimates when it runs the examples; an answer without one (a worker
+			// of another version) is priced by the fee's floor.
+			Ok(compute) => Verdict::Loads(compute.unwrap_or_default()),
 			Err(failure) => Verdict::Fails(failure),
 		}
 	}

@@ -13,6 +13,8 @@
 //!   [`InferenceError`](gateless_primitives::job::InferenceError) that validators reveal instead
 //!   (a panic inside tract is caught and reported as `BadModel`, or as [`RunError::OutOfMemory`],
 //!   this node's limit, when an allocation failed).
+//! - [`compute`] counts a typed model's operations, the estimate validators attest beside a
+//!   model that loads and that job fees follow.
 //! - [`PlanCache`] keeps the most recently used plans by model hash and input shapes, so a model
 //!   is optimised once per shape its jobs use, not per job.
 //! - [`store::ModelStore`] keeps ONNX files on disk by hash, from inline bytes, fetched URIs or
@@ -74,6 +76,7 @@ impl From<InferenceError> for RunError {
 }
 
 pub mod address;
+pub mod compute;
 pub mod content;
 pub mod engine;
 pub mod journal;

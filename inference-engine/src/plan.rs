@@ -16,10 +16,10 @@ use std::{
 
 use gateless_primitives::{
 	job::{
-		check_inputs, ExpectedOutputs, HostTensor, InferenceError, InputTensor, Tensor,
-		MAX_OUTPUT_BYTES,
+		check_inputs, input_elements, ExpectedOutputs, HostTensor, InferenceError, InputTensor,
+		Tensor, MAX_OUTPUT_BYTES,
 	},
-	model::{DType, Dim, ModelSignature, TensorSpec},
+	model::{ComputeCost, DType, Dim, ModelSignature, TensorSpec},
 };
 use sp_core::H256;
 use tract_onnx::{
@@ -138,6 +138,58 @@ fn typed_at(
 	model.into_typed().map_err(|e| LoadError::Unsupported(format!("{e:#}")))
 }
 
+/// Types `bytes` at `shapes` (keeping the file's intermediate annotations, or without them when
+/// they conflict) and checks the typed outputs against the declared ones.
+fn typed_and_checked(
+	bytes: &[u8],
+	signature: &ModelSignature,
+	shapes: &[Vec<u32>],
+) -> Result<TypedModel, LoadError> {
+	catch_unwind(AssertUnwindSafe(|| {
+		if shapes.len() != signature.inputs.len() {
+			return Err(LoadError::SignatureMismatch(format!(
+				"{} input shapes for {} inputs",
+				shapes.len(),
+				signature.inputs.len()
+			)));
+		}
+		let typed = typed_at(bytes, signature, shapes, true)
+			.or_else(|first| typed_at(bytes, signature, shapes, false).map_err(|_| first))?;
+		let mismatch =
+			|e: tract_onnx::prelude::TractError| LoadError::SignatureMismatch(e.to_string());
+		for (outlet, spec) in
+			typed.output_outlets().map_err(mismatch)?.iter().zip(&signature.outputs)
+		{
+			let fact = typed.outlet_fact(*outlet).map_err(mismatch)?;
+			check_output(&String::from_utf8_lossy(&spec.name), fact, spec)
+				.map_err(LoadError::SignatureMismatch)?;
+		}
+		Ok(typed)
+	}))
+	.map_err(|payload| panicked("loading the model", payload))?
+}
+
+/// The operations of one run of the model in `bytes` at input `shapes` (see [`crate::compute`]):
+/// what a job of those shapes is priced by, through the line validators attest.
+pub fn operations_at(
+	bytes: &[u8],
+	signature: &ModelSignature,
+	shapes: &[Vec<u32>],
+) -> Result<u64, LoadError> {
+	operations(&typed_and_checked(bytes, signature, shapes)?)
+}
+
+/// The operations of a typed model (see [`crate::compute`]), a panic inside tract caught.
+fn operations(typed: &TypedModel) -> Result<u64, LoadError> {
+	catch_unwind(AssertUnwindSafe(|| crate::compute::operations(typed)))
+		.map_err(|payload| panicked("estimating the model's compute", payload))?
+}
+
+/// The elements of inputs of `shapes`, together.
+fn total_elements(shapes: &[Vec<u32>]) -> u64 {
+	input_elements(shapes.iter().map(Vec::as_slice))
+}
+
 /// A model loaded, checked and optimised for one shape of each input, ready to run jobs of
 /// those shapes.
 pub struct Plan {
@@ -170,32 +222,55 @@ impl Plan {
 		signature: &ModelSignature,
 		shapes: &[Vec<u32>],
 	) -> Result<Self, LoadError> {
+		let typed = typed_and_checked(bytes, signature, shapes)?;
+		Self::optimise(typed, signature, shapes)
+	}
+
+	/// Optimises a model typed at `shapes` into a plan.
+	fn optimise(
+		typed: TypedModel,
+		signature: &ModelSignature,
+		shapes: &[Vec<u32>],
+	) -> Result<Self, LoadError> {
 		let runnable = catch_unwind(AssertUnwindSafe(|| {
-			if shapes.len() != signature.inputs.len() {
-				return Err(LoadError::SignatureMismatch(format!(
-					"{} input shapes for {} inputs",
-					shapes.len(),
-					signature.inputs.len()
-				)));
-			}
-			let typed = typed_at(bytes, signature, shapes, true)
-				.or_else(|first| typed_at(bytes, signature, shapes, false).map_err(|_| first))?;
-			let mismatch =
-				|e: tract_onnx::prelude::TractError| LoadError::SignatureMismatch(e.to_string());
-			for (outlet, spec) in
-				typed.output_outlets().map_err(mismatch)?.iter().zip(&signature.outputs)
-			{
-				let fact = typed.outlet_fact(*outlet).map_err(mismatch)?;
-				check_output(&String::from_utf8_lossy(&spec.name), fact, spec)
-					.map_err(LoadError::SignatureMismatch)?;
-			}
 			typed
 				.into_optimized()
 				.and_then(SimplePlan::new)
 				.map_err(|e| LoadError::Unsupported(format!("{e:#}")))
 		}))
-		.map_err(|payload| panicked("loading the model", payload))??;
+		.map_err(|payload| panicked("optimising the model", payload))??;
 		Ok(Plan { runnable, signature: signature.clone(), shapes: shapes.to_vec() })
+	}
+
+	/// [`Plan::load_example`], with the estimate of the model's compute that validators attest
+	/// beside it (see [`crate::compute`]): the typed graph's operations at the example shapes,
+	/// and at the shapes with every dimension that is not fixed doubled when the model has such
+	/// dimensions and loads there.
+	pub fn load_example_with_compute(
+		bytes: &[u8],
+		signature: &ModelSignature,
+	) -> Result<(Self, ComputeCost), LoadError> {
+		catch_unwind(AssertUnwindSafe(|| {
+			let declared = read_signature(bytes)?;
+			check_declared(&declared, signature).map_err(LoadError::SignatureMismatch)
+		}))
+		.map_err(|payload| panicked("reading the model's signature", payload))??;
+		let shapes = signature.example_shapes();
+		let typed = typed_and_checked(bytes, signature, &shapes)?;
+		let first = (total_elements(&shapes), operations(&typed)?);
+		let plan = Self::optimise(typed, signature, &shapes)?;
+		let dynamic = signature.has_dynamic_inputs();
+		let second = if dynamic {
+			let doubled = signature.scaled_example_shapes(2);
+			// A model need not load at every size: then the first point prices it alone.
+			typed_and_checked(bytes, signature, &doubled)
+				.and_then(|typed| operations(&typed))
+				.ok()
+				.map(|operations| (total_elements(&doubled), operations))
+		} else {
+			None
+		};
+		Ok((plan, ComputeCost::from_points(first, second, dynamic)))
 	}
 
 	/// [`Plan::load`] at the signature's example shapes: what validators attest.

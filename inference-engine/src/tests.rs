@@ -235,3 +235,29 @@ fn the_cache_keeps_one_plan_per_model_and_shape_and_evicts_the_least_recent() {
 	cache.forget(&H256::repeat_byte(1));
 	assert!(cache.is_empty());
 }
+
+#[test]
+fn the_compute_estimate_is_a_line_in_the_input_elements() {
+	let estimate = |file: &str| {
+		let (onnx, signature) = (bytes(file), declared(file));
+		let (_, compute) = Plan::load_example_with_compute(&onnx, &signature).unwrap();
+		(onnx, signature, compute)
+	};
+	// A batch of rows through dense layers: exactly linear in the batch.
+	let (onnx, signature, mlp) = estimate("digits-mlp.onnx");
+	assert!(mlp.per_element > Default::default(), "{mlp:?}");
+	for rows in [1u32, 7, 64, 1000] {
+		let counted = plan::operations_at(&onnx, &signature, &[vec![rows, 64]]).unwrap();
+		assert_eq!(mlp.operations(u64::from(rows) * 64), counted, "{rows} rows, {mlp:?}");
+	}
+	// Convolutions over an image of any size: the line predicts a shape it was not measured at
+	// (its per-image head makes it approximate).
+	let (onnx, signature, conv) = estimate("conv-dynamic.onnx");
+	let counted = plan::operations_at(&onnx, &signature, &[vec![3, 3, 24, 40]]).unwrap();
+	let predicted = conv.operations(3 * 3 * 24 * 40);
+	println!("conv-dynamic: {conv:?}, counted {counted}, predicted {predicted}");
+	assert!(predicted.abs_diff(counted) * 100 <= counted, "{conv:?}: {predicted} vs {counted}");
+	// A model of fixed shapes costs the same whatever: all of it fixed.
+	let (_, _, fixed) = estimate("image-classifier.onnx");
+	assert!(fixed.fixed > 0 && fixed.per_element == Default::default(), "{fixed:?}");
+}

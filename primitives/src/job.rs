@@ -104,6 +104,15 @@ impl JobTensor {
 	}
 }
 
+/// The elements of tensors of these shapes, all together (saturating): what a job's compute is
+/// priced by (see [`crate::model::ComputeCost`]).
+pub fn input_elements<'a>(shapes: impl IntoIterator<Item = &'a [u32]>) -> u64 {
+	shapes
+		.into_iter()
+		.map(|shape| shape.iter().fold(1u64, |count, dim| count.saturating_mul(u64::from(*dim))))
+		.fold(0u64, u64::saturating_add)
+}
+
 /// A tensor's dtype, shape and the length of its element data, wherever the data are.
 pub trait TensorMeta {
 	/// The element type.

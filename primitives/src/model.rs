@@ -8,7 +8,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
-use sp_runtime::{BoundedVec, FixedU64, Perbill};
+use sp_runtime::{traits::Zero, BoundedVec, FixedPointNumber, FixedU64, Perbill};
 
 /// The id of a registered model, given in registration order from 0.
 pub type ModelId = u64;
@@ -284,10 +284,24 @@ impl ModelSignature {
 
 	/// The shape of each input at the example sizes.
 	pub fn example_shapes(&self) -> alloc::vec::Vec<alloc::vec::Vec<u32>> {
+		self.scaled_example_shapes(1)
+	}
+
+	/// The shape of each input at the example sizes, every dimension that is not fixed multiplied
+	/// by `factor` (saturating).
+	pub fn scaled_example_shapes(&self, factor: u32) -> alloc::vec::Vec<alloc::vec::Vec<u32>> {
+		let size = |dim: &Dim| match dim {
+			Dim::Fixed(size) => *size,
+			dim => self.example_size(dim).saturating_mul(factor),
+		};
+		self.inputs.iter().map(|spec| spec.shape.iter().map(size).collect()).collect()
+	}
+
+	/// Whether any input has a dimension that is not fixed.
+	pub fn has_dynamic_inputs(&self) -> bool {
 		self.inputs
 			.iter()
-			.map(|spec| spec.shape.iter().map(|dim| self.example_size(dim)).collect())
-			.collect()
+			.any(|spec| spec.shape.iter().any(|dim| !matches!(dim, Dim::Fixed(_))))
 	}
 }
 
@@ -394,10 +408,79 @@ pub enum AttestationFailure {
 	Debug,
 )]
 pub enum Verdict {
-	/// The bytes matched the hash and the model loaded with the declared signature.
-	Loads,
+	/// The bytes matched the hash and the model loaded with the declared signature; with the
+	/// validator's estimate of its compute.
+	Loads(ComputeCost),
 	/// It did not, for this reason.
 	Fails(AttestationFailure),
+}
+
+impl Verdict {
+	/// Whether the verdict says the model loads.
+	pub fn loads(&self) -> bool {
+		matches!(self, Verdict::Loads(_))
+	}
+}
+
+/// A model's compute for one job, as a line in the job's input elements (the sum over its inputs
+/// of each shape's product): `fixed + per_element x elements` operations (multiply-adds and
+/// divisions, with every node's output elements as a floor for graphs of cheaper operations).
+///
+/// Validators estimate it while they attest, from tract's static cost of the typed graph at the
+/// example shapes and at the shapes with every dynamic dimension doubled (see the inference
+/// engine's `compute` module); the registry keeps the median of the quorum's estimates. Exact
+/// for a batch dimension and for convolutions over a dynamic image size; it under-prices graphs
+/// whose cost grows faster than their input (attention over a dynamic sequence).
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct ComputeCost {
+	/// Operations whatever the input's size.
+	pub fixed: u64,
+	/// Operations per input element (fixed point: a batch of rows of 64 may cost 38.8125 each).
+	pub per_element: FixedU64,
+}
+
+impl ComputeCost {
+	/// The line through two measured points `(elements, operations)`: its slope (rounded down to
+	/// the fixed point's precision) and its intercept (at least 0). Without a second point larger
+	/// in elements and operations, a model with dynamic inputs is priced through 0 (its
+	/// operations spread over its elements) and a fixed-size one by its one point.
+	pub fn from_points(first: (u64, u64), second: Option<(u64, u64)>, dynamic: bool) -> Self {
+		let (elements, operations) = first;
+		match second {
+			Some((more_elements, more_operations))
+				if more_elements > elements && more_operations >= operations =>
+			{
+				let per_element = FixedU64::from_rational(
+					u128::from(more_operations.saturating_sub(operations)),
+					u128::from(more_elements.saturating_sub(elements)),
+				);
+				let fixed = operations.saturating_sub(per_element.saturating_mul_int(elements));
+				ComputeCost { fixed, per_element }
+			},
+			_ if dynamic && elements > 0 => ComputeCost {
+				fixed: 0,
+				per_element: FixedU64::from_rational(u128::from(operations), u128::from(elements)),
+			},
+			_ => ComputeCost { fixed: operations, per_element: FixedU64::zero() },
+		}
+	}
+
+	/// The operations of a job whose inputs hold `elements` elements in all.
+	pub fn operations(&self, elements: u64) -> u64 {
+		self.fixed.saturating_add(self.per_element.saturating_mul_int(elements))
+	}
 }
 
 /// Why a model was rejected.
@@ -553,5 +636,52 @@ mod tests {
 			signature(vec![tensor("x", &[Dim::Fixed(0)])], vec![output]).validate(),
 			Err(SignatureError::ZeroDimension)
 		);
+	}
+
+	#[test]
+	fn scaled_example_shapes_keep_fixed_dimensions() {
+		let mut with_symbol = signature(
+			vec![tensor("x", &[Dim::Symbol(0), Dim::Fixed(3), Dim::Dynamic])],
+			vec![tensor("y", &[Dim::Symbol(0)])],
+		);
+		with_symbol.symbols =
+			vec![SymbolSpec { name: b"batch".to_vec().try_into().unwrap(), example: 4 }]
+				.try_into()
+				.unwrap();
+		assert_eq!(with_symbol.example_shapes(), vec![vec![4, 3, 1]]);
+		assert_eq!(with_symbol.scaled_example_shapes(2), vec![vec![8, 3, 2]]);
+		assert!(with_symbol.has_dynamic_inputs());
+		let fixed = signature(vec![tensor("x", &[Dim::Fixed(2)])], vec![tensor("y", &[])]);
+		assert_eq!(fixed.scaled_example_shapes(2), vec![vec![2]]);
+		assert!(!fixed.has_dynamic_inputs());
+	}
+
+	#[test]
+	fn a_compute_cost_is_the_line_through_its_two_points() {
+		let per = |n: u128, d: u128| FixedU64::from_rational(n, d);
+		// 100 + 10 per element, measured at 4 and 8 elements.
+		let line = ComputeCost::from_points((4, 140), Some((8, 180)), true);
+		assert_eq!(line, ComputeCost { fixed: 100, per_element: per(10, 1) });
+		assert_eq!(line.operations(1_000), 10_100);
+		// Fractions of an operation per element are kept: 2,484 a row of 64.
+		let rows = ComputeCost::from_points((64, 2_484), Some((128, 4_968)), true);
+		assert_eq!(rows, ComputeCost { fixed: 0, per_element: per(2_484, 64) });
+		assert_eq!(rows.operations(64 * 1_000), 2_484_000);
+		// A graph that costs less at the larger shape is priced through 0.
+		assert_eq!(
+			ComputeCost::from_points((4, 140), Some((8, 100)), true),
+			ComputeCost { fixed: 0, per_element: per(140, 4) }
+		);
+		// Without a second point, a dynamic model is priced through 0 too.
+		assert_eq!(
+			ComputeCost::from_points((4, 141), None, true),
+			ComputeCost { fixed: 0, per_element: per(141, 4) }
+		);
+		// A fixed-size model is its one point.
+		assert_eq!(
+			ComputeCost::from_points((4, 141), None, false),
+			ComputeCost { fixed: 141, per_element: FixedU64::zero() }
+		);
+		assert_eq!(ComputeCost { fixed: u64::MAX, per_element: per(2, 1) }.operations(3), u64::MAX);
 	}
 }

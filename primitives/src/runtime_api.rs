@@ -6,14 +6,15 @@ use codec::Codec;
 
 use crate::{
 	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, QuoteError},
-	model::{AttestationTally, ModelCard, ModelId, ModelInfo, ModelPage},
+	model::{AttestationTally, ComputeCost, ModelCard, ModelId, ModelInfo, ModelPage},
 	reference::ModelReferences,
 	staking::ValidatorSummary,
 };
 
 sp_api::decl_runtime_apis! {
-	/// The model registry. Version 2 (spec 112): model cards and reference vectors.
-	#[api_version(2)]
+	/// The model registry. Version 2 (spec 112): model cards and reference vectors (`model_card`,
+	/// `model_references`). Version 3 (spec 116): compute estimates (`model_compute`).
+	#[api_version(3)]
 	pub trait ModelRegistryApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -46,13 +47,15 @@ sp_api::decl_runtime_apis! {
 		fn registration_deposit(inline_bytes: u32, description_len: u32) -> Balance;
 
 		/// A model's card, if it was registered with one.
-		#[api_version(2)]
 		fn model_card(model: ModelId) -> Option<ModelCard>;
 
 		/// A model's reference vectors, with how many validators checked them, if it was
 		/// registered with some.
-		#[api_version(2)]
 		fn model_references(model: ModelId) -> Option<ModelReferences>;
+
+		/// The compute validators estimated for an active model when they attested it (the
+		/// median of the quorum's estimates), if they did: what its jobs' executor fees follow.
+		fn model_compute(model: ModelId) -> Option<ComputeCost>;
 	}
 
 	/// Validator staking.

@@ -7,7 +7,7 @@ use sp_runtime::{DispatchError, DispatchResult};
 use crate::{
 	crypto::InferenceId,
 	job::{AgreedOutcome, ExpectedOutputs, FailureReason, JobId},
-	model::{Determinism, ModelId, ModelInfo, ModelStatus},
+	model::{ComputeCost, Determinism, ModelId, ModelInfo, ModelStatus},
 };
 
 /// What the jobs and verification pallets need to know about models; implemented by the model
@@ -16,6 +16,9 @@ pub trait ModelProvider<AccountId, Balance, BlockNumber> {
 	/// The model's record (owner, hash, signature, determinism, price, status, location), if the
 	/// model exists.
 	fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>>;
+
+	/// The compute validators estimated for the model when they attested it, if they did.
+	fn compute(model: ModelId) -> Option<ComputeCost>;
 
 	/// Whether new jobs may use the model.
 	fn is_active(model: ModelId) -> bool {

@@ -366,8 +366,20 @@ where
 				info.signature.example_shapes()
 			},
 		};
+		let elements = job::input_elements(input_shapes.iter().map(Vec::as_slice));
+		let version = sp_api::ApiExt::api_version::<
+			dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
+		>(&*api, at)
+		.map_err(runtime_error)?;
+		let operations = if version.unwrap_or(1) >= 3 {
+			api.model_compute(at, model)
+				.map_err(runtime_error)?
+				.map(|compute| compute.operations(elements))
+		} else {
+			None
+		};
 		match api.quote(at, model, replicas, input_shapes).map_err(runtime_error)? {
-			Ok(quote) => Ok(quote_json(quote)),
+			Ok(quote) => Ok(types::Quote { operations, ..quote_json(quote) }),
 			Err(QuoteError::UnknownModel) => Err(unknown()),
 			Err(reason) => {
 				let (data, message) = match reason {
@@ -669,6 +681,7 @@ struct ModelExtras {
 	attestations: Option<types::Attestations>,
 	card: Option<types::ModelCard>,
 	references: Option<types::References>,
+	compute: Option<types::Compute>,
 }
 
 fn model_extras<Api, Block, AccountId, Balance, BlockNumber>(
@@ -699,7 +712,7 @@ where
 		.api_version::<dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>>(at)
 		.map_err(runtime_error)?;
 	if version.unwrap_or(1) < 2 {
-		return Ok(ModelExtras { attestations, card: None, references: None });
+		return Ok(ModelExtras { attestations, card: None, references: None, compute: None });
 	}
 	let card = api.model_card(at, id).map_err(runtime_error)?.map(|card| types::ModelCard {
 		task: text(&card.task),
@@ -715,7 +728,16 @@ where
 				count: references.vectors.len() as u32,
 				checked_by: references.checked_by,
 			});
-	Ok(ModelExtras { attestations, card, references })
+	let compute = if version.unwrap_or(1) >= 3 {
+		api.model_compute(at, id).map_err(runtime_error)?.map(compute_json)
+	} else {
+		None
+	};
+	Ok(ModelExtras { attestations, card, references, compute })
+}
+
+fn compute_json(compute: model::ComputeCost) -> types::Compute {
+	types::Compute { fixed: compute.fixed, per_element: compute.per_element.to_float() }
 }
 
 fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
@@ -769,6 +791,7 @@ fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 		attestations: extras.attestations,
 		card: extras.card,
 		references: extras.references,
+		compute: extras.compute,
 	}
 }
 
@@ -779,6 +802,7 @@ fn quote_json<Balance: Display>(quote: job::FeeQuote<Balance>) -> types::Quote {
 		replicas: quote.replicas,
 		data_fee: quote.data_fee.to_string(),
 		total: quote.total.to_string(),
+		operations: None,
 	}
 }
 

@@ -43,6 +43,20 @@ pub struct Model {
 	/// Its reference vectors, if it has some.
 	#[serde(default)]
 	pub references: Option<References>,
+	/// The compute validators estimated when they activated it, if they did: what its jobs'
+	/// executor fees follow.
+	#[serde(default)]
+	pub compute: Option<Compute>,
+}
+
+/// A model's compute for one job: `fixed + perElement x` the job's input elements (every input's
+/// shape product, summed) operations (multiply-adds and divisions, and the elements each node
+/// writes), the median of the estimates of the validators that activated it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Compute {
+	pub fixed: u64,
+	pub per_element: f64,
 }
 
 /// A model's card: what a client needs to use it.
@@ -194,7 +208,8 @@ pub struct ModelPage {
 
 /// What a job costs: `total = modelPrice + replicas * executorFee + dataFee`. The data fee (per
 /// byte of inputs and of the outputs executors may reveal) is burnt at submission; the rest is
-/// held until the job ends.
+/// held until the job ends. The executor fee follows `operations`, the job's compute by the
+/// model's estimate, above the runtime's floor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
@@ -203,6 +218,10 @@ pub struct Quote {
 	pub replicas: u32,
 	pub data_fee: String,
 	pub total: String,
+	/// The operations of the job by the model's compute estimate; `null` when the model has none
+	/// (the executor fee is then the floor).
+	#[serde(default)]
+	pub operations: Option<u64>,
 }
 
 /// Where a job is in its life.

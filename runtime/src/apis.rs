@@ -196,6 +196,10 @@ impl_runtime_apis! {
 		) -> Option<gateless_primitives::reference::ModelReferences> {
 			ModelRegistry::model_references(model)
 		}
+
+		fn model_compute(model: ModelId) -> Option<gateless_primitives::model::ComputeCost> {
+			pallet_model_registry::ModelCompute::<Runtime>::get(model)
+		}
 	}
 
 	impl gateless_primitives::runtime_api::ValidatorStakingApi<Block, AccountId, Balance> for Runtime {

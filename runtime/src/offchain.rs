@@ -62,7 +62,9 @@ use gateless_primitives::{
 	dispute::DisputeProof,
 	inference::{self, ModelFetch, ModelRef, OutputPlacement},
 	job::{Abstention, InferenceOutput, JobId},
-	model::{AttestationFailure, Determinism, ModelId, ModelLocation, ModelStatus, Verdict},
+	model::{
+		AttestationFailure, ComputeCost, Determinism, ModelId, ModelLocation, ModelStatus, Verdict,
+	},
 	reference::ReferenceOutcome,
 	traits::JobSettlement,
 	traits::ValidatorSet,
@@ -355,18 +357,19 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 			Some(verdict) => verdict,
 			// `None`: this node runs no engine in its workers.
 			None => match inference::check_model(model_ref.clone()) {
-				Some(Verdict::Loads) => match check_references(model, model_ref, &info.determinism)
-				{
-					Some(Ok(verdict)) => verdict,
-					None => return,
-					Some(Err(cause)) => {
-						// Node-local: not attested now, tried again at the next block.
-						log::info!(
-							target: "gateless::offchain",
-							"model {model}: reference vectors not checked: {cause:?}"
-						);
-						continue;
-					},
+				Some(Verdict::Loads(compute)) => {
+					match check_references(model, model_ref, &info.determinism, compute) {
+						Some(Ok(verdict)) => verdict,
+						None => return,
+						Some(Err(cause)) => {
+							// Node-local: not attested now, tried again at the next block.
+							log::info!(
+								target: "gateless::offchain",
+								"model {model}: reference vectors not checked: {cause:?}"
+							);
+							continue;
+						},
+					}
 				},
 				Some(verdict) => verdict,
 				None => return,
@@ -392,18 +395,20 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 	}
 }
 
-/// Runs a loaded model's reference vectors, if it has any: [`Verdict::Loads`] when it gives every
-/// one's outputs within its determinism, [`AttestationFailure::ReferenceMismatch`] as soon as one
-/// differs or fails. An abstention when this node could not run one (content or model not at
-/// hand, a limit of its own); `None` when it runs no engine.
+/// Runs a loaded model's reference vectors, if it has any: [`Verdict::Loads`] with the model's
+/// `compute` when it gives every one's outputs within its determinism,
+/// [`AttestationFailure::ReferenceMismatch`] as soon as one differs or fails. An abstention when
+/// this node could not run one (content or model not at hand, a limit of its own); `None` when it
+/// runs no engine.
 fn check_references(
 	model: ModelId,
 	model_ref: ModelRef,
 	determinism: &Determinism,
+	compute: ComputeCost,
 ) -> Option<Result<Verdict, Abstention>> {
 	let Some(references) = pallet_model_registry::ModelReferenceVectors::<Runtime>::get(model)
 	else {
-		return Some(Ok(Verdict::Loads));
+		return Some(Ok(Verdict::Loads(compute)));
 	};
 	for (index, reference) in references.into_iter().enumerate() {
 		match inference::check_reference(model_ref.clone(), reference, *determinism)? {
@@ -418,7 +423,7 @@ fn check_references(
 			Err(abstention) => return Some(Err(abstention)),
 		}
 	}
-	Some(Ok(Verdict::Loads))
+	Some(Ok(Verdict::Loads(compute)))
 }
 
 /// The most bytes of items in one batch of duties a worker sends (each item's encoding): a

@@ -203,6 +203,17 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 	assert_eq!(shown, model, "`model show` prints what `model register` did");
 	let quote = json_of(gateless(&node, &["--json", "job", "quote", "--model", &id]), &node);
 	assert_eq!(quote["modelPrice"], model["price"]);
+	// Alice's engine estimated the model's compute when she attested it: its dense layers cost
+	// 2,484 operations a row of 64 pixels, and the quote follows the input's size.
+	assert_eq!(model["compute"], serde_json::json!({"fixed": 0, "perElement": 38.8125}));
+	assert_eq!(quote["operations"], 2_484);
+	let batch = json_of(
+		gateless(&node, &["--json", "job", "quote", "--model", &id, "--shape", "16,64"]),
+		&node,
+	);
+	assert_eq!(batch["operations"], 16 * 2_484);
+	// Far below 10¹⁰ operations: the executor fee is the floor either way.
+	assert_eq!(batch["executorFee"], quote["executorFee"]);
 
 	// Mistakes are refused with a clear message, and before anything is paid where possible.
 	let (input, expected, predicted) = two_digit_images(dir.path());

@@ -11,8 +11,8 @@ use gateless_e2e::{
 	tx::ChainContext,
 };
 use gateless_primitives::model::{
-	AttestationTally, DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelPage,
-	ModelSignature, ModelStatus, TensorSpec, Verdict,
+	AttestationTally, ComputeCost, DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation,
+	ModelPage, ModelSignature, ModelStatus, TensorSpec, Verdict,
 };
 use gateless_runtime::{
 	token::UNIT, AccountId, Balance, BlockNumber, Nonce, Runtime, RuntimeCall, RuntimeEvent,
@@ -20,7 +20,7 @@ use gateless_runtime::{
 use pallet_model_registry::{Call as RegistryCall, Event as RegistryEvent, ModelSource};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{DispatchError, ModuleError};
+use sp_runtime::{DispatchError, FixedU64, ModuleError};
 
 type Model = ModelInfo<AccountId, Balance, BlockNumber>;
 type AccountInfo = frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>;
@@ -158,7 +158,8 @@ async fn a_model_is_registered_attested_by_the_validator_and_listed() {
 	// Bob is no validator: his attestation fails and he pays for it.
 	let attest =
 		|verdict| RuntimeCall::ModelRegistry(RegistryCall::attest_model { model, verdict });
-	let (_, events) = submit(&rpc, context, stranger, attest(Verdict::Loads)).await;
+	let estimate = ComputeCost { fixed: 5_000, per_element: FixedU64::from_u32(3) };
+	let (_, events) = submit(&rpc, context, stranger, attest(Verdict::Loads(estimate))).await;
 	let not_validator =
 		match DispatchError::from(pallet_model_registry::Error::<Runtime>::NotValidator) {
 			DispatchError::Module(ModuleError { index, error, .. }) => (index, error),
@@ -177,14 +178,15 @@ async fn a_model_is_registered_attested_by_the_validator_and_listed() {
 	assert!(fee_paid(&events) > 0, "a refused attestation costs a fee");
 
 	// Alice, the dev chain's validator, attests for free and the model becomes active.
-	let (attested_in, events) = submit(&rpc, context, builder, attest(Verdict::Loads)).await;
+	let (attested_in, events) =
+		submit(&rpc, context, builder, attest(Verdict::Loads(estimate))).await;
 	assert_eq!(
 		registry_events(&events),
 		vec![
 			RegistryEvent::ModelAttested {
 				model,
 				validator: builder.to_account_id(),
-				verdict: Verdict::Loads
+				verdict: Verdict::Loads(estimate)
 			},
 			RegistryEvent::ModelActivated { model },
 		]
@@ -209,6 +211,12 @@ async fn a_model_is_registered_attested_by_the_validator_and_listed() {
 		.await
 		.unwrap();
 	assert_eq!(latest, Some(model));
+	// Alice alone was the quorum: her estimate is the model's compute.
+	let compute: Option<ComputeCost> = rpc
+		.runtime_api("ModelRegistryApi_model_compute", &model.encode(), attested_in)
+		.await
+		.unwrap();
+	assert_eq!(compute, Some(estimate));
 
 	let status = node.stop().unwrap();
 	assert!(status.success(), "the node did not exit cleanly: {status}");

@@ -23,7 +23,10 @@ use std::{
 	},
 };
 
-use gateless_primitives::{job::InputTensor, model::ModelSignature};
+use gateless_primitives::{
+	job::InputTensor,
+	model::{ComputeCost, ModelSignature},
+};
 use protocol::{read_frame, write_frame, Answer, Request, Response};
 use sp_core::H256;
 
@@ -130,14 +133,15 @@ pub fn run_worker(args: impl IntoIterator<Item = String>) -> i32 {
 				sandbox::limit_cpu_time(cpu_seconds);
 				plans.forget(&hash);
 				let loaded = if run_examples {
-					load_example(&bytes, &signature)
+					load_example(&bytes, &signature).map(|(plan, compute)| (plan, Some(compute)))
 				} else {
-					Plan::load_example(&bytes, &signature)
+					Plan::load_example(&bytes, &signature).map(|plan| (plan, None))
 				};
-				Response::Loaded(loaded.map(|plan| {
+				Response::Loaded(loaded.map(|(plan, compute)| {
 					let key = PlanKey { hash, shapes: plan.shapes().to_vec() };
 					plans.insert(key, Arc::new(plan));
 					models.insert(hash, Arc::new(bytes), signature);
+					compute
 				}))
 			},
 			Request::Run { hash, inputs, cpu_seconds } => {
@@ -152,13 +156,19 @@ pub fn run_worker(args: impl IntoIterator<Item = String>) -> i32 {
 	}
 }
 
-/// Loads a model at its example shapes and runs it once on zeros (or ones): it loads, runs and gives
-/// outputs of the declared types there (a non-finite output of zeros is no fault of the model).
-fn load_example(bytes: &[u8], signature: &ModelSignature) -> Result<Plan, LoadError> {
-	let plan = Plan::load_example(bytes, signature)?;
+/// Loads a model at its example shapes, estimates its compute and runs it once on zeros (or
+/// ones): it loads, runs and gives outputs of the declared types there (a non-finite output of
+/// zeros is no fault of the model).
+fn load_example(
+	bytes: &[u8],
+	signature: &ModelSignature,
+) -> Result<(Plan, ComputeCost), LoadError> {
+	let (plan, compute) = Plan::load_example_with_compute(bytes, signature)?;
 	match plan.run_on_examples() {
 		Ok(())
-		| Err(RunError::Verdict(gateless_primitives::job::InferenceError::NonFiniteOutput)) => Ok(plan),
+		| Err(RunError::Verdict(gateless_primitives::job::InferenceError::NonFiniteOutput)) => {
+			Ok((plan, compute))
+		},
 		Err(RunError::OutOfMemory(why)) => Err(LoadError::ResourceLimit(why)),
 		Err(RunError::Verdict(error)) => {
 			Err(LoadError::Unsupported(format!("it does not run at its example shapes: {error:?}")))

@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use codec::{Decode, Encode};
 use gateless_primitives::{
 	job::{HostTensor, InputTensor, MAX_OUTPUT_BYTES},
-	model::ModelSignature,
+	model::{ComputeCost, ModelSignature},
 };
 use sp_core::H256;
 
@@ -20,7 +20,8 @@ use crate::{LoadError, RunError};
 pub enum Request {
 	/// Keep `bytes` as the model `hash` declared with `signature` and load it at its example
 	/// shapes (check the graph, type it, optimise it), within `cpu_seconds` of CPU time; with
-	/// `run_examples`, also run it once on zeros (or ones): what a validator attests. (Before a
+	/// `run_examples`, also run it once on zeros (or ones) and estimate its compute: what a
+	/// validator attests. (Before a
 	/// job the model is not run on examples: it was attested, and a run that made tract panic
 	/// would retire the worker before the job's run.)
 	Load {
@@ -49,8 +50,9 @@ pub struct Answer {
 pub enum Response {
 	/// The first message of a worker: the protections it could put in place, for the node's log.
 	Ready { protections: Vec<String> },
-	/// The outcome of a [`Request::Load`].
-	Loaded(Result<(), LoadError>),
+	/// The outcome of a [`Request::Load`], with the model's estimated compute when it was asked
+	/// to run the examples.
+	Loaded(Result<Option<ComputeCost>, LoadError>),
 	/// The outcome of a [`Request::Run`]: every declared output, or why not; and whether a plan
 	/// was loaded for the inputs' shapes first.
 	Ran { outputs: Result<Vec<HostTensor>, RunError>, loaded_plan: bool },

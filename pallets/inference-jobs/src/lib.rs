@@ -28,7 +28,10 @@
 //!   bandwidth whatever the job's outcome, so this part is not refunded, as a transaction's fee
 //!   is not;
 //! - the **escrow**, held under [`HoldReason::JobEscrow`] until the job ends: the model's price
-//!   plus `replicas ×` [`Config::ExecutorFee`].
+//!   plus `replicas ×` the executor fee. The executor fee follows the job's compute
+//!   ([`Pallet::executor_fee`]): the operations that the model's attested compute estimate
+//!   (`ModelProvider::compute`) gives for the job's input elements, at [`Config::FeePerGigaOp`]
+//!   per 10⁹, never below [`Config::ExecutorFee`].
 //!
 //! Executors reveal every declared output, each fitting its spec with the symbols the inputs
 //! bound fixed to their sizes ([`ExpectedOutputs`], handed to the verification pallet).
@@ -49,8 +52,8 @@
 //!
 //! **Ending.** Every job ends exactly once, in one of:
 //! - `Finalized`, when the verification pallet reports an agreed outcome
-//!   ([`JobSettlement::finalize`]). Each agreeing executor is paid `min(ExecutorFee, pool / n)`,
-//!   where `pool = replicas × ExecutorFee` and `n` the number that agreed (an escalated committee
+//!   ([`JobSettlement::finalize`]). Each agreeing executor is paid `min(fee, pool / n)`,
+//!   where `fee` is the job's executor fee, `pool = replicas × fee` and `n` the number that agreed (an escalated committee
 //!   shares the same pool: the user never pays more than the quote). The model's owner is paid its
 //!   price when the agreed result is an output, not when it is an error (the model did not
 //!   deliver). The rest of the escrow returns to the submitter. The result is stored in
@@ -126,10 +129,10 @@ use frame_system::pallet_prelude::*;
 use gateless_primitives::{
 	content::MAX_CONTENT_BYTES,
 	job::{
-		check_inputs, check_shapes, data_len, AgreedOutcome, ExpectedOutputs, FailureReason,
-		FeeQuote, InferenceOutput, InputTensors, JobId, JobResult, JobStatus, QuoteError,
-		SymbolSizes, TensorError, TensorMeta, MAX_INLINE_BYTES, MAX_INLINE_OUTPUT_BYTES,
-		MAX_OUTPUT_BYTES,
+		check_inputs, check_shapes, data_len, input_elements, AgreedOutcome, ExpectedOutputs,
+		FailureReason, FeeQuote, InferenceOutput, InputTensors, JobId, JobResult, JobStatus,
+		QuoteError, SymbolSizes, TensorError, TensorMeta, MAX_INLINE_BYTES,
+		MAX_INLINE_OUTPUT_BYTES, MAX_OUTPUT_BYTES,
 	},
 	model::MAX_MODEL_TENSORS,
 	model::{ModelId, ModelInfo, ModelStatus},
@@ -178,9 +181,15 @@ pub mod pallet {
 		/// The seed of the executor draw (see the module docs for how far it can be biased).
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
-		/// What each executor that agrees with the quorum is paid, per job.
+		/// The least each executor that agrees with the quorum is paid, per job: the fee of a job
+		/// whose compute is priced lower, or whose model has no estimate.
 		#[pallet::constant]
 		type ExecutorFee: Get<BalanceOf<Self>>;
+
+		/// What each executor is paid per 10⁹ operations of a job's compute, as the model's
+		/// attested estimate gives it for the job's input elements (see [`Pallet::executor_fee`]).
+		#[pallet::constant]
+		type FeePerGigaOp: Get<BalanceOf<Self>>;
 
 		/// The data fee per byte of tensor data a job puts in blocks (its inline inputs, and the
 		/// outputs its executors may reveal); burnt.
@@ -531,8 +540,10 @@ pub mod pallet {
 			ensure!(info.status == ModelStatus::Active, Error::<T>::ModelNotActive);
 			let input_bytes = Self::check_placement(&inputs)?;
 			let sizes = check_inputs(&info.signature, &inputs).map_err(Error::<T>::from)?;
+			let elements = input_elements(inputs.iter().map(|input| input.shape()));
 			let (fee, outputs) =
-				Self::quote_for(&info, replicas, input_bytes, &sizes).map_err(Error::<T>::from)?;
+				Self::quote_for(model, &info, replicas, input_bytes, elements, &sizes)
+					.map_err(Error::<T>::from)?;
 			ensure!(fee.total <= max_fee, Error::<T>::FeeAboveMax);
 
 			let now = frame_system::Pallet::<T>::block_number();
@@ -646,7 +657,22 @@ impl<T: Config> Pallet<T> {
 			})
 			.filter(|bytes| bytes.total() <= T::MaxInputBytes::get())
 			.ok_or(QuoteError::BadInputs)?;
-		Self::quote_for(&info, replicas, input_bytes, &sizes).map(|(fee, _)| fee)
+		let elements = input_elements(input_shapes.iter().map(|shape| shape.as_slice()));
+		Self::quote_for(model, &info, replicas, input_bytes, elements, &sizes).map(|(fee, _)| fee)
+	}
+
+	/// What each executor of a job on `model` whose inputs hold `elements` elements in all is
+	/// paid: the operations the model's attested compute estimate gives for them, at
+	/// [`Config::FeePerGigaOp`] per 10⁹ (rounded down), and never less than
+	/// [`Config::ExecutorFee`] (the fee of a model without an estimate).
+	pub fn executor_fee(model: ModelId, elements: u64) -> Result<BalanceOf<T>, QuoteError> {
+		let floor = T::ExecutorFee::get();
+		let Some(compute) = T::Models::compute(model) else { return Ok(floor) };
+		let operations = BalanceOf::<T>::saturated_from(compute.operations(elements));
+		let by_compute =
+			T::FeePerGigaOp::get().checked_mul(&operations).ok_or(QuoteError::Overflow)?
+				/ BalanceOf::<T>::from(1_000_000_000u32);
+		Ok(floor.max(by_compute))
 	}
 
 	/// Checks that each input is where its size puts it (inline up to `MaxInlineBytes`, by
@@ -668,9 +694,11 @@ impl<T: Config> Pallet<T> {
 	/// The fee of a job on the active model `info` with `replicas` executors and inputs of
 	/// `input_bytes` that bind its symbols to `sizes`, and the outputs its executors must reveal.
 	fn quote_for(
+		model: ModelId,
 		info: &ModelInfoOf<T>,
 		replicas: Option<u32>,
 		input_bytes: TensorBytes,
+		input_elements: u64,
 		sizes: &SymbolSizes,
 	) -> Result<(FeeQuote<BalanceOf<T>>, ExpectedOutputs), QuoteError> {
 		if info.status != ModelStatus::Active {
@@ -715,7 +743,7 @@ impl<T: Config> Pallet<T> {
 					.checked_add(&fee)
 			})
 			.ok_or(QuoteError::Overflow)?;
-		let executor_fee = T::ExecutorFee::get();
+		let executor_fee = Self::executor_fee(model, input_elements)?;
 		let total = executor_fee
 			.checked_mul(&BalanceOf::<T>::from(replicas))
 			.and_then(|executors| executors.checked_add(&info.price))
@@ -816,8 +844,9 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// What each of `count` executors that settle a job is paid: `min(ExecutorFee, pool / count)`,
-	/// where `pool = replicas × ExecutorFee` (an escalated committee shares the same pool).
+	/// What each of `count` executors that settle a job is paid: `min(fee, pool / count)`, where
+	/// `fee` is the job's executor fee and `pool = replicas × fee` (an escalated committee shares
+	/// the same pool).
 	fn executor_share(info: &JobInfoOf<T>, count: u32) -> BalanceOf<T> {
 		let fee = info.fee;
 		let pool = fee.executor_fee.saturating_mul(BalanceOf::<T>::from(fee.replicas));

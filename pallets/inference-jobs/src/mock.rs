@@ -14,8 +14,8 @@ use gateless_primitives::{
 	content::content_ref,
 	job::{ExpectedOutputs, InputTensors, JobId, JobInput, TensorData},
 	model::{
-		DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelSignature, ModelStatus,
-		SymbolSpec, TensorSpec,
+		ComputeCost, DType, Determinism, Dim, ModelId, ModelInfo, ModelLocation, ModelSignature,
+		ModelStatus, SymbolSpec, TensorSpec,
 	},
 	traits::{JobVerifier, ModelProvider, ValidatorRecords, ValidatorStakes},
 };
@@ -80,6 +80,7 @@ pub const VALIDATORS: [AccountId; 6] = [11, 12, 13, 14, 15, 16];
 
 pub const INITIAL_BALANCE: Balance = 1_000_000;
 pub const EXECUTOR_FEE: Balance = 10;
+pub const FEE_PER_GIGA_OP: Balance = 2;
 pub const MODEL_PRICE: Balance = 50;
 pub const JOB_TTL: u64 = 50;
 pub const RETENTION: u64 = 20;
@@ -112,6 +113,7 @@ thread_local! {
 	static STAKES: RefCell<Vec<(AccountId, Balance)>> = const { RefCell::new(Vec::new()) };
 	static RECORDS: RefCell<Vec<Record>> = const { RefCell::new(Vec::new()) };
 	static ROUNDS: RefCell<BTreeMap<JobId, OpenRound>> = const { RefCell::new(BTreeMap::new()) };
+	static COMPUTE: RefCell<BTreeMap<ModelId, ComputeCost>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// What the jobs pallet told the staking pallet's records.
@@ -183,11 +185,20 @@ impl TestModels {
 	pub fn set_price(model: ModelId, price: Balance) {
 		MODELS.with(|m| m.borrow_mut().get_mut(&model).unwrap().price = price);
 	}
+
+	/// Records the compute validators estimated for `model`.
+	pub fn set_compute(model: ModelId, compute: ComputeCost) {
+		COMPUTE.with(|c| c.borrow_mut().insert(model, compute));
+	}
 }
 
 impl ModelProvider<AccountId, Balance, u64> for TestModels {
 	fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, u64>> {
 		MODELS.with(|m| m.borrow().get(&model).cloned())
+	}
+
+	fn compute(model: ModelId) -> Option<ComputeCost> {
+		COMPUTE.with(|c| c.borrow().get(&model).copied())
 	}
 }
 
@@ -281,6 +292,7 @@ impl pallet_inference_jobs::Config for Test {
 	type Verifier = TestVerifier;
 	type Randomness = TestRandomness;
 	type ExecutorFee = ConstU128<EXECUTOR_FEE>;
+	type FeePerGigaOp = ConstU128<FEE_PER_GIGA_OP>;
 	type FeePerByte = ConstU128<FEE_PER_BYTE>;
 	type FeePerContentByte = ConstU128<FEE_PER_CONTENT_BYTE>;
 	type MaxInlineBytes = ConstU32<MAX_INLINE_BYTES>;
@@ -375,6 +387,7 @@ impl ExtBuilder {
 		);
 		RECORDS.with(|r| r.borrow_mut().clear());
 		ROUNDS.with(|r| r.borrow_mut().clear());
+		COMPUTE.with(|c| c.borrow_mut().clear());
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut storage)

@@ -8,10 +8,11 @@ use gateless_primitives::{
 		AgreedOutcome, ExpectedOutputs, FailureReason, InferenceError, InferenceOutput, JobInput,
 		JobStatus, Tensor, TensorData, TensorList, MAX_INLINE_OUTPUT_BYTES,
 	},
-	model::{DType, Dim, ModelStatus},
+	model::{ComputeCost, DType, Dim, ModelStatus},
 	traits::{JobSettlement, ModelUsage},
 };
 use sp_core::H256;
+use sp_runtime::FixedU64;
 
 use crate::{mock::*, Error, Event, JobInputs, JobResults, PendingJobs};
 
@@ -111,6 +112,49 @@ fn a_job_holds_its_quote_and_draws_distinct_staked_executors() {
 		// No replica count: the default, three.
 		let job = submit(BOB, None);
 		assert_eq!(committee(job).len(), 3);
+	});
+}
+
+#[test]
+fn executor_fees_follow_the_models_compute_for_the_inputs_size() {
+	ExtBuilder::default().build_and_execute(|| {
+		// MODEL takes rows of 4 elements; validators estimated 10⁹ operations plus 2 × 10⁹ an
+		// element: 9 × 10⁹ for one row, 17 × 10⁹ for two; FEE_PER_GIGA_OP is 2.
+		let compute =
+			ComputeCost { fixed: 1_000_000_000, per_element: FixedU64::from_u32(2_000_000_000) };
+		TestModels::set_compute(MODEL, compute);
+		let fee_of = |rows: u32| Jobs::quote(MODEL, Some(3), &[vec![rows, 4]]).unwrap();
+		assert_eq!(fee_of(1).executor_fee, 18);
+		assert_eq!(fee_of(2).executor_fee, 34);
+		assert_eq!(fee_of(5).executor_fee, 2 * 41, "grows with the input");
+		assert_eq!(Jobs::executor_fee(MODEL, 8), Ok(34));
+
+		// What a submission holds is the quote, executor fees included.
+		let quote = fee_of(2);
+		assert_eq!(quote.total, MODEL_PRICE + 3 * 34 + data_fee(2, 3));
+		let held = escrow_of(ALICE);
+		let job = crate::NextJobId::<Test>::get();
+		assert_ok!(submit_with(MODEL, input(2), Some(3), quote.total));
+		assert_eq!(escrow_of(ALICE), held + quote.escrow());
+		assert_eq!(Jobs_::get(job).unwrap().fee, quote);
+		// A quote below the compute's fee is refused by `max_fee`, changing nothing.
+		assert_noop!(
+			submit_with(MODEL, input(2), Some(3), quote.total - 1),
+			Error::<Test>::FeeAboveMax
+		);
+
+		// A small compute, or none estimated, pays the floor.
+		TestModels::set_compute(
+			MODEL,
+			ComputeCost { fixed: 1_000, per_element: FixedU64::from_u32(1) },
+		);
+		assert_eq!(fee_of(5).executor_fee, EXECUTOR_FEE);
+		assert_eq!(
+			Jobs::quote(TWO_INPUT_MODEL, Some(3), &[vec![1, 4], vec![1, 4]])
+				.unwrap()
+				.executor_fee,
+			EXECUTOR_FEE
+		);
 	});
 }
 

@@ -216,7 +216,7 @@ mod benchmarks {
 		params.attestation_quorum = Perbill::one();
 		Params::<T>::put(params);
 		let (last, earlier) = validators.split_last().expect("MaxAttestations is at least 1");
-		let verdict = Verdict::Loads;
+		let verdict = Verdict::Loads(Default::default());
 		Attestations::<T>::insert(
 			model,
 			BoundedVec::truncate_from(earlier.iter().map(|v| (v.clone(), verdict)).collect()),
@@ -294,7 +294,7 @@ mod benchmarks {
 		let validator: T::AccountId = account("validator", 0, 0);
 		Attestations::<T>::insert(
 			model,
-			BoundedVec::truncate_from(alloc::vec![(validator, Verdict::Loads)]),
+			BoundedVec::truncate_from(alloc::vec![(validator, Verdict::Loads(Default::default()))]),
 		);
 
 		#[extrinsic_call]

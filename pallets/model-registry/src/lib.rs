@@ -21,6 +21,12 @@
 //! [`Config::OnPenalty`]) and the rest is returned, except the part that covers the record itself,
 //! which comes back when the owner removes it.
 //!
+//! A verdict that the model loads carries the validator's estimate of its compute
+//! ([`ComputeCost`]: operations as a line in a job's input elements, counted by the inference
+//! engine from the typed graph). At activation the registry keeps, per field, the median of the
+//! estimates of the attestations saying it loads ([`ModelCompute`]); job fees follow it. A
+//! minority of the quorum cannot move the median outside what the others estimated.
+//!
 //! Names are per owner: `(owner, name, version)` is unique, and one owner cannot register the same
 //! bytes twice. The latest version of a name is the most recently registered one still present.
 //!
@@ -86,6 +92,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -108,9 +115,9 @@ use gateless_primitives::{
 	content::MAX_MODEL_CONTENT_BYTES,
 	crypto::inference::Signature as InferenceSignature,
 	model::{
-		AttestationFailure, AttestationTally, Determinism, ModelCard, ModelDescription, ModelId,
-		ModelInfo, ModelLocation, ModelName, ModelPage, ModelSignature, ModelStatus, ModelVersion,
-		RejectionReason, Verdict,
+		AttestationFailure, AttestationTally, ComputeCost, Determinism, ModelCard,
+		ModelDescription, ModelId, ModelInfo, ModelLocation, ModelName, ModelPage, ModelSignature,
+		ModelStatus, ModelVersion, RejectionReason, Verdict,
 	},
 	reference::{ModelReferences, References},
 	traits::{InferenceKeys, ModelProvider, ModelUsage, ValidatorSet},
@@ -146,7 +153,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -257,6 +264,12 @@ pub mod pallet {
 		BoundedVec<(T::AccountId, Verdict), T::MaxAttestations>,
 		ValueQuery,
 	>;
+
+	/// The compute of each active model that validators estimated when they attested it: per
+	/// field, the median of the estimates of the attestations that activated it. Job fees follow
+	/// it; a model without one (activated before validators estimated) pays the fee's floor.
+	#[pallet::storage]
+	pub type ModelCompute<T: Config> = StorageMap<_, Twox64Concat, ModelId, ComputeCost>;
 
 	/// The model of each `(owner, name, version)`.
 	#[pallet::storage]
@@ -692,6 +705,7 @@ pub mod pallet {
 			ModelReferenceVectors::<T>::remove(model);
 			ReferenceRecords::<T>::remove(model);
 			Attestations::<T>::remove(model);
+			ModelCompute::<T>::remove(model);
 			Self::deposit_event(Event::ModelRemoved { model, returned });
 			Ok(())
 		}
@@ -843,7 +857,7 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::TooManyAttestations)?;
 		Self::deposit_event(Event::ModelAttested { model, validator, verdict });
 
-		if verdict == Verdict::Loads {
+		if verdict.loads() {
 			ReferenceRecords::<T>::mutate(model, |record| {
 				if let Some(record) = record {
 					record.checked_by = record.checked_by.saturating_add(1);
@@ -853,6 +867,7 @@ impl<T: Config> Pallet<T> {
 		let tally = Self::tally(&attestations);
 		if tally.loads >= tally.threshold {
 			Attestations::<T>::remove(model);
+			ModelCompute::<T>::insert(model, median_compute(&attestations));
 			info.status = ModelStatus::Active;
 			Models::<T>::insert(model, info);
 			Self::deposit_event(Event::ModelActivated { model });
@@ -908,7 +923,7 @@ fn most_reported_failure<AccountId>(attestations: &[(AccountId, Verdict)]) -> At
 	let failures = || {
 		attestations.iter().filter_map(|(_, verdict)| match verdict {
 			Verdict::Fails(failure) => Some(*failure),
-			Verdict::Loads => None,
+			Verdict::Loads(_) => None,
 		})
 	};
 	let mut best: Option<(AttestationFailure, usize)> = None;
@@ -920,6 +935,26 @@ fn most_reported_failure<AccountId>(attestations: &[(AccountId, Verdict)]) -> At
 	}
 	// A rejection needs at least one failure, so the fallback is never used.
 	best.map_or(AttestationFailure::Malformed, |(failure, _)| failure)
+}
+
+/// Per field, the median of the compute that the attestations saying the model loads estimated
+/// (the lower of the two middle ones for an even count): a minority of the quorum cannot move it
+/// beyond what honest validators estimated.
+fn median_compute<AccountId>(attestations: &[(AccountId, Verdict)]) -> ComputeCost {
+	let mut fixed = Vec::with_capacity(attestations.len());
+	let mut per_element = Vec::with_capacity(attestations.len());
+	for (_, verdict) in attestations {
+		if let Verdict::Loads(compute) = verdict {
+			fixed.push(compute.fixed);
+			per_element.push(compute.per_element);
+		}
+	}
+	fn lower_median<V: Ord + Copy + Default>(mut values: Vec<V>) -> V {
+		values.sort_unstable();
+		let middle = values.len().saturating_sub(1) / 2;
+		values.get(middle).copied().unwrap_or_default()
+	}
+	ComputeCost { fixed: lower_median(fixed), per_element: lower_median(per_element) }
 }
 
 /// The bytes a value takes in storage (0 for `None`).
@@ -995,8 +1030,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn tally(attestations: &[(T::AccountId, Verdict)]) -> AttestationTally {
-		let loads =
-			attestations.iter().filter(|(_, verdict)| *verdict == Verdict::Loads).count() as u32;
+		let loads = attestations.iter().filter(|(_, verdict)| verdict.loads()).count() as u32;
 		let fails = (attestations.len() as u32).saturating_sub(loads);
 		AttestationTally { loads, fails, threshold: Self::attestation_threshold() }
 	}
@@ -1195,6 +1229,12 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(Cards::<T>::iter_keys().all(Models::<T>::contains_key), "card of a removed model");
 		ensure!(
+			ModelCompute::<T>::iter_keys().all(|model| {
+				Models::<T>::get(model).is_some_and(|info| info.status != ModelStatus::Pending)
+			}),
+			"compute of a removed or pending model"
+		);
+		ensure!(
 			ModelReferenceVectors::<T>::iter_keys().all(Models::<T>::contains_key),
 			"reference vectors of a removed model"
 		);
@@ -1232,5 +1272,9 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn model(model: ModelId) -> Option<ModelInfoOf<T>> {
 		Models::<T>::get(model)
+	}
+
+	fn compute(model: ModelId) -> Option<ComputeCost> {
+		ModelCompute::<T>::get(model)
 	}
 }

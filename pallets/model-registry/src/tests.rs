@@ -10,10 +10,20 @@ use frame_support::{
 	},
 };
 use gateless_primitives::model::{
-	AttestationFailure, AttestationTally, DType, Dim, ModelId, ModelInfo, ModelLocation, ModelName,
-	ModelSignature, ModelStatus, ModelVersion, RejectionReason, TensorSpec, Verdict,
+	AttestationFailure, AttestationTally, ComputeCost, DType, Dim, ModelId, ModelInfo,
+	ModelLocation, ModelName, ModelSignature, ModelStatus, ModelVersion, RejectionReason,
+	TensorSpec, Verdict,
 };
-use sp_runtime::{DispatchError, Perbill};
+use sp_runtime::{DispatchError, FixedU64, Perbill};
+
+/// A verdict that the model loads, with an honest validator's estimate of its compute.
+const LOADS: Verdict =
+	Verdict::Loads(ComputeCost { fixed: 1_000, per_element: FixedU64::from_u32(10) });
+
+/// A verdict that the model loads, with this estimate of its compute.
+fn loads(fixed: u64, per_element: u32) -> Verdict {
+	Verdict::Loads(ComputeCost { fixed, per_element: FixedU64::from_u32(per_element) })
+}
 
 fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
@@ -472,10 +482,10 @@ mod cards_and_references {
 	fn each_validator_that_attests_the_model_loads_is_counted_as_having_checked_its_references() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(with_extras(vec![reference(2)]).register(ALICE));
-			attest(V1, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
 			attest(V2, 0, fails(AttestationFailure::Unavailable));
 			assert_eq!(ModelRegistry::model_references(0).unwrap().checked_by, 1);
-			attest(V3, 0, Verdict::Loads);
+			attest(V3, 0, LOADS);
 			assert_eq!(model(0).status, ModelStatus::Active);
 			assert_eq!(ModelRegistry::model_references(0).unwrap().checked_by, 2);
 		});
@@ -549,14 +559,13 @@ mod attest_model {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::inline(1, 100).register(ALICE));
 
-			let post = ModelRegistry::attest_model(signed(V1), 0, Verdict::Loads).unwrap();
+			let post = ModelRegistry::attest_model(signed(V1), 0, LOADS).unwrap();
 			assert_eq!(post.pays_fee, Pays::No);
 
 			assert_eq!(model(0).status, ModelStatus::Pending);
 			assert_eq!(ModelRegistry::attestation_tally(0), tally(1, 0, 2));
 			System::assert_last_event(
-				Event::<Test>::ModelAttested { model: 0, validator: V1, verdict: Verdict::Loads }
-					.into(),
+				Event::<Test>::ModelAttested { model: 0, validator: V1, verdict: LOADS }.into(),
 			);
 		});
 	}
@@ -567,11 +576,11 @@ mod attest_model {
 			let deposit = expected_deposit(100, desc_len());
 			assert_ok!(Registration::inline(1, 100).register(ALICE));
 
-			attest(V1, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
 			attest(V2, 0, fails(AttestationFailure::Unavailable));
 			assert_eq!(ModelRegistry::attestation_tally(0), tally(1, 1, 2));
 			assert_eq!(model(0).status, ModelStatus::Pending);
-			attest(V3, 0, Verdict::Loads);
+			attest(V3, 0, LOADS);
 
 			assert_eq!(model(0).status, ModelStatus::Active);
 			assert!(!Attestations::<Test>::contains_key(0));
@@ -586,9 +595,9 @@ mod attest_model {
 			assert_eq!(
 				registry_events()[1..].to_vec(),
 				vec![
-					attested(V1, Verdict::Loads),
+					attested(V1, LOADS),
 					attested(V2, fails(AttestationFailure::Unavailable)),
-					attested(V3, Verdict::Loads),
+					attested(V3, LOADS),
 					Event::<Test>::ModelActivated { model: 0 },
 				]
 			);
@@ -658,19 +667,45 @@ mod attest_model {
 	}
 
 	#[test]
+	fn an_activated_model_keeps_the_median_of_the_quorums_compute_estimates() {
+		ExtBuilder::default().build_and_execute(|| {
+			TestValidators::set(vec![V1, V2, V3, 14, 15]);
+			assert_ok!(Registration::inline(1, 100).register(ALICE));
+			// Four of five must agree. One liar claims a huge compute, one a tiny one; a failure
+			// carries no estimate.
+			attest(V1, 0, loads(1_000, 10));
+			attest(V2, 0, loads(u64::MAX, 1_000_000));
+			attest(V3, 0, fails(AttestationFailure::Unavailable));
+			attest(14, 0, loads(0, 0));
+			assert_eq!(ModelRegistry::compute(0), None, "pending: no estimate yet");
+			attest(15, 0, loads(1_200, 11));
+			assert_eq!(model(0).status, ModelStatus::Active);
+			// Per field, the lower middle of (0, 1000, 1200, MAX) and of (0, 10, 11, 1e6).
+			assert_eq!(
+				ModelRegistry::compute(0),
+				Some(ComputeCost { fixed: 1_000, per_element: FixedU64::from_u32(10) })
+			);
+
+			// Removed with its model.
+			assert_ok!(ModelRegistry::remove(signed(ALICE), 0));
+			assert_eq!(ModelRegistry::compute(0), None);
+		});
+	}
+
+	#[test]
 	fn the_threshold_follows_the_active_set_and_past_attestations_count() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
-			attest(V1, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
 			assert_eq!(ModelRegistry::attestation_tally(0), tally(1, 0, 2));
 
 			// V1 leaves, three join: five validators, threshold 4; V1's attestation still counts.
 			TestValidators::set(vec![V2, V3, 14, 15, 16]);
 			assert_eq!(ModelRegistry::attestation_tally(0), tally(1, 0, 4));
-			attest(V2, 0, Verdict::Loads);
-			attest(V3, 0, Verdict::Loads);
+			attest(V2, 0, LOADS);
+			attest(V3, 0, LOADS);
 			assert_eq!(model(0).status, ModelStatus::Pending);
-			attest(14, 0, Verdict::Loads);
+			attest(14, 0, LOADS);
 			assert_eq!(model(0).status, ModelStatus::Active);
 		});
 	}
@@ -681,7 +716,7 @@ mod attest_model {
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
 			for who in [NOBODY, ALICE] {
 				assert_noop!(
-					ModelRegistry::attest_model(signed(who), 0, Verdict::Loads),
+					ModelRegistry::attest_model(signed(who), 0, LOADS),
 					Error::<Test>::NotValidator
 				);
 			}
@@ -692,7 +727,7 @@ mod attest_model {
 	fn an_unknown_model_cannot_be_attested() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
-				ModelRegistry::attest_model(signed(V1), 7, Verdict::Loads),
+				ModelRegistry::attest_model(signed(V1), 7, LOADS),
 				Error::<Test>::UnknownModel
 			);
 		});
@@ -703,14 +738,14 @@ mod attest_model {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
 			assert_ok!(Registration::by_uri(2, 1_000).named("other", "1").register(ALICE));
-			attest(V1, 0, Verdict::Loads);
-			attest(V2, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
+			attest(V2, 0, LOADS);
 			attest(V1, 1, fails(AttestationFailure::Unsupported));
 			attest(V2, 1, fails(AttestationFailure::Unsupported));
 
 			for id in [0, 1] {
 				assert_noop!(
-					ModelRegistry::attest_model(signed(V3), id, Verdict::Loads),
+					ModelRegistry::attest_model(signed(V3), id, LOADS),
 					Error::<Test>::NotPending
 				);
 			}
@@ -723,7 +758,7 @@ mod attest_model {
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
 			attest(V1, 0, fails(AttestationFailure::TooLarge));
 			assert_noop!(
-				ModelRegistry::attest_model(signed(V1), 0, Verdict::Loads),
+				ModelRegistry::attest_model(signed(V1), 0, LOADS),
 				Error::<Test>::AlreadyAttested
 			);
 		});
@@ -736,7 +771,7 @@ mod attest_model {
 			TestValidators::set((11..=20).collect());
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
 			for validator in 11..=13 {
-				attest(validator, 0, Verdict::Loads);
+				attest(validator, 0, LOADS);
 			}
 			for validator in 14..=15 {
 				attest(validator, 0, fails(AttestationFailure::Unavailable));
@@ -744,7 +779,7 @@ mod attest_model {
 			assert_eq!(ModelRegistry::attestation_tally(0), tally(3, 2, 7));
 
 			assert_noop!(
-				ModelRegistry::attest_model(signed(16), 0, Verdict::Loads),
+				ModelRegistry::attest_model(signed(16), 0, LOADS),
 				Error::<Test>::TooManyAttestations
 			);
 		});
@@ -974,8 +1009,8 @@ mod deprecate {
 	fn deprecating_marks_the_model_deprecated_once() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
-			attest(V1, 0, Verdict::Loads);
-			attest(V2, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
+			attest(V2, 0, LOADS);
 
 			assert_ok!(ModelRegistry::deprecate(signed(ALICE), 0));
 			assert_eq!(model(0).status, ModelStatus::Deprecated);
@@ -993,13 +1028,13 @@ mod deprecate {
 	fn deprecating_a_pending_model_ends_its_attestation() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
-			attest(V1, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
 
 			assert_ok!(ModelRegistry::deprecate(signed(ALICE), 0));
 			assert!(!Attestations::<Test>::contains_key(0));
 			assert_eq!(ModelRegistry::attestation_tally(0), None);
 			assert_noop!(
-				ModelRegistry::attest_model(signed(V2), 0, Verdict::Loads),
+				ModelRegistry::attest_model(signed(V2), 0, LOADS),
 				Error::<Test>::NotPending
 			);
 		});
@@ -1025,7 +1060,7 @@ mod remove {
 		ExtBuilder::default().build_and_execute(|| {
 			let reg = Registration::inline(1, 100);
 			assert_ok!(reg.clone().register(ALICE));
-			attest(V1, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
 
 			assert_ok!(ModelRegistry::remove(signed(ALICE), 0));
 
@@ -1106,8 +1141,8 @@ mod force_reject {
 			let record_deposit = expected_deposit(0, desc_len());
 			let penalty = Perbill::from_percent(10) * deposit;
 			assert_ok!(Registration::inline(1, 103).register(ALICE));
-			attest(V1, 0, Verdict::Loads);
-			attest(V2, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
+			attest(V2, 0, LOADS);
 			let issuance = Balances::total_issuance();
 
 			assert_ok!(ModelRegistry::force_reject(root(), 0));
@@ -1132,7 +1167,7 @@ mod force_reject {
 	fn rejecting_a_pending_model_drops_its_attestations() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::by_uri(1, 1_000).register(ALICE));
-			attest(V1, 0, Verdict::Loads);
+			attest(V1, 0, LOADS);
 			assert!(Attestations::<Test>::contains_key(0));
 
 			assert_ok!(ModelRegistry::force_reject(root(), 0));
@@ -1395,7 +1430,7 @@ mod attest_model_as {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::inline(1, 100).register(ALICE));
 			for validator in [V1, V2] {
-				let call = signed_attestation(validator, validator, 0, Verdict::Loads);
+				let call = signed_attestation(validator, validator, 0, LOADS);
 				assert_eq!(pool_check(&call), Ok(()));
 				let info =
 					call.clone().dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into());
@@ -1413,14 +1448,14 @@ mod attest_model_as {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::inline(1, 100).register(ALICE));
 			// Signed by another key than the validator's.
-			let forged = signed_attestation(V2, V1, 0, Verdict::Loads);
+			let forged = signed_attestation(V2, V1, 0, LOADS);
 			assert_eq!(pool_check(&forged), Err(index_of(Error::<Test>::BadSignature)));
 			assert_noop!(
 				forged.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()),
 				Error::<Test>::BadSignature
 			);
 			// The signature covers the verdict: a changed verdict is a forgery.
-			let payload = ModelRegistry::attestation_payload(0, Verdict::Loads, &V1);
+			let payload = ModelRegistry::attestation_payload(0, LOADS, &V1);
 			let tampered = crate::Call::<Test>::attest_model_as {
 				model: 0,
 				verdict: fails(AttestationFailure::Malformed),
@@ -1429,24 +1464,24 @@ mod attest_model_as {
 			};
 			assert_eq!(pool_check(&tampered), Err(index_of(Error::<Test>::BadSignature)));
 			// A key holder that is not a validator.
-			let stranger = signed_attestation(NOBODY, NOBODY, 0, Verdict::Loads);
+			let stranger = signed_attestation(NOBODY, NOBODY, 0, LOADS);
 			assert_eq!(pool_check(&stranger), Err(index_of(Error::<Test>::NotValidator)));
 			// Unknown model.
-			let unknown = signed_attestation(V1, V1, 7, Verdict::Loads);
+			let unknown = signed_attestation(V1, V1, 7, LOADS);
 			assert_eq!(pool_check(&unknown), Err(index_of(Error::<Test>::UnknownModel)));
 			// Twice.
-			let first = signed_attestation(V1, V1, 0, Verdict::Loads);
+			let first = signed_attestation(V1, V1, 0, LOADS);
 			assert_ok!(first
 				.clone()
 				.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()));
 			assert_eq!(pool_check(&first), Err(index_of(Error::<Test>::AlreadyAttested)));
 			// After the decision.
-			attest(V2, 0, Verdict::Loads);
-			let late = signed_attestation(V3, V3, 0, Verdict::Loads);
+			attest(V2, 0, LOADS);
+			let late = signed_attestation(V3, V3, 0, LOADS);
 			assert_eq!(pool_check(&late), Err(index_of(Error::<Test>::NotPending)));
 			// Only the authorized origin dispatches it.
 			assert_noop!(
-				signed_attestation(V3, V3, 0, Verdict::Loads)
+				signed_attestation(V3, V3, 0, LOADS)
 					.dispatch_bypass_filter(RuntimeOrigin::signed(V3)),
 				DispatchError::BadOrigin
 			);

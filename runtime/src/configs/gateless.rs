@@ -116,8 +116,12 @@ impl pallet_inference_jobs::Config for Runtime {
 	type Records = Staking;
 	type Verifier = Verification;
 	type Randomness = ParentHashRandomness;
-	/// 0.01 GATE per agreeing executor.
+	/// At least 0.01 GATE per agreeing executor: what 10¹⁰ operations cost (about a second of
+	/// one core for tract), and the fee of a model without a compute estimate.
 	type ExecutorFee = ConstU128<{ 10 * token::MILLI_UNIT }>;
+	/// 0.001 GATE per 10⁹ operations of a job, per executor: a model of 100 giga-operations a
+	/// job (a large transformer's forward pass) pays each executor 0.1 GATE.
+	type FeePerGigaOp = ConstU128<{ token::MILLI_UNIT }>;
 	/// 0.01 GATE per MiB of tensor data in blocks (10 nano-GATE per byte): three replicas of a
 	/// 1 KiB output cost 0.00003 GATE, next to the executors' 0.03.
 	type FeePerByte = ConstU128<{ 10 * token::MICRO_UNIT / 1_000 }>;

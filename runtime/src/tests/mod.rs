@@ -429,7 +429,7 @@ mod job_flow {
 			assert_ok!(ModelRegistry::attest_model(
 				RuntimeOrigin::signed(validator.to_account_id()),
 				0,
-				Verdict::Loads
+				Verdict::Loads(Default::default())
 			));
 		}
 	}

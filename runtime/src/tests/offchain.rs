@@ -21,7 +21,7 @@ use gateless_primitives::{
 	crypto::INFERENCE_KEY_TYPE,
 	inference::{InferenceExt, InferenceHost, ModelRef},
 	job::{Abstention, InferenceOutput, InputTensor, InputTensors, JobStatus},
-	model::{model_hash, AttestationFailure, ModelId, ModelStatus, Verdict},
+	model::{model_hash, AttestationFailure, ComputeCost, ModelId, ModelStatus, Verdict},
 };
 use sp_core::offchain::{
 	testing::{OffchainState, PoolState, TestOffchainExt, TestTransactionPoolExt},
@@ -29,7 +29,7 @@ use sp_core::offchain::{
 };
 use sp_keyring::Sr25519Keyring;
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
-use sp_runtime::{generic::Header, traits::Header as _};
+use sp_runtime::{generic::Header, traits::Header as _, FixedU64};
 
 use super::*;
 use crate::{
@@ -199,6 +199,11 @@ fn run_worker(pool: &parking_lot::RwLock<PoolState>, times: usize) -> Vec<Unchec
 }
 
 /// The models and verdicts of the attestations among `sent`.
+/// A verdict that a model loads, as [`attestations`] lists it: without the estimate it carries.
+const LOADS: Verdict =
+	Verdict::Loads(ComputeCost { fixed: 0, per_element: FixedU64::from_inner(0) });
+
+/// The models `sent` attests and their verdicts, estimates left out.
 fn attestations(sent: &[UncheckedExtrinsic]) -> Vec<(ModelId, Verdict)> {
 	sent.iter()
 		.filter_map(|xt| match &xt.function {
@@ -206,7 +211,7 @@ fn attestations(sent: &[UncheckedExtrinsic]) -> Vec<(ModelId, Verdict)> {
 				model,
 				verdict,
 				..
-			}) => Some((*model, *verdict)),
+			}) => Some((*model, if verdict.loads() { LOADS } else { *verdict })),
 			_ => None,
 		})
 		.collect()
@@ -285,13 +290,25 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 				verdict,
 				validator,
 				..
-			}) => assert_eq!((*attested, *verdict, validator), (model, Verdict::Loads, &alice)),
+			}) => {
+				assert_eq!((*attested, validator), (model, &alice));
+				// The engine's estimate: digits-mlp's dense layers cost 2,484 operations a row of
+				// 64 pixels (the engine's tests check the count).
+				let Verdict::Loads(compute) = verdict else { panic!("{verdict:?}") };
+				assert_eq!(compute.operations(64 * 1_000), 2_484_000, "{compute:?}");
+			},
 			other => panic!("not an attestation: {other:?}"),
 		}
 		apply(sent[0].clone());
 		assert_eq!(
 			pallet_model_registry::Models::<Runtime>::get(model).unwrap().status,
 			ModelStatus::Active
+		);
+		// Alice alone is the quorum: her estimate is the model's.
+		assert_eq!(
+			pallet_model_registry::ModelCompute::<Runtime>::get(model)
+				.map(|compute| compute.operations(64)),
+			Some(2_484)
 		);
 
 		// A job of two images, assigned to Alice, the only validator.
@@ -489,7 +506,7 @@ fn a_model_that_nodes_provide_is_attested_once_held_and_unavailable_only_after_a
 		// The builder hands the first to this node: it is checked and attested.
 		node_engine.0.lock().unwrap().store_model(&onnx).unwrap();
 		let sent = run_worker(&pool, 1);
-		assert_eq!(attestations(&sent), vec![(held, Verdict::Loads)]);
+		assert_eq!(attestations(&sent), vec![(held, LOADS)]);
 		apply(sent[0].clone());
 
 		// After the grace, the other is attested unavailable: nobody served it.
@@ -529,7 +546,7 @@ fn a_model_that_nodes_provide_is_fetched_from_its_uris_while_no_peer_serves_it()
 		// No peer (this node has no network): the first is checked from its URI at once; the
 		// second's URI is down, and it waits for peers until the grace is over.
 		let sent = run_worker(&pool, 1);
-		assert_eq!(attestations(&sent), vec![(served, Verdict::Loads)]);
+		assert_eq!(attestations(&sent), vec![(served, LOADS)]);
 		apply(sent[0].clone());
 		System::set_block_number(offchain::MODEL_FETCH_GRACE);
 		start_block(1 + offchain::MODEL_FETCH_GRACE);
@@ -612,9 +629,9 @@ fn reference_vectors_decide_the_attestation_within_the_declared_determinism() {
 		assert_eq!(
 			verdicts,
 			vec![
-				(matching, Verdict::Loads),
+				(matching, LOADS),
 				(too_tight, Verdict::Fails(AttestationFailure::ReferenceMismatch)),
-				(loose_enough, Verdict::Loads),
+				(loose_enough, LOADS),
 				(tampered, Verdict::Fails(AttestationFailure::ReferenceMismatch)),
 			]
 		);
