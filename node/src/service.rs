@@ -1,4 +1,4 @@
-//! The node's services: the client with the WASM executor, the import queue (Aura + GRANDPA), the
+//! The node's services: the client with the WASM executor, the import queue (BABE + GRANDPA), the
 //! network, offchain workers, block authoring, the GRANDPA voter and the RPC server.
 
 use std::{sync::Arc, time::Duration};
@@ -6,14 +6,13 @@ use std::{sync::Arc, time::Duration};
 use futures::FutureExt;
 use gateless_runtime::{apis::RuntimeApi, opaque::Block};
 use sc_client_api::{Backend, BlockBackend};
-use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
+use sc_consensus_babe::{BabeParams, ImportQueueParams, SlotProportion};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_api::{Core, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
-use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 
 /// The host functions that the runtime may call: Substrate's, and the `inference` interface whose
 /// implementation only offchain workers get (elsewhere its calls answer "no engine"). The node has
@@ -31,6 +30,13 @@ type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type GrandpaBlockImport =
 	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
 type GrandpaLinkHalf = sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>;
+type BabeBlockImport = sc_consensus_babe::BabeBlockImport<
+	Block,
+	FullClient,
+	GrandpaBlockImport,
+	BabeInherentDataProviders,
+	FullSelectChain,
+>;
 type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
 
 /// GRANDPA justifications are stored at least once every this many blocks, so that light clients
@@ -44,19 +50,39 @@ pub type Service = sc_service::PartialComponents<
 	FullSelectChain,
 	sc_consensus::DefaultImportQueue<Block>,
 	TransactionPool,
-	(GrandpaBlockImport, GrandpaLinkHalf, Option<Telemetry>),
+	(
+		BabeBlockImport,
+		sc_consensus_babe::BabeLink<Block>,
+		sc_consensus_babe::BabeWorkerHandle<Block>,
+		GrandpaLinkHalf,
+		Option<Telemetry>,
+	),
 >;
 
-/// The inherent data of an Aura block at `slot_duration`: the wall-clock timestamp and its slot.
-fn aura_inherent_data(
-	slot_duration: sp_consensus_aura::SlotDuration,
-) -> (sp_consensus_aura::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider) {
+/// The inherent data of a block: the wall-clock timestamp and its BABE slot.
+type BabeInherents =
+	(sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider);
+
+/// What makes a block's inherent data: a function, so that the block import that checks it can
+/// be named in [`Service`].
+type BabeInherentDataProviders =
+	fn(
+		<Block as sp_runtime::traits::Block>::Hash,
+		(),
+	) -> std::future::Ready<Result<BabeInherents, Box<dyn std::error::Error + Send + Sync>>>;
+
+/// The inherent data of a block built or checked now: the wall-clock timestamp and its slot, at
+/// the runtime's slot duration (which can never change after genesis).
+fn babe_inherent_data(
+	_parent: <Block as sp_runtime::traits::Block>::Hash,
+	_: (),
+) -> std::future::Ready<Result<BabeInherents, Box<dyn std::error::Error + Send + Sync>>> {
 	let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-	let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+	let slot = sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
 		*timestamp,
-		slot_duration,
+		sp_consensus_babe::SlotDuration::from_millis(gateless_runtime::SLOT_DURATION),
 	);
-	(slot, timestamp)
+	std::future::ready(Ok((slot, timestamp)))
 }
 
 /// Builds the client, the database, the transaction pool and the import queue.
@@ -110,26 +136,26 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		telemetry.as_ref().map(|telemetry| telemetry.handle()),
 	)?;
 
-	let inherent_client = client.clone();
-	let import_queue =
-		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-			block_import: grandpa_block_import.clone(),
-			justification_import: Some(Box::new(grandpa_block_import.clone())),
-			client: client.clone(),
-			create_inherent_data_providers: move |parent_hash, _| {
-				let client = inherent_client.clone();
-				async move {
-					let slot_duration =
-						sc_consensus_aura::standalone::slot_duration_at(&*client, parent_hash)?;
-					Ok(aura_inherent_data(slot_duration))
-				}
-			},
-			spawner: &task_manager.spawn_essential_handle(),
-			registry: config.prometheus_registry(),
-			check_for_equivocation: Default::default(),
-			telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),
-			compatibility_mode: Default::default(),
-		})?;
+	let babe_config = sc_consensus_babe::configuration(&*client)?;
+	let slot_duration = babe_config.slot_duration();
+	let (block_import, babe_link) = sc_consensus_babe::block_import(
+		babe_config,
+		grandpa_block_import.clone(),
+		client.clone(),
+		babe_inherent_data as BabeInherentDataProviders,
+		select_chain.clone(),
+		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+	)?;
+	let (import_queue, babe_worker_handle) = sc_consensus_babe::import_queue(ImportQueueParams {
+		link: babe_link.clone(),
+		block_import: block_import.clone(),
+		justification_import: Some(Box::new(grandpa_block_import)),
+		client: client.clone(),
+		slot_duration,
+		spawner: &task_manager.spawn_essential_handle(),
+		registry: config.prometheus_registry(),
+		telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),
+	})?;
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -139,7 +165,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (grandpa_block_import, grandpa_link, telemetry),
+		other: (block_import, babe_link, babe_worker_handle, grandpa_link, telemetry),
 	})
 }
 
@@ -158,7 +184,7 @@ fn log_runtime_version(client: &FullClient) {
 	}
 }
 
-/// Builds and starts the full node: network, RPC, offchain workers and, on validators, Aura
+/// Builds and starts the full node: network, RPC, offchain workers and, on validators, BABE
 /// block authoring and the GRANDPA voter.
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
@@ -176,7 +202,7 @@ pub fn new_full<
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, grandpa_link, mut telemetry),
+		other: (block_import, babe_link, babe_worker_handle, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
@@ -358,6 +384,13 @@ pub fn new_full<
 		);
 	}
 
+	// BABE's import queue answers its handles from an essential task, which ends, and stops the
+	// node, when every handle is dropped: keep one for as long as the node runs.
+	task_manager.spawn_handle().spawn("babe-worker-handle", None, async move {
+		let _handle = babe_worker_handle;
+		futures::future::pending::<()>().await
+	});
+
 	let role = config.role;
 	let force_authoring = config.force_authoring;
 	let name = config.network.node_name.clone();
@@ -416,34 +449,29 @@ pub fn new_full<
 			prometheus_registry.as_ref(),
 			telemetry.as_ref().map(|telemetry| telemetry.handle()),
 		);
-		let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
-
-		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
-			StartAuraParams {
-				slot_duration,
-				client,
-				select_chain,
-				block_import,
-				proposer_factory,
-				create_inherent_data_providers: move |_, ()| async move {
-					Ok(aura_inherent_data(slot_duration))
-				},
-				force_authoring,
-				backoff_authoring_blocks: Option::<()>::None,
-				keystore: keystore_container.keystore(),
-				sync_oracle: sync_service.clone(),
-				justification_sync_link: sync_service.clone(),
-				// Two thirds of the slot for building the block, the rest for propagating it.
-				block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-				max_block_proposal_slot_portion: None,
-				telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),
-				compatibility_mode: Default::default(),
-			},
-		)?;
+		let babe = sc_consensus_babe::start_babe(BabeParams {
+			keystore: keystore_container.keystore(),
+			client,
+			select_chain,
+			env: proposer_factory,
+			block_import,
+			sync_oracle: sync_service.clone(),
+			justification_sync_link: sync_service.clone(),
+			create_inherent_data_providers: babe_inherent_data,
+			force_authoring,
+			backoff_authoring_blocks: Option::<()>::None,
+			babe_link,
+			// Two thirds of the slot for building the block, the rest for propagating it.
+			block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+			max_block_proposal_slot_portion: None,
+			telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),
+		})?;
 		// Authoring is essential: if it stops, the node stops rather than silently idling.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
+		task_manager.spawn_essential_handle().spawn_blocking(
+			"babe-proposer",
+			Some("block-authoring"),
+			babe,
+		);
 	}
 
 	if enable_grandpa {

@@ -92,9 +92,9 @@ pub mod token {
 pub mod time {
 	use super::BlockNumber;
 
-	/// Target block time: one Aura slot, one block.
+	/// Target block time: one BABE slot, one block (every slot has a primary or secondary author).
 	pub const MILLI_SECS_PER_BLOCK: u64 = 6_000;
-	/// The Aura slot duration. Changing it after genesis breaks block production.
+	/// The BABE slot duration. Changing it after genesis breaks block production.
 	pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 	/// Blocks per minute.
 	pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);

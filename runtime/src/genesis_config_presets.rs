@@ -6,7 +6,7 @@
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
@@ -14,8 +14,9 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use gateless_primitives::crypto::InferenceId;
 
 use crate::{
-	token::UNIT, AccountId, Balance, BalancesConfig, CouncilMembershipConfig, RuntimeGenesisConfig,
-	SessionConfig, SessionKeys, StakingConfig, SudoConfig,
+	configs::BABE_GENESIS_EPOCH_CONFIG, token::UNIT, AccountId, BabeConfig, Balance,
+	BalancesConfig, CouncilMembershipConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	StakingConfig, SudoConfig,
 };
 
 /// What every endowed dev account starts with: enough to register models, bond and pay for jobs.
@@ -28,7 +29,7 @@ pub const GENESIS_VALIDATOR_BOND: Balance = 10_000 * UNIT;
 type GenesisValidator = (AccountId, SessionKeys);
 
 /// A dev validator, with the session keys `--alice` (and so on) derives into the keystore:
-/// Aura and inference sr25519, GRANDPA ed25519, all from the same seed.
+/// BABE and inference sr25519, GRANDPA ed25519, all from the same seed.
 fn dev_validator(who: Sr25519Keyring) -> GenesisValidator {
 	let ed25519 = match who {
 		Sr25519Keyring::Alice => Ed25519Keyring::Alice,
@@ -40,7 +41,7 @@ fn dev_validator(who: Sr25519Keyring) -> GenesisValidator {
 		_ => Ed25519Keyring::One,
 	};
 	let keys = SessionKeys {
-		aura: AuraId::from(who.public()),
+		babe: BabeId::from(who.public()),
 		grandpa: GrandpaId::from(ed25519.public()),
 		inference: InferenceId::from(who.public()),
 	};
@@ -64,8 +65,8 @@ fn dev_council() -> Vec<AccountId> {
 }
 
 /// A genesis with the given validators (bonded, with their session keys), endowed accounts,
-/// Council and sudo key (none: only the Council governs). Aura and GRANDPA get their authorities
-/// from the session pallet.
+/// Council and sudo key (none: only the Council governs). BABE and GRANDPA get their authorities
+/// from the session pallet; BABE's epochs use [`BABE_GENESIS_EPOCH_CONFIG`].
 fn testnet_genesis(
 	validators: Vec<GenesisValidator>,
 	endowed_accounts: Vec<AccountId>,
@@ -95,6 +96,7 @@ fn testnet_genesis(
 			members: council.try_into().expect("the dev Council is within its seats"),
 		},
 		sudo: SudoConfig { key: root },
+		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
 	})
 }
 

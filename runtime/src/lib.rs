@@ -19,7 +19,7 @@
 //! | --- | --- | --- |
 //! | 0–9 | system | System (0), Timestamp (1), Sudo (2, with a key on the development chain only), Utility (3) |
 //! | 10–19 | money | Balances (10), TransactionPayment (11) |
-//! | 20–29 | consensus and staking | Aura (20), Grandpa (21), Session (22), Staking (23) |
+//! | 20–29 | consensus and staking | Babe (20), Grandpa (21), Session (22), Staking (23) |
 //! | 30–39 | governance | Council (30), CouncilMembership (31), Whitelist (32), Preimage (33) |
 //! | 40–59 | Gateless | ModelRegistry (40), InferenceJobs (41), Verification (42) |
 
@@ -63,7 +63,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 116,
+	spec_version: 117,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -79,7 +79,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 117,
+	spec_version: 118,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -108,10 +108,10 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The session keys of a validator: Aura for authoring blocks, GRANDPA for finality, and the
+	/// The session keys of a validator: BABE for authoring blocks, GRANDPA for finality, and the
 	/// inference key its offchain workers sign attestations, commitments and reveals with.
 	pub struct SessionKeys {
-		pub aura: Aura,
+		pub babe: Babe,
 		pub grandpa: Grandpa,
 		pub inference: configs::InferenceKeys,
 	}
@@ -228,7 +228,8 @@ mod runtime {
 	)]
 	pub struct Runtime;
 
-	// Hooks run in the order of declaration: the timestamp must be set before Aura reads the slot.
+	// Hooks run in the order of declaration: BABE reads the slot from the block's pre-digest in
+	// its `on_initialize`, before the session pallet asks it whether the epoch ends.
 	#[runtime::pallet_index(0)]
 	pub type System = frame_system;
 
@@ -236,7 +237,7 @@ mod runtime {
 	pub type Timestamp = pallet_timestamp;
 
 	#[runtime::pallet_index(20)]
-	pub type Aura = pallet_aura;
+	pub type Babe = pallet_babe;
 
 	#[runtime::pallet_index(21)]
 	pub type Grandpa = pallet_grandpa;
@@ -258,7 +259,7 @@ mod runtime {
 	#[runtime::pallet_index(23)]
 	pub type Staking = pallet_validator_staking;
 
-	// After Aura and Grandpa: a rotation hands them the new set from the next block on.
+	// After Babe and Grandpa: a rotation hands them the new set from the next block on.
 	#[runtime::pallet_index(22)]
 	pub type Session = pallet_session;
 

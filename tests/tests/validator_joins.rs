@@ -79,7 +79,7 @@ async fn a_node_that_bonds_and_validates_joins_the_set_and_authors_blocks() {
 	let eve_account = eve.to_account_id();
 	assert_eq!(summary(&alice_rpc, &eve_account).await, None, "Eve has not bonded yet");
 
-	// Eve's node makes session keys (Aura, GRANDPA, inference) in its keystore, with the proof
+	// Eve's node makes session keys (BABE, GRANDPA, inference) in its keystore, with the proof
 	// that Eve owns them.
 	let generated = eve_rpc
 		.call(
@@ -133,11 +133,12 @@ async fn a_node_that_bonds_and_validates_joins_the_set_and_authors_blocks() {
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
 	let at = alice_rpc.best_hash().await.unwrap();
-	let authorities: Vec<sp_consensus_aura::sr25519::AuthorityId> =
-		alice_rpc.runtime_api("AuraApi_authorities", &[], at).await.unwrap();
+	let epoch: sp_consensus_babe::Epoch =
+		alice_rpc.runtime_api("BabeApi_current_epoch", &[], at).await.unwrap();
+	let authorities: Vec<_> = epoch.authorities.into_iter().map(|(key, _)| key).collect();
 	// Alice, Bob, Charlie and Dave from genesis, and Eve.
 	assert_eq!(authorities.len(), 5, "{authorities:?}");
-	assert!(authorities.contains(&keys.aura), "Eve's Aura key is an authority");
+	assert!(authorities.contains(&keys.babe), "Eve's BABE key is an authority");
 	let joined_at = alice_rpc.block_number(at).await.unwrap();
 
 	// Eve's node authors blocks in its slots (one in five).

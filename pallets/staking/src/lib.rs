@@ -2,7 +2,7 @@
 //!
 //! Bonds, the active validator set, slashing and the record of how validators did. The stake a
 //! validator bonds is what it loses when it lies about a model's output; the set this pallet
-//! chooses is the set that authors blocks (Aura), finalizes them (GRANDPA) and runs inference.
+//! chooses is the set that authors blocks (BABE), finalizes them (GRANDPA) and runs inference.
 //!
 //! ## Overview
 //!
@@ -11,21 +11,23 @@
 //! [`Config::UnbondingPeriod`] blocks), [`Call::rebond`] what is unlocking, and
 //! [`Call::withdraw_unbonded`] what has unlocked. An account with at least
 //! [`StakingParams::min_validator_bond`] bonded and session keys set (`Session::set_keys`, with
-//! Aura, GRANDPA and inference keys) declares itself a candidate with [`Call::validate`] and stops
+//! BABE, GRANDPA and inference keys) declares itself a candidate with [`Call::validate`] and stops
 //! with [`Call::chill`].
 //!
 //! The pallet is the session pallet's `SessionManager`: when a session is planned, the top
 //! [`StakingParams::max_validators`] candidates by active bond (ties by account id) become the
 //! validators of the session after it (the session pallet queues one session ahead). With fewer
 //! than [`StakingParams::min_validators`] eligible candidates the current set is kept and
-//! [`Event::NotEnoughCandidates`] says so. The pallet also decides when sessions end: every
-//! [`Config::SessionLength`] blocks, or at the next block after [`Call::force_new_session`].
+//! [`Event::NotEnoughCandidates`] says so. The pallet can also decide when sessions end (as the
+//! session pallet's `ShouldEndSession`, with [`Config::EndsSessions`]): every
+//! [`Config::SessionLength`] blocks, or at the next block after [`Call::force_new_session`]. The
+//! Gateless runtime lets BABE end sessions with its epochs instead.
 //!
 //! Other pallets slash through [`gateless_primitives::traits::Slashing`]: a fraction of the bond
 //! or an amount, from the active bond first and then from unlocking funds; slashed funds go to
 //! [`Config::Slashed`] (burnt or paid to a treasury). Offences of active validators are counted
 //! per session; one over [`StakingParams::max_offences_per_session`] chills the validator and
-//! disables it in the session at once (Aura skips its slots; the session pallet's disabling
+//! disables it in the session at once (BABE skips its slots; the session pallet's disabling
 //! strategy caps how many validators can be disabled). The jobs and verification pallets record
 //! outcomes through [`gateless_primitives::traits::ValidatorRecords`]; the counters are served by
 //! the `ValidatorStakingApi` runtime API.
@@ -175,6 +177,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type SessionLength: Get<BlockNumberFor<Self>>;
 
+		/// Whether this pallet decides when sessions end (it is the session pallet's
+		/// `ShouldEndSession`), so that [`Call::force_new_session`] can end one. `false` where
+		/// consensus decides (BABE ends sessions with its epochs): the call is then an error.
+		#[pallet::constant]
+		type EndsSessions: Get<bool>;
+
 		/// The most validators a session can have.
 		#[pallet::constant]
 		type MaxValidators: Get<u32>;
@@ -315,6 +323,9 @@ pub mod pallet {
 		/// `min_validators` must be at least 1 and at most `max_validators`, which must be at
 		/// most `MaxValidators`.
 		InvalidParams,
+		/// Sessions end with consensus epochs here (see `Config::EndsSessions`): none can be
+		/// forced.
+		SessionsFollowEpochs,
 	}
 
 	#[pallet::hooks]
@@ -513,11 +524,16 @@ pub mod pallet {
 		}
 
 		/// Ends the current session at the next block (a new set is planned then, and takes
-		/// over one session later).
+		/// over one session later), where this pallet decides when sessions end.
+		///
+		/// The origin must be `AdminOrigin`. Errors: [`Error::SessionsFollowEpochs`] where
+		/// consensus ends sessions ([`Config::EndsSessions`] is `false`). Emits
+		/// [`Event::NewSessionForced`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::force_new_session())]
 		pub fn force_new_session(origin: OriginFor<T>) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(T::EndsSessions::get(), Error::<T>::SessionsFollowEpochs);
 			ForceNewSession::<T>::put(true);
 			Self::deposit_event(Event::NewSessionForced);
 			Ok(())

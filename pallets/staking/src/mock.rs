@@ -4,7 +4,7 @@ use core::cell::RefCell;
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, Hooks},
+	traits::{ConstBool, ConstU32, ConstU64, Hooks},
 };
 use sp_runtime::{
 	impl_opaque_keys,
@@ -162,6 +162,7 @@ impl pallet_validator_staking::Config for Test {
 	type Slashed = ();
 	type UnbondingPeriod = ConstU64<UNBONDING_PERIOD>;
 	type SessionLength = ConstU64<SESSION_LENGTH>;
+	type EndsSessions = ConstBool<true>;
 	type MaxValidators = ConstU32<4>;
 	type MaxCandidates = ConstU32<6>;
 	type MaxUnlockingChunks = ConstU32<3>;

@@ -303,11 +303,11 @@ pub mod benchmark_helpers {
 
 		fn inference_key(who: &AccountId) -> InferenceId {
 			let inference = InferenceId::generate_pair(None);
-			let aura = sp_consensus_aura::sr25519::AuthorityId::generate_pair(None);
+			let babe = sp_consensus_babe::AuthorityId::generate_pair(None);
 			let grandpa = sp_consensus_grandpa::AuthorityId::generate_pair(None);
 			pallet_session::NextKeys::<Runtime>::insert(
 				who,
-				SessionKeys { aura, grandpa, inference: inference.clone() },
+				SessionKeys { babe, grandpa, inference: inference.clone() },
 			);
 			inference
 		}

@@ -1,8 +1,8 @@
-//! Staking and sessions: bonded validators form the set that Aura, GRANDPA and inference follow.
+//! Staking and sessions: bonded validators form the set that BABE, GRANDPA and inference follow.
 
 use frame_support::{
 	parameter_types,
-	traits::{ConstU128, ConstU32},
+	traits::{ConstBool, ConstU128, ConstU32},
 };
 use gateless_primitives::crypto::InferenceId;
 use sp_runtime::{traits::ConvertInto, BoundToRuntimeAppPublic};
@@ -39,6 +39,8 @@ impl pallet_validator_staking::Config for Runtime {
 	/// One day: long enough for the verification of every job a validator took to end.
 	type UnbondingPeriod = ConstU32<{ crate::DAYS }>;
 	type SessionLength = ConstU32<SESSION_LENGTH>;
+	/// BABE ends sessions with its epochs.
+	type EndsSessions = ConstBool<false>;
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
 	type MaxCandidates = ConstU32<{ 2 * MAX_AUTHORITIES }>;
 	type MaxUnlockingChunks = ConstU32<16>;
@@ -51,8 +53,10 @@ impl pallet_session::Config for Runtime {
 	type ValidatorId = AccountId;
 	/// Any account may set keys; it only validates once bonded and chosen.
 	type ValidatorIdOf = ConvertInto;
-	type ShouldEndSession = Staking;
-	type NextSessionRotation = Staking;
+	/// Sessions are BABE's epochs: BABE's block import expects an epoch change at the slot where
+	/// the epoch ends, so only BABE may decide when a session ends.
+	type ShouldEndSession = crate::Babe;
+	type NextSessionRotation = crate::Babe;
 	type SessionManager = Staking;
 	type SessionHandler = <SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;

@@ -17,7 +17,7 @@ use sp_version::RuntimeVersion;
 
 // `derive_impl` fills in `RuntimeOrigin`, `RuntimeTask` and `PalletInfo` by name.
 use crate::{
-	token, AccountId, Aura, Balance, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
+	token, AccountId, Babe, Balance, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeOrigin, RuntimeTask, SLOT_DURATION, VERSION,
 };
 
@@ -103,8 +103,8 @@ impl frame_system::Config for Runtime {
 impl pallet_timestamp::Config for Runtime {
 	/// Milliseconds since the Unix epoch.
 	type Moment = u64;
-	type OnTimestampSet = Aura;
-	/// Aura derives its slot duration as twice this.
+	type OnTimestampSet = Babe;
+	/// Blocks are at least a slot apart; BABE checks the timestamp against the slot.
 	type MinimumPeriod = frame_support::traits::ConstU64<{ SLOT_DURATION / 2 }>;
 	type WeightInfo = ();
 }

@@ -108,6 +108,11 @@ fn non_members_cannot_propose_or_vote_and_nobody_signs_as_admin() {
 			crate::Staking::force_new_session(origin(Alice)),
 			sp_runtime::DispatchError::BadOrigin
 		);
+		// Even the admin cannot end a session: BABE ends them with its epochs.
+		assert_noop!(
+			crate::Staking::force_new_session(RuntimeOrigin::root()),
+			pallet_validator_staking::Error::<Runtime>::SessionsFollowEpochs
+		);
 		// There is no sudo key on the local chain.
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
 	});

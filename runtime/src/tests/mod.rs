@@ -6,14 +6,14 @@ mod offchain;
 
 use codec::Decode;
 use frame_support::traits::Get;
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_babe::AuthorityId as BabeId;
 use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_runtime::BuildStorage;
 
 use crate::{
 	configs::CouncilCollective,
 	genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT},
-	Aura, Balances, Block, Grandpa, Runtime, RuntimeGenesisConfig, VERSION,
+	Babe, Balances, Block, Grandpa, Runtime, RuntimeGenesisConfig, VERSION,
 };
 
 /// The full genesis config of a preset: the runtime's defaults with the preset's patch applied,
@@ -68,7 +68,7 @@ fn presets_are_listed() {
 #[test]
 fn development_preset_has_one_validator_and_endowed_accounts() {
 	build(DEV_RUNTIME_PRESET).execute_with(|| {
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 1);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
 		let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice.clone()));
@@ -85,10 +85,10 @@ fn development_preset_has_one_validator_and_endowed_accounts() {
 #[test]
 fn local_testnet_preset_has_four_validators_a_council_and_no_sudo() {
 	build(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		let aura = pallet_aura::Authorities::<Runtime>::get();
-		assert_eq!(aura.len(), 4);
-		let dave: AuraId = sp_keyring::Sr25519Keyring::Dave.public().into();
-		assert!(aura.contains(&dave));
+		let babe = pallet_babe::Authorities::<Runtime>::get();
+		assert_eq!(babe.len(), 4);
+		let dave: BabeId = sp_keyring::Sr25519Keyring::Dave.public().into();
+		assert!(babe.iter().any(|(authority, _)| *authority == dave));
 		assert_eq!(Grandpa::grandpa_authorities().len(), 4);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
 		let council = pallet_collective::Members::<Runtime, CouncilCollective>::get();
@@ -100,7 +100,7 @@ fn local_testnet_preset_has_four_validators_a_council_and_no_sudo() {
 #[test]
 fn slot_duration_is_six_seconds() {
 	build(DEV_RUNTIME_PRESET).execute_with(|| {
-		assert_eq!(Aura::slot_duration(), 6_000);
+		assert_eq!(Babe::slot_duration(), 6_000);
 		let minimum_period: u64 = <Runtime as pallet_timestamp::Config>::MinimumPeriod::get();
 		assert_eq!(minimum_period * 2, 6_000);
 	});
@@ -115,7 +115,7 @@ fn version_names_the_chain_and_announces_its_apis() {
 	let announced = |id: [u8; 8]| VERSION.apis.iter().any(|(api, _)| *api == id);
 	assert!(announced(<dyn sp_api::Core<Block>>::ID));
 	assert!(announced(<dyn sp_block_builder::BlockBuilder<Block>>::ID));
-	assert!(announced(<dyn sp_consensus_aura::AuraApi<Block, AuraId>>::ID));
+	assert!(announced(<dyn sp_consensus_babe::BabeApi<Block>>::ID));
 	assert!(announced(<dyn sp_consensus_grandpa::GrandpaApi<Block>>::ID));
 	assert!(announced(<dyn sp_session::SessionKeys<Block>>::ID));
 	assert!(announced(<dyn sp_offchain::OffchainWorkerApi<Block>>::ID));
@@ -153,10 +153,12 @@ fn the_staked_validators_are_the_session_set_the_authorities_and_the_attesters()
 				pallet_validator_staking::Ledgers::<Runtime>::get(validator).map(|l| l.active),
 				Some(crate::genesis_config_presets::GENESIS_VALIDATOR_BOND)
 			);
-			// Aura, GRANDPA and inference keys are set.
+			// BABE, GRANDPA and inference keys are set.
 			let keys = pallet_session::NextKeys::<Runtime>::get(validator).expect("keys set");
-			let aura: AuraId = keys.aura;
-			assert!(pallet_aura::Authorities::<Runtime>::get().contains(&aura));
+			let babe: BabeId = keys.babe;
+			assert!(pallet_babe::Authorities::<Runtime>::get()
+				.iter()
+				.any(|(authority, _)| *authority == babe));
 		}
 		assert!(!crate::Staking::is_active(&Sr25519Keyring::Eve.to_account_id()));
 		let summaries = crate::Staking::validator_summaries();
@@ -240,7 +242,7 @@ fn metadata_is_readable_and_lists_the_pallets() {
 		("Utility", 3),
 		("Balances", 10),
 		("TransactionPayment", 11),
-		("Aura", 20),
+		("Babe", 20),
 		("Grandpa", 21),
 		("Session", 22),
 		("Staking", 23),
