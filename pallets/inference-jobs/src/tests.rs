@@ -143,6 +143,18 @@ fn executor_fees_follow_the_models_compute_for_the_inputs_size() {
 			Error::<Test>::FeeAboveMax
 		);
 
+		// A fee that does not fit in a balance is refused, and quoted as such.
+		TestModels::set_price(MODEL, Balance::MAX);
+		assert_noop!(
+			submit_with(MODEL, input(1), Some(3), Balance::MAX),
+			Error::<Test>::FeeOverflow
+		);
+		assert_eq!(
+			Jobs::quote(MODEL, Some(3), &[vec![1, 4]]),
+			Err(gateless_primitives::job::QuoteError::Overflow)
+		);
+		TestModels::set_price(MODEL, MODEL_PRICE);
+
 		// A small compute, or none estimated, pays the floor.
 		TestModels::set_compute(
 			MODEL,
