@@ -581,6 +581,22 @@ fn escalation_draws_fresh_executors_who_share_the_same_pool() {
 }
 
 #[test]
+fn a_job_never_holds_more_executors_than_its_bound() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Twenty staked validators: more than the sixteen executors a job may record.
+		TestStakes::set((100..120).map(|who| (who, 100)).collect());
+		let job = submit(ALICE, Some(5));
+		let escalate = |size| <Jobs as JobSettlement<AccountId>>::escalate(job, size);
+		assert_eq!(escalate(11).map(|committee| committee.len()), Ok(11));
+		assert_eq!(Jobs_::get(job).unwrap().executors.len(), 16);
+		// One more would exceed the bound: refused, and the job keeps its committee.
+		let before = committee(job);
+		assert_noop!(escalate(1), Error::<Test>::TooManyExecutors);
+		assert_eq!(committee(job), before);
+	});
+}
+
+#[test]
 fn a_failed_job_refunds_everything() {
 	ExtBuilder::default().build_and_execute(|| {
 		let before = free(ALICE);
