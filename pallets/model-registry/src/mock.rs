@@ -74,6 +74,8 @@ pub const V2: AccountId = 12;
 pub const V3: AccountId = 13;
 /// Not a validator, and has no funds.
 pub const NOBODY: AccountId = 99;
+/// An account that never set an inference key (validators may be made of it).
+pub const KEYLESS: AccountId = 17;
 pub const INITIAL_BALANCE: Balance = 1_000_000;
 pub const DEPOSIT_BASE: Balance = 100;
 pub const DEPOSIT_PER_BYTE: Balance = 2;
@@ -150,7 +152,7 @@ pub fn key_pair(who: AccountId) -> sr25519::Pair {
 
 impl InferenceKeys<AccountId> for TestKeys {
 	fn inference_key(who: &AccountId) -> Option<InferenceId> {
-		Some(key_pair(*who).public().into())
+		(*who != KEYLESS).then(|| key_pair(*who).public().into())
 	}
 }
 

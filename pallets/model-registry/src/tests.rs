@@ -1463,6 +1463,15 @@ mod attest_model_as {
 				signature: key_pair(V1).sign(&payload).into(),
 			};
 			assert_eq!(pool_check(&tampered), Err(index_of(Error::<Test>::BadSignature)));
+			// A validator without an inference key.
+			TestValidators::set(vec![V1, V2, V3, KEYLESS]);
+			let keyless = signed_attestation(KEYLESS, KEYLESS, 0, LOADS);
+			assert_eq!(pool_check(&keyless), Err(index_of(Error::<Test>::NoInferenceKey)));
+			assert_noop!(
+				keyless.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()),
+				Error::<Test>::NoInferenceKey
+			);
+			TestValidators::set(vec![V1, V2, V3]);
 			// A key holder that is not a validator.
 			let stranger = signed_attestation(NOBODY, NOBODY, 0, LOADS);
 			assert_eq!(pool_check(&stranger), Err(index_of(Error::<Test>::NotValidator)));
