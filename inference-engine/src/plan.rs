@@ -138,6 +138,15 @@ fn typed_at(
 	model.into_typed().map_err(|e| LoadError::Unsupported(format!("{e:#}")))
 }
 
+/// Checks the inputs and outputs the file declares (read from its protobuf) against `signature`.
+fn check_file_signature(bytes: &[u8], signature: &ModelSignature) -> Result<(), LoadError> {
+	catch_unwind(AssertUnwindSafe(|| {
+		let declared = read_signature(bytes)?;
+		check_declared(&declared, signature).map_err(LoadError::SignatureMismatch)
+	}))
+	.map_err(|payload| panicked("reading the model's signature", payload))?
+}
+
 /// Types `bytes` at `shapes` (keeping the file's intermediate annotations, or without them when
 /// they conflict) and checks the typed outputs against the declared ones.
 fn typed_and_checked(
@@ -207,11 +216,7 @@ impl Plan {
 		signature: &ModelSignature,
 		shapes: &[Vec<u32>],
 	) -> Result<Self, LoadError> {
-		catch_unwind(AssertUnwindSafe(|| {
-			let declared = read_signature(bytes)?;
-			check_declared(&declared, signature).map_err(LoadError::SignatureMismatch)
-		}))
-		.map_err(|payload| panicked("reading the model's signature", payload))??;
+		check_file_signature(bytes, signature)?;
 		Self::load_at(bytes, signature, shapes)
 	}
 
@@ -250,11 +255,7 @@ impl Plan {
 		bytes: &[u8],
 		signature: &ModelSignature,
 	) -> Result<(Self, ComputeCost), LoadError> {
-		catch_unwind(AssertUnwindSafe(|| {
-			let declared = read_signature(bytes)?;
-			check_declared(&declared, signature).map_err(LoadError::SignatureMismatch)
-		}))
-		.map_err(|payload| panicked("reading the model's signature", payload))??;
+		check_file_signature(bytes, signature)?;
 		let shapes = signature.example_shapes();
 		let typed = typed_and_checked(bytes, signature, &shapes)?;
 		let first = (total_elements(&shapes), operations(&typed)?);

@@ -367,17 +367,8 @@ where
 			},
 		};
 		let elements = job::input_elements(input_shapes.iter().map(Vec::as_slice));
-		let version = sp_api::ApiExt::api_version::<
-			dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
-		>(&*api, at)
-		.map_err(runtime_error)?;
-		let operations = if version.unwrap_or(1) >= 3 {
-			api.model_compute(at, model)
-				.map_err(runtime_error)?
-				.map(|compute| compute.operations(elements))
-		} else {
-			None
-		};
+		let operations =
+			model_compute(&*api, at, model)?.map(|compute| compute.operations(elements));
 		match api.quote(at, model, replicas, input_shapes).map_err(runtime_error)? {
 			Ok(quote) => Ok(types::Quote { operations, ..quote_json(quote) }),
 			Err(QuoteError::UnknownModel) => Err(unknown()),
@@ -728,12 +719,30 @@ where
 				count: references.vectors.len() as u32,
 				checked_by: references.checked_by,
 			});
-	let compute = if version.unwrap_or(1) >= 3 {
-		api.model_compute(at, id).map_err(runtime_error)?.map(compute_json)
-	} else {
-		None
-	};
+	let compute = model_compute(api, at, id)?.map(compute_json);
 	Ok(ModelExtras { attestations, card, references, compute })
+}
+
+/// A model's compute estimate, from runtimes whose registry API has it (version 3 on).
+fn model_compute<Api, Block, AccountId, Balance, BlockNumber>(
+	api: &Api,
+	at: Block::Hash,
+	id: ModelId,
+) -> RpcResult<Option<model::ComputeCost>>
+where
+	Block: BlockT,
+	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber> + sp_api::ApiExt<Block>,
+	AccountId: Codec,
+	Balance: Codec,
+	BlockNumber: Codec,
+{
+	let version = api
+		.api_version::<dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>>(at)
+		.map_err(runtime_error)?;
+	if version.unwrap_or(1) < 3 {
+		return Ok(None);
+	}
+	api.model_compute(at, id).map_err(runtime_error)
 }
 
 fn compute_json(compute: model::ComputeCost) -> types::Compute {
