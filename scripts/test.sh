@@ -9,6 +9,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$here/env.sh"
 cd "$GATELESS_ROOT"
+# Old test and node executables of earlier builds pile up in the shared target directory.
+"$here/prune-target.sh"
 # The end-to-end tests run the node and the `gateless` client, and the runtime's tests the engine's
 # inference worker: binaries that `cargo test` does not build for another package.
 echo "[test] building gateless-node, gateless and gateless-inference-worker"
