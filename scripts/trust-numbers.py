@@ -5,8 +5,10 @@ A committee of n executors is drawn by bond without replacement; an attacker wit
 the active bond, split over many validators, holds each seat with a probability close to s. It
 captures the committee when it holds the quorum, ceil(2n/3), and blocks it when it holds
 n - quorum + 1 seats. Prints, per committee size, the chance of capture at a few shares, the
-largest share whose chance stays below p, the chance of blocking, and what grinding k draws
-(padding a block with jobs, possible while the seed is the parent block's hash) gives.
+largest share whose chance stays below p, the chance of blocking, what grinding k draws
+(padding a block with jobs, possible while the seed was the parent block's hash) gave, and what
+vetoing gives: the author of a draw block, a share s of the slots, withholds the block whenever
+the draw does not capture, handing the draw to the next slot's author.
 
     python3 scripts/trust-numbers.py
 """
@@ -27,6 +29,13 @@ def capture(n: int, s: float) -> float:
 
 def block(n: int, s: float) -> float:
     return at_least(n - quorum(n) + 1, n, s)
+
+
+def with_vetoes(p: float, s: float) -> float:
+    """Capture chance when an attacker authoring each draw block with chance s vetoes bad draws:
+    the draw is repeated while the attacker holds the draw slot, k extra times with chance
+    (1 - s) s^k."""
+    return 1 - (1 - p) * (1 - s) / (1 - s * (1 - p))
 
 
 def largest_share(n: int, p: float) -> float:
@@ -57,6 +66,10 @@ def main() -> None:
         for s in (0.10, 0.20):
             grind = 1 - (1 - capture(n, s)) ** draws
             print(f"grinding {draws} draws: n={n} s={s:.0%} captures with {grind:.1%}")
+    for n in (3, 5):
+        for s in (0.10, 0.20):
+            vetoed = with_vetoes(capture(n, s), s)
+            print(f"vetoing draws: n={n} s={s:.0%} captures with {vetoed:.2%}")
 
 
 if __name__ == "__main__":

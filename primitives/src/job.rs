@@ -707,9 +707,14 @@ pub enum FailureReason {
 	/// executors that reported it are paid as if they had agreed, the model's owner is not, and
 	/// the rest of the escrow returns: withholding inputs costs the submitter the executors' fees.
 	InputUnavailable,
+	/// When the job's committee was drawn, the block after its submission, too few validators
+	/// were free (jobs drawn before it took them, or validators left): nothing ran, and the whole
+	/// fee, data fee included, returned.
+	NotAssigned,
 }
 
-/// Where a job is in its life. It ends in exactly one of the last four.
+/// Where a job is in its life: `Assigning` until its committee is drawn, then `Running`; it ends in
+/// exactly one of `Finalized`, `Failed`, `Expired` and `Cancelled`.
 #[derive(
 	Clone,
 	Copy,
@@ -734,12 +739,16 @@ pub enum JobStatus {
 	Expired,
 	/// Cancelled by its submitter before any commitment; the escrow was refunded.
 	Cancelled,
+	/// Paid for and waiting for the committee of round `round`, which is drawn at the end of the
+	/// next block, from that block's randomness: nobody knows the committee when the job enters
+	/// a block.
+	Assigning { round: u8 },
 }
 
 impl JobStatus {
 	/// Whether the job has ended (and its escrow been released).
 	pub fn is_final(&self) -> bool {
-		!matches!(self, JobStatus::Running { .. })
+		!matches!(self, JobStatus::Running { .. } | JobStatus::Assigning { .. })
 	}
 }
 

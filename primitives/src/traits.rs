@@ -124,7 +124,8 @@ pub trait ValidatorRecords<AccountId, Balance> {
 /// The active validators with their active bonds, the weights of the executor draw; implemented by
 /// the staking pallet.
 pub trait ValidatorStakes<AccountId, Balance> {
-	/// Every active validator with its active bond, in set order.
+	/// Every active validator with its active bond as the session started, in set order: fixed for
+	/// the session, so that a draw cannot be steered by bonding once its seed is known.
 	fn active_stakes() -> Vec<(AccountId, Balance)>;
 }
 

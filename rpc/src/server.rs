@@ -821,6 +821,7 @@ fn job_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 ) -> types::Job {
 	let info = details.job;
 	let (status, failure) = match info.status {
+		job::JobStatus::Assigning { .. } => (types::JobStatus::Assigning, None),
 		job::JobStatus::Running { .. } => (types::JobStatus::Running, None),
 		job::JobStatus::Finalized => (types::JobStatus::Finalized, None),
 		job::JobStatus::Failed(job::FailureReason::NoQuorum) => {
@@ -834,6 +835,9 @@ fn job_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 		},
 		job::JobStatus::Failed(job::FailureReason::InputUnavailable) => {
 			(types::JobStatus::Failed, Some("inputUnavailable".into()))
+		},
+		job::JobStatus::Failed(job::FailureReason::NotAssigned) => {
+			(types::JobStatus::Failed, Some("notAssigned".into()))
 		},
 		job::JobStatus::Expired => (types::JobStatus::Expired, None),
 		job::JobStatus::Cancelled => (types::JobStatus::Cancelled, None),

@@ -228,6 +228,8 @@ pub struct Quote {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum JobStatus {
+	/// Paid for; its committee is drawn at the end of the next block.
+	Assigning,
 	Running,
 	Finalized,
 	Failed,
@@ -238,7 +240,7 @@ pub enum JobStatus {
 impl JobStatus {
 	/// Whether the job has ended; its status will not change again.
 	pub fn is_final(self) -> bool {
-		self != JobStatus::Running
+		!matches!(self, JobStatus::Assigning | JobStatus::Running)
 	}
 }
 
@@ -254,8 +256,8 @@ pub struct Job {
 	/// What it cost: the data fee burnt at submission, the rest held until it ends.
 	pub fee: Quote,
 	pub status: JobStatus,
-	/// Why a failed job failed: `noQuorum`, `noFreshExecutors`, `modelWithdrawn` or
-	/// `inputUnavailable`.
+	/// Why a failed job failed: `noQuorum`, `noFreshExecutors`, `modelWithdrawn`,
+	/// `inputUnavailable` or `notAssigned`.
 	pub failure: Option<String>,
 	/// Every executor assigned so far, round after round.
 	pub executors: Vec<String>,

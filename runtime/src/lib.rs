@@ -63,7 +63,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 117,
+	spec_version: 118,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -79,7 +79,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 118,
+	spec_version: 119,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -200,7 +200,22 @@ where
 
 /// Storage migrations run at the next runtime upgrade, beyond those of the pallets (run by
 /// `frame_system`'s `SingleBlockMigrations`).
-pub type Migrations = (pallet_model_registry::migrations::v1::MigrateV0ToV1<Runtime>,);
+pub type Migrations = (
+	pallet_model_registry::migrations::v1::MigrateV0ToV1<Runtime>,
+	// Spec 118: the executor draw weighs validators by a snapshot of the session's bonds.
+	pallet_validator_staking::migrations::SnapshotSessionStakes<Runtime>,
+	// Spec 118: the jobs pallet's per-block submission count became its queue of jobs to draw.
+	frame_support::migrations::RemoveStorage<
+		InferenceJobsPalletName,
+		SubmittedInBlockStorageName,
+		<Runtime as frame_system::Config>::DbWeight,
+	>,
+);
+
+frame_support::parameter_types! {
+	pub const InferenceJobsPalletName: &'static str = "InferenceJobs";
+	pub const SubmittedInBlockStorageName: &'static str = "SubmittedInBlock";
+}
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

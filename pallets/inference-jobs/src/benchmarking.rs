@@ -47,7 +47,7 @@ fn input(values: u32) -> InputTensors {
 mod benchmarks {
 	use super::*;
 
-	/// A job with `b` input bytes, drawing `MaxReplicas` executors among `v` validators.
+	/// A job with `b` input bytes, checking that `MaxReplicas` of `v` validators are free.
 	#[benchmark]
 	fn submit_job(
 		b: Linear<4, { T::MaxInlineBytes::get() }>,
@@ -82,6 +82,8 @@ mod benchmarks {
 			BalanceOf::<T>::max_value(),
 		)
 		.expect("a valid job");
+		// The dearer cancel: of a drawn job, whose executors are paid.
+		Pallet::<T>::assign_committee(0);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(user), 0);
@@ -116,9 +118,14 @@ mod benchmarks {
 			Pallet::<T>::cancel_job(RawOrigin::Signed(user.clone()).into(), job)
 				.expect("no commitment yet");
 		}
+		AwaitingDraw::<T>::kill();
 		let later = start.saturating_add(T::ResultRetention::get());
 		frame_system::Pallet::<T>::set_block_number(later);
 		submit(e);
+		// Drawn, as the next block would: expiring a running job frees its committee.
+		for job in AwaitingDraw::<T>::take() {
+			Pallet::<T>::assign_committee(job);
+		}
 		// The block where the first batch's retention ends and the second batch expires.
 		let due = later.saturating_add(T::JobTtl::get());
 		// Move the expiry cursor past the cancelled jobs, as the blocks in between would have.
@@ -135,6 +142,30 @@ mod benchmarks {
 		for job in u64::from(p)..u64::from(p + e) {
 			assert_eq!(Jobs::<T>::get(job).map(|job| job.status), Some(JobStatus::Expired));
 		}
+	}
+
+	/// The draw of a job's committee of `MaxReplicas` among `v` validators, the block after its
+	/// submission: its data fee burnt, its round opened.
+	#[benchmark]
+	fn assign_committee(v: Linear<{ T::MaxReplicas::get() }, { T::MaxValidators::get() }>) {
+		let values = T::MaxInlineBytes::get() / 4;
+		let model = setup::<T>(v, values);
+		let user = funded::<T>("user", 0);
+		Pallet::<T>::submit_job(
+			RawOrigin::Signed(user).into(),
+			model,
+			input(values),
+			Some(T::MaxReplicas::get()),
+			BalanceOf::<T>::max_value(),
+		)
+		.expect("a valid job");
+
+		#[block]
+		{
+			Pallet::<T>::assign_committee(0);
+		}
+
+		assert_eq!(Jobs::<T>::get(0).map(|job| job.status), Some(JobStatus::Running { round: 0 }));
 	}
 
 	impl_benchmark_test_suite!(

@@ -36,19 +36,36 @@
 //! Executors reveal every declared output, each fitting its spec with the symbols the inputs
 //! bound fixed to their sizes ([`ExpectedOutputs`], handed to the verification pallet).
 //!
-//! **Assignment.** `replicas` distinct active validators are drawn without replacement, each with
-//! probability proportional to its active bond, skipping those that already have
-//! [`Config::MaxPendingPerValidator`] running jobs. The seed is [`Config::Randomness`] for the
-//! subject `("gateless/assign", job, round)`. In the Gateless runtime that is the parent block's
-//! hash, which the author of the parent block can grind (by choosing which transactions to include)
-//! and which the author of the current block can pick from by delaying a submission to a later
-//! block it authors. A validator that authors one block in N can therefore bias, but not choose,
-//! the committees of jobs it sees in the pool; the stake at risk per job bounds what that is worth.
-//! A VRF-based source (e.g. BABE's) can replace it without changing this pallet.
+//! **Assignment.** A job is paid for in the block that includes it (block `n`; status
+//! `Assigning`, the whole fee held, its id fixed) and its committee is drawn at the end of block
+//! `n + 1` ([`Hooks::on_finalize`], weighed in `on_initialize`), from [`Config::Randomness`] as it
+//! is then, for the job (`DrawSubject`): in the Gateless runtime, block
+//! `n + 1`'s BABE VRF output, which nobody but that block's author knows when block `n` is built.
+//! The subject names the job by the hash of its submitter, model and inputs, not by its id, so
+//! that jobs ordered before it in block `n` do not change its committee.
+//! `replicas` distinct active validators are drawn without replacement, each with probability
+//! proportional to its active bond as its session started ([`Config::Validators`]: bonding or
+//! unbonding once the seed is known steers nothing), skipping those that already have
+//! [`Config::MaxPendingPerValidator`] running jobs. Then the data fee is burnt and round 0 opens.
+//! When too few validators are free by then (the check at submission cannot reserve them: jobs
+//! drawn before it in the same block may take them), the job fails as
+//! [`FailureReason::NotAssigned`] and its whole fee returns, data fee included.
+//!
+//! What bias remains: the author of block `n + 1` knows its VRF output in advance (BABE's slot
+//! assignment and VRF input are fixed for the epoch), so it can (a) withhold its block, a veto
+//! that moves the draw to a later block's VRF at the cost of its slot, turning an outcome of
+//! probability `p` into about `2p`; (b) if it also authors block `n` (consecutive slots, about
+//! its slot share squared of the time), choose which jobs to include knowing their committees;
+//! (c) fill validators up to `MaxPendingPerValidator` with jobs of its own drawn before a
+//! victim's, paying for them. None of these lets it choose a committee outright; the stake at risk per job bounds what they
+//! are worth. Escalations are still drawn when the verification pallet asks
+//! ([`JobSettlement::escalate`]), from the VRF output of the block that tallies the round, which
+//! that block's author knows in advance.
 //!
 //! **Bounds.** At most [`Config::MaxJobsPerBlock`] jobs are submitted per block
 //! ([`Error::TooManyJobsInBlock`] after that), and a validator runs at most
-//! [`Config::MaxPendingPerValidator`] jobs at once ([`Error::ExecutorsBusy`] when too few are free).
+//! [`Config::MaxPendingPerValidator`] jobs at once ([`Error::ExecutorsBusy`] when too few are free
+//! at submission).
 //!
 //! **Ending.** Every job ends exactly once, in one of:
 //! - `Finalized`, when the verification pallet reports an agreed outcome
@@ -63,9 +80,12 @@
 //!   runtime sizes `JobTtl` to cover every verification round): the whole escrow returns.
 //! - `Cancelled`, by the submitter before any executor committed ([`Call::cancel_job`]): the
 //!   executors drawn for it are paid their fee (they started running it when it was drawn), the
-//!   rest of the escrow returns.
+//!   rest of the escrow returns. Cancelled before its draw, a job pays no executor; its data fee
+//!   is burnt (its inputs took block space), the rest returns.
 //!
-//! **Hooks.** `on_initialize` walks job ids in order with two cursors: one expires running jobs
+//! **Hooks.** `on_initialize` takes the jobs submitted in the previous block into
+//! [`DrawingJobs`] and `on_finalize` draws their committees (see *Assignment*). `on_initialize`
+//! also walks job ids in order with two cursors: one expires running jobs
 //! whose `expires_at` has come, the other prunes ended jobs (record and result)
 //! [`Config::ResultRetention`] blocks after their `expires_at`, so a result stays readable at least
 //! that long after it settles. Since `expires_at = submitted_at + JobTtl`, each block has at most
@@ -79,8 +99,9 @@
 //!   [`Error::InputDTypeMismatch`], [`Error::InputRankMismatch`], [`Error::InputShapeMismatch`],
 //!   [`Error::InputLengthMismatch`], [`Error::InputSymbolMismatch`], [`Error::OutputsTooLarge`],
 //!   [`Error::TooManyJobsInBlock`],
-//!   [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`], [`Error::CannotAffordFee`]; events
-//!   [`Event::JobSubmitted`], [`Event::ExecutorsAssigned`].
+//!   [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`], [`Error::CannotAffordFee`]; event
+//!   [`Event::JobSubmitted`] (and [`Event::ExecutorsAssigned`] or [`Event::JobFailed`] at the end
+//!   of the next block).
 //! - [`Call::cancel_job`] (signed, the submitter): errors [`Error::UnknownJob`],
 //!   [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]; event
 //!   [`Event::JobCancelled`].
@@ -121,7 +142,7 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{
 		fungible::{self, MutateHold},
-		tokens::{Fortitude, Precision, Preservation, Restriction},
+		tokens::{Fortitude, Precision, Restriction},
 		Randomness,
 	},
 };
@@ -169,7 +190,9 @@ pub mod pallet {
 		/// The registered models.
 		type Models: ModelProvider<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
 
-		/// The active validators and their bonds, from which executors are drawn.
+		/// The active validators and their bonds, from which executors are drawn: fixed for a session
+		/// (the staking pallet snapshots them as it starts), so that no one can steer a draw whose
+		/// seed it knows by bonding or unbonding.
 		type Validators: ValidatorStakes<Self::AccountId, BalanceOf<Self>>;
 
 		/// Where assignments and rewards are counted.
@@ -288,9 +311,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RunningJobsOfModel<T> = StorageMap<_, Twox64Concat, ModelId, u32, ValueQuery>;
 
-	/// The block of the last submission and how many jobs were submitted in it.
+	/// The jobs submitted in this block, in order; their committees are drawn at the end of the
+	/// next block.
 	#[pallet::storage]
-	pub type SubmittedInBlock<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+	pub type AwaitingDraw<T: Config> =
+		StorageValue<_, BoundedVec<JobId, T::MaxJobsPerBlock>, ValueQuery>;
+
+	/// The jobs submitted in the previous block, whose committees this block's `on_finalize`
+	/// draws.
+	#[pallet::storage]
+	pub type DrawingJobs<T: Config> =
+		StorageValue<_, BoundedVec<JobId, T::MaxJobsPerBlock>, ValueQuery>;
 
 	/// The first job id that the expiry cursor has not passed yet.
 	#[pallet::storage]
@@ -395,7 +426,23 @@ pub mod pallet {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let expired = Self::expire_due_jobs(now);
 			let pruned = Self::prune_old_jobs(now);
+			// The previous block's jobs are drawn in this block's `on_finalize`, once the
+			// randomness of this block is known; their weight is this block's.
+			let drawing = AwaitingDraw::<T>::take();
+			let draws = drawing.len() as u32;
+			DrawingJobs::<T>::put(drawing);
 			T::WeightInfo::on_initialize(expired, pruned)
+				.saturating_add(
+					T::WeightInfo::assign_committee(T::MaxValidators::get())
+						.saturating_mul(draws.into()),
+				)
+				.saturating_add(T::DbWeight::get().reads_writes(1, 2))
+		}
+
+		fn on_finalize(_: BlockNumberFor<T>) {
+			for job in DrawingJobs::<T>::take() {
+				Self::assign_committee(job);
+			}
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -443,9 +490,10 @@ pub mod pallet {
 			Ok(Some(used).into())
 		}
 
-		/// Cancels a job before any executor committed. Its executors were drawn when it was
-		/// submitted and started running it at once, so each is paid its executor fee; the rest
-		/// of the escrow (the model's price, the fees of replicas never drawn) returns.
+		/// Cancels a job before any executor committed. Executors drawn for it started running it
+		/// at once, so each is paid its executor fee; the rest of the escrow (the model's price,
+		/// the fees of replicas never drawn) returns. Before its draw, no executor is paid and
+		/// the data fee is burnt (the inputs took block space).
 		///
 		/// The origin must be the job's submitter. Errors: [`Error::UnknownJob`],
 		/// [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]. Emits
@@ -455,17 +503,21 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 			ensure!(info.submitter == who, Error::<T>::NotSubmitter);
-			ensure!(
-				info.status == JobStatus::Running { round: 0 },
-				match info.status {
-					JobStatus::Running { .. } => Error::<T>::AlreadyCommitted,
-					_ => Error::<T>::JobEnded,
-				}
-			);
-			ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
-			T::Verifier::close(job);
-			let (paid_each, refunded) =
-				Self::pay_executors_and_refund(&info, Self::committee(&info));
+			let (paid_each, refunded) = match info.status {
+				JobStatus::Assigning { round: 0 } => {
+					Self::burn_data_fee(&info);
+					(Zero::zero(), Self::refund_rest(&info, info.fee.escrow()))
+				},
+				JobStatus::Running { round: 0 } => {
+					ensure!(!T::Verifier::has_commitments(job), Error::<T>::AlreadyCommitted);
+					T::Verifier::close(job);
+					Self::pay_executors_and_refund(&info, Self::committee(&info))
+				},
+				JobStatus::Running { .. } | JobStatus::Assigning { .. } => {
+					return Err(Error::<T>::AlreadyCommitted.into())
+				},
+				_ => return Err(Error::<T>::JobEnded.into()),
+			};
 			Self::end_job(job, &mut info, JobStatus::Cancelled);
 			Self::deposit_event(Event::JobCancelled { job, paid_each, refunded });
 			Ok(())
@@ -541,33 +593,19 @@ pub mod pallet {
 			let input_bytes = Self::check_placement(&inputs)?;
 			let sizes = check_inputs(&info.signature, &inputs).map_err(Error::<T>::from)?;
 			let elements = input_elements(inputs.iter().map(|input| input.shape()));
-			let (fee, outputs) =
-				Self::quote_for(model, &info, replicas, input_bytes, elements, &sizes)
-					.map_err(Error::<T>::from)?;
+			// The outputs the inputs give are checked here and handed to verification at the draw.
+			let (fee, _) = Self::quote_for(model, &info, replicas, input_bytes, elements, &sizes)
+				.map_err(Error::<T>::from)?;
 			ensure!(fee.total <= max_fee, Error::<T>::FeeAboveMax);
 
-			let now = frame_system::Pallet::<T>::block_number();
-			let (last_block, submitted) = SubmittedInBlock::<T>::get();
-			let submitted = if last_block == now { submitted } else { 0 };
-			ensure!(submitted < T::MaxJobsPerBlock::get(), Error::<T>::TooManyJobsInBlock);
-
 			let job = NextJobId::<T>::get();
-			let (committee, active) = Self::draw_committee(job, 0, fee.replicas, &[])?;
-			<T::Currency as fungible::Mutate<T::AccountId>>::burn_from(
-				submitter,
-				fee.data_fee,
-				Preservation::Preserve,
-				Precision::Exact,
-				Fortitude::Polite,
-			)
-			.map_err(|_| Error::<T>::CannotAffordFee)?;
-			T::Currency::hold(&HoldReason::JobEscrow.into(), submitter, fee.escrow())
+			AwaitingDraw::<T>::try_append(job).map_err(|_| Error::<T>::TooManyJobsInBlock)?;
+			let active = Self::free_executors(fee.replicas, &[])?.1;
+			// The whole fee is held until the draw: a job that gets no committee costs nothing.
+			T::Currency::hold(&HoldReason::JobEscrow.into(), submitter, fee.total)
 				.map_err(|_| Error::<T>::CannotAffordFee)?;
-			T::Verifier::open_round(job, 0, committee.clone(), info.determinism, outputs)?;
 
-			let executors = BoundedVec::try_from(committee.clone())
-				.map_err(|_| Error::<T>::TooManyExecutors)?;
-			Self::assign(&committee);
+			let now = frame_system::Pallet::<T>::block_number();
 			Jobs::<T>::insert(
 				job,
 				JobInfoOf::<T> {
@@ -575,9 +613,9 @@ pub mod pallet {
 					model,
 					model_hash: info.hash,
 					fee,
-					executors,
+					executors: BoundedVec::new(),
 					committee_start: 0,
-					status: JobStatus::Running { round: 0 },
+					status: JobStatus::Assigning { round: 0 },
 					submitted_at: now,
 					expires_at: now.saturating_add(T::JobTtl::get()),
 				},
@@ -585,7 +623,6 @@ pub mod pallet {
 			JobInputs::<T>::insert(job, inputs);
 			RunningJobsOfModel::<T>::mutate(model, |count| *count = count.saturating_add(1));
 			NextJobId::<T>::put(job.saturating_add(1));
-			SubmittedInBlock::<T>::put((now, submitted.saturating_add(1)));
 
 			Self::deposit_event(Event::JobSubmitted {
 				job,
@@ -593,7 +630,6 @@ pub mod pallet {
 				model,
 				fee,
 			});
-			Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
 			Ok(T::WeightInfo::submit_job(input_bytes.inline.saturated_into(), active))
 		}
 	}
@@ -780,15 +816,13 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Draws `size` distinct executors for round `round` of `job`, weighted by active bond,
-	/// among active validators not in `exclude` and below `MaxPendingPerValidator`; also returns
-	/// how many active validators the draw went over (what its weight depends on).
-	fn draw_committee(
-		job: JobId,
-		round: u8,
+	/// The bonded active validators not in `exclude` and below `MaxPendingPerValidator`, with
+	/// their bonds, if at least `size`; also how many bonded active validators there are not in
+	/// `exclude` (what a draw's weight depends on).
+	fn free_executors(
 		size: u32,
 		exclude: &[T::AccountId],
-	) -> Result<(Vec<T::AccountId>, u32), Error<T>> {
+	) -> Result<(Vec<(T::AccountId, u128)>, u32), Error<T>> {
 		let mut pool: Vec<(T::AccountId, u128)> = T::Validators::active_stakes()
 			.into_iter()
 			.filter(|(who, stake)| !stake.is_zero() && !exclude.contains(who))
@@ -799,8 +833,19 @@ impl<T: Config> Pallet<T> {
 		let max_pending = T::MaxPendingPerValidator::get();
 		pool.retain(|(who, _)| PendingJobs::<T>::get(who) < max_pending);
 		ensure!(pool.len() as u32 >= size, Error::<T>::ExecutorsBusy);
+		Ok((pool, active))
+	}
 
-		let (seed, _) = T::Randomness::random(&(b"gateless/assign", job, round).encode());
+	/// Draws `size` distinct executors, weighted by active bond, among active validators not in
+	/// `exclude` and below `MaxPendingPerValidator`, from the randomness for `subject`; also
+	/// returns how many active validators the draw went over (what its weight depends on).
+	fn draw_committee(
+		subject: DrawSubject,
+		size: u32,
+		exclude: &[T::AccountId],
+	) -> Result<(Vec<T::AccountId>, u32), Error<T>> {
+		let (mut pool, active) = Self::free_executors(size, exclude)?;
+		let (seed, _) = T::Randomness::random(&(b"gateless/assign", subject).encode());
 		let mut committee = Vec::with_capacity(size as usize);
 		for draw in 0..size {
 			let total = pool.iter().fold(0u128, |sum, (_, stake)| sum.saturating_add(*stake));
@@ -820,6 +865,74 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Ok((committee, active))
+	}
+
+	/// Draws the first committee of `job`, submitted in the previous block, burns its data fee
+	/// and opens its round 0; or, when too few validators are free (or its model was withdrawn
+	/// meanwhile), ends it with its whole fee returned. A job cancelled before its draw is
+	/// skipped.
+	fn assign_committee(job: JobId) {
+		let Some(mut info) = Jobs::<T>::get(job) else { return };
+		if info.status != (JobStatus::Assigning { round: 0 }) {
+			return;
+		}
+		if let Err(error) = frame_support::storage::with_storage_layer(|| Self::start(job, &info)) {
+			let reason = match error {
+				StartError::ModelWithdrawn => FailureReason::ModelWithdrawn,
+				StartError::NoCommittee => FailureReason::NotAssigned,
+			};
+			let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Failed(reason));
+			Self::deposit_event(Event::JobFailed { job, reason, refunded });
+		}
+	}
+
+	/// Draws round 0's committee of the job `info`, burns its data fee and opens the round.
+	/// Changes storage before it may fail: the caller runs it in a storage layer.
+	fn start(job: JobId, info: &JobInfoOf<T>) -> Result<(), StartError> {
+		let model = T::Models::model(info.model)
+			.filter(|model| !matches!(model.status, ModelStatus::Rejected(_) | ModelStatus::Banned))
+			.ok_or(StartError::ModelWithdrawn)?;
+		// The inputs passed these checks at submission; the outputs they give go to verification.
+		let inputs = JobInputs::<T>::get(job).ok_or(StartError::NoCommittee)?;
+		let sizes = check_inputs(&model.signature, &inputs).map_err(|_| StartError::NoCommittee)?;
+		let outputs = ExpectedOutputs::new(&model.signature, &sizes);
+		// Keyed by what the job is, not by its id: jobs ordered before it in its block do not
+		// change its committee.
+		let subject = DrawSubject::FirstCommittee(sp_io::hashing::blake2_256(
+			&(&info.submitter, info.model, &inputs).encode(),
+		));
+		let (committee, _) = Self::draw_committee(subject, info.fee.replicas, &[])?;
+		let executors =
+			BoundedVec::try_from(committee.clone()).map_err(|_| Error::<T>::TooManyExecutors)?;
+		T::Verifier::open_round(job, 0, committee.clone(), model.determinism, outputs)?;
+		Self::burn_data_fee(info);
+		Self::assign(&committee);
+		Jobs::<T>::insert(
+			job,
+			JobInfoOf::<T> { executors, status: JobStatus::Running { round: 0 }, ..info.clone() },
+		);
+		Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
+		Ok(())
+	}
+
+	/// Burns the data fee of a job that has not been drawn yet from what its submitter holds.
+	fn burn_data_fee(info: &JobInfoOf<T>) {
+		let _ = T::Currency::burn_held(
+			&HoldReason::JobEscrow.into(),
+			&info.submitter,
+			info.fee.data_fee,
+			Precision::BestEffort,
+			Fortitude::Force,
+		);
+	}
+
+	/// What the submitter holds for a job that has not ended: the whole fee before its draw, the
+	/// escrow (the data fee burnt) after.
+	fn held_for(info: &JobInfoOf<T>) -> BalanceOf<T> {
+		match info.status {
+			JobStatus::Assigning { round: 0 } => info.fee.total,
+			_ => info.fee.escrow(),
+		}
 	}
 
 	/// Counts `committee` as assigned one more running job.
@@ -906,7 +1019,7 @@ impl<T: Config> Pallet<T> {
 	/// Ends a running job with `status`, returning its whole escrow to the submitter (cancel,
 	/// expiry, failure); returns what was refunded.
 	fn refund_all_and_end(job: JobId, info: &mut JobInfoOf<T>, status: JobStatus) -> BalanceOf<T> {
-		let refunded = Self::refund_rest(info, info.fee.escrow());
+		let refunded = Self::refund_rest(info, Self::held_for(info));
 		Self::end_job(job, info, status);
 		refunded
 	}
@@ -971,7 +1084,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the pallet's invariants: escrow held equals the fees of running jobs, per
-	/// submitter; pending counts and running-jobs-of-model counts match the running jobs; inputs
+	/// submitter (the whole fee of a job waiting for its draw, which is queued); pending counts and running-jobs-of-model counts match the running jobs; inputs
 	/// exist exactly for running jobs, results only for finalized ones; cursors in order.
 	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -995,7 +1108,13 @@ impl<T: Config> Pallet<T> {
 			ensure!(!(running && job < expiry), "a running job behind the expiry cursor");
 			let held = escrow.entry(info.submitter.clone()).or_default();
 			if running {
-				*held = held.saturating_add(info.fee.escrow());
+				*held = held.saturating_add(Self::held_for(&info));
+				ensure!(
+					matches!(info.status, JobStatus::Assigning { .. })
+						== (AwaitingDraw::<T>::get().contains(&job)
+							|| DrawingJobs::<T>::get().contains(&job)),
+					"a job waits for its draw iff it is assigning"
+				);
 				for executor in Self::committee(&info) {
 					*pending.entry(executor.clone()).or_default() += 1;
 				}
@@ -1088,7 +1207,8 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 			return Err(Error::<T>::JobEnded.into());
 		};
 		let next_round = round.checked_add(1).ok_or(Error::<T>::TooManyExecutors)?;
-		let (committee, _) = Self::draw_committee(job, next_round, size, &info.executors)?;
+		let subject = DrawSubject::Escalation { job, round: next_round };
+		let (committee, _) = Self::draw_committee(subject, size, &info.executors)?;
 		let mut executors = info.executors.clone();
 		executors
 			.try_extend(committee.iter().cloned())
@@ -1158,5 +1278,35 @@ impl TensorBytes {
 
 	fn total(&self) -> u64 {
 		self.inline.saturating_add(self.content)
+	}
+}
+
+/// What a committee is drawn for, mixed into the randomness.
+#[derive(Encode)]
+enum DrawSubject {
+	/// A job's first committee, by the hash of its submitter, model and inputs: two identical
+	/// jobs of one submitter in one block get the same committee, and no other job changes it.
+	FirstCommittee([u8; 32]),
+	/// Round `round` of `job`, whose id was fixed blocks before.
+	Escalation { job: JobId, round: u8 },
+}
+
+/// Why a job submitted in the previous block gets no committee.
+enum StartError {
+	/// Its model was banned or rejected since (or is gone).
+	ModelWithdrawn,
+	/// Too few validators were free, or verification refused the round.
+	NoCommittee,
+}
+
+impl<T: Config> From<Error<T>> for StartError {
+	fn from(_: Error<T>) -> Self {
+		StartError::NoCommittee
+	}
+}
+
+impl From<DispatchError> for StartError {
+	fn from(_: DispatchError) -> Self {
+		StartError::NoCommittee
 	}
 }

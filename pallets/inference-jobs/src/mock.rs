@@ -273,13 +273,26 @@ impl JobVerifier<AccountId> for TestVerifier {
 	}
 }
 
-/// The hash of the subject and the block number: deterministic, and different per job and round.
+thread_local! {
+	static SEED: RefCell<Option<H256>> = const { RefCell::new(None) };
+}
+
+/// The hash of the subject and the block number (or the seed a test set): deterministic, and
+/// different per job and round.
 pub struct TestRandomness;
+
+impl TestRandomness {
+	/// Makes `seed`, instead of the block number, the randomness from now on.
+	pub fn set_seed(seed: H256) {
+		SEED.with(|s| *s.borrow_mut() = Some(seed));
+	}
+}
 
 impl frame_support::traits::Randomness<H256, BlockNumberFor<Test>> for TestRandomness {
 	fn random(subject: &[u8]) -> (H256, BlockNumberFor<Test>) {
 		let block = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(subject, block)))), block)
+		let source = SEED.with(|s| *s.borrow()).unwrap_or_else(|| H256::from_low_u64_be(block));
+		(H256(sp_io::hashing::blake2_256(&codec::Encode::encode(&(subject, source)))), block)
 	}
 }
 
@@ -437,14 +450,25 @@ pub fn data_fee(rows: u32, replicas: u32) -> Balance {
 	}
 }
 
-/// Moves to block `n`, running the jobs pallet's `on_initialize` on the way.
+/// Moves to block `n`, ending each block on the way with the jobs pallet's `on_finalize` (which
+/// draws the committees of the previous block's jobs) and starting the next with its
+/// `on_initialize`.
 pub fn run_to_block(n: u64) {
 	use frame_support::traits::Hooks;
 	while System::block_number() < n {
+		Jobs::on_finalize(System::block_number());
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
 		Jobs::on_initialize(next);
 	}
+}
+
+/// Ends this block and the next: the jobs submitted in this one have their committees drawn.
+pub fn draw_submitted() {
+	use frame_support::traits::Hooks;
+	let next = System::block_number() + 1;
+	run_to_block(next);
+	Jobs::on_finalize(next);
 }
 
 pub fn job_events() -> Vec<crate::Event<Test>> {

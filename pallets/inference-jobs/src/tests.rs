@@ -18,7 +18,15 @@ use crate::{mock::*, Error, Event, JobInputs, JobResults, PendingJobs};
 
 type Jobs_ = crate::Jobs<Test>;
 
+/// Submits a one-row job on `MODEL` and lets its committee be drawn (a block on).
 fn submit(who: AccountId, replicas: Option<u32>) -> u64 {
+	let job = submit_in_this_block(who, replicas);
+	draw_submitted();
+	job
+}
+
+/// Submits a one-row job on `MODEL` in this block; its committee is drawn at the end of the next.
+fn submit_in_this_block(who: AccountId, replicas: Option<u32>) -> u64 {
 	let job = crate::NextJobId::<Test>::get();
 	assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(who), MODEL, input(1), replicas, 1_000));
 	job
@@ -135,6 +143,9 @@ fn executor_fees_follow_the_models_compute_for_the_inputs_size() {
 		let held = escrow_of(ALICE);
 		let job = crate::NextJobId::<Test>::get();
 		assert_ok!(submit_with(MODEL, input(2), Some(3), quote.total));
+		// The whole quote until the draw, the data fee burnt at the draw.
+		assert_eq!(escrow_of(ALICE), held + quote.total);
+		draw_submitted();
 		assert_eq!(escrow_of(ALICE), held + quote.escrow());
 		assert_eq!(Jobs_::get(job).unwrap().fee, quote);
 		// A quote below the compute's fee is refused by `max_fee`, changing nothing.
@@ -316,6 +327,7 @@ fn a_job_whose_inputs_were_withheld_pays_its_reporters_and_refunds_the_rest() {
 		let before = Balances::free_balance(ALICE);
 		let quote = Jobs::quote(MODEL, Some(3), &[vec![20, 4]]).unwrap();
 		assert_ok!(submit_with(MODEL, input(20), Some(3), quote.total));
+		draw_submitted();
 		let executors = Jobs_::get(job).unwrap().executors.to_vec();
 		let reporters = executors[..2].to_vec();
 		let earned: Vec<_> = reporters.iter().map(Balances::free_balance).collect();
@@ -393,25 +405,25 @@ fn a_user_who_cannot_hold_the_fee_is_refused() {
 fn a_block_takes_at_most_max_jobs_and_validators_at_most_max_pending() {
 	ExtBuilder::default().build_and_execute(|| {
 		for _ in 0..MAX_JOBS_PER_BLOCK {
-			submit(ALICE, Some(1));
+			submit_in_this_block(ALICE, Some(1));
 		}
 		assert_noop!(
 			Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(1), 1_000),
 			Error::<Test>::TooManyJobsInBlock
 		);
 		run_to_block(2);
-		submit(ALICE, Some(1));
+		submit_in_this_block(ALICE, Some(1));
 
 		// Six validators, two running jobs each: twelve single-executor jobs fill them all.
 		run_to_block(3);
 		for _ in 0..4 {
-			submit(BOB, Some(1));
+			submit_in_this_block(BOB, Some(1));
 		}
 		run_to_block(4);
 		for _ in 0..3 {
-			submit(BOB, Some(1));
+			submit_in_this_block(BOB, Some(1));
 		}
-		run_to_block(5);
+		draw_submitted();
 		assert!(VALIDATORS.iter().all(|who| PendingJobs::<Test>::get(who) == MAX_PENDING));
 		assert_noop!(
 			Jobs::submit_job(RuntimeOrigin::signed(BOB), MODEL, input(1), Some(1), 1_000),
@@ -657,7 +669,7 @@ fn running_jobs_expire_with_a_refund_and_ended_jobs_are_pruned_after_retention()
 		assert!(!<Jobs as ModelUsage>::is_in_use(MODEL));
 		run_to_block(JOB_TTL + RETENTION);
 		assert!(JobResults::<Test>::get(settled).is_some());
-		run_to_block(1 + JOB_TTL + RETENTION);
+		run_to_block(2 + JOB_TTL + RETENTION);
 		assert!(Jobs_::get(expiring).is_none() && Jobs_::get(settled).is_none());
 		assert!(JobResults::<Test>::get(settled).is_none());
 	});
@@ -808,6 +820,7 @@ mod submit_jobs {
 			let crate::Call::<Test>::submit_jobs { jobs } = call else { unreachable!() };
 			let post = Jobs::submit_jobs(RuntimeOrigin::signed(ALICE), jobs).unwrap();
 			assert!(post.actual_weight.unwrap().all_lte(declared));
+			draw_submitted();
 
 			assert_eq!(submitted(), vec![0, 1]);
 			assert_eq!(committee(0).len(), 1);
@@ -831,6 +844,7 @@ mod submit_jobs {
 			assert_ok!(submit_jobs(ALICE, vec![request(MODEL, 3, fee), request(MODEL, 3, fee)]));
 			assert_eq!(submitted(), vec![0]);
 			assert_eq!(refused(ALICE), vec![(1, Error::<Test>::CannotAffordFee.into())]);
+			draw_submitted();
 			assert_eq!(free(ALICE), fee - 1);
 			assert_eq!(Balances::total_issuance(), issuance - data_fee(1, 3), "one data fee burnt");
 			assert_eq!(crate::NextJobId::<Test>::get(), 1);
@@ -842,7 +856,7 @@ mod submit_jobs {
 	fn batches_count_against_the_blocks_jobs_and_cannot_be_empty() {
 		ExtBuilder::default().build_and_execute(|| {
 			for _ in 1..MAX_JOBS_PER_BLOCK {
-				submit(ALICE, Some(1));
+				submit_in_this_block(ALICE, Some(1));
 			}
 			assert_ok!(submit_jobs(BOB, vec![request(MODEL, 1, 1_000), request(MODEL, 1, 1_000)]));
 			assert_eq!(refused(BOB), vec![(1, Error::<Test>::TooManyJobsInBlock.into())]);
@@ -857,4 +871,187 @@ mod submit_jobs {
 			);
 		});
 	}
+}
+
+mod deferred_draw {
+	use super::*;
+	use frame_support::{
+		storage::{with_transaction, TransactionOutcome},
+		traits::Hooks,
+	};
+
+	/// The committee that job 0, submitted in block 1 under `submission_seed`, gets when the
+	/// randomness of block 2, where it is drawn, is `draw_seed`; every change rolled back.
+	fn committee_under(submission_seed: u64, draw_seed: u64) -> Vec<AccountId> {
+		with_transaction(|| {
+			TestRandomness::set_seed(H256::from_low_u64_be(submission_seed));
+			submit_in_this_block(ALICE, Some(3));
+			run_to_block(2);
+			TestRandomness::set_seed(H256::from_low_u64_be(draw_seed));
+			Jobs::on_finalize(2);
+			TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(committee(0)))
+		})
+		.unwrap()
+	}
+
+	#[test]
+	fn a_job_waits_for_the_end_of_the_next_block_for_its_committee() {
+		ExtBuilder::default().build_and_execute(|| {
+			let quote = Jobs::quote(MODEL, Some(3), &[vec![1, 4]]).unwrap();
+			let issuance = Balances::total_issuance();
+			let job = submit_in_this_block(ALICE, Some(3));
+			// Paid for, nothing drawn: the whole quote held, data fee included.
+			let info = Jobs_::get(job).unwrap();
+			assert_eq!(info.status, JobStatus::Assigning { round: 0 });
+			assert!(info.executors.is_empty());
+			assert_eq!(escrow_of(ALICE), quote.total);
+			assert!(TestVerifier::round(job).is_none());
+			assert!(!job_events().iter().any(|e| matches!(e, Event::ExecutorsAssigned { .. })));
+			// Not at the end of its own block, nor at the start of the next.
+			Jobs::on_finalize(1);
+			run_to_block(2);
+			assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Assigning { round: 0 });
+			Jobs::do_try_state().unwrap();
+			// At the end of the next block: drawn, data fee burnt, round 0 opened.
+			Jobs::on_finalize(2);
+			assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Running { round: 0 });
+			assert_eq!(committee(job).len(), 3);
+			assert_eq!(TestVerifier::round(job).unwrap().committee, committee(job));
+			assert_eq!(escrow_of(ALICE), quote.escrow());
+			assert_eq!(Balances::total_issuance(), issuance - quote.data_fee);
+			assert!(job_events().contains(&Event::ExecutorsAssigned {
+				job,
+				round: 0,
+				executors: committee(job)
+			}));
+		});
+	}
+
+	#[test]
+	fn the_committee_follows_the_randomness_of_the_draw_block_not_the_submission_block() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Whatever the submission block's randomness, the same draw-block randomness gives
+			// the same committee...
+			for submission_seed in 1..6 {
+				assert_eq!(committee_under(submission_seed, 100), committee_under(99, 100));
+			}
+			// ...and the draw block's randomness decides it: six validators, three drawn.
+			let committees: alloc::collections::BTreeSet<_> = (100..120)
+				.map(|draw_seed| {
+					let mut committee = committee_under(1, draw_seed);
+					committee.sort();
+					committee
+				})
+				.collect();
+			assert!(committees.len() > 5, "{} committees from 20 seeds", committees.len());
+		});
+	}
+
+	#[test]
+	fn a_job_without_free_validators_at_its_draw_fails_with_its_whole_fee_returned() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Six validators with two slots each: ten single-executor jobs leave two slots.
+			for _ in 0..2 {
+				for _ in 0..4 {
+					submit_in_this_block(BOB, Some(1));
+				}
+				draw_submitted();
+			}
+			submit_in_this_block(BOB, Some(1));
+			submit_in_this_block(BOB, Some(1));
+			draw_submitted();
+			let before = free(ALICE);
+			let issuance = Balances::total_issuance();
+			// Three jobs in one block: each sees a free validator at submission, two get them.
+			let jobs: Vec<_> = (0..3).map(|_| submit_in_this_block(ALICE, Some(1))).collect();
+			draw_submitted();
+			let quote = Jobs::quote(MODEL, Some(1), &[vec![1, 4]]).unwrap();
+			assert_eq!(Jobs_::get(jobs[0]).unwrap().status, JobStatus::Running { round: 0 });
+			assert_eq!(Jobs_::get(jobs[1]).unwrap().status, JobStatus::Running { round: 0 });
+			assert_eq!(
+				Jobs_::get(jobs[2]).unwrap().status,
+				JobStatus::Failed(FailureReason::NotAssigned)
+			);
+			assert!(job_events().contains(&Event::JobFailed {
+				job: jobs[2],
+				reason: FailureReason::NotAssigned,
+				refunded: quote.total
+			}));
+			// Two jobs paid for; the third nothing, not even its data fee.
+			assert_eq!(free(ALICE), before - 2 * quote.total);
+			assert_eq!(Balances::total_issuance(), issuance - 2 * quote.data_fee);
+			assert!(TestVerifier::round(jobs[2]).is_none());
+			assert!(JobInputs::<Test>::get(jobs[2]).is_none());
+		});
+	}
+
+	#[test]
+	fn a_job_whose_model_is_withdrawn_before_its_draw_returns_its_whole_fee() {
+		ExtBuilder::default().build_and_execute(|| {
+			let before = free(ALICE);
+			let job = submit_in_this_block(ALICE, Some(3));
+			TestModels::set_status(MODEL, ModelStatus::Banned);
+			draw_submitted();
+			assert_eq!(
+				Jobs_::get(job).unwrap().status,
+				JobStatus::Failed(FailureReason::ModelWithdrawn)
+			);
+			assert_eq!(free(ALICE), before);
+			assert!(VALIDATORS.iter().all(|who| PendingJobs::<Test>::get(who) == 0));
+		});
+	}
+
+	#[test]
+	fn a_job_cancelled_before_its_draw_pays_no_executor_and_burns_its_data_fee() {
+		ExtBuilder::default().build_and_execute(|| {
+			let before = free(ALICE);
+			let job = submit_in_this_block(ALICE, Some(3));
+			assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), job));
+			assert!(job_events().contains(&Event::JobCancelled {
+				job,
+				paid_each: 0,
+				refunded: MODEL_PRICE + 3 * EXECUTOR_FEE
+			}));
+			assert_eq!(free(ALICE), before - data_fee(1, 3));
+			assert_eq!(escrow_of(ALICE), 0);
+			// Its draw comes and passes it by.
+			draw_submitted();
+			assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Cancelled);
+			assert!(TestVerifier::round(job).is_none());
+			assert!(VALIDATORS.iter().all(|who| PendingJobs::<Test>::get(who) == 0));
+		});
+	}
+}
+
+#[test]
+fn jobs_ordered_before_a_job_in_its_block_do_not_change_its_committee() {
+	use frame_support::{
+		storage::{with_transaction, TransactionOutcome},
+		traits::Hooks,
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		// Alice's job alone, or after Bob's in the same block (which takes an id and a slot of
+		// one validator: the mock's validators take two jobs each, so none is full), drawn from
+		// the same randomness.
+		let committee_after = |padding: bool| {
+			with_transaction(|| {
+				if padding {
+					submit_in_this_block(BOB, Some(1));
+				}
+				let job = submit_in_this_block(ALICE, Some(3));
+				run_to_block(2);
+				TestRandomness::set_seed(H256::repeat_byte(5));
+				Jobs::on_finalize(2);
+				TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>((
+					job,
+					committee(job),
+				)))
+			})
+			.unwrap()
+		};
+		let (alone, committee) = committee_after(false);
+		let (padded, same) = committee_after(true);
+		assert_eq!(padded, alone + 1, "a different id");
+		assert_eq!(same, committee);
+	});
 }

@@ -63,6 +63,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -223,6 +224,14 @@ pub mod pallet {
 	pub type ActiveValidators<T: Config> =
 		StorageValue<_, BoundedVec<T::AccountId, T::MaxValidators>, ValueQuery>;
 
+	/// The active validators with their active bonds as the session started: the weights of the
+	/// executor draw ([`ValidatorStakes::active_stakes`]), fixed for the session so that nobody
+	/// who knows a draw's seed (the author of the block that draws it) can steer the draw by
+	/// bonding, unbonding or being slashed before it.
+	#[pallet::storage]
+	pub type SessionStakes<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxValidators>, ValueQuery>;
+
 	/// Offences of active validators in the current session.
 	#[pallet::storage]
 	pub type OffencesInSession<T: Config> =
@@ -261,6 +270,8 @@ pub mod pallet {
 				);
 				Candidates::<T>::insert(validator, ());
 			}
+			// Where the session pallet's genesis started session 0 before these bonds existed.
+			Pallet::<T>::snapshot_session_stakes();
 		}
 	}
 
@@ -577,6 +588,11 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
+	/// Records the active validators' active bonds as the draw's weights for this session.
+	pub(crate) fn snapshot_session_stakes() {
+		SessionStakes::<T>::put(BoundedVec::truncate_from(Self::active_validators_with_bonds()));
+	}
+
 	/// Holds `amount` of `who`'s free balance as a new bond.
 	fn do_bond(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		T::Currency::hold(&HoldReason::Bond.into(), &who, amount)
@@ -680,6 +696,10 @@ impl<T: Config> Pallet<T> {
 			OffencesInSession::<T>::iter_keys().all(|who| active.contains(&who)),
 			"offences counted for an inactive validator"
 		);
+		ensure!(
+			SessionStakes::<T>::get().iter().map(|(who, _)| who).eq(active.iter()),
+			"the draw's weights are not the active set's"
+		);
 		Ok(())
 	}
 }
@@ -716,6 +736,13 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 
 	fn start_session(_: SessionIndex) {
 		ActiveValidators::<T>::put(BoundedVec::truncate_from(T::Session::validators()));
+		// One ledger read per validator, one write.
+		Self::snapshot_session_stakes();
+		let validators = ActiveValidators::<T>::decode_len().unwrap_or(0) as u64;
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(
+			T::DbWeight::get().reads_writes(validators, 1),
+			DispatchClass::Mandatory,
+		);
 		let _ = OffencesInSession::<T>::clear(T::MaxValidators::get(), None);
 	}
 
@@ -835,12 +862,14 @@ impl<T: Config> ValidatorSet<T::AccountId> for Pallet<T> {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn set_active_for_benchmarks(validators: Vec<T::AccountId>) {
 		ActiveValidators::<T>::put(BoundedVec::truncate_from(validators));
+		Self::snapshot_session_stakes();
 	}
 }
 
 impl<T: Config> ValidatorStakes<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	/// The session's snapshot ([`SessionStakes`]), not the live bonds.
 	fn active_stakes() -> Vec<(T::AccountId, BalanceOf<T>)> {
-		Self::active_validators_with_bonds()
+		SessionStakes::<T>::get().into_inner()
 	}
 }
 
@@ -860,5 +889,6 @@ impl<T: Config> Pallet<T> {
 			active.push(who);
 		}
 		ActiveValidators::<T>::put(BoundedVec::truncate_from(active));
+		Self::snapshot_session_stakes();
 	}
 }

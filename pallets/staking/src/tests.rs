@@ -48,6 +48,27 @@ mod genesis {
 mod bonding {
 	use super::*;
 
+	/// The executor draw weighs validators by their bonds as the session started: bonding or
+	/// unbonding mid-session, when a draw's seed may be known to its block's author, changes
+	/// nothing until the next session.
+	#[test]
+	fn the_draws_weights_are_the_bonds_as_the_session_started() {
+		use gateless_primitives::traits::ValidatorStakes;
+		ExtBuilder.build_and_execute(|| {
+			let stakes = || <Staking as ValidatorStakes<AccountId, Balance>>::active_stakes();
+			let genesis = vec![(V1, GENESIS_BOND), (V2, GENESIS_BOND), (V3, GENESIS_BOND)];
+			assert_eq!(stakes(), genesis);
+			assert_ok!(Staking::bond_extra(signed(V1), 500));
+			assert_ok!(Staking::unbond(signed(V2), 100));
+			assert_eq!(stakes(), genesis);
+			run_to_session(Session::current_index() + 1);
+			assert_eq!(
+				stakes(),
+				vec![(V1, GENESIS_BOND + 500), (V2, GENESIS_BOND - 100), (V3, GENESIS_BOND)]
+			);
+		});
+	}
+
 	#[test]
 	fn bond_and_bond_extra_hold_the_funds() {
 		ExtBuilder.build_and_execute(|| {

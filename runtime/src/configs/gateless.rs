@@ -11,7 +11,7 @@ use sp_runtime::{
 };
 
 use crate::{
-	configs::MAX_AUTHORITIES, token, AccountId, Balance, Balances, BlockNumber, Hash,
+	configs::MAX_AUTHORITIES, token, AccountId, Babe, Balance, Balances, BlockNumber, Hash,
 	InferenceJobs, ModelRegistry, Runtime, RuntimeHoldReason, Session, Staking, System,
 	Verification, HOURS,
 };
@@ -85,17 +85,24 @@ pub const MAX_DUTY_BATCH: u32 = 256;
 /// (checked in the runtime tests), so expiry only catches jobs that a stalled hook left behind.
 pub const JOB_TTL: BlockNumber = 100;
 
-/// The executor draw's seed: the parent block's hash mixed with the subject. The author of the
-/// parent block can grind its hash (by choosing its transactions), and the author of the current
-/// block can delay a submission to a block it authors; see `pallet_inference_jobs` for what that
-/// buys. Swap in a VRF-based source (BABE) to remove the bias.
-pub struct ParentHashRandomness;
+/// The executor draw's seed: the subject hashed with the VRF output of the block being built
+/// (BABE's, recorded by `pallet_babe` in its `on_finalize`, which runs before the jobs pallet's,
+/// where the draws happen). Nobody but this block's author knows it before this block; see
+/// `pallet_inference_jobs` for the bias that leaves. A block without a VRF output (none under
+/// this runtime's BABE configuration, where every slot is a VRF slot; only blocks built without
+/// BABE's digest, as in the runtime's tests) falls back to the parent block's hash.
+pub struct BabeVrfRandomness;
 
-impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
+impl Randomness<Hash, BlockNumber> for BabeVrfRandomness {
 	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
-		let parent = System::parent_hash();
-		let known_since = System::block_number().saturating_sub(1);
-		(BlakeTwo256::hash_of(&(subject, parent)), known_since)
+		match Babe::author_vrf_randomness() {
+			Some(vrf) => (BlakeTwo256::hash_of(&(subject, vrf)), System::block_number()),
+			None => {
+				let parent = System::parent_hash();
+				let known_since = System::block_number().saturating_sub(1);
+				(BlakeTwo256::hash_of(&(subject, parent)), known_since)
+			},
+		}
 	}
 }
 
@@ -115,7 +122,7 @@ impl pallet_inference_jobs::Config for Runtime {
 	type Validators = Staking;
 	type Records = Staking;
 	type Verifier = Verification;
-	type Randomness = ParentHashRandomness;
+	type Randomness = BabeVrfRandomness;
 	/// At least 0.01 GATE per agreeing executor: what 10¹⁰ operations cost (about a second of
 	/// one core for tract), and the fee of a model without a compute estimate.
 	type ExecutorFee = ConstU128<{ 10 * token::MILLI_UNIT }>;

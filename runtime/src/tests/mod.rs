@@ -97,6 +97,35 @@ fn local_testnet_preset_has_four_validators_a_council_and_no_sudo() {
 	});
 }
 
+/// The executor draw's seed is the VRF output of the block that draws: `pallet_babe` records it in
+/// its `on_finalize`, which runs before the jobs pallet's (hooks run in the runtime's pallet
+/// order), where the committees of the previous block's jobs are drawn.
+#[test]
+fn the_draws_seed_is_this_blocks_babe_vrf_output() {
+	use crate::configs::BabeVrfRandomness;
+	use frame_support::traits::{PalletInfo, Randomness};
+	use sp_runtime::traits::{BlakeTwo256, Hash};
+	let babe = <Runtime as frame_system::Config>::PalletInfo::index::<crate::Babe>().unwrap();
+	let jobs =
+		<Runtime as frame_system::Config>::PalletInfo::index::<crate::InferenceJobs>().unwrap();
+	assert!(babe < jobs, "BABE's on_finalize must run before the draws");
+	build(DEV_RUNTIME_PRESET).execute_with(|| {
+		frame_system::Pallet::<Runtime>::set_block_number(5);
+		let vrf = [7u8; 32];
+		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some(vrf));
+		assert_eq!(
+			BabeVrfRandomness::random(b"subject"),
+			(BlakeTwo256::hash_of(&(&b"subject"[..], vrf)), 5)
+		);
+		// Another VRF output, another seed.
+		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some([8u8; 32]));
+		assert_ne!(
+			BabeVrfRandomness::random(b"subject").0,
+			BlakeTwo256::hash_of(&(&b"subject"[..], vrf))
+		);
+	});
+}
+
 #[test]
 fn slot_duration_is_six_seconds() {
 	build(DEV_RUNTIME_PRESET).execute_with(|| {
@@ -395,6 +424,14 @@ mod job_flow {
 		));
 	}
 
+	/// Starts the next block and ends it as far as the jobs pallet goes: the jobs submitted in
+	/// this block have their committees drawn.
+	fn draw_in_next_block() {
+		use frame_support::traits::OnFinalize;
+		start_block(System::block_number() + 1);
+		InferenceJobs::on_finalize(System::block_number());
+	}
+
 	/// Registers a model of `owner` (one input `[batch, 64]`, one output `[batch, 3]`) and
 	/// activates it with Alice's and Bob's attestations: model 0 on a fresh chain.
 	fn register_active_model(
@@ -530,6 +567,7 @@ mod job_flow {
 				Some(3),
 				max_fee
 			));
+			draw_in_next_block();
 			let executor =
 				pallet_inference_jobs::Jobs::<Runtime>::get(0).unwrap().executors[0].clone();
 			let who = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
@@ -582,7 +620,7 @@ mod job_flow {
 			assert_eq!(pallet_inference_jobs::NextJobId::<Runtime>::get(), 2);
 
 			// A new block; duties have filled their share of its length.
-			start_block(2);
+			start_block(3);
 			let length = crate::configs::RuntimeBlockLength::get();
 			let duty_length = *length.max.get(DispatchClass::Operational);
 			assert_eq!(duty_length, crate::configs::DUTY_RATIO * 5 * 1024 * 1024);
@@ -592,7 +630,7 @@ mod job_flow {
 			assert_ok!(Executive::apply_extrinsic(submission(3)).expect("room for a job"));
 
 			// Without the duties, the commit goes in.
-			start_block(3);
+			start_block(4);
 			assert_ok!(Executive::apply_extrinsic(commit()).expect("a valid commit"));
 		});
 	}
@@ -648,13 +686,16 @@ mod job_flow {
 				Some(3),
 				quote.total
 			));
-			assert_eq!(
+			// The whole quote is held until the committee is drawn, at the end of the next block.
+			let held = || {
 				Balances::balance_on_hold(
 					&pallet_inference_jobs::HoldReason::JobEscrow.into(),
-					&user
-				),
-				quote.escrow()
-			);
+					&user,
+				)
+			};
+			assert_eq!(held(), quote.total);
+			draw_in_next_block();
+			assert_eq!(held(), quote.escrow());
 
 			let honest = scores(&[0.1, 0.2, 0.7]);
 			let other_cpu = scores(&[0.100_03, 0.199_98, 0.7]);

@@ -144,6 +144,14 @@ fn start_block(number: u32) {
 	));
 }
 
+/// Starts the next block and ends it as far as the jobs pallet goes: the jobs submitted in this
+/// block have their committees drawn.
+fn draw_in_next_block() {
+	use frame_support::traits::OnFinalize;
+	start_block(System::block_number() + 1);
+	InferenceJobs::on_finalize(System::block_number());
+}
+
 /// Ends the current block as far as the tallies go: the hooks' `on_idle` with the block's spare
 /// weight (rounds that batched reveals completed are tallied there).
 fn end_block() {
@@ -242,7 +250,7 @@ fn a_job_carries_every_input_and_its_result_every_output() {
 		let model = register(file);
 		apply(run_worker(&pool, 1).remove(0));
 		for (job, case) in references(file).into_iter().enumerate() {
-			start_block(2 + 2 * job as u32);
+			start_block(2 + 3 * job as u32);
 			let inputs = case
 				.inputs
 				.into_iter()
@@ -255,6 +263,7 @@ fn a_job_carries_every_input_and_its_result_every_output() {
 				Some(1),
 				UNIT,
 			));
+			draw_in_next_block();
 			let round = pallet_result_verification::Rounds::<Runtime>::get(job as u64).unwrap();
 			// The outputs follow the batch the inputs chose.
 			let batch = case.outputs[0].1.shape[0];
@@ -263,7 +272,7 @@ fn a_job_carries_every_input_and_its_result_every_output() {
 				gateless_primitives::model::Dim::Fixed(batch)
 			);
 			apply(run_worker(&pool, 1).remove(0));
-			start_block(3 + 2 * job as u32);
+			start_block(4 + 3 * job as u32);
 			apply(run_worker(&pool, 1).remove(0));
 			end_block();
 			let result = InferenceJobs::job_result(job as u64).expect("a verified result");
@@ -323,6 +332,8 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 			Some(1),
 			UNIT,
 		));
+		assert!(run_worker(&pool, 1).is_empty(), "nothing to do before the draw");
+		draw_in_next_block();
 		let job = 0;
 
 		// Commit: one transaction, the output kept in persistent offchain storage.
@@ -345,7 +356,7 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 				.unwrap_or_default()
 		};
 		assert!(offchain.read().persistent_storage.get(&execution).is_some());
-		// The model is active: the workers of block 2 cleared the record of its attestation.
+		// The model is active: the workers since cleared the record of its attestation.
 		assert_eq!(offchain.read().persistent_storage.get(&attestation), None);
 		assert_eq!(ledger(), vec![offchain::Duty::Job { job, round: 0, validator: alice.clone() }]);
 
@@ -357,7 +368,7 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		*node_engine.0.lock().unwrap() = engine(empty.path(), Duration::from_micros(1));
 
 		// Reveal, in the next block (every executor has committed): from offchain storage alone.
-		start_block(3);
+		start_block(4);
 		let sent = run_worker(&pool, 3);
 		assert_eq!(sent.len(), 1, "one reveal");
 		let RuntimeCall::Verification(pallet_result_verification::Call::reveal_batch {
@@ -388,7 +399,7 @@ fn duties_are_sent_once_each_and_the_reveal_survives_a_restart() {
 		let Some([decided]) = result.output.tensors() else { panic!("an error") };
 		assert_eq!(argmax_rows(&values(decided), 10), predicted[..2]);
 		assert!(run_worker(&pool, 2).is_empty());
-		start_block(4);
+		start_block(5);
 		assert!(run_worker(&pool, 2).is_empty());
 		// The chain is done with both duties: their records are gone.
 		assert_eq!(ledger(), vec![]);
@@ -458,13 +469,14 @@ fn a_job_on_a_banned_model_is_not_run_and_ends_with_a_refund_and_no_slash() {
 			Some(1),
 			UNIT,
 		));
+		draw_in_next_block();
 		assert_ok!(ModelRegistry::ban_model(RuntimeOrigin::root(), model));
 		let hash = pallet_model_registry::Models::<Runtime>::get(model).unwrap().hash;
 		// The ban removes the model from the store, and the job is not run.
 		assert!(run_worker(&pool, 2).is_empty());
 		assert!(!gateless_primitives::inference::has_model(hash));
 		let round = pallet_result_verification::Rounds::<Runtime>::get(0).unwrap();
-		for number in 3..=round.reveal_until + 1 {
+		for number in 4..=round.reveal_until + 1 {
 			start_block(number);
 			assert!(run_worker(&pool, 1).is_empty(), "nothing sent at block {number}");
 		}
