@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use gateless_runtime::{Balance, Runtime, RuntimeEvent};
+use gateless_runtime::{Balance, Runtime, RuntimeEvent, RuntimeHoldReason};
 use jsonrpsee::rpc_params;
 use sp_core::H256;
 
@@ -124,7 +124,8 @@ impl ChainState {
 pub struct Burnt {
 	/// Transaction fees (all burnt in Gateless).
 	pub fees: Balance,
-	/// Jobs' data fees (burnt at submission).
+	/// Jobs' data fees, burnt from the job's escrow hold when its committee is drawn (or when it
+	/// is cancelled before).
 	pub data_fees: Balance,
 	/// Validators' slashes.
 	pub slashes: Balance,
@@ -156,10 +157,12 @@ pub async fn burnt_between(rpc: &Rpc, from: u32, to: u32) -> Result<Burnt> {
 				RuntimeEvent::TransactionPayment(
 					pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
 				) => burnt.fees += actual_fee,
-				RuntimeEvent::InferenceJobs(pallet_inference_jobs::Event::JobSubmitted {
-					fee,
+				RuntimeEvent::Balances(Balances::BurnedHeld {
+					reason:
+						RuntimeHoldReason::InferenceJobs(pallet_inference_jobs::HoldReason::JobEscrow),
+					amount,
 					..
-				}) => burnt.data_fees += fee.data_fee,
+				}) => burnt.data_fees += amount,
 				RuntimeEvent::Staking(pallet_validator_staking::Event::Slashed {
 					amount, ..
 				}) => burnt.slashes += amount,

@@ -34,8 +34,9 @@ use gateless_runtime::{token::UNIT, RuntimeCall, RuntimeEvent};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
 
-/// One round: the commit and reveal windows (10 blocks each) and the tally.
-const MAX_BLOCKS_FOR_ONE_ROUND: u32 = 24;
+/// One round: the draw of its committee (the block after submission), the commit and reveal
+/// windows (10 blocks each) and the tally.
+const MAX_BLOCKS_FOR_ONE_ROUND: u32 = 25;
 /// The most bytes of extrinsics in any block while the large-input jobs run: a job and a few
 /// commitments and reveals, far below the inputs' sizes.
 const MAX_BLOCK_BODY: usize = 32 * 1024;

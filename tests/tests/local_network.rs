@@ -59,8 +59,9 @@ use sp_runtime::{
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// A model is decided within a few blocks of its registration.
 const MAX_BLOCKS_TO_DECIDE_A_MODEL: u32 = 8;
-/// One round: the commit and reveal windows (10 blocks each) and the tally.
-const MAX_BLOCKS_FOR_ONE_ROUND: u32 = 24;
+/// One round: the draw of its committee (the block after submission), the commit and reveal
+/// windows (10 blocks each) and the tally.
+const MAX_BLOCKS_FOR_ONE_ROUND: u32 = 25;
 /// How long a dispute waits for proofs (the runtime's `DisputeWindow`).
 const DISPUTE_WINDOW: u32 = 10;
 /// Three rounds, or expiry: the job's time to live (100 blocks) and a margin.
@@ -184,7 +185,7 @@ async fn job_end(network: &LocalNetwork, job: JobId, from: u32, blocks: u32) -> 
 	let rpc = &network.validator(Alice).unwrap().rpc;
 	wait_for(network, from, blocks, &format!("the end of job {job}"), |at| async move {
 		let details: Option<Job> = runtime_api(rpc, "InferenceJobsApi_job", job, at).await;
-		details.filter(|details| !matches!(details.job.status, JobStatus::Running { .. }))
+		details.filter(|details| details.job.status.is_final())
 	})
 	.await
 }
@@ -801,7 +802,8 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 		matches!(second_details.job.status, JobStatus::Failed(_) | JobStatus::Expired),
 		"job {second} with the crashed Charlie: {second_details:?}"
 	);
-	assert!(!matches!(first_details.job.status, JobStatus::Running { .. } | JobStatus::Cancelled));
+	assert!(first_details.job.status.is_final());
+	assert_ne!(first_details.job.status, JobStatus::Cancelled);
 	let at = rpc.best_hash().await.unwrap();
 	assert_eq!(balances(&rpc, USER, at).await.1, 0, "every escrow was paid out or refunded");
 	// Nobody but Charlie missed a duty (the second job's commitment, and the first's reveal if he
