@@ -2,7 +2,7 @@
 //! against a mock and together in the runtime.
 
 use alloc::vec::Vec;
-use sp_runtime::{DispatchError, DispatchResult};
+use sp_runtime::DispatchResult;
 
 use crate::{
 	crypto::InferenceId,
@@ -160,9 +160,12 @@ pub trait JobSettlement<AccountId> {
 	/// A quorum agreed: pay, store the result and end the job.
 	fn finalize(job: JobId, outcome: AgreedOutcome<AccountId>) -> DispatchResult;
 
-	/// No quorum: draw a fresh committee of `size` validators that have not served on `job` yet
-	/// and return it, or fail if too few are free.
-	fn escalate(job: JobId, size: u32) -> Result<Vec<AccountId>, DispatchError>;
+	/// No quorum: have a fresh committee of `size` validators that have not served on `job` yet
+	/// drawn for its next round, at the end of the next block (from that block's randomness,
+	/// which nobody knows when the round is tallied), and open that round then through
+	/// [`JobVerifier::open_round`]; or fail now if too few are free or the job cannot take more
+	/// executors.
+	fn escalate(job: JobId, size: u32) -> DispatchResult;
 
 	/// No quorum and no escalation left: refund and end the job.
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult;

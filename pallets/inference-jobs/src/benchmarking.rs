@@ -83,7 +83,7 @@ mod benchmarks {
 		)
 		.expect("a valid job");
 		// The dearer cancel: of a drawn job, whose executors are paid.
-		Pallet::<T>::assign_committee(0);
+		Pallet::<T>::assign_committee(0, None);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(user), 0);
@@ -124,7 +124,7 @@ mod benchmarks {
 		submit(e);
 		// Drawn, as the next block would: expiring a running job frees its committee.
 		for job in AwaitingDraw::<T>::take() {
-			Pallet::<T>::assign_committee(job);
+			Pallet::<T>::assign_committee(job, None);
 		}
 		// The block where the first batch's retention ends and the second batch expires.
 		let due = later.saturating_add(T::JobTtl::get());
@@ -162,7 +162,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::assign_committee(0);
+			Pallet::<T>::assign_committee(0, None);
 		}
 
 		assert_eq!(Jobs::<T>::get(0).map(|job| job.status), Some(JobStatus::Running { round: 0 }));

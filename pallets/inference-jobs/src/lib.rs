@@ -57,10 +57,16 @@
 //! probability `p` into about `2p`; (b) if it also authors block `n` (consecutive slots, about
 //! its slot share squared of the time), choose which jobs to include knowing their committees;
 //! (c) fill validators up to `MaxPendingPerValidator` with jobs of its own drawn before a
-//! victim's, paying for them. None of these lets it choose a committee outright; the stake at risk per job bounds what they
-//! are worth. Escalations are still drawn when the verification pallet asks
-//! ([`JobSettlement::escalate`]), from the VRF output of the block that tallies the round, which
-//! that block's author knows in advance.
+//! victim's, paying for them. None of these lets it choose a committee outright; the stake at
+//! risk per job bounds what they are worth.
+//!
+//! **Escalation.** When the verification pallet escalates a job ([`JobSettlement::escalate`]),
+//! the job's committee is released and it waits again (`Assigning { round }`): the fresh
+//! committee, of validators that have not served on the job, is drawn the same way at the end of
+//! the next block, for the subject `(job, round)` (the id is fixed by then), and its round opens
+//! then. Too few fresh validators by then fails the job as [`FailureReason::NoFreshExecutors`]
+//! with its escrow returned. At most `MaxJobsPerBlock` escalations wait per block
+//! ([`Error::TooManyJobsInBlock`] to the verification pallet, which then fails the job).
 //!
 //! **Bounds.** At most [`Config::MaxJobsPerBlock`] jobs are submitted per block
 //! ([`Error::TooManyJobsInBlock`] after that), and a validator runs at most
@@ -323,6 +329,18 @@ pub mod pallet {
 	pub type DrawingJobs<T: Config> =
 		StorageValue<_, BoundedVec<JobId, T::MaxJobsPerBlock>, ValueQuery>;
 
+	/// The jobs escalated in this block, with the size of their next committee, drawn at the end
+	/// of the next block.
+	#[pallet::storage]
+	pub type AwaitingEscalation<T: Config> =
+		StorageValue<_, BoundedVec<(JobId, u32), T::MaxJobsPerBlock>, ValueQuery>;
+
+	/// The jobs escalated in the previous block, whose committees this block's `on_finalize`
+	/// draws.
+	#[pallet::storage]
+	pub type DrawingEscalations<T: Config> =
+		StorageValue<_, BoundedVec<(JobId, u32), T::MaxJobsPerBlock>, ValueQuery>;
+
 	/// The first job id that the expiry cursor has not passed yet.
 	#[pallet::storage]
 	pub type ExpiryCursor<T> = StorageValue<_, JobId, ValueQuery>;
@@ -429,19 +447,24 @@ pub mod pallet {
 			// The previous block's jobs are drawn in this block's `on_finalize`, once the
 			// randomness of this block is known; their weight is this block's.
 			let drawing = AwaitingDraw::<T>::take();
-			let draws = drawing.len() as u32;
+			let escalating = AwaitingEscalation::<T>::take();
+			let draws = drawing.len().saturating_add(escalating.len()) as u32;
 			DrawingJobs::<T>::put(drawing);
+			DrawingEscalations::<T>::put(escalating);
 			T::WeightInfo::on_initialize(expired, pruned)
 				.saturating_add(
 					T::WeightInfo::assign_committee(T::MaxValidators::get())
 						.saturating_mul(draws.into()),
 				)
-				.saturating_add(T::DbWeight::get().reads_writes(1, 2))
+				.saturating_add(T::DbWeight::get().reads_writes(2, 4))
 		}
 
 		fn on_finalize(_: BlockNumberFor<T>) {
 			for job in DrawingJobs::<T>::take() {
-				Self::assign_committee(job);
+				Self::assign_committee(job, None);
+			}
+			for (job, size) in DrawingEscalations::<T>::take() {
+				Self::assign_committee(job, Some(size));
 			}
 		}
 
@@ -867,28 +890,37 @@ impl<T: Config> Pallet<T> {
 		Ok((committee, active))
 	}
 
-	/// Draws the first committee of `job`, submitted in the previous block, burns its data fee
-	/// and opens its round 0; or, when too few validators are free (or its model was withdrawn
-	/// meanwhile), ends it with its whole fee returned. A job cancelled before its draw is
-	/// skipped.
-	fn assign_committee(job: JobId) {
+	/// Draws the committee that `job` waits for (its first, of its `replicas`, when `size` is
+	/// `None`; an escalation's of `size` fresh validators otherwise) and opens its round, burning
+	/// the data fee of a first committee; or, when too few validators are free (or its model was
+	/// withdrawn meanwhile), ends the job with what it holds returned. A job that ended while it
+	/// waited (cancelled, expired) is skipped.
+	fn assign_committee(job: JobId, size: Option<u32>) {
 		let Some(mut info) = Jobs::<T>::get(job) else { return };
-		if info.status != (JobStatus::Assigning { round: 0 }) {
-			return;
-		}
-		if let Err(error) = frame_support::storage::with_storage_layer(|| Self::start(job, &info)) {
+		let JobStatus::Assigning { round } = info.status else { return };
+		let size = size.unwrap_or(info.fee.replicas);
+		if let Err(error) = frame_support::storage::with_storage_layer(|| {
+			Self::start_round(job, &info, round, size)
+		}) {
 			let reason = match error {
 				StartError::ModelWithdrawn => FailureReason::ModelWithdrawn,
-				StartError::NoCommittee => FailureReason::NotAssigned,
+				StartError::NoCommittee if round == 0 => FailureReason::NotAssigned,
+				StartError::NoCommittee => FailureReason::NoFreshExecutors,
 			};
 			let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Failed(reason));
 			Self::deposit_event(Event::JobFailed { job, reason, refunded });
 		}
 	}
 
-	/// Draws round 0's committee of the job `info`, burns its data fee and opens the round.
-	/// Changes storage before it may fail: the caller runs it in a storage layer.
-	fn start(job: JobId, info: &JobInfoOf<T>) -> Result<(), StartError> {
+	/// Draws round `round`'s committee of `size` for the job `info` among validators that have
+	/// not served on it, opens the round, and burns the data fee if it is the first. Changes
+	/// storage before it may fail: the caller runs it in a storage layer.
+	fn start_round(
+		job: JobId,
+		info: &JobInfoOf<T>,
+		round: u8,
+		size: u32,
+	) -> Result<(), StartError> {
 		let model = T::Models::model(info.model)
 			.filter(|model| !matches!(model.status, ModelStatus::Rejected(_) | ModelStatus::Banned))
 			.ok_or(StartError::ModelWithdrawn)?;
@@ -896,22 +928,34 @@ impl<T: Config> Pallet<T> {
 		let inputs = JobInputs::<T>::get(job).ok_or(StartError::NoCommittee)?;
 		let sizes = check_inputs(&model.signature, &inputs).map_err(|_| StartError::NoCommittee)?;
 		let outputs = ExpectedOutputs::new(&model.signature, &sizes);
-		// Keyed by what the job is, not by its id: jobs ordered before it in its block do not
-		// change its committee.
-		let subject = DrawSubject::FirstCommittee(sp_io::hashing::blake2_256(
-			&(&info.submitter, info.model, &inputs).encode(),
-		));
-		let (committee, _) = Self::draw_committee(subject, info.fee.replicas, &[])?;
-		let executors =
-			BoundedVec::try_from(committee.clone()).map_err(|_| Error::<T>::TooManyExecutors)?;
-		T::Verifier::open_round(job, 0, committee.clone(), model.determinism, outputs)?;
-		Self::burn_data_fee(info);
+		let subject = match round {
+			// Keyed by what the job is, not by its id: jobs ordered before it in its block do
+			// not change its committee.
+			0 => DrawSubject::FirstCommittee(sp_io::hashing::blake2_256(
+				&(&info.submitter, info.model, &inputs).encode(),
+			)),
+			round => DrawSubject::Escalation { job, round },
+		};
+		let (committee, _) = Self::draw_committee(subject, size, &info.executors)?;
+		let mut executors = info.executors.clone();
+		executors
+			.try_extend(committee.iter().cloned())
+			.map_err(|_| Error::<T>::TooManyExecutors)?;
+		T::Verifier::open_round(job, round, committee.clone(), model.determinism, outputs)?;
+		if round == 0 {
+			Self::burn_data_fee(info);
+		}
 		Self::assign(&committee);
 		Jobs::<T>::insert(
 			job,
-			JobInfoOf::<T> { executors, status: JobStatus::Running { round: 0 }, ..info.clone() },
+			JobInfoOf::<T> {
+				committee_start: info.executors.len() as u32,
+				executors,
+				status: JobStatus::Running { round },
+				..info.clone()
+			},
 		);
-		Self::deposit_event(Event::ExecutorsAssigned { job, round: 0, executors: committee });
+		Self::deposit_event(Event::ExecutorsAssigned { job, round, executors: committee });
 		Ok(())
 	}
 
@@ -943,9 +987,13 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The current committee of a job.
+	/// The current committee of a job: none while it waits for a draw (an escalated job's last
+	/// committee was released when it escalated).
 	fn committee(info: &JobInfoOf<T>) -> &[T::AccountId] {
-		info.executors.get(info.committee_start as usize..).unwrap_or_default()
+		match info.status {
+			JobStatus::Assigning { .. } => &[],
+			_ => info.executors.get(info.committee_start as usize..).unwrap_or_default(),
+		}
 	}
 
 	/// Frees the current committee of one running job.
@@ -1109,12 +1157,19 @@ impl<T: Config> Pallet<T> {
 			let held = escrow.entry(info.submitter.clone()).or_default();
 			if running {
 				*held = held.saturating_add(Self::held_for(&info));
-				ensure!(
-					matches!(info.status, JobStatus::Assigning { .. })
-						== (AwaitingDraw::<T>::get().contains(&job)
-							|| DrawingJobs::<T>::get().contains(&job)),
-					"a job waits for its draw iff it is assigning"
-				);
+				let escalating = |(queued, _): &(JobId, u32)| *queued == job;
+				let waits = match info.status {
+					JobStatus::Assigning { round: 0 } => {
+						AwaitingDraw::<T>::get().contains(&job)
+							|| DrawingJobs::<T>::get().contains(&job)
+					},
+					JobStatus::Assigning { .. } => {
+						AwaitingEscalation::<T>::get().iter().any(escalating)
+							|| DrawingEscalations::<T>::get().iter().any(escalating)
+					},
+					_ => true,
+				};
+				ensure!(waits, "a job waiting for a committee is not queued for its draw");
 				for executor in Self::committee(&info) {
 					*pending.entry(executor.clone()).or_default() += 1;
 				}
@@ -1201,30 +1256,23 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 		Ok(())
 	}
 
-	fn escalate(job: JobId, size: u32) -> Result<Vec<T::AccountId>, DispatchError> {
+	fn escalate(job: JobId, size: u32) -> DispatchResult {
 		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		let JobStatus::Running { round } = info.status else {
 			return Err(Error::<T>::JobEnded.into());
 		};
 		let next_round = round.checked_add(1).ok_or(Error::<T>::TooManyExecutors)?;
-		let subject = DrawSubject::Escalation { job, round: next_round };
-		let (committee, _) = Self::draw_committee(subject, size, &info.executors)?;
-		let mut executors = info.executors.clone();
-		executors
-			.try_extend(committee.iter().cloned())
-			.map_err(|_| Error::<T>::TooManyExecutors)?;
+		ensure!(
+			(info.executors.len() as u32).saturating_add(size) <= T::MaxExecutorsPerJob::get(),
+			Error::<T>::TooManyExecutors
+		);
+		Self::free_executors(size, &info.executors)?;
+		AwaitingEscalation::<T>::try_append((job, size))
+			.map_err(|_| Error::<T>::TooManyJobsInBlock)?;
 		Self::release_committee(&info);
-		info.committee_start = info.executors.len() as u32;
-		info.executors = executors;
-		info.status = JobStatus::Running { round: next_round };
-		Self::assign(&committee);
+		info.status = JobStatus::Assigning { round: next_round };
 		Jobs::<T>::insert(job, info);
-		Self::deposit_event(Event::ExecutorsAssigned {
-			job,
-			round: next_round,
-			executors: committee.clone(),
-		});
-		Ok(committee)
+		Ok(())
 	}
 
 	fn model_withdrawn(job: JobId) -> bool {

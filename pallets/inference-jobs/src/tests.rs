@@ -567,13 +567,19 @@ fn escalation_draws_fresh_executors_who_share_the_same_pool() {
 		let user_before = free(ALICE);
 		let job = submit(ALICE, Some(1));
 		let first = committee(job);
-		let next = <Jobs as JobSettlement<AccountId>>::escalate(job, 5).unwrap();
-		assert_eq!(next.len(), 5);
-		assert!(next.iter().all(|who| !first.contains(who)));
+		assert_ok!(<Jobs as JobSettlement<AccountId>>::escalate(job, 5));
+		// Released at once, drawn at the end of the next block.
+		assert_eq!(Jobs_::get(job).unwrap().status, JobStatus::Assigning { round: 1 });
+		assert_eq!(PendingJobs::<Test>::get(first[0]), 0);
+		Jobs::do_try_state().unwrap();
+		draw_submitted();
 		let info = Jobs_::get(job).unwrap();
 		assert_eq!(info.status, JobStatus::Running { round: 1 });
 		assert_eq!(info.committee_start, 1);
-		assert_eq!(committee(job), next);
+		let next = committee(job);
+		assert_eq!(next.len(), 5);
+		assert!(next.iter().all(|who| !first.contains(who)));
+		assert_eq!(TestVerifier::round(job).unwrap().committee, next);
 		assert_eq!(PendingJobs::<Test>::get(first[0]), 0);
 		assert!(next.iter().all(|who| PendingJobs::<Test>::get(who) == 1));
 		assert!(job_events().contains(&Event::ExecutorsAssigned {
@@ -582,7 +588,10 @@ fn escalation_draws_fresh_executors_who_share_the_same_pool() {
 			executors: next.clone()
 		}));
 		// No fresh validator is left for another escalation.
-		assert!(<Jobs as JobSettlement<AccountId>>::escalate(job, 3).is_err());
+		assert_noop!(
+			<Jobs as JobSettlement<AccountId>>::escalate(job, 3),
+			Error::<Test>::NotEnoughValidators
+		);
 		assert_eq!(committee(job), next);
 		// Five agree on a one-replica pool: each gets a fifth of one fee.
 		finalize(job, next.clone(), output());
@@ -593,13 +602,42 @@ fn escalation_draws_fresh_executors_who_share_the_same_pool() {
 }
 
 #[test]
+fn an_escalation_that_finds_no_fresh_validator_at_its_draw_fails_with_the_escrow_returned() {
+	ExtBuilder::default().build_and_execute(|| {
+		let before = free(ALICE);
+		let job = submit(ALICE, Some(1));
+		// Five fresh validators when it escalates; two of them leave before the draw.
+		assert_ok!(<Jobs as JobSettlement<AccountId>>::escalate(job, 5));
+		let first = Jobs_::get(job).unwrap().executors[0];
+		TestStakes::set(
+			VALIDATORS
+				.iter()
+				.filter(|who| **who != first)
+				.take(4)
+				.map(|who| (*who, 100))
+				.collect(),
+		);
+		draw_submitted();
+		assert_eq!(
+			Jobs_::get(job).unwrap().status,
+			JobStatus::Failed(FailureReason::NoFreshExecutors)
+		);
+		assert_eq!(free(ALICE), before - data_fee(1, 1));
+		// No round was opened after the first (which verification closed at its tally).
+		assert_eq!(TestVerifier::round(job).unwrap().committee, vec![first]);
+		assert!(VALIDATORS.iter().all(|who| PendingJobs::<Test>::get(who) == 0));
+	});
+}
+
+#[test]
 fn a_job_never_holds_more_executors_than_its_bound() {
 	ExtBuilder::default().build_and_execute(|| {
 		// Twenty staked validators: more than the sixteen executors a job may record.
 		TestStakes::set((100..120).map(|who| (who, 100)).collect());
 		let job = submit(ALICE, Some(5));
 		let escalate = |size| <Jobs as JobSettlement<AccountId>>::escalate(job, size);
-		assert_eq!(escalate(11).map(|committee| committee.len()), Ok(11));
+		assert_ok!(escalate(11));
+		draw_submitted();
 		assert_eq!(Jobs_::get(job).unwrap().executors.len(), 16);
 		// One more would exceed the bound: refused, and the job keeps its committee.
 		let before = committee(job);
@@ -695,8 +733,11 @@ fn escrow_always_equals_the_fees_of_running_jobs() {
 		check();
 		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(BOB), b));
 		check();
-		let next = <Jobs as JobSettlement<AccountId>>::escalate(c, 3).unwrap();
+		assert_ok!(<Jobs as JobSettlement<AccountId>>::escalate(c, 3));
 		check();
+		draw_submitted();
+		check();
+		let next = committee(c);
 		finalize(c, next[..2].to_vec(), output());
 		check();
 		run_to_block(2);

@@ -42,8 +42,8 @@
 //!    in full, and nobody is paid, slashed or counted.
 //! 4. **Escalation.** Without a quorum, withholders and no-shows are still slashed, but no
 //!    revealer is (nothing says who was right); the jobs pallet draws a fresh committee of `2 × committee + 1`
-//!    validators (at most [`Config::MaxCommittee`]) that have not served on the job, and a new
-//!    round starts. After [`Config::MaxEscalations`] escalations, or when too few fresh validators
+//!    validators (at most [`Config::MaxCommittee`]) that have not served on the job at the end
+//!    of the next block, from that block's randomness, and opens the new round then. After [`Config::MaxEscalations`] escalations, or when too few fresh validators
 //!    are free, the job fails with a full refund ([`JobSettlement::fail`]).
 //!
 //! ## Penalties
@@ -132,8 +132,8 @@
 //!   [`Error::NotCommitted`], [`Error::AlreadyRevealed`], [`Error::RevealWindowNotOpen`],
 //!   [`Error::RevealWindowClosed`], [`Error::OutputMismatch`], [`Error::CommitmentMismatch`]; events
 //!   [`Event::Revealed`], then, if it completes the round, those of the tally:
-//!   [`Event::RoundDecided`] or [`Event::NoQuorum`], [`Event::ExecutorSlashed`], and
-//!   [`Event::RoundOpened`] on escalation.
+//!   [`Event::RoundDecided`] or [`Event::NoQuorum`] and [`Event::ExecutorSlashed`] (an
+//!   escalated round's [`Event::RoundOpened`] comes when its committee is drawn).
 //! - [`Call::abstain`] (authorized: an executor of the job's current round that has not committed):
 //!   errors [`Error::NoRound`], [`Error::NotExecutor`], [`Error::NoInferenceKey`],
 //!   [`Error::BadSignature`], [`Error::CommitWindowClosed`], [`Error::AlreadyCommitted`],
@@ -1478,11 +1478,9 @@ impl<T: Config> Pallet<T> {
 				.saturating_mul(2)
 				.saturating_add(1)
 				.min(T::MaxCommittee::get());
-			let next = round.round.saturating_add(1);
-			match T::Jobs::escalate(job, size).and_then(|committee| {
-				Self::open(job, next, committee, round.determinism, round.outputs.clone())
-					.map_err(Into::into)
-			}) {
+			// The round is over (the tally cleared it); the next opens when its committee is
+			// drawn.
+			match T::Jobs::escalate(job, size) {
 				Ok(()) => return,
 				Err(error) => {
 					log::debug!(target: LOG_TARGET, "no escalation for job {job}: {error:?}");

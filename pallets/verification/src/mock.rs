@@ -116,6 +116,28 @@ thread_local! {
 		const { RefCell::new(BTreeMap::new()) };
 	/// The jobs whose model the tests banned.
 	static WITHDRAWN: RefCell<Vec<JobId>> = const { RefCell::new(Vec::new()) };
+	/// The last round opened for each job, as the jobs pallet would know it.
+	static OPENED: RefCell<BTreeMap<JobId, (u8, Determinism, ExpectedOutputs)>> =
+		const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Opens round `round` of `job`, as the jobs pallet does (for its first committee, and for an
+/// escalation once drawn), remembering what an escalation reopens it with.
+pub fn open_job_round(
+	job: JobId,
+	round: u8,
+	committee: Vec<AccountId>,
+	determinism: Determinism,
+	outputs: ExpectedOutputs,
+) -> sp_runtime::DispatchResult {
+	OPENED.with(|o| o.borrow_mut().insert(job, (round, determinism, outputs.clone())));
+	<Verification as JobVerifier<AccountId>>::open_round(
+		job,
+		round,
+		committee,
+		determinism,
+		outputs,
+	)
 }
 
 fn record(call: Call) {
@@ -155,8 +177,8 @@ impl ValidatorRecords<AccountId, Balance> for TestStaking {
 	}
 }
 
-/// Jobs that record settlements; escalation returns the committees queued with
-/// [`TestJobs::escalate_to`].
+/// Jobs that record settlements; an escalation opens the next round at once (the jobs pallet
+/// does at the end of the next block) with the committee queued with [`TestJobs::escalate_to`].
 pub struct TestJobs;
 
 impl TestJobs {
@@ -176,16 +198,20 @@ impl JobSettlement<AccountId> for TestJobs {
 		Ok(())
 	}
 
-	fn escalate(job: JobId, size: u32) -> Result<Vec<AccountId>, DispatchError> {
+	fn escalate(job: JobId, size: u32) -> DispatchResult {
 		record(Call::Escalated(job, size));
-		ESCALATIONS
+		let committee = ESCALATIONS
 			.with(|e| {
 				e.borrow_mut()
 					.get_mut(&job)
 					.filter(|queued| !queued.is_empty())
 					.map(|queued| queued.remove(0))
 			})
-			.ok_or(DispatchError::Other("no fresh validators"))
+			.ok_or(DispatchError::Other("no fresh validators"))?;
+		let (round, determinism, outputs) = OPENED
+			.with(|o| o.borrow().get(&job).cloned())
+			.ok_or(DispatchError::Other("no round was opened"))?;
+		open_job_round(job, round.saturating_add(1), committee, determinism, outputs)
 	}
 
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
@@ -253,7 +279,7 @@ impl crate::BenchmarkHelper<Test> for TestBenchmarkHelper {
 			dtype: DType::F32,
 			shape: vec![Dim::Fixed(output_len)].try_into().unwrap(),
 		};
-		<Verification as JobVerifier<AccountId>>::open_round(
+		open_job_round(
 			job,
 			0,
 			committee,
@@ -320,14 +346,7 @@ pub fn wide_outputs(len: u32) -> ExpectedOutputs {
 
 /// Opens round 0 of `job` for `committee`, on a model of [`wide_outputs`].
 pub fn open_wide(job: JobId, committee: &[AccountId], determinism: Determinism, len: u32) {
-	<Verification as JobVerifier<AccountId>>::open_round(
-		job,
-		0,
-		committee.to_vec(),
-		determinism,
-		wide_outputs(len),
-	)
-	.unwrap();
+	open_job_round(job, 0, committee.to_vec(), determinism, wide_outputs(len)).unwrap();
 }
 
 /// The little-endian bytes of f32 values.
@@ -366,14 +385,7 @@ pub fn settle_call(
 
 /// Opens round 0 of `job` for `committee`.
 pub fn open(job: JobId, committee: &[AccountId], determinism: Determinism) {
-	<Verification as JobVerifier<AccountId>>::open_round(
-		job,
-		0,
-		committee.to_vec(),
-		determinism,
-		expected_outputs(),
-	)
-	.unwrap();
+	open_job_round(job, 0, committee.to_vec(), determinism, expected_outputs()).unwrap();
 }
 
 /// The salt test executor `who` uses.
@@ -530,6 +542,7 @@ pub fn verification_events() -> Vec<crate::Event<Test>> {
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	CALLS.with(|c| c.borrow_mut().clear());
 	ESCALATIONS.with(|e| e.borrow_mut().clear());
+	OPENED.with(|o| o.borrow_mut().clear());
 	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.register_extension(sp_keystore::KeystoreExt(std::sync::Arc::new(
