@@ -845,8 +845,8 @@ impl<T: Config> Pallet<T> {
 	fn free_executors(
 		size: u32,
 		exclude: &[T::AccountId],
-	) -> Result<(Vec<(T::AccountId, u128)>, u32), Error<T>> {
-		let mut pool: Vec<(T::AccountId, u128)> = T::Validators::active_stakes()
+	) -> Result<(ExecutorPool<T>, u32), Error<T>> {
+		let mut pool: ExecutorPool<T> = T::Validators::active_stakes()
 			.into_iter()
 			.filter(|(who, stake)| !stake.is_zero() && !exclude.contains(who))
 			.map(|(who, stake)| (who, stake.saturated_into::<u128>()))
@@ -1328,6 +1328,9 @@ impl TensorBytes {
 		self.inline.saturating_add(self.content)
 	}
 }
+
+/// Validators a committee may be drawn from, with their bonds as draw weights.
+type ExecutorPool<T> = Vec<(<T as frame_system::Config>::AccountId, u128)>;
 
 /// What a committee is drawn for, mixed into the randomness.
 #[derive(Encode)]
