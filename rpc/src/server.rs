@@ -367,8 +367,9 @@ where
 			},
 		};
 		let elements = job::input_elements(input_shapes.iter().map(Vec::as_slice));
+		let version = registry_api_version(&*api, at)?;
 		let operations =
-			model_compute(&*api, at, model)?.map(|compute| compute.operations(elements));
+			model_compute(&*api, at, model, version)?.map(|compute| compute.operations(elements));
 		match api.quote(at, model, replicas, input_shapes).map_err(runtime_error)? {
 			Ok(quote) => Ok(types::Quote { operations, ..quote_json(quote) }),
 			Err(QuoteError::UnknownModel) => Err(unknown()),
@@ -699,10 +700,8 @@ where
 	} else {
 		None
 	};
-	let version = api
-		.api_version::<dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>>(at)
-		.map_err(runtime_error)?;
-	if version.unwrap_or(1) < 2 {
+	let version = registry_api_version(api, at)?;
+	if version < 2 {
 		return Ok(ModelExtras { attestations, card: None, references: None, compute: None });
 	}
 	let card = api.model_card(at, id).map_err(runtime_error)?.map(|card| types::ModelCard {
@@ -719,16 +718,15 @@ where
 				count: references.vectors.len() as u32,
 				checked_by: references.checked_by,
 			});
-	let compute = model_compute(api, at, id)?.map(compute_json);
+	let compute = model_compute(api, at, id, version)?.map(compute_json);
 	Ok(ModelExtras { attestations, card, references, compute })
 }
 
-/// A model's compute estimate, from runtimes whose registry API has it (version 3 on).
-fn model_compute<Api, Block, AccountId, Balance, BlockNumber>(
+/// The version of the runtime's registry API at `at` (1 where the runtime does not say).
+fn registry_api_version<Api, Block, AccountId, Balance, BlockNumber>(
 	api: &Api,
 	at: Block::Hash,
-	id: ModelId,
-) -> RpcResult<Option<model::ComputeCost>>
+) -> RpcResult<u32>
 where
 	Block: BlockT,
 	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber> + sp_api::ApiExt<Block>,
@@ -739,7 +737,24 @@ where
 	let version = api
 		.api_version::<dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>>(at)
 		.map_err(runtime_error)?;
-	if version.unwrap_or(1) < 3 {
+	Ok(version.unwrap_or(1))
+}
+
+/// A model's compute estimate, from runtimes whose registry API (of `version`) has it (3 on).
+fn model_compute<Api, Block, AccountId, Balance, BlockNumber>(
+	api: &Api,
+	at: Block::Hash,
+	id: ModelId,
+	version: u32,
+) -> RpcResult<Option<model::ComputeCost>>
+where
+	Block: BlockT,
+	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
+	AccountId: Codec,
+	Balance: Codec,
+	BlockNumber: Codec,
+{
+	if version < 3 {
 		return Ok(None);
 	}
 	api.model_compute(at, id).map_err(runtime_error)
