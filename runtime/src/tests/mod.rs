@@ -97,6 +97,28 @@ fn local_testnet_preset_has_four_validators_a_council_and_no_sudo() {
 	});
 }
 
+/// Starts block `number` on top of block `number - 1`, without digests (no BABE pre-digest: the
+/// draw's seed falls back to the parent hash).
+fn start_block(number: u32) {
+	use sp_runtime::traits::Header as _;
+	let parent = crate::System::block_hash(number - 1);
+	crate::Executive::initialize_block(&crate::Header::new(
+		number,
+		Default::default(),
+		Default::default(),
+		parent,
+		Default::default(),
+	));
+}
+
+/// Starts the next block and ends it as far as the jobs pallet goes: the jobs submitted in this
+/// block have their committees drawn.
+fn draw_in_next_block() {
+	use frame_support::traits::OnFinalize;
+	start_block(crate::System::block_number() + 1);
+	crate::InferenceJobs::on_finalize(crate::System::block_number());
+}
+
 /// The executor draw's seed is the VRF output of the block that draws: `pallet_babe` records it in
 /// its `on_finalize`, which runs before the jobs pallet's (hooks run in the runtime's pallet
 /// order), where the committees of the previous block's jobs are drawn.
@@ -349,8 +371,7 @@ mod job_flow {
 	use sp_core::Pair;
 	use sp_keyring::Sr25519Keyring;
 	use sp_runtime::{
-		generic::{Era, Header},
-		traits::Header as _,
+		generic::Era,
 		transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
 		FixedU64,
 	};
@@ -411,25 +432,6 @@ mod job_flow {
 	/// authorization decide.
 	fn general(call: pallet_result_verification::Call<Runtime>) -> UncheckedExtrinsic {
 		UncheckedExtrinsic::new_transaction(RuntimeCall::Verification(call), extension(0))
-	}
-
-	fn start_block(number: u32) {
-		let parent = System::block_hash(number - 1);
-		Executive::initialize_block(&Header::new(
-			number,
-			Default::default(),
-			Default::default(),
-			parent,
-			Default::default(),
-		));
-	}
-
-	/// Starts the next block and ends it as far as the jobs pallet goes: the jobs submitted in
-	/// this block have their committees drawn.
-	fn draw_in_next_block() {
-		use frame_support::traits::OnFinalize;
-		start_block(System::block_number() + 1);
-		InferenceJobs::on_finalize(System::block_number());
 	}
 
 	/// Registers a model of `owner` (one input `[batch, 64]`, one output `[batch, 3]`) and

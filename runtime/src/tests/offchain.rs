@@ -29,7 +29,7 @@ use sp_core::offchain::{
 };
 use sp_keyring::Sr25519Keyring;
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
-use sp_runtime::{generic::Header, traits::Header as _, FixedU64};
+use sp_runtime::FixedU64;
 
 use super::*;
 use crate::{
@@ -131,25 +131,6 @@ fn alice_node() -> Validator {
 	ext.register_extension(KeystoreExt::new(keystore));
 	ext.register_extension(InferenceExt::new(engine.clone()));
 	Validator { ext, offchain, pool, engine, _dir: dir }
-}
-
-fn start_block(number: u32) {
-	let parent = System::block_hash(number - 1);
-	Executive::initialize_block(&Header::new(
-		number,
-		Default::default(),
-		Default::default(),
-		parent,
-		Default::default(),
-	));
-}
-
-/// Starts the next block and ends it as far as the jobs pallet goes: the jobs submitted in this
-/// block have their committees drawn.
-fn draw_in_next_block() {
-	use frame_support::traits::OnFinalize;
-	start_block(System::block_number() + 1);
-	InferenceJobs::on_finalize(System::block_number());
 }
 
 /// Ends the current block as far as the tallies go: the hooks' `on_idle` with the block's spare
