@@ -77,6 +77,9 @@ pub enum SlashReason {
 	Admin,
 	/// Committed to an output and did not reveal it in time.
 	Withheld,
+	/// Signed two conflicting blocks (BABE) or votes (GRANDPA), reported through the offences
+	/// pallet with a session-historical proof of the key.
+	Equivocation,
 }
 
 /// How much of a validator's bond to slash.

@@ -3,8 +3,10 @@
 //! presets, and the Gateless model registry).
 
 use alloc::vec::Vec;
+use codec::Encode;
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
+	traits::KeyOwnerProofSystem,
 	weights::Weight,
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
@@ -24,7 +26,7 @@ use gateless_primitives::{
 };
 
 use crate::{
-	AccountId, Babe, Balance, Block, BlockNumber, Executive, Grandpa, InferenceJobs,
+	AccountId, Babe, Balance, Block, BlockNumber, Executive, Grandpa, Historical, InferenceJobs,
 	InherentDataExt, ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
 	Staking, System, TransactionPayment, Verification, VERSION,
 };
@@ -130,19 +132,22 @@ impl_runtime_apis! {
 			Babe::next_epoch()
 		}
 
+		// The proof is of the current session's set, whatever the slot: the node asks at the
+		// block it imports, and a report that reaches a block in a later session fails its check.
 		fn generate_key_ownership_proof(
 			_slot: sp_consensus_babe::Slot,
-			_authority_id: sp_consensus_babe::AuthorityId,
+			authority_id: sp_consensus_babe::AuthorityId,
 		) -> Option<sp_consensus_babe::OpaqueKeyOwnershipProof> {
-			// Equivocation reports need a session-historical proof; none yet.
-			None
+			Historical::prove((sp_consensus_babe::KEY_TYPE, authority_id))
+				.map(|proof| sp_consensus_babe::OpaqueKeyOwnershipProof::new(proof.encode()))
 		}
 
 		fn submit_report_equivocation_unsigned_extrinsic(
-			_equivocation_proof: sp_consensus_babe::EquivocationProof<<Block as BlockT>::Header>,
-			_key_owner_proof: sp_consensus_babe::OpaqueKeyOwnershipProof,
+			equivocation_proof: sp_consensus_babe::EquivocationProof<<Block as BlockT>::Header>,
+			key_owner_proof: sp_consensus_babe::OpaqueKeyOwnershipProof,
 		) -> Option<()> {
-			None
+			let key_owner_proof = key_owner_proof.decode()?;
+			Babe::submit_unsigned_equivocation_report(equivocation_proof, key_owner_proof)
 		}
 	}
 
@@ -168,23 +173,24 @@ impl_runtime_apis! {
 			Grandpa::current_set_id()
 		}
 
-		// Equivocation reports need key ownership proofs from session history, which this
-		// runtime does not keep yet: reports are not accepted.
 		fn submit_report_equivocation_unsigned_extrinsic(
-			_equivocation_proof: sp_consensus_grandpa::EquivocationProof<
+			equivocation_proof: sp_consensus_grandpa::EquivocationProof<
 				<Block as BlockT>::Hash,
 				NumberFor<Block>,
 			>,
-			_key_owner_proof: sp_consensus_grandpa::OpaqueKeyOwnershipProof,
+			key_owner_proof: sp_consensus_grandpa::OpaqueKeyOwnershipProof,
 		) -> Option<()> {
-			None
+			let key_owner_proof = key_owner_proof.decode()?;
+			Grandpa::submit_unsigned_equivocation_report(equivocation_proof, key_owner_proof)
 		}
 
+		// As BABE's: a proof against the current session's set.
 		fn generate_key_ownership_proof(
 			_set_id: sp_consensus_grandpa::SetId,
-			_authority_id: GrandpaId,
+			authority_id: GrandpaId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
-			None
+			Historical::prove((sp_consensus_grandpa::KEY_TYPE, authority_id))
+				.map(|proof| sp_consensus_grandpa::OpaqueKeyOwnershipProof::new(proof.encode()))
 		}
 	}
 

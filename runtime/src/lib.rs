@@ -19,7 +19,7 @@
 //! | --- | --- | --- |
 //! | 0–9 | system | System (0), Timestamp (1), Sudo (2, with a key on the development chain only), Utility (3) |
 //! | 10–19 | money | Balances (10), TransactionPayment (11) |
-//! | 20–29 | consensus and staking | Babe (20), Grandpa (21), Session (22), Staking (23) |
+//! | 20–29 | consensus and staking | Babe (20), Grandpa (21), Session (22), Staking (23), Historical (24, session-historical proofs), Authorship (25), Offences (26) |
 //! | 30–39 | governance | Council (30), CouncilMembership (31), Whitelist (32), Preimage (33) |
 //! | 40–59 | Gateless | ModelRegistry (40), InferenceJobs (41), Verification (42) |
 
@@ -63,10 +63,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 118,
+	spec_version: 119,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 5,
+	transaction_version: 6,
 	system_version: 1,
 };
 
@@ -79,10 +79,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 119,
+	spec_version: 120,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 5,
+	transaction_version: 6,
 	system_version: 1,
 };
 
@@ -174,6 +174,17 @@ where
 	}
 }
 
+/// Equivocation reports are bare (unsigned) transactions, checked by the reporting pallet's
+/// `validate_unsigned`.
+impl<LocalCall> frame_system::offchain::CreateBare<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_bare(call)
+	}
+}
+
 /// Offchain workers send validators' duties (attestations, commits, reveals) as general
 /// transactions: no signer and no fee; `AuthorizeCall` lets the call's own `authorize` check the
 /// inference key's signature, and the other extensions pass unsigned origins through.
@@ -257,6 +268,10 @@ mod runtime {
 	#[runtime::pallet_index(21)]
 	pub type Grandpa = pallet_grandpa;
 
+	// Who authored the block: the reporter of the equivocations it includes.
+	#[runtime::pallet_index(25)]
+	pub type Authorship = pallet_authorship;
+
 	#[runtime::pallet_index(10)]
 	pub type Balances = pallet_balances;
 
@@ -273,6 +288,14 @@ mod runtime {
 	// the first set).
 	#[runtime::pallet_index(23)]
 	pub type Staking = pallet_validator_staking;
+
+	// Reported equivocations, handed to Staking.
+	#[runtime::pallet_index(26)]
+	pub type Offences = pallet_offences;
+
+	// The roots of past sessions' validator sets, which equivocation reports prove keys against.
+	#[runtime::pallet_index(24)]
+	pub type Historical = pallet_session::historical;
 
 	// After Babe and Grandpa: a rotation hands them the new set from the next block on.
 	#[runtime::pallet_index(22)]

@@ -216,5 +216,30 @@ mod benchmarks {
 		assert!(planned.is_some_and(|set| !set.is_empty()));
 	}
 
+	/// One offender of the current session, an active validator whose bond is spread over every
+	/// unlocking chunk, slashed for the first time in the session.
+	#[benchmark]
+	fn on_offence() {
+		use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+		let who: T::AccountId = account("offender", 0, 0);
+		candidate::<T>(&who);
+		unlocking_chunks::<T>(&who);
+		ActiveValidators::<T>::put(BoundedVec::truncate_from(alloc::vec![who.clone()]));
+		let offenders = [OffenceDetails { offender: (who.clone(), ()), reporters: alloc::vec![] }];
+		let session = T::Session::current_index();
+
+		#[block]
+		{
+			<Pallet<T> as OnOffenceHandler<T::AccountId, (T::AccountId, ()), Weight>>::on_offence(
+				&offenders,
+				&[T::MaxOffenceSlash::get()],
+				session,
+			);
+		}
+
+		assert_eq!(OffenceSlashes::<T>::get(session, &who), T::MaxOffenceSlash::get());
+		assert!(!Candidates::<T>::contains_key(&who));
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);
 }

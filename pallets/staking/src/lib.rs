@@ -32,6 +32,11 @@
 //! outcomes through [`gateless_primitives::traits::ValidatorRecords`]; the counters are served by
 //! the `ValidatorStakingApi` runtime API.
 //!
+//! Consensus offences (BABE and GRANDPA equivocations) arrive from the offences pallet through
+//! `sp_staking::offence::OnOffenceHandler`: the offender is slashed the share the offence asks,
+//! at most [`Config::MaxOffenceSlash`] per session in all ([`OffenceSlashes`] remembers what was
+//! taken for [`Config::HistoryDepth`] sessions), chilled and disabled ([`Event::OffenceReported`]).
+//!
 //! ## Calls
 //!
 //! - [`Call::bond`] (signed): errors [`Error::AlreadyBonded`], [`Error::ZeroAmount`],
@@ -105,6 +110,8 @@ pub trait SessionInterface<AccountId> {
 	fn has_keys(who: &AccountId) -> bool;
 	/// The validators of the current session.
 	fn validators() -> Vec<AccountId>;
+	/// The index of the current session.
+	fn current_index() -> SessionIndex;
 	/// Disables `who` for the rest of the current session, as far as the disabling strategy
 	/// allows; returns whether it is disabled now.
 	fn disable(who: &AccountId) -> bool;
@@ -123,6 +130,10 @@ where
 
 	fn validators() -> Vec<T::AccountId> {
 		pallet_session::Validators::<T>::get()
+	}
+
+	fn current_index() -> SessionIndex {
+		pallet_session::CurrentIndex::<T>::get()
 	}
 
 	fn disable(who: &T::AccountId) -> bool {
@@ -196,6 +207,18 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUnlockingChunks: Get<u32>;
 
+		/// Sessions before the current one whose consensus offences can still be reported: the
+		/// runtime keeps the session-historical proofs of keys (`pallet_session::historical`) as
+		/// long, and this pallet the share it slashed for each offender of those sessions.
+		#[pallet::constant]
+		type HistoryDepth: Get<SessionIndex>;
+
+		/// The largest share of a bond slashed for the consensus offences of one session,
+		/// whatever fraction the offences pallet asks for (BABE and GRANDPA ask `(3k / n)²` for
+		/// `k` offenders of `n` validators: all of it for one of three).
+		#[pallet::constant]
+		type MaxOffenceSlash: Get<Perbill>;
+
 		/// The parameters until the admin sets others.
 		type DefaultParams: Get<StakingParams<BalanceOf<Self>>>;
 
@@ -236,6 +259,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type OffencesInSession<T: Config> =
 		StorageMap<_, Twox64Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The share of its bond each offender was slashed for the consensus offences of a session
+	/// (at most [`Config::MaxOffenceSlash`]): a later report of the same offence, or another
+	/// offence in the session, slashes only what goes beyond it. Kept for
+	/// [`Config::HistoryDepth`] sessions.
+	#[pallet::storage]
+	pub type OffenceSlashes<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionIndex,
+		Twox64Concat,
+		T::AccountId,
+		Perbill,
+		ValueQuery,
+	>;
 
 	/// How each validator did.
 	#[pallet::storage]
@@ -295,6 +333,16 @@ pub mod pallet {
 		/// `who` exceeded the offences allowed in a session: chilled, and disabled if the
 		/// disabling strategy allowed it.
 		OffenceLimitReached { who: T::AccountId, disabled: bool },
+		/// `who` was reported for a consensus offence (an equivocation) in session `session`:
+		/// its slashes for that session's offences now add up to `fraction` of its bond; it is
+		/// no longer a candidate, and disabled for the rest of the session if the disabling
+		/// strategy allowed it.
+		OffenceReported {
+			who: T::AccountId,
+			session: SessionIndex,
+			fraction: Perbill,
+			disabled: bool,
+		},
 		/// These validators take over at session `session`.
 		NewValidatorSet { session: SessionIndex, validators: Vec<T::AccountId> },
 		/// Only `candidates` candidates qualify, fewer than `min_validators`: the set is kept.
@@ -350,6 +398,7 @@ pub mod pallet {
 			assert!(Self::params_are_valid(&T::DefaultParams::get()), "invalid DefaultParams");
 			assert!(!T::SessionLength::get().is_zero(), "SessionLength must not be zero");
 			assert!(T::MaxUnlockingChunks::get() > 0, "MaxUnlockingChunks must not be zero");
+			assert!(T::HistoryDepth::get() > 0, "HistoryDepth must not be zero");
 		}
 	}
 
@@ -670,6 +719,20 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Forgets the offence slashes of the session that session `index` moves out of the
+	/// reportable history.
+	fn prune_offence_slashes(index: SessionIndex) {
+		let Some(expired) = index.checked_sub(T::HistoryDepth::get().saturating_add(1)) else {
+			return;
+		};
+		// At most one offender per validator of that session.
+		let removed = OffenceSlashes::<T>::clear_prefix(expired, T::MaxValidators::get(), None);
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(
+			T::DbWeight::get().writes(u64::from(removed.backend)),
+			DispatchClass::Mandatory,
+		);
+	}
+
 	/// Checks the pallet's invariants: every ledger's total is exactly what is held from its
 	/// account under [`HoldReason::Bond`], and no ledger is empty; candidates have a ledger;
 	/// offences are only counted for active validators.
@@ -700,6 +763,11 @@ impl<T: Config> Pallet<T> {
 			SessionStakes::<T>::get().iter().map(|(who, _)| who).eq(active.iter()),
 			"the draw's weights are not the active set's"
 		);
+		let oldest_reportable = T::Session::current_index().saturating_sub(T::HistoryDepth::get());
+		for (session, _, fraction) in OffenceSlashes::<T>::iter() {
+			ensure!(session >= oldest_reportable, "an offence slash is kept beyond the history");
+			ensure!(fraction <= T::MaxOffenceSlash::get(), "an offence slashed more than the cap");
+		}
 		Ok(())
 	}
 }
@@ -734,7 +802,7 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 		(!selected.is_empty()).then_some(selected)
 	}
 
-	fn start_session(_: SessionIndex) {
+	fn start_session(index: SessionIndex) {
 		ActiveValidators::<T>::put(BoundedVec::truncate_from(T::Session::validators()));
 		// One ledger read per validator, one write.
 		Self::snapshot_session_stakes();
@@ -744,6 +812,7 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 			DispatchClass::Mandatory,
 		);
 		let _ = OffencesInSession::<T>::clear(T::MaxValidators::get(), None);
+		Self::prune_offence_slashes(index);
 	}
 
 	fn end_session(_: SessionIndex) {}
@@ -822,6 +891,57 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Self::deposit_event(Event::Slashed { who: who.clone(), amount: slashed, reason });
 		Self::note_offence(who);
 		slashed
+	}
+}
+
+/// Consensus offences (BABE and GRANDPA equivocations), as the offences pallet reports them with
+/// each offender's validator id and identification. An offender is slashed the share of its bond
+/// that the offence asks for, capped by [`Config::MaxOffenceSlash`] per session and less what it
+/// was already slashed for that session's offences (the offences pallet reports an offence again,
+/// with every earlier offender at a higher share, when more offenders of the same slot are
+/// reported); the share is of the bond (active and unlocking) when the report lands. It is chilled
+/// and disabled at once, so that it neither authors nor is chosen again until it calls
+/// [`Call::validate`]. Offences of sessions older than [`Config::HistoryDepth`] are ignored.
+impl<T: Config, Identification>
+	sp_staking::offence::OnOffenceHandler<T::AccountId, (T::AccountId, Identification), Weight>
+	for Pallet<T>
+{
+	fn on_offence(
+		offenders: &[sp_staking::offence::OffenceDetails<
+			T::AccountId,
+			(T::AccountId, Identification),
+		>],
+		slash_fraction: &[Perbill],
+		session: SessionIndex,
+	) -> Weight {
+		let mut weight = T::DbWeight::get().reads(1);
+		if session.saturating_add(T::HistoryDepth::get()) < T::Session::current_index() {
+			return weight;
+		}
+		for (details, fraction) in offenders.iter().zip(slash_fraction) {
+			let who = &details.offender.0;
+			weight.saturating_accrue(T::WeightInfo::on_offence());
+			let fraction = (*fraction).min(T::MaxOffenceSlash::get());
+			let applied = OffenceSlashes::<T>::get(session, who);
+			if fraction <= applied {
+				continue;
+			}
+			OffenceSlashes::<T>::insert(session, who, fraction);
+			Self::slash(
+				who,
+				SlashAmount::Fraction(fraction.saturating_sub(applied)),
+				SlashReason::Equivocation,
+			);
+			Candidates::<T>::remove(who);
+			let disabled = T::Session::disable(who);
+			Self::deposit_event(Event::OffenceReported {
+				who: who.clone(),
+				session,
+				fraction,
+				disabled,
+			});
+		}
+		weight
 	}
 }
 

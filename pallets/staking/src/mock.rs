@@ -10,7 +10,7 @@ use sp_runtime::{
 	impl_opaque_keys,
 	testing::UintAuthorityId,
 	traits::{ConvertInto, OpaqueKeys},
-	BuildStorage, KeyTypeId, RuntimeAppPublic,
+	BuildStorage, KeyTypeId, Perbill, RuntimeAppPublic,
 };
 
 use crate::{self as pallet_validator_staking, StakingParams};
@@ -152,7 +152,11 @@ parameter_types! {
 		max_validators: 4,
 		max_offences_per_session: 1,
 	};
+	pub const MaxOffenceSlash: Perbill = Perbill::from_percent(10);
 }
+
+/// Sessions whose consensus offences can be reported, before the current one.
+pub const HISTORY_DEPTH: u32 = 3;
 
 impl pallet_validator_staking::Config for Test {
 	type Currency = Balances;
@@ -166,6 +170,8 @@ impl pallet_validator_staking::Config for Test {
 	type MaxValidators = ConstU32<4>;
 	type MaxCandidates = ConstU32<6>;
 	type MaxUnlockingChunks = ConstU32<3>;
+	type HistoryDepth = ConstU32<HISTORY_DEPTH>;
+	type MaxOffenceSlash = MaxOffenceSlash;
 	type DefaultParams = DefaultParams;
 	type WeightInfo = ();
 }

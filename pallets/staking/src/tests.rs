@@ -392,6 +392,97 @@ mod slashing {
 	}
 }
 
+mod offences {
+	use super::*;
+	use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+
+	/// Reports `offenders` for an offence of `session`, each at `fraction`, as the offences pallet
+	/// does.
+	fn report(offenders: &[AccountId], fraction: Perbill, session: u32) {
+		let details: Vec<_> = offenders
+			.iter()
+			.map(|who| OffenceDetails { offender: (*who, ()), reporters: vec![] })
+			.collect();
+		let fractions = vec![fraction; offenders.len()];
+		<Staking as OnOffenceHandler<AccountId, (AccountId, ()), Weight>>::on_offence(
+			&details, &fractions, session,
+		);
+	}
+
+	#[test]
+	fn an_equivocation_is_slashed_up_to_the_cap_and_chills_and_disables_the_offender() {
+		ExtBuilder.build_and_execute(|| {
+			run_to_session(1);
+			report(&[V2], Perbill::from_percent(56), 1);
+			assert_eq!(held(V2), GENESIS_BOND - GENESIS_BOND / 10);
+			assert_eq!(OffenceSlashes::<Test>::get(1, V2), Perbill::from_percent(10));
+			assert!(!Candidates::<Test>::contains_key(V2));
+			assert_eq!(Session::disabled_validators(), vec![1]);
+			System::assert_has_event(
+				Event::<Test>::Slashed {
+					who: V2,
+					amount: GENESIS_BOND / 10,
+					reason: SlashReason::Equivocation,
+				}
+				.into(),
+			);
+			System::assert_has_event(
+				Event::<Test>::OffenceReported {
+					who: V2,
+					session: 1,
+					fraction: Perbill::from_percent(10),
+					disabled: true,
+				}
+				.into(),
+			);
+			// It leaves the set at the next planned session, and stays out until it validates.
+			run_to_session(3);
+			assert_eq!(session_validators(), vec![V1, V3]);
+		});
+	}
+
+	#[test]
+	fn an_offence_reported_again_slashes_only_what_goes_beyond_its_earlier_slash() {
+		ExtBuilder.build_and_execute(|| {
+			report(&[V1], Perbill::from_percent(4), 0);
+			assert_eq!(held(V1), GENESIS_BOND - 40);
+			// The same share again (the same offence, or another one of the session): nothing.
+			report(&[V1], Perbill::from_percent(4), 0);
+			assert_eq!(held(V1), GENESIS_BOND - 40);
+			// More offenders of the same slot raise everyone's share: only the increase is taken,
+			// from the bond as it is now.
+			report(&[V1, V3], Perbill::from_percent(6), 0);
+			assert_eq!(
+				held(V1),
+				GENESIS_BOND - 40 - Perbill::from_percent(2) * (GENESIS_BOND - 40)
+			);
+			assert_eq!(held(V3), GENESIS_BOND - 60);
+			assert_eq!(OffenceSlashes::<Test>::get(0, V1), Perbill::from_percent(6));
+			// An offence in a later session is slashed afresh.
+			run_to_session(1);
+			let before = held(V1);
+			report(&[V1], Perbill::from_percent(4), 1);
+			assert_eq!(held(V1), before - Perbill::from_percent(4) * before);
+		});
+	}
+
+	#[test]
+	fn offences_beyond_the_history_are_ignored_and_their_records_pruned() {
+		ExtBuilder.build_and_execute(|| {
+			report(&[V1], Perbill::from_percent(5), 0);
+			run_to_session(HISTORY_DEPTH);
+			// Session 0 is still reportable: its record stays and limits a second report.
+			assert_eq!(OffenceSlashes::<Test>::get(0, V1), Perbill::from_percent(5));
+			run_to_session(HISTORY_DEPTH + 1);
+			assert!(OffenceSlashes::<Test>::iter().next().is_none());
+			let before = held(V3);
+			report(&[V3], Perbill::from_percent(5), 0);
+			assert_eq!(held(V3), before);
+			assert!(Candidates::<Test>::contains_key(V3));
+		});
+	}
+}
+
 mod records_and_admin {
 	use super::*;
 

@@ -1,9 +1,23 @@
 //! Consensus: BABE authors blocks in slots won by VRF, GRANDPA finalizes them. Sessions follow
 //! BABE's epochs.
 
-use frame_support::traits::{ConstU32, ConstU64};
+//!
+//! Both report equivocations (two blocks of one author in one slot; two votes of one voter in one
+//! round): the node that sees one submits an unsigned report with a session-historical proof that
+//! the key was the offender's ([`crate::Historical`]); the offences pallet hands the offence to the
+//! staking pallet, which slashes the offender (at most `MaxOffenceSlash` per session), chills it
+//! and disables it.
 
-use crate::{configs::SESSION_LENGTH, Runtime, RuntimeEvent, MILLI_SECS_PER_BLOCK};
+use frame_support::{
+	parameter_types,
+	traits::{ConstU32, ConstU64},
+};
+use sp_runtime::Perbill;
+
+use crate::{
+	configs::{HISTORY_DEPTH, SESSION_LENGTH},
+	Historical, Offences, Runtime, RuntimeEvent, MILLI_SECS_PER_BLOCK,
+};
 
 /// The largest validator set that BABE and GRANDPA accept.
 pub const MAX_AUTHORITIES: u32 = 100;
@@ -35,9 +49,10 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxNominators = ConstU32<0>;
-	// Equivocation reports need a session-historical proof; they come with the staking pallet.
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	/// That the key was the offender's in the offence's session.
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_babe::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -45,8 +60,35 @@ impl pallet_grandpa::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxNominators = ConstU32<0>;
-	type MaxSetIdSessionEntries = ConstU64<0>;
-	// Equivocation reports need a session-historical proof; they come with the staking pallet.
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	/// GRANDPA's set changes at most once per session: a set id is mapped to its session as long
+	/// as the session's proofs are kept, so that reports of it can be checked.
+	type MaxSetIdSessionEntries = ConstU64<{ HISTORY_DEPTH as u64 }>;
+	/// That the key was the offender's in the offence's session.
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
+}
+
+parameter_types! {
+	/// Blocks an unsigned equivocation report stays valid in the pool: the reportable history.
+	pub const ReportLongevity: u64 = HISTORY_DEPTH as u64 * EPOCH_DURATION_IN_SLOTS;
+	/// The most a validator loses for the equivocations of one session. BABE and GRANDPA ask
+	/// `min((3k / n)², 1)` for `k` offenders of `n` validators (56 % for one of four): the cap
+	/// keeps one misconfigured node (two nodes started with the same keys) from costing more than
+	/// a tenth of its bond, while a coordinated attack of a third of the set still loses that much
+	/// per session on top of being chilled.
+	pub const MaxOffenceSlash: Perbill = Perbill::from_percent(10);
+}
+
+/// The block author, for the reports' reporter and the equivocation checks.
+impl pallet_authorship::Config for Runtime {
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, crate::Babe>;
+	type EventHandler = ();
+}
+
+/// Keeps each reported offence once and hands it to the staking pallet.
+impl pallet_offences::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type IdentificationTuple = pallet_session::historical::IdentificationTuple<Self>;
+	type OnOffenceHandler = crate::Staking;
 }

@@ -1,6 +1,7 @@
 //! Tests of the runtime as a whole: genesis presets, version, metadata and the WASM blob, the job
 //! flow through `Executive`, and validators' offchain workers ([`offchain`]).
 
+mod equivocation;
 mod governance;
 mod offchain;
 
