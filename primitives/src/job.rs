@@ -778,6 +778,47 @@ pub struct JobInfo<AccountId, Balance, BlockNumber, Executors> {
 	pub expires_at: BlockNumber,
 }
 
+/// What the jobs of one model came to: kept by the jobs pallet, each counter moved once as a job
+/// is paid for, as a round is tallied and as the job ends (no scans), and served by
+/// `InferenceJobsApi::model_stats`. Counters saturate.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct ModelStats<Balance, BlockNumber> {
+	/// Jobs paid for.
+	pub submitted: u32,
+	/// Jobs whose committee reached a quorum: on an output, or on an error ([`Self::agreed_errors`]).
+	pub finalized: u32,
+	/// Of the finalized jobs, those whose quorum agreed the model fails on the input.
+	pub agreed_errors: u32,
+	/// Jobs that failed, for any [`FailureReason`].
+	pub failed: u32,
+	/// Jobs not settled by their deadline.
+	pub expired: u32,
+	/// Jobs cancelled by their submitters before any commitment.
+	pub cancelled: u32,
+	/// Seats of the tallied rounds of its jobs (a round ends in a quorum, an escalation or a
+	/// failure for want of one).
+	pub seats: u32,
+	/// Of those seats, the executors whose verdict was the round's quorum's: `agreeing / seats`
+	/// is how often independent validators agree on this model's outputs.
+	pub agreeing: u32,
+	/// What its jobs paid its owner.
+	pub revenue: Balance,
+	/// The block of its latest job, `None` before the first.
+	pub last_used: Option<BlockNumber>,
+}
+
 /// The verified result of a finalized job.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, PartialEq, Eq, Debug,

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use codec::Codec;
 
 use crate::{
-	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, QuoteError},
+	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, ModelStats, QuoteError},
 	model::{AttestationTally, ComputeCost, ModelCard, ModelId, ModelInfo, ModelPage},
 	reference::ModelReferences,
 	staking::ValidatorSummary,
@@ -75,8 +75,9 @@ sp_api::decl_runtime_apis! {
 
 	/// Inference jobs and their verified results. Version 2 (spec 107): jobs carry every input
 	/// and results every output; a quote needs the inputs' shapes. Version 3 (spec 108): inputs
-	/// above the inline threshold are content references.
-	#[api_version(3)]
+	/// above the inline threshold are content references. Version 4 (spec 120): each model's
+	/// statistics.
+	#[api_version(4)]
 	pub trait InferenceJobsApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -101,5 +102,9 @@ sp_api::decl_runtime_apis! {
 
 		/// A finalized job's verified result.
 		fn job_result(job: JobId) -> Option<JobResult<Balance, BlockNumber, Vec<AccountId>>>;
+
+		/// What the jobs of `model` came to (all zero for a model without jobs, or unknown).
+		#[api_version(4)]
+		fn model_stats(model: ModelId) -> ModelStats<Balance, BlockNumber>;
 	}
 }

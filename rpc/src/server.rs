@@ -322,8 +322,10 @@ where
 			.models(at, from.unwrap_or(0), limit.unwrap_or(DEFAULT_PAGE_SIZE))
 			.map_err(runtime_error)?;
 		let mut models = Vec::with_capacity(page.models.len());
+		let jobs_api = jobs_api_version(&*api, at)?;
 		for (id, info) in page.models {
-			let extras = model_extras(&*api, at, id, &info)?;
+			let mut extras = model_extras(&*api, at, id, &info)?;
+			extras.stats = model_stats(&*api, at, id, jobs_api)?;
 			models.push(model_json(id, info, extras));
 		}
 		Ok(types::ModelPage { models, next: page.next })
@@ -333,7 +335,8 @@ where
 		let at = self.at(at);
 		let api = self.client.runtime_api();
 		let Some(info) = api.model(at, id).map_err(runtime_error)? else { return Ok(None) };
-		let extras = model_extras(&*api, at, id, &info)?;
+		let mut extras = model_extras(&*api, at, id, &info)?;
+		extras.stats = model_stats(&*api, at, id, jobs_api_version(&*api, at)?)?;
 		Ok(Some(model_json(id, info, extras)))
 	}
 
@@ -674,6 +677,8 @@ struct ModelExtras {
 	card: Option<types::ModelCard>,
 	references: Option<types::References>,
 	compute: Option<types::Compute>,
+	/// Filled by the caller, from the jobs API.
+	stats: Option<types::ModelStats>,
 }
 
 fn model_extras<Api, Block, AccountId, Balance, BlockNumber>(
@@ -702,7 +707,13 @@ where
 	};
 	let version = registry_api_version(api, at)?;
 	if version < 2 {
-		return Ok(ModelExtras { attestations, card: None, references: None, compute: None });
+		return Ok(ModelExtras {
+			attestations,
+			card: None,
+			references: None,
+			compute: None,
+			stats: None,
+		});
 	}
 	let card = api.model_card(at, id).map_err(runtime_error)?.map(|card| types::ModelCard {
 		task: text(&card.task),
@@ -719,7 +730,7 @@ where
 				checked_by: references.checked_by,
 			});
 	let compute = model_compute(api, at, id, version)?.map(compute_json);
-	Ok(ModelExtras { attestations, card, references, compute })
+	Ok(ModelExtras { attestations, card, references, compute, stats: None })
 }
 
 /// The version of the runtime's registry API at `at` (1 where the runtime does not say).
@@ -758,6 +769,62 @@ where
 		return Ok(None);
 	}
 	api.model_compute(at, id).map_err(runtime_error)
+}
+
+/// The version of the runtime's jobs API at `at` (1 where the runtime does not say).
+fn jobs_api_version<Api, Block, AccountId, Balance, BlockNumber>(
+	api: &Api,
+	at: Block::Hash,
+) -> RpcResult<u32>
+where
+	Block: BlockT,
+	Api: InferenceJobsApi<Block, AccountId, Balance, BlockNumber> + sp_api::ApiExt<Block>,
+	AccountId: Codec,
+	Balance: Codec,
+	BlockNumber: Codec,
+{
+	let version = api
+		.api_version::<dyn InferenceJobsApi<Block, AccountId, Balance, BlockNumber>>(at)
+		.map_err(runtime_error)?;
+	Ok(version.unwrap_or(1))
+}
+
+/// A model's statistics, from runtimes whose jobs API (of `version`) keeps them (4 on).
+fn model_stats<Api, Block, AccountId, Balance, BlockNumber>(
+	api: &Api,
+	at: Block::Hash,
+	id: ModelId,
+	version: u32,
+) -> RpcResult<Option<types::ModelStats>>
+where
+	Block: BlockT,
+	Api: InferenceJobsApi<Block, AccountId, Balance, BlockNumber>,
+	AccountId: Codec,
+	Balance: Codec + Display,
+	BlockNumber: Codec + Into<u64>,
+{
+	if version < 4 {
+		return Ok(None);
+	}
+	let stats = api.model_stats(at, id).map_err(runtime_error)?;
+	Ok(Some(types::ModelStats {
+		submitted: stats.submitted,
+		finalized: stats.finalized,
+		agreed_errors: stats.agreed_errors,
+		failed: stats.failed,
+		expired: stats.expired,
+		cancelled: stats.cancelled,
+		seats: stats.seats,
+		agreeing: stats.agreeing,
+		agreement_rate: share(stats.agreeing, stats.seats),
+		revenue: stats.revenue.to_string(),
+		last_used: stats.last_used.map(Into::into),
+	}))
+}
+
+/// `part / whole`, `None` when `whole` is zero.
+fn share(part: u32, whole: u32) -> Option<f64> {
+	(whole > 0).then(|| f64::from(part) / f64::from(whole))
 }
 
 fn compute_json(compute: model::ComputeCost) -> types::Compute {
@@ -816,6 +883,7 @@ fn model_json<AccountId: Display, Balance: Display, BlockNumber: Into<u64>>(
 		card: extras.card,
 		references: extras.references,
 		compute: extras.compute,
+		stats: extras.stats,
 	}
 }
 
@@ -912,5 +980,9 @@ fn validator_json<AccountId: Display, Balance: Display>(
 			rewarded: summary.counters.rewarded.to_string(),
 			slashed: summary.counters.slashed.to_string(),
 		},
+		agreement_rate: share(
+			summary.counters.agreed,
+			summary.counters.agreed.saturating_add(summary.counters.dissented),
+		),
 	}
 }

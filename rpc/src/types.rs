@@ -47,6 +47,35 @@ pub struct Model {
 	/// executor fees follow.
 	#[serde(default)]
 	pub compute: Option<Compute>,
+	/// What its jobs came to; `null` from runtimes before spec 120.
+	#[serde(default)]
+	pub stats: Option<ModelStats>,
+}
+
+/// What a model's jobs came to, counted by the jobs pallet as each job is paid for, tallied and
+/// ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelStats {
+	/// Jobs paid for.
+	pub submitted: u32,
+	/// Jobs verified (on an output, or on an agreed error).
+	pub finalized: u32,
+	/// Of those, the jobs whose committee agreed the model fails on the input.
+	pub agreed_errors: u32,
+	pub failed: u32,
+	pub expired: u32,
+	pub cancelled: u32,
+	/// Seats of its jobs' tallied rounds.
+	pub seats: u32,
+	/// Of those seats, the executors that agreed with the round's quorum.
+	pub agreeing: u32,
+	/// `agreeing / seats`, or `null` before the first tally.
+	pub agreement_rate: Option<f64>,
+	/// What its jobs paid its owner.
+	pub revenue: String,
+	/// The block of its latest job.
+	pub last_used: Option<u64>,
 }
 
 /// A model's compute for one job: `fixed + perElement x` the job's input elements (every input's
@@ -390,7 +419,7 @@ pub struct TensorBytes {
 }
 
 /// A validator or candidate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Validator {
 	pub account: String,
@@ -403,6 +432,10 @@ pub struct Validator {
 	/// Whether it is in the current session's set.
 	pub active: bool,
 	pub counters: Counters,
+	/// The share of its verdicts that agreed with the quorum: `agreed / (agreed + dissented)`,
+	/// or `null` before its first.
+	#[serde(default)]
+	pub agreement_rate: Option<f64>,
 }
 
 /// How a validator did as an executor.

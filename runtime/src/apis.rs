@@ -20,7 +20,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use gateless_primitives::{
-	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, QuoteError},
+	job::{FeeQuote, InputTensors, JobDetails, JobId, JobResult, ModelStats, QuoteError},
 	model::{AttestationTally, ModelId, ModelInfo, ModelPage},
 	staking::ValidatorSummary,
 };
@@ -270,6 +270,10 @@ impl_runtime_apis! {
 
 		fn job_result(job: JobId) -> Option<JobResult<Balance, BlockNumber, Vec<AccountId>>> {
 			InferenceJobs::job_result(job)
+		}
+
+		fn model_stats(model: ModelId) -> ModelStats<Balance, BlockNumber> {
+			pallet_inference_jobs::ModelStatistics::<Runtime>::get(model)
 		}
 	}
 

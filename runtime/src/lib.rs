@@ -63,7 +63,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 119,
+	spec_version: 120,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 6,
@@ -79,7 +79,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 120,
+	spec_version: 121,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 6,
@@ -221,6 +221,8 @@ pub type Migrations = (
 		SubmittedInBlockStorageName,
 		<Runtime as frame_system::Config>::DbWeight,
 	>,
+	// Spec 120: models' statistics count the jobs running at the upgrade as submitted.
+	pallet_inference_jobs::migrations::CountRunningJobs<Runtime>,
 );
 
 frame_support::parameter_types! {

@@ -124,6 +124,16 @@
 //! [`Pallet::quote`], [`Pallet::job_info`], [`JobInputs`] and [`JobResults`] serve the
 //! `InferenceJobsApi` runtime API; [`Pallet`] implements [`ModelUsage`] so that a model with running
 //! jobs cannot be removed.
+//!
+//! ## Statistics
+//!
+//! [`ModelStatistics`] keeps, per model, what its jobs came to
+//! ([`ModelStats`](gateless_primitives::job::ModelStats)): jobs paid for (and the block of the
+//! latest), finalized (agreed errors among them), failed, expired and
+//! cancelled, counted where a job ends ([`Pallet::end_job`]: each job once); the seats of its
+//! tallied rounds and how many of them agreed with the round's quorum (a round that escalates or
+//! fails for want of a quorum counts its seats and no agreement); the revenue paid to its owner.
+//! Each is one read and one write of the model's entry, so statistics cost no scan.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -135,6 +145,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -316,6 +327,13 @@ pub mod pallet {
 	/// How many running jobs use each model.
 	#[pallet::storage]
 	pub type RunningJobsOfModel<T> = StorageMap<_, Twox64Concat, ModelId, u32, ValueQuery>;
+
+	/// What the jobs of each model came to
+	/// ([`ModelStats`](gateless_primitives::job::ModelStats)), from its first job on; kept after
+	/// the model is removed (model ids are never reused), as its public record.
+	#[pallet::storage]
+	pub type ModelStatistics<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, ModelStatsOf<T>, ValueQuery>;
 
 	/// The jobs submitted in this block, in order; their committees are drawn at the end of the
 	/// next block.
@@ -645,6 +663,10 @@ pub mod pallet {
 			);
 			JobInputs::<T>::insert(job, inputs);
 			RunningJobsOfModel::<T>::mutate(model, |count| *count = count.saturating_add(1));
+			ModelStatistics::<T>::mutate(model, |stats| {
+				stats.submitted = stats.submitted.saturating_add(1);
+				stats.last_used = Some(now);
+			});
 			NextJobId::<T>::put(job.saturating_add(1));
 
 			Self::deposit_event(Event::JobSubmitted {
@@ -1075,6 +1097,17 @@ impl<T: Config> Pallet<T> {
 	/// Ends a running job with `status` (its escrow already settled): frees its committee and
 	/// model, drops its input and stores the record.
 	fn end_job(job: JobId, info: &mut JobInfoOf<T>, status: JobStatus) {
+		ModelStatistics::<T>::mutate(info.model, |stats| {
+			let counter = match status {
+				JobStatus::Finalized => &mut stats.finalized,
+				JobStatus::Failed(_) => &mut stats.failed,
+				JobStatus::Expired => &mut stats.expired,
+				JobStatus::Cancelled => &mut stats.cancelled,
+				// Not an ending: no counter moves.
+				JobStatus::Running { .. } | JobStatus::Assigning { .. } => return,
+			};
+			*counter = counter.saturating_add(1);
+		});
 		Self::release_committee(info);
 		RunningJobsOfModel::<T>::mutate_exists(info.model, |count| {
 			*count = count.map(|count| count.saturating_sub(1)).filter(|count| *count > 0);
@@ -1082,6 +1115,14 @@ impl<T: Config> Pallet<T> {
 		JobInputs::<T>::remove(job);
 		info.status = status;
 		Jobs::<T>::insert(job, info.clone());
+	}
+
+	/// Counts a tallied round that reached no quorum: its seats, none of them agreeing.
+	fn note_round_without_quorum(info: &JobInfoOf<T>) {
+		let seats = Self::committee(info).len() as u32;
+		ModelStatistics::<T>::mutate(info.model, |stats| {
+			stats.seats = stats.seats.saturating_add(seats)
+		});
 	}
 
 	/// Expires running jobs whose deadline has come, at most `MaxJobsPerBlock`; returns how many
@@ -1197,6 +1238,23 @@ impl<T: Config> Pallet<T> {
 				&& per_model.len() == RunningJobsOfModel::<T>::iter().count(),
 			"running-jobs-of-model counts differ from running jobs"
 		);
+		for (model, stats) in ModelStatistics::<T>::iter() {
+			let ended = [stats.finalized, stats.failed, stats.expired, stats.cancelled]
+				.into_iter()
+				.fold(0u32, u32::saturating_add);
+			ensure!(
+				stats.submitted.checked_sub(ended) == Some(RunningJobsOfModel::<T>::get(model)),
+				"a model's jobs submitted less those ended differ from its running jobs"
+			);
+			ensure!(
+				stats.agreed_errors <= stats.finalized && stats.agreeing <= stats.seats,
+				"a model's statistics count more agreement than there was"
+			);
+		}
+		ensure!(
+			RunningJobsOfModel::<T>::iter_keys().all(ModelStatistics::<T>::contains_key),
+			"a model runs jobs without statistics"
+		);
 		Ok(())
 	}
 }
@@ -1223,7 +1281,9 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 			T::Records::note_agreed(executor, amount);
 		}
 		let owner_paid = match (&outcome.output, T::Models::model(info.model)) {
-			(InferenceOutput::Tensors(_), Some(model)) => {
+			// An output, inline or kept off chain, earns the owner its price; an agreed error
+			// does not.
+			(InferenceOutput::Tensors(_) | InferenceOutput::Content { .. }, Some(model)) => {
 				let amount = Self::pay(&info, &model.owner, fee.model_price);
 				paid = paid.saturating_add(amount);
 				amount
@@ -1231,6 +1291,14 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 			_ => Zero::zero(),
 		};
 		let refunded = Self::refund_rest(&info, fee.escrow().saturating_sub(paid));
+		let seats = Self::committee(&info).len() as u32;
+		let agreed_error = matches!(outcome.output, InferenceOutput::Error(_));
+		ModelStatistics::<T>::mutate(info.model, |stats| {
+			stats.seats = stats.seats.saturating_add(seats);
+			stats.agreeing = stats.agreeing.saturating_add(agreeing_count);
+			stats.agreed_errors = stats.agreed_errors.saturating_add(agreed_error.into());
+			stats.revenue = stats.revenue.saturating_add(owner_paid);
+		});
 		let agreeing = BoundedVec::truncate_from(outcome.agreeing);
 		JobResults::<T>::insert(
 			job,
@@ -1269,6 +1337,7 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 		Self::free_executors(size, &info.executors)?;
 		AwaitingEscalation::<T>::try_append((job, size))
 			.map_err(|_| Error::<T>::TooManyJobsInBlock)?;
+		Self::note_round_without_quorum(&info);
 		Self::release_committee(&info);
 		info.status = JobStatus::Assigning { round: next_round };
 		Jobs::<T>::insert(job, info);
@@ -1286,6 +1355,9 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 	fn fail(job: JobId, reason: FailureReason) -> DispatchResult {
 		let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(!info.status.is_final(), Error::<T>::JobEnded);
+		if matches!(reason, FailureReason::NoQuorum | FailureReason::NoFreshExecutors) {
+			Self::note_round_without_quorum(&info);
+		}
 		let refunded = Self::refund_all_and_end(job, &mut info, JobStatus::Failed(reason));
 		Self::deposit_event(Event::JobFailed { job, reason, refunded });
 		Ok(())

@@ -1096,3 +1096,121 @@ fn jobs_ordered_before_a_job_in_its_block_do_not_change_its_committee() {
 		assert_eq!(same, committee);
 	});
 }
+
+/// Each ending moves its model's statistics exactly once, and only the job's own model's.
+mod statistics {
+	use super::*;
+	use crate::ModelStatistics;
+	use gateless_primitives::job::{JobTensor, ModelStats};
+
+	fn stats() -> ModelStats<Balance, u64> {
+		ModelStatistics::<Test>::get(MODEL)
+	}
+
+	/// A `[1, 3]` f32 output kept off chain.
+	fn content_output() -> InferenceOutput {
+		let bytes = vec![7u8; 12];
+		InferenceOutput::Content {
+			tensors: TensorList::new(vec![JobTensor {
+				dtype: DType::F32,
+				shape: vec![1, 3].try_into().unwrap(),
+				data: TensorData::Content(content_ref(&bytes).unwrap()),
+			}])
+			.unwrap(),
+			root: H256::repeat_byte(3),
+		}
+	}
+
+	#[test]
+	fn a_finalized_job_counts_its_committee_its_agreement_and_the_owners_revenue_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_eq!(stats(), ModelStats::default());
+			let job = submit(ALICE, Some(3));
+			let submitted_at = System::block_number() - 1;
+			assert_eq!(
+				stats(),
+				ModelStats { submitted: 1, last_used: Some(submitted_at), ..Default::default() }
+			);
+			finalize(job, committee(job)[..2].to_vec(), output());
+			let expected = ModelStats {
+				submitted: 1,
+				finalized: 1,
+				seats: 3,
+				agreeing: 2,
+				revenue: MODEL_PRICE,
+				last_used: Some(submitted_at),
+				..Default::default()
+			};
+			assert_eq!(stats(), expected);
+			// A second settlement of the ended job is refused and counts nothing.
+			assert_noop!(
+				<Jobs as JobSettlement<AccountId>>::finalize(
+					job,
+					AgreedOutcome { output: output(), digest: H256::zero(), agreeing: vec![] }
+				),
+				Error::<Test>::JobEnded
+			);
+			assert_noop!(
+				<Jobs as JobSettlement<AccountId>>::fail(job, FailureReason::NoQuorum),
+				Error::<Test>::JobEnded
+			);
+			// Pruning the job later leaves its model's record.
+			run_to_block(2 + JOB_TTL + RETENTION);
+			assert!(Jobs_::get(job).is_none());
+			assert_eq!(stats(), expected);
+		});
+	}
+
+	#[test]
+	fn an_output_kept_off_chain_earns_the_owner_its_price_and_an_agreed_error_does_not() {
+		ExtBuilder::default().build_and_execute(|| {
+			let owner_before = free(OWNER);
+			let job = submit(ALICE, Some(1));
+			finalize(job, committee(job), content_output());
+			assert_eq!(free(OWNER), owner_before + MODEL_PRICE);
+			assert_eq!(JobResults::<Test>::get(job).unwrap().owner_paid, MODEL_PRICE);
+			let job = submit(ALICE, Some(1));
+			finalize(job, committee(job), InferenceOutput::Error(InferenceError::BadInput));
+			let stats = stats();
+			assert_eq!((stats.finalized, stats.agreed_errors), (2, 1));
+			assert_eq!((stats.seats, stats.agreeing), (2, 2));
+			assert_eq!(stats.revenue, MODEL_PRICE);
+		});
+	}
+
+	#[test]
+	fn rounds_without_a_quorum_count_their_seats_and_no_agreement() {
+		ExtBuilder::default().build_and_execute(|| {
+			let job = submit(ALICE, Some(1));
+			assert_ok!(<Jobs as JobSettlement<AccountId>>::escalate(job, 3));
+			assert_eq!((stats().seats, stats().agreeing), (1, 0));
+			draw_submitted();
+			assert_ok!(<Jobs as JobSettlement<AccountId>>::fail(job, FailureReason::NoQuorum));
+			let stats = stats();
+			assert_eq!((stats.seats, stats.agreeing, stats.failed, stats.finalized), (4, 0, 1, 0));
+		});
+	}
+
+	#[test]
+	fn failures_expiries_and_cancellations_are_each_counted_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			// A failure without a tally (the model withdrawn) counts no seats.
+			let withdrawn = submit(ALICE, Some(3));
+			assert_ok!(<Jobs as JobSettlement<AccountId>>::fail(
+				withdrawn,
+				FailureReason::ModelWithdrawn
+			));
+			let cancelled = submit(ALICE, Some(3));
+			assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(ALICE), cancelled));
+			let expiring = submit(BOB, Some(1));
+			run_to_block(System::block_number() + JOB_TTL);
+			assert_eq!(Jobs_::get(expiring).unwrap().status, JobStatus::Expired);
+			let stats = stats();
+			assert_eq!(
+				(stats.submitted, stats.failed, stats.cancelled, stats.expired, stats.seats),
+				(3, 1, 1, 1, 0)
+			);
+			Jobs::do_try_state().unwrap();
+		});
+	}
+}

@@ -29,6 +29,9 @@ pub type JobInfoOf<T> = JobInfo<
 	ExecutorsOf<T>,
 >;
 
+/// A model's statistics as this runtime stores them.
+pub type ModelStatsOf<T> = gateless_primitives::job::ModelStats<BalanceOf<T>, BlockNumberFor<T>>;
+
 /// A verified result as this runtime stores it.
 pub type JobResultOf<T> = JobResult<BalanceOf<T>, BlockNumberFor<T>, ExecutorsOf<T>>;
 
