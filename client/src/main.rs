@@ -11,6 +11,8 @@ mod input;
 mod keys;
 mod npz;
 mod output;
+mod replay;
+mod web;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -51,6 +53,13 @@ enum Command {
 	Job(JobCommand),
 	/// The validators and candidates, their bonds and counters.
 	Validators,
+	/// Serves the marketplace page (catalogue, models with "Try it", validators, live feed) on a
+	/// local port, talking to the node at `--url`; open the address it prints in a browser.
+	Web {
+		/// Where to listen; port 0 picks a free one.
+		#[arg(long, default_value = "127.0.0.1:8080")]
+		listen: std::net::SocketAddr,
+	},
 }
 
 // Parsed once per run: the size of its largest variant does not matter.
@@ -200,6 +209,16 @@ enum JobCommand {
 		#[arg(long, default_value_t = 300)]
 		timeout: u64,
 	},
+	/// Replays a verified job here: runs its model on its inputs with the validators' pinned
+	/// tract and says whether the output falls in the agreed group under the model's determinism
+	/// class (exit status 2 when it does not). The inputs are read from the state of the block
+	/// the job was submitted in: the node must still have it (an archive node has all).
+	Verify {
+		id: u64,
+		/// Run this ONNX file instead of the registered model's bytes (e.g. a copy to check).
+		#[arg(long)]
+		model_file: Option<PathBuf>,
+	},
 }
 
 #[tokio::main]
@@ -212,6 +231,10 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+	// The page connects to the node itself.
+	if let Command::Web { listen } = cli.command {
+		return web::serve(listen, &cli.url).await;
+	}
 	let chain = Chain::connect(&cli.url).await?;
 	let progress = Progress::new(cli.json);
 	let out = Output { json: cli.json, token: chain.token.clone() };
@@ -223,6 +246,7 @@ async fn run(cli: Cli) -> Result<()> {
 				chain.call("gateless_validators", rpc_params![]).await?;
 			out.validators(&validators)
 		},
+		Command::Web { .. } => unreachable!("served above"),
 	}
 }
 
@@ -529,6 +553,15 @@ async fn job_command(
 				})
 				.await?;
 			finish(chain, &quiet, out, &job, None).await
+		},
+		JobCommand::Verify { id, model_file } => {
+			progress.say(&format!("replaying job {id} with this machine's tract"));
+			let replay = replay::verify(chain, id, model_file.as_deref()).await?;
+			out.replay(id, &replay)?;
+			if !replay.agrees {
+				std::process::exit(2);
+			}
+			Ok(())
 		},
 	}
 }
@@ -975,6 +1008,30 @@ impl Output {
 		if let Some(compute) = &model.compute {
 			println!("  compute      {}", compute_text(compute.fixed, compute.per_element));
 		}
+		if let Some(stats) = &model.stats {
+			let agreement = stats.agreement_rate.map_or_else(
+				|| "no tally yet".to_string(),
+				|rate| format!("{:.1} %", rate * 100.0),
+			);
+			println!(
+				"  jobs         {} submitted: {} verified ({} agreed errors), {} failed, {} \
+				 expired, {} cancelled",
+				stats.submitted,
+				stats.finalized,
+				stats.agreed_errors,
+				stats.failed,
+				stats.expired,
+				stats.cancelled
+			);
+			println!(
+				"  agreement    {agreement} of {} seats; revenue {}{}",
+				stats.seats,
+				self.amount(&stats.revenue),
+				stats
+					.last_used
+					.map_or_else(String::new, |block| format!("; last used in block {block}"))
+			);
+		}
 		Ok(())
 	}
 
@@ -1079,6 +1136,34 @@ impl Output {
 		Ok(())
 	}
 
+	fn replay(&self, job: u64, replay: &replay::Replay) -> Result<()> {
+		if self.json {
+			return self.print_json(&serde_json::json!({
+				"job": job,
+				"agrees": replay.agrees,
+				"modelSource": replay.model_source,
+				"modelHashMatches": replay.model_hash_matches,
+				"findings": replay.findings,
+			}));
+		}
+		let verdict = if replay.agrees {
+			"agrees with the verified result"
+		} else {
+			"DOES NOT agree with the verified result"
+		};
+		println!("job {job}: the local run {verdict}");
+		let hash = if replay.model_hash_matches {
+			"the bytes the job ran"
+		} else {
+			"NOT the bytes the job ran (another hash)"
+		};
+		println!("  model        from {}: {hash}", replay.model_source);
+		for finding in &replay.findings {
+			println!("  {finding}");
+		}
+		Ok(())
+	}
+
 	fn validators(&self, validators: &[types::Validator]) -> Result<()> {
 		if self.json {
 			return self.print_json(&validators);
@@ -1090,9 +1175,12 @@ impl Output {
 				(false, false) => "chilled",
 			};
 			let counters = &validator.counters;
+			let agreement = validator
+				.agreement_rate
+				.map_or_else(|| "-".to_string(), |rate| format!("{:.1} %", rate * 100.0));
 			println!(
 				"{} {role:<9} bond {}  assigned {} agreed {} dissented {} missed {} abstained {} \
-				 slashed {}",
+				 agreement {agreement} slashed {}",
 				validator.account,
 				self.amount(&validator.bond),
 				counters.assigned,

@@ -290,6 +290,31 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 	let classes = format!("argmax/row   {predicted:?}");
 	assert!(human.contains(&classes), "no `{classes}` in:\n{human}");
 
+	// Public replay: anyone runs the job's model on its inputs with the same tract; the result
+	// agrees. The model's statistics count the job, and the validators' agreement rate Alice's
+	// verdict.
+	let replay = json_of(gateless(&node, &["--json", "job", "verify", &job]), &node);
+	assert_eq!(replay["agrees"], true, "{replay}");
+	assert_eq!(replay["modelHashMatches"], true, "{replay}");
+	let stats = &json_of(gateless(&node, &["--json", "model", "show", &id]), &node)["stats"];
+	assert_eq!((&stats["submitted"], &stats["finalized"]), (&1.into(), &1.into()), "{stats}");
+	assert_eq!(stats["agreementRate"], 1.0, "{stats}");
+	assert_eq!(stats["revenue"], model["price"], "{stats}");
+	// A tampered copy of the model (weights overwritten in the middle of the file) does not
+	// reproduce the verified result: exit status 2, and the file is not the one the job ran.
+	let mut tampered = std::fs::read(repo_root().join("models/digits-mlp.onnx")).unwrap();
+	let middle = tampered.len() / 2;
+	tampered[middle..middle + 16].fill(0x7f);
+	let tampered_file = tempfile::NamedTempFile::new().unwrap();
+	std::fs::write(tampered_file.path(), &tampered).unwrap();
+	let mut replay = gateless(&node, &["job", "verify", &job, "--model-file"]);
+	replay.arg(tampered_file.path());
+	let replayed = run(replay);
+	let report = text(&replayed.stdout);
+	assert_eq!(replayed.status.code(), Some(2), "{report}{}", text(&replayed.stderr));
+	assert!(report.contains("DOES NOT agree"), "{report}");
+	assert!(report.contains("NOT the bytes the job ran"), "{report}");
+
 	// A model kept off chain: Alice's worker fetches it from its URI, checks its hash and
 	// attests it; integer outputs are compared exactly unless told otherwise.
 	let int_file = repo_root().join("models/digits-int.onnx");
