@@ -745,10 +745,17 @@ where
 	Balance: Codec,
 	BlockNumber: Codec,
 {
-	let version = api
-		.api_version::<dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>>(at)
-		.map_err(runtime_error)?;
-	Ok(version.unwrap_or(1))
+	api_version::<dyn ModelRegistryApi<Block, AccountId, Balance, BlockNumber>, _, _>(api, at)
+}
+
+/// The version of runtime API `Trait` at `at` (1 where the runtime does not say).
+fn api_version<Trait, Api, Block>(api: &Api, at: Block::Hash) -> RpcResult<u32>
+where
+	Trait: sp_api::RuntimeApiInfo + ?Sized,
+	Block: BlockT,
+	Api: sp_api::ApiExt<Block>,
+{
+	Ok(api.api_version::<Trait>(at).map_err(runtime_error)?.unwrap_or(1))
 }
 
 /// A model's compute estimate, from runtimes whose registry API (of `version`) has it (3 on).
@@ -783,10 +790,7 @@ where
 	Balance: Codec,
 	BlockNumber: Codec,
 {
-	let version = api
-		.api_version::<dyn InferenceJobsApi<Block, AccountId, Balance, BlockNumber>>(at)
-		.map_err(runtime_error)?;
-	Ok(version.unwrap_or(1))
+	api_version::<dyn InferenceJobsApi<Block, AccountId, Balance, BlockNumber>, _, _>(api, at)
 }
 
 /// A model's statistics, from runtimes whose jobs API (of `version`) keeps them (4 on).
