@@ -375,7 +375,6 @@ impl Chain {
 	/// those kept off chain; when they are too large for one answer they are read chunk by chunk
 	/// (`gateless_contentChunk`) and checked against their hash here. `None` without a result.
 	pub async fn outputs(&self, job: u64, progress: &Progress) -> Result<Option<Vec<SavedTensor>>> {
-		use gateless_primitives::content::{chunk_count, content_ref};
 		progress.say(&format!("reading job {job}'s outputs"));
 		let Some(outputs): Option<types::Outputs> =
 			self.call("gateless_output", rpc_params![job]).await?
@@ -387,38 +386,46 @@ impl Chain {
 			let name = tensor.name.unwrap_or_else(|| format!("output_{position}"));
 			let bytes = match (tensor.bytes, tensor.content) {
 				(Some(hex), _) => decode_hex(&hex).with_context(|| format!("output `{name}`"))?,
-				(None, Some(content)) => {
-					let started = Instant::now();
-					let chunks = chunk_count(content.len).context("an empty output")?;
-					let mut bytes = Vec::with_capacity(content.len as usize);
-					let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
-					for index in 0..chunks {
-						progress.waiting(
-							&format!(
-								"reading output `{name}`: {:.1} of {:.1} MiB",
-								mib(bytes.len()),
-								mib(content.len as usize)
-							),
-							started,
-						);
-						let chunk: String = self
-							.call("gateless_contentChunk", rpc_params![&content.hash, index])
-							.await?;
-						bytes.extend(decode_hex(&chunk)?);
-					}
-					progress.clear();
-					let hash = content_ref(&bytes).map(|read| read.hash);
-					let expected = decode_hex(&content.hash)?;
-					if hash.map(|hash| hash.as_bytes().to_vec()) != Some(expected) {
-						bail!("output `{name}`: the node's bytes do not match {}", content.hash);
-					}
-					bytes
-				},
+				(None, Some(content)) => self
+					.content(&content.hash, content.len, &format!("output `{name}`"), progress)
+					.await
+					.with_context(|| format!("output `{name}`"))?,
 				(None, None) => bail!("output `{name}`: the node gave neither bytes nor content"),
 			};
 			saved.push(SavedTensor { name, dtype: tensor.dtype, shape: tensor.shape, bytes });
 		}
 		Ok(Some(saved))
+	}
+
+	/// The `len` bytes of content `hash` (`0x` hex) that the node holds, read chunk by chunk
+	/// (`what` names them on the waiting line) and checked against the hash.
+	pub async fn content(
+		&self,
+		hash: &str,
+		len: u64,
+		what: &str,
+		progress: &Progress,
+	) -> Result<Vec<u8>> {
+		use gateless_primitives::content::{chunk_count, content_ref};
+		let chunks = chunk_count(len).context("empty content")?;
+		let started = Instant::now();
+		let mut bytes = Vec::with_capacity(len as usize);
+		let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+		for index in 0..chunks {
+			progress.waiting(
+				&format!("reading {what}: {:.1} of {:.1} MiB", mib(bytes.len()), mib(len as usize)),
+				started,
+			);
+			let chunk: String =
+				self.call("gateless_contentChunk", rpc_params![hash, index]).await?;
+			bytes.extend(decode_hex(&chunk)?);
+		}
+		progress.clear();
+		let read = content_ref(&bytes).map(|read| read.hash.as_bytes().to_vec());
+		if read != Some(decode_hex(hash)?) {
+			bail!("the node's bytes do not match {hash}");
+		}
+		Ok(bytes)
 	}
 }
 

@@ -231,22 +231,29 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-	// The page connects to the node itself.
-	if let Command::Web { listen } = cli.command {
-		return web::serve(listen, &cli.url).await;
-	}
-	let chain = Chain::connect(&cli.url).await?;
+	// The page connects to the node itself: only the other commands need a connection here.
+	let connect = || async {
+		let chain = Chain::connect(&cli.url).await?;
+		let out = Output { json: cli.json, token: chain.token.clone() };
+		anyhow::Ok((chain, out))
+	};
 	let progress = Progress::new(cli.json);
-	let out = Output { json: cli.json, token: chain.token.clone() };
 	match cli.command {
-		Command::Model(command) => model_command(&chain, &progress, &out, command).await,
-		Command::Job(command) => job_command(&chain, &progress, &out, command).await,
+		Command::Web { listen } => web::serve(listen, &cli.url).await,
+		Command::Model(command) => {
+			let (chain, out) = connect().await?;
+			model_command(&chain, &progress, &out, command).await
+		},
+		Command::Job(command) => {
+			let (chain, out) = connect().await?;
+			job_command(&chain, &progress, &out, command).await
+		},
 		Command::Validators => {
+			let (chain, out) = connect().await?;
 			let validators: Vec<types::Validator> =
 				chain.call("gateless_validators", rpc_params![]).await?;
 			out.validators(&validators)
 		},
-		Command::Web { .. } => unreachable!("served above"),
 	}
 }
 
@@ -556,7 +563,7 @@ async fn job_command(
 		},
 		JobCommand::Verify { id, model_file } => {
 			progress.say(&format!("replaying job {id} with this machine's tract"));
-			let replay = replay::verify(chain, id, model_file.as_deref()).await?;
+			let replay = replay::verify(chain, id, model_file.as_deref(), progress).await?;
 			out.replay(id, &replay)?;
 			if !replay.agrees {
 				std::process::exit(2);

@@ -16,7 +16,6 @@ use anyhow::{anyhow, bail, Context, Result};
 use codec::{Decode, Encode};
 use gateless_inference_engine::{LoadError, Plan, RunError};
 use gateless_primitives::{
-	content::chunk_count,
 	digest::slices_agree,
 	job::{InferenceError, InputTensor, InputTensors, TensorData},
 	model::{model_hash, ModelInfo, ModelLocation},
@@ -24,7 +23,10 @@ use gateless_primitives::{
 };
 use subxt::rpcs::rpc_params;
 
-use crate::{chain::Chain, output::SavedTensor};
+use crate::{
+	chain::{Chain, Progress},
+	output::SavedTensor,
+};
 
 /// What a replay found.
 pub struct Replay {
@@ -38,7 +40,12 @@ pub struct Replay {
 }
 
 /// Replays job `id`; `model_file` replaces the model's bytes (e.g. a local copy to check).
-pub async fn verify(chain: &Chain, id: u64, model_file: Option<&Path>) -> Result<Replay> {
+pub async fn verify(
+	chain: &Chain,
+	id: u64,
+	model_file: Option<&Path>,
+	progress: &Progress,
+) -> Result<Replay> {
 	let job = chain.job(id).await?;
 	let Some(result) = chain.result(id).await? else {
 		bail!("job {id} has no verified result (status {:?}): nothing to replay", job.status);
@@ -58,7 +65,10 @@ pub async fn verify(chain: &Chain, id: u64, model_file: Option<&Path>) -> Result
 			std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
 			format!("the local file {}", path.display()),
 		),
-		None => (model_bytes(chain, job.model, &model, &submitted_at).await?, "the chain".into()),
+		None => (
+			model_bytes(chain, job.model, &model, &submitted_at, progress).await?,
+			"the chain".into(),
+		),
 	};
 	let ran = hex::encode(model.hash.as_bytes());
 	let model_hash_matches = hex::encode(model_hash(&bytes).as_bytes()) == ran;
@@ -81,13 +91,15 @@ pub async fn verify(chain: &Chain, id: u64, model_file: Option<&Path>) -> Result
 	for input in inputs.iter() {
 		let data = match &input.data {
 			TensorData::Inline(bytes) => bytes.to_vec(),
-			TensorData::Content(content) => content_bytes(
-				chain,
-				&format!("0x{}", hex::encode(content.hash.as_bytes())),
-				content.len,
-			)
-			.await
-			.context("an input given by content")?,
+			TensorData::Content(content) => chain
+				.content(
+					&format!("0x{}", hex::encode(content.hash.as_bytes())),
+					content.len,
+					"an input",
+					progress,
+				)
+				.await
+				.context("an input given by content")?,
 		};
 		tensors.push(InputTensor {
 			dtype: input.dtype,
@@ -115,9 +127,8 @@ pub async fn verify(chain: &Chain, id: u64, model_file: Option<&Path>) -> Result
 			false
 		},
 		(_, Ok(outputs)) => {
-			let progress = crate::chain::Progress::new(true);
 			let agreed = chain
-				.outputs(id, &progress)
+				.outputs(id, progress)
 				.await?
 				.ok_or_else(|| anyhow!("job {id}'s outputs cannot be read"))?;
 			compare_outputs(&agreed, &outputs, &model, &mut findings)
@@ -192,6 +203,7 @@ async fn model_bytes(
 	id: u64,
 	model: &ModelInfo<AccountId, Balance, BlockNumber>,
 	at: &str,
+	progress: &Progress,
 ) -> Result<Vec<u8>> {
 	match &model.location {
 		ModelLocation::Inline => {
@@ -200,7 +212,9 @@ async fn model_bytes(
 				.ok_or_else(|| anyhow!("model {id}'s bytes are not on chain"))
 		},
 		ModelLocation::Peers { content, .. } => {
-			content_bytes(chain, &format!("0x{}", hex::encode(content.as_bytes())), model.size)
+			let hash = format!("0x{}", hex::encode(content.as_bytes()));
+			chain
+				.content(&hash, model.size, "the model", progress)
 				.await
 				.context("the node does not hold the model's file: pass it with --model-file")
 		},
@@ -210,17 +224,6 @@ async fn model_bytes(
 			bail!("model {id} is served at {uris:?}: download it and pass it with --model-file")
 		},
 	}
-}
-
-/// Content the node holds, chunk by chunk.
-async fn content_bytes(chain: &Chain, hash: &str, len: u64) -> Result<Vec<u8>> {
-	let chunks = chunk_count(len).context("empty content")?;
-	let mut bytes = Vec::with_capacity(len as usize);
-	for index in 0..chunks {
-		let chunk: String = chain.call("gateless_contentChunk", rpc_params![hash, index]).await?;
-		bytes.extend(hex::decode(chunk.trim_start_matches("0x")).context("not hex")?);
-	}
-	Ok(bytes)
 }
 
 /// The hash of block `number`.

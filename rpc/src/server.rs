@@ -322,9 +322,11 @@ where
 			.models(at, from.unwrap_or(0), limit.unwrap_or(DEFAULT_PAGE_SIZE))
 			.map_err(runtime_error)?;
 		let mut models = Vec::with_capacity(page.models.len());
+		// Read once per page: every model of it is read at the same block.
+		let registry_api = registry_api_version(&*api, at)?;
 		let jobs_api = jobs_api_version(&*api, at)?;
 		for (id, info) in page.models {
-			let mut extras = model_extras(&*api, at, id, &info)?;
+			let mut extras = model_extras(&*api, at, registry_api, id, &info)?;
 			extras.stats = model_stats(&*api, at, id, jobs_api)?;
 			models.push(model_json(id, info, extras));
 		}
@@ -335,7 +337,7 @@ where
 		let at = self.at(at);
 		let api = self.client.runtime_api();
 		let Some(info) = api.model(at, id).map_err(runtime_error)? else { return Ok(None) };
-		let mut extras = model_extras(&*api, at, id, &info)?;
+		let mut extras = model_extras(&*api, at, registry_api_version(&*api, at)?, id, &info)?;
 		extras.stats = model_stats(&*api, at, id, jobs_api_version(&*api, at)?)?;
 		Ok(Some(model_json(id, info, extras)))
 	}
@@ -681,15 +683,17 @@ struct ModelExtras {
 	stats: Option<types::ModelStats>,
 }
 
+/// `version` is the registry API's at `at`.
 fn model_extras<Api, Block, AccountId, Balance, BlockNumber>(
 	api: &Api,
 	at: Block::Hash,
+	version: u32,
 	id: ModelId,
 	info: &model::ModelInfo<AccountId, Balance, BlockNumber>,
 ) -> RpcResult<ModelExtras>
 where
 	Block: BlockT,
-	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber> + sp_api::ApiExt<Block>,
+	Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
 	AccountId: Codec,
 	Balance: Codec,
 	BlockNumber: Codec,
@@ -705,7 +709,6 @@ where
 	} else {
 		None
 	};
-	let version = registry_api_version(api, at)?;
 	if version < 2 {
 		return Ok(ModelExtras {
 			attestations,
