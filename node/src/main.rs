@@ -4,6 +4,7 @@
 // them from every runner and builder: boxing them here would only convert back and forth.
 #![allow(clippy::result_large_err)]
 
+mod babe_equivocation;
 mod chain_spec;
 mod cli;
 mod command;

@@ -30,11 +30,16 @@ type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type GrandpaBlockImport =
 	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
 type GrandpaLinkHalf = sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>;
-type BabeBlockImport = sc_consensus_babe::BabeBlockImport<
-	Block,
+/// BABE's block import, behind the one that reports equivocations with sealed headers.
+type BabeBlockImport = crate::babe_equivocation::EquivocationReportingImport<
+	sc_consensus_babe::BabeBlockImport<
+		Block,
+		FullClient,
+		GrandpaBlockImport,
+		BabeInherentDataProviders,
+		FullSelectChain,
+	>,
 	FullClient,
-	GrandpaBlockImport,
-	BabeInherentDataProviders,
 	FullSelectChain,
 >;
 type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
@@ -138,7 +143,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 
 	let babe_config = sc_consensus_babe::configuration(&*client)?;
 	let slot_duration = babe_config.slot_duration();
-	let (block_import, babe_link) = sc_consensus_babe::block_import(
+	let (babe_block_import, babe_link) = sc_consensus_babe::block_import(
 		babe_config,
 		grandpa_block_import.clone(),
 		client.clone(),
@@ -146,6 +151,12 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		select_chain.clone(),
 		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 	)?;
+	let block_import = crate::babe_equivocation::EquivocationReportingImport::new(
+		babe_block_import,
+		client.clone(),
+		select_chain.clone(),
+		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+	);
 	let (import_queue, babe_worker_handle) = sc_consensus_babe::import_queue(ImportQueueParams {
 		link: babe_link.clone(),
 		block_import: block_import.clone(),

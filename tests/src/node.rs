@@ -320,5 +320,13 @@ impl Drop for Node {
 			let _ = child.kill();
 			let _ = child.wait();
 		}
+		// For debugging a failed run: `GATELESS_KEEP_NODE_LOGS=DIR` keeps every node's log there
+		// (as `NAME-PID.log`) before the base path is deleted.
+		if let Some(dir) = std::env::var_os("GATELESS_KEEP_NODE_LOGS") {
+			let kept =
+				PathBuf::from(dir).join(format!("{}-{}.log", self.config.name, std::process::id()));
+			let _ = std::fs::create_dir_all(kept.parent().unwrap_or(Path::new(".")));
+			let _ = std::fs::copy(&self.log_path, kept);
+		}
 	}
 }

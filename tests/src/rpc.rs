@@ -204,6 +204,24 @@ impl Rpc {
 		Ok((block, self.events(block).await?))
 	}
 
+	/// The extrinsics of block `at`, decoded.
+	pub async fn extrinsics(&self, at: H256) -> Result<Vec<gateless_runtime::UncheckedExtrinsic>> {
+		let block = self.call("chain_getBlock", rpc_params![at]).await?;
+		let extrinsics = block["block"]["extrinsics"]
+			.as_array()
+			.ok_or_else(|| format!("block {at:?} has no extrinsics list: {block}"))?;
+		extrinsics
+			.iter()
+			.map(|extrinsic| {
+				let hex = extrinsic.as_str().ok_or("an extrinsic that is not a string")?;
+				let bytes = hex::decode(hex.trim_start_matches("0x"))
+					.map_err(|e| format!("an extrinsic that is not hex: {e}"))?;
+				codec::Decode::decode(&mut &bytes[..])
+					.map_err(|e| format!("an extrinsic that does not decode: {e}"))
+			})
+			.collect()
+	}
+
 	/// The runtime events of block `at`.
 	pub async fn events(&self, at: H256) -> Result<Vec<gateless_runtime::RuntimeEvent>> {
 		Ok(self.event_records(at).await?.into_iter().map(|record| record.event).collect())

@@ -1,8 +1,8 @@
 //! Equivocation reports through the runtime: a GRANDPA voter that signs two prevotes in one round
 //! is reported with a session-historical proof of its key, the offences pallet records the offence
-//! once, and the staking pallet slashes, chills and disables the offender. (BABE equivocations,
-//! two blocks of one author in one slot, are reported by real nodes in the `local_network`
-//! end-to-end test.)
+//! once, and the staking pallet slashes, chills and disables the offender; a BABE author's two
+//! sealed headers of one slot pass the pool's validation and slash her. (Real nodes report both
+//! kinds in the `equivocation` end-to-end test.)
 
 use frame_support::{assert_noop, assert_ok, traits::KeyOwnerProofSystem};
 use sp_consensus_grandpa::{AuthorityId as GrandpaId, EquivocationProof, RoundNumber, SetId};
@@ -153,5 +153,90 @@ fn a_report_with_another_validators_key_proof_or_two_equal_votes_is_refused() {
 		>>::is_known_offence(
 			&[(bob, ())], &pallet_grandpa::TimeSlot { set_id, round: 3 },
 		));
+	});
+}
+
+/// A header of block 2 in `slot`, authored by the BABE authority at `authority_index` (a
+/// secondary slot), sealed by `author`; `variant` makes headers of one slot differ.
+fn babe_header(
+	slot: u64,
+	authority_index: u32,
+	author: Sr25519Keyring,
+	variant: u8,
+) -> crate::Header {
+	use sp_consensus_babe::digests::{CompatibleDigestItem, PreDigest, SecondaryPlainPreDigest};
+	use sp_runtime::{
+		traits::{Hash, Header as _},
+		Digest, DigestItem,
+	};
+	let pre_digest =
+		PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index, slot: slot.into() });
+	let mut header = crate::Header::new(
+		2,
+		H256::zero(),
+		H256::repeat_byte(variant),
+		System::parent_hash(),
+		Digest { logs: vec![<DigestItem as CompatibleDigestItem>::babe_pre_digest(pre_digest)] },
+	);
+	let pre_hash = <crate::Header as sp_runtime::traits::Header>::Hashing::hash_of(&header);
+	let seal = author.pair().sign(pre_hash.as_ref());
+	header
+		.digest_mut()
+		.push(<DigestItem as CompatibleDigestItem>::babe_seal(seal.into()));
+	header
+}
+
+/// Alice's two blocks in one slot, as BABE's block import finds them.
+fn double_block(slot: u64) -> sp_consensus_babe::EquivocationProof<crate::Header> {
+	let alice = sp_consensus_babe::AuthorityId::from(Sr25519Keyring::Alice.public());
+	let index = crate::Babe::authorities()
+		.iter()
+		.position(|(authority, _)| *authority == alice)
+		.expect("Alice authors") as u32;
+	sp_consensus_babe::EquivocationProof {
+		offender: alice,
+		slot: slot.into(),
+		first_header: babe_header(slot, index, Sr25519Keyring::Alice, 1),
+		second_header: babe_header(slot, index, Sr25519Keyring::Alice, 2),
+	}
+}
+
+#[test]
+fn a_babe_equivocation_passes_the_pool_and_slashes_the_author() {
+	use sp_runtime::transaction_validity::TransactionSource;
+	build(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		start_block(1);
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let key_owner_proof = Historical::prove((
+			sp_consensus_babe::KEY_TYPE,
+			sp_consensus_babe::AuthorityId::from(Sr25519Keyring::Alice.public()),
+		))
+		.expect("Alice's BABE key is in the current set");
+		let report = pallet_babe::Call::<Runtime>::report_equivocation_unsigned {
+			equivocation_proof: Box::new(double_block(3)),
+			key_owner_proof: key_owner_proof.clone(),
+		};
+		// What the node's pool asks of the report it submits at its best block.
+		let transaction = crate::UncheckedExtrinsic::new_bare(report.clone().into());
+		let validity = crate::Executive::validate_transaction(
+			TransactionSource::Local,
+			transaction,
+			System::parent_hash(),
+		);
+		assert!(validity.is_ok(), "the pool refuses the report: {validity:?}");
+
+		assert_ok!(crate::Babe::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			Box::new(double_block(3)),
+			key_owner_proof,
+		));
+		let offence = System::events().into_iter().find_map(|record| match record.event {
+			RuntimeEvent::Offences(pallet_offences::Event::Offence { kind, .. }) => Some(kind),
+			_ => None,
+		});
+		assert_eq!(offence.as_ref().map(|kind| &kind[..5]), Some(&b"babe:"[..]));
+		let fraction = Perbill::from_percent(10);
+		assert_eq!(held_bond(&alice), GENESIS_VALIDATOR_BOND - fraction * GENESIS_VALIDATOR_BOND);
+		Staking::do_try_state().expect("the staking invariants hold");
 	});
 }
