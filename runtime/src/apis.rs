@@ -146,6 +146,12 @@ impl_runtime_apis! {
 			equivocation_proof: sp_consensus_babe::EquivocationProof<<Block as BlockT>::Header>,
 			key_owner_proof: sp_consensus_babe::OpaqueKeyOwnershipProof,
 		) -> Option<()> {
+			// Only proofs that the call will accept: `sc-consensus-babe` 0.60 also submits reports
+			// of unsealed headers (see the node's `babe_equivocation`), which would reach blocks
+			// and fail there.
+			if !sp_consensus_babe::check_equivocation_proof(equivocation_proof.clone()) {
+				return None;
+			}
 			let key_owner_proof = key_owner_proof.decode()?;
 			Babe::submit_unsigned_equivocation_report(equivocation_proof, key_owner_proof)
 		}

@@ -1,12 +1,12 @@
 //! Consensus: BABE authors blocks in slots won by VRF, GRANDPA finalizes them. Sessions follow
 //! BABE's epochs.
-
 //!
 //! Both report equivocations (two blocks of one author in one slot; two votes of one voter in one
 //! round): the node that sees one submits an unsigned report with a session-historical proof that
 //! the key was the offender's ([`crate::Historical`]); the offences pallet hands the offence to the
 //! staking pallet, which slashes the offender (at most `MaxOffenceSlash` per session), chills it
-//! and disables it.
+//! and disables it. BABE's reports come from the node's own block import, with sealed headers
+//! (`sc-consensus-babe` 0.60 reports unsealed ones, which the runtime API no longer submits).
 
 use frame_support::{
 	parameter_types,

@@ -240,3 +240,30 @@ fn a_babe_equivocation_passes_the_pool_and_slashes_the_author() {
 		Staking::do_try_state().expect("the staking invariants hold");
 	});
 }
+
+#[test]
+fn the_runtime_api_submits_no_report_of_unsealed_headers() {
+	use codec::Encode;
+	use sp_consensus_babe::runtime_decl_for_babe_api::BabeApi;
+	use sp_runtime::traits::Header as _;
+	build(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		start_block(1);
+		let key_owner_proof = Historical::prove((
+			sp_consensus_babe::KEY_TYPE,
+			sp_consensus_babe::AuthorityId::from(Sr25519Keyring::Alice.public()),
+		))
+		.expect("Alice's BABE key is in the current set");
+		// What `sc-consensus-babe` 0.60 reports: the headers without their seals.
+		let mut proof = double_block(3);
+		proof.first_header.digest_mut().pop();
+		proof.second_header.digest_mut().pop();
+		// Refused before anything reaches the pool (which this test has none of).
+		assert_eq!(
+			<Runtime as BabeApi<crate::Block>>::submit_report_equivocation_unsigned_extrinsic(
+				proof,
+				sp_consensus_babe::OpaqueKeyOwnershipProof::new(key_owner_proof.encode()),
+			),
+			None
+		);
+	});
+}
