@@ -240,7 +240,7 @@ fn run_json(command: &mut Command) -> Value {
 }
 
 fn repo_root() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+	gateless_inference_engine::reference::repository_root()
 }
 
 /// The Python of the benchmarks' virtualenv, set up by `scripts/setup-bench.sh`.

@@ -16,9 +16,26 @@ use gateless_primitives::{
 use serde_json::Value;
 use sp_runtime::{FixedU64, Perbill};
 
+/// The repository's root, found at run time: from the directory of the package whose tests run
+/// (cargo and nextest set `CARGO_MANIFEST_DIR` for them) up to the directory that holds
+/// `models/make_models.py`, else from where this crate was compiled. Not the compile-time path
+/// alone: a target directory shared between clones (`scripts/env.sh`) keeps artifacts compiled in
+/// another clone, with that clone's path, which may be gone.
+pub fn repository_root() -> PathBuf {
+	let compiled = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+	let running = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+	let found = running
+		.iter()
+		.chain([&compiled])
+		.flat_map(|dir| dir.ancestors())
+		.find(|dir| dir.join("models/make_models.py").is_file())
+		.map(Path::to_path_buf);
+	found.unwrap_or_else(|| compiled.join(".."))
+}
+
 /// The repository's `models/` directory.
 pub fn models_dir() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models")
+	repository_root().join("models")
 }
 
 /// The bytes of a committed file of `models/`.

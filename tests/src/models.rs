@@ -71,7 +71,7 @@ pub fn bulk_model(mib: u32) -> Result<std::path::PathBuf> {
 		return Ok(path);
 	}
 	std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-	let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/bulk_model.sh");
+	let script = gateless_inference_engine::reference::models_dir().join("bulk_model.sh");
 	// Written beside, then renamed: a test stopped half-way leaves no truncated model behind.
 	let partial = dir.join(format!("bulk-{mib}mib.onnx.partial"));
 	let status = std::process::Command::new(script)

@@ -11,7 +11,7 @@ use gateless_e2e::node::node_binary;
 use serde_json::Value;
 
 fn workspace_root() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+	gateless_inference_engine::reference::repository_root()
 }
 
 fn generated_spec(chain: &str) -> Value {

@@ -34,7 +34,7 @@ const CLIENT_TIMEOUT_SECS: u64 = 90;
 const TOLERANCE: f64 = 1e-4;
 
 fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+	gateless_inference_engine::reference::repository_root()
 }
 
 /// The `gateless` binary: `GATELESS_CLIENT_BIN`, or next to the node binary (the same target dir).

@@ -104,9 +104,10 @@ async fn a_node_that_cannot_start_fails_at_once_with_its_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_test_fault_is_refused_on_a_live_chain() {
 	// The committed local spec, declared live.
-	let spec =
-		std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../chain-spec/local.json"))
-			.unwrap();
+	let spec = std::fs::read_to_string(
+		gateless_inference_engine::reference::repository_root().join("chain-spec/local.json"),
+	)
+	.unwrap();
 	let mut spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
 	spec["chainType"] = "Live".into();
 	let dir = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@
 
 use std::{
 	io::{BufRead, BufReader},
-	path::{Path, PathBuf},
+	path::PathBuf,
 	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
@@ -21,7 +21,7 @@ use gateless_e2e::{
 };
 
 fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+	gateless_inference_engine::reference::repository_root()
 }
 
 /// Kills `gateless web` when the test ends, however it ends.

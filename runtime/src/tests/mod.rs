@@ -316,11 +316,12 @@ fn metadata_is_readable_and_lists_the_pallets() {
 #[test]
 fn the_clients_metadata_is_this_runtimes() {
 	let metadata = Runtime::metadata_at_version(16).expect("v16 metadata");
-	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../client/metadata/gateless.scale");
+	let path = gateless_inference_engine::reference::repository_root()
+		.join("client/metadata/gateless.scale");
 	if std::env::var_os("GATELESS_UPDATE_METADATA").is_some() {
-		std::fs::write(path, &metadata[..]).expect("client/metadata/ is writable");
+		std::fs::write(&path, &metadata[..]).expect("client/metadata/ is writable");
 	}
-	let committed = std::fs::read(path).unwrap_or_default();
+	let committed = std::fs::read(&path).unwrap_or_default();
 	assert!(
 		committed == metadata[..],
 		"client/metadata/gateless.scale is not this runtime's metadata: run scripts/metadata.sh"
