@@ -2,15 +2,12 @@
 //! own pytest suite registers the recurrent cell and the digits classifier, quotes, runs jobs on
 //! named inputs (inline and uploaded through the data plane) and checks the outputs against
 //! onnxruntime, and raises each typed error by the chain's name (unknown model, bad shapes, fee
-//! above the maximum, no funds), and replays a verified job (`Gateless.verify`, through the
-//! `gateless` command line). `scripts/setup-clients.sh` installs the SDK and pytest into
-//! `clients/python/.venv`; without them this test fails and says so rather than skip.
+//! above the maximum, no funds), replays a verified job (`Gateless.verify`, through the `gateless`
+//! command line) and runs the SDK README's example as written (`test_readme_example.py`).
+//! `scripts/setup-clients.sh` installs the SDK and pytest into `clients/python/.venv`; without
+//! them this test fails and says so rather than skip.
 
-use std::{
-	path::{Path, PathBuf},
-	process::Command,
-	time::Instant,
-};
+use std::{path::PathBuf, process::Command, time::Instant};
 
 use gateless_e2e::{
 	node::{node_binary, Node, NodeConfig},
@@ -18,7 +15,7 @@ use gateless_e2e::{
 };
 
 fn repo_root() -> PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+	gateless_inference_engine::reference::repository_root()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -297,6 +297,8 @@ test('a PNG becomes the tensor the Rust client sends for it', { timeout: 60_000 
 
 test('a user runs the digits model from a PNG as //Eve and sees the verified classes', { timeout: 300_000 }, async () => {
   const page = await newPage();
+  // How long a newcomer waits, clicks aside: from opening the model's page to the verified classes.
+  const opened = Date.now();
   await page.goto(at(`/models/${model.id}`));
   await page.getByTestId('try-it').waitFor({ timeout: 30_000 });
   const input = model.signature.inputs[0].name;
@@ -322,7 +324,7 @@ test('a user runs the digits model from a PNG as //Eve and sees the verified cla
   const executors = await job.locator('table.executors').innerText();
   assert.match(executors, /Alice/);
   assert.match(executors, /agreed, paid/);
-  log(`verified: class ${LABEL} on top`);
+  log(`verified: class ${LABEL} on top, ${((Date.now() - opened) / 1000).toFixed(0)} s after opening the model's page`);
   await shot(page, 'job-verified');
   await page.setViewportSize({ width: 390, height: 844 });
   await shot(page, 'job-verified-phone');
