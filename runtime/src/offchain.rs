@@ -51,7 +51,8 @@
 //! beyond this node's limits), the worker sends `Verification::abstain` with the cause instead:
 //! the validator is neither paid nor slashed. A job whose model or inputs cannot be obtained (the
 //! model's URIs are down, no node provides an input's content yet) is retried at the next block,
-//! and abstained from in the last block of the commit window.
+//! and abstained from two blocks before the commit window closes (the abstention, sent then, is
+//! included in time).
 
 use alloc::vec::Vec;
 use codec::{Decode, Encode};

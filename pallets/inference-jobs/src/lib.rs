@@ -19,7 +19,8 @@
 //!
 //! Then it charges the [`FeeQuote`] that the `InferenceJobsApi::quote` runtime API shows
 //! beforehand (`max_fee` protects the user from a price raised in between):
-//! - the **data fee**, burnt at once: [`Config::FeePerByte`] times the inline input bytes plus
+//! - the **data fee**, held with the rest and burnt when the committee is drawn (a job that finds
+//!   no committee gets it back): [`Config::FeePerByte`] times the inline input bytes plus
 //!   `replicas ×` the output bytes an executor reveals inline, plus [`Config::FeePerContentByte`]
 //!   times `replicas ×` the bytes of the inputs given by content (each executor fetches them) and
 //!   of the outputs kept by content (each executor keeps and serves them). Outputs are placed by
@@ -370,7 +371,7 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A job was submitted: its data fee burnt and its escrow held.
+		/// A job was submitted: its data fee and escrow held (the data fee is burnt at the draw).
 		JobSubmitted {
 			job: JobId,
 			submitter: T::AccountId,
