@@ -430,7 +430,7 @@ impl Chain {
 }
 
 /// `0x`-prefixed hex to bytes.
-fn decode_hex(text: &str) -> Result<Vec<u8>> {
+pub fn decode_hex(text: &str) -> Result<Vec<u8>> {
 	hex::decode(text.trim_start_matches("0x")).context("not hex")
 }
 

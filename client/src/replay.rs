@@ -24,7 +24,7 @@ use gateless_primitives::{
 use subxt::rpcs::rpc_params;
 
 use crate::{
-	chain::{Chain, Progress},
+	chain::{decode_hex, Chain, Progress},
 	output::SavedTensor,
 };
 
@@ -242,6 +242,6 @@ async fn runtime_call<T: Decode>(
 	let answer: String = chain
 		.call("state_call", rpc_params![function, format!("0x{}", hex::encode(args.encode())), at])
 		.await?;
-	let bytes = hex::decode(answer.trim_start_matches("0x")).context("not hex")?;
+	let bytes = decode_hex(&answer)?;
 	T::decode(&mut &bytes[..]).with_context(|| format!("cannot decode {function}'s answer"))
 }

@@ -24,13 +24,12 @@
 //! encoded bytes once more.
 
 use std::{
-	path::PathBuf,
 	process::Command,
 	time::{Duration, Instant},
 };
 
 use gateless_inference_engine::{
-	reference::{bytes, declared, first_rows, reference},
+	reference::{bytes, declared, first_rows, reference, repository_root},
 	Engine, EngineConfig, Plan,
 };
 use gateless_primitives::{
@@ -239,14 +238,10 @@ fn run_json(command: &mut Command) -> Value {
 	serde_json::from_str(line).unwrap_or_else(|e| panic!("{command:?} printed {stdout}: {e}"))
 }
 
-fn repo_root() -> PathBuf {
-	gateless_inference_engine::reference::repository_root()
-}
-
 /// The Python of the benchmarks' virtualenv, set up by `scripts/setup-bench.sh`.
 fn python() -> String {
 	let output = Command::new("bash")
-		.arg(repo_root().join("scripts/setup-bench.sh"))
+		.arg(repository_root().join("scripts/setup-bench.sh"))
 		.output()
 		.expect("bash runs scripts/setup-bench.sh");
 	assert!(output.status.success(), "scripts/setup-bench.sh failed");
@@ -278,7 +273,7 @@ fn main() {
 		for rows in batches {
 			onnxruntime.push(run_json(
 				Command::new(&python)
-					.arg(repo_root().join("benchmarks/onnxruntime_bench.py"))
+					.arg(repository_root().join("benchmarks/onnxruntime_bench.py"))
 					.args([file.to_string(), rows.to_string(), runs.to_string()]),
 			));
 		}
@@ -303,7 +298,7 @@ fn main() {
 		}
 		results.push(json!({ "model": model, "tract": tract, "onnxruntime": onnxruntime }));
 	}
-	let path = repo_root().join("benchmarks/inference.json");
+	let path = repository_root().join("benchmarks/inference.json");
 	let report = json!({ "runs": runs, "models": results });
 	std::fs::write(&path, serde_json::to_vec_pretty(&report).expect("JSON")).expect("writable");
 	println!("\nwrote {}", path.display());

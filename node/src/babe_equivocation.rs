@@ -118,6 +118,14 @@ where
 			.map(|(author, _)| (slot, author.clone())))
 	}
 
+	/// The value kept under `key` in the client's auxiliary storage; empty when there is none.
+	fn aux_value<T: Decode + Default>(&self, key: &[u8]) -> Result<T, String> {
+		match self.client.get_aux(key).map_err(|e| e.to_string())? {
+			Some(bytes) => T::decode(&mut &bytes[..]).map_err(|e| e.to_string()),
+			None => Ok(T::default()),
+		}
+	}
+
 	/// Keeps `header` under its slot and returns the proof of an equivocation if its author
 	/// already has another header in that slot.
 	fn note_header(
@@ -127,14 +135,8 @@ where
 		header: &Header,
 	) -> Result<Option<EquivocationProof<Header>>, String> {
 		let _guard = self.index_lock.lock().map_err(|_| "the header index lock is poisoned")?;
-		let read = |key: &[u8]| -> Result<Option<Vec<u8>>, String> {
-			self.client.get_aux(key).map_err(|e| e.to_string())
-		};
 		let key = slot_key(slot);
-		let mut headers: Vec<(Header, AuthorityId)> = match read(&key)? {
-			Some(bytes) => Decode::decode(&mut &bytes[..]).map_err(|e| e.to_string())?,
-			None => Vec::new(),
-		};
+		let mut headers: Vec<(Header, AuthorityId)> = self.aux_value(&key)?;
 		let hash = header.hash();
 		if headers.iter().any(|(kept, _)| kept.hash() == hash) {
 			return Ok(None);
@@ -149,10 +151,7 @@ where
 		if headers.len() >= MAX_HEADERS_PER_SLOT {
 			return Ok(proof);
 		}
-		let mut slots: Vec<Slot> = match read(SLOTS_KEY)? {
-			Some(bytes) => Decode::decode(&mut &bytes[..]).map_err(|e| e.to_string())?,
-			None => Vec::new(),
-		};
+		let mut slots: Vec<Slot> = self.aux_value(SLOTS_KEY)?;
 		let mut forgotten = Vec::new();
 		if headers.is_empty() {
 			slots.push(slot);

@@ -22,7 +22,7 @@ use gateless_e2e::{
 	rpc::wait_for_finalized,
 };
 use gateless_inference_engine::reference::{
-	argmax_rows, declared, reference, references, serve, values,
+	argmax_rows, declared, reference, references, repository_root, serve, values,
 };
 use serde_json::Value;
 use sp_core::crypto::Ss58Codec;
@@ -32,10 +32,6 @@ use sp_keyring::Sr25519Keyring;
 const CLIENT_TIMEOUT_SECS: u64 = 90;
 /// How far tract's outputs may be from onnxruntime's (the model's declared tolerance).
 const TOLERANCE: f64 = 1e-4;
-
-fn repo_root() -> PathBuf {
-	gateless_inference_engine::reference::repository_root()
-}
 
 /// The `gateless` binary: `GATELESS_CLIENT_BIN`, or next to the node binary (the same target dir).
 fn client_binary() -> PathBuf {
@@ -97,7 +93,7 @@ fn gateless(node: &Node, args: &[&str]) -> Command {
 /// Registers the digits classifier inline as Bob, waits until Alice's worker attests it, and
 /// returns the model as `gateless model register --json` prints it.
 fn register_digits_model(node: &Node) -> Value {
-	let file = repo_root().join("models/digits-mlp.onnx");
+	let file = repository_root().join("models/digits-mlp.onnx");
 	let mut command = gateless(node, &["--json", "model", "register"]);
 	command.arg(&file).args([
 		"--name",
@@ -122,7 +118,7 @@ fn register_digits_model(node: &Node) -> Value {
 /// outputs for them, and the classes it predicts.
 fn two_digit_images(dir: &Path) -> (PathBuf, Vec<f64>, Vec<usize>) {
 	let document: Value = serde_json::from_slice(
-		&std::fs::read(repo_root().join("models/digits-mlp.reference.json")).unwrap(),
+		&std::fs::read(repository_root().join("models/digits-mlp.reference.json")).unwrap(),
 	)
 	.unwrap();
 	let width = document["input"]["shape"][1].as_u64().unwrap() as usize;
@@ -302,7 +298,7 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 	assert_eq!(stats["revenue"], model["price"], "{stats}");
 	// A tampered copy of the model (weights overwritten in the middle of the file) does not
 	// reproduce the verified result: exit status 2, and the file is not the one the job ran.
-	let mut tampered = std::fs::read(repo_root().join("models/digits-mlp.onnx")).unwrap();
+	let mut tampered = std::fs::read(repository_root().join("models/digits-mlp.onnx")).unwrap();
 	let middle = tampered.len() / 2;
 	tampered[middle..middle + 16].fill(0x7f);
 	let tampered_file = tempfile::NamedTempFile::new().unwrap();
@@ -317,7 +313,7 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 
 	// A model kept off chain: Alice's worker fetches it from its URI, checks its hash and
 	// attests it; integer outputs are compared exactly unless told otherwise.
-	let int_file = repo_root().join("models/digits-int.onnx");
+	let int_file = repository_root().join("models/digits-int.onnx");
 	let uri = serve(std::fs::read(&int_file).unwrap(), "200 OK", Duration::ZERO);
 	let mut register = gateless(&node, &["--json", "model", "register"]);
 	register
@@ -331,7 +327,7 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 	assert_eq!(by_uri["determinism"], serde_json::json!({"kind": "exact"}));
 
 	// A loopback node serves unsafe methods: the file goes into its model store, under its hash.
-	let file = repo_root().join("models/digits-int.onnx");
+	let file = repository_root().join("models/digits-int.onnx");
 	let mut put = gateless(&node, &["--json", "model", "put"]);
 	put.arg(&file);
 	let stored = json_of(put, &node);
@@ -358,7 +354,7 @@ async fn the_gateless_client_registers_a_model_and_gets_a_verified_result() {
 fn register_model(node: &Node, file: &str, name: &str) -> Value {
 	let mut command = gateless(node, &["--json", "model", "register"]);
 	command
-		.arg(repo_root().join("models").join(file))
+		.arg(repository_root().join("models").join(file))
 		.args(["--name", name, "--price", "0.1"]);
 	command.args(["--inline", "--wait-active", "--timeout", &CLIENT_TIMEOUT_SECS.to_string()]);
 	command.args(["--suri", "//Bob"]);
@@ -368,9 +364,10 @@ fn register_model(node: &Node, file: &str, name: &str) -> Value {
 /// The onnxruntime reference runs of `file` in `models.json`: each with its named inputs and
 /// outputs as `{name, dtype, shape, values}`.
 fn reference_runs(file: &str) -> Vec<Value> {
-	let models: Value =
-		serde_json::from_slice(&std::fs::read(repo_root().join("models/models.json")).unwrap())
-			.unwrap();
+	let models: Value = serde_json::from_slice(
+		&std::fs::read(repository_root().join("models/models.json")).unwrap(),
+	)
+	.unwrap();
 	models[file]["references"].as_array().expect("reference runs").clone()
 }
 
@@ -397,11 +394,12 @@ fn assert_outputs_match(result: &Value, expected: &[Value]) {
 /// Registers `file` inline as Bob at the example sizes `models.json` gives its symbols, waits
 /// until it is active, and checks that the client read the declared input and output names.
 fn register_dynamic_model(node: &Node, file: &str, inputs: &[&str], outputs: &[&str]) -> Value {
-	let models: Value =
-		serde_json::from_slice(&std::fs::read(repo_root().join("models/models.json")).unwrap())
-			.unwrap();
+	let models: Value = serde_json::from_slice(
+		&std::fs::read(repository_root().join("models/models.json")).unwrap(),
+	)
+	.unwrap();
 	let mut command = gateless(node, &["--json", "model", "register"]);
-	command.arg(repo_root().join("models").join(file));
+	command.arg(repository_root().join("models").join(file));
 	command.args(["--name", file.trim_end_matches(".onnx"), "--price", "0.1", "--inline"]);
 	for (symbol, size) in models[file]["signature"]["examples"].as_object().unwrap() {
 		command.args(["--example", &format!("{symbol}={size}")]);
@@ -514,7 +512,7 @@ async fn the_client_runs_models_with_named_inputs_and_outputs_at_two_shapes_each
 
 	// NumPy in, NumPy out: the inputs in one .npz that NumPy wrote, every output saved to an .npz
 	// that NumPy reads back.
-	let python = repo_root().join("tests/clients/py/.venv/bin/python");
+	let python = repository_root().join("tests/clients/py/.venv/bin/python");
 	assert!(python.is_file(), "{}", setup_hint(&python));
 	let (inputs, outputs) = (dir.path().join("inputs.npz"), dir.path().join("outputs.npz"));
 	let numpy = |script: &str, args: &[&Path]| {
@@ -628,8 +626,8 @@ fn setup_hint(what: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn polkadot_js_submits_a_job_and_reads_the_verified_result() {
-	let script = repo_root().join("tests/clients/js/submit_job.mjs");
-	let modules = repo_root().join("tests/clients/js/node_modules/@polkadot/api");
+	let script = repository_root().join("tests/clients/js/submit_job.mjs");
+	let modules = repository_root().join("tests/clients/js/node_modules/@polkadot/api");
 	assert!(modules.is_dir(), "{}", setup_hint(&modules));
 	// As a public node would: safe methods only.
 	let node = dev_node(&["--rpc-methods", "safe"]).await;
@@ -637,7 +635,7 @@ async fn polkadot_js_submits_a_job_and_reads_the_verified_result() {
 	let model = register_digits_model(&node);
 	let (input, expected, predicted) = two_digit_images(dir.path());
 	let mut put = gateless(&node, &["model", "put"]);
-	put.arg(repo_root().join("models/digits-int.onnx"));
+	put.arg(repository_root().join("models/digits-int.onnx"));
 	let refused = error_of(put);
 	assert!(refused.contains("unsafe"), "{refused}");
 
@@ -668,8 +666,8 @@ async fn polkadot_js_submits_a_job_and_reads_the_verified_result() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn py_substrate_interface_submits_a_job_and_reads_the_verified_result() {
-	let script = repo_root().join("tests/clients/py/submit_job.py");
-	let python = repo_root().join("tests/clients/py/.venv/bin/python");
+	let script = repository_root().join("tests/clients/py/submit_job.py");
+	let python = repository_root().join("tests/clients/py/.venv/bin/python");
 	assert!(python.is_file(), "{}", setup_hint(&python));
 	let node = dev_node(&[]).await;
 	let dir = tempfile::tempdir().unwrap();

@@ -7,20 +7,17 @@
 //! `scripts/setup-clients.sh` installs the SDK and pytest into `clients/python/.venv`; without
 //! them this test fails and says so rather than skip.
 
-use std::{path::PathBuf, process::Command, time::Instant};
+use std::{process::Command, time::Instant};
 
 use gateless_e2e::{
 	node::{node_binary, Node, NodeConfig},
 	rpc::wait_for_finalized,
 };
-
-fn repo_root() -> PathBuf {
-	gateless_inference_engine::reference::repository_root()
-}
+use gateless_inference_engine::reference::repository_root;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_sdk_registers_quotes_infers_and_names_the_chains_errors() {
-	let sdk = repo_root().join("clients/python");
+	let sdk = repository_root().join("clients/python");
 	let pytest = sdk.join(".venv/bin/pytest");
 	assert!(
 		pytest.is_file(),

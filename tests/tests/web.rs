@@ -10,7 +10,6 @@
 
 use std::{
 	io::{BufRead, BufReader},
-	path::PathBuf,
 	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
@@ -19,10 +18,7 @@ use gateless_e2e::{
 	node::{node_binary, Node, NodeConfig},
 	rpc::wait_for_finalized,
 };
-
-fn repo_root() -> PathBuf {
-	gateless_inference_engine::reference::repository_root()
-}
+use gateless_inference_engine::reference::repository_root;
 
 /// Kills `gateless web` when the test ends, however it ends.
 struct Served(std::process::Child);
@@ -36,7 +32,7 @@ impl Drop for Served {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_marketplace_page_runs_a_model_in_a_real_browser() {
-	let web = repo_root().join("web");
+	let web = repository_root().join("web");
 	for needed in ["node_modules/playwright-core", "dist/index.html"] {
 		assert!(
 			web.join(needed).exists(),
