@@ -83,6 +83,9 @@ pub mod journal;
 pub mod metrics;
 pub mod model_fetch;
 pub mod plan;
+// Test fixtures (the committed models, onnxruntime's outputs, a loopback HTTP server): only for
+// tests and benchmarks, never in the node.
+#[cfg(any(test, feature = "test-utils"))]
 pub mod reference;
 pub mod signature;
 pub mod store;

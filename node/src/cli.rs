@@ -125,12 +125,6 @@ pub struct InferenceParams {
 	/// as `TRACT_CPU_ISA`).
 	#[arg(long, value_name = "EDITS")]
 	pub inference_cpu_isa: Option<String>,
-
-	/// FOR TESTS ONLY: this validator misbehaves on purpose, so that a test network shows how it
-	/// is caught. `perturb-output` commits and reveals a changed output for every job;
-	/// `delay=MS` waits that long before each inference. Refused on live chains.
-	#[arg(long, value_name = "FAULT")]
-	pub test_fault: Option<crate::fault::TestFault>,
 }
 
 impl InferenceParams {

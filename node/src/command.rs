@@ -27,8 +27,11 @@ impl SubstrateCli for Cli {
 		env!("CARGO_PKG_AUTHORS").into()
 	}
 
+	/// Shown after "This is a bug. Please report it at:" when the node panics.
 	fn support_url() -> String {
-		"https://example.invalid/gateless/issues".into()
+		"the issue tracker of the Gateless repository this node was built from, with the output \
+		 of `gateless-node --version` and the log lines above (README.md, \"Reporting a bug\")"
+			.into()
 	}
 
 	fn copyright_start_year() -> i32 {
@@ -47,9 +50,13 @@ impl SubstrateCli for Cli {
 	}
 }
 
-/// Parses the command line and runs what it asks for.
-pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+/// Parses the command line `args` and runs what it asks for; a validator runs with
+/// `misbehaviour` (test networks only).
+pub fn run(
+	args: Vec<std::ffi::OsString>,
+	misbehaviour: Option<std::sync::Arc<dyn crate::Misbehaviour>>,
+) -> sc_cli::Result<()> {
+	let cli = Cli::from_iter(args);
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -160,8 +167,8 @@ pub fn run() -> sc_cli::Result<()> {
 			let content = cli.content.clone();
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
-				let fault = inference.test_fault;
-				if let Some(fault) = fault {
+				if let Some(misbehaviour) = &misbehaviour {
+					let fault = misbehaviour.describe();
 					if config.chain_spec.chain_type() == sc_service::ChainType::Live {
 						return Err(sc_cli::Error::Input(format!(
 							"--test-fault {fault} is for test networks; chain {:?} is live",
@@ -185,12 +192,15 @@ pub fn run() -> sc_cli::Result<()> {
 								Block,
 								<Block as sp_runtime::traits::Block>::Hash,
 							>,
-						>(config, inference, content, fault)
+						>(config, inference, content, misbehaviour)
 						.map_err(sc_cli::Error::Service)
 					},
 					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(
-							config, inference, content, fault,
+							config,
+							inference,
+							content,
+							misbehaviour,
 						)
 						.map_err(sc_cli::Error::Service)
 					},

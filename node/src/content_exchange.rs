@@ -106,8 +106,8 @@ pub fn protocol_config<B: BlockT<Hash = H256>, N: NetworkBackend<B, H256>>(
 	(config, receiver)
 }
 
-/// Answers peers' requests from the stores, until the network goes away. With `corrupt` (the
-/// `corrupt-content` test fault only), every chunk served has its first byte flipped.
+/// Answers peers' requests from the stores, until the network goes away. With `corrupt` (only
+/// `gateless-malus --test-fault corrupt-content`), every chunk served has its first byte flipped.
 pub async fn serve(
 	store: Arc<ContentStore>,
 	models: Arc<ModelStore>,

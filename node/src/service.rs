@@ -203,7 +203,7 @@ pub fn new_full<
 	config: Configuration,
 	inference: gateless_inference_engine::EngineConfig,
 	content: crate::cli::ContentParams,
-	fault: Option<crate::fault::TestFault>,
+	misbehaviour: Option<std::sync::Arc<dyn crate::Misbehaviour>>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -298,7 +298,9 @@ pub fn new_full<
 		content_protocol,
 		tokio::runtime::Handle::current(),
 	);
-	let corrupt_content = fault == Some(crate::fault::TestFault::CorruptContent);
+	let corrupt_content = misbehaviour
+		.as_ref()
+		.is_some_and(|misbehaviour| misbehaviour.corrupts_served_content());
 	task_manager.spawn_handle().spawn(
 		"gateless-content-server",
 		Some("networking"),
@@ -378,12 +380,9 @@ pub fn new_full<
 				// The engine is shared by the workers of all blocks; only they get it.
 				custom_extensions: move |_| {
 					use gateless_primitives::inference::InferenceExt;
-					let extension = match fault {
+					let extension = match &misbehaviour {
 						None => InferenceExt::new(engine.clone()),
-						Some(fault) => InferenceExt::new(crate::fault::FaultyEngine {
-							engine: engine.clone(),
-							fault,
-						}),
+						Some(misbehaviour) => misbehaviour.inference_host(engine.clone()),
 					};
 					vec![Box::new(extension) as Box<dyn sp_externalities::Extension>]
 				},

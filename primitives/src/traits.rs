@@ -7,7 +7,7 @@ use sp_runtime::DispatchResult;
 use crate::{
 	crypto::InferenceId,
 	job::{AgreedOutcome, ExpectedOutputs, FailureReason, JobId},
-	model::{ComputeCost, Determinism, ModelId, ModelInfo, ModelStatus},
+	model::{ComputeCost, Determinism, ModelId, ModelInfo},
 };
 
 /// What the jobs and verification pallets need to know about models; implemented by the model
@@ -19,11 +19,6 @@ pub trait ModelProvider<AccountId, Balance, BlockNumber> {
 
 	/// The compute validators estimated for the model when they attested it, if they did.
 	fn compute(model: ModelId) -> Option<ComputeCost>;
-
-	/// Whether new jobs may use the model.
-	fn is_active(model: ModelId) -> bool {
-		Self::model(model).is_some_and(|info| info.status == ModelStatus::Active)
-	}
 }
 
 /// Whether jobs still reference a model, so that it cannot be removed under them; implemented by
@@ -71,10 +66,6 @@ pub enum SlashReason {
 	Dissent,
 	/// Was assigned a job and neither committed nor abstained in time.
 	NoShow,
-	/// Revealed something that does not match its commitment.
-	BadReveal,
-	/// Slashed by the admin origin.
-	Admin,
 	/// Committed to an output and did not reveal it in time.
 	Withheld,
 	/// Signed two conflicting blocks (BABE) or votes (GRANDPA), reported through the offences

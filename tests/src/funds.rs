@@ -1,10 +1,12 @@
 //! Checks that no funds were lost or created on a live chain.
 //!
-//! - [`ChainState::fetch`] copies a block's whole state over JSON-RPC, and
-//!   [`ChainState::check`] runs the Gateless pallets' own invariants on it (their `do_try_state`,
-//!   which the `invariants` feature builds without the rest of try-runtime): every held bond,
-//!   model deposit and job escrow equals what the pallet records as owed. It also checks that the
-//!   total issuance is the sum of every account's free and reserved (held) balance.
+//! - [`check_block`] runs the runtime's try-runtime checks on a block of the chain (see
+//!   [`crate::try_runtime`]): the block executed again on its parent's state, then every pallet's
+//!   `try_state`. The Gateless pallets' invariants include that every held bond, model deposit
+//!   and job escrow equals what the pallet records as owed.
+//! - [`ChainState::fetch`] copies a block's whole state over JSON-RPC, and [`ChainState::funds`]
+//!   checks that the total issuance is the sum of every account's free and reserved (held)
+//!   balance.
 //! - [`burnt_between`] reads every block's events between two blocks and explains the change of
 //!   issuance: nothing was minted or issued, and it fell by exactly the transaction fees, jobs'
 //!   data fees, the executors' slashes and the models' penalties (all burnt in Gateless).
@@ -74,25 +76,19 @@ impl ChainState {
 		Ok(Self { at, pairs })
 	}
 
-	/// Runs the invariants (see the module docs) on this state.
-	pub fn check(&self) -> Result<Funds> {
+	/// Every key and value.
+	pub fn into_pairs(self) -> BTreeMap<Vec<u8>, Vec<u8>> {
+		self.pairs
+	}
+
+	/// The total issuance and what is held, checked against every account's balance.
+	pub fn funds(&self) -> Result<Funds> {
 		let storage = sp_core::storage::Storage {
 			top: self.pairs.clone(),
 			children_default: Default::default(),
 		};
 		let mut externalities = sp_io::TestExternalities::new(storage);
 		externalities.execute_with(|| {
-			let invariant = |pallet: &str, result: sp_runtime::DispatchResult| {
-				result.map_err(|e| format!("{pallet}'s invariants fail at {:?}: {e:?}", self.at))
-			};
-			invariant("Staking", pallet_validator_staking::Pallet::<Runtime>::do_try_state())?;
-			invariant("ModelRegistry", pallet_model_registry::Pallet::<Runtime>::do_try_state())?;
-			invariant("InferenceJobs", pallet_inference_jobs::Pallet::<Runtime>::do_try_state())?;
-			invariant(
-				"Verification",
-				pallet_result_verification::Pallet::<Runtime>::do_try_state(),
-			)?;
-
 			let total_issuance = pallet_balances::TotalIssuance::<Runtime>::get();
 			let mut accounts: Balance = 0;
 			for (_, account) in frame_system::Account::<Runtime>::iter() {
@@ -183,11 +179,17 @@ pub async fn burnt_between(rpc: &Rpc, from: u32, to: u32) -> Result<Burnt> {
 	Ok(burnt)
 }
 
+/// Runs the try-runtime checks of block `at` (see the module docs) and returns the funds after it.
+pub async fn check_block(rpc: &Rpc, at: H256) -> Result<Funds> {
+	crate::try_runtime::check_block(rpc, crate::try_runtime::TryRuntime::shared()?, at).await?;
+	ChainState::fetch(rpc, at).await?.funds()
+}
+
 /// Checks the state at `to` and that the issuance changed from `before` (the state at `from`)
 /// by exactly what the events of the blocks in between burnt; returns the funds at `to`.
 pub async fn reconcile(rpc: &Rpc, before: Funds, from: u32, to: u32) -> Result<Funds> {
 	let at = rpc.block_hash(to).await?.ok_or_else(|| format!("no block {to}"))?;
-	let after = ChainState::fetch(rpc, at).await?.check()?;
+	let after = check_block(rpc, at).await?;
 	let burnt = burnt_between(rpc, from, to).await?;
 	if burnt.issued != 0 {
 		return Err(format!("{} was minted or issued in blocks {from}..={to}", burnt.issued));

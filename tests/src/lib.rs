@@ -15,6 +15,7 @@ pub mod models;
 pub mod network;
 pub mod node;
 pub mod rpc;
+pub mod try_runtime;
 pub mod tx;
 
 /// The error type of the harness: a message that says what failed and why.

@@ -43,6 +43,25 @@ pub fn node_binary() -> Result<PathBuf> {
 	}
 }
 
+/// The `gateless-malus` binary (a validator that misbehaves with `--test-fault`), next to
+/// `gateless-node` or `GATELESS_MALUS_BIN`.
+pub fn malus_binary() -> Result<PathBuf> {
+	if let Ok(path) = std::env::var("GATELESS_MALUS_BIN") {
+		return Ok(PathBuf::from(path));
+	}
+	let node = node_binary()?;
+	let candidate = node.with_file_name("gateless-malus");
+	if candidate.is_file() {
+		Ok(candidate)
+	} else {
+		Err(format!(
+			"gateless-malus not found at {}: build it first (`cargo build -p gateless-node \
+			 --bins`, as scripts/test.sh does) or set GATELESS_MALUS_BIN",
+			candidate.display()
+		))
+	}
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> Result<u16> {
 	let listener =
@@ -158,7 +177,12 @@ impl Node {
 	}
 
 	fn spawn_process(config: &NodeConfig, dir: &Path, log_path: &Path) -> Result<Child> {
-		let binary = node_binary()?;
+		// Only `gateless-malus` takes `--test-fault`: operators' `gateless-node` cannot lie.
+		let binary = if config.extra_args.iter().any(|arg| arg == "--test-fault") {
+			malus_binary()?
+		} else {
+			node_binary()?
+		};
 		let log = File::options()
 			.create(true)
 			.append(true)

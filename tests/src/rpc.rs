@@ -117,7 +117,12 @@ impl Rpc {
 
 	/// The runtime version at the best block.
 	pub async fn runtime_version(&self) -> Result<RuntimeVersionInfo> {
-		let version = self.call("state_getRuntimeVersion", rpc_params![]).await?;
+		self.runtime_version_at(None).await
+	}
+
+	/// The runtime version at block `at` (the best block if `None`).
+	pub async fn runtime_version_at(&self, at: Option<H256>) -> Result<RuntimeVersionInfo> {
+		let version = self.call("state_getRuntimeVersion", rpc_params![at]).await?;
 		let field = |name: &str| {
 			version[name]
 				.as_u64()
@@ -202,6 +207,18 @@ impl Rpc {
 		let extrinsic = crate::tx::signed_extrinsic(call, &signer.pair(), nonce, context);
 		let block = self.submit_and_wait_in_block(&extrinsic, timeout).await?;
 		Ok((block, self.events(block).await?))
+	}
+
+	/// The header of block `at`.
+	pub async fn header(&self, at: H256) -> Result<gateless_runtime::Header> {
+		let header = self.call("chain_getHeader", rpc_params![at]).await?;
+		serde_json::from_value(header).map_err(|e| format!("block {at:?}'s header: {e}"))
+	}
+
+	/// Block `at`, decoded.
+	pub async fn block(&self, at: H256) -> Result<gateless_runtime::Block> {
+		let block = self.call("chain_getBlock", rpc_params![at]).await?;
+		serde_json::from_value(block["block"].clone()).map_err(|e| format!("block {at:?}: {e}"))
 	}
 
 	/// The extrinsics of block `at`, decoded.

@@ -124,10 +124,22 @@ async fn a_test_fault_is_refused_on_a_live_chain() {
 		"--test-fault".into(),
 		"perturb-output".into(),
 	];
+	// `gateless-malus`, the only binary that takes `--test-fault`.
 	let Err(error) = Node::start(config).await else {
 		panic!("a live chain's node started with --test-fault")
 	};
 	assert!(error.contains("--test-fault perturb-output is for test networks"), "{error}");
+}
+
+#[test]
+fn the_operators_node_cannot_misbehave() {
+	let output = std::process::Command::new(gateless_e2e::node::node_binary().unwrap())
+		.args(["--dev", "--tmp", "--test-fault", "perturb-output"])
+		.output()
+		.unwrap();
+	let error = String::from_utf8_lossy(&output.stderr);
+	assert_eq!(output.status.code(), Some(2), "{error}");
+	assert!(error.contains("unexpected argument '--test-fault'"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

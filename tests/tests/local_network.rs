@@ -22,19 +22,22 @@
 //!    of fresh executors), no honest executor misses a duty, and the restarted Charlie syncs
 //!    across the upgrade and executes again.
 //!
-//! After each, [`gateless_e2e::funds::reconcile`] checks that no funds were lost or created: the
-//! pallets' invariants (held = owed) on the finalized state, the issuance against every account,
-//! and the change of issuance against the fees, slashes and penalties burnt.
+//! After each, [`gateless_e2e::funds::reconcile`] checks that no funds were lost or created:
+//! try-runtime executes the finalized block again with every pallet's invariants after it (held =
+//! owed), and the issuance is checked against every account and its change against the fees,
+//! slashes and penalties burnt. At the end, try-runtime's upgrade checks run on the network's
+//! state (every migration with its checks, every pallet's invariants, all storage decoded).
 
 use std::time::{Duration, Instant};
 
 use codec::{Decode, Encode};
 use frame_support::dispatch::GetDispatchInfo;
 use gateless_e2e::{
-	funds::{reconcile, ChainState, Funds},
+	funds::{check_block, reconcile, Funds},
 	models::{register_inline, registered_model},
 	network::{LocalNetwork, NetworkConfig},
 	rpc::Rpc,
+	try_runtime::{check_upgrade, TryRuntime},
 };
 use gateless_inference_engine::reference::{
 	argmax_rows, assert_outputs_match, first_rows, reference, references, values,
@@ -421,7 +424,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 
 	let (_, genesis_head) = rpc.finalized_head().await.unwrap();
 	let at = rpc.block_hash(genesis_head).await.unwrap().unwrap();
-	let mut funds = (ChainState::fetch(&rpc, at).await.unwrap().check().unwrap(), genesis_head);
+	let mut funds = (check_block(&rpc, at).await.unwrap(), genesis_head);
 
 	// The builder registers the float classifier, the integer one, a truncated file and a
 	// 248-byte allocation bomb (256 TiB when tract loads it); the validators' workers attest all
@@ -843,6 +846,13 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	funds = reconciled(&network, "crash", funds).await;
 	timings.push(("6. crash", step.elapsed()));
 	let _ = funds;
+
+	let step = Instant::now();
+	let (head, number) = rpc.finalized_head().await.unwrap();
+	let runtime = TryRuntime::shared().unwrap();
+	let upgrade = check_upgrade(&rpc, runtime, head).await.unwrap();
+	println!("try-runtime: on-runtime-upgrade on block {number}'s state passes: {upgrade:?}");
+	timings.push(("try-runtime on-runtime-upgrade", step.elapsed()));
 
 	network.stop().unwrap();
 	timings.push(("total", started.elapsed()));

@@ -25,9 +25,9 @@
 //!   times `replicas ×` the bytes of the inputs given by content (each executor fetches them) and
 //!   of the outputs kept by content (each executor keeps and serves them). Outputs are placed by
 //!   their size at the inputs' shapes, as inputs are (inline up to [`Config::MaxInlineBytes`]);
-//!   outputs with a dimension no input decides are charged as [`MAX_INLINE_OUTPUT_BYTES`] inline. Tensors take block space, state and
-//!   bandwidth whatever the job's outcome, so this part is not refunded, as a transaction's fee
-//!   is not;
+//!   outputs with a dimension no input decides are charged as [`MAX_INLINE_OUTPUT_BYTES`] inline.
+//!   Tensors take block space, state and bandwidth whatever the job's outcome, so this part is not
+//!   refunded, as a transaction's fee is not;
 //! - the **escrow**, held under [`HoldReason::JobEscrow`] until the job ends: the model's price
 //!   plus `replicas ×` the executor fee. The executor fee follows the job's compute
 //!   ([`Pallet::executor_fee`]): the operations that the model's attested compute estimate
@@ -61,13 +61,18 @@
 //! victim's, paying for them. None of these lets it choose a committee outright; the stake at
 //! risk per job bounds what they are worth.
 //!
-//! **Escalation.** When the verification pallet escalates a job ([`JobSettlement::escalate`]),
-//! the job's committee is released and it waits again (`Assigning { round }`): the fresh
-//! committee, of validators that have not served on the job, is drawn the same way at the end of
-//! the next block, for the subject `(job, round)` (the id is fixed by then), and its round opens
-//! then. Too few fresh validators by then fails the job as [`FailureReason::NoFreshExecutors`]
-//! with its escrow returned. At most `MaxJobsPerBlock` escalations wait per block
-//! ([`Error::TooManyJobsInBlock`] to the verification pallet, which then fails the job).
+//! **Escalation.** When the verification pallet escalates a job ([`JobSettlement::escalate`]), the
+//! job's committee is released and it waits again (`Assigning { round }`): the fresh committee, of
+//! validators that have not served on the job, is drawn the same way at the end of the next block,
+//! for the subject `(job, round)` (the id is fixed by then), and its round opens then. Too few
+//! fresh validators by then fails the job as [`FailureReason::NoFreshExecutors`] with its escrow
+//! returned. The escalation itself is refused, and the verification pallet then fails the job the
+//! same way, when too few fresh validators are free at once ([`Error::NotEnoughValidators`],
+//! [`Error::ExecutorsBusy`]), when the fresh committee would take the job past
+//! [`Config::MaxExecutorsPerJob`] executors over all its rounds, or past round 255
+//! ([`Error::TooManyExecutors`]), and when `MaxJobsPerBlock` escalations already wait in the block
+//! ([`Error::TooManyJobsInBlock`]). At the draw, a committee that would not fit in
+//! `MaxExecutorsPerJob` ([`Error::TooManyExecutors`]) fails the job as too few free validators do.
 //!
 //! **Bounds.** At most [`Config::MaxJobsPerBlock`] jobs are submitted per block
 //! ([`Error::TooManyJobsInBlock`] after that), and a validator runs at most
@@ -76,12 +81,12 @@
 //!
 //! **Ending.** Every job ends exactly once, in one of:
 //! - `Finalized`, when the verification pallet reports an agreed outcome
-//!   ([`JobSettlement::finalize`]). Each agreeing executor is paid `min(fee, pool / n)`,
-//!   where `fee` is the job's executor fee, `pool = replicas × fee` and `n` the number that agreed (an escalated committee
-//!   shares the same pool: the user never pays more than the quote). The model's owner is paid its
-//!   price when the agreed result is an output, not when it is an error (the model did not
-//!   deliver). The rest of the escrow returns to the submitter. The result is stored in
-//!   [`JobResults`].
+//!   ([`JobSettlement::finalize`]). Each agreeing executor is paid `min(fee, pool / n)`, where
+//!   `fee` is the job's executor fee, `pool = replicas × fee` and `n` the number that agreed (an
+//!   escalated committee shares the same pool: the user never pays more than the quote). The
+//!   model's owner is paid its price when the agreed result is an output, not when it is an error
+//!   (the model did not deliver). The rest of the escrow returns to the submitter. The result is
+//!   stored in [`JobResults`].
 //! - `Failed`, when no quorum could be reached even after escalation: the whole escrow returns.
 //! - `Expired`, when still running [`Config::JobTtl`] blocks after submission (a safety net: the
 //!   runtime sizes `JobTtl` to cover every verification round): the whole escrow returns.
@@ -101,14 +106,13 @@
 //! ## Calls
 //!
 //! - [`Call::submit_job`] (signed): errors [`Error::UnknownModel`], [`Error::ModelNotActive`],
-//!   [`Error::UnsupportedModel`], [`Error::BadReplicas`], [`Error::FeeOverflow`],
-//!   [`Error::FeeAboveMax`], [`Error::InputTooLarge`], [`Error::InputCountMismatch`],
+//!   [`Error::BadReplicas`], [`Error::FeeOverflow`], [`Error::FeeAboveMax`],
+//!   [`Error::InputPlacement`], [`Error::InputTooLarge`], [`Error::InputCountMismatch`],
 //!   [`Error::InputDTypeMismatch`], [`Error::InputRankMismatch`], [`Error::InputShapeMismatch`],
 //!   [`Error::InputLengthMismatch`], [`Error::InputSymbolMismatch`], [`Error::OutputsTooLarge`],
-//!   [`Error::TooManyJobsInBlock`],
-//!   [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`], [`Error::CannotAffordFee`]; event
-//!   [`Event::JobSubmitted`] (and [`Event::ExecutorsAssigned`] or [`Event::JobFailed`] at the end
-//!   of the next block).
+//!   [`Error::TooManyJobsInBlock`], [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`],
+//!   [`Error::CannotAffordFee`]; event [`Event::JobSubmitted`] (and [`Event::ExecutorsAssigned`] or
+//!   [`Event::JobFailed`] at the end of the next block).
 //! - [`Call::cancel_job`] (signed, the submitter): errors [`Error::UnknownJob`],
 //!   [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]; event
 //!   [`Event::JobCancelled`].
@@ -117,14 +121,16 @@
 //!   [`Error::NoJobs`].
 //!
 //! Settlement comes from the verification pallet through [`JobSettlement`], with events
-//! [`Event::JobFinalized`], [`Event::ExecutorsAssigned`] (escalation) and [`Event::JobFailed`];
-//! the hook emits [`Event::JobExpired`].
+//! [`Event::JobFinalized`], [`Event::ExecutorsAssigned`] (escalation) and [`Event::JobFailed`], and
+//! errors [`Error::UnknownJob`], [`Error::JobEnded`] and, for an escalation,
+//! [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`], [`Error::TooManyExecutors`] and
+//! [`Error::TooManyJobsInBlock`] (see **Escalation**); the hook emits [`Event::JobExpired`].
 //!
 //! ## Lookups
 //!
 //! [`Pallet::quote`], [`Pallet::job_info`], [`JobInputs`] and [`JobResults`] serve the
-//! `InferenceJobsApi` runtime API; [`Pallet`] implements [`ModelUsage`] so that a model with running
-//! jobs cannot be removed.
+//! `InferenceJobsApi` runtime API; [`Pallet`] implements [`ModelUsage`] so that a model with
+//! running jobs cannot be removed.
 //!
 //! ## Statistics
 //!
@@ -161,7 +167,7 @@ use frame_support::{
 	traits::{
 		fungible::{self, MutateHold},
 		tokens::{Fortitude, Precision, Restriction},
-		Randomness,
+		Defensive, DefensiveTruncateFrom, Randomness,
 	},
 };
 use frame_system::pallet_prelude::*;
@@ -208,13 +214,12 @@ pub mod pallet {
 		/// The registered models.
 		type Models: ModelProvider<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
 
-		/// The active validators and their bonds, from which executors are drawn: fixed for a session
-		/// (the staking pallet snapshots them as it starts), so that no one can steer a draw whose
-		/// seed it knows by bonding or unbonding.
-		type Validators: ValidatorStakes<Self::AccountId, BalanceOf<Self>>;
-
-		/// Where assignments and rewards are counted.
-		type Records: ValidatorRecords<Self::AccountId, BalanceOf<Self>>;
+		/// The staking pallet: the active validators and their bonds, from which executors are
+		/// drawn, fixed for a session (it snapshots them as the session starts) so that no one can
+		/// steer a draw whose seed it knows by bonding or unbonding; and where assignments and
+		/// rewards are counted.
+		type Staking: ValidatorStakes<Self::AccountId, BalanceOf<Self>>
+			+ ValidatorRecords<Self::AccountId, BalanceOf<Self>>;
 
 		/// The verification of executors' outputs.
 		type Verifier: JobVerifier<Self::AccountId>;
@@ -407,8 +412,6 @@ pub mod pallet {
 		UnknownModel,
 		/// The model is not active (pending, rejected, deprecated or banned).
 		ModelNotActive,
-		/// Unused since spec 107 (every model's inputs can be supplied); kept for its index.
-		UnsupportedModel,
 		/// `replicas` is 0 or above `MaxReplicas`.
 		BadReplicas,
 		/// The fee does not fit in a balance.
@@ -514,9 +517,17 @@ pub mod pallet {
 		/// order) with `replicas` executors (`None`: `DefaultReplicas`), charging at most
 		/// `max_fee` (data fee burnt, escrow held).
 		///
-		/// The origin must be signed. Emits [`Event::JobSubmitted`] and
-		/// [`Event::ExecutorsAssigned`]. Charged for a draw over `MaxValidators` and refunded to
-		/// the active set's size.
+		/// The origin must be signed, by the submitter, who pays. Errors: [`Error::UnknownModel`],
+		/// [`Error::ModelNotActive`], [`Error::InputPlacement`], [`Error::InputTooLarge`],
+		/// [`Error::InputCountMismatch`], [`Error::InputDTypeMismatch`],
+		/// [`Error::InputRankMismatch`], [`Error::InputShapeMismatch`],
+		/// [`Error::InputLengthMismatch`], [`Error::InputSymbolMismatch`], [`Error::BadReplicas`],
+		/// [`Error::OutputsTooLarge`], [`Error::FeeOverflow`], [`Error::FeeAboveMax`],
+		/// [`Error::TooManyJobsInBlock`], [`Error::NotEnoughValidators`], [`Error::ExecutorsBusy`],
+		/// [`Error::CannotAffordFee`]. Events: [`Event::JobSubmitted`]; the draw at the end of the
+		/// next block then emits [`Event::ExecutorsAssigned`], or [`Event::JobFailed`] when too few
+		/// validators are free by then. Charged for a draw over `MaxValidators` and refunded to the
+		/// active set's size.
 		#[pallet::call_index(0)]
 		#[pallet::weight(Pallet::<T>::submit_job_weight(inputs))]
 		pub fn submit_job(
@@ -537,9 +548,9 @@ pub mod pallet {
 		/// the fees of replicas never drawn) returns. Before its draw, no executor is paid and
 		/// the data fee is burnt (the inputs took block space).
 		///
-		/// The origin must be the job's submitter. Errors: [`Error::UnknownJob`],
-		/// [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`]. Emits
-		/// [`Event::JobCancelled`].
+		/// The origin must be signed, by the job's submitter. Errors: [`Error::UnknownJob`],
+		/// [`Error::NotSubmitter`], [`Error::JobEnded`], [`Error::AlreadyCommitted`] (an executor
+		/// committed, or the job escalated). Events: [`Event::JobCancelled`].
 		#[pallet::call_index(1)]
 		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -570,9 +581,12 @@ pub mod pallet {
 		/// refused alone and changes nothing ([`Event::JobRefused`], with its index in `jobs`
 		/// and the error); the others stand.
 		///
-		/// The origin must be signed. Errors: [`Error::NoJobs`]; each job's errors are those of
-		/// [`Call::submit_job`], in [`Event::JobRefused`]. Charged as that many `submit_job`s
-		/// and refunded as each one's.
+		/// The origin must be signed, by the submitter of every job. Errors: [`Error::NoJobs`];
+		/// each job's errors are those of [`Call::submit_job`], reported in its
+		/// [`Event::JobRefused`] rather than as the call's result. Events: [`Event::JobSubmitted`]
+		/// for each job accepted (its draw's [`Event::ExecutorsAssigned`] or [`Event::JobFailed`]
+		/// follows at the end of the next block), [`Event::JobRefused`] for each job refused.
+		/// Charged as that many `submit_job`s and refunded as each one's.
 		#[pallet::call_index(2)]
 		#[pallet::weight(Pallet::<T>::submit_jobs_weight(jobs))]
 		pub fn submit_jobs(
@@ -777,7 +791,7 @@ impl<T: Config> Pallet<T> {
 	/// `input_bytes` that bind its symbols to `sizes`, and the outputs its executors must reveal.
 	fn quote_for(
 		model: ModelId,
-		info: &ModelInfoOf<T>,
+		info: &ModelInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>,
 		replicas: Option<u32>,
 		input_bytes: TensorBytes,
 		input_elements: u64,
@@ -869,7 +883,7 @@ impl<T: Config> Pallet<T> {
 		size: u32,
 		exclude: &[T::AccountId],
 	) -> Result<(ExecutorPool<T>, u32), Error<T>> {
-		let mut pool: ExecutorPool<T> = T::Validators::active_stakes()
+		let mut pool: ExecutorPool<T> = T::Staking::active_stakes()
 			.into_iter()
 			.filter(|(who, stake)| !stake.is_zero() && !exclude.contains(who))
 			.map(|(who, stake)| (who, stake.saturated_into::<u128>()))
@@ -894,10 +908,12 @@ impl<T: Config> Pallet<T> {
 		let (seed, _) = T::Randomness::random(&(b"gateless/assign", subject).encode());
 		let mut committee = Vec::with_capacity(size as usize);
 		for draw in 0..size {
+			// The pool has more than `draw` validators, none with a zero stake: `total` is not 0,
+			// and some validator's stake reaches past `point`.
 			let total = pool.iter().fold(0u128, |sum, (_, stake)| sum.saturating_add(*stake));
 			let point = u128::from_le_bytes(sp_io::hashing::blake2_128(&(&seed, draw).encode()))
 				.checked_rem(total)
-				.unwrap_or_default();
+				.defensive_unwrap_or_default();
 			let mut reached = 0u128;
 			let position = pool
 				.iter()
@@ -905,7 +921,7 @@ impl<T: Config> Pallet<T> {
 					reached = reached.saturating_add(*stake);
 					reached > point
 				})
-				.unwrap_or_default();
+				.defensive_unwrap_or_default();
 			if position < pool.len() {
 				committee.push(pool.swap_remove(position).0);
 			}
@@ -984,13 +1000,15 @@ impl<T: Config> Pallet<T> {
 
 	/// Burns the data fee of a job that has not been drawn yet from what its submitter holds.
 	fn burn_data_fee(info: &JobInfoOf<T>) {
+		// The submitter holds the whole fee until the draw.
 		let _ = T::Currency::burn_held(
 			&HoldReason::JobEscrow.into(),
 			&info.submitter,
 			info.fee.data_fee,
 			Precision::BestEffort,
 			Fortitude::Force,
-		);
+		)
+		.defensive();
 	}
 
 	/// What the submitter holds for a job that has not ended: the whole fee before its draw, the
@@ -1006,7 +1024,7 @@ impl<T: Config> Pallet<T> {
 	fn assign(committee: &[T::AccountId]) {
 		for executor in committee {
 			PendingJobs::<T>::mutate(executor, |count| *count = count.saturating_add(1));
-			T::Records::note_assigned(executor);
+			T::Staking::note_assigned(executor);
 		}
 	}
 
@@ -1015,7 +1033,10 @@ impl<T: Config> Pallet<T> {
 	fn committee(info: &JobInfoOf<T>) -> &[T::AccountId] {
 		match info.status {
 			JobStatus::Assigning { .. } => &[],
-			_ => info.executors.get(info.committee_start as usize..).unwrap_or_default(),
+			_ => info
+				.executors
+				.get(info.committee_start as usize..)
+				.defensive_unwrap_or_default(),
 		}
 	}
 
@@ -1066,7 +1087,7 @@ impl<T: Config> Pallet<T> {
 			amount,
 			Precision::BestEffort,
 		)
-		.unwrap_or_default()
+		.defensive_unwrap_or_default()
 	}
 
 	/// Pays `amount` from the job's escrow to `to`; returns what was paid (0 if the transfer is
@@ -1174,9 +1195,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the pallet's invariants: escrow held equals the fees of running jobs, per
-	/// submitter (the whole fee of a job waiting for its draw, which is queued); pending counts and running-jobs-of-model counts match the running jobs; inputs
-	/// exist exactly for running jobs, results only for finalized ones; cursors in order.
-	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
+	/// submitter (the whole fee of a job waiting for its draw, which is queued); pending counts
+	/// and running-jobs-of-model counts match the running jobs; inputs exist exactly for running
+	/// jobs, results only for finalized ones; cursors in order.
+	/// Native (`std`) builds have it for the runtime's tests; the WASM only with `try-runtime`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
@@ -1279,7 +1302,7 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 			let amount = Self::pay(&info, executor, share);
 			paid = paid.saturating_add(amount);
 			paid_each = paid_each.min(amount);
-			T::Records::note_agreed(executor, amount);
+			T::Staking::note_agreed(executor, amount);
 		}
 		let owner_paid = match (&outcome.output, T::Models::model(info.model)) {
 			// An output, inline or kept off chain, earns the owner its price; an agreed error
@@ -1300,7 +1323,7 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 			stats.agreed_errors = stats.agreed_errors.saturating_add(agreed_error.into());
 			stats.revenue = stats.revenue.saturating_add(owner_paid);
 		});
-		let agreeing = BoundedVec::truncate_from(outcome.agreeing);
+		let agreeing = BoundedVec::defensive_truncate_from(outcome.agreeing);
 		JobResults::<T>::insert(
 			job,
 			JobResultOf::<T> {
@@ -1374,10 +1397,6 @@ impl<T: Config> JobSettlement<T::AccountId> for Pallet<T> {
 		Ok(())
 	}
 }
-
-/// A model record as this runtime's registry gives it.
-pub type ModelInfoOf<T> =
-	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 /// Bytes of a job's tensors (its inputs, or an executor's outputs): on chain, and off chain as
 /// content.

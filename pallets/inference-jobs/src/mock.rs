@@ -202,31 +202,28 @@ impl ModelProvider<AccountId, Balance, u64> for TestModels {
 	}
 }
 
-/// The active set and bonds the tests choose.
-pub struct TestStakes;
+/// The active set and bonds the tests choose, and the assignments and rewards counted.
+pub struct TestStaking;
 
-impl TestStakes {
-	pub fn set(stakes: Vec<(AccountId, Balance)>) {
+impl TestStaking {
+	pub fn set_stakes(stakes: Vec<(AccountId, Balance)>) {
 		STAKES.with(|s| *s.borrow_mut() = stakes);
 	}
 }
 
-impl ValidatorStakes<AccountId, Balance> for TestStakes {
+impl ValidatorStakes<AccountId, Balance> for TestStaking {
 	fn active_stakes() -> Vec<(AccountId, Balance)> {
 		STAKES.with(|s| s.borrow().clone())
 	}
 }
 
-/// Records assignments and rewards.
-pub struct TestRecords;
-
-impl TestRecords {
-	pub fn take() -> Vec<Record> {
+impl TestStaking {
+	pub fn take_records() -> Vec<Record> {
 		RECORDS.with(|r| core::mem::take(&mut *r.borrow_mut()))
 	}
 }
 
-impl ValidatorRecords<AccountId, Balance> for TestRecords {
+impl ValidatorRecords<AccountId, Balance> for TestStaking {
 	fn note_assigned(who: &AccountId) {
 		RECORDS.with(|r| r.borrow_mut().push(Record::Assigned(*who)));
 	}
@@ -300,8 +297,7 @@ impl pallet_inference_jobs::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = TestModels;
-	type Validators = TestStakes;
-	type Records = TestRecords;
+	type Staking = TestStaking;
 	type Verifier = TestVerifier;
 	type Randomness = TestRandomness;
 	type ExecutorFee = ConstU128<EXECUTOR_FEE>;
@@ -341,7 +337,7 @@ impl crate::BenchmarkHelper<Test> for TestBenchmarkHelper {
 	}
 
 	fn staked_validators(validators: Vec<AccountId>, bond: Balance) {
-		TestStakes::set(validators.into_iter().map(|who| (who, bond)).collect());
+		TestStaking::set_stakes(validators.into_iter().map(|who| (who, bond)).collect());
 	}
 }
 
@@ -391,7 +387,7 @@ impl ExtBuilder {
 				),
 			);
 		});
-		TestStakes::set(
+		TestStaking::set_stakes(
 			VALIDATORS
 				.iter()
 				.enumerate()
@@ -450,17 +446,16 @@ pub fn data_fee(rows: u32, replicas: u32) -> Balance {
 	}
 }
 
-/// Moves to block `n`, ending each block on the way with the jobs pallet's `on_finalize` (which
-/// draws the committees of the previous block's jobs) and starting the next with its
-/// `on_initialize`.
+/// Moves to block `n`, ending each block on the way with every pallet's `on_finalize` (the jobs
+/// pallet's draws the committees of the previous block's jobs) and starting the next with their
+/// `on_initialize`, checking the pallet's invariants after each.
 pub fn run_to_block(n: u64) {
-	use frame_support::traits::Hooks;
-	while System::block_number() < n {
-		Jobs::on_finalize(System::block_number());
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		Jobs::on_initialize(next);
-	}
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		frame_system::RunToBlockHooks::default().after_initialize(|_| {
+			Jobs::do_try_state().expect("invariants hold after every block");
+		}),
+	);
 }
 
 /// Ends this block and the next: the jobs submitted in this one have their committees drawn.

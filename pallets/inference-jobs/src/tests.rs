@@ -114,7 +114,7 @@ fn a_job_holds_its_quote_and_draws_distinct_staked_executors() {
 				round: 0,
 				executors: executors.clone()
 			}));
-			let records = TestRecords::take();
+			let records = TestStaking::take_records();
 			assert_eq!(records, executors.into_iter().map(Record::Assigned).collect::<Vec<_>>());
 		}
 		// No replica count: the default, three.
@@ -435,7 +435,7 @@ fn a_block_takes_at_most_max_jobs_and_validators_at_most_max_pending() {
 #[test]
 fn too_few_staked_validators_is_its_own_error() {
 	ExtBuilder::default().build_and_execute(|| {
-		TestStakes::set(vec![(11, 100), (12, 100), (13, 0)]);
+		TestStaking::set_stakes(vec![(11, 100), (12, 100), (13, 0)]);
 		assert_noop!(
 			Jobs::submit_job(RuntimeOrigin::signed(ALICE), MODEL, input(1), Some(3), 1_000),
 			Error::<Test>::NotEnoughValidators
@@ -446,7 +446,7 @@ fn too_few_staked_validators_is_its_own_error() {
 #[test]
 fn executors_are_drawn_in_proportion_to_their_bond() {
 	ExtBuilder::default().build_and_execute(|| {
-		TestStakes::set(vec![(11, 1_000_000), (12, 1), (13, 1), (14, 0)]);
+		TestStaking::set_stakes(vec![(11, 1_000_000), (12, 1), (13, 1), (14, 0)]);
 		let mut heavy = 0;
 		for round in 0..40u64 {
 			run_to_block(2 + round);
@@ -510,7 +510,7 @@ fn finalizing_pays_agreeing_executors_and_the_owner_and_refunds_the_rest() {
 		let job = submit(ALICE, Some(3));
 		let executors = committee(job);
 		let executors_before: Vec<_> = executors.iter().map(|who| free(*who)).collect();
-		TestRecords::take();
+		TestStaking::take_records();
 		// Two of three agree: the third fee returns.
 		finalize(job, executors[..2].to_vec(), output());
 		assert_eq!(free(executors[0]), executors_before[0] + EXECUTOR_FEE);
@@ -528,7 +528,7 @@ fn finalizing_pays_agreeing_executors_and_the_owner_and_refunds_the_rest() {
 			(EXECUTOR_FEE, MODEL_PRICE, EXECUTOR_FEE)
 		);
 		assert_eq!(
-			TestRecords::take(),
+			TestStaking::take_records(),
 			vec![
 				Record::Agreed(executors[0], EXECUTOR_FEE),
 				Record::Agreed(executors[1], EXECUTOR_FEE)
@@ -609,7 +609,7 @@ fn an_escalation_that_finds_no_fresh_validator_at_its_draw_fails_with_the_escrow
 		// Five fresh validators when it escalates; two of them leave before the draw.
 		assert_ok!(<Jobs as JobSettlement<AccountId>>::escalate(job, 5));
 		let first = Jobs_::get(job).unwrap().executors[0];
-		TestStakes::set(
+		TestStaking::set_stakes(
 			VALIDATORS
 				.iter()
 				.filter(|who| **who != first)
@@ -633,7 +633,7 @@ fn an_escalation_that_finds_no_fresh_validator_at_its_draw_fails_with_the_escrow
 fn a_job_never_holds_more_executors_than_its_bound() {
 	ExtBuilder::default().build_and_execute(|| {
 		// Twenty staked validators: more than the sixteen executors a job may record.
-		TestStakes::set((100..120).map(|who| (who, 100)).collect());
+		TestStaking::set_stakes((100..120).map(|who| (who, 100)).collect());
 		let job = submit(ALICE, Some(5));
 		let escalate = |size| <Jobs as JobSettlement<AccountId>>::escalate(job, size);
 		assert_ok!(escalate(11));

@@ -178,7 +178,7 @@ mod benchmarks {
 		let model = register::<T>(&owner, 1, T::MaxInlineModelBytes::get());
 		let validators: Vec<T::AccountId> =
 			(0..T::MaxAttestations::get()).map(|i| account("validator", i, 0)).collect();
-		T::ValidatorSet::set_active_for_benchmarks(validators.clone());
+		T::Staking::set_active_for_benchmarks(validators.clone());
 		let mut params = Params::<T>::get();
 		params.attestation_quorum = Perbill::one();
 		Params::<T>::put(params);
@@ -211,7 +211,7 @@ mod benchmarks {
 		let model = register::<T>(&owner, 1, T::MaxInlineModelBytes::get());
 		let validators: Vec<T::AccountId> =
 			(0..T::MaxAttestations::get()).map(|i| account("validator", i, 0)).collect();
-		T::ValidatorSet::set_active_for_benchmarks(validators.clone());
+		T::Staking::set_active_for_benchmarks(validators.clone());
 		let mut params = Params::<T>::get();
 		params.attestation_quorum = Perbill::one();
 		Params::<T>::put(params);

@@ -13,8 +13,8 @@
 //! may use it until the active validators have fetched its bytes, checked the hash, loaded it with
 //! the declared signature and, when it has reference vectors ([`gateless_primitives::reference`]),
 //! run them and found the outputs the builder registered, within the model's determinism (a
-//! mismatch is the failure [`AttestationFailure::ReferenceMismatch`]). Each does so from its offchain
-//! worker and reports with [`Call::attest_model`]; when the share
+//! mismatch is the failure [`AttestationFailure::ReferenceMismatch`]). Each does so from its
+//! offchain worker and reports with [`Call::attest_model`]; when the share
 //! [`RegistryParams::attestation_quorum`] of the active set agrees (rounded up), the model becomes
 //! [`ModelStatus::Active`] or [`ModelStatus::Rejected`]. A rejected model's inline bytes are
 //! dropped, [`RegistryParams::rejection_penalty`] of its deposit is slashed (to
@@ -62,8 +62,9 @@
 //!   [`Error::InsufficientDeposit`]; event [`Event::ModelUpdated`].
 //! - [`Call::transfer_ownership`] (signed, the owner): errors [`Error::UnknownModel`],
 //!   [`Error::NotOwner`], [`Error::ModelClosed`], [`Error::SameOwner`],
-//!   [`Error::NewOwnerWithoutAccount`], [`Error::DuplicateVersion`], [`Error::DuplicateHash`], [`Error::TooManyModels`]; event
-//!   [`Event::OwnershipTransferred`]. The held deposit moves with the model, still on hold.
+//!   [`Error::NewOwnerWithoutAccount`], [`Error::DuplicateVersion`], [`Error::DuplicateHash`],
+//!   [`Error::TooManyModels`]; event [`Event::OwnershipTransferred`]. The held deposit moves with
+//!   the model, still on hold.
 //! - [`Call::deprecate`] (signed, the owner): errors [`Error::UnknownModel`], [`Error::NotOwner`],
 //!   [`Error::ModelClosed`], [`Error::AlreadyDeprecated`]; event [`Event::ModelDeprecated`].
 //! - [`Call::remove`] (signed, the owner): errors [`Error::UnknownModel`], [`Error::NotOwner`],
@@ -107,7 +108,7 @@ use frame_support::{
 	traits::{
 		fungible::{self, Inspect, MutateHold},
 		tokens::{Fortitude, Precision, Restriction},
-		Imbalance, OnUnbalanced,
+		Defensive, Imbalance, OnUnbalanced,
 	},
 };
 use frame_system::pallet_prelude::*;
@@ -171,7 +172,7 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The active validators, the only accounts whose attestations count.
-		type ValidatorSet: ValidatorSet<Self::AccountId>;
+		type Staking: ValidatorSet<Self::AccountId>;
 
 		/// The inference keys that sign validators' attestations from their offchain workers.
 		type Keys: InferenceKeys<Self::AccountId>;
@@ -443,6 +444,15 @@ pub mod pallet {
 		/// nodes provide it (at most 2 GiB; the builder hands the bytes to a node, see
 		/// [`ModelSource::Peers`]). `card` says what the model is for; `references` are inputs
 		/// with the outputs the model must give, which validators check before they attest it.
+		///
+		/// Origin: signed, by the account that will own the model and whose free balance pays the
+		/// deposit. Errors: [`Error::EmptyName`], [`Error::EmptyVersion`], [`Error::ZeroSize`],
+		/// [`Error::ModelTooLarge`], [`Error::InlineTooLarge`], [`Error::InlineSizeMismatch`],
+		/// [`Error::InlineHashMismatch`], [`Error::NoUris`], [`Error::InvalidUri`],
+		/// [`Error::InvalidSignature`], [`Error::InvalidCard`], [`Error::InvalidReference`],
+		/// [`Error::ReferencesTooLarge`], [`Error::HashBanned`], [`Error::DuplicateVersion`],
+		/// [`Error::DuplicateHash`], [`Error::TooManyModels`], [`Error::InsufficientDeposit`].
+		/// Events: [`Event::ModelRegistered`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_model(
 			source.inline_len().saturating_add(references_inline_len(references)),
@@ -566,6 +576,12 @@ pub mod pallet {
 
 		/// Reports whether a pending model's bytes matched its hash and loaded with the declared
 		/// signature. Free for active validators when the attestation counts.
+		///
+		/// Origin: signed, by an active validator. Errors: [`Error::NotValidator`],
+		/// [`Error::UnknownModel`], [`Error::NotPending`], [`Error::AlreadyAttested`],
+		/// [`Error::TooManyAttestations`]. Events: [`Event::ModelAttested`], then
+		/// [`Event::ModelActivated`] or [`Event::ModelRejected`] when this attestation reaches the
+		/// quorum.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::attest_model())]
 		pub fn attest_model(
@@ -580,6 +596,11 @@ pub mod pallet {
 
 		/// Changes a model's price and/or description; the deposit follows the description's
 		/// length under the current parameters.
+		///
+		/// Origin: signed, by the model's owner. Errors: [`Error::NothingToUpdate`],
+		/// [`Error::UnknownModel`], [`Error::NotOwner`], [`Error::ModelClosed`],
+		/// [`Error::InsufficientDeposit`] (the description grew and the free balance cannot cover
+		/// the larger deposit). Events: [`Event::ModelUpdated`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::update_model())]
 		pub fn update_model(
@@ -626,6 +647,13 @@ pub mod pallet {
 
 		/// Gives a model, with its held deposit, to `new_owner`, who then receives its price and
 		/// gets the deposit back when removing it.
+		///
+		/// Origin: signed, by the model's owner. Errors: [`Error::UnknownModel`],
+		/// [`Error::NotOwner`], [`Error::ModelClosed`], [`Error::SameOwner`],
+		/// [`Error::NewOwnerWithoutAccount`], [`Error::DuplicateVersion`] and
+		/// [`Error::DuplicateHash`] (the new owner already has a model of this name and version, or
+		/// these bytes), [`Error::TooManyModels`] (the new owner has `MaxModelsPerOwner`). Events:
+		/// [`Event::OwnershipTransferred`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::transfer_ownership())]
 		pub fn transfer_ownership(
@@ -669,6 +697,10 @@ pub mod pallet {
 		}
 
 		/// Stops new jobs from using a model; jobs already submitted finish.
+		///
+		/// Origin: signed, by the model's owner. Errors: [`Error::UnknownModel`],
+		/// [`Error::NotOwner`], [`Error::ModelClosed`], [`Error::AlreadyDeprecated`]. Events:
+		/// [`Event::ModelDeprecated`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::deprecate())]
 		pub fn deprecate(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
@@ -685,6 +717,9 @@ pub mod pallet {
 
 		/// Removes a model that no job uses, returning what is left of its deposit. Its name,
 		/// version and hash become free for the owner again (a banned hash stays banned).
+		///
+		/// Origin: signed, by the model's owner. Errors: [`Error::UnknownModel`],
+		/// [`Error::NotOwner`], [`Error::ModelInUse`]. Events: [`Event::ModelRemoved`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::remove())]
 		pub fn remove(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
@@ -711,6 +746,9 @@ pub mod pallet {
 		}
 
 		/// Rejects a model whatever the validators said, with the penalty of a rejection.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Errors: [`Error::UnknownModel`], [`Error::ModelClosed`]
+		/// (rejected or banned already). Events: [`Event::ModelRejected`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::force_reject())]
 		pub fn force_reject(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
@@ -724,6 +762,9 @@ pub mod pallet {
 
 		/// Bans a model: slashes its whole deposit, drops its inline bytes and refuses its hash
 		/// from anyone for ever after. The owner may still remove the record.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Errors: [`Error::UnknownModel`],
+		/// [`Error::AlreadyBanned`]. Events: [`Event::ModelBanned`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::ban_model())]
 		pub fn ban_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
@@ -744,6 +785,9 @@ pub mod pallet {
 
 		/// Sets the registry's parameters. Deposits already held are not changed until the
 		/// owner updates the description.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Errors: [`Error::InvalidParams`]. Events:
+		/// [`Event::ParamsSet`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(
@@ -761,6 +805,16 @@ pub mod pallet {
 		/// transaction without a fee, authorized by `signature`, its inference key's over
 		/// `("gateless/attest", model, verdict, validator)`. The pool runs the same checks, so an
 		/// attestation that would not count never reaches a block.
+		///
+		/// Origin: an authorized transaction of the validator's offchain worker
+		/// (`#[pallet::authorize]`: the pool checks the signature and the attestation before it
+		/// takes it), not signed: no account pays a fee. Errors: [`Error::NoInferenceKey`],
+		/// [`Error::BadSignature`], and those of [`Call::attest_model`]: [`Error::NotValidator`],
+		/// [`Error::UnknownModel`], [`Error::NotPending`], [`Error::AlreadyAttested`],
+		/// [`Error::TooManyAttestations`] (the pool refuses each with `InvalidTransaction::Custom`
+		/// and the error's index). Events: those of [`Call::attest_model`]:
+		/// [`Event::ModelAttested`], then [`Event::ModelActivated`] or [`Event::ModelRejected`]
+		/// when this attestation reaches the quorum.
 		#[pallet::call_index(9)]
 		#[pallet::weight((T::WeightInfo::attest_model(), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_attestation)]
@@ -813,7 +867,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether `validator` may attest `model` now: the checks of [`Call::attest_model`].
 	fn check_attester(validator: &T::AccountId, model: ModelId) -> Result<(), Error<T>> {
-		ensure!(T::ValidatorSet::is_active(validator), Error::<T>::NotValidator);
+		ensure!(T::Staking::is_active(validator), Error::<T>::NotValidator);
 		let info = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
 		ensure!(info.status == ModelStatus::Pending, Error::<T>::NotPending);
 		ensure!(
@@ -842,8 +896,7 @@ impl<T: Config> Pallet<T> {
 			// A pending model may wait long for others; resubmitting is the worker's job.
 			.longevity(64)
 			.propagate(true)
-			.build()
-			.unwrap_or_default();
+			.into();
 		Ok((validity, Weight::zero()))
 	}
 
@@ -1019,7 +1072,7 @@ impl<T: Config> Pallet<T> {
 
 	/// How many agreeing attestations decide a model, for the active set as it is now.
 	pub fn attestation_threshold() -> u32 {
-		let active = T::ValidatorSet::active_count();
+		let active = T::Staking::active_count();
 		Params::<T>::get().attestation_quorum.mul_ceil(active).max(1)
 	}
 
@@ -1098,7 +1151,8 @@ impl<T: Config> Pallet<T> {
 			info.deposit.saturating_sub(keep),
 			Precision::BestEffort,
 		)
-		.unwrap_or_else(|_| Zero::zero());
+		// The owner holds the model's deposit (see `do_try_state`).
+		.defensive_unwrap_or_default();
 		info.deposit = info.deposit.saturating_sub(returned);
 		info.status = ModelStatus::Rejected(reason);
 		Models::<T>::insert(model, info);
@@ -1177,7 +1231,8 @@ impl<T: Config> Pallet<T> {
 	/// and hash; counts and indexes have no strays; inline bytes exist exactly for inline models
 	/// that are not rejected or banned; attestations exist only for pending models; and every
 	/// owner's held deposit equals the deposits recorded on their models.
-	#[cfg(any(feature = "try-runtime", feature = "invariants", test))]
+	/// Native (`std`) builds have it for the runtime's tests; the WASM only with `try-runtime`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;

@@ -170,7 +170,7 @@ impl pallet_model_registry::BenchmarkHelper<Test> for TestKeys {
 impl pallet_model_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type ValidatorSet = TestValidators;
+	type Staking = TestValidators;
 	type Keys = TestKeys;
 	type AttestationPriority = ConstU64<{ u64::MAX / 2 }>;
 	#[cfg(feature = "runtime-benchmarks")]

@@ -4,7 +4,7 @@ use core::cell::RefCell;
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstBool, ConstU32, ConstU64, Hooks},
+	traits::{ConstBool, ConstU32, ConstU64},
 };
 use sp_runtime::{
 	impl_opaque_keys,
@@ -223,13 +223,15 @@ impl ExtBuilder {
 	}
 }
 
-/// Runs blocks up to `n`, with the session pallet's hook (which ends sessions).
+/// Runs blocks up to `n` with every pallet's hooks (the session pallet's ends sessions),
+/// checking the pallet's invariants after each.
 pub fn run_to_block(n: u64) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		Session::on_initialize(next);
-	}
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		frame_system::RunToBlockHooks::default().after_initialize(|_| {
+			Staking::do_try_state().expect("invariants hold after every block");
+		}),
+	);
 }
 
 /// Runs blocks until session `index` has started.

@@ -384,7 +384,7 @@ mod slashing {
 	fn slashing_everything_removes_the_ledger_and_the_candidacy() {
 		ExtBuilder.build_and_execute(|| {
 			let slashed =
-				Staking::slash(&V1, SlashAmount::Fraction(Perbill::one()), SlashReason::Admin);
+				Staking::slash(&V1, SlashAmount::Fraction(Perbill::one()), SlashReason::Dissent);
 			assert_eq!(slashed, GENESIS_BOND);
 			assert!(!Ledgers::<Test>::contains_key(V1));
 			assert!(!Candidates::<Test>::contains_key(V1));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, ConstU8, Hooks},
+	traits::{ConstU32, ConstU64, ConstU8},
 };
 use gateless_primitives::{
 	crypto::{inference, InferenceId},
@@ -520,13 +520,15 @@ pub fn reveal_all(job: JobId, outputs: &[(AccountId, InferenceOutput)]) {
 	}
 }
 
-/// Moves to block `n`, running the pallet's `on_initialize` on the way.
+/// Moves to block `n`, running every pallet's hooks on the way (the pallet's `on_initialize`
+/// tallies due rounds) and checking the pallet's invariants after each block.
 pub fn run_to_block(n: u64) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		Verification::on_initialize(next);
-	}
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		frame_system::RunToBlockHooks::default().after_initialize(|_| {
+			Verification::do_try_state().expect("invariants hold after every block");
+		}),
+	);
 }
 
 pub fn verification_events() -> Vec<crate::Event<Test>> {
@@ -539,22 +541,29 @@ pub fn verification_events() -> Vec<crate::Event<Test>> {
 		.collect()
 }
 
-pub fn new_test_ext() -> sp_io::TestExternalities {
-	CALLS.with(|c| c.borrow_mut().clear());
-	ESCALATIONS.with(|e| e.borrow_mut().clear());
-	OPENED.with(|o| o.borrow_mut().clear());
-	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.register_extension(sp_keystore::KeystoreExt(std::sync::Arc::new(
-		sp_keystore::testing::MemoryKeystore::new(),
-	)));
-	ext.execute_with(|| System::set_block_number(1));
-	ext
-}
+/// Builds test externalities: an empty chain at block 1 with a keystore, and no calls recorded.
+#[derive(Default)]
+pub struct ExtBuilder;
 
-pub fn build_and_execute(test: impl FnOnce()) {
-	new_test_ext().execute_with(|| {
-		test();
-		Verification::do_try_state().expect("invariants hold");
-	});
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		CALLS.with(|c| c.borrow_mut().clear());
+		ESCALATIONS.with(|e| e.borrow_mut().clear());
+		OPENED.with(|o| o.borrow_mut().clear());
+		let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.register_extension(sp_keystore::KeystoreExt(std::sync::Arc::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		)));
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Builds, runs `test`, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Verification::do_try_state().expect("invariants hold");
+		});
+	}
 }

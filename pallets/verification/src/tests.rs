@@ -143,7 +143,7 @@ fn has_commitments(job: JobId) -> bool {
 
 #[test]
 fn one_executor_decides_alone() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1], Determinism::Exact);
 		let output = good();
 		let digest = output_digest(&output, &Determinism::Exact);
@@ -180,7 +180,7 @@ fn one_executor_decides_alone() {
 
 #[test]
 fn three_agreeing_executors_finalize_without_slashes_under_either_class() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		for (job, class) in [(0, Determinism::Exact), (1, tolerance())] {
 			open(job, &[V1, V2, V3], class);
 			let output = good();
@@ -223,7 +223,7 @@ fn three_agreeing_executors_finalize_without_slashes_under_either_class() {
 
 #[test]
 fn a_dissenter_is_slashed_and_the_majority_decides() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let all = [(V1, good()), (V2, bad()), (V3, good())];
 		commit_all(0, &all);
@@ -257,7 +257,7 @@ fn a_dissenter_is_slashed_and_the_majority_decides() {
 
 #[test]
 fn an_executor_that_never_commits_is_a_no_show() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let two = same(&[V1, V2], &good());
 		commit_all(0, &two);
@@ -308,7 +308,7 @@ fn an_executor_that_never_commits_is_a_no_show() {
 
 #[test]
 fn a_round_whose_model_was_withdrawn_ends_without_a_verdict_or_a_slash() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		// V1 ran the model before the ban; V2 and V3 stopped running it.
 		let one = same(&[V1], &good());
@@ -325,7 +325,7 @@ fn a_round_whose_model_was_withdrawn_ends_without_a_verdict_or_a_slash() {
 
 #[test]
 fn a_committed_executor_that_never_reveals_withholds_and_is_tallied_by_the_hook() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let round = Rounds::<Test>::get(0).unwrap();
 		assert_eq!((round.commit_until, round.reveal_until), (COMMIT_UNTIL, REVEAL_UNTIL));
@@ -361,7 +361,7 @@ fn a_committed_executor_that_never_reveals_withholds_and_is_tallied_by_the_hook(
 
 #[test]
 fn withholding_an_outvoted_output_costs_at_least_revealing_it() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// V3 sees in the pool that V1 and V2 agree on another output than its own.
 		let outvoted = scores(&[1.0, 0.0, 0.0]);
 		for (job, reveals_it) in [(0, true), (1, false)] {
@@ -390,7 +390,7 @@ fn withholding_an_outvoted_output_costs_at_least_revealing_it() {
 
 #[test]
 fn governance_sets_the_penalties_within_their_bounds() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let params = |dissent, withhold, no_show| VerificationParams {
 			dissent_slash: Perbill::from_percent(dissent),
 			withhold_slash: Perbill::from_percent(withhold),
@@ -423,7 +423,7 @@ fn governance_sets_the_penalties_within_their_bounds() {
 
 #[test]
 fn after_the_commit_window_a_round_waits_for_every_committed_executor() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let all = same(&[V1, V2, V3], &good());
 		commit_all(0, &all);
@@ -444,7 +444,7 @@ fn after_the_commit_window_a_round_waits_for_every_committed_executor() {
 
 #[test]
 fn a_tie_escalates_to_a_larger_fresh_committee_without_slashing_revealers() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
 		let all = [(V1, scores(&[1.0, 0.0, 0.0])), (V2, scores(&[0.0, 1.0, 0.0]))];
 		commit_all(0, &all);
@@ -505,7 +505,7 @@ fn a_tie_escalates_to_a_larger_fresh_committee_without_slashing_revealers() {
 
 #[test]
 fn without_fresh_validators_the_job_fails_and_only_no_shows_are_slashed() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// A tie.
 		open(0, &[V1, V2], Determinism::Exact);
 		let all = [(V1, scores(&[1.0, 0.0, 0.0])), (V2, scores(&[0.0, 1.0, 0.0]))];
@@ -542,7 +542,7 @@ fn without_fresh_validators_the_job_fails_and_only_no_shows_are_slashed() {
 
 #[test]
 fn after_the_last_escalation_the_job_fails_without_quorum() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Nobody ever reveals: two escalations, then NoQuorum.
 		open(1, &[V1], Determinism::Exact);
 		TestJobs::escalate_to(1, vec![V2, V3, V4]);
@@ -582,7 +582,7 @@ fn after_the_last_escalation_the_job_fails_without_quorum() {
 
 #[test]
 fn an_escalation_never_exceeds_the_largest_committee() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(2, &[V1, V2, V3, V4], Determinism::Exact);
 		run_to_block(TALLIED_AT);
 		let mut expected: Vec<Call> = [V1, V2, V3, V4].into_iter().flat_map(no_show).collect();
@@ -595,7 +595,7 @@ fn an_escalation_never_exceeds_the_largest_committee() {
 
 #[test]
 fn a_round_escalated_by_the_hook_keeps_its_own_deadline() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
 		commit_all(0, &same(&[V1, V2], &good()));
 		reveal_all(0, &[(V1, good())]);
@@ -670,7 +670,7 @@ fn proof(reference: &[f32], other: &[f32]) -> gateless_primitives::dispute::Disp
 
 #[test]
 fn outputs_by_content_with_equal_roots_agree_at_once() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let class = tolerance();
 		open_wide(0, &[V1, V2, V3], class, WIDE);
 		let output = by_content(&honest(), &class);
@@ -685,7 +685,7 @@ fn outputs_by_content_with_equal_roots_agree_at_once() {
 
 #[test]
 fn outputs_are_revealed_where_their_size_puts_them() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let class = tolerance();
 		open_wide(0, &[V1], class, 2048);
 		let inline = scores(&[0.5; 2048]);
@@ -698,22 +698,26 @@ fn outputs_are_revealed_where_their_size_puts_them() {
 	});
 }
 
+/// Opens job 0's round for V1..V4 with the tolerance class: V1 and V2 will reveal the honest
+/// output, V3 one off a grid edge in one leaf, V4 a lie, all by content.
+fn four_with_an_edge_and_a_liar() -> [(AccountId, InferenceOutput); 4] {
+	let class = tolerance();
+	open_wide(0, &[V1, V2, V3, V4], class, WIDE);
+	let reference = by_content(&honest(), &class);
+	[
+		(V1, reference.clone()),
+		(V2, reference),
+		(V3, by_content(&off_edge(&[2]), &class)),
+		(V4, by_content(&lie(), &class)),
+	]
+}
+
 #[test]
 fn an_honest_output_off_a_grid_edge_proves_its_agreement_and_a_liar_is_slashed() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let class = tolerance();
-		open_wide(0, &[V1, V2, V3, V4], class, WIDE);
-		let (reference, edge, liar) = (
-			by_content(&honest(), &class),
-			by_content(&off_edge(&[2]), &class),
-			by_content(&lie(), &class),
-		);
-		let all = [
-			(V1, reference.clone()),
-			(V2, reference.clone()),
-			(V3, edge.clone()),
-			(V4, liar.clone()),
-		];
+		let all = four_with_an_edge_and_a_liar();
+		let [(_, reference), _, (_, edge), (_, liar)] = all.clone();
 		commit_all(0, &all);
 		reveal_all(0, &all);
 		// Two reveals by content differ from the reference's: no verdict yet.
@@ -758,8 +762,25 @@ fn an_honest_output_off_a_grid_edge_proves_its_agreement_and_a_liar_is_slashed()
 }
 
 #[test]
+fn a_settlement_needs_a_dispute_that_is_still_open() {
+	ExtBuilder.build_and_execute(|| {
+		let all = four_with_an_edge_and_a_liar();
+		let agreement = proof(&honest(), &off_edge(&[2]));
+		commit_all(0, &all);
+		refused(settle_call(0, V3, V3, agreement.clone()), Error::<Test>::NoDispute);
+		reveal_all(0, &all);
+		let until = System::block_number() + DISPUTE_WINDOW;
+		assert!(crate::Disputes::<Test>::get(0).is_some_and(|dispute| dispute.until == until));
+		// Blocks short of weight defer the tally (see `tally_due_rounds`), so the dispute can
+		// outlive its window in storage; it is closed all the same.
+		System::set_block_number(until + 1);
+		refused(settle_call(0, V3, V3, agreement), Error::<Test>::DisputeClosed);
+	});
+}
+
+#[test]
 fn when_the_window_closes_unproven_reveals_dissent_and_undecided_ones_abstain() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let class = tolerance();
 		const V6: AccountId = 6;
 		open_wide(0, &[V1, V2, V3, V4, V5, V6], class, WIDE);
@@ -805,7 +826,7 @@ fn when_the_window_closes_unproven_reveals_dissent_and_undecided_ones_abstain() 
 
 #[test]
 fn tolerance_keeps_honest_float_outputs_together_and_slashes_the_outlier() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let class = tolerance();
 		let outlier = scores(&[0.5, 0.2, 0.3]);
 		let cases = [
@@ -837,7 +858,7 @@ fn tolerance_keeps_honest_float_outputs_together_and_slashes_the_outlier() {
 
 #[test]
 fn the_exact_class_tolerates_nothing() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let nearly = scores(&[0.1, 0.2, 0.700_01]);
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let all = [(V1, good()), (V2, nearly.clone()), (V3, good())];
@@ -863,7 +884,7 @@ fn the_exact_class_tolerates_nothing() {
 
 #[test]
 fn the_output_most_reveals_agree_with_decides_the_first_in_committee_order_on_ties() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let class = tolerance();
 		open(0, &[V1, V2, V3, V4], class);
 		// Each within 1e-4 of the next but not of the one after, all on different grid points:
@@ -891,7 +912,7 @@ fn the_output_most_reveals_agree_with_decides_the_first_in_committee_order_on_ti
 
 #[test]
 fn an_error_revealed_by_every_executor_is_the_agreed_result() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let error = InferenceOutput::Error(InferenceError::BadInput);
 		let all = same(&[V1, V2, V3], &error);
@@ -907,7 +928,7 @@ fn an_error_revealed_by_every_executor_is_the_agreed_result() {
 
 #[test]
 fn an_error_revealed_by_a_quorum_is_the_agreed_result() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], tolerance());
 		let error = InferenceOutput::Error(InferenceError::BadInput);
 		let all = [(V1, error.clone()), (V2, good()), (V3, error.clone())];
@@ -942,7 +963,7 @@ fn an_error_revealed_by_a_quorum_is_the_agreed_result() {
 
 #[test]
 fn a_reveal_that_does_not_match_its_commitment_is_refused() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
 		let committed = good();
 		commit_all(0, &same(&[V1, V2], &committed));
@@ -991,7 +1012,7 @@ fn a_reveal_that_does_not_match_its_commitment_is_refused() {
 
 #[test]
 fn only_executors_with_valid_signatures_commit_once_in_the_window() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, KEYLESS], Determinism::Exact);
 		let output = good();
 		let crate::Call::commit { commitment, signature, .. } = commit_call(0, V1, &output) else {
@@ -1072,7 +1093,7 @@ fn only_executors_with_valid_signatures_commit_once_in_the_window() {
 
 #[test]
 fn reveals_follow_their_windows_once_each_and_fit_the_declared_output() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		open(1, &[V1, KEYLESS], Determinism::Exact);
 		let output = good();
@@ -1141,7 +1162,7 @@ fn reveals_follow_their_windows_once_each_and_fit_the_declared_output() {
 
 #[test]
 fn a_reveal_that_completes_the_round_weighs_its_tally_and_is_free() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1], Determinism::Exact);
 		assert_ok!(submit(commit_call(0, V1, &good())));
 		let call = reveal_call(0, V1, &good());
@@ -1165,7 +1186,7 @@ fn a_reveal_that_completes_the_round_weighs_its_tally_and_is_free() {
 
 #[test]
 fn only_the_authorized_origin_dispatches_commits_and_reveals() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
 		let output = good();
 		for origin in [RuntimeOrigin::signed(V1), RuntimeOrigin::root(), RuntimeOrigin::none()] {
@@ -1191,7 +1212,7 @@ fn only_the_authorized_origin_dispatches_commits_and_reveals() {
 
 #[test]
 fn the_pool_keeps_a_duty_once_per_executor_until_its_window_closes() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
 		let output = good();
 		let validity = |call: crate::Call<Test>| {
@@ -1223,7 +1244,7 @@ fn the_pool_keeps_a_duty_once_per_executor_until_its_window_closes() {
 
 #[test]
 fn a_round_needs_a_committee_within_the_bound() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let open_round = |committee: Vec<AccountId>| {
 			<Verification as JobVerifier<AccountId>>::open_round(
 				0,
@@ -1245,7 +1266,7 @@ fn a_round_needs_a_committee_within_the_bound() {
 
 #[test]
 fn closing_a_round_drops_everything() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2], Determinism::Exact);
 		let output = good();
 		assert!(!has_commitments(0));
@@ -1272,7 +1293,7 @@ fn closing_a_round_drops_everything() {
 
 #[test]
 fn round_progress_lists_who_committed_and_revealed_in_committee_order() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		assert!(Verification::round_progress(1).is_none());
 		let progress = Verification::round_progress(0).unwrap();
@@ -1302,7 +1323,7 @@ fn round_progress_lists_who_committed_and_revealed_in_committee_order() {
 
 #[test]
 fn the_hook_tallies_the_rounds_nobody_completed_in_deadline_order() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let output = good();
 		for job in 0..3 {
 			open(job, &[V1], Determinism::Exact);
@@ -1347,7 +1368,7 @@ fn the_hook_tallies_the_rounds_nobody_completed_in_deadline_order() {
 
 #[test]
 fn the_hook_stays_within_max_tally_weight_and_leaves_the_rest_for_the_next_block() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Room for one tally of a committee of one that nobody answered, and no more.
 		let db: frame_support::weights::RuntimeDbWeight =
 			<Test as frame_system::Config>::DbWeight::get();
@@ -1385,7 +1406,7 @@ fn the_hook_stays_within_max_tally_weight_and_leaves_the_rest_for_the_next_block
 
 #[test]
 fn the_hook_weighs_each_round_by_its_own_committee_and_reveals() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Room for one tally of the largest committee revealing the most bytes: two rounds of
 		// one silent executor each fit in it.
 		let db: frame_support::weights::RuntimeDbWeight =
@@ -1404,7 +1425,7 @@ fn the_hook_weighs_each_round_by_its_own_committee_and_reveals() {
 
 #[test]
 fn rounds_that_end_early_leave_the_queue_of_due_rounds() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		for job in 0..6 {
 			open(job, &[V1], Determinism::Exact);
 		}
@@ -1421,7 +1442,7 @@ fn rounds_that_end_early_leave_the_queue_of_due_rounds() {
 
 #[test]
 fn a_sustained_load_of_rounds_that_time_out_drains_as_it_comes() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Forty rounds a block for six blocks, five times the eight a block the hook used to
 		// take, all reaching their deadline: the runtime's quarter of a block tallies each
 		// block's share in the block it is due.
@@ -1456,7 +1477,7 @@ fn a_sustained_load_of_rounds_that_time_out_drains_as_it_comes() {
 
 #[test]
 fn the_threshold_is_two_thirds_rounded_up() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let thresholds: Vec<u32> = [1, 2, 3, 4, 5, 7].map(Verification::threshold).to_vec();
 		assert_eq!(thresholds, vec![1, 2, 2, 3, 4, 5]);
 	});
@@ -1464,7 +1485,7 @@ fn the_threshold_is_two_thirds_rounded_up() {
 
 #[test]
 fn the_invariants_catch_a_stray_commitment() {
-	new_test_ext().execute_with(|| {
+	ExtBuilder.build().execute_with(|| {
 		open(0, &[V1], Determinism::Exact);
 		assert!(Verification::do_try_state().is_ok());
 		Commitments::<Test>::insert(0, V2, H256::zero());
@@ -1476,7 +1497,7 @@ fn the_invariants_catch_a_stray_commitment() {
 
 #[test]
 fn an_abstainer_is_neither_paid_nor_slashed_and_reveals_open_once_everyone_answered() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		let two = same(&[V1, V2], &good());
 		commit_all(0, &two);
@@ -1511,7 +1532,7 @@ fn an_abstainer_is_neither_paid_nor_slashed_and_reveals_open_once_everyone_answe
 
 #[test]
 fn abstentions_count_against_the_quorum_and_a_round_everyone_abstained_from_ends_at_once() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Two abstainers of three: one verdict is no quorum; nobody is slashed.
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		commit_all(0, &[(V1, good())]);
@@ -1550,7 +1571,7 @@ fn abstentions_count_against_the_quorum_and_a_round_everyone_abstained_from_ends
 
 #[test]
 fn a_quorum_that_cannot_get_the_inputs_ends_the_job_without_escalating_or_slashing() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Two of three could not fetch an input: the job ends, the reporters paid.
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		commit_all(0, &[(V1, good())]);
@@ -1590,7 +1611,7 @@ fn a_quorum_that_cannot_get_the_inputs_ends_the_job_without_escalating_or_slashi
 
 #[test]
 fn an_executor_abstains_once_inside_the_commit_window_and_never_beside_a_commitment() {
-	build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		open(0, &[V1, V2, V3], Determinism::Exact);
 		commit_all(0, &[(V1, good())]);
 		refused(abstain_call(0, V1, Abstention::Timeout), Error::AlreadyCommitted);
@@ -1635,7 +1656,7 @@ mod batched_duties {
 
 	#[test]
 	fn a_batch_of_commits_applies_its_valid_items_and_refuses_the_others_alone() {
-		build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			for job in 0..3 {
 				open(job, &[V1, V2, V3], Determinism::Exact);
 			}
@@ -1671,7 +1692,7 @@ mod batched_duties {
 
 	#[test]
 	fn a_batch_that_no_item_passes_is_refused_by_the_pool_with_the_first_items_error() {
-		build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open(0, &[V1, V2, V3], Determinism::Exact);
 			submit(commit_call(0, V1, &good())).unwrap();
 			// Committed already, then a round that is not the job's current one.
@@ -1700,7 +1721,7 @@ mod batched_duties {
 
 	#[test]
 	fn a_batch_is_refused_whole_without_its_executors_signature() {
-		build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open(0, &[V1, V2, V3], Determinism::Exact);
 			open(1, &[V1, V2, V3], Determinism::Exact);
 			let crate::Call::<Test>::commit_batch { items, .. } =
@@ -1739,7 +1760,7 @@ mod batched_duties {
 
 	#[test]
 	fn a_batch_holds_at_most_max_duty_batch_items_and_its_weight_grows_with_them() {
-		build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			for job in 0..MAX_DUTY_BATCH as JobId {
 				open(job, &[V1, V2, V3], Determinism::Exact);
 			}
@@ -1774,7 +1795,7 @@ mod batched_duties {
 
 	#[test]
 	fn a_batch_of_reveals_refuses_a_mismatch_alone_and_queues_the_rounds_it_completes() {
-		build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open(0, &[V1, V2, V3], Determinism::Exact);
 			open(1, &[V1, V2, V3], Determinism::Exact);
 			for who in [V1, V2, V3] {
@@ -1816,7 +1837,7 @@ mod batched_duties {
 
 	#[test]
 	fn rounds_completed_by_batches_wait_for_the_next_block_when_the_block_has_no_room() {
-		build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open(0, &[V1], Determinism::Exact);
 			submit(commit_batch_call(V1, &[(0, 0, good())])).unwrap();
 			submit(reveal_batch_call(V1, &[(0, 0, good())])).unwrap();
@@ -1837,7 +1858,7 @@ mod batched_duties {
 
 	#[test]
 	fn an_item_naming_a_past_round_is_refused_after_an_escalation() {
-		build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open(0, &[V1, V2, V3], Determinism::Exact);
 			TestJobs::escalate_to(0, vec![V1, V4, V5]);
 			run_to_block(TALLIED_AT);

@@ -40,7 +40,7 @@ impl pallet_model_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// The validators of the current session, chosen by stake.
-	type ValidatorSet = crate::Staking;
+	type Staking = crate::Staking;
 	/// A model with running jobs cannot be removed.
 	type ModelUsage = InferenceJobs;
 	/// Root or two thirds of the Council.
@@ -119,8 +119,7 @@ impl pallet_inference_jobs::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = ModelRegistry;
-	type Validators = Staking;
-	type Records = Staking;
+	type Staking = Staking;
 	type Verifier = Verification;
 	type Randomness = BabeVrfRandomness;
 	/// At least 0.01 GATE per agreeing executor: what 10¹⁰ operations cost (about a second of

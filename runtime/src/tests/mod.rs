@@ -4,6 +4,7 @@
 mod equivocation;
 mod governance;
 mod offchain;
+mod pallet_docs;
 
 use codec::Decode;
 use frame_support::traits::Get;

@@ -1,17 +1,17 @@
-//! Test-only misbehaviour of a validator's inference (`--test-fault`), so that tests and people
-//! trying a local network can watch the network catch a liar or a slow executor.
+//! How `gateless-malus` misbehaves (`--test-fault`).
 //!
 //! The fault sits between the offchain workers and the inference engine: the runtime's offchain
-//! worker is unchanged and commits and reveals whatever the engine answers. It is refused on
-//! `Live` chains (see `command.rs`) and logged loudly where it is on.
+//! worker is unchanged and commits and reveals whatever the engine answers. The node refuses it
+//! on `Live` chains and logs it loudly where it is on.
 
 use std::{ops::Add, str::FromStr, time::Duration};
 
 use gateless_inference_engine::{Engine, Outputs};
+use gateless_node::Misbehaviour;
 use gateless_primitives::{
 	content::ContentRef,
 	dispute::DisputeProof,
-	inference::{InferenceHost, ModelFetch, ModelRef, OutputPlacement},
+	inference::{InferenceExt, InferenceHost, ModelFetch, ModelRef, OutputPlacement},
 	job::{Abstention, HostTensor, InferenceOutput, InputTensor, InputTensors},
 	model::{DType, Determinism, Verdict},
 };
@@ -69,10 +69,24 @@ impl std::fmt::Display for TestFault {
 	}
 }
 
+impl Misbehaviour for TestFault {
+	fn describe(&self) -> String {
+		self.to_string()
+	}
+
+	fn inference_host(&self, engine: Engine) -> InferenceExt {
+		InferenceExt::new(FaultyEngine { engine, fault: *self })
+	}
+
+	fn corrupts_served_content(&self) -> bool {
+		*self == TestFault::CorruptContent
+	}
+}
+
 /// The engine with a fault between it and the offchain workers.
-pub struct FaultyEngine {
-	pub engine: Engine,
-	pub fault: TestFault,
+struct FaultyEngine {
+	engine: Engine,
+	fault: TestFault,
 }
 
 impl InferenceHost for FaultyEngine {
