@@ -25,10 +25,15 @@ use crate::output::SavedTensor;
 #[subxt::subxt(
 	runtime_metadata_path = "metadata/gateless.scale",
 	derive_for_all_types = "Clone, Debug",
-	// The runtime's own type (its SCALE encoding is the call's), so that the client builds it once.
+	// The runtime's own types (their SCALE encodings are the calls'), so that the client builds
+	// and names them as the runtime does.
 	substitute_type(
 		path = "gateless_primitives::model::ModelSignature",
 		with = "::subxt::utils::Static<::gateless_primitives::model::ModelSignature>"
+	),
+	substitute_type(
+		path = "gateless_primitives::model::DType",
+		with = "::subxt::utils::Static<::gateless_primitives::model::DType>"
 	)
 )]
 pub mod runtime {}

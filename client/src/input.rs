@@ -165,13 +165,9 @@ pub fn shape_text(spec: &TensorSpec) -> String {
 }
 
 fn element_width(dtype: &str) -> Result<usize> {
-	Ok(match dtype {
-		"i8" | "u8" | "bool" => 1,
-		"f16" | "i16" | "u16" => 2,
-		"f32" | "i32" | "u32" => 4,
-		"f64" | "i64" | "u64" => 8,
-		other => bail!("unknown dtype `{other}`"),
-	})
+	let dtype = gateless_primitives::model::DType::from_name(dtype)
+		.ok_or_else(|| anyhow::anyhow!("unknown dtype `{dtype}`"))?;
+	Ok(dtype.size_in_bytes() as usize)
 }
 
 /// Encodes one number as `dtype`, refusing values the type cannot hold.

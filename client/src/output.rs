@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
-use gateless_rpc::convert::{dtype_of_name, values_json};
+use gateless_rpc::convert::values_json;
 use serde_json::Value;
 
 use crate::npz;
@@ -31,7 +31,7 @@ pub fn save(path: &Path, tensors: &[SavedTensor]) -> Result<()> {
 			let object = tensors
 				.iter()
 				.map(|tensor| {
-					let dtype = dtype_of_name(&tensor.dtype)
+					let dtype = gateless_primitives::model::DType::from_name(&tensor.dtype)
 						.with_context(|| format!("output `{}`: unknown dtype", tensor.name))?;
 					let tensor_json = serde_json::json!({
 						"dtype": tensor.dtype, "shape": tensor.shape,

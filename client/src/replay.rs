@@ -167,7 +167,7 @@ fn compare_outputs(
 	}
 	let mut all = true;
 	for (agreed, local) in agreed.iter().zip(local) {
-		let local_dtype = gateless_rpc::convert::dtype_name(local.dtype);
+		let local_dtype = local.dtype.name();
 		let same_kind = agreed.dtype == local_dtype && agreed.shape == local.shape.to_vec();
 		let agrees =
 			same_kind && slices_agree(local.dtype, &agreed.bytes, &local.data, &model.determinism);

@@ -125,6 +125,45 @@ pub enum DType {
 }
 
 impl DType {
+	/// Every dtype, in declaration (and SCALE index) order.
+	pub const ALL: [DType; 12] = [
+		DType::F32,
+		DType::F64,
+		DType::F16,
+		DType::I8,
+		DType::I16,
+		DType::I32,
+		DType::I64,
+		DType::U8,
+		DType::U16,
+		DType::U32,
+		DType::U64,
+		DType::Bool,
+	];
+
+	/// Its name in the JSON-RPC shapes, the clients and model signatures: `f32`, `i64`, `bool`.
+	pub const fn name(self) -> &'static str {
+		match self {
+			DType::F32 => "f32",
+			DType::F64 => "f64",
+			DType::F16 => "f16",
+			DType::I8 => "i8",
+			DType::I16 => "i16",
+			DType::I32 => "i32",
+			DType::I64 => "i64",
+			DType::U8 => "u8",
+			DType::U16 => "u16",
+			DType::U32 => "u32",
+			DType::U64 => "u64",
+			DType::Bool => "bool",
+		}
+	}
+
+	/// The dtype that [`Self::name`] calls `name`.
+	pub fn from_name(name: &str) -> Option<Self> {
+		Self::ALL.into_iter().find(|dtype| dtype.name() == name)
+	}
+
 	/// Bytes per element in the little-endian encoding of tensor data (`Bool` is one byte).
 	pub const fn size_in_bytes(self) -> u32 {
 		match self {

@@ -16,26 +16,6 @@ pub fn text(bytes: &[u8]) -> String {
 	String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The dtype of a JSON name.
-pub fn dtype_of_name(name: &str) -> Option<DType> {
-	[
-		DType::F32,
-		DType::F64,
-		DType::F16,
-		DType::I8,
-		DType::I16,
-		DType::I32,
-		DType::I64,
-		DType::U8,
-		DType::U16,
-		DType::U32,
-		DType::U64,
-		DType::Bool,
-	]
-	.into_iter()
-	.find(|dtype| dtype_name(*dtype) == name)
-}
-
 /// A JSON signature as the runtime's type: symbols by their position in `symbols`, every bound
 /// checked (the chain validates the rest).
 pub fn signature_from_json(signature: &types::Signature) -> Result<model::ModelSignature, String> {
@@ -64,7 +44,7 @@ pub fn signature_from_json(signature: &types::Signature) -> Result<model::ModelS
 			.collect::<Result<Vec<_>, String>>()?;
 		Ok(model::TensorSpec {
 			name: bounded(&spec.name, "the tensor name")?,
-			dtype: dtype_of_name(&spec.dtype)
+			dtype: DType::from_name(&spec.dtype)
 				.ok_or_else(|| format!("`{}` has the unknown dtype `{}`", spec.name, spec.dtype))?,
 			shape: shape
 				.try_into()
@@ -97,24 +77,6 @@ pub fn signature_from_json(signature: &types::Signature) -> Result<model::ModelS
 	})
 }
 
-/// The JSON name of a dtype.
-pub fn dtype_name(dtype: DType) -> &'static str {
-	match dtype {
-		DType::F32 => "f32",
-		DType::F64 => "f64",
-		DType::F16 => "f16",
-		DType::I8 => "i8",
-		DType::I16 => "i16",
-		DType::I32 => "i32",
-		DType::I64 => "i64",
-		DType::U8 => "u8",
-		DType::U16 => "u16",
-		DType::U32 => "u32",
-		DType::U64 => "u64",
-		DType::Bool => "bool",
-	}
-}
-
 pub fn attestation_failure_name(failure: AttestationFailure) -> &'static str {
 	match failure {
 		AttestationFailure::Unavailable => "unavailable",
@@ -143,7 +105,7 @@ pub fn inference_error_name(error: InferenceError) -> &'static str {
 pub fn spec_json(spec: model::TensorSpec, symbols: &[model::SymbolSpec]) -> types::TensorSpec {
 	types::TensorSpec {
 		name: text(&spec.name),
-		dtype: dtype_name(spec.dtype).into(),
+		dtype: spec.dtype.name().into(),
 		shape: spec
 			.shape
 			.iter()
@@ -177,7 +139,7 @@ pub fn signature_json(signature: model::ModelSignature) -> types::Signature {
 pub fn tensor_json(name: Option<String>, tensor: &OutputTensor) -> types::Tensor {
 	types::Tensor {
 		name,
-		dtype: dtype_name(tensor.dtype).into(),
+		dtype: tensor.dtype.name().into(),
 		shape: tensor.shape.to_vec(),
 		values: values_json(tensor.dtype, &tensor.data),
 		content: None,
@@ -218,7 +180,7 @@ pub fn job_tensor_json(name: Option<String>, tensor: &JobTensor) -> types::Tenso
 	};
 	types::Tensor {
 		name,
-		dtype: dtype_name(tensor.dtype).into(),
+		dtype: tensor.dtype.name().into(),
 		shape: tensor.shape.to_vec(),
 		values,
 		content,

@@ -29,8 +29,8 @@ use sp_runtime::traits::Block as BlockT;
 
 use crate::{
 	convert::{
-		attestation_failure_name, content_json, dtype_name, hex_of, inference_error_name,
-		output_json, signature_json, text,
+		attestation_failure_name, content_json, hex_of, inference_error_name, output_json,
+		signature_json, text,
 	},
 	types::{self, error_code},
 };
@@ -569,7 +569,7 @@ where
 					.enumerate()
 					.map(|(position, tensor)| types::TensorBytes {
 						name: names(position),
-						dtype: dtype_name(tensor.dtype).into(),
+						dtype: tensor.dtype.name().into(),
 						shape: tensor.shape.to_vec(),
 						content: None,
 						bytes: Some(hex_of(&tensor.data)),
@@ -630,7 +630,7 @@ where
 						};
 						types::TensorBytes {
 							name: names(position),
-							dtype: dtype_name(tensor.dtype).into(),
+							dtype: tensor.dtype.name().into(),
 							shape: tensor.shape.to_vec(),
 							bytes: (content.is_none() || answer_bytes).then(|| hex_of(&bytes)),
 							content,
