@@ -26,38 +26,19 @@ fn main() {
 	builder().build();
 }
 
-/// Copies the next version's WASM out of the shared project into `OUT_DIR`, and points
-/// `wasm_binary_next.rs` at the copy.
+#[cfg(feature = "std")]
+include!("wasm_aside.rs");
+
+/// Copies the next version's WASM out of the shared project into `OUT_DIR`.
 #[cfg(feature = "std")]
 fn keep_next_version_aside() {
-	use std::{fs, path::PathBuf};
-
-	let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-	let generated = out_dir.join("wasm_binary_next.rs");
-	let text = fs::read_to_string(&generated).expect("substrate-wasm-builder wrote it");
-	// `pub const WASM_BINARY: Option<&[u8]> = Some(include_bytes!("<path>"));`, or `None` when
-	// the WASM build is skipped.
-	let path = text
-		.lines()
-		.find(|line| line.contains("pub const WASM_BINARY:"))
-		.and_then(|line| line.split("include_bytes!(\"").nth(1))
-		.and_then(|rest| rest.split("\")").next());
-	let binary = match path {
-		Some(path) => {
-			let copy = out_dir.join("gateless_runtime_next.wasm");
-			fs::copy(path, &copy).expect("the next version's WASM can be copied");
-			format!("Some(include_bytes!({:?}))", copy.display().to_string())
-		},
-		None => "None".to_string(),
-	};
-	fs::write(
-		&generated,
-		format!(
-			"/// The runtime with its spec version one higher: the code of the upgrade test.\n\
-			 pub const WASM_BINARY: Option<&[u8]> = {binary};\n"
-		),
-	)
-	.expect("OUT_DIR is writable");
+	let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+	keep_wasm_aside(
+		&out_dir,
+		"wasm_binary_next.rs",
+		"gateless_runtime_next.wasm",
+		"The runtime with its spec version one higher: the code of the upgrade test.",
+	);
 }
 
 /// Without `std` this crate is being built as the WASM itself: nothing to do.

@@ -1,4 +1,8 @@
-//! Builds the runtime's WASM with the `try-runtime` feature, for `src/try_runtime.rs`.
+//! Builds the runtime's WASM with the `try-runtime` feature, for `src/try_runtime.rs`: the
+//! runtime of this tree and the next version that the upgrade test enacts (the runtime's
+//! `upgrade-test-next-version`), so that the blocks of either can be executed again with
+//! `try_state`. Both share one WASM project, as in the runtime's `build.rs`: the next version is
+//! built first and copied aside.
 //!
 //! substrate-wasm-builder names its build folder after the runtime crate and puts it beside the
 //! `build` folder of the `OUT_DIR` it is given, so with this crate's own `OUT_DIR` it would share
@@ -30,19 +34,34 @@ fn main() {
 
 	let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
 	let runtime = manifest_dir.join("..").join("runtime").join("Cargo.toml");
-	substrate_wasm_builder::WasmBuilder::new()
-		.with_project(canonical(&runtime))
-		.expect("the runtime's Cargo.toml exists")
-		.import_memory()
-		.export_heap_base()
-		.enable_feature("try-runtime")
-		.set_file_name("try_runtime_wasm.rs")
+	let builder = || {
+		substrate_wasm_builder::WasmBuilder::new()
+			.with_project(canonical(&runtime))
+			.expect("the runtime's Cargo.toml exists")
+			.import_memory()
+			.export_heap_base()
+			.enable_feature("try-runtime")
+	};
+	builder()
+		.enable_feature("upgrade-test-next-version")
+		.set_file_name("try_runtime_next_wasm.rs")
 		.build();
-	println!(
-		"cargo:rustc-env=GATELESS_TRY_RUNTIME_WASM_RS={}",
-		try_runtime_out.join("try_runtime_wasm.rs").display()
+	keep_wasm_aside(
+		&try_runtime_out,
+		"try_runtime_next_wasm.rs",
+		"gateless_runtime_try_runtime_next.wasm",
+		"The upgrade test's next runtime version, with `try-runtime`.",
 	);
+	builder().set_file_name("try_runtime_wasm.rs").build();
+	for (variable, file) in [
+		("GATELESS_TRY_RUNTIME_WASM_RS", "try_runtime_wasm.rs"),
+		("GATELESS_TRY_RUNTIME_NEXT_WASM_RS", "try_runtime_next_wasm.rs"),
+	] {
+		println!("cargo:rustc-env={variable}={}", try_runtime_out.join(file).display());
+	}
 }
+
+include!("../runtime/wasm_aside.rs");
 
 fn canonical(path: &Path) -> PathBuf {
 	path.canonicalize().expect("the runtime's Cargo.toml exists")

@@ -4,9 +4,9 @@
 //!   [`crate::try_runtime`]): the block executed again on its parent's state, then every pallet's
 //!   `try_state`. The Gateless pallets' invariants include that every held bond, model deposit
 //!   and job escrow equals what the pallet records as owed.
-//! - [`ChainState::fetch`] copies a block's whole state over JSON-RPC, and [`ChainState::funds`]
-//!   checks that the total issuance is the sum of every account's free and reserved (held)
-//!   balance.
+//! - [`ChainState::fetch`] copies a block's whole state over JSON-RPC; in the state a block's
+//!   execution left, the total issuance must be the sum of every account's free and reserved
+//!   (held) balance.
 //! - [`burnt_between`] reads every block's events between two blocks and explains the change of
 //!   issuance: nothing was minted or issued, and it fell by exactly the transaction fees, jobs'
 //!   data fees, the executors' slashes and the models' penalties (all burnt in Gateless).
@@ -30,7 +30,7 @@ pub struct ChainState {
 	pairs: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
-/// What [`ChainState::check`] found.
+/// A block's issuance and holds, as [`check_block`] found them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Funds {
 	pub total_issuance: Balance,
@@ -80,39 +80,31 @@ impl ChainState {
 	pub fn into_pairs(self) -> BTreeMap<Vec<u8>, Vec<u8>> {
 		self.pairs
 	}
+}
 
-	/// The total issuance and what is held, checked against every account's balance.
-	pub fn funds(&self) -> Result<Funds> {
-		let storage = sp_core::storage::Storage {
-			top: self.pairs.clone(),
-			children_default: Default::default(),
-		};
-		let mut externalities = sp_io::TestExternalities::new(storage);
-		externalities.execute_with(|| {
-			let total_issuance = pallet_balances::TotalIssuance::<Runtime>::get();
-			let mut accounts: Balance = 0;
-			for (_, account) in frame_system::Account::<Runtime>::iter() {
-				accounts = accounts
-					.checked_add(account.data.free)
-					.and_then(|sum| sum.checked_add(account.data.reserved))
-					.ok_or("the accounts' balances overflow")?;
-			}
-			if accounts != total_issuance {
-				return Err(format!(
-					"at {:?} the accounts hold {accounts} but the total issuance is \
-					 {total_issuance}",
-					self.at
-				));
-			}
-			let mut held: Balance = 0;
-			for (_, holds) in pallet_balances::Holds::<Runtime>::iter() {
-				for hold in holds {
-					held = held.saturating_add(hold.amount);
-				}
-			}
-			Ok(Funds { total_issuance, held })
-		})
+/// The total issuance and what is held in the state of the externalities (block `at`'s), checked
+/// against every account's balance.
+fn funds(at: H256) -> Result<Funds> {
+	let total_issuance = pallet_balances::TotalIssuance::<Runtime>::get();
+	let mut accounts: Balance = 0;
+	for (_, account) in frame_system::Account::<Runtime>::iter() {
+		accounts = accounts
+			.checked_add(account.data.free)
+			.and_then(|sum| sum.checked_add(account.data.reserved))
+			.ok_or("the accounts' balances overflow")?;
 	}
+	if accounts != total_issuance {
+		return Err(format!(
+			"at {at:?} the accounts hold {accounts} but the total issuance is {total_issuance}"
+		));
+	}
+	let mut held: Balance = 0;
+	for (_, holds) in pallet_balances::Holds::<Runtime>::iter() {
+		for hold in holds {
+			held = held.saturating_add(hold.amount);
+		}
+	}
+	Ok(Funds { total_issuance, held })
 }
 
 /// Where burnt funds went, from the events of a range of blocks.
@@ -179,10 +171,13 @@ pub async fn burnt_between(rpc: &Rpc, from: u32, to: u32) -> Result<Burnt> {
 	Ok(burnt)
 }
 
-/// Runs the try-runtime checks of block `at` (see the module docs) and returns the funds after it.
+/// Runs the try-runtime checks of block `at` (see the module docs) and returns the funds after it,
+/// read from the state the block's execution left (whose root the runtime checked against the
+/// block's).
 pub async fn check_block(rpc: &Rpc, at: H256) -> Result<Funds> {
-	crate::try_runtime::check_block(rpc, crate::try_runtime::TryRuntime::shared()?, at).await?;
-	ChainState::fetch(rpc, at).await?.funds()
+	let runtimes = crate::try_runtime::TryRuntimes::shared()?;
+	let (_, mut state) = crate::try_runtime::check_block(rpc, runtimes, at).await?;
+	state.execute_with(|| funds(at))
 }
 
 /// Checks the state at `to` and that the issuance changed from `before` (the state at `from`)

@@ -10,11 +10,15 @@
 //!   then every pallet's `try_state` and a decode of every storage value; then once more, which
 //!   must change nothing (migrations are idempotent), within one block's weight.
 //! - [`TryRuntime::execute_block`]: a real block on its parent's state, with its signatures and
-//!   state root checked and every pallet's `try_state` after it.
+//!   state root checked and every pallet's `try_state` after it. [`check_block`] picks the
+//!   runtime that made the block from [`TryRuntimes`] (this tree's and the upgrade test's next
+//!   version), so blocks after a runtime upgrade are checked too.
 //!
 //! These are the checks of the `try-runtime` tool of polkadot-sdk (on-runtime-upgrade,
 //! execute-block), whose crates.io release stops at polkadot 1.10; `scripts/try-runtime.sh` runs
 //! them against any node.
+
+use std::collections::BTreeMap;
 
 use codec::{Decode, Encode};
 use frame_support::weights::Weight;
@@ -35,6 +39,12 @@ mod wasm {
 	include!(env!("GATELESS_TRY_RUNTIME_WASM_RS"));
 }
 
+/// The upgrade test's next runtime version built with `try-runtime`.
+#[allow(dead_code)]
+mod next_wasm {
+	include!(env!("GATELESS_TRY_RUNTIME_NEXT_WASM_RS"));
+}
+
 /// The host functions of `gateless-node` (`node/src/service.rs`).
 type HostFunctions = (sp_io::SubstrateHostFunctions, gateless_primitives::inference::HostFunctions);
 
@@ -51,7 +61,58 @@ enum Checks {
 /// A runtime with the `TryRuntime` API and an executor for it.
 pub struct TryRuntime {
 	code: Vec<u8>,
+	/// Read from the code's version section once: blocks of this version have their signatures
+	/// checked.
+	spec_version: u32,
 	executor: WasmExecutor<HostFunctions>,
+}
+
+/// What the runtime logs at warning level or above while the harness runs it: a runtime that
+/// panics gives the host only a WASM trap, and its message (a failed `try_state`, a state root
+/// that differs) only through the log.
+mod runtime_log {
+	use std::sync::{Mutex, Once};
+
+	/// Lines kept between two [`take`]s; older ones are dropped.
+	const MAX_LINES: usize = 64;
+
+	static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+	struct Recorder;
+
+	impl log::Log for Recorder {
+		fn enabled(&self, metadata: &log::Metadata) -> bool {
+			metadata.level() <= log::Level::Warn
+		}
+
+		fn log(&self, record: &log::Record) {
+			if !self.enabled(record.metadata()) {
+				return;
+			}
+			let mut lines = LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+			if lines.len() == MAX_LINES {
+				lines.remove(0);
+			}
+			lines.push(format!("{} {}: {}", record.level(), record.target(), record.args()));
+		}
+
+		fn flush(&self) {}
+	}
+
+	/// Records the log of this process from now on, unless another logger was set first.
+	pub fn record() {
+		static ONCE: Once = Once::new();
+		ONCE.call_once(|| {
+			if log::set_logger(&Recorder).is_ok() {
+				log::set_max_level(log::LevelFilter::Warn);
+			}
+		});
+	}
+
+	/// The lines logged since the last call.
+	pub fn take() -> Vec<String> {
+		std::mem::take(&mut *LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+	}
 }
 
 /// A block's state, ready for the runtime: the trie of its key-value pairs and the changes calls
@@ -78,6 +139,27 @@ impl State {
 		Ok(Self { backend, overlay: OverlayedChanges::default() })
 	}
 
+	/// Runs `f` with this state, and the changes made to it, as its externalities.
+	pub fn execute_with<R>(&mut self, f: impl FnOnce() -> R) -> R {
+		let mut externalities = sp_state_machine::Ext::new(&mut self.overlay, &self.backend, None);
+		sp_externalities::set_and_run_with_externalities(&mut externalities, f)
+	}
+
+	/// Every key and value, with the changes made so far.
+	fn pairs(&mut self) -> BTreeMap<Vec<u8>, Vec<u8>> {
+		self.execute_with(|| {
+			let mut pairs = BTreeMap::new();
+			let mut key = Vec::new();
+			while let Some(next) = sp_io::storage::next_key(&key) {
+				if let Some(value) = sp_io::storage::get(&next) {
+					pairs.insert(next.clone(), value.to_vec());
+				}
+				key = next;
+			}
+			pairs
+		})
+	}
+
 	/// The storage root with the changes made so far.
 	fn root(&mut self) -> H256 {
 		self.overlay.storage_root(&self.backend, StateVersion::V1).0
@@ -93,25 +175,69 @@ pub struct UpgradeReport {
 	pub max_block: Weight,
 }
 
-impl TryRuntime {
-	/// The runtime `build.rs` built with `try-runtime`.
+/// The try-runtime builds of the runtimes a chain ran: a block is executed again by the runtime
+/// that made it (the one that ran a runtime upgrade's migrations, for the first block after it).
+pub struct TryRuntimes {
+	current: TryRuntime,
+	others: Vec<TryRuntime>,
+}
+
+impl TryRuntimes {
+	/// This tree's runtime and the upgrade test's next version, as `build.rs` built them.
 	pub fn built() -> Result<Self> {
-		let code = wasm::WASM_BINARY.ok_or(
-			"the try-runtime WASM was not built (SKIP_WASM_BUILD was set when this was compiled)",
-		)?;
-		Ok(Self::with_code(code.to_vec()))
+		let built = |code: Option<&[u8]>| {
+			let code = code.ok_or(
+				"the try-runtime WASM was not built (SKIP_WASM_BUILD was set when this was \
+				 compiled)",
+			)?;
+			TryRuntime::with_code(code.to_vec())
+		};
+		Ok(Self {
+			current: built(wasm::WASM_BINARY)?,
+			others: vec![built(next_wasm::WASM_BINARY)?],
+		})
 	}
 
-	/// The runtime `build.rs` built, loaded once for the whole test binary.
+	/// The runtimes `build.rs` built, loaded once for the whole test binary.
 	pub fn shared() -> Result<&'static Self> {
-		static SHARED: std::sync::OnceLock<std::result::Result<TryRuntime, String>> =
+		static SHARED: std::sync::OnceLock<std::result::Result<TryRuntimes, String>> =
 			std::sync::OnceLock::new();
 		SHARED.get_or_init(Self::built).as_ref().map_err(Clone::clone)
 	}
 
+	/// Only `runtime`.
+	pub fn only(runtime: TryRuntime) -> Self {
+		Self { current: runtime, others: Vec::new() }
+	}
+
+	/// The runtime of this tree (or the only one): the code of an upgrade to check.
+	pub fn current(&self) -> &TryRuntime {
+		&self.current
+	}
+
+	/// The runtime of spec version `spec`.
+	pub fn of_spec(&self, spec: u32) -> Result<&TryRuntime> {
+		let mut all = std::iter::once(&self.current).chain(&self.others);
+		all.clone().find(|runtime| runtime.spec_version == spec).ok_or_else(|| {
+			let built: Vec<u32> = all.by_ref().map(|runtime| runtime.spec_version).collect();
+			format!("no try-runtime build of spec version {spec} (there are {built:?})")
+		})
+	}
+}
+
+impl TryRuntime {
 	/// A runtime from a WASM blob (compressed or not) that has the `TryRuntime` API.
-	pub fn with_code(code: Vec<u8>) -> Self {
-		Self { code, executor: WasmExecutor::builder().build() }
+	pub fn with_code(code: Vec<u8>) -> Result<Self> {
+		let blob = sc_executor_common::runtime_blob::RuntimeBlob::uncompress_if_needed(&code)
+			.map_err(|error| format!("the try-runtime WASM does not load: {error}"))?;
+		let version = sc_executor::read_embedded_version(&blob)
+			.map_err(|error| format!("the try-runtime WASM's version: {error}"))?
+			.ok_or("the try-runtime WASM has no version section")?;
+		Ok(Self {
+			code,
+			spec_version: version.spec_version,
+			executor: WasmExecutor::builder().build(),
+		})
 	}
 
 	/// Runs `method` of the runtime on `state` and keeps its changes there.
@@ -122,6 +248,8 @@ impl TryRuntime {
 			heap_pages: None,
 			hash: sp_io::hashing::blake2_256(&self.code).to_vec(),
 		};
+		runtime_log::record();
+		runtime_log::take();
 		let mut extensions = sp_externalities::Extensions::default();
 		extensions.register(ReadRuntimeVersionExt::new(self.executor.clone()));
 		let answer = StateMachine::new(
@@ -135,17 +263,19 @@ impl TryRuntime {
 			CallContext::Offchain,
 		)
 		.execute();
-		answer.map_err(|error| format!("{method} failed: {error}"))
+		answer.map_err(|error| {
+			let log = runtime_log::take();
+			if log.is_empty() {
+				format!("{method} failed: {error}")
+			} else {
+				format!("{method} failed: {error}\nthe runtime logged:\n{}", log.join("\n"))
+			}
+		})
 	}
 
 	/// The spec version of this runtime, from its WASM's version section.
-	pub fn spec_version(&self) -> Result<u32> {
-		let blob = sc_executor_common::runtime_blob::RuntimeBlob::uncompress_if_needed(&self.code)
-			.map_err(|error| format!("the try-runtime WASM does not load: {error}"))?;
-		let version = sc_executor::read_embedded_version(&blob)
-			.map_err(|error| format!("the try-runtime WASM's version: {error}"))?
-			.ok_or("the try-runtime WASM has no version section")?;
-		Ok(version.spec_version)
+	pub fn spec_version(&self) -> u32 {
+		self.spec_version
 	}
 
 	/// Runs every migration on `state` with its checks, then every pallet's `try_state` and a
@@ -169,34 +299,94 @@ impl TryRuntime {
 	}
 
 	/// Executes `block` on `state` (its parent's) with every pallet's `try_state` after it; checks
-	/// its signatures if `signatures` (they sign the spec version, so a block of another
-	/// version's runtime is checked without them) and its state root.
+	/// its signatures and digest. The caller checks the state root ([`check_block`]), so that a
+	/// difference can be told item by item.
 	pub fn execute_block(
 		&self,
 		state: &mut State,
 		block: &gateless_runtime::Block,
-		signatures: bool,
 	) -> Result<Weight> {
-		let data = (block, true, signatures, Checks::All).encode();
+		let (state_root_check, signature_check) = (false, true);
+		let data = (block, state_root_check, signature_check, Checks::All).encode();
 		let answer = self.call(state, "TryRuntime_execute_block", &data)?;
 		Weight::decode(&mut &answer[..])
 			.map_err(|error| format!("TryRuntime_execute_block answered badly: {error}"))
 	}
 }
 
-/// Runs the try-runtime checks of block `at` on a live chain: executes it on its parent's state
-/// with every pallet's `try_state`; returns the block's weight.
-pub async fn check_block(rpc: &Rpc, runtime: &TryRuntime, at: H256) -> Result<Weight> {
+/// Runs the try-runtime checks of block `at` on a live chain: executes it on its parent's state,
+/// with the runtime of that state's spec version, and every pallet's `try_state`; returns the
+/// block's weight and the state it left (block `at`'s, its root checked).
+pub async fn check_block(rpc: &Rpc, runtimes: &TryRuntimes, at: H256) -> Result<(Weight, State)> {
 	let mut block = rpc.block(at).await?;
 	// The seal is the author's signature over the rest of the header: the import takes it off
 	// before the runtime executes the block, and the runtime checks every other digest item.
 	if matches!(block.header.digest.logs.last(), Some(sp_runtime::DigestItem::Seal(..))) {
 		block.header.digest.logs.pop();
 	}
-	let mut state = State::fetch(rpc, block.header.parent_hash).await?;
-	let signatures =
-		rpc.runtime_version_at(Some(at)).await?.spec_version == runtime.spec_version()?;
-	runtime.execute_block(&mut state, &block, signatures)
+	let parent = block.header.parent_hash;
+	let spec = rpc.runtime_version_at(Some(parent)).await?.spec_version;
+	let runtime = runtimes.of_spec(spec).map_err(|error| format!("block {at:?}: {error}"))?;
+	let mut state = State::fetch(rpc, parent).await?;
+	let weight = runtime.execute_block(&mut state, &block)?;
+	let root = state.root();
+	if root != block.header.state_root {
+		let expected = ChainState::fetch(rpc, at).await?.into_pairs();
+		return Err(format!(
+			"block {at:?} executed by spec {} gives state root {root:?}, not its header's {:?}; \
+			 the storage items that differ: {}",
+			runtime.spec_version(),
+			block.header.state_root,
+			differences(&state.pairs(), &expected).join(", ")
+		));
+	}
+	Ok((weight, state))
+}
+
+/// The storage items, by name, whose values differ between two states.
+fn differences(
+	executed: &BTreeMap<Vec<u8>, Vec<u8>>,
+	expected: &BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Vec<String> {
+	let names = storage_item_names();
+	let name = |key: &[u8]| match key.get(..32).and_then(|prefix| names.get(prefix)) {
+		Some(name) => format!("{name} (key 0x{})", hex::encode(key)),
+		None => format!("key {:?}", String::from_utf8_lossy(key)),
+	};
+	let mut found = Vec::new();
+	for key in executed
+		.keys()
+		.chain(expected.keys().filter(|key| !executed.contains_key(*key)))
+	{
+		let (ours, theirs) = (executed.get(key), expected.get(key));
+		if ours != theirs {
+			found.push(format!(
+				"{}: executed {}, chain {}",
+				name(key),
+				ours.map_or("none".into(), |value| format!("0x{}", hex::encode(value))),
+				theirs.map_or("none".into(), |value| format!("0x{}", hex::encode(value)))
+			));
+		}
+	}
+	found
+}
+
+/// Every storage item of the runtime by its key prefix (`twox128(pallet) ++ twox128(item)`).
+fn storage_item_names() -> BTreeMap<Vec<u8>, String> {
+	let mut names = BTreeMap::new();
+	if let frame_metadata::RuntimeMetadata::V14(metadata) = gateless_runtime::Runtime::metadata().1
+	{
+		for storage in metadata.pallets.into_iter().filter_map(|pallet| pallet.storage) {
+			for entry in storage.entries {
+				let prefix = frame_support::storage::storage_prefix(
+					storage.prefix.as_bytes(),
+					entry.name.as_bytes(),
+				);
+				names.insert(prefix.to_vec(), format!("{}::{}", storage.prefix, entry.name));
+			}
+		}
+	}
+	names
 }
 
 /// Runs the try-runtime upgrade checks on the state of block `at` of a live chain.

@@ -37,7 +37,7 @@ use gateless_e2e::{
 	models::{register_inline, registered_model},
 	network::{LocalNetwork, NetworkConfig},
 	rpc::Rpc,
-	try_runtime::{check_upgrade, TryRuntime},
+	try_runtime::{check_upgrade, TryRuntimes},
 };
 use gateless_inference_engine::reference::{
 	argmax_rows, assert_outputs_match, first_rows, reference, references, values,
@@ -344,8 +344,18 @@ async fn council_motion(
 
 /// Checks the funds at the finalized head against `before` (at block `from`); returns them.
 async fn reconciled(network: &LocalNetwork, scenario: &str, before: (Funds, u32)) -> (Funds, u32) {
+	let (_, head) = network.validator(Alice).unwrap().rpc.finalized_head().await.unwrap();
+	reconciled_at(network, scenario, before, head).await
+}
+
+/// Checks the funds at finalized block `head` against `before` (at block `from`); returns them.
+async fn reconciled_at(
+	network: &LocalNetwork,
+	scenario: &str,
+	before: (Funds, u32),
+	head: u32,
+) -> (Funds, u32) {
 	let rpc = &network.validator(Alice).unwrap().rpc;
-	let (_, head) = rpc.finalized_head().await.unwrap();
 	let funds = reconcile(rpc, before.0, before.1, head)
 		.await
 		.unwrap_or_else(|error| panic!("after the {scenario} scenario: {error}"));
@@ -780,7 +790,10 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 			result.finalized_at
 		);
 	}
-	funds = reconciled(&network, "upgrade", funds).await;
+	// Checked at the first block of the new runtime, which ran its `on_runtime_upgrade`:
+	// try-runtime executes it again with the next version's own build.
+	finalized(&network, applied_in + 1).await;
+	funds = reconciled_at(&network, "upgrade", funds, applied_in + 1).await;
 	timings.push(("5. upgrade", step.elapsed()));
 
 	// 6. Crash: Charlie dies just after a job is submitted, and another comes while he is down
@@ -849,7 +862,7 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 
 	let step = Instant::now();
 	let (head, number) = rpc.finalized_head().await.unwrap();
-	let runtime = TryRuntime::shared().unwrap();
+	let runtime = TryRuntimes::shared().unwrap().current();
 	let upgrade = check_upgrade(&rpc, runtime, head).await.unwrap();
 	println!("try-runtime: on-runtime-upgrade on block {number}'s state passes: {upgrade:?}");
 	timings.push(("try-runtime on-runtime-upgrade", step.elapsed()));

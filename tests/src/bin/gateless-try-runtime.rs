@@ -6,14 +6,15 @@
 //!
 //! on-runtime-upgrade on the finalized block's state, then execute-block on the last `N` (5)
 //! finalized blocks, each with every pallet's `try_state`. The runtime is the WASM this binary
-//! was built with (this repository's runtime with the `try-runtime` feature), or `--runtime`, a
-//! WASM blob that has the `TryRuntime` API. Exits non-zero, saying why, at the first failure.
+//! was built with (this repository's runtime with the `try-runtime` feature; blocks of the
+//! upgrade test's next version are executed by that version's build), or `--runtime`, a WASM
+//! blob that has the `TryRuntime` API (then every block must be of its spec version). Exits non-zero, saying why, at the first failure.
 
 use std::process::ExitCode;
 
 use gateless_e2e::{
 	rpc::Rpc,
-	try_runtime::{check_block, check_upgrade, TryRuntime},
+	try_runtime::{check_block, check_upgrade, TryRuntime, TryRuntimes},
 };
 
 struct Args {
@@ -46,27 +47,28 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-	let runtime = match &args.runtime {
-		Some(path) => TryRuntime::with_code(
+	let runtimes = match &args.runtime {
+		Some(path) => TryRuntimes::only(TryRuntime::with_code(
 			std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?,
-		),
-		None => TryRuntime::built()?,
+		)?),
+		None => TryRuntimes::built()?,
 	};
+	let runtime = runtimes.current();
 	let rpc = Rpc::connect(&args.uri).await?;
 	let (head, number) = rpc.finalized_head().await?;
 	println!(
 		"try-runtime: runtime spec {}, {} at finalized block {number}",
-		runtime.spec_version()?,
+		runtime.spec_version(),
 		args.uri
 	);
-	let upgrade = check_upgrade(&rpc, &runtime, head).await?;
+	let upgrade = check_upgrade(&rpc, runtime, head).await?;
 	println!(
 		"on-runtime-upgrade on block {number}'s state: passed (weight {}, a block's {})",
 		upgrade.weight, upgrade.max_block
 	);
 	for block in number.saturating_sub(args.blocks.saturating_sub(1)).max(1)..=number {
 		let hash = rpc.block_hash(block).await?.ok_or_else(|| format!("no block {block}"))?;
-		let weight = check_block(&rpc, &runtime, hash).await?;
+		let (weight, _) = check_block(&rpc, &runtimes, hash).await?;
 		println!("execute-block {block} with try_state of every pallet: passed (weight {weight})");
 	}
 	Ok(())
