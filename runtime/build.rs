@@ -8,6 +8,9 @@
 //! and copied aside, and the runtime the node embeds is built last; the second build only
 //! recompiles this crate.
 
+// A build script that cannot write its output should stop the build with the reason.
+#![allow(clippy::expect_used)]
+
 #[cfg(feature = "std")]
 fn builder() -> substrate_wasm_builder::WasmBuilder {
 	let builder = substrate_wasm_builder::WasmBuilder::init_with_defaults();

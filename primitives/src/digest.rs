@@ -73,29 +73,36 @@ fn q64_from_parts(negative: bool, mantissa: u64, exponent: i32) -> i128 {
 			i128::from(mantissa >> right)
 		}
 	};
+	// `magnitude` is within `0..=Q64_CLAMP`, so its negation is exact.
 	if negative {
-		-magnitude
+		magnitude.saturating_neg()
 	} else {
 		magnitude
 	}
 }
 
 /// An IEEE-754 binary float with `exponent_bits` and `mantissa_bits`, from its bits.
+///
+/// Called only with the widths of f16, f32 and f64, for which none of the saturating operations
+/// below saturates.
 fn element_from_float(bits: u64, exponent_bits: u32, mantissa_bits: u32) -> Element {
-	let mantissa_mask = (1u64 << mantissa_bits) - 1;
-	let exponent_mask = (1u64 << exponent_bits) - 1;
-	let negative = (bits >> (exponent_bits + mantissa_bits)) & 1 == 1;
+	let mantissa_mask = (1u64 << mantissa_bits).saturating_sub(1);
+	let exponent_mask = (1u64 << exponent_bits).saturating_sub(1);
+	let negative = (bits >> exponent_bits.saturating_add(mantissa_bits)) & 1 == 1;
 	let biased = (bits >> mantissa_bits) & exponent_mask;
 	let fraction = bits & mantissa_mask;
-	let bias = (1i32 << (exponent_bits - 1)) - 1;
+	let bias = (1i32 << exponent_bits.saturating_sub(1)).saturating_sub(1);
 	if biased == exponent_mask {
 		return Element::NonFinite(bits);
 	}
 	// Subnormals have no implicit leading one and the smallest normal exponent.
 	let (mantissa, exponent) = if biased == 0 {
-		(fraction, 1 - bias - mantissa_bits as i32)
+		(fraction, 1i32.saturating_sub(bias).saturating_sub(mantissa_bits as i32))
 	} else {
-		(fraction | (1u64 << mantissa_bits), biased as i32 - bias - mantissa_bits as i32)
+		(
+			fraction | (1u64 << mantissa_bits),
+			(biased as i32).saturating_sub(bias).saturating_sub(mantissa_bits as i32),
+		)
 	};
 	Element::Finite(q64_from_parts(negative, mantissa, exponent))
 }
@@ -131,7 +138,10 @@ fn elements_of(dtype: DType, bytes: &[u8]) -> impl Iterator<Item = Element> + '_
 /// `abs` as a Q64 magnitude.
 fn abs_tolerance_q64(abs: sp_runtime::FixedU64) -> u128 {
 	use sp_runtime::FixedPointNumber;
-	(u128::from(abs.into_inner()) << 64) / sp_runtime::FixedU64::DIV as u128
+	// `DIV` (10^9) is never zero.
+	(u128::from(abs.into_inner()) << 64)
+		.checked_div(u128::from(sp_runtime::FixedU64::DIV))
+		.unwrap_or(0)
 }
 
 /// `value` rounded (half away from zero) to a multiple of `grid`, as a count of grid steps.
@@ -142,7 +152,8 @@ fn quantise(value: i128, grid: u128) -> i128 {
 	}
 	let half = grid / 2;
 	let shifted = if value < 0 { value.saturating_sub(half) } else { value.saturating_add(half) };
-	shifted / grid
+	// `grid` is positive here, so the division cannot fail.
+	shifted.checked_div(grid).unwrap_or(value)
 }
 
 /// Appends the grid encoding of the elements of `dtype` in `bytes`: per element a tag and its

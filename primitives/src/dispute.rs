@@ -275,7 +275,10 @@ pub fn prove(
 			siblings: BoundedVec::try_from(siblings).ok()?,
 		});
 	}
-	let shown: Vec<u32> = differing.into_iter().take(MAX_DISPUTE_LEAVES as usize + 1).collect();
+	let shown: Vec<u32> = differing
+		.into_iter()
+		.take((MAX_DISPUTE_LEAVES as usize).saturating_add(1))
+		.collect();
 	let hashes = |tree: &Tree| -> Vec<H256> {
 		shown
 			.iter()

@@ -94,14 +94,17 @@ impl Tree {
 		let mut known: Vec<u32> = indices.to_vec();
 		for level in self.levels.iter().take(self.levels.len().saturating_sub(1)) {
 			let mut next = Vec::with_capacity(known.len());
-			let mut position = 0;
+			let mut position = 0usize;
+			// `position` stays within `known`, and a left child's sibling is `index ^ 1`
+			// (`index + 1`): nothing here overflows.
 			while let Some(&index) = known.get(position) {
-				let paired = index % 2 == 0 && known.get(position + 1) == Some(&(index + 1));
+				let paired =
+					index % 2 == 0 && known.get(position.saturating_add(1)) == Some(&(index ^ 1));
 				if paired {
-					position += 2;
+					position = position.saturating_add(2);
 				} else {
 					siblings.push(*level.get((index ^ 1) as usize)?);
-					position += 1;
+					position = position.saturating_add(1);
 				}
 				next.push(index / 2);
 			}
@@ -129,18 +132,20 @@ pub fn root(leaves: u32, known: &[(u32, H256)], siblings: &[H256]) -> Option<H25
 	let mut level: Vec<(u32, H256)> = known.to_vec();
 	for _ in 0..depth(leaves) {
 		let mut next = Vec::with_capacity(level.len());
-		let mut position = 0;
+		let mut position = 0usize;
+		// As in `Tree::proof`: `position` stays within `level`, a left child's sibling is
+		// `index ^ 1`.
 		while let Some(&(index, hash)) = level.get(position) {
 			let partner = level
-				.get(position + 1)
-				.filter(|(other, _)| index % 2 == 0 && *other == index + 1);
+				.get(position.saturating_add(1))
+				.filter(|(other, _)| index % 2 == 0 && *other == (index ^ 1));
 			let parent = match partner {
 				Some((_, right)) => {
-					position += 2;
+					position = position.saturating_add(2);
 					node_hash(&hash, right)
 				},
 				None => {
-					position += 1;
+					position = position.saturating_add(1);
 					let sibling = siblings.next()?;
 					if index % 2 == 0 {
 						node_hash(&hash, sibling)

@@ -24,6 +24,17 @@
 //! | 40–59 | Gateless | ModelRegistry (40), InferenceJobs (41), Verification (42) |
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// The workspace denies arithmetic_side_effects, indexing_slicing, unwrap_used and expect_used in
+// code that runs on chain; tests may panic.
+#![cfg_attr(
+	test,
+	allow(
+		clippy::arithmetic_side_effects,
+		clippy::indexing_slicing,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
 // `construct_runtime` and `impl_runtime_apis` expand to a lot of code.
 #![recursion_limit = "256"]
 
@@ -63,7 +74,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 124,
+	spec_version: 125,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 6,
@@ -79,7 +90,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("gateless"),
 	impl_name: Cow::Borrowed("gateless-node"),
 	authoring_version: 1,
-	spec_version: 125,
+	spec_version: 126,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 6,

@@ -143,6 +143,17 @@
 //! Each is one read and one write of the model's entry, so statistics cost no scan.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// The workspace denies arithmetic_side_effects, indexing_slicing, unwrap_used and expect_used in
+// code that runs on chain; tests may panic.
+#![cfg_attr(
+	test,
+	allow(
+		clippy::arithmetic_side_effects,
+		clippy::indexing_slicing,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
 
 extern crate alloc;
 
@@ -190,6 +201,10 @@ use sp_runtime::{
 	SaturatedConversion,
 };
 
+// FRAME's pallet macros expand to `expect` (the pallet's name in the runtime, storage prefixes)
+// with this module's spans; the rest of the four on-chain lints hold here, and `expect_used` holds
+// outside this module.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -497,7 +512,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(
-				u64::from(T::MaxInlineBytes::get()) * u64::from(MAX_MODEL_TENSORS)
+				u64::from(T::MaxInlineBytes::get()).saturating_mul(MAX_MODEL_TENSORS.into())
 					<= u64::from(MAX_INLINE_BYTES),
 				"MaxInlineBytes must let every input of a job fit inline"
 			);
@@ -765,9 +780,10 @@ impl<T: Config> Pallet<T> {
 		let floor = T::ExecutorFee::get();
 		let Some(compute) = T::Models::compute(model) else { return Ok(floor) };
 		let operations = BalanceOf::<T>::saturated_from(compute.operations(elements));
-		let by_compute =
-			T::FeePerGigaOp::get().checked_mul(&operations).ok_or(QuoteError::Overflow)?
-				/ BalanceOf::<T>::from(1_000_000_000u32);
+		let by_compute = T::FeePerGigaOp::get()
+			.checked_mul(&operations)
+			.and_then(|fee| fee.checked_div(&BalanceOf::<T>::from(1_000_000_000u32)))
+			.ok_or(QuoteError::Overflow)?;
 		Ok(floor.max(by_compute))
 	}
 
@@ -1055,10 +1071,9 @@ impl<T: Config> Pallet<T> {
 	fn executor_share(info: &JobInfoOf<T>, count: u32) -> BalanceOf<T> {
 		let fee = info.fee;
 		let pool = fee.executor_fee.saturating_mul(BalanceOf::<T>::from(fee.replicas));
-		match count {
-			0 => Zero::zero(),
-			count => fee.executor_fee.min(pool / BalanceOf::<T>::from(count)),
-		}
+		// No share when no executor settles (`count` 0, the only case the division fails).
+		pool.checked_div(&BalanceOf::<T>::from(count))
+			.map_or(Zero::zero(), |each| fee.executor_fee.min(each))
 	}
 
 	/// Pays each of `executors` its share of the job's pool ([`Self::executor_share`]) and returns
@@ -1152,7 +1167,7 @@ impl<T: Config> Pallet<T> {
 	fn expire_due_jobs(now: BlockNumberFor<T>) -> u32 {
 		let next = NextJobId::<T>::get();
 		let mut cursor = ExpiryCursor::<T>::get();
-		let mut passed = 0;
+		let mut passed = 0u32;
 		while passed < T::MaxJobsPerBlock::get() && cursor < next {
 			if let Some(mut info) = Jobs::<T>::get(cursor) {
 				if info.expires_at > now {
@@ -1165,7 +1180,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			cursor = cursor.saturating_add(1);
-			passed += 1;
+			passed = passed.saturating_add(1);
 		}
 		ExpiryCursor::<T>::put(cursor);
 		passed
@@ -1176,7 +1191,7 @@ impl<T: Config> Pallet<T> {
 	fn prune_old_jobs(now: BlockNumberFor<T>) -> u32 {
 		let end = ExpiryCursor::<T>::get();
 		let mut cursor = PruneCursor::<T>::get();
-		let mut passed = 0;
+		let mut passed = 0u32;
 		while passed < T::MaxJobsPerBlock::get() && cursor < end {
 			if let Some(info) = Jobs::<T>::get(cursor) {
 				if info.expires_at.saturating_add(T::ResultRetention::get()) > now
@@ -1188,7 +1203,7 @@ impl<T: Config> Pallet<T> {
 				JobResults::<T>::remove(cursor);
 			}
 			cursor = cursor.saturating_add(1);
-			passed += 1;
+			passed = passed.saturating_add(1);
 		}
 		PruneCursor::<T>::put(cursor);
 		passed
@@ -1236,9 +1251,11 @@ impl<T: Config> Pallet<T> {
 				};
 				ensure!(waits, "a job waiting for a committee is not queued for its draw");
 				for executor in Self::committee(&info) {
-					*pending.entry(executor.clone()).or_default() += 1;
+					let count = pending.entry(executor.clone()).or_default();
+					*count = count.saturating_add(1);
 				}
-				*per_model.entry(info.model).or_default() += 1;
+				let count = per_model.entry(info.model).or_default();
+				*count = count.saturating_add(1);
 			}
 		}
 		ensure!(JobInputs::<T>::iter_keys().all(Jobs::<T>::contains_key), "orphan input");

@@ -84,6 +84,17 @@
 //! `ModelRegistryApi` runtime API.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// The workspace denies arithmetic_side_effects, indexing_slicing, unwrap_used and expect_used in
+// code that runs on chain; tests may panic.
+#![cfg_attr(
+	test,
+	allow(
+		clippy::arithmetic_side_effects,
+		clippy::indexing_slicing,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
 
 extern crate alloc;
 
@@ -149,6 +160,10 @@ pub const MAX_IDS_SCANNED_PER_PAGE: u64 = 1_000;
 // `register_model` takes a model's full description as separate arguments, as wallets and
 // clients show call arguments one by one.
 #[allow(clippy::too_many_arguments)]
+// FRAME's pallet macros expand to `expect` (the pallet's name in the runtime, storage prefixes)
+// with this module's spans; the rest of the four on-chain lints hold here, and `expect_used` holds
+// outside this module.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -1139,6 +1154,9 @@ impl<T: Config> Pallet<T> {
 	/// deposit except what still covers the record.
 	fn reject(model: ModelId, mut info: ModelInfoOf<T>, reason: RejectionReason) {
 		let params = Params::<T>::get();
+		// At most the deposit: it cannot overflow. `*` rounds to the nearest, which no `Perbill`
+		// method does (`mul_floor` rounds down).
+		#[allow(clippy::arithmetic_side_effects)]
 		let penalty_due = params.rejection_penalty * info.deposit;
 		let penalty = Self::slash_deposit(&mut info, penalty_due);
 		InlineBytes::<T>::remove(model);

@@ -1,5 +1,13 @@
 //! Benchmarks of the validator staking pallet, each in its worst case.
 
+// Benchmarks set up their state with plain arithmetic and unwraps: a panic fails the benchmark.
+#![allow(
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing,
+	clippy::unwrap_used,
+	clippy::expect_used
+)]
+
 use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;

@@ -63,6 +63,17 @@
 //!   [`Event::NewSessionForced`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// The workspace denies arithmetic_side_effects, indexing_slicing, unwrap_used and expect_used in
+// code that runs on chain; tests may panic.
+#![cfg_attr(
+	test,
+	allow(
+		clippy::arithmetic_side_effects,
+		clippy::indexing_slicing,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
 
 extern crate alloc;
 
@@ -94,7 +105,7 @@ use gateless_primitives::traits::{
 	SlashAmount, SlashReason, Slashing, ValidatorRecords, ValidatorSet, ValidatorStakes,
 };
 use sp_runtime::{
-	traits::{One, Saturating, Zero},
+	traits::{CheckedDiv, One, Saturating, Zero},
 	Perbill, Permill,
 };
 use sp_staking::SessionIndex;
@@ -155,6 +166,10 @@ where
 	}
 }
 
+// FRAME's pallet macros expand to `expect` (the pallet's name in the runtime, storage prefixes)
+// with this module's spans; the rest of the four on-chain lints hold here, and `expect_used` holds
+// outside this module.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -769,6 +784,17 @@ impl<T: Config> Pallet<T> {
 		);
 	}
 
+	/// How many blocks of its session have passed at `now` (`now % period`); `None` where sessions
+	/// have no length.
+	fn blocks_into_session(
+		now: BlockNumberFor<T>,
+		period: BlockNumberFor<T>,
+	) -> Option<BlockNumberFor<T>> {
+		let sessions = now.checked_div(&period)?;
+		// `sessions * period` is at most `now`: neither saturates.
+		Some(now.saturating_sub(sessions.saturating_mul(period)))
+	}
+
 	/// Checks the pallet's invariants: every ledger's total is exactly what is held from its
 	/// account under [`HoldReason::Bond`], and no ledger is empty; candidates have a ledger;
 	/// offences are only counted for active validators.
@@ -865,7 +891,8 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 impl<T: Config> pallet_session::ShouldEndSession<BlockNumberFor<T>> for Pallet<T> {
 	fn should_end_session(now: BlockNumberFor<T>) -> bool {
 		let period = T::SessionLength::get();
-		ForceNewSession::<T>::get() || (!period.is_zero() && (now % period).is_zero())
+		ForceNewSession::<T>::get()
+			|| Self::blocks_into_session(now, period).is_some_and(|blocks| blocks.is_zero())
 	}
 }
 
@@ -876,9 +903,8 @@ impl<T: Config> EstimateNextSessionRotation<BlockNumberFor<T>> for Pallet<T> {
 
 	fn estimate_current_session_progress(now: BlockNumberFor<T>) -> (Option<Permill>, Weight) {
 		let period = T::SessionLength::get();
-		let progress = (!period.is_zero()).then(|| {
-			let into_session = (now % period).saturating_add(One::one());
-			Permill::from_rational(into_session, period)
+		let progress = Self::blocks_into_session(now, period).map(|into_session| {
+			Permill::from_rational(into_session.saturating_add(One::one()), period)
 		});
 		(progress, T::DbWeight::get().reads(1))
 	}
@@ -887,8 +913,8 @@ impl<T: Config> EstimateNextSessionRotation<BlockNumberFor<T>> for Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> (Option<BlockNumberFor<T>>, Weight) {
 		let period = T::SessionLength::get();
-		let next =
-			(!period.is_zero()).then(|| now.saturating_add(period.saturating_sub(now % period)));
+		let next = Self::blocks_into_session(now, period)
+			.map(|into_session| now.saturating_add(period.saturating_sub(into_session)));
 		(next, T::DbWeight::get().reads(1))
 	}
 }
@@ -902,6 +928,9 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let Some(mut ledger) = Ledgers::<T>::get(who) else { return Zero::zero() };
 		let total = ledger.total();
 		let due = match amount {
+			// At most `total`: it cannot overflow. `*` rounds to the nearest, which no `Perbill`
+			// method does (`mul_floor` rounds down).
+			#[allow(clippy::arithmetic_side_effects)]
 			SlashAmount::Fraction(share) => share * total,
 			SlashAmount::Amount(amount) => amount.min(total),
 		};
@@ -1041,6 +1070,8 @@ impl<T: Config> ValidatorStakes<T::AccountId, BalanceOf<T>> for Pallet<T> {
 impl<T: Config> Pallet<T> {
 	/// Bonds each of `validators` with its amount (minting what it needs), makes it a candidate
 	/// and makes exactly them the active set, for other pallets' benchmarks.
+	// Benchmark setup, as in `benchmarking.rs`: a panic fails the benchmark.
+	#[allow(clippy::expect_used)]
 	pub fn stake_for_benchmarks(validators: Vec<(T::AccountId, BalanceOf<T>)>) {
 		use frame_support::traits::fungible::Mutate;
 		let mut active = Vec::with_capacity(validators.len());

@@ -20,6 +20,6 @@ impl<T: Config> OnRuntimeUpgrade for SnapshotSessionStakes<T> {
 		}
 		Pallet::<T>::snapshot_session_stakes();
 		let validators = crate::ActiveValidators::<T>::decode_len().unwrap_or(0) as u64;
-		db.reads_writes(2 + validators, 1)
+		db.reads_writes(validators.saturating_add(2), 1)
 	}
 }

@@ -1,6 +1,14 @@
 //! Benchmarks of the result verification pallet: the pool checks of commits, reveals and
 //! settlements, the calls, the tally of a full committee of disagreeing tensors, and the hook.
 
+// Benchmarks set up their state with plain arithmetic and unwraps: a panic fails the benchmark.
+#![allow(
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing,
+	clippy::unwrap_used,
+	clippy::expect_used
+)]
+
 use frame_benchmarking::v2::*;
 use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
 use frame_system::RawOrigin;

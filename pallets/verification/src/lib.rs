@@ -160,6 +160,17 @@
 //! than [`Config::MaxCommittee`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// The workspace denies arithmetic_side_effects, indexing_slicing, unwrap_used and expect_used in
+// code that runs on chain; tests may panic.
+#![cfg_attr(
+	test,
+	allow(
+		clippy::arithmetic_side_effects,
+		clippy::indexing_slicing,
+		clippy::unwrap_used,
+		clippy::expect_used
+	)
+)]
 
 extern crate alloc;
 
@@ -205,6 +216,10 @@ use sp_runtime::{
 	Perbill, RuntimeAppPublic, SaturatedConversion,
 };
 
+// FRAME's pallet macros expand to `expect` (the pallet's name in the runtime, storage prefixes)
+// with this module's spans; the rest of the four on-chain lints hold here, and `expect_used` holds
+// outside this module.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;

@@ -69,9 +69,12 @@ impl pallet_grandpa::Config for Runtime {
 		pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
 }
 
+/// [`ReportLongevity`], computed in a `const` so that an overflow fails the build.
+const REPORT_LONGEVITY: u64 = HISTORY_DEPTH as u64 * EPOCH_DURATION_IN_SLOTS;
+
 parameter_types! {
 	/// Blocks an unsigned equivocation report stays valid in the pool: the reportable history.
-	pub const ReportLongevity: u64 = HISTORY_DEPTH as u64 * EPOCH_DURATION_IN_SLOTS;
+	pub const ReportLongevity: u64 = REPORT_LONGEVITY;
 	/// The most a validator loses for the equivocations of one session. BABE and GRANDPA ask
 	/// `min((3k / n)², 1)` for `k` offenders of `n` validators (56 % for one of four): the cap
 	/// keeps one misconfigured node (two nodes started with the same keys) from costing more than

@@ -180,8 +180,10 @@ parameter_types! {
 	/// by its own committee and largest reveal: at the measured weights about 40 worst-case
 	/// tallies (11 executors revealing 16 KiB, 12.6 ms), or 110 of three executors with small
 	/// outputs (4.5 ms), above the `MaxJobsPerBlock` jobs that can be submitted in a block.
-	pub MaxTallyWeight: frame_support::weights::Weight =
-		Perbill::from_percent(25) * crate::configs::RuntimeBlockWeights::get().max_block;
+	pub MaxTallyWeight: frame_support::weights::Weight = super::system::share_of(
+		Perbill::from_percent(25),
+		crate::configs::RuntimeBlockWeights::get().max_block,
+	);
 }
 
 impl pallet_result_verification::Config for Runtime {
@@ -210,6 +212,13 @@ impl pallet_result_verification::Config for Runtime {
 
 /// Real models, validators and jobs for the Gateless pallets' benchmarks.
 #[cfg(feature = "runtime-benchmarks")]
+// Benchmarks set up their state with plain arithmetic and unwraps: a panic fails the benchmark.
+#[allow(
+	clippy::arithmetic_side_effects,
+	clippy::indexing_slicing,
+	clippy::unwrap_used,
+	clippy::expect_used
+)]
 pub mod benchmark_helpers {
 	use alloc::{vec, vec::Vec};
 	use gateless_primitives::{

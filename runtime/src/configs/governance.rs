@@ -51,7 +51,7 @@ pub type GovernanceOrigin = EitherOfDiverse<EnsureRoot<AccountId>, CouncilTwoThi
 parameter_types! {
 	/// A motion's call may take at most half a block.
 	pub CouncilMaxProposalWeight: Weight =
-		Perbill::from_percent(50) * RuntimeBlockWeights::get().max_block;
+		super::system::share_of(Perbill::from_percent(50), RuntimeBlockWeights::get().max_block);
 	pub const PreimageHoldReason: RuntimeHoldReason =
 		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
 }
