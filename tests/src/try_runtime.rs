@@ -217,9 +217,9 @@ impl TryRuntimes {
 
 	/// The runtime of spec version `spec`.
 	pub fn of_spec(&self, spec: u32) -> Result<&TryRuntime> {
-		let mut all = std::iter::once(&self.current).chain(&self.others);
-		all.clone().find(|runtime| runtime.spec_version == spec).ok_or_else(|| {
-			let built: Vec<u32> = all.by_ref().map(|runtime| runtime.spec_version).collect();
+		let all = || std::iter::once(&self.current).chain(&self.others);
+		all().find(|runtime| runtime.spec_version == spec).ok_or_else(|| {
+			let built: Vec<u32> = all().map(|runtime| runtime.spec_version).collect();
 			format!("no try-runtime build of spec version {spec} (there are {built:?})")
 		})
 	}
