@@ -10,7 +10,6 @@ use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
-use sp_runtime::BoundedVec;
 
 use gateless_primitives::crypto::InferenceId;
 
@@ -68,6 +67,7 @@ fn dev_council() -> Vec<AccountId> {
 /// A genesis with the given validators (bonded, with their session keys), endowed accounts,
 /// Council and sudo key (none: only the Council governs). BABE and GRANDPA get their authorities
 /// from the session pallet; BABE's epochs use [`BABE_GENESIS_EPOCH_CONFIG`].
+#[allow(clippy::expect_used)] // Only at a chain spec's build, which it then fails.
 fn testnet_genesis(
 	validators: Vec<GenesisValidator>,
 	endowed_accounts: Vec<AccountId>,
@@ -94,8 +94,9 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		council_membership: CouncilMembershipConfig {
-			// The dev Council's three members are well within its seats.
-			members: BoundedVec::truncate_from(council),
+			// A Council beyond its seats fails the chain spec's build rather than losing
+			// members silently; the presets' three are well within them.
+			members: council.try_into().expect("the Council fits its seats"),
 		},
 		sudo: SudoConfig { key: root },
 		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },

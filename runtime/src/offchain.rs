@@ -31,6 +31,11 @@
 //!    not yet shown to disagree, and sends the proof only when it shows a disagreement (so that
 //!    a liar is caught before the window closes, and cannot hide behind an undecided).
 //!
+//! Which duties are due the worker asks the pallets, which own the rules
+//! (`ModelRegistry::pending_models_unattested_by`, `Verification::duties_of` and
+//! `Verification::proofs_due_from`, `InferenceJobs::work_of`); it reads no pallet's storage
+//! itself.
+//!
 //! Commits and reveals go in batches: one transaction of each per validator and block (more only
 //! beyond [`MAX_DUTY_BATCH`] items or [`MAX_REVEAL_BATCH_BYTES`]), so that a validator's duties
 //! cost the pool and the block one signature check per block rather than one per job.
@@ -60,15 +65,13 @@ use frame_system::offchain::{CreateAuthorizedTransaction, SubmitTransaction};
 use gateless_primitives::{
 	crypto::{InferenceId, INFERENCE_KEY_TYPE},
 	digest::{commitment, output_digest},
-	dispute::DisputeProof,
 	inference::{self, ModelFetch, ModelRef, OutputPlacement},
 	job::{Abstention, InferenceOutput, JobId},
 	model::{
-		AttestationFailure, ComputeCost, Determinism, ModelId, ModelLocation, ModelStatus, Verdict,
+		AttestationFailure, ComputeCost, Determinism, ModelId, ModelInfo, ModelLocation, Verdict,
 	},
 	reference::ReferenceOutcome,
-	traits::JobSettlement,
-	traits::ValidatorSet,
+	traits::{JobSettlement, ModelProvider, ValidatorSet},
 };
 use sp_runtime::{
 	offchain::{
@@ -79,12 +82,13 @@ use sp_runtime::{
 	RuntimeAppPublic,
 };
 
-use pallet_result_verification::{CommitItem, RevealItem};
+use frame_support::traits::Time;
+use pallet_result_verification::{CommitItem, RevealItem, RoundDuty, RoundOf};
 
 use crate::{
 	configs::{MAX_DUTY_BATCH, MAX_INLINE_TENSOR_BYTES},
-	AccountId, BlockNumber, InferenceJobs, ModelRegistry, Runtime, RuntimeCall, RuntimeEvent,
-	Session, Staking, System, Verification,
+	AccountId, Balance, BlockNumber, InferenceJobs, ModelRegistry, Runtime, RuntimeCall,
+	RuntimeEvent, Session, Staking, System, Timestamp, Verification,
 };
 
 /// The most models one validator checks in one block's worker (loading a model takes a while).
@@ -177,10 +181,8 @@ impl Duty {
 	/// Whether the chain is done with the duty: the round ended, or the model is decided.
 	fn is_over(&self) -> bool {
 		match self {
-			Duty::Job { job, round, .. } => pallet_result_verification::Rounds::<Runtime>::get(job)
-				.is_none_or(|current| current.round != *round),
-			Duty::Attestation { model, .. } => pallet_model_registry::Models::<Runtime>::get(model)
-				.is_none_or(|info| info.status != ModelStatus::Pending),
+			Duty::Job { job, round, .. } => !Verification::is_current_round(*job, *round),
+			Duty::Attestation { model, .. } => !ModelRegistry::is_pending(*model),
 		}
 	}
 
@@ -248,7 +250,7 @@ fn discard_withdrawn_models() {
 			RuntimeEvent::ModelRegistry(pallet_model_registry::Event::ModelRejected {
 				model,
 				..
-			}) => match pallet_model_registry::Models::<Runtime>::get(model) {
+			}) => match model_info(model) {
 				Some(info) => info.hash,
 				None => continue,
 			},
@@ -272,7 +274,7 @@ pub fn run(now: BlockNumber) {
 		return;
 	}
 	let send_from = sp_runtime::offchain::Timestamp::from_unix_millis(
-		pallet_timestamp::Now::<Runtime>::get().saturating_add(SEND_DUTIES_AFTER_MS),
+		<Timestamp as Time>::now().saturating_add(SEND_DUTIES_AFTER_MS),
 	);
 	discard_withdrawn_models();
 	clear_finished_duties();
@@ -292,9 +294,14 @@ pub fn run(now: BlockNumber) {
 	}
 }
 
+/// The registry's record of `model`.
+fn model_info(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>> {
+	<ModelRegistry as ModelProvider<AccountId, Balance, BlockNumber>>::model(model)
+}
+
 /// What the engine needs to know of `model`; inline bytes only when the node lacks them.
 pub fn model_ref(model: ModelId) -> Option<ModelRef> {
-	let info = pallet_model_registry::Models::<Runtime>::get(model)?;
+	let info = model_info(model)?;
 	let (uris, inline) = match info.location {
 		ModelLocation::Uris(uris) | ModelLocation::Peers { uris, .. } => (uris.into_inner(), None),
 		ModelLocation::Inline => (
@@ -312,15 +319,10 @@ fn submit(call: RuntimeCall) -> bool {
 }
 
 fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
-	let pending = pallet_model_registry::Models::<Runtime>::iter()
-		.filter(|(_, info)| info.status == ModelStatus::Pending)
-		.map(|(model, _)| model)
-		.filter(|model| {
-			!pallet_model_registry::Attestations::<Runtime>::get(model)
-				.iter()
-				.any(|(who, _)| who == validator)
-		});
-	for model in pending.take(MAX_ATTESTATIONS_PER_BLOCK) {
+	let pending: Vec<ModelId> = ModelRegistry::pending_models_unattested_by(validator)
+		.take(MAX_ATTESTATIONS_PER_BLOCK)
+		.collect();
+	for model in pending {
 		let lock_key = lock_key(b"attest", model, validator);
 		let mut lock = duty_lock(&lock_key);
 		let Ok(_guard) = lock.try_lock() else { continue };
@@ -330,7 +332,7 @@ fn attest_pending_models(now: BlockNumber, key: &InferenceId, validator: &Accoun
 		if !due(sent_at, now) {
 			continue;
 		}
-		let Some(info) = pallet_model_registry::Models::<Runtime>::get(model) else { continue };
+		let Some(info) = model_info(model) else { continue };
 		let mut verdict = None;
 		// No peer has served it yet, the grace runs, and its URIs are tried meanwhile.
 		let mut peers_awaited = false;
@@ -407,8 +409,7 @@ fn check_references(
 	determinism: &Determinism,
 	compute: ComputeCost,
 ) -> Option<Result<Verdict, Abstention>> {
-	let Some(references) = pallet_model_registry::ModelReferenceVectors::<Runtime>::get(model)
-	else {
+	let Some(references) = ModelRegistry::reference_vectors(model) else {
 		return Some(Ok(Verdict::Loads(compute)));
 	};
 	for (index, reference) in references.into_iter().enumerate() {
@@ -435,136 +436,127 @@ pub const MAX_REVEAL_BATCH_BYTES: usize = 1024 * 1024;
 /// to (from offchain storage, at once), then the commitments of the others (each run first), so
 /// that a block's reveals do not wait for its inferences.
 fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
-	let mut commits = Batches::<CommitItem>::new();
+	let duties = Verification::duties_of(validator, now);
+	let of_kind = |kind: RoundDuty| {
+		duties
+			.iter()
+			.filter(move |(_, _, duty)| *duty == kind)
+			.map(|(job, round, _)| (*job, round))
+	};
 	let mut reveals = Batches::<RevealItem>::new();
-	run_assigned_jobs_pass(now, key, validator, true, &mut commits, &mut reveals);
-	reveals.send(key, validator);
-	run_assigned_jobs_pass(now, key, validator, false, &mut commits, &mut reveals);
-	commits.send(key, validator);
-}
-
-/// One pass of [`run_assigned_jobs`]: the jobs `validator` has committed to when `revealing`,
-/// else the others.
-fn run_assigned_jobs_pass(
-	now: BlockNumber,
-	key: &InferenceId,
-	validator: &AccountId,
-	revealing: bool,
-	commits: &mut Batches<CommitItem>,
-	reveals: &mut Batches<RevealItem>,
-) {
-	for (job, round) in pallet_result_verification::Rounds::<Runtime>::iter() {
-		if !round.committee.contains(validator) {
-			continue;
-		}
-		let committed =
-			pallet_result_verification::Commitments::<Runtime>::contains_key(job, validator);
-		if committed != revealing {
-			continue;
-		}
+	for (job, round) in of_kind(RoundDuty::Reveal) {
 		let lock_key = lock_key(b"job", job, validator);
 		let mut lock = duty_lock(&lock_key);
 		let Ok(_guard) = lock.try_lock() else { continue };
-		let record_key = execution_key(job, round.round, validator);
-		let mut record = StorageValueRef::persistent(&record_key);
-		if pallet_result_verification::Reveals::<Runtime>::contains_key(job, validator)
-			|| pallet_result_verification::Abstentions::<Runtime>::contains_key(job, validator)
-		{
-			// Done: the chain has the reveal, or the abstention.
-			record.clear();
-			StorageValueRef::persistent(&abstention_key(job, round.round, validator)).clear();
-			continue;
-		}
-		let stored = record.get::<Execution>().ok().flatten();
-		if !committed {
-			if now > round.commit_until {
-				continue;
-			}
-			let mut execution = match stored {
-				Some(execution) => execution,
-				None => {
-					// Sent now, a duty is included from the next block on: keep a block spare.
-					let last_chance = now.saturating_add(2) >= round.commit_until;
-					let output = match execute(job, &round.determinism) {
-						None => continue,
-						Some(Ok(output)) => output,
-						Some(Err(
-							cause @ (Abstention::ModelUnavailable | Abstention::InputUnavailable),
-						)) if !last_chance => {
-							log::info!(
-								target: "gateless::offchain",
-								"job {job}: {cause:?}, retrying at the next block"
-							);
-							continue;
-						},
-						Some(Err(cause)) => {
-							abstain(now, key, validator, job, round.round, cause);
-							continue;
-						},
-					};
-					let fresh = Execution {
-						output,
-						salt: sp_io::offchain::random_seed(),
-						committed_at: None,
-						revealed_at: None,
-					};
-					// Stored before committing, so that whatever happens next the reveal can be
-					// made; and stored once: a worker whose lock expired during a slow run may
-					// have stored (and committed) its own, which then stands.
-					let stored = match record.mutate(|stored: Result<Option<Execution>, _>| {
-						match stored {
-							Ok(Some(earlier)) => Err(earlier),
-							_ => Ok(fresh),
-						}
-					}) {
-						Ok(stored) | Err(MutateStorageError::ValueFunctionFailed(stored)) => stored,
-						Err(MutateStorageError::ConcurrentModification(_)) => continue,
-					};
-					note_duty(Duty::Job { job, round: round.round, validator: validator.clone() });
-					stored
-				},
-			};
-			if !due(execution.committed_at, now) {
-				continue;
-			}
-			let digest = output_digest(&execution.output, &round.determinism);
-			let commitment = commitment(&digest, &execution.salt, validator);
-			// Noted as sent while the lock is held, so that an overlapping worker does not send
-			// it too; put back if the batch is not sent.
-			let sent_before = execution.committed_at.replace(now);
-			record.set(&execution);
-			commits.push(
-				CommitItem { job, round: round.round, commitment },
-				Sent { record_key, before: sent_before },
-			);
-		} else {
-			let all_committed = round.committed as usize == round.committee.len();
-			if !(all_committed || now > round.commit_until) || now > round.reveal_until {
-				continue;
-			}
-			let Some(mut execution) = stored else {
-				log::warn!(
-					target: "gateless::offchain",
-					"job {job}: committed but the output is not in offchain storage"
-				);
-				continue;
-			};
-			if !due(execution.revealed_at, now) {
-				continue;
-			}
-			let sent_before = execution.revealed_at.replace(now);
-			record.set(&execution);
-			reveals.push(
-				RevealItem {
-					job,
-					round: round.round,
-					output: execution.output,
-					salt: execution.salt,
-				},
-				Sent { record_key, before: sent_before },
-			);
-		}
+		prepare_reveal(now, validator, job, round, &mut reveals);
 	}
+	reveals.send(key, validator);
+	let mut commits = Batches::<CommitItem>::new();
+	for (job, round) in of_kind(RoundDuty::Commit) {
+		let lock_key = lock_key(b"job", job, validator);
+		let mut lock = duty_lock(&lock_key);
+		let Ok(_guard) = lock.try_lock() else { continue };
+		prepare_commit(now, key, validator, job, round, &mut commits);
+	}
+	commits.send(key, validator);
+}
+
+/// Adds `validator`'s commitment in `job`'s `round` to `commits`, running the job first unless
+/// an earlier worker did (or abstains, when the engine does); under the job's lock.
+fn prepare_commit(
+	now: BlockNumber,
+	key: &InferenceId,
+	validator: &AccountId,
+	job: JobId,
+	round: &RoundOf<Runtime>,
+	commits: &mut Batches<CommitItem>,
+) {
+	let record_key = execution_key(job, round.round, validator);
+	let record = StorageValueRef::persistent(&record_key);
+	let mut execution = match record.get::<Execution>().ok().flatten() {
+		Some(execution) => execution,
+		None => {
+			// Sent now, a duty is included from the next block on: keep a block spare.
+			let last_chance = now.saturating_add(2) >= round.commit_until;
+			let output = match execute(job, &round.determinism) {
+				None => return,
+				Some(Ok(output)) => output,
+				Some(Err(
+					cause @ (Abstention::ModelUnavailable | Abstention::InputUnavailable),
+				)) if !last_chance => {
+					log::info!(
+						target: "gateless::offchain",
+						"job {job}: {cause:?}, retrying at the next block"
+					);
+					return;
+				},
+				Some(Err(cause)) => {
+					abstain(now, key, validator, job, round.round, cause);
+					return;
+				},
+			};
+			let fresh = Execution {
+				output,
+				salt: sp_io::offchain::random_seed(),
+				committed_at: None,
+				revealed_at: None,
+			};
+			// Stored before committing, so that whatever happens next the reveal can be made; and
+			// stored once: a worker whose lock expired during a slow run may have stored (and
+			// committed) its own, which then stands.
+			let stored = match record.mutate(|stored: Result<Option<Execution>, _>| match stored {
+				Ok(Some(earlier)) => Err(earlier),
+				_ => Ok(fresh),
+			}) {
+				Ok(stored) | Err(MutateStorageError::ValueFunctionFailed(stored)) => stored,
+				Err(MutateStorageError::ConcurrentModification(_)) => return,
+			};
+			note_duty(Duty::Job { job, round: round.round, validator: validator.clone() });
+			stored
+		},
+	};
+	if !due(execution.committed_at, now) {
+		return;
+	}
+	let digest = output_digest(&execution.output, &round.determinism);
+	let commitment = commitment(&digest, &execution.salt, validator);
+	// Noted as sent while the lock is held, so that an overlapping worker does not send it too;
+	// put back if the batch is not sent.
+	let sent_before = execution.committed_at.replace(now);
+	record.set(&execution);
+	commits.push(
+		CommitItem { job, round: round.round, commitment },
+		Sent { record_key, before: sent_before },
+	);
+}
+
+/// Adds `validator`'s reveal in `job`'s `round` to `reveals`, from the execution its commitment
+/// was made of; under the job's lock.
+fn prepare_reveal(
+	now: BlockNumber,
+	validator: &AccountId,
+	job: JobId,
+	round: &RoundOf<Runtime>,
+	reveals: &mut Batches<RevealItem>,
+) {
+	let record_key = execution_key(job, round.round, validator);
+	let record = StorageValueRef::persistent(&record_key);
+	let Some(mut execution) = record.get::<Execution>().ok().flatten() else {
+		log::warn!(
+			target: "gateless::offchain",
+			"job {job}: committed but the output is not in offchain storage"
+		);
+		return;
+	};
+	if !due(execution.revealed_at, now) {
+		return;
+	}
+	let sent_before = execution.revealed_at.replace(now);
+	record.set(&execution);
+	reveals.push(
+		RevealItem { job, round: round.round, output: execution.output, salt: execution.salt },
+		Sent { record_key, before: sent_before },
+	);
 }
 
 /// Where a batched duty's sending is noted: the execution record's key, and when the duty was
@@ -698,84 +690,51 @@ fn execute(
 	if <InferenceJobs as JobSettlement<AccountId>>::model_withdrawn(job) {
 		return None;
 	}
-	let info = pallet_inference_jobs::Jobs::<Runtime>::get(job)?;
-	let inputs = pallet_inference_jobs::JobInputs::<Runtime>::get(job)?;
+	let (model, inputs) = InferenceJobs::work_of(job)?;
 	// A model that nodes provide as content and this node lacks: fetched in the background, the
 	// run abstains until it is here (and is retried at the next block).
-	if let Some(model) = pallet_model_registry::Models::<Runtime>::get(info.model) {
+	if let Some(model) = model_info(model) {
 		if let Some(content) = model.location.content(model.size) {
 			inference::obtain_model(model.hash, content);
 		}
 	}
 	let placement =
 		OutputPlacement { inline_limit: MAX_INLINE_TENSOR_BYTES, determinism: *determinism };
-	inference::run(model_ref(info.model)?, inputs, placement)
+	inference::run(model_ref(model)?, inputs, placement)
 }
 
 /// Sends proofs in the open disputes of rounds `validator` serves in: of its own reveal against
 /// the reference's while nothing settles it, and, as the reference, of a disagreement with
 /// disputed reveals not yet shown to disagree.
 fn settle_disputes(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
-	use gateless_primitives::dispute::Settlement;
-	for (job, dispute) in pallet_result_verification::Disputes::<Runtime>::iter() {
-		let Some(round) = pallet_result_verification::Rounds::<Runtime>::get(job) else { continue };
-		if !round.committee.contains(validator) || now > dispute.until {
-			continue;
-		}
-		let reveal =
-			|who: &AccountId| pallet_result_verification::Reveals::<Runtime>::get(job, who);
-		let Some(reference) = reveal(&dispute.reference) else { continue };
-		let others: Vec<AccountId> = if *validator == dispute.reference {
-			round
-				.committee
-				.iter()
-				.filter(|who| {
-					reveal(who).is_some_and(|other| {
-						matches!(
-							dispute.settled(&other.digest),
-							Some(None | Some(Settlement::Undecided))
-						)
-					})
-				})
-				.cloned()
-				.collect()
-		} else {
-			match reveal(validator) {
-				Some(own) if dispute.settled(&own.digest) == Some(None) => {
-					alloc::vec![validator.clone()]
-				},
-				_ => Vec::new(),
-			}
-		};
-		if others.is_empty() {
-			continue;
-		}
+	for due_proofs in Verification::proofs_due_from(validator, now) {
+		let job = due_proofs.job;
 		let lock_key = lock_key(b"settle", job, validator);
 		let mut lock = duty_lock(&lock_key);
 		let Ok(_guard) = lock.try_lock() else { continue };
-		let sent_key = settlement_key(job, round.round, validator);
+		let sent_key = settlement_key(job, due_proofs.round, validator);
 		let sent = StorageValueRef::persistent(&sent_key);
 		if !due(sent.get::<BlockNumber>().ok().flatten(), now) {
 			continue;
 		}
-		for other in others {
-			let Some(theirs) = reveal(&other) else { continue };
-			let Some(proof) =
-				inference::prove(reference.output.clone(), theirs.output, round.determinism)
-			else {
+		for (other, theirs) in &due_proofs.others {
+			let Some(proof) = inference::prove(
+				due_proofs.reference.clone(),
+				theirs.clone(),
+				due_proofs.determinism,
+			) else {
 				log::warn!(target: "gateless::offchain", "job {job}: no proof against the reference");
 				continue;
 			};
-			let worth_sending =
-				*validator != dispute.reference || matches!(proof, DisputeProof::Disagree { .. });
-			if !worth_sending {
+			if !due_proofs.wants(&proof) {
 				continue;
 			}
-			let payload = Verification::settle_payload(job, round.round, validator, &other, &proof);
+			let payload =
+				Verification::settle_payload(job, due_proofs.round, validator, other, &proof);
 			let Some(signature) = key.sign(&payload) else { continue };
 			// The pool takes a refused duty without a word; say why here instead.
 			if let Err(error) =
-				Verification::check_settle(job, validator, &other, &proof, &signature)
+				Verification::check_settle(job, validator, other, &proof, &signature)
 			{
 				log::warn!(target: "gateless::offchain", "job {job}: the chain would refuse this proof: {error:?}");
 				continue;
@@ -783,7 +742,7 @@ fn settle_disputes(now: BlockNumber, key: &InferenceId, validator: &AccountId) {
 			let call = pallet_result_verification::Call::settle {
 				job,
 				executor: validator.clone(),
-				other,
+				other: other.clone(),
 				proof,
 				signature,
 			};

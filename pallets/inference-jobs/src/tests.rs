@@ -259,7 +259,8 @@ fn jobs_with_several_inputs_run_and_pay_for_every_byte() {
 			Some(1),
 			quote.total
 		));
-		assert_eq!(JobInputs::<Test>::get(job), Some(both));
+		assert_eq!(JobInputs::<Test>::get(job), Some(both.clone()));
+		assert_eq!(Jobs::work_of(job), Some((TWO_INPUT_MODEL, both)));
 		assert_eq!(Jobs_::get(job).unwrap().fee, quote);
 	});
 }
@@ -341,6 +342,7 @@ fn a_job_whose_inputs_were_withheld_pays_its_reporters_and_refunds_the_rest() {
 		);
 		assert_eq!(Balances::free_balance(ALICE), before - quote.data_fee - 2 * EXECUTOR_FEE);
 		assert_eq!(JobInputs::<Test>::get(job), None);
+		assert_eq!(Jobs::work_of(job), None);
 		System::assert_last_event(
 			Event::JobFailed {
 				job,

@@ -84,17 +84,9 @@
 //! `ModelRegistryApi` runtime API.
 
 #![cfg_attr(not(feature = "std"), no_std)]
-// The workspace denies arithmetic_side_effects, indexing_slicing, unwrap_used and expect_used in
-// code that runs on chain; tests may panic.
-#![cfg_attr(
-	test,
-	allow(
-		clippy::arithmetic_side_effects,
-		clippy::indexing_slicing,
-		clippy::unwrap_used,
-		clippy::expect_used
-	)
-)]
+// The workspace denies arithmetic_side_effects in code that runs on chain; tests may overflow
+// (clippy.toml lets them unwrap, expect and index).
+#![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
 extern crate alloc;
 
@@ -169,7 +161,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -271,7 +263,9 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ReferenceRecords<T: Config> = StorageMap<_, Twox64Concat, ModelId, ReferenceRecord>;
 
-	/// The attestations of pending models; removed once the model is decided.
+	/// The attestations of each pending model so far (none at its registration); removed once
+	/// the model is decided. Its keys are the pending models, which validators' nodes check
+	/// ([`Pallet::pending_models_unattested_by`]).
 	#[pallet::storage]
 	pub type Attestations<T: Config> = StorageMap<
 		_,
@@ -578,6 +572,7 @@ pub mod pallet {
 			};
 			Self::index_model(model, &info, owned);
 			Models::<T>::insert(model, info);
+			Attestations::<T>::insert(model, BoundedVec::default());
 			Self::deposit_event(Event::ModelRegistered {
 				model,
 				owner,
@@ -1091,6 +1086,26 @@ impl<T: Config> Pallet<T> {
 		Params::<T>::get().attestation_quorum.mul_ceil(active).max(1)
 	}
 
+	/// The pending models that `validator` has not attested yet, in storage order. For
+	/// validators' nodes: it reads every pending model's attestations.
+	pub fn pending_models_unattested_by(
+		validator: &T::AccountId,
+	) -> impl Iterator<Item = ModelId> + '_ {
+		Attestations::<T>::iter().filter_map(move |(model, attestations)| {
+			(!attestations.iter().any(|(who, _)| who == validator)).then_some(model)
+		})
+	}
+
+	/// Whether `model` is pending: registered, and not decided yet.
+	pub fn is_pending(model: ModelId) -> bool {
+		Attestations::<T>::contains_key(model)
+	}
+
+	/// A model's reference vectors, if it has some.
+	pub fn reference_vectors(model: ModelId) -> Option<References> {
+		ModelReferenceVectors::<T>::get(model)
+	}
+
 	/// The attestations so far of a pending model.
 	pub fn attestation_tally(model: ModelId) -> Option<AttestationTally> {
 		let info = Models::<T>::get(model)?;
@@ -1276,12 +1291,10 @@ impl<T: Config> Pallet<T> {
 				InlineBytes::<T>::contains_key(model) == inline_expected,
 				"inline bytes are missing or stray"
 			);
-			if info.status != ModelStatus::Pending {
-				ensure!(
-					!Attestations::<T>::contains_key(model),
-					"a decided model keeps attestations"
-				);
-			}
+			ensure!(
+				Attestations::<T>::contains_key(model) == (info.status == ModelStatus::Pending),
+				"a pending model without its attestations' entry, or a decided model with one"
+			);
 			if info.status == ModelStatus::Banned {
 				ensure!(
 					BannedHashes::<T>::contains_key(info.hash),

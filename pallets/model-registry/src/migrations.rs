@@ -85,3 +85,71 @@ pub mod v1 {
 		}
 	}
 }
+
+/// Version 2: every pending model has an entry in `Attestations` from its registration on (none
+/// before its first attestation in version 1), so that its keys index the pending models.
+pub mod v2 {
+	use frame_support::{
+		migrations::VersionedMigration, pallet_prelude::*, traits::UncheckedOnRuntimeUpgrade,
+	};
+	use gateless_primitives::model::ModelStatus;
+
+	use crate::{Attestations, Config, Models, Pallet};
+
+	/// Gives each pending model not attested yet an empty entry in `Attestations`. It reads every
+	/// model once: a few thousand on a young chain, far within a block.
+	pub struct IndexPendingModels<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for IndexPendingModels<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (mut read, mut written) = (0u64, 0u64);
+			for (model, info) in Models::<T>::iter() {
+				read = read.saturating_add(2);
+				if info.status == ModelStatus::Pending && !Attestations::<T>::contains_key(model) {
+					Attestations::<T>::insert(model, BoundedVec::default());
+					written = written.saturating_add(1);
+				}
+			}
+			T::DbWeight::get().reads_writes(read, written)
+		}
+	}
+
+	/// [`IndexPendingModels`], run once, from storage version 1 to 2.
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		IndexPendingModels<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+
+	#[cfg(test)]
+	mod tests {
+		use frame_support::traits::OnRuntimeUpgrade;
+
+		use super::*;
+		use crate::{
+			mock::{ExtBuilder, Test},
+			Pallet as ModelRegistry,
+		};
+
+		#[test]
+		fn pending_models_get_an_attestations_entry() {
+			ExtBuilder::default().build().execute_with(|| {
+				let owner = crate::mock::ALICE;
+				frame_support::assert_ok!(crate::mock::Registration::inline(1, 100).register(owner));
+				frame_support::assert_ok!(crate::mock::Registration::inline(2, 100)
+					.named("second", "1.0.0")
+					.register(owner));
+				// Version 1 had no entry before the first attestation.
+				Attestations::<Test>::remove(0);
+				StorageVersion::new(1).put::<Pallet<Test>>();
+				assert!(!ModelRegistry::<Test>::is_pending(0));
+				MigrateV1ToV2::<Test>::on_runtime_upgrade();
+				assert!(ModelRegistry::<Test>::is_pending(0));
+				assert!(ModelRegistry::<Test>::is_pending(1));
+				assert_eq!(StorageVersion::get::<Pallet<Test>>(), 2);
+			});
+		}
+	}
+}

@@ -555,6 +555,31 @@ mod attest_model {
 	use super::*;
 
 	#[test]
+	fn validators_find_the_pending_models_they_have_not_attested() {
+		ExtBuilder::default().build_and_execute(|| {
+			let unattested_by = |validator| {
+				let mut models: Vec<ModelId> =
+					ModelRegistry::pending_models_unattested_by(&validator).collect();
+				models.sort_unstable();
+				models
+			};
+			assert_ok!(Registration::inline(1, 100).register(ALICE));
+			assert_ok!(Registration::inline(2, 100).named("second", "1.0.0").register(ALICE));
+			assert!(ModelRegistry::is_pending(0) && ModelRegistry::is_pending(1));
+			assert_eq!(unattested_by(V1), vec![0, 1]);
+
+			attest(V1, 0, LOADS);
+			assert_eq!(unattested_by(V1), vec![1]);
+			assert_eq!(unattested_by(V2), vec![0, 1]);
+
+			// Decided: pending for nobody.
+			attest(V2, 0, LOADS);
+			assert!(!ModelRegistry::is_pending(0));
+			assert_eq!(unattested_by(V3), vec![1]);
+		});
+	}
+
+	#[test]
 	fn a_first_attestation_keeps_the_model_pending_and_is_free() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Registration::inline(1, 100).register(ALICE));

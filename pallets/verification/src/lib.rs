@@ -160,17 +160,9 @@
 //! than [`Config::MaxCommittee`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
-// The workspace denies arithmetic_side_effects, indexing_slicing, unwrap_used and expect_used in
-// code that runs on chain; tests may panic.
-#![cfg_attr(
-	test,
-	allow(
-		clippy::arithmetic_side_effects,
-		clippy::indexing_slicing,
-		clippy::unwrap_used,
-		clippy::expect_used
-	)
-)]
+// The workspace denies arithmetic_side_effects in code that runs on chain; tests may overflow
+// (clippy.toml lets them unwrap, expect and index).
+#![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
 extern crate alloc;
 
@@ -192,7 +184,7 @@ use codec::Encode;
 use frame_support::{
 	dispatch::PostDispatchInfo,
 	pallet_prelude::*,
-	traits::{tokens::Balance as BalanceTrait, Defensive},
+	traits::{tokens::Balance as BalanceTrait, Defensive, DefensiveTruncateFrom},
 };
 use frame_system::pallet_prelude::*;
 use gateless_primitives::{
@@ -873,6 +865,81 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// Whether `round` is `job`'s current round (a validator's node keeps what it did in a round
+	/// until it ends).
+	pub fn is_current_round(job: JobId, round: u8) -> bool {
+		Rounds::<T>::get(job).is_some_and(|current| current.round == round)
+	}
+
+	/// What `executor` still has to do at block `now` in the rounds it serves, with each round:
+	/// commit (or abstain) where the commit window is open and it has done neither, reveal where
+	/// it committed, the reveal window is open and it has not revealed. For validators' nodes:
+	/// it reads every open round.
+	pub fn duties_of(
+		executor: &T::AccountId,
+		now: BlockNumberFor<T>,
+	) -> Vec<(JobId, RoundOf<T>, RoundDuty)> {
+		Rounds::<T>::iter()
+			.filter(|(_, round)| round.committee.contains(executor))
+			.filter_map(|(job, round)| {
+				let duty = if Commitments::<T>::contains_key(job, executor) {
+					let revealed = Reveals::<T>::contains_key(job, executor);
+					(!revealed && round.reveals_open(&now)).then_some(RoundDuty::Reveal)
+				} else {
+					let abstained = Abstentions::<T>::contains_key(job, executor);
+					(!abstained && round.commits_open(&now)).then_some(RoundDuty::Commit)
+				}?;
+				Some((job, round, duty))
+			})
+			.collect()
+	}
+
+	/// The proofs `executor` is to send at block `now` in the open disputes of rounds it serves
+	/// ([`ProofsDue`]): of its own reveal against the reference's while nothing settles it, and,
+	/// as the reference, against each disputed reveal not yet shown to disagree. For validators'
+	/// nodes: it reads every open dispute.
+	pub fn proofs_due_from(
+		executor: &T::AccountId,
+		now: BlockNumberFor<T>,
+	) -> Vec<ProofsDue<T::AccountId>> {
+		Disputes::<T>::iter()
+			.filter(|(_, dispute)| now <= dispute.until)
+			.filter_map(|(job, dispute)| {
+				let round = Rounds::<T>::get(job)?;
+				if !round.committee.contains(executor) {
+					return None;
+				}
+				let reference = Reveals::<T>::get(job, &dispute.reference)?;
+				let from_reference = *executor == dispute.reference;
+				let unsettled = |reveal: &RevealRecord| {
+					let settled = dispute.settled(&reveal.digest);
+					if from_reference {
+						matches!(settled, Some(None | Some(Settlement::Undecided)))
+					} else {
+						settled == Some(None)
+					}
+				};
+				let others: Vec<(T::AccountId, InferenceOutput)> = round
+					.committee
+					.iter()
+					.filter(|who| from_reference || *who == executor)
+					.filter_map(|who| {
+						let reveal = Reveals::<T>::get(job, who)?;
+						unsettled(&reveal).then(|| (who.clone(), reveal.output))
+					})
+					.collect();
+				(!others.is_empty()).then(|| ProofsDue {
+					job,
+					round: round.round,
+					determinism: round.determinism,
+					reference: reference.output,
+					from_reference,
+					others,
+				})
+			})
+			.collect()
+	}
+
 	/// The current round of `job`, if `executor` is in its committee.
 	fn round_served_by(job: JobId, executor: &T::AccountId) -> Result<RoundOf<T>, Error<T>> {
 		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
@@ -908,7 +975,7 @@ impl<T: Config> Pallet<T> {
 	/// window, and only once.
 	fn may_commit(job: JobId, executor: &T::AccountId, round: &RoundOf<T>) -> Result<(), Error<T>> {
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now <= round.commit_until, Error::<T>::CommitWindowClosed);
+		ensure!(round.commits_open(&now), Error::<T>::CommitWindowClosed);
 		ensure!(!Commitments::<T>::contains_key(job, executor), Error::<T>::AlreadyCommitted);
 		ensure!(!Abstentions::<T>::contains_key(job, executor), Error::<T>::AlreadyAbstained);
 		Ok(())
@@ -927,10 +994,7 @@ impl<T: Config> Pallet<T> {
 		let committed = Commitments::<T>::get(job, executor).ok_or(Error::<T>::NotCommitted)?;
 		ensure!(!Reveals::<T>::contains_key(job, executor), Error::<T>::AlreadyRevealed);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(
-			now > round.commit_until || round.everyone_answered(),
-			Error::<T>::RevealWindowNotOpen
-		);
+		ensure!(round.reveals_started(&now), Error::<T>::RevealWindowNotOpen);
 		ensure!(now <= round.reveal_until, Error::<T>::RevealWindowClosed);
 		match output {
 			InferenceOutput::Tensors(tensors) => round.outputs.check(tensors),
@@ -995,8 +1059,7 @@ impl<T: Config> Pallet<T> {
 		round.revealed = round.revealed.saturating_add(1);
 		Self::deposit_event(Event::Revealed { job, executor: executor.clone(), digest });
 		let now = frame_system::Pallet::<T>::block_number();
-		let complete = round.revealed == round.committed
-			&& (round.everyone_answered() || now > round.commit_until);
+		let complete = round.revealed == round.committed && round.reveals_started(&now);
 		if complete {
 			Some(round)
 		} else {
@@ -1507,7 +1570,8 @@ impl<T: Config> Pallet<T> {
 			DisputeOf::<T> {
 				reference: reference.clone(),
 				until,
-				pending: BoundedVec::truncate_from(pending),
+				// One digest per group of reveals, no more groups than executors.
+				pending: BoundedVec::defensive_truncate_from(pending),
 			},
 		);
 		Self::deposit_event(Event::DisputeOpened {

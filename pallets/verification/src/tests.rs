@@ -26,7 +26,7 @@ use sp_runtime::{traits::Dispatchable, DispatchError, DispatchResultWithInfo, Pe
 
 use crate::{
 	mock::*, weights::WeightInfo, Abstentions, Commitments, DueRounds, Error, Event, Params,
-	Reveals, Rounds, TallyCursor, VerificationParams,
+	Reveals, RoundDuty, Rounds, TallyCursor, VerificationParams,
 };
 
 /// The block `build_and_execute` starts in, where the tests open their rounds.
@@ -722,6 +722,22 @@ fn an_honest_output_off_a_grid_edge_proves_its_agreement_and_a_liar_is_slashed()
 		reveal_all(0, &all);
 		// Two reveals by content differ from the reference's: no verdict yet.
 		assert_eq!(take_calls(), vec![]);
+		let now = System::block_number();
+		// Whose reveals each validator's node is to prove against the reference's: its own if
+		// disputed; the reference's node, every disputed one.
+		let proofs_due = |who: AccountId| -> Vec<(bool, Vec<AccountId>)> {
+			Verification::proofs_due_from(&who, now)
+				.into_iter()
+				.map(|due| {
+					(due.from_reference, due.others.into_iter().map(|(who, _)| who).collect())
+				})
+				.collect()
+		};
+		assert_eq!(proofs_due(V1), vec![(true, vec![V3, V4])]);
+		assert_eq!(proofs_due(V2), vec![]);
+		assert_eq!(proofs_due(V3), vec![(false, vec![V3])]);
+		assert_eq!(proofs_due(V4), vec![(false, vec![V4])]);
+		assert_eq!(proofs_due(STRANGER), vec![]);
 		let opened_at = System::block_number();
 		assert!(verification_events().contains(&Event::DisputeOpened {
 			job: 0,
@@ -738,7 +754,11 @@ fn an_honest_output_off_a_grid_edge_proves_its_agreement_and_a_liar_is_slashed()
 		));
 		// Not about another's reveal, not twice, not about an undisputed one.
 		refused(settle_call(0, V3, V4, agreement.clone()), Error::<Test>::InvalidProof);
+		let [from_reference] = &Verification::proofs_due_from(&V1, now)[..] else { panic!() };
+		assert!(!from_reference.wants(&agreement), "the reference sends only disagreements");
 		assert_ok!(submit(settle_call(0, V3, V3, agreement.clone())));
+		assert_eq!(proofs_due(V3), vec![]);
+		assert_eq!(proofs_due(V1), vec![(true, vec![V4])]);
 		refused(settle_call(0, V2, V3, agreement.clone()), Error::<Test>::NothingNew);
 		refused(settle_call(0, V2, V2, agreement), Error::<Test>::NotDisputed);
 		refused(settle_call(0, STRANGER, V4, proof(&honest(), &lie())), Error::<Test>::NotExecutor);
@@ -1494,6 +1514,42 @@ fn the_invariants_catch_a_stray_commitment() {
 }
 
 // Abstentions.
+
+#[test]
+fn each_executor_learns_its_duties_in_the_rounds_it_serves() {
+	ExtBuilder.build_and_execute(|| {
+		let duties = |who: AccountId| -> Vec<(JobId, RoundDuty)> {
+			let now = System::block_number();
+			Verification::duties_of(&who, now)
+				.into_iter()
+				.map(|(job, _, duty)| (job, duty))
+				.collect()
+		};
+		open(0, &[V1, V2, V3], Determinism::Exact);
+		assert!(Verification::is_current_round(0, 0) && !Verification::is_current_round(0, 1));
+		assert_eq!(duties(V1), vec![(0, RoundDuty::Commit)]);
+		assert_eq!(duties(STRANGER), vec![]);
+		commit_all(0, &same(&[V1, V2], &good()));
+		// Committed, but V3 has not answered and the commit window is open: nothing to do.
+		assert_eq!(duties(V1), vec![]);
+		assert_eq!(duties(V3), vec![(0, RoundDuty::Commit)]);
+		assert_ok!(submit(abstain_call(0, V3, Abstention::Timeout)));
+		assert_eq!(duties(V3), vec![]);
+		assert_eq!(duties(V1), vec![(0, RoundDuty::Reveal)]);
+		assert_ok!(submit(reveal_call(0, V1, &good())));
+		assert_eq!(duties(V1), vec![]);
+		assert_eq!(duties(V2), vec![(0, RoundDuty::Reveal)]);
+
+		// Past the commit window an executor that did not commit has nothing left to do.
+		open(1, &[V4, V5], Determinism::Exact);
+		commit_all(1, &[(V4, good())]);
+		let commit_until = Rounds::<Test>::get(1).unwrap().commit_until;
+		assert_eq!(duties(V5), vec![(1, RoundDuty::Commit)]);
+		System::set_block_number(commit_until + 1);
+		assert_eq!(duties(V5), vec![]);
+		assert_eq!(duties(V4), vec![(1, RoundDuty::Reveal)]);
+	});
+}
 
 #[test]
 fn an_abstainer_is_neither_paid_nor_slashed_and_reveals_open_once_everyone_answered() {

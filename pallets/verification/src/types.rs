@@ -106,6 +106,28 @@ where
 	}
 }
 
+impl<AccountId, BlockNumber, MaxCommittee: Get<u32>> Round<AccountId, BlockNumber, MaxCommittee>
+where
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + PartialOrd + core::fmt::Debug,
+{
+	/// Whether commitments (and abstentions) are accepted at block `now`.
+	pub fn commits_open(&self, now: &BlockNumber) -> bool {
+		*now <= self.commit_until
+	}
+
+	/// Whether the reveal window has started by block `now`: once the commit window closed, or
+	/// as soon as every executor has committed or abstained.
+	pub fn reveals_started(&self, now: &BlockNumber) -> bool {
+		*now > self.commit_until || self.everyone_answered()
+	}
+
+	/// Whether reveals are accepted at block `now`.
+	pub fn reveals_open(&self, now: &BlockNumber) -> bool {
+		self.reveals_started(now) && *now <= self.reveal_until
+	}
+}
+
 /// A round as this runtime stores it.
 pub type RoundOf<T> =
 	Round<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxCommittee>;
@@ -203,4 +225,44 @@ pub struct RevealItem {
 	pub round: u8,
 	pub output: InferenceOutput,
 	pub salt: [u8; 32],
+}
+
+/// What an executor still has to do in a round it serves, at a given block (see
+/// [`crate::Pallet::duties_of`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RoundDuty {
+	/// Commit to an output, or abstain: the commit window is open and it has done neither.
+	Commit,
+	/// Reveal its output: it committed, the reveal window is open and it has not revealed.
+	Reveal,
+}
+
+/// The proofs an executor is to send in a round's open dispute (see
+/// [`crate::Pallet::proofs_due_from`]): how the reveals of `others` compare with the reference's.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ProofsDue<AccountId> {
+	/// The job whose round is disputed.
+	pub job: JobId,
+	/// The round.
+	pub round: u8,
+	/// How the round's outputs are compared.
+	pub determinism: Determinism,
+	/// The reference's output.
+	pub reference: InferenceOutput,
+	/// Whether the executor is the reference: it then sends only proofs of a disagreement.
+	pub from_reference: bool,
+	/// The executors whose reveals need a proof, with their outputs: the executor itself when
+	/// its own reveal is disputed and unsettled; for the reference, every disputed reveal not
+	/// yet shown to disagree.
+	pub others: alloc::vec::Vec<(AccountId, InferenceOutput)>,
+}
+
+impl<AccountId> ProofsDue<AccountId> {
+	/// Whether `proof` is worth sending: any proof from a disputed executor, only a
+	/// disagreement from the reference (so that a liar is caught before the window closes, and
+	/// cannot hide behind an undecided).
+	pub fn wants(&self, proof: &gateless_primitives::dispute::DisputeProof) -> bool {
+		!self.from_reference
+			|| matches!(proof, gateless_primitives::dispute::DisputeProof::Disagree { .. })
+	}
 }
