@@ -2,10 +2,12 @@
 # try-runtime's checks against a live Gateless node: on-runtime-upgrade on the finalized block's
 # state (every migration with its pre- and post-checks, every pallet's try_state, all storage
 # decoded, migrations idempotent and within a block), then execute-block on the last finalized
-# blocks with every pallet's try_state. The runtime is this tree's, built with `try-runtime`
+# blocks, then fast-forward (blocks built on the finalized state as a node builds them), each
+# block with every pallet's try_state. The runtime is this tree's, built with `try-runtime`
 # (tests/build.rs); the node's own runtime never has the feature.
 #
-#   scripts/try-runtime.sh [--uri ws://127.0.0.1:9944] [--blocks N] [--runtime FILE.wasm]
+#   scripts/try-runtime.sh [--uri ws://127.0.0.1:9944] [--blocks N] [--fast-forward M]
+#                          [--runtime FILE.wasm]
 #
 # Start a node first (scripts/dev.sh, or scripts/local-network.sh). The local network test
 # (tests/tests/local_network.rs) runs the same checks after each of its scenarios.

@@ -26,7 +26,6 @@ const KEYS_PER_QUERY: usize = 200;
 
 /// A block's state, key by key.
 pub struct ChainState {
-	pub at: H256,
 	pairs: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
@@ -73,7 +72,7 @@ impl ChainState {
 				pairs.insert(decode_hex(&change[0])?, decode_hex(&change[1])?);
 			}
 		}
-		Ok(Self { at, pairs })
+		Ok(Self { pairs })
 	}
 
 	/// Every key and value.

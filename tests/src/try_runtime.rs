@@ -13,9 +13,12 @@
 //!   state root checked and every pallet's `try_state` after it. [`check_block`] picks the
 //!   runtime that made the block from [`TryRuntimes`] (this tree's and the upgrade test's next
 //!   version), so blocks after a runtime upgrade are checked too.
+//! - [`TryRuntime::fast_forward`]: blocks built on a state the way a node builds them (BABE's
+//!   pre-digest for the next slot, the inherents, finalization), each executed again with every
+//!   pallet's `try_state`: hooks and session changes checked beyond the chain's head.
 //!
 //! These are the checks of the `try-runtime` tool of polkadot-sdk (on-runtime-upgrade,
-//! execute-block), whose crates.io release stops at polkadot 1.10; `scripts/try-runtime.sh` runs
+//! execute-block, fast-forward), whose crates.io release stops at polkadot 1.10; `scripts/try-runtime.sh` runs
 //! them against any node.
 
 use std::collections::BTreeMap;
@@ -163,6 +166,13 @@ impl State {
 	/// The storage root with the changes made so far.
 	fn root(&mut self) -> H256 {
 		self.overlay.storage_root(&self.backend, StateVersion::V1).0
+	}
+
+	/// A copy of this state with the changes made so far, which changes apart from it.
+	fn fork(&mut self) -> Self {
+		let storage = Storage { top: self.pairs(), children_default: Default::default() };
+		let backend = InMemoryBackend::<BlakeTwo256>::from((storage, StateVersion::V1));
+		Self { backend, overlay: OverlayedChanges::default() }
 	}
 }
 
@@ -312,6 +322,104 @@ impl TryRuntime {
 		Weight::decode(&mut &answer[..])
 			.map_err(|error| format!("TryRuntime_execute_block answered badly: {error}"))
 	}
+
+	/// Builds the block after `parent` on `state` (`parent`'s) as a node would, with no
+	/// transactions: the next slot's BABE pre-digest, the runtime's inherents for its time,
+	/// `finalize_block`.
+	fn build_block(
+		&self,
+		state: &mut State,
+		parent: &gateless_runtime::Header,
+	) -> Result<gateless_runtime::Block> {
+		use gateless_runtime::{Runtime, UncheckedExtrinsic};
+		let (slot, slot_millis) = state.execute_with(|| {
+			(
+				pallet_babe::CurrentSlot::<Runtime>::get(),
+				pallet_babe::Pallet::<Runtime>::slot_duration(),
+			)
+		});
+		let slot = slot.saturating_add(1u64);
+		let header = next_header(parent, slot);
+		self.call(state, "Core_initialize_block", &header.encode())?;
+		let mut inherent_data = sp_inherents::InherentData::new();
+		let now = u64::from(slot).saturating_mul(slot_millis);
+		inherent_data
+			.put_data(sp_timestamp::INHERENT_IDENTIFIER, &now)
+			.map_err(|error| format!("inherent data: {error}"))?;
+		let answer =
+			self.call(state, "BlockBuilder_inherent_extrinsics", &inherent_data.encode())?;
+		let extrinsics = Vec::<UncheckedExtrinsic>::decode(&mut &answer[..])
+			.map_err(|error| format!("BlockBuilder_inherent_extrinsics answered badly: {error}"))?;
+		for extrinsic in &extrinsics {
+			let answer = self.call(state, "BlockBuilder_apply_extrinsic", &extrinsic.encode())?;
+			let applied = sp_runtime::ApplyExtrinsicResult::decode(&mut &answer[..])
+				.map_err(|error| format!("BlockBuilder_apply_extrinsic answered badly: {error}"))?;
+			if !matches!(applied, Ok(Ok(()))) {
+				return Err(format!("an inherent of block {} failed: {applied:?}", header.number));
+			}
+		}
+		let answer = self.call(state, "BlockBuilder_finalize_block", &[])?;
+		let header = gateless_runtime::Header::decode(&mut &answer[..])
+			.map_err(|error| format!("BlockBuilder_finalize_block answered badly: {error}"))?;
+		Ok(gateless_runtime::Block { header, extrinsics })
+	}
+
+	/// try-runtime's fast-forward: builds `blocks` blocks on `state` (`parent`'s) as a node
+	/// would, each on a copy, then executes it on `state` with every pallet's `try_state` and
+	/// checks the state root its builder found. Returns each block's number and weight.
+	pub fn fast_forward(
+		&self,
+		state: &mut State,
+		parent: gateless_runtime::Header,
+		blocks: u32,
+	) -> Result<Vec<(u32, Weight)>> {
+		let mut parent = parent;
+		let mut executed = Vec::new();
+		for _ in 0..blocks {
+			let block = self.build_block(&mut state.fork(), &parent)?;
+			let number = block.header.number;
+			let weight = self
+				.execute_block(state, &block)
+				.map_err(|error| format!("fast-forward, block {number}: {error}"))?;
+			let root = state.root();
+			if root != block.header.state_root {
+				return Err(format!(
+					"fast-forward, block {number}: executing it gives state root {root:?}, \
+					 building it gave {:?}",
+					block.header.state_root
+				));
+			}
+			executed.push((number, weight));
+			parent = block.header;
+		}
+		Ok(executed)
+	}
+}
+
+/// The header of the block after `parent` as a node's BABE authoring would start it: a secondary
+/// pre-digest for the slot after the state's current one, by authority 0 (the runtime does not
+/// check who authors a slot, only the node's import does).
+fn next_header(
+	parent: &gateless_runtime::Header,
+	slot: sp_consensus_babe::Slot,
+) -> gateless_runtime::Header {
+	use sp_consensus_babe::digests::{PreDigest, SecondaryPlainPreDigest};
+	use sp_runtime::traits::Header as _;
+	let pre_digest =
+		PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: 0, slot });
+	let digest = sp_runtime::Digest {
+		logs: vec![sp_runtime::DigestItem::PreRuntime(
+			sp_consensus_babe::BABE_ENGINE_ID,
+			pre_digest.encode(),
+		)],
+	};
+	gateless_runtime::Header::new(
+		parent.number.saturating_add(1),
+		Default::default(),
+		Default::default(),
+		parent.hash(),
+		digest,
+	)
 }
 
 /// Runs the try-runtime checks of block `at` on a live chain: executes it on its parent's state,
@@ -387,6 +495,21 @@ fn storage_item_names() -> BTreeMap<Vec<u8>, String> {
 		}
 	}
 	names
+}
+
+/// Runs try-runtime's fast-forward on a live chain: `blocks` blocks built on block `at`'s state
+/// by the runtime of its spec version, each checked with every pallet's `try_state`.
+pub async fn check_fast_forward(
+	rpc: &Rpc,
+	runtimes: &TryRuntimes,
+	at: H256,
+	blocks: u32,
+) -> Result<Vec<(u32, Weight)>> {
+	let spec = rpc.runtime_version_at(Some(at)).await?.spec_version;
+	let runtime = runtimes.of_spec(spec).map_err(|error| format!("block {at:?}: {error}"))?;
+	let mut state = State::fetch(rpc, at).await?;
+	let parent = rpc.header(at).await?;
+	runtime.fast_forward(&mut state, parent, blocks)
 }
 
 /// Runs the try-runtime upgrade checks on the state of block `at` of a live chain.

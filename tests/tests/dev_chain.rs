@@ -1,5 +1,6 @@
 //! A single-validator dev chain: blocks are produced and finalized, a signed balance transfer is
-//! included and changes state, the node runs the WASM runtime and stops cleanly.
+//! included and changes state, try-runtime's checks pass on it, the node runs the WASM runtime
+//! and stops cleanly.
 
 use std::time::{Duration, Instant};
 
@@ -82,6 +83,28 @@ async fn dev_chain_finalizes_and_applies_a_signed_transfer() {
 		rpc.storage_decoded(&account_key(&bob), included_in).await.unwrap().unwrap();
 	assert_eq!(bob_after.data.free, bob_before.data.free + amount);
 	assert_eq!(rpc.account_next_index(&alice_address).await.unwrap(), nonce + 1);
+
+	// try-runtime's checks as `scripts/try-runtime.sh` runs them (it builds and runs this
+	// binary): on-runtime-upgrade, execute-block, and fast-forward past the session's end.
+	wait_for_finalized(
+		&node,
+		&rpc,
+		rpc.block_number(included_in).await.unwrap(),
+		Duration::from_secs(60),
+	)
+	.await
+	.unwrap();
+	let checks = std::process::Command::new(env!("CARGO_BIN_EXE_gateless-try-runtime"))
+		.args(["--uri", &node.rpc_url(), "--blocks", "2", "--fast-forward", "12"])
+		.output()
+		.unwrap();
+	let printed = String::from_utf8_lossy(&checks.stdout);
+	assert!(
+		checks.status.success(),
+		"try-runtime failed: {printed}{}",
+		String::from_utf8_lossy(&checks.stderr)
+	);
+	assert_eq!(printed.matches("fast-forward: block").count(), 12, "{printed}");
 
 	let status = node.stop().unwrap();
 	assert!(status.success(), "the node did not exit cleanly on SIGTERM: {status}");

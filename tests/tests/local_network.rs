@@ -37,7 +37,7 @@ use gateless_e2e::{
 	models::{register_inline, registered_model},
 	network::{LocalNetwork, NetworkConfig},
 	rpc::Rpc,
-	try_runtime::{check_upgrade, TryRuntimes},
+	try_runtime::{check_fast_forward, check_upgrade, TryRuntimes},
 };
 use gateless_inference_engine::reference::{
 	argmax_rows, assert_outputs_match, first_rows, reference, references, values,
@@ -60,6 +60,8 @@ use sp_runtime::{
 };
 
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Blocks try-runtime's fast-forward builds on the final state: more than a session (10 blocks).
+const FAST_FORWARD: u32 = 12;
 /// A model is decided within a few blocks of its registration.
 const MAX_BLOCKS_TO_DECIDE_A_MODEL: u32 = 8;
 /// One round: the draw of its committee (the block after submission), the commit and reveal
@@ -866,6 +868,14 @@ async fn four_validators_catch_a_liar_survive_a_crash_and_are_governed_by_the_co
 	let upgrade = check_upgrade(&rpc, runtime, head).await.unwrap();
 	println!("try-runtime: on-runtime-upgrade on block {number}'s state passes: {upgrade:?}");
 	timings.push(("try-runtime on-runtime-upgrade", step.elapsed()));
+	let step = Instant::now();
+	// Past the session's end: the hooks of a new session and its validator set, checked too.
+	let forwarded = check_fast_forward(&rpc, TryRuntimes::shared().unwrap(), head, FAST_FORWARD)
+		.await
+		.unwrap();
+	assert_eq!(forwarded.len(), FAST_FORWARD as usize);
+	println!("try-runtime: fast-forward of {FAST_FORWARD} blocks from block {number} passes");
+	timings.push(("try-runtime fast-forward", step.elapsed()));
 
 	network.stop().unwrap();
 	timings.push(("total", started.elapsed()));
