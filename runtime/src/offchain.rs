@@ -445,20 +445,25 @@ fn run_assigned_jobs(now: BlockNumber, key: &InferenceId, validator: &AccountId)
 	};
 	let mut reveals = Batches::<RevealItem>::new();
 	for (job, round) in of_kind(RoundDuty::Reveal) {
-		let lock_key = lock_key(b"job", job, validator);
-		let mut lock = duty_lock(&lock_key);
-		let Ok(_guard) = lock.try_lock() else { continue };
-		prepare_reveal(now, validator, job, round, &mut reveals);
+		under_job_lock(job, validator, || prepare_reveal(now, validator, job, round, &mut reveals));
 	}
 	reveals.send(key, validator);
 	let mut commits = Batches::<CommitItem>::new();
 	for (job, round) in of_kind(RoundDuty::Commit) {
-		let lock_key = lock_key(b"job", job, validator);
-		let mut lock = duty_lock(&lock_key);
-		let Ok(_guard) = lock.try_lock() else { continue };
-		prepare_commit(now, key, validator, job, round, &mut commits);
+		under_job_lock(job, validator, || {
+			prepare_commit(now, key, validator, job, round, &mut commits)
+		});
 	}
 	commits.send(key, validator);
+}
+
+/// Runs `duty` under the lock of `validator`'s duties in `job`, unless an overlapping worker
+/// holds it.
+fn under_job_lock(job: JobId, validator: &AccountId, duty: impl FnOnce()) {
+	let lock_key = lock_key(b"job", job, validator);
+	let mut lock = duty_lock(&lock_key);
+	let Ok(_guard) = lock.try_lock() else { return };
+	duty();
 }
 
 /// Adds `validator`'s commitment in `job`'s `round` to `commits`, running the job first unless
