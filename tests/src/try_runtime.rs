@@ -18,8 +18,8 @@
 //!   pallet's `try_state`: hooks and session changes checked beyond the chain's head.
 //!
 //! These are the checks of the `try-runtime` tool of polkadot-sdk (on-runtime-upgrade,
-//! execute-block, fast-forward), whose crates.io release stops at polkadot 1.10; `scripts/try-runtime.sh` runs
-//! them against any node.
+//! execute-block, fast-forward), whose crates.io release stops at polkadot 1.10;
+//! `scripts/try-runtime.sh` runs them against any node.
 
 use std::collections::BTreeMap;
 
@@ -366,7 +366,8 @@ impl TryRuntime {
 
 	/// try-runtime's fast-forward: builds `blocks` blocks on `state` (`parent`'s) as a node
 	/// would, each on a copy, then executes it on `state` with every pallet's `try_state` and
-	/// checks the state root its builder found. Returns each block's number and weight.
+	/// checks the state root its builder found (a difference is told item by item, as by
+	/// [`check_block`]). Returns each block's number and weight.
 	pub fn fast_forward(
 		&self,
 		state: &mut State,
@@ -376,7 +377,8 @@ impl TryRuntime {
 		let mut parent = parent;
 		let mut executed = Vec::new();
 		for _ in 0..blocks {
-			let block = self.build_block(&mut state.fork(), &parent)?;
+			let mut built = state.fork();
+			let block = self.build_block(&mut built, &parent)?;
 			let number = block.header.number;
 			let weight = self
 				.execute_block(state, &block)
@@ -385,8 +387,9 @@ impl TryRuntime {
 			if root != block.header.state_root {
 				return Err(format!(
 					"fast-forward, block {number}: executing it gives state root {root:?}, \
-					 building it gave {:?}",
-					block.header.state_root
+					 building it gave {:?}; the storage items that differ: {}",
+					block.header.state_root,
+					differences(&state.pairs(), &built.pairs()).join(", ")
 				));
 			}
 			executed.push((number, weight));
